@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { bearerToken, REQUEST_ID_HEADER, type Caller } from '@popug/lib';
+import type { IdentityClient } from './identity-client';
+import type { IdentitySigner } from './identity-signer';
+
+export interface GatewayContext {
+  requestId: string;
+  caller: Caller | null;
+  /** The signed caller forwarded to subgraphs; absent for anonymous requests. */
+  identity?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** No token: anonymous (register, login). A token: it must belong to an existing, active user. */
+export async function buildGatewayContext(
+  headers: IncomingHttpHeaders,
+  identities: IdentityClient,
+  signer: IdentitySigner,
+): Promise<GatewayContext> {
+  const offered = headers[REQUEST_ID_HEADER];
+  const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+  const token = bearerToken(headers.authorization);
+  if (!token) return { requestId, caller: null };
+  const caller = await identities.resolve(token, requestId);
+  return { requestId, caller, identity: await signer.sign(caller) };
+}

@@ -1,0 +1,25 @@
+import type { KeyObject } from 'node:crypto';
+import { signIdentity, type Caller } from '@popug/lib';
+
+const LIFETIME_SECONDS = 60;
+const REUSE_MS = 30_000;
+
+/**
+ * Signs the resolved caller for the subgraphs. A statement is reused for half its life
+ * for the same user revision, so a busy user costs no signature per request.
+ */
+export class IdentitySigner {
+  private readonly signed = new Map<string, { token: string; until: number }>();
+
+  constructor(private readonly key: KeyObject, private readonly maxEntries = 50_000) {}
+
+  async sign(caller: Caller): Promise<string> {
+    const cacheKey = `${caller.id}:${caller.revision}:${caller.role}`;
+    const hit = this.signed.get(cacheKey);
+    if (hit && hit.until > Date.now()) return hit.token;
+    const token = await signIdentity(caller, this.key, LIFETIME_SECONDS);
+    if (this.signed.size >= this.maxEntries) this.signed.clear();
+    this.signed.set(cacheKey, { token, until: Date.now() + REUSE_MS });
+    return token;
+  }
+}

@@ -1,0 +1,4 @@
+import { runService } from '@popug/lib';
+import { createGateway } from './server';
+
+runService('gateway', (env) => env.PORT, createGateway);

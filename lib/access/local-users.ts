@@ -1,0 +1,37 @@
+import type { Connection } from '@mikro-orm/postgresql';
+
+export interface LocalUserRow {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  active: boolean;
+  revision: number;
+}
+
+/**
+ * Writes users into a subgraph's local `users` table in one statement. Requests and the
+ * replicator both write here; the revision guard keeps whichever copy is newest.
+ */
+export async function upsertLocalUsers(connection: Connection, users: readonly LocalUserRow[]): Promise<void> {
+  const newest = new Map<string, LocalUserRow>();
+  for (const user of users) {
+    const known = newest.get(user.id);
+    if (!known || known.revision < user.revision) newest.set(user.id, user);
+  }
+  if (newest.size === 0) return;
+  const rows = JSON.stringify([...newest.values()]);
+  await connection.execute(
+    `insert into users (id, email, name, role, active, revision, updated_at)
+     select u.id, u.email, u.name, u.role, u.active, u.revision, now()
+       from jsonb_to_recordset(?::jsonb) as u(id uuid, email text, name text, role text, active boolean, revision int)
+     on conflict (id) do update set email = excluded.email, name = excluded.name, role = excluded.role,
+       active = excluded.active, revision = excluded.revision, updated_at = now()
+     where excluded.revision > users.revision`,
+    [rows],
+  );
+  await connection.execute(
+    `insert into roles (name) select distinct u.role from jsonb_to_recordset(?::jsonb) as u(role text) on conflict do nothing`,
+    [rows],
+  );
+}

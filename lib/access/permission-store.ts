@@ -1,0 +1,68 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput } from '../errors';
+
+export interface RolePermissionsView {
+  role: string;
+  permissions: string[];
+}
+
+export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{1,31}$/;
+
+export function assertRoleName(role: string): void {
+  if (!ROLE_NAME_PATTERN.test(role)) {
+    throw badInput('A role name is 2–32 characters: lower-case letters, digits, "-" or "_", starting with a letter', 'role');
+  }
+}
+
+/**
+ * The `role_permissions` table of one subgraph, read through a short cache: a grant or
+ * revoke clears it at once in this process, and other processes see it within `ttlMs`.
+ */
+export class PermissionStore {
+  private readonly cache = new Map<string, { permissions: ReadonlySet<string>; loadedAt: number }>();
+
+  constructor(
+    readonly catalog: readonly string[],
+    private readonly ttlMs: number,
+  ) {}
+
+  async permissionsOf(em: EntityManager, role: string): Promise<ReadonlySet<string>> {
+    const cached = this.cache.get(role);
+    if (cached && Date.now() - cached.loadedAt < this.ttlMs) return cached.permissions;
+    const rows = await em
+      .getConnection()
+      .execute<{ permission: string }[]>('select permission from role_permissions where role = ?', [role]);
+    const permissions = new Set(rows.map((row) => row.permission));
+    this.cache.set(role, { permissions, loadedAt: Date.now() });
+    return permissions;
+  }
+
+  async list(em: EntityManager): Promise<RolePermissionsView[]> {
+    const rows = await em.getConnection().execute<{ role: string; permissions: string[] }[]>(
+      `select r.name as role,
+              coalesce(array_agg(rp.permission order by rp.permission) filter (where rp.permission is not null), '{}') as permissions
+         from (select name from roles union select role from role_permissions) r
+         left join role_permissions rp on rp.role = r.name
+        group by r.name
+        order by r.name`,
+    );
+    return rows;
+  }
+
+  async setPermission(em: EntityManager, role: string, permission: string, granted: boolean): Promise<RolePermissionsView> {
+    assertRoleName(role);
+    if (!this.catalog.includes(permission)) {
+      throw badInput(`Unknown permission "${permission}"; this service knows: ${this.catalog.join(', ')}`, 'permission');
+    }
+    const connection = em.getConnection();
+    await connection.execute('insert into roles (name) values (?) on conflict do nothing', [role]);
+    if (granted) {
+      await connection.execute('insert into role_permissions (role, permission) values (?, ?) on conflict do nothing', [role, permission]);
+    } else {
+      await connection.execute('delete from role_permissions where role = ? and permission = ?', [role, permission]);
+    }
+    this.cache.delete(role);
+    const permissions = await this.permissionsOf(em, role);
+    return { role, permissions: [...permissions].sort() };
+  }
+}

@@ -1,0 +1,54 @@
+import { GraphQLError } from 'graphql';
+import { allow, rule, shield, type IRules } from 'graphql-shield';
+import type { IMiddlewareGenerator } from 'graphql-middleware';
+import { forbidden, unauthenticated } from '../errors';
+import type { Caller } from '../identity';
+
+/** What shield rules read from a request's context. */
+export interface AccessContext {
+  caller: Caller | null;
+  permissions: ReadonlySet<string>;
+}
+
+export const signedIn = rule({ cache: 'contextual' })((_parent, _args, context: AccessContext) =>
+  context.caller ? true : unauthenticated(),
+);
+
+const permissionRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
+
+/** Passes when the caller's role holds `permission` in this subgraph. */
+export function can(permission: string) {
+  let permissionRule = permissionRules.get(permission);
+  if (!permissionRule) {
+    permissionRule = rule(`can:${permission}`, { cache: 'contextual' })((_parent, _args, context: AccessContext) => {
+      if (!context.caller) return unauthenticated();
+      if (context.permissions.has(permission)) return true;
+      return forbidden(`You have no access: this needs the "${permission}" permission`);
+    });
+    permissionRules.set(permission, permissionRule);
+  }
+  return permissionRule;
+}
+
+export const anyone = allow;
+
+/**
+ * What every subgraph opens to the gateway: its SDL, and entity references for signed-in
+ * callers (shield never guards `__resolveReference`, so those check access themselves).
+ */
+export const federationQueryRules = { _service: allow, _entities: signedIn };
+export const federationTypeRules = { _Service: allow };
+
+/**
+ * Deny by default with a FORBIDDEN error (shield's own would reach clients as an
+ * internal error); resolver errors keep their codes.
+ */
+export function createShield(rules: IRules): IMiddlewareGenerator<unknown, AccessContext, unknown> {
+  return shield(rules, {
+    fallbackRule: rule({ cache: 'contextual' })((_parent, _args, context: AccessContext) =>
+      context.caller ? forbidden() : unauthenticated(),
+    ),
+    fallbackError: (thrown) => (thrown instanceof GraphQLError ? thrown : forbidden()),
+    allowExternalErrors: true,
+  }) as IMiddlewareGenerator<unknown, AccessContext, unknown>;
+}

@@ -1,0 +1,52 @@
+import { Client } from 'pg';
+import type { Env } from '../env';
+
+export type DatabaseName = 'auth' | 'tracker' | 'accounting' | 'analytics' | 'master';
+
+export function databaseName(env: Env, name: DatabaseName): string {
+  return `${env.DB_PREFIX}${name}`;
+}
+
+export function databaseUrl(env: Env, database: string): string {
+  const url = new URL(env.DATABASE_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+const DUPLICATE_DATABASE = '42P04';
+const UNIQUE_VIOLATION = '23505';
+
+/** Creates the database when missing; safe when several processes start at once. */
+export async function ensureDatabase(env: Env, database: string, template?: string): Promise<void> {
+  const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
+  await admin.connect();
+  try {
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [database]);
+    if (exists.rowCount) return;
+    const from = template ? ` template ${quoteIdent(template)}` : '';
+    await admin.query(`create database ${quoteIdent(database)}${from}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== DUPLICATE_DATABASE && code !== UNIQUE_VIOLATION) throw error;
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabases(env: Env, namePrefix: string): Promise<void> {
+  const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>(
+      'select datname from pg_database where starts_with(datname, $1)',
+      [namePrefix],
+    );
+    for (const { datname } of rows) await admin.query(`drop database if exists ${quoteIdent(datname)} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export function quoteIdent(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,70 @@
+import { MikroORM, type EntitySchema, type Constructor } from '@mikro-orm/postgresql';
+import { Migrator, type Migration } from '@mikro-orm/migrations';
+import type { Env } from '../env';
+import type { Logger } from '../logger';
+import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
+import { Client } from 'pg';
+
+export type { MikroORM };
+export type { EntityManager } from '@mikro-orm/postgresql';
+
+export interface OrmOptions {
+  database: DatabaseName;
+  // EntitySchema's generics differ per entity; the ORM takes any of them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  entities: EntitySchema<any>[];
+  migrations: Record<string, Constructor<Migration>>;
+  /** Folder of the service's migrations, for `npm run migration:create`. */
+  migrationsPath: string;
+  logger?: Logger;
+  poolMax?: number;
+}
+
+/**
+ * Opens the service's own database (created when missing) and runs its committed
+ * migrations. Entities are EntitySchema definitions, so no decorator metadata is needed.
+ */
+export async function openDatabase(env: Env, options: OrmOptions): Promise<MikroORM> {
+  const name = databaseName(env, options.database);
+  await ensureDatabase(env, name);
+  const orm = await MikroORM.init({
+    clientUrl: databaseUrl(env, name),
+    entities: options.entities,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: false },
+    pool: { min: 0, max: options.poolMax ?? 10 },
+    debug: false,
+    allowGlobalContext: false,
+    migrations: {
+      path: options.migrationsPath,
+      pathTs: options.migrationsPath,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      silent: true,
+      allOrNothing: true,
+      snapshot: true,
+      snapshotName: `.snapshot-${options.database}`,
+      emit: 'ts',
+      migrationsList: Object.entries(options.migrations)
+        .map(([fileName, migration]) => ({ name: fileName, class: migration }))
+        .sort((left, right) => left.name.localeCompare(right.name)),
+    },
+  });
+  await withAdvisoryLock(env, name, () => orm.getMigrator().up());
+  options.logger?.debug({ database: name }, 'database ready');
+  return orm;
+}
+
+const MIGRATION_LOCK = 727_001;
+
+/** Several copies of a service may start at once: only one migrates, the others wait for it. */
+async function withAdvisoryLock<T>(env: Env, database: string, work: () => Promise<T>): Promise<T> {
+  const lock = new Client({ connectionString: databaseUrl(env, database) });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await work();
+  } finally {
+    await lock.end();
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads process.env. Every service calls `loadEnv()` once at start;
+ * a bad value prints every problem and stops the process before anything listens.
+ */
+const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432'),
+  DB_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'lower-case letters, digits and underscores, at most 41 characters')
+    .default('popug_'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-"').default('popug'),
+  PORT: intFromEnv(4000),
+  HOST: z.string().default('0.0.0.0'),
+  AUTH_PORT: intFromEnv(4001),
+  TRACKER_PORT: intFromEnv(4002),
+  ACCOUNTING_PORT: intFromEnv(4003),
+  ANALYTICS_PORT: intFromEnv(4004),
+  AUTH_URL: z.string().url().optional(),
+  TRACKER_URL: z.string().url().optional(),
+  ACCOUNTING_URL: z.string().url().optional(),
+  ANALYTICS_URL: z.string().url().optional(),
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().email().default('noreply@uberpopug.test'),
+  MAIL_DIR: z.string().default('var/mail'),
+  ADMIN_EMAIL: z.string().email().default('admin@uberpopug.test'),
+  ADMIN_PASSWORD: z.string().min(8).default('popug-admin-password'),
+  ADMIN_NAME: z.string().min(1).default('Chief Popug'),
+  REPLICATION_INTERVAL_MS: intFromEnv(1000),
+  BUSINESS_TZ: z
+    .string()
+    .default('UTC')
+    .refine((zone) => isKnownTimeZone(zone), 'an IANA time zone such as UTC or Europe/Berlin'),
+  /** Where generated dev keys live when no key is given in the environment. */
+  KEYS_DIR: z.string().default('var/keys'),
+  /** PKCS#8 PEM of auth's Ed25519 key that signs user tokens. */
+  AUTH_PRIVATE_KEY: z.string().optional(),
+  AUTH_PUBLIC_KEY: z.string().optional(),
+  /** PKCS#8 PEM of the gateway's Ed25519 key that signs forwarded identities. */
+  GATEWAY_PRIVATE_KEY: z.string().optional(),
+  GATEWAY_PUBLIC_KEY: z.string().optional(),
+  TOKEN_TTL_SECONDS: intFromEnv(12 * 60 * 60),
+  /** How long the gateway trusts a resolved caller before asking auth again; must stay under 5 s. */
+  IDENTITY_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
+  /** How long a process trusts its cached role permissions; must stay under 5 s. */
+  PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class InvalidEnvironmentError extends Error {}
+
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const parsed = envSchema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new InvalidEnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
+}
+
+let cached: Env | undefined;
+
+/** Reads and validates the environment once; exits with every problem listed when it is bad. */
+export function loadEnv(): Env {
+  if (cached) return cached;
+  // Apollo's libraries phone home unless told not to; nothing leaves this deployment.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+  try {
+    cached = parseEnv(process.env);
+    return cached;
+  } catch (error) {
+    if (error instanceof InvalidEnvironmentError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+/** Tests change the environment per file; they call this before building servers. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}
+
+export function serviceUrls(env: Env): Record<'auth' | 'tracker' | 'accounting' | 'analytics', string> {
+  const local = (port: number) => `http://127.0.0.1:${port}/graphql`;
+  return {
+    auth: env.AUTH_URL ?? local(env.AUTH_PORT),
+    tracker: env.TRACKER_URL ?? local(env.TRACKER_PORT),
+    accounting: env.ACCOUNTING_URL ?? local(env.ACCOUNTING_PORT),
+    analytics: env.ANALYTICS_URL ?? local(env.ANALYTICS_PORT),
+  };
+}

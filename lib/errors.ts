@@ -1,0 +1,28 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * The few expected failures a client can see. Each maps once to `extensions.code`;
+ * anything else is an internal error, logged and masked.
+ */
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'TOO_MANY_REQUESTS';
+
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extra, code } });
+  }
+}
+
+export const unauthenticated = (message = 'Sign in first: no valid token was given') =>
+  new AppError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You have no access to this') => new AppError('FORBIDDEN', message);
+export const badInput = (message: string, field?: string) =>
+  new AppError('BAD_USER_INPUT', message, field ? { field } : {});
+export const notFound = (message: string) => new AppError('NOT_FOUND', message);
+
+export const EXPECTED_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'TOO_MANY_REQUESTS',
+]);

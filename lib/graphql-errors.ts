@@ -1,0 +1,59 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
+import { EXPECTED_CODES } from './errors';
+import type { Logger } from './logger';
+
+/** Codes that describe the client's request, not our failure: they reach the client as they are. */
+const CLIENT_CODES = new Set([
+  ...EXPECTED_CODES,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+export const INTERNAL_MESSAGE = 'Internal server error';
+
+export function isClientError(formatted: GraphQLFormattedError): boolean {
+  return CLIENT_CODES.has(String(formatted.extensions?.code));
+}
+
+/** Masks anything unexpected; the original goes to the log by `errorLoggingPlugin`. */
+export function maskError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (isClientError(formatted)) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+export interface RequestScoped extends BaseContext {
+  requestId: string;
+}
+
+/** Logs every unexpected error with the request id, and gives the id to the client. */
+export function errorLoggingPlugin<TContext extends RequestScoped>(logger: Logger): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            const code = String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+            if (CLIENT_CODES.has(code)) continue;
+            logger.error({ err: error.originalError ?? error, requestId: contextValue.requestId, operationName, path: error.path }, error.message);
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors;
+          if (!errors) return;
+          response.body.singleResult.errors = errors.map((error) =>
+            isClientError(error) ? error : { ...error, extensions: { ...error.extensions, requestId: contextValue.requestId } },
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { unauthenticated } from './errors';
+
+/** Who is calling, as auth resolved it and the gateway vouches for it. */
+export const callerSchema = z.object({
+  id: z.string().uuid(),
+  email: z.string(),
+  name: z.string(),
+  role: z.string(),
+  /** auth's revision of the user; replicas keep the newest copy they have seen. */
+  revision: z.number().int().nonnegative(),
+});
+export type Caller = z.infer<typeof callerSchema>;
+
+/** The header in which the gateway forwards the signed caller to subgraphs. */
+export const IDENTITY_HEADER = 'x-popug-identity';
+const IDENTITY_AUDIENCE = 'popug-subgraphs';
+const IDENTITY_ISSUER = 'popug-gateway';
+const USER_TOKEN_ISSUER = 'popug-auth';
+const USER_TOKEN_AUDIENCE = 'popug-jira';
+const ALGORITHM = 'EdDSA';
+
+/** A short-lived statement by the gateway: "this request is made by this user". */
+export async function signIdentity(caller: Caller, key: KeyObject, ttlSeconds = 60): Promise<string> {
+  return new SignJWT({ email: caller.email, name: caller.name, role: caller.role, rev: caller.revision })
+    .setProtectedHeader({ alg: ALGORITHM })
+    .setSubject(caller.id)
+    .setIssuer(IDENTITY_ISSUER)
+    .setAudience(IDENTITY_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key);
+}
+
+export async function verifyIdentity(token: string, key: KeyObject): Promise<Caller> {
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [ALGORITHM],
+      issuer: IDENTITY_ISSUER,
+      audience: IDENTITY_AUDIENCE,
+    });
+    return callerSchema.parse({
+      id: payload.sub,
+      email: payload.email,
+      name: payload.name,
+      role: payload.role,
+      revision: payload.rev,
+    });
+  } catch {
+    throw unauthenticated('The forwarded identity is missing, forged or expired');
+  }
+}
+
+export interface UserToken {
+  token: string;
+  expiresAt: Date;
+}
+
+export async function signUserToken(userId: string, key: KeyObject, ttlSeconds: number): Promise<UserToken> {
+  const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttlSeconds) * 1000);
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: ALGORITHM })
+    .setSubject(userId)
+    .setIssuer(USER_TOKEN_ISSUER)
+    .setAudience(USER_TOKEN_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(expiresAt)
+    .sign(key);
+  return { token, expiresAt };
+}
+
+/** Returns the user id of a valid token; any other token is UNAUTHENTICATED. */
+export async function verifyUserToken(token: string, key: KeyObject): Promise<string> {
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [ALGORITHM],
+      issuer: USER_TOKEN_ISSUER,
+      audience: USER_TOKEN_AUDIENCE,
+    });
+    if (!payload.sub) throw unauthenticated();
+    return payload.sub;
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) throw unauthenticated('Your session has expired: sign in again');
+    throw unauthenticated('The token is not valid: sign in again');
+  }
+}
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/** For resolvers behind a signed-in rule: the caller, or UNAUTHENTICATED if shield was bypassed. */
+export function requireCaller(caller: Caller | null): Caller {
+  if (!caller) throw unauthenticated();
+  return caller;
+}

@@ -1,0 +1,28 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Env } from './env';
+
+/** Queue names, kebab-case; job names are verbs. */
+export const QUEUES = {
+  mail: 'mail',
+  replication: 'replication',
+  payout: 'payout',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/**
+ * A Redis connection for BullMQ. Workers need `maxRetriesPerRequest: null` so a blocking
+ * read survives a Redis restart; producers fail fast instead of hanging a request.
+ */
+export function createRedis(env: Env, role: 'worker' | 'producer'): Redis {
+  const options: RedisOptions = {
+    maxRetriesPerRequest: role === 'worker' ? null : 3,
+    enableReadyCheck: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  };
+  return new Redis(env.REDIS_URL, options);
+}
+
+/** BullMQ options shared by every queue and worker of this deployment. */
+export function queueOptions(env: Env, connection: Redis) {
+  return { connection, prefix: env.QUEUE_PREFIX };
+}

@@ -1,0 +1,65 @@
+import { randomUUID, type KeyObject } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { CallerSync } from '../access/caller-sync';
+import type { PermissionStore } from '../access/permission-store';
+import type { AccessContext } from '../access/shield';
+import { IDENTITY_HEADER, verifyIdentity } from '../identity';
+import type { Logger } from '../logger';
+import type { RequestScoped } from '../graphql-errors';
+
+/** What every subgraph resolver gets. Services add nothing here: they take `em` and `caller`. */
+export interface SubgraphContext<TServices = unknown> extends AccessContext, RequestScoped {
+  em: EntityManager;
+  logger: Logger;
+  permissionStore: PermissionStore;
+  /** The subgraph's own long-lived dependencies (queues, keys), the same for every request. */
+  services: TServices;
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+export interface ContextDeps {
+  orm: MikroORM;
+  services: unknown;
+  gatewayKey: KeyObject;
+  permissionStore: PermissionStore;
+  callerSync: CallerSync;
+  logger: Logger;
+}
+
+const NO_PERMISSIONS: ReadonlySet<string> = new Set();
+
+/**
+ * One forked EntityManager per request; the caller comes only from the gateway's signed
+ * statement (a forged or expired one is UNAUTHENTICATED), is upserted into the local
+ * tables, and its role's permissions are loaded once for the whole request.
+ */
+export async function buildContext(deps: ContextDeps, headers: IncomingHttpHeaders): Promise<SubgraphContext> {
+  const requestId = headerValue(headers[REQUEST_ID_HEADER]) ?? randomUUID();
+  const em = deps.orm.em.fork();
+  const logger = deps.logger.child({ requestId });
+  const identity = headerValue(headers[IDENTITY_HEADER]);
+  const base = { em, logger, requestId, permissionStore: deps.permissionStore, services: deps.services };
+  if (!identity) return { ...base, caller: null, permissions: NO_PERMISSIONS };
+  const caller = await verifyIdentity(identity, deps.gatewayKey).catch((error: unknown) => {
+    throw withHttpStatus(error, 401);
+  });
+  await deps.callerSync.sync(em, caller);
+  const permissions = await deps.permissionStore.permissionsOf(em, caller.role);
+  return { ...base, caller, permissions };
+}
+
+/** A context failure is answered with this status instead of Apollo's default 500. */
+function withHttpStatus(error: unknown, status: number): unknown {
+  if (error instanceof GraphQLError) {
+    return new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
+  }
+  return error;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  const single = Array.isArray(value) ? value[0] : value;
+  return single && single.length <= 4096 ? single : undefined;
+}

@@ -1,0 +1,85 @@
+import type { KeyObject } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import express, { type Express } from 'express';
+import type { DocumentNode } from 'graphql';
+import type { IRules } from 'graphql-shield';
+import { applyMiddleware } from 'graphql-middleware';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { CallerSync } from '../access/caller-sync';
+import { PermissionStore } from '../access/permission-store';
+import { createShield } from '../access/shield';
+import { errorLoggingPlugin, maskError } from '../graphql-errors';
+import type { Logger } from '../logger';
+import { buildContext, type SubgraphContext } from './context';
+
+export interface SubgraphOptions {
+  name: string;
+  typeDefs: DocumentNode;
+  // Resolver maps are typed per subgraph by codegen; here any of them is accepted.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
+  rules: IRules;
+  permissionCatalog: readonly string[];
+  orm: MikroORM;
+  gatewayKey: KeyObject;
+  logger: Logger;
+  permissionCacheMs: number;
+  /** auth is the source of users: it keeps no local copy of them. */
+  keepsUserCopies: boolean;
+  /** The subgraph's own dependencies, handed to resolvers as `context.services`. */
+  services?: unknown;
+  /** Extra routes (auth's identity endpoint) mounted before /graphql. */
+  routes?: (app: Express) => void;
+}
+
+export interface Subgraph {
+  app: Express;
+  apollo: ApolloServer<SubgraphContext>;
+  permissionStore: PermissionStore;
+  stop(): Promise<void>;
+}
+
+/** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
+export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
+  const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
+  const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
+  const schema = applyMiddleware(
+    buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers }),
+    createShield(options.rules),
+  );
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema,
+    formatError: maskError,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      errorLoggingPlugin<SubgraphContext>(options.logger),
+    ],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', async (_req, res) => {
+    try {
+      await options.orm.em.getConnection().execute('select 1');
+      res.json({ status: 'ok', service: options.name });
+    } catch {
+      res.status(503).json({ status: 'unavailable', service: options.name, database: 'unreachable' });
+    }
+  });
+  options.routes?.(app);
+  const deps = { orm: options.orm, services: options.services, gatewayKey: options.gatewayKey, permissionStore, callerSync, logger: options.logger };
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: ({ req }) => buildContext(deps, req.headers) }),
+  );
+  return { app, apollo, permissionStore, stop: () => apollo.stop() };
+}

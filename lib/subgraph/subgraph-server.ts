@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gql } from 'graphql-tag';
+import type { Express } from 'express';
+import type { IRules } from 'graphql-shield';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { Env } from '../env';
+import { loadPublicKey } from '../keys';
+import type { Logger } from '../logger';
+import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
+import { createSubgraph, type Subgraph } from './create-subgraph';
+
+export interface SubgraphServerOptions<TServices> {
+  name: 'auth' | 'tracker' | 'accounting' | 'analytics';
+  database: OrmOptions;
+  // Typed per subgraph by codegen; any subgraph's map is accepted here.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
+  rules: IRules;
+  permissionCatalog: readonly string[];
+  keepsUserCopies: boolean;
+  /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
+  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void> }>;
+  routes?: (app: Express, orm: MikroORM) => void;
+}
+
+export interface SubgraphServer {
+  subgraph: Subgraph;
+  orm: MikroORM;
+  app: Express;
+  close(): Promise<void>;
+}
+
+export function readSubgraphSdl(name: string) {
+  return gql(readFileSync(join(__dirname, '..', '..', 'schema', `${name}.graphql`), 'utf8'));
+}
+
+/** A subgraph ready to listen: own database migrated, SDL from schema/<name>.graphql, shield on. */
+export async function createSubgraphServer<TServices>(
+  env: Env,
+  logger: Logger,
+  options: SubgraphServerOptions<TServices>,
+): Promise<SubgraphServer> {
+  const orm = await openDatabase(env, { ...options.database, logger });
+  const prepared = await options.prepare?.(orm);
+  const subgraph = await createSubgraph({
+    name: options.name,
+    typeDefs: readSubgraphSdl(options.name),
+    resolvers: options.resolvers,
+    rules: options.rules,
+    permissionCatalog: options.permissionCatalog,
+    orm,
+    gatewayKey: loadPublicKey(env, 'gateway'),
+    logger,
+    permissionCacheMs: env.PERMISSION_CACHE_MS,
+    keepsUserCopies: options.keepsUserCopies,
+    services: prepared?.services,
+    routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
+  });
+  return {
+    subgraph,
+    orm,
+    app: subgraph.app,
+    async close() {
+      await subgraph.stop();
+      await prepared?.close?.();
+      await orm.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv, resetEnvCache, type Env } from '../env';
+
+/**
+ * Gives the calling test file its own database prefix, queue prefix and mail folder
+ * inside the run's (test/global-setup.ts), and returns the environment it should use.
+ * Call once at the top of a test file, before building any server or worker.
+ */
+export function isolateTestFile(overrides: Record<string, string> = {}): Env {
+  const suffix = randomBytes(3).toString('hex');
+  const runPrefix = process.env.DB_PREFIX ?? 'pt_local_';
+  process.env.DB_PREFIX = `${runPrefix}${suffix}_`;
+  process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'pt-local'}-${suffix}`;
+  const mailDir = join(process.env.TEST_SCRATCH_DIR ?? 'var/test', `mail-${suffix}`);
+  mkdirSync(mailDir, { recursive: true });
+  process.env.MAIL_DIR = mailDir;
+  Object.assign(process.env, overrides);
+  resetEnvCache();
+  return parseEnv(process.env);
+}

@@ -1,0 +1,52 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { createLogger } from '../logger';
+import { closeServer, listen } from '../http';
+import type { Env } from '../env';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Listens on a free loopback port; `close` stops the server, then the service. */
+export async function startOnFreePort(service: { app: Express; close(): Promise<void> }): Promise<RunningService> {
+  const { server, port } = await listen(service.app, 0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    async close() {
+      await closeServer(server);
+      await service.close();
+    },
+  };
+}
+
+export interface GraphQLResponse<TData> {
+  data?: TData | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; [key: string]: unknown } }[];
+  status: number;
+}
+
+/** A thin GraphQL client for tests: posts JSON like any outside client does. */
+export async function postGraphQL<TData = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<TData>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<TData>, 'status'>;
+  return { ...body, status: response.status };
+}
+
+export const testLogger = (name: string) => createLogger(name);
+
+export type { Env };

@@ -1,0 +1,47 @@
+import type { Express } from 'express';
+import { closeServer, createLogger, Lifecycle, listen, loadEnv, serviceUrls, type Env, type Logger } from '@popug/lib';
+import { createGateway } from '../gateway/server';
+import { startNotifier } from '../jobs/notifier/worker';
+import { createAccountingServer } from '../subgraphs/accounting/server';
+import { createAnalyticsServer } from '../subgraphs/analytics/server';
+import { createAuthServer } from '../subgraphs/auth/server';
+import { createTrackerServer } from '../subgraphs/tracker/server';
+
+/**
+ * `npm start`: the whole system in one process for a single machine — the four subgraphs,
+ * then the gateway, then the job workers. Each also runs alone (`npm run start:<name>`).
+ */
+type HttpService = { app: Express; close(): Promise<void> };
+type Build = (env: Env, logger: Logger) => Promise<HttpService>;
+
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const lifecycle = new Lifecycle(createLogger('popug'));
+  lifecycle.exitOnSignals();
+  const startHttp = async (name: string, build: Build, port: number) => {
+    const logger = createLogger(name);
+    const service = await build(env, logger);
+    lifecycle.add(`${name} connections`, () => service.close());
+    const { server } = await listen(service.app, port, env.HOST);
+    lifecycle.add(`${name} http`, () => closeServer(server));
+    logger.info({ port }, `${name} listening`);
+  };
+  await Promise.all([
+    startHttp('auth', createAuthServer, env.AUTH_PORT),
+    startHttp('tracker', createTrackerServer, env.TRACKER_PORT),
+    startHttp('accounting', createAccountingServer, env.ACCOUNTING_PORT),
+    startHttp('analytics', createAnalyticsServer, env.ANALYTICS_PORT),
+  ]);
+  await startHttp('gateway', createGateway, env.PORT);
+  const notifier = startNotifier(env, createLogger('notifier'));
+  lifecycle.add('notifier', () => notifier.close());
+  createLogger('popug').info(
+    { gateway: `http://localhost:${env.PORT}/`, subgraphs: serviceUrls(env) },
+    `Popug Jira is up: open http://localhost:${env.PORT}/`,
+  );
+}
+
+main().catch((error: unknown) => {
+  createLogger('popug').fatal({ err: error }, 'start failed');
+  process.exit(1);
+});

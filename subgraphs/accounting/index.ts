@@ -1,0 +1,4 @@
+import { runService } from '@popug/lib';
+import { createAccountingServer } from './server';
+
+runService('accounting', (env) => env.ACCOUNTING_PORT, createAccountingServer);

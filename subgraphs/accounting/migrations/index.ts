@@ -1,0 +1,4 @@
+import { Migration20261126064349 } from './Migration20261126064349';
+
+/** Every migration of this database, by file name; the migrator runs them in name order. */
+export const migrations = { Migration20261126064349 };

@@ -1,0 +1,4 @@
+import { runService } from '@popug/lib';
+import { createAnalyticsServer } from './server';
+
+runService('analytics', (env) => env.ANALYTICS_PORT, createAnalyticsServer);

@@ -1,0 +1,4 @@
+import { runService } from '@popug/lib';
+import { createAuthServer } from './server';
+
+runService('auth', (env) => env.AUTH_PORT, createAuthServer);

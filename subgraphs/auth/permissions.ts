@@ -1,0 +1,55 @@
+import { rule } from 'graphql-shield';
+import {
+  anyone,
+  can,
+  federationQueryRules,
+  federationTypeRules,
+  forbidden,
+  permissionAdmin,
+  signedIn,
+  unauthenticated,
+} from '@popug/lib';
+import type { AuthContext } from './context';
+import type { User } from './entities/User';
+
+export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage'] as const;
+
+export const authPermissionAdmin = permissionAdmin('auth');
+
+const selfOrRegistrant = (parent: User, context: AuthContext) =>
+  parent.id === context.caller?.id || parent.id === context.subjectUserId;
+
+/** The directory (id, name, email, role) is open to anyone signed in, and to a new registrant about themselves. */
+const directory = rule({ cache: 'no_cache' })((parent: User, _args, context: AuthContext) =>
+  context.caller || selfOrRegistrant(parent, context) ? true : unauthenticated(),
+);
+
+/** Account state is the user's own business, and that of whoever manages users. */
+const ownOrManaged = rule({ cache: 'no_cache' })((parent: User, _args, context: AuthContext) => {
+  if (selfOrRegistrant(parent, context)) return true;
+  if (!context.caller) return unauthenticated();
+  return context.permissions.has('user:manage') ? true : forbidden('Only user managers see other users\' account state');
+});
+
+export const authRules = {
+  Query: {
+    ...federationQueryRules,
+    me: signedIn,
+    user: signedIn,
+    users: can('user:manage'),
+    roles: can('user:manage'),
+    ...authPermissionAdmin.rules.Query,
+  },
+  Mutation: {
+    register: anyone,
+    login: anyone,
+    createRole: can('user:manage'),
+    setUserRole: can('user:manage'),
+    setUserActive: can('user:manage'),
+    ...authPermissionAdmin.rules.Mutation,
+  },
+  ...federationTypeRules,
+  AuthPayload: anyone,
+  RolePermissions: anyone,
+  User: { id: directory, email: directory, name: directory, role: directory, active: ownOrManaged, createdAt: ownOrManaged },
+};

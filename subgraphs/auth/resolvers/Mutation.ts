@@ -1,0 +1,27 @@
+import { requireCaller } from '@popug/lib';
+import type { MutationResolvers } from '../generated/resolvers-types';
+import { setUserActive, setUserRole } from '../services/account-admin';
+import { registerUser } from '../services/registration';
+import { announceRegistration } from '../services/registration-mail';
+import { createRole } from '../services/role-service';
+import { login } from '../services/session';
+
+export const Mutation: MutationResolvers = {
+  register: async (_parent, args, context) => {
+    const user = await registerUser(context.em, args);
+    context.subjectUserId = user.id;
+    await announceRegistration(context.em, context.services.mailQueue, user).catch((error: unknown) => {
+      // The user exists either way; a lost announcement is logged, never a failed registration.
+      context.logger.error({ err: error, userId: user.id }, 'registration mail not queued');
+    });
+    return user;
+  },
+  login: async (_parent, { email, password }, context) => {
+    const session = await login(context.em, context.services.signingKey, context.services.tokenTtlSeconds, email, password);
+    context.subjectUserId = session.user.id;
+    return session;
+  },
+  createRole: (_parent, { name }, { em }) => createRole(em, name),
+  setUserRole: (_parent, { userId, role }, { em }) => setUserRole(em, userId, role),
+  setUserActive: (_parent, { userId, active }, { em, caller }) => setUserActive(em, requireCaller(caller), userId, active),
+};

@@ -1,0 +1,12 @@
+import type { QueryResolvers } from '../generated/resolvers-types';
+import { listRoles } from '../services/role-service';
+import { findUserById, findUserByIdOrFail, listUsers } from '../services/user-directory';
+import { parseUserId } from '../services/validation';
+import { requireCaller } from '@popug/lib';
+
+export const Query: QueryResolvers = {
+  me: (_parent, _args, { em, caller }) => findUserByIdOrFail(em, requireCaller(caller).id),
+  user: (_parent, { id }, { em }) => findUserById(em, parseUserId(id, 'id')),
+  users: (_parent, { role, active }, { em }) => listUsers(em, { role, active }),
+  roles: (_parent, _args, { em }) => listRoles(em),
+};

@@ -1,0 +1,41 @@
+import {
+  createMailQueue,
+  createRedis,
+  createSubgraphServer,
+  loadPrivateKey,
+  loadPublicKey,
+  type Env,
+  type Logger,
+  type SubgraphServer,
+} from '@popug/lib';
+import type { AuthServices } from './context';
+import { authDatabase } from './database';
+import { mountIdentityRoute } from './identity-route';
+import { AUTH_PERMISSIONS, authRules } from './permissions';
+import { resolvers } from './resolvers';
+import { ensureFirstAdmin } from './services/admin-bootstrap';
+
+/** Builds auth without listening: database migrated, first admin present, identity route mounted. */
+export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServer> {
+  return createSubgraphServer<AuthServices>(env, logger, {
+    name: 'auth',
+    database: authDatabase,
+    resolvers,
+    rules: authRules,
+    permissionCatalog: AUTH_PERMISSIONS,
+    keepsUserCopies: false,
+    async prepare(orm) {
+      await ensureFirstAdmin(orm.em.fork(), env, logger);
+      const redis = createRedis(env, 'producer');
+      const mailQueue = createMailQueue(env, redis);
+      return {
+        services: { mailQueue, signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS },
+        async close() {
+          await mailQueue.close();
+          redis.disconnect();
+        },
+      };
+    },
+    routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth')),
+  });
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { badInput } from '@popug/lib';
+
+const email = z.string().trim().toLowerCase().max(320, 'at most 320 characters').email('not an email address');
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters');
+const password = z.string().min(8, 'at least 8 characters').max(256, 'at most 256 characters');
+
+function parseField<T>(schema: z.ZodType<T>, value: unknown, field: string, label: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw badInput(`${label}: ${parsed.error.issues[0]?.message ?? 'invalid'}`, field);
+}
+
+export const parseEmail = (value: string) => parseField(email, value, 'email', 'Email');
+export const parseName = (value: string) => parseField(name, value, 'name', 'Name');
+export const parsePassword = (value: string) => parseField(password, value, 'password', 'Password');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function parseUserId(value: string, field = 'userId'): string {
+  if (!UUID.test(value)) throw badInput(`No user has the id "${value.slice(0, 64)}"`, field);
+  return value.toLowerCase();
+}

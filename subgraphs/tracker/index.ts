@@ -1,0 +1,4 @@
+import { runService } from '@popug/lib';
+import { createTrackerServer } from './server';
+
+runService('tracker', (env) => env.TRACKER_PORT, createTrackerServer);

@@ -1,0 +1,16 @@
+import { createSubgraphServer, type Env, type Logger, type SubgraphServer } from '@popug/lib';
+import { trackerDatabase } from './database';
+import { TRACKER_PERMISSIONS, trackerRules } from './permissions';
+import { resolvers } from './resolvers';
+
+/** Builds the tracker subgraph without listening. */
+export function createTrackerServer(env: Env, logger: Logger): Promise<SubgraphServer> {
+  return createSubgraphServer(env, logger, {
+    name: 'tracker',
+    database: trackerDatabase,
+    resolvers,
+    rules: trackerRules,
+    permissionCatalog: TRACKER_PERMISSIONS,
+    keepsUserCopies: true,
+  });
+}
