@@ -32,6 +32,12 @@ export const envSchema = z.object({
   ADMIN_PASSWORD: z.string().min(8).default('popug-admin-password'),
   ADMIN_NAME: z.string().min(1).default('Chief Popug'),
   REPLICATION_INTERVAL_MS: intFromEnv(1000),
+  /** Events per transaction when collecting and applying. */
+  REPLICATION_BATCH_SIZE: intFromEnv(5000),
+  /** Failed passes in a row before a replica's incident is declared and admins are mailed. */
+  REPLICA_ALERT_AFTER_FAILURES: intFromEnv(3),
+  /** The jobs worker's /health (replication status lives there). */
+  JOBS_PORT: intFromEnv(4005),
   BUSINESS_TZ: z
     .string()
     .default('UTC')

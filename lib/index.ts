@@ -20,3 +20,8 @@ export * from './access/permission-admin';
 export * from './subgraph/serve';
 export * from './mail';
 export * from './subgraph/subgraph-server';
+export * from './replication/events';
+export * from './replication/outbox';
+export * from './replication/watermark';
+export * from './replication/replica';
+export * from './replication/user-replication';

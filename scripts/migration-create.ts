@@ -1,9 +1,10 @@
-import { loadEnv, openDatabase, type OrmOptions } from '@popug/lib';
+import { dropDatabases, loadEnv, openDatabase, type OrmOptions } from '@popug/lib';
+import { writeMigrationsIndex } from './migrations-index';
 
 /**
  * `npm run migration:create -- <service>`: writes the next migration of a service from the
- * difference between its entities and its committed snapshot. Register the new file in
- * that service's migrations/index.ts, review it, commit both.
+ * difference between its entities and its committed snapshot, and lists it in the
+ * service's migrations/index.ts. Review it, then commit both.
  */
 const service = process.argv[2];
 const databases: Record<string, () => Promise<OrmOptions>> = {
@@ -11,18 +12,23 @@ const databases: Record<string, () => Promise<OrmOptions>> = {
   tracker: async () => (await import('../subgraphs/tracker/database')).trackerDatabase,
   accounting: async () => (await import('../subgraphs/accounting/database')).accountingDatabase,
   analytics: async () => (await import('../subgraphs/analytics/database')).analyticsDatabase,
+  master: async () => (await import('../jobs/replicator/master/database')).masterDatabase,
 };
 
 async function main(): Promise<void> {
   const load = service ? databases[service] : undefined;
   if (!load) throw new Error(`Usage: npm run migration:create -- <${Object.keys(databases).join('|')}>`);
   const env = loadEnv();
-  const orm = await openDatabase({ ...env, DB_PREFIX: `${env.DB_PREFIX}migrate_` }, await load());
+  const scratchEnv = { ...env, DB_PREFIX: `${env.DB_PREFIX}migrate_` };
+  const options = await load();
+  const orm = await openDatabase(scratchEnv, options);
   try {
     const result = await orm.getMigrator().createMigration();
+    writeMigrationsIndex(options.migrationsPath);
     process.stdout.write(result.fileName ? `created ${result.fileName}\n` : 'no changes\n');
   } finally {
     await orm.close(true);
+    await dropDatabases(scratchEnv, `${scratchEnv.DB_PREFIX}${options.database}`);
   }
 }
 

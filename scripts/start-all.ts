@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { closeServer, createLogger, Lifecycle, listen, loadEnv, serviceUrls, type Env, type Logger } from '@popug/lib';
 import { createGateway } from '../gateway/server';
-import { startNotifier } from '../jobs/notifier/worker';
+import { startJobs } from '../jobs/jobs';
 import { createAccountingServer } from '../subgraphs/accounting/server';
 import { createAnalyticsServer } from '../subgraphs/analytics/server';
 import { createAuthServer } from '../subgraphs/auth/server';
@@ -9,7 +9,7 @@ import { createTrackerServer } from '../subgraphs/tracker/server';
 
 /**
  * `npm start`: the whole system in one process for a single machine — the four subgraphs,
- * then the gateway, then the job workers. Each also runs alone (`npm run start:<name>`).
+ * then the gateway, then the jobs worker (mail, replication, payouts). Each also runs alone (`npm run start:<name>`).
  */
 type HttpService = { app: Express; close(): Promise<void> };
 type Build = (env: Env, logger: Logger) => Promise<HttpService>;
@@ -33,8 +33,7 @@ async function main(): Promise<void> {
     startHttp('analytics', createAnalyticsServer, env.ANALYTICS_PORT),
   ]);
   await startHttp('gateway', createGateway, env.PORT);
-  const notifier = startNotifier(env, createLogger('notifier'));
-  lifecycle.add('notifier', () => notifier.close());
+  await startJobs(env, lifecycle);
   createLogger('popug').info(
     { gateway: `http://localhost:${env.PORT}/`, subgraphs: serviceUrls(env) },
     `Popug Jira is up: open http://localhost:${env.PORT}/`,

@@ -16,12 +16,11 @@ export class CallerSync {
   async sync(em: EntityManager, caller: Caller): Promise<void> {
     const seen = this.recent.get(caller.id);
     if (seen && seen.revision === caller.revision && Date.now() - seen.at < this.options.freshForMs) return;
-    const connection = em.getConnection();
     if (this.options.withUsers) {
       // The gateway forwards active callers only.
-      await upsertLocalUsers(connection, [{ ...caller, active: true }]);
+      await upsertLocalUsers(em, [{ ...caller, active: true }]);
     } else {
-      await connection.execute('insert into roles (name) values (?) on conflict do nothing', [caller.role]);
+      await em.execute('insert into roles (name) values (?) on conflict do nothing', [caller.role]);
     }
     if (this.recent.size >= (this.options.maxEntries ?? 10_000)) this.recent.clear();
     this.recent.set(caller.id, { revision: caller.revision, at: Date.now() });

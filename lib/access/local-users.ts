@@ -1,4 +1,4 @@
-import type { Connection } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 export interface LocalUserRow {
   id: string;
@@ -13,24 +13,27 @@ export interface LocalUserRow {
  * Writes users into a subgraph's local `users` table in one statement. Requests and the
  * replicator both write here; the revision guard keeps whichever copy is newest.
  */
-export async function upsertLocalUsers(connection: Connection, users: readonly LocalUserRow[]): Promise<void> {
+export async function upsertLocalUsers(em: EntityManager, users: readonly LocalUserRow[]): Promise<void> {
   const newest = new Map<string, LocalUserRow>();
   for (const user of users) {
     const known = newest.get(user.id);
-    if (!known || known.revision < user.revision) newest.set(user.id, user);
+    if (!known || known.revision <= user.revision) newest.set(user.id, user);
   }
   if (newest.size === 0) return;
   const rows = JSON.stringify([...newest.values()]);
-  await connection.execute(
+  await em.execute(
     `insert into users (id, email, name, role, active, revision, updated_at)
      select u.id, u.email, u.name, u.role, u.active, u.revision, now()
        from jsonb_to_recordset(?::jsonb) as u(id uuid, email text, name text, role text, active boolean, revision int)
      on conflict (id) do update set email = excluded.email, name = excluded.name, role = excluded.role,
        active = excluded.active, revision = excluded.revision, updated_at = now()
-     where excluded.revision > users.revision`,
+     where excluded.revision > users.revision
+        or (excluded.revision = users.revision
+            and (users.email, users.name, users.role, users.active) is distinct from
+                (excluded.email, excluded.name, excluded.role, excluded.active))`,
     [rows],
   );
-  await connection.execute(
+  await em.execute(
     `insert into roles (name) select distinct u.role from jsonb_to_recordset(?::jsonb) as u(role text) on conflict do nothing`,
     [rows],
   );

@@ -29,16 +29,14 @@ export class PermissionStore {
   async permissionsOf(em: EntityManager, role: string): Promise<ReadonlySet<string>> {
     const cached = this.cache.get(role);
     if (cached && Date.now() - cached.loadedAt < this.ttlMs) return cached.permissions;
-    const rows = await em
-      .getConnection()
-      .execute<{ permission: string }[]>('select permission from role_permissions where role = ?', [role]);
+    const rows = await em.execute<{ permission: string }[]>('select permission from role_permissions where role = ?', [role]);
     const permissions = new Set(rows.map((row) => row.permission));
     this.cache.set(role, { permissions, loadedAt: Date.now() });
     return permissions;
   }
 
   async list(em: EntityManager): Promise<RolePermissionsView[]> {
-    const rows = await em.getConnection().execute<{ role: string; permissions: string[] }[]>(
+    const rows = await em.execute<{ role: string; permissions: string[] }[]>(
       `select r.name as role,
               coalesce(array_agg(rp.permission order by rp.permission) filter (where rp.permission is not null), '{}') as permissions
          from (select name from roles union select role from role_permissions) r
@@ -54,12 +52,11 @@ export class PermissionStore {
     if (!this.catalog.includes(permission)) {
       throw badInput(`Unknown permission "${permission}"; this service knows: ${this.catalog.join(', ')}`, 'permission');
     }
-    const connection = em.getConnection();
-    await connection.execute('insert into roles (name) values (?) on conflict do nothing', [role]);
+    await em.execute('insert into roles (name) values (?) on conflict do nothing', [role]);
     if (granted) {
-      await connection.execute('insert into role_permissions (role, permission) values (?, ?) on conflict do nothing', [role, permission]);
+      await em.execute('insert into role_permissions (role, permission) values (?, ?) on conflict do nothing', [role, permission]);
     } else {
-      await connection.execute('delete from role_permissions where role = ? and permission = ?', [role, permission]);
+      await em.execute('delete from role_permissions where role = ? and permission = ?', [role, permission]);
     }
     this.cache.delete(role);
     const permissions = await this.permissionsOf(em, role);

@@ -68,7 +68,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   app.disable('x-powered-by');
   app.get('/health', async (_req, res) => {
     try {
-      await options.orm.em.getConnection().execute('select 1');
+      await options.orm.em.execute('select 1');
       res.json({ status: 'ok', service: options.name });
     } catch {
       res.status(503).json({ status: 'unavailable', service: options.name, database: 'unreachable' });

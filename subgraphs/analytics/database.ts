@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { accessEntities, replicaUserEntities, type OrmOptions } from '@popug/lib';
+import { ReplicationWatermarkSchema, accessEntities, replicaUserEntities, type OrmOptions } from '@popug/lib';
 import { migrations } from './migrations';
 
 export const analyticsDatabase: OrmOptions = {
   database: 'analytics',
-  entities: [...accessEntities, ...replicaUserEntities],
+  entities: [ReplicationWatermarkSchema, ...accessEntities, ...replicaUserEntities],
   migrations,
   migrationsPath: join(__dirname, 'migrations'),
 };

@@ -1,10 +1,7 @@
-import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { simpleParser } from 'mailparser';
 import type { Env } from '@popug/lib/env';
 import { createLogger } from '@popug/lib/logger';
 import {
@@ -19,6 +16,7 @@ import {
 } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
 import { startNotifier } from '../worker';
 
 const baseEnv = isolateTestFile();
@@ -30,44 +28,6 @@ const payoutMail: MailMessage = {
   text: 'You earned 12.34 $ today.',
   html: '<p>You earned <b>12.34 $</b> today.</p>',
 };
-
-type Refusal = { code: number; message: string };
-
-/** A real SMTP server on loopback that may refuse the first attempts, counted per RCPT TO. */
-async function startSmtpListener(refuse: (attempt: number) => Refusal | undefined = () => undefined) {
-  const received: ParsedMail[] = [];
-  let attempts = 0;
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onRcptTo(_address, _session, callback) {
-      attempts += 1;
-      const refusal = refuse(attempts);
-      if (refusal) callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
-      else callback();
-    },
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          received.push(mail);
-          callback();
-        },
-        (error: Error) => callback(error),
-      );
-    },
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
-  const { port } = server.server.address() as AddressInfo;
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    received,
-    attempts: () => attempts,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
-type SmtpListener = Awaited<ReturnType<typeof startSmtpListener>>;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -121,11 +81,6 @@ async function pending(queue: MailQueue): Promise<number> {
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
-function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
-  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
-  return objects.flatMap((object) => object.value.map((entry) => entry.address ?? ''));
-}
-
 describe('notifier', () => {
   it('delivers a queued mail over SMTP with sender, recipient, subject and body', async () => {
     const smtp = await startSmtpListener();
@@ -169,9 +124,9 @@ describe('notifier', () => {
   });
 
   it('retries with backoff while the SMTP server refuses temporarily, then delivers once', async () => {
-    const smtp = await startSmtpListener((attempt) =>
-      attempt <= 2 ? { code: 451, message: 'Try again later' } : undefined,
-    );
+    const smtp = await startSmtpListener({
+      refuse: (attempt) => (attempt <= 2 ? { code: 451, message: 'Try again later' } : undefined),
+    });
     const { queue } = startStack({ smtp, queue: { attempts: 5, backoffDelayMs: 100 } });
     const startedAt = Date.now();
 
@@ -186,7 +141,7 @@ describe('notifier', () => {
   });
 
   it('keeps a mail that never got through in the failed set after every attempt', async () => {
-    const smtp = await startSmtpListener(() => ({ code: 421, message: 'Service not available' }));
+    const smtp = await startSmtpListener({ refuse: () => ({ code: 421, message: 'Service not available' }) });
     const { queue } = startStack({ smtp, queue: { attempts: 3, backoffDelayMs: 50 } });
 
     const jobId = await enqueueMail(queue, payoutMail, 'payout:account-3:2024-05-01');
@@ -202,7 +157,7 @@ describe('notifier', () => {
   });
 
   it('fails at once, without retries, when the server refuses the recipient for good', async () => {
-    const smtp = await startSmtpListener(() => ({ code: 550, message: 'No such mailbox' }));
+    const smtp = await startSmtpListener({ refuse: () => ({ code: 550, message: 'No such mailbox' }) });
     const { queue } = startStack({ smtp, queue: { attempts: 5, backoffDelayMs: 50 } });
 
     const jobId = await enqueueMail(queue, payoutMail, 'payout:account-4:2024-05-01');

@@ -1,4 +1,8 @@
 import { Migration20261126064127 } from './Migration20261126064127';
+import { Migration20261126064725 } from './Migration20261126064725';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
-export const migrations = { Migration20261126064127 };
+export const migrations = {
+  Migration20261126064127,
+  Migration20261126064725,
+};

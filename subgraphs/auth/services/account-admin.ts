@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, type Caller } from '@popug/lib';
+import { appendToOutbox, badInput, newEvent, type Caller } from '@popug/lib';
+import { userPayload } from './user-events';
 import type { User } from '../entities/User';
 import { assertRoleExists } from './role-service';
 import { findUserByIdOrFail } from './user-directory';
@@ -14,6 +15,7 @@ async function changeUser(em: EntityManager, rawUserId: string, change: (user: U
     user.revision += 1;
     user.updatedAt = new Date();
     await tx.flush();
+    await appendToOutbox(tx, [newEvent('user.changed', userPayload(user))]);
     return user;
   });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '@popug/lib';
+import { appendToOutbox, badInput, newEvent } from '@popug/lib';
+import { userPayload } from './user-events';
 import { User } from '../entities/User';
 import { hashPassword } from './password';
 import { assertEmailFree } from './user-directory';
@@ -33,6 +34,7 @@ export async function registerUser(em: EntityManager, input: Registration): Prom
         revision: 1,
       });
       await tx.flush();
+      await appendToOutbox(tx, [newEvent('user.registered', userPayload(user))]);
       return user;
     });
   } catch (error) {

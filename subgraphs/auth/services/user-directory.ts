@@ -12,7 +12,7 @@ export async function findUserByIdOrFail(em: EntityManager, id: string): Promise
 }
 
 export async function findUserByEmail(em: EntityManager, email: string): Promise<User | null> {
-  const rows = await em.getConnection().execute<{ id: string }[]>('select id from users where lower(email) = ?', [email]);
+  const rows = await em.execute<{ id: string }[]>('select id from users where lower(email) = ?', [email]);
   const id = rows[0]?.id;
   return id ? em.findOne(User, { id }) : null;
 }
@@ -32,9 +32,7 @@ export async function assertEmailFree(em: EntityManager, rawEmail: string): Prom
 
 /** Active users whose role holds `permission` in auth: who hears about registrations. */
 export async function activeHoldersOf(em: EntityManager, permission: string): Promise<User[]> {
-  const rows = await em
-    .getConnection()
-    .execute<{ id: string }[]>(
+  const rows = await em.execute<{ id: string }[]>(
       `select u.id from users u join role_permissions rp on rp.role = u.role
         where rp.permission = ? and u.active order by u.created_at`,
       [permission],

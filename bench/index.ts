@@ -1,0 +1,31 @@
+import { isolateTestFile } from '../lib/testing/isolation';
+import { printTable, writeResults, type BenchSection, type Measurement } from './harness';
+import { SECTIONS } from './sections';
+
+/**
+ * `npm run bench [-- section ...]`: seeds its own databases (prefix bench_<random>_),
+ * runs each section, prints a table and writes bench/results.json. Speed and memory
+ * targets live here, never in timed unit tests.
+ */
+async function main(): Promise<void> {
+  process.env.DB_PREFIX ??= 'bench_';
+  process.env.QUEUE_PREFIX ??= 'bench';
+  process.env.LOG_LEVEL ??= 'warn';
+  isolateTestFile();
+  const wanted = process.argv.slice(2);
+  const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS;
+  const measurements: Measurement[] = [];
+  for (const section of sections) {
+    process.stderr.write(`▶ ${section.name}\n`);
+    await section.run((measurement) => measurements.push({ section: section.name, ...measurement }));
+  }
+  process.stdout.write(`${printTable(measurements)}\n`);
+  writeResults(measurements);
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,13 @@
+import { createLogger, Lifecycle, loadEnv } from '@popug/lib';
+import { startJobs } from './jobs';
+
+const env = loadEnv();
+const logger = createLogger('jobs');
+const lifecycle = new Lifecycle(logger);
+lifecycle.exitOnSignals();
+startJobs(env, lifecycle)
+  .then(({ port }) => logger.info({ port }, 'jobs worker running'))
+  .catch((error: unknown) => {
+    logger.fatal({ err: error }, 'jobs worker failed to start');
+    process.exit(1);
+  });

@@ -1,0 +1,86 @@
+import { EntitySchema } from '@mikro-orm/postgresql';
+
+/**
+ * The master change log: every change of every source, append-only, each with a global
+ * gap-free version. `(source, source_seq)` is unique, so a collect repeated after a
+ * crash copies nothing twice.
+ */
+export class Change {
+  version!: string;
+  source!: string;
+  sourceSeq!: string;
+  type!: string;
+  schemaVersion!: number;
+  payload!: unknown;
+  occurredAt!: Date;
+  recordedAt!: Date;
+}
+
+export const ChangeSchema = new EntitySchema<Change>({
+  class: Change,
+  tableName: 'change_log',
+  properties: {
+    version: { type: 'bigint', primary: true, autoincrement: false },
+    source: { type: 'string', length: 32 },
+    sourceSeq: { type: 'bigint' },
+    type: { type: 'string', length: 64 },
+    schemaVersion: { type: 'integer' },
+    payload: { type: 'json', columnType: 'jsonb' },
+    occurredAt: { type: 'datetime', columnType: 'timestamptz' },
+    recordedAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
+  },
+  uniques: [{ name: 'change_log_source_seq_unique', properties: ['source', 'sourceSeq'] }],
+  indexes: [{ name: 'change_log_type_version_index', properties: ['type', 'version'] }],
+});
+
+/** What the replicator knows of each replica: progress, failures and the open incident. */
+export class ReplicaState {
+  replica!: string;
+  watermark!: string;
+  consecutiveFailures!: number;
+  lastError!: string | null;
+  lastErrorAt!: Date | null;
+  poisonVersion!: string | null;
+  incidentStartedAt!: Date | null;
+  lastAppliedAt!: Date | null;
+  updatedAt!: Date;
+}
+
+export const ReplicaStateSchema = new EntitySchema<ReplicaState>({
+  class: ReplicaState,
+  tableName: 'replica_state',
+  properties: {
+    replica: { type: 'string', length: 32, primary: true },
+    watermark: { type: 'bigint', default: 0 },
+    consecutiveFailures: { type: 'integer', default: 0 },
+    lastError: { type: 'text', nullable: true },
+    lastErrorAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
+    poisonVersion: { type: 'bigint', nullable: true },
+    incidentStartedAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
+    lastAppliedAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
+    updatedAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' },
+  },
+});
+
+/** One row per replication pass: when it ran and on which worker, so overlaps would show. */
+export class ReplicationPass {
+  id!: string;
+  worker!: string;
+  startedAt!: Date;
+  finishedAt!: Date | null;
+  collected!: number;
+  applied!: number;
+}
+
+export const ReplicationPassSchema = new EntitySchema<ReplicationPass>({
+  class: ReplicationPass,
+  tableName: 'replication_pass',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    worker: { type: 'string', length: 128 },
+    startedAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
+    finishedAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
+    collected: { type: 'integer', default: 0 },
+    applied: { type: 'integer', default: 0 },
+  },
+});

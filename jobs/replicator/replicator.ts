@@ -1,0 +1,196 @@
+import { hostname } from 'node:os';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
+import {
+  databaseName,
+  databaseUrl,
+  openDatabase,
+  PoisonEventError,
+  type Env,
+  type Logger,
+  type MailQueue,
+  type MikroORM,
+  type OrmOptions,
+  type ReplicaDefinition,
+} from '@popug/lib';
+import { mailIncident, recordFailure, recordSuccess, type Recipient } from './alerts';
+import { catchUp } from './apply';
+import { collectFrom, type Source } from './collect';
+import { masterDatabase } from './master/database';
+
+export interface SourceDefinition {
+  name: Source['name'];
+  database: OrmOptions;
+}
+
+export interface PassReport {
+  collected: number;
+  applied: Record<string, number>;
+  failed: Record<string, string>;
+}
+
+/** Any number on this, unique to the replicator: held for the whole of a pass. */
+const PASS_LOCK = 727_002;
+
+/**
+ * One replication pass: collect every source's outbox into the master log, then bring
+ * each replica up to the head. Passes never overlap, across processes too (a PostgreSQL
+ * advisory lock on the master database); a failing replica never holds up the others.
+ */
+export class Replicator {
+  private readonly orms = new Map<string, Promise<MikroORM>>();
+  private lock: Client | undefined;
+  private readonly worker = `${hostname()}:${process.pid}`;
+
+  constructor(
+    private readonly env: Env,
+    private readonly logger: Logger,
+    private readonly sources: readonly SourceDefinition[],
+    private readonly replicas: readonly ReplicaDefinition[],
+    private readonly mailQueue: MailQueue,
+  ) {}
+
+  async runPass(): Promise<PassReport | 'busy'> {
+    await this.master(); // creates and migrates the master database on first use
+    const lock = await this.lockClient();
+    const [acquired] = (await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [PASS_LOCK])).rows;
+    if (!acquired?.ok) return 'busy';
+    try {
+      return await this.passHoldingLock();
+    } finally {
+      await lock.query('select pg_advisory_unlock($1)', [PASS_LOCK]).catch(() => this.dropLockClient());
+    }
+  }
+
+  /** Runs `work` while no pass can start: a rebuild uses it. */
+  async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const lock = await this.lockClient();
+    await lock.query('select pg_advisory_lock($1)', [PASS_LOCK]);
+    try {
+      return await work();
+    } finally {
+      await lock.query('select pg_advisory_unlock($1)', [PASS_LOCK]).catch(() => this.dropLockClient());
+    }
+  }
+
+  async master(): Promise<EntityManager> {
+    return (await this.orm(masterDatabase)).em.fork();
+  }
+
+  async replicaEm(replica: ReplicaDefinition): Promise<EntityManager> {
+    return (await this.orm(replica.database)).em.fork();
+  }
+
+  async close(): Promise<void> {
+    this.dropLockClient();
+    const orms = [...this.orms.values()];
+    this.orms.clear();
+    await Promise.all(orms.map((orm) => orm.then((opened) => opened.close()).catch(() => undefined)));
+  }
+
+  private async passHoldingLock(): Promise<PassReport> {
+    const master = await this.master();
+    const [pass] = await master.execute<{ id: string }[]>('insert into replication_pass (worker) values (?) returning id', [this.worker]);
+    const report: PassReport = { collected: 0, applied: {}, failed: {} };
+    for (const source of this.sources) {
+      try {
+        const sourceOrm = await this.orm(source.database);
+        for (;;) {
+          const copied = await collectFrom(master, { name: source.name, em: () => sourceOrm.em.fork() }, this.env.REPLICATION_BATCH_SIZE);
+          report.collected += copied;
+          if (copied < this.env.REPLICATION_BATCH_SIZE) break;
+        }
+      } catch (error) {
+        this.forget(source.database);
+        this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
+        report.failed[`source:${source.name}`] = (error as Error).message;
+      }
+    }
+    await Promise.all(this.replicas.map((replica) => this.applyTo(master.fork(), replica, report)));
+    const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
+    await master.execute('update replication_pass set finished_at = clock_timestamp(), collected = ?, applied = ? where id = ?', [
+      report.collected,
+      applied,
+      pass?.id,
+    ]);
+    return report;
+  }
+
+  private async applyTo(master: EntityManager, replica: ReplicaDefinition, report: PassReport): Promise<void> {
+    try {
+      const orm = await this.orm(replica.database);
+      const result = await catchUp(master, () => orm.em.fork(), replica, this.env.REPLICATION_BATCH_SIZE);
+      report.applied[replica.name] = result.applied;
+      const change = await recordSuccess(master, replica.name, result.watermark, result.applied);
+      if (change) {
+        this.logger.info({ replica: replica.name }, 'replica recovered');
+        await this.alert(replica.name, change, result.watermark);
+      }
+    } catch (error) {
+      const poison = error instanceof PoisonEventError ? error : null;
+      if (!poison) this.forget(replica.database);
+      const reason = (error as Error).message;
+      report.failed[replica.name] = reason;
+      this.logger.error({ err: error, replica: replica.name, poisonVersion: poison?.version }, 'replica apply failed');
+      const change = await recordFailure(master, replica.name, reason, poison?.version ?? null, this.env.REPLICA_ALERT_AFTER_FAILURES);
+      if (change) await this.alert(replica.name, change, reason);
+    }
+  }
+
+  private async alert(replica: string, change: Parameters<typeof mailIncident>[3], detail: string): Promise<void> {
+    try {
+      await mailIncident(this.mailQueue, await this.admins(), replica, change, detail);
+    } catch (error) {
+      this.logger.error({ err: error, replica }, 'replication alert not queued');
+    }
+  }
+
+  /** Who hears about incidents: active holders of user:manage in auth, or the first admin. */
+  private async admins(): Promise<Recipient[]> {
+    const auth = this.sources.find((source) => source.name === 'auth');
+    try {
+      if (!auth) throw new Error('no auth source');
+      const em = (await this.orm(auth.database)).em.fork();
+      const rows = await em.execute<Recipient[]>(
+        `select u.email, u.name from users u join role_permissions rp on rp.role = u.role
+          where rp.permission = 'user:manage' and u.active order by u.created_at`,
+      );
+      if (rows.length) return rows;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'admins unknown; alerting the first admin');
+    }
+    return [{ email: this.env.ADMIN_EMAIL, name: this.env.ADMIN_NAME }];
+  }
+
+  private orm(options: OrmOptions): Promise<MikroORM> {
+    let orm = this.orms.get(options.database);
+    if (!orm) {
+      orm = openDatabase(this.env, { ...options, logger: this.logger, poolMax: 4 });
+      orm.catch(() => this.orms.delete(options.database));
+      this.orms.set(options.database, orm);
+    }
+    return orm;
+  }
+
+  /** A database that failed is opened afresh next time, so a restarted server is picked up. */
+  private forget(options: OrmOptions): void {
+    const orm = this.orms.get(options.database);
+    this.orms.delete(options.database);
+    void orm?.then((opened) => opened.close(true)).catch(() => undefined);
+  }
+
+  private async lockClient(): Promise<Client> {
+    if (this.lock) return this.lock;
+    const client = new Client({ connectionString: databaseUrl(this.env, databaseName(this.env, 'master')) });
+    client.on('error', () => this.dropLockClient());
+    await client.connect();
+    this.lock = client;
+    return client;
+  }
+
+  private dropLockClient(): void {
+    const client = this.lock;
+    this.lock = undefined;
+    void client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,62 @@
+import { Client } from 'pg';
+import { databaseName, databaseUrl, Lifecycle, createLogger } from '../../../lib';
+import { isolateTestFile } from '../../../lib/testing/isolation';
+import type { TestSystem } from '../../../lib/testing/system';
+import { waitFor } from '../../../lib/testing/wait';
+import { startSystem } from '../../../test/system';
+import { startReplicator, type ReplicatorWorker } from '../worker';
+
+const INTERVAL_MS = 250;
+const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(INTERVAL_MS) });
+let system: TestSystem;
+let replication: ReplicatorWorker;
+const lifecycle = new Lifecycle(createLogger('test'));
+
+async function usersIn(replica: 'tracker' | 'accounting' | 'analytics', email: string) {
+  const client = new Client({ connectionString: databaseUrl(env, databaseName(env, replica)) });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ role: string; active: boolean }>('select role, active from users where email = $1', [email]);
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  system = await startSystem(env);
+  replication = await startReplicator(env, createLogger('replicator'));
+  lifecycle.add('replicator', () => replication.close());
+}, 60_000);
+afterAll(async () => {
+  await lifecycle.stop();
+  await system?.close();
+});
+
+test('a registered user reaches every replica within two intervals, and a role change follows', async () => {
+  const email = `flow-${Date.now()}@popug.test`;
+  const registered = await system.request('mutation($e: String!) { register(email: $e, name: "Flow", password: "long-enough-pw") { id } }', { e: email });
+  expect(registered.errors).toBeUndefined();
+  const started = Date.now();
+  for (const replica of ['tracker', 'accounting', 'analytics'] as const) {
+    await waitFor(async () => ((await usersIn(replica, email)).length === 1 ? true : undefined), 4 * INTERVAL_MS + 2000, `${email} in ${replica}`);
+  }
+  // Two intervals plus one pass of slack for the scheduler's first tick.
+  expect(Date.now() - started).toBeLessThan(3 * INTERVAL_MS + 1500);
+
+  const admin = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  const userId = (registered.data as { register: { id: string } }).register.id;
+  const changed = await system.request('mutation($id: ID!) { setUserRole(userId: $id, role: "manager") { role } }', { id: userId }, admin);
+  expect(changed.errors).toBeUndefined();
+  await system.request('mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }', { id: userId }, admin);
+  for (const replica of ['tracker', 'accounting', 'analytics'] as const) {
+    await waitFor(
+      async () => {
+        const [user] = await usersIn(replica, email);
+        return user?.role === 'manager' && user.active === false ? true : undefined;
+      },
+      4 * INTERVAL_MS + 2000,
+      `role change in ${replica}`,
+    );
+  }
+});

@@ -1,0 +1,67 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { OrmOptions } from '../db/orm';
+import { InvalidEventError, readEvent, type EventPayload, type EventType } from './events';
+
+/** One entry of the master change log, as a replica receives it. */
+export interface ChangeEvent {
+  version: string;
+  source: string;
+  type: string;
+  schemaVersion: number;
+  payload: unknown;
+  occurredAt: Date;
+}
+
+/** An event a replica cannot apply: its replica stops before it, and admins are told. */
+export class PoisonEventError extends Error {
+  constructor(
+    readonly version: string,
+    readonly reason: string,
+  ) {
+    super(`event v${version} cannot be applied: ${reason}`);
+  }
+}
+
+/**
+ * What a read-side subgraph declares to the replicator: the event types it reads and how
+ * it applies a batch of them. `apply` runs inside the transaction that also moves the
+ * replica's watermark, so it must write only through `em` and should be set-based.
+ */
+export interface ReplicaDefinition {
+  name: 'tracker' | 'accounting' | 'analytics';
+  database: OrmOptions;
+  eventTypes: readonly EventType[];
+  apply(em: EntityManager, events: readonly ChangeEvent[]): Promise<void>;
+  /** Empties every table the replicator fills, before a rebuild from version 0. */
+  reset(em: EntityManager): Promise<void>;
+  /** Queries whose rows must be equal between a rebuilt and a live replica. */
+  comparableState: readonly string[];
+}
+
+export type TypedChange<T extends EventType = EventType> = {
+  [K in T]: { type: K; version: string; occurredAt: Date; payload: EventPayload<K> };
+}[T];
+
+/** Validates and upgrades every event of a batch; the first invalid one poisons the batch. */
+export function readChanges<T extends EventType>(events: readonly ChangeEvent[], types: readonly T[]): TypedChange<T>[] {
+  return events
+    .filter((event): event is ChangeEvent & { type: T } => (types as readonly string[]).includes(event.type))
+    .map((event) => {
+      try {
+        return {
+          type: event.type,
+          version: event.version,
+          occurredAt: event.occurredAt,
+          payload: readEvent(event.type, event.schemaVersion, event.payload),
+        } as TypedChange<T>;
+      } catch (error) {
+        if (error instanceof InvalidEventError) throw new PoisonEventError(event.version, error.message);
+        throw error;
+      }
+    });
+}
+
+/** Narrows a batch of typed changes to one event type, keeping log order. */
+export function changesOf<T extends EventType, K extends T>(changes: readonly TypedChange<T>[], type: K): TypedChange<K>[] {
+  return changes.filter((change): change is TypedChange<K> => change.type === type);
+}

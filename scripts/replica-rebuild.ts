@@ -1,0 +1,28 @@
+import { createLogger, createMailQueue, createRedis, loadEnv } from '@popug/lib';
+import { rebuildReplica } from '../jobs/replicator/rebuild';
+import { Replicator } from '../jobs/replicator/replicator';
+import { REPLICAS, replicaNamed, SOURCES } from '../jobs/replicator/topology';
+
+/** `npm run replica:rebuild -- <tracker|accounting|analytics>` */
+async function main(): Promise<void> {
+  const env = loadEnv();
+  const logger = createLogger('replica-rebuild');
+  const replica = replicaNamed(process.argv[2] ?? '');
+  const redis = createRedis(env, 'producer');
+  const mailQueue = createMailQueue(env, redis);
+  const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  try {
+    const started = Date.now();
+    const applied = await rebuildReplica(replicator, replica, env.REPLICATION_BATCH_SIZE);
+    process.stdout.write(`✅ rebuilt ${replica.name}: ${applied} events applied in ${Date.now() - started} ms\n`);
+  } finally {
+    await replicator.close();
+    await mailQueue.close();
+    redis.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`❌ ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import { applyUserChanges, readChanges, USER_EVENT_TYPES, type ReplicaDefinition } from '@popug/lib';
+import { analyticsDatabase } from './database';
+
+/** What the replicator brings into analytics: the company directory. */
+export const analyticsReplica: ReplicaDefinition = {
+  name: 'analytics',
+  database: analyticsDatabase,
+  eventTypes: USER_EVENT_TYPES,
+  async apply(em, events) {
+    await applyUserChanges(em, readChanges(events, USER_EVENT_TYPES));
+  },
+  async reset(em) {
+    await em.execute('truncate table users');
+  },
+  comparableState: ['select id, email, name, role, active, revision from users order by id'],
+};

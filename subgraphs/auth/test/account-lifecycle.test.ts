@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { ParsedMail } from 'mailparser';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import type { Env } from '@popug/lib/env';
+import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
+import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import type { TestSystem } from '@popug/lib/testing/system';
+import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
+import { startSystem } from '../../../test/system';
+
+/**
+ * A user's life through the gateway, with real PostgreSQL, Redis, the notifier worker and
+ * an SMTP listener on loopback: register (and the mail to user managers), login, `me`, a
+ * role change, deactivation and reactivation, each seen by every subgraph in time.
+ */
+
+const REGISTER = `mutation Register($email: String!, $name: String!, $password: String!) {
+  register(email: $email, name: $name, password: $password) { id email name role active }
+}`;
+const LOGIN = `mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token expiresAt user { id email name role active } }
+}`;
+const ME = 'query Me { me { id email name role active createdAt } }';
+const SET_USER_ROLE = 'mutation SetUserRole($userId: ID!, $role: String!) { setUserRole(userId: $userId, role: $role) { id role } }';
+const SET_USER_ACTIVE =
+  'mutation SetUserActive($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { id active } }';
+const CREATE_ROLE = 'mutation CreateRole($name: String!) { createRole(name: $name) }';
+const SET_AUTH_PERMISSION = `mutation SetAuthPermission($role: String!, $permission: String!, $granted: Boolean!) {
+  setAuthPermission(role: $role, permission: $permission, granted: $granted) { role permissions }
+}`;
+const USERS = 'query Users($role: String, $active: Boolean) { users(role: $role, active: $active) { id email active } }';
+
+/** One field per subgraph, each needing that subgraph's `permission:manage` (admins hold it everywhere). */
+const PER_SUBGRAPH = {
+  auth: 'query { authPermissions { role } }',
+  tracker: 'query { trackerPermissions { role } }',
+  accounting: 'query { accountingPermissions { role } }',
+  analytics: 'query { analyticsPermissions { role } }',
+} as const;
+type SubgraphName = keyof typeof PER_SUBGRAPH;
+const SUBGRAPHS = Object.keys(PER_SUBGRAPH) as SubgraphName[];
+
+const PASSWORD = 'correct horse battery';
+/** DESIGN.md section 2: a deactivation or role change takes effect everywhere within this. */
+const PROPAGATION_LIMIT_MS = 5_000;
+
+interface RegisteredUser {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  active: boolean;
+}
+
+let env: Env;
+let system: TestSystem;
+let smtp: SmtpListener;
+let notifier: Notifier;
+let producer: Redis;
+let mailQueue: MailQueue;
+let adminToken: string;
+
+beforeAll(async () => {
+  smtp = await startSmtpListener();
+  env = isolateTestFile({ SMTP_URL: smtp.url });
+  system = await startSystem(env);
+  notifier = startNotifier(env, createLogger('notifier'));
+  producer = createRedis(env, 'producer');
+  mailQueue = createMailQueue(env, producer);
+  adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+});
+
+afterAll(async () => {
+  await notifier?.close();
+  await mailQueue?.close();
+  await producer?.quit();
+  await system?.close();
+  await smtp?.close();
+});
+
+const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
+
+function codes(result: GraphQLResponse<unknown>): (string | undefined)[] {
+  return (result.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/** The data of a result that must have succeeded; fails the test with the errors otherwise. */
+function dataOf<TData>(result: GraphQLResponse<TData>): TData {
+  expect(result.errors).toBeUndefined();
+  if (!result.data) throw new Error('no data in a successful result');
+  return result.data;
+}
+
+async function register(label: string, name = `Popug ${label}`): Promise<RegisteredUser> {
+  const email = `${unique(label)}@popug.test`;
+  const result = await system.request<{ register: RegisteredUser }>(REGISTER, { email, name, password: PASSWORD });
+  return dataOf(result).register;
+}
+
+async function asAdmin<TData>(query: string, variables: Record<string, unknown> = {}): Promise<TData> {
+  return dataOf(await system.request<TData>(query, variables, adminToken));
+}
+
+async function setRole(userId: string, role: string): Promise<void> {
+  const { setUserRole } = await asAdmin<{ setUserRole: { id: string; role: string } }>(SET_USER_ROLE, { userId, role });
+  expect(setUserRole).toEqual({ id: userId, role });
+}
+
+async function setActive(userId: string, active: boolean): Promise<void> {
+  const { setUserActive } = await asAdmin<{ setUserActive: { id: string; active: boolean } }>(SET_USER_ACTIVE, { userId, active });
+  expect(setUserActive).toEqual({ id: userId, active });
+}
+
+/** What each subgraph answers this token: 'ok', or the error code. */
+async function outcomes(token: string): Promise<Record<SubgraphName, string>> {
+  const answers = await Promise.all(
+    SUBGRAPHS.map(async (name) => {
+      const result = await system.request(PER_SUBGRAPH[name], {}, token);
+      const outcome = result.errors ? String(codes(result).join(',')) : result.data?.[`${name}Permissions`] ? 'ok' : 'no data';
+      return [name, outcome] as const;
+    }),
+  );
+  return Object.fromEntries(answers) as Record<SubgraphName, string>;
+}
+
+const everywhere = (outcome: string): Record<SubgraphName, string> =>
+  Object.fromEntries(SUBGRAPHS.map((name) => [name, outcome])) as Record<SubgraphName, string>;
+
+/**
+ * Polls until every subgraph gives `expected` to `token`; returns how long that took from
+ * `since`. Throws with the last answers when the limit passes.
+ */
+async function untilEverywhere(token: string, expected: string, since: number): Promise<number> {
+  let last: Record<SubgraphName, string> | undefined;
+  while (Date.now() - since < PROPAGATION_LIMIT_MS + 1_000) {
+    last = await outcomes(token);
+    if (SUBGRAPHS.every((name) => last?.[name] === expected)) return Date.now() - since;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`still not ${expected} everywhere after ${PROPAGATION_LIMIT_MS} ms: ${JSON.stringify(last)}`);
+}
+
+/** Waits until the notifier has nothing left to send, so "no further mail" can be asserted. */
+async function mailQueueDrained(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const counts = await mailQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed');
+    if (Object.values(counts).every((count) => count === 0)) return;
+    if (Date.now() > deadline) throw new Error(`mail queue never drained: ${JSON.stringify(counts)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('accounts through the gateway', () => {
+  it('registers a worker and mails every active holder of user:manage about it, and nobody else', async () => {
+    // Holders of user:manage: the first admin, a second admin, and a user of a new role granted it.
+    const secondAdmin = await register('admin2');
+    await setRole(secondAdmin.id, 'admin');
+    const managerRole = unique('usermgr').replace(/-/g, '_');
+    expect(await asAdmin<{ createRole: string }>(CREATE_ROLE, { name: managerRole })).toEqual({ createRole: managerRole });
+    await asAdmin(SET_AUTH_PERMISSION, { role: managerRole, permission: 'user:manage', granted: true });
+    const userManager = await register('usermgr');
+    await setRole(userManager.id, managerRole);
+    // Not told: a worker, a manager (no user:manage in auth), and a deactivated admin.
+    await register('bystander');
+    const manager = await register('manager');
+    await setRole(manager.id, 'manager');
+    const retiredAdmin = await register('retired');
+    await setRole(retiredAdmin.id, 'admin');
+    await setActive(retiredAdmin.id, false);
+
+    const email = `${unique('Newcomer')}@Popug.Test`;
+    const result = await system.request<{ register: RegisteredUser }>(REGISTER, {
+      email,
+      name: '  Newcomer Popug  ',
+      password: PASSWORD,
+    });
+
+    const newcomer = dataOf(result).register;
+    expect(newcomer).toEqual({ id: expect.any(String), email: email.toLowerCase(), name: 'Newcomer Popug', role: 'worker', active: true });
+    const aboutNewcomer = (mail: ParsedMail) => mail.text?.includes(newcomer.email) ?? false;
+    const expectedRecipients = [env.ADMIN_EMAIL, secondAdmin.email, userManager.email].sort();
+    await smtp.waitForMails(aboutNewcomer, expectedRecipients.length);
+    await mailQueueDrained();
+    const mails = smtp.received.filter(aboutNewcomer);
+    expect(mails.flatMap((mail) => addresses(mail.to)).sort()).toEqual(expectedRecipients);
+    for (const mail of mails) {
+      expect(addresses(mail.from)).toEqual([env.MAIL_FROM]);
+      expect(mail.subject).toBe('New popug registered: Newcomer Popug');
+      expect(mail.text).toContain('Newcomer Popug <');
+    }
+  });
+
+  it('logs in (email in any letter case) and `me` answers with the token', async () => {
+    const user = await register('login', 'Login Popug');
+    const before = Date.now();
+
+    const result = await system.request<{
+      login: { token: string; expiresAt: string; user: RegisteredUser };
+    }>(LOGIN, { email: user.email.toUpperCase(), password: PASSWORD });
+
+    const { login } = dataOf(result);
+    expect(login.user).toEqual(user);
+    expect(login.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const expiresIn = new Date(login.expiresAt).getTime() - before;
+    expect(expiresIn).toBeGreaterThan((env.TOKEN_TTL_SECONDS - 60) * 1000);
+    expect(expiresIn).toBeLessThanOrEqual((env.TOKEN_TTL_SECONDS + 1) * 1000);
+
+    const me = dataOf(await system.request<{ me: RegisteredUser & { createdAt: string } }>(ME, {}, login.token)).me;
+    expect(me).toEqual({ ...user, createdAt: expect.any(String) });
+    expect(Math.abs(new Date(me.createdAt).getTime() - before)).toBeLessThan(60_000);
+    // Without a token there is nobody to be.
+    expect(codes(await system.request(ME))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('shows a role change in `me` at once and on every subgraph within the identity cache time', async () => {
+    const user = await register('promoted');
+    const token = await system.login(user.email, PASSWORD);
+    expect(await outcomes(token)).toEqual(everywhere('FORBIDDEN'));
+
+    const promotedAt = Date.now();
+    await setRole(user.id, 'admin');
+
+    expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me.role).toBe('admin');
+    const promotion = await untilEverywhere(token, 'ok', promotedAt);
+    expect(promotion).toBeLessThanOrEqual(env.IDENTITY_CACHE_MS + 1_000);
+
+    // A demotion matters more: the same token loses the admin's access just as fast.
+    const demotedAt = Date.now();
+    await setRole(user.id, 'worker');
+    const demotion = await untilEverywhere(token, 'FORBIDDEN', demotedAt);
+    expect(demotion).toBeLessThanOrEqual(env.IDENTITY_CACHE_MS + 1_000);
+    expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me.role).toBe('worker');
+  });
+
+  it('locks a deactivated user out of every subgraph within 5 s, refuses their login, and lets them back when reactivated', async () => {
+    const user = await register('leaver');
+    await setRole(user.id, 'admin');
+    const token = await system.login(user.email, PASSWORD);
+    // Every subgraph serves the token (and the gateway now holds it in its identity cache).
+    expect(await outcomes(token)).toEqual(everywhere('ok'));
+
+    const deactivatedAt = Date.now();
+    await setActive(user.id, false);
+
+    const lockout = await untilEverywhere(token, 'UNAUTHENTICATED', deactivatedAt);
+    expect(lockout).toBeLessThan(PROPAGATION_LIMIT_MS);
+    const me = await system.request(ME, {}, token);
+    expect(codes(me)).toEqual(['UNAUTHENTICATED']);
+    expect(me.data ?? null).toBeNull();
+    const refused = await system.request<{ login: { token: string } }>(LOGIN, { email: user.email, password: PASSWORD });
+    expect(codes(refused)).toEqual(['UNAUTHENTICATED']);
+    expect(refused.data?.login).toBeUndefined();
+    const inactive = await asAdmin<{ users: { id: string; active: boolean }[] }>(USERS, { active: false });
+    expect(inactive.users).toContainEqual(expect.objectContaining({ id: user.id, active: false }));
+
+    const reactivatedAt = Date.now();
+    await setActive(user.id, true);
+
+    const freshToken = await system.login(user.email, PASSWORD);
+    expect(await outcomes(freshToken)).toEqual(everywhere('ok'));
+    await untilEverywhere(token, 'ok', reactivatedAt);
+    expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me).toEqual({
+      ...user,
+      role: 'admin',
+      createdAt: expect.any(String),
+    });
+  });
+});
