@@ -25,3 +25,4 @@ export * from './replication/outbox';
 export * from './replication/watermark';
 export * from './replication/replica';
 export * from './replication/user-replication';
+export * from './business-day';
