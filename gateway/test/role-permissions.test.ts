@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
+import { IDENTITY_HEADER, signIdentity } from '@popug/lib/identity';
+import { loadPrivateKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { postGraphQL, startOnFreePort, testLogger, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
+import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { startSystem } from '../../test/system';
 
 /**
  * DESIGN.md section 3 through the gateway: a new role has no permissions anywhere, so its
  * users get FORBIDDEN in every subgraph until an admin grants that role something in that
- * subgraph; a grant or revoke takes effect for the very next request, in that subgraph only.
+ * subgraph; a grant or revoke takes effect for the very next request, in that subgraph only,
+ * and within 5 s in another process of the same subgraph.
  */
 
 const PASSWORD = 'correct horse battery';
+/** DESIGN.md section 3: other processes see a grant or revoke within this. */
+const PROPAGATION_LIMIT_MS = 5_000;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 type SubgraphName = (typeof SUBGRAPHS)[number];
 
@@ -216,6 +222,44 @@ describe('a new role through the gateway', () => {
         });
         if (defaultRole !== 'admin') expect(seeded).not.toContain('permission:manage');
       }
+    }
+  });
+
+  it('reaches another process of the same subgraph within 5 s', async () => {
+    const role = await newRole();
+    const { user } = await userOfRole(role);
+    // A second tracker on the same database, as a scaled-out deployment would run; called
+    // directly with the gateway's statement for the user (revision 2: registered, then role set).
+    const secondTracker = await startOnFreePort(await createTrackerServer(env, testLogger('tracker-2')));
+    try {
+      const identity = await signIdentity({ ...user, revision: 2 }, loadPrivateKey(env, 'gateway'));
+      const askSecond = async () => {
+        const result = await postGraphQL<Record<string, unknown>>(
+          `${secondTracker.url}/graphql`,
+          '{ trackerPermissions { role } }',
+          {},
+          { [IDENTITY_HEADER]: identity },
+        );
+        return result.errors ? result.errors.map((error) => String(error.extensions?.code)).join(',') : 'ok';
+      };
+      const within = async (expected: string, since: number) => {
+        while (Date.now() - since < PROPAGATION_LIMIT_MS + 1_000) {
+          if ((await askSecond()) === expected) return Date.now() - since;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`the second tracker never answered ${expected}`);
+      };
+      expect(await askSecond()).toBe('FORBIDDEN'); // and now it caches the role's empty grant
+
+      const grantedAt = Date.now();
+      await grant('tracker', role, 'permission:manage', true);
+      expect(await within('ok', grantedAt)).toBeLessThan(PROPAGATION_LIMIT_MS);
+
+      const revokedAt = Date.now();
+      await grant('tracker', role, 'permission:manage', false);
+      expect(await within('FORBIDDEN', revokedAt)).toBeLessThan(PROPAGATION_LIMIT_MS);
+    } finally {
+      await secondTracker.close();
     }
   });
 });

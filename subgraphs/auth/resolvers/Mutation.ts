@@ -3,7 +3,7 @@ import type { MutationResolvers } from '../generated/resolvers-types';
 import { setUserActive, setUserRole } from '../services/account-admin';
 import { registerUser } from '../services/registration';
 import { announceRegistration } from '../services/registration-mail';
-import { createRole } from '../services/role-service';
+import { createRole, setAuthPermission } from '../services/role-service';
 import { login } from '../services/session';
 
 export const Mutation: MutationResolvers = {
@@ -24,4 +24,6 @@ export const Mutation: MutationResolvers = {
   createRole: (_parent, { name }, { em }) => createRole(em, name),
   setUserRole: (_parent, { userId, role }, { em }) => setUserRole(em, userId, role),
   setUserActive: (_parent, { userId, active }, { em, caller }) => setUserActive(em, requireCaller(caller), userId, active),
+  // Replaces the generic one of permissionAdmin('auth'): see setAuthPermission.
+  setAuthPermission: (_parent, args, { em, permissionStore }) => setAuthPermission(em, permissionStore, args),
 };

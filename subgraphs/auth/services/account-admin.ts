@@ -1,16 +1,18 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { appendToOutbox, badInput, newEvent, type Caller } from '@popug/lib';
 import { userPayload } from './user-events';
-import type { User } from '../entities/User';
+import { User } from '../entities/User';
 import { assertRoleExists } from './role-service';
-import { findUserByIdOrFail } from './user-directory';
 import { parseUserId } from './validation';
 
 /** Every change bumps the revision, so replicas can tell the newest copy. */
 async function changeUser(em: EntityManager, rawUserId: string, change: (user: User) => void): Promise<User> {
   const userId = parseUserId(rawUserId);
   return em.transactional(async (tx) => {
-    const user = await findUserByIdOrFail(tx, userId);
+    // Locked: two changes at once would otherwise both read revision n and write n + 1,
+    // and replicas would get two different users under one revision.
+    const user = await tx.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!user) throw badInput(`No user has the id "${userId}"`, 'userId');
     change(user);
     user.revision += 1;
     user.updatedAt = new Date();

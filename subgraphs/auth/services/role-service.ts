@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { assertRoleName, badInput } from '@popug/lib';
+import { ROLE_NAME_PATTERN, assertRoleName, badInput, type PermissionStore, type RolePermissionsView } from '@popug/lib';
 
 export async function listRoles(em: EntityManager): Promise<string[]> {
   const rows = await em.execute<{ name: string }[]>('select name from roles order by name');
@@ -14,6 +14,18 @@ export async function createRole(em: EntityManager, name: string): Promise<strin
 }
 
 export async function assertRoleExists(em: EntityManager, role: string): Promise<void> {
-  const rows = await em.execute('select 1 from roles where name = ?', [role]);
-  if (rows.length === 0) throw badInput(`There is no role "${role}"; create it first`, 'role');
+  // No role can have an invalid name; checking first also keeps a NUL byte away from PostgreSQL.
+  const rows = ROLE_NAME_PATTERN.test(role) ? await em.execute('select 1 from roles where name = ?', [role]) : [];
+  if (rows.length === 0) throw badInput(`There is no role "${role.slice(0, 64)}"; create it first`, 'role');
+}
+
+/** auth owns the roles: a grant here needs one that exists, so a typo cannot create a role behind createRole. */
+export async function setAuthPermission(
+  em: EntityManager,
+  permissionStore: PermissionStore,
+  { role, permission, granted }: { role: string; permission: string; granted: boolean },
+): Promise<RolePermissionsView> {
+  assertRoleName(role);
+  await assertRoleExists(em, role);
+  return permissionStore.setPermission(em, role, permission, granted);
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '@popug/lib';
+import { ROLE_NAME_PATTERN, badInput } from '@popug/lib';
 import { User } from '../entities/User';
 import { parseEmail } from './validation';
 
@@ -19,7 +19,11 @@ export async function findUserByEmail(em: EntityManager, email: string): Promise
 
 export async function listUsers(em: EntityManager, filter: { role?: string | null; active?: boolean | null }): Promise<User[]> {
   const where: Partial<Pick<User, 'role' | 'active'>> = {};
-  if (filter.role != null) where.role = filter.role;
+  if (filter.role != null) {
+    // Nobody holds a role with an impossible name (and a NUL byte would fail in PostgreSQL).
+    if (!ROLE_NAME_PATTERN.test(filter.role)) return [];
+    where.role = filter.role;
+  }
   if (filter.active != null) where.active = filter.active;
   return em.find(User, where, { orderBy: { createdAt: 'asc', id: 'asc' } });
 }

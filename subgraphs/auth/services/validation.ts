@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { badInput } from '@popug/lib';
 
 const email = z.string().trim().toLowerCase().max(320, 'at most 320 characters').email('not an email address');
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'at most 200 characters');
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'at most 200 characters')
+  // A NUL would reach PostgreSQL as an internal error; line breaks have no place in a directory name.
+  .refine((value) => !/\p{Cc}/u.test(value), 'must not contain control characters such as line breaks');
 const password = z.string().min(8, 'at least 8 characters').max(256, 'at most 256 characters');
 
 function parseField<T>(schema: z.ZodType<T>, value: unknown, field: string, label: string): T {

@@ -115,6 +115,13 @@ describe('bad input through the gateway: right code, nothing stored', () => {
       { email: uniqueEmail('nopass'), name: 'Popug', password: '', message: /password/i },
       { email: uniqueEmail('noname'), name: '', password: PASSWORD, message: /name/i },
       { email: uniqueEmail('blank'), name: '   ', password: PASSWORD, message: /name/i },
+      { email: uniqueEmail('long'), name: 'x'.repeat(201), password: PASSWORD, message: /name.*200/i },
+      // Control characters: a NUL once reached PostgreSQL as an internal error; CR/LF aim at mail headers.
+      { email: uniqueEmail('nul'), name: 'Null\u0000Popug', password: PASSWORD, message: /name.*control/i },
+      { email: uniqueEmail('crlf'), name: 'Mallory\r\nBcc: victim@popug.test', password: PASSWORD, message: /name.*control/i },
+      { email: uniqueEmail('tab'), name: 'Tab\tPopug', password: PASSWORD, message: /name.*control/i },
+      { email: `${'x'.repeat(320)}@popug.test`, name: 'Popug', password: PASSWORD, message: /email/i },
+      { email: uniqueEmail('longpass'), name: 'Popug', password: 'x'.repeat(257), message: /password.*256/i },
     ];
     for (const input of cases) {
       const result = await register(input.email, input.name, input.password);
@@ -163,6 +170,8 @@ describe('bad input through the gateway: right code, nothing stored', () => {
     const cases = [
       { userId: user.id, role: 'overlord', message: /no role "overlord"/ },
       { userId: user.id, role: '', message: /role/ },
+      { userId: user.id, role: 'nul\u0000role', message: /no role/ },
+      { userId: user.id, role: 'Admin', message: /no role "Admin"/ },
       { userId: randomUUID(), role: 'manager', message: /No user/ },
       { userId: 'not-a-uuid', role: 'manager', message: /No user/ },
       { userId: `${user.id}x`, role: 'manager', message: /No user/ },
@@ -220,6 +229,20 @@ describe('bad input through the gateway: right code, nothing stored', () => {
       }
       const badRole = await system.request(setPermission(field), { role: 'Not A Role', permission: 'permission:manage', granted: true }, adminToken);
       expectRefused(badRole, field, 'BAD_USER_INPUT', /role name/);
+    }
+    // auth owns the roles: a grant there to a role never created (a typo) must not create it.
+    for (const granted of [true, false]) {
+      const ghost = await system.request(setPermission(SET_PERMISSION.auth), { role: 'mangaer', permission: 'user:manage', granted }, adminToken);
+      expectRefused(ghost, SET_PERMISSION.auth, 'BAD_USER_INPUT', /no role "mangaer"/);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('answers an empty list to a users filter on a role nobody can hold', async () => {
+    const before = await snapshot();
+    for (const role of ['mangaer', 'nul\u0000role', 'Not A Role', '']) {
+      const result = await system.request<{ users: User[] }>('query ($role: String) { users(role: $role) { id } }', { role }, adminToken);
+      expect({ role, result: dataOf(result) }).toEqual({ role, result: { users: [] } });
     }
     expect(await snapshot()).toEqual(before);
   });
