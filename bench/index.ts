@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { dropDatabases, parseEnv } from '../lib';
 import { isolateTestFile } from '../lib/testing/isolation';
 import { printTable, writeResults, type BenchSection, type Measurement } from './harness';
 import { SECTIONS } from './sections';
@@ -15,16 +18,42 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS;
   const measurements: Measurement[] = [];
-  for (const section of sections) {
-    process.stderr.write(`▶ ${section.name}\n`);
-    await section.run((measurement) => measurements.push({ section: section.name, ...measurement }));
+  try {
+    for (const section of sections) {
+      process.stderr.write(`▶ ${section.name}\n`);
+      await section.run((measurement) => measurements.push({ section: section.name, ...measurement }));
+    }
+  } catch (error) {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+    return;
+  } finally {
+    await cleanUp();
   }
   process.stdout.write(`${printTable(measurements)}\n`);
   writeResults(measurements);
 }
 
+/** Drops this run's databases, Redis keys and mail folder (the ones isolateTestFile chose). */
+async function cleanUp(): Promise<void> {
+  const env = parseEnv(process.env);
+  await dropDatabases(env, env.DB_PREFIX);
+  const redis = new Redis(env.REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.QUEUE_PREFIX}*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  rmSync(env.MAIL_DIR, { recursive: true, force: true });
+}
+
 main()
-  .then(() => process.exit(0))
+  .then(() => process.exit(process.exitCode ?? 0))
   .catch((error: unknown) => {
     process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);

@@ -19,11 +19,14 @@ export async function recordFailure(
   reason: string,
   poisonVersion: string | null,
   threshold: number,
+  /** How far the replica got before failing, when known (a poison stops after the events before it). */
+  watermark: string | null = null,
 ): Promise<IncidentChange | null> {
   const [state] = await master.execute<{ opened: boolean; started: string | null }[]>(
-    `insert into replica_state (replica, consecutive_failures, last_error, last_error_at, poison_version, updated_at)
-     values (?, 1, ?, now(), ?, now())
+    `insert into replica_state (replica, watermark, consecutive_failures, last_error, last_error_at, poison_version, updated_at)
+     values (?, coalesce(?::bigint, 0), 1, ?, now(), ?, now())
      on conflict (replica) do update set
+       watermark = coalesce(?::bigint, replica_state.watermark),
        consecutive_failures = replica_state.consecutive_failures + 1,
        last_error = excluded.last_error, last_error_at = now(), poison_version = excluded.poison_version, updated_at = now(),
        incident_started_at = case
@@ -31,7 +34,7 @@ export async function recordFailure(
          else replica_state.incident_started_at end
      returning (incident_started_at = now() and consecutive_failures >= ?) as opened,
                (extract(epoch from incident_started_at) * 1000)::bigint::text as started`,
-    [replica, reason.slice(0, 2000), poisonVersion, threshold, threshold],
+    [replica, watermark, reason.slice(0, 2000), poisonVersion, watermark, threshold, threshold],
   );
   return state?.opened && state.started ? { transition: 'incident-opened', incidentKey: state.started } : null;
 }

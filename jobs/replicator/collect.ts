@@ -1,16 +1,16 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { executeSql } from '@popug/lib';
 
 export interface Source {
   name: 'auth' | 'tracker' | 'accounting';
   em: () => EntityManager;
 }
 
-interface OutboxRow {
-  seq: string;
-  type: string;
-  schema_version: number;
-  payload: unknown;
-  occurred_at: Date;
+export interface CollectResult {
+  /** Outbox rows read (and removed from the outbox). */
+  read: number;
+  /** Of those, rows new to the master log; fewer after a crash between copy and delete. */
+  copied: number;
 }
 
 /**
@@ -18,16 +18,27 @@ interface OutboxRow {
  * insert commits first and skips rows it already has, then the rows leave the outbox:
  * a crash between the two only means the next pass finds them again and copies nothing.
  * Versions are the log's head plus the row's rank, so they stay gap-free as long as one
- * pass runs at a time (the pass lock in pass.ts).
+ * pass runs at a time (the pass lock in replicator.ts); the primary key on `version`
+ * turns a second writer into an error, never into a duplicate or a gap.
+ *
+ * The batch travels as one JSON text from the source to the master, never parsed in
+ * between; only the rows actually read are deleted, so a row committed late (a smaller
+ * `seq` than one already collected) is picked up by the next batch.
  */
-export async function collectFrom(master: EntityManager, source: Source, batchSize: number): Promise<number> {
+export async function collectFrom(master: EntityManager, source: Source, batchSize: number): Promise<CollectResult> {
   const sourceEm = source.em();
-  const rows = await sourceEm.execute<OutboxRow[]>(
-    'select seq, type, schema_version, payload, occurred_at from outbox order by seq limit ?',
+  const [batch] = await executeSql<{ count: number; rows: string; seqs: string }>(
+    sourceEm,
+    `select count(*)::int as count,
+            coalesce(json_agg(json_build_object('seq', o.seq, 'type', o.type, 'schema_version', o.schema_version,
+                                                'payload', o.payload, 'occurred_at', o.occurred_at) order by o.seq), '[]')::text as rows,
+            coalesce(array_agg(o.seq order by o.seq), '{}')::text as seqs
+       from (select seq, type, schema_version, payload, occurred_at from outbox order by seq limit ?) as o`,
     [batchSize],
   );
-  if (rows.length === 0) return 0;
-  const inserted = await master.execute<{ count: string }[]>(
+  if (!batch || batch.count === 0) return { read: 0, copied: 0 };
+  const [inserted] = await executeSql<{ count: number }>(
+    master,
     `with batch as (
        select r.seq, r.type, r.schema_version, r.payload, r.occurred_at
          from jsonb_to_recordset(?::jsonb) as r(seq bigint, type text, schema_version int, payload jsonb, occurred_at timestamptz)
@@ -39,11 +50,9 @@ export async function collectFrom(master: EntityManager, source: Source, batchSi
          from batch, head
        returning 1
      )
-     select count(*)::text as count from written`,
-    [JSON.stringify(rows), source.name, source.name],
+     select count(*)::int as count from written`,
+    [batch.rows, source.name, source.name],
   );
-  await sourceEm.execute('delete from outbox where seq in (select jsonb_array_elements_text(?::jsonb)::bigint)', [
-    JSON.stringify(rows.map((row) => row.seq)),
-  ]);
-  return Number(inserted[0]?.count ?? 0);
+  await executeSql(sourceEm, 'delete from outbox where seq = any(?::bigint[])', [batch.seqs]);
+  return { read: batch.count, copied: inserted?.count ?? 0 };
 }

@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import {
   databaseName,
   databaseUrl,
+  executeSql,
   openDatabase,
   PoisonEventError,
   type Env,
@@ -31,6 +32,8 @@ export interface PassReport {
 
 /** Any number on this, unique to the replicator: held for the whole of a pass. */
 const PASS_LOCK = 727_002;
+/** Rows of replication_pass kept. */
+const KEPT_PASSES = 100_000;
 
 /**
  * One replication pass: collect every source's outbox into the master log, then bring
@@ -40,6 +43,12 @@ const PASS_LOCK = 727_002;
 export class Replicator {
   private readonly orms = new Map<string, Promise<MikroORM>>();
   private lock: Client | undefined;
+  /**
+   * Set while this instance runs a pass or an exclusive section. The advisory lock is
+   * re-entrant within one PostgreSQL session, so it cannot keep two of them apart in one
+   * process: this does.
+   */
+  private holder: Promise<void> | undefined;
   private readonly worker = `${hostname()}:${process.pid}`;
 
   constructor(
@@ -51,26 +60,31 @@ export class Replicator {
   ) {}
 
   async runPass(): Promise<PassReport | 'busy'> {
-    await this.master(); // creates and migrates the master database on first use
-    const lock = await this.lockClient();
-    const [acquired] = (await lock.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [PASS_LOCK])).rows;
-    if (!acquired?.ok) return 'busy';
-    try {
-      return await this.passHoldingLock();
-    } finally {
-      await lock.query('select pg_advisory_unlock($1)', [PASS_LOCK]).catch(() => this.dropLockClient());
-    }
+    if (this.holder) return 'busy';
+    return this.holdLocally(async () => {
+      await this.master(); // creates and migrates the master database on first use
+      const lock = await this.lockClient();
+      const acquired = await this.lockQuery(lock, 'select pg_try_advisory_lock($1) as ok');
+      if (!acquired) return 'busy';
+      try {
+        return await this.passHoldingLock();
+      } finally {
+        await this.lockQuery(lock, 'select pg_advisory_unlock($1) as ok').catch(() => undefined);
+      }
+    });
   }
 
-  /** Runs `work` while no pass can start: a rebuild uses it. */
+  /** Runs `work` while no pass can start, here or in any other process: a rebuild uses it. */
   async exclusively<T>(work: () => Promise<T>): Promise<T> {
-    const lock = await this.lockClient();
-    await lock.query('select pg_advisory_lock($1)', [PASS_LOCK]);
-    try {
-      return await work();
-    } finally {
-      await lock.query('select pg_advisory_unlock($1)', [PASS_LOCK]).catch(() => this.dropLockClient());
-    }
+    return this.holdLocally(async () => {
+      const lock = await this.lockClient();
+      await this.lockQuery(lock, 'select true as ok from pg_advisory_lock($1)');
+      try {
+        return await work();
+      } finally {
+        await this.lockQuery(lock, 'select pg_advisory_unlock($1) as ok').catch(() => undefined);
+      }
+    });
   }
 
   async master(): Promise<EntityManager> {
@@ -96,9 +110,9 @@ export class Replicator {
       try {
         const sourceOrm = await this.orm(source.database);
         for (;;) {
-          const copied = await collectFrom(master, { name: source.name, em: () => sourceOrm.em.fork() }, this.env.REPLICATION_BATCH_SIZE);
+          const { read, copied } = await collectFrom(master, { name: source.name, em: () => sourceOrm.em.fork() }, this.env.REPLICATION_BATCH_SIZE);
           report.collected += copied;
-          if (copied < this.env.REPLICATION_BATCH_SIZE) break;
+          if (read < this.env.REPLICATION_BATCH_SIZE) break;
         }
       } catch (error) {
         this.forget(source.database);
@@ -113,6 +127,8 @@ export class Replicator {
       applied,
       pass?.id,
     ]);
+    // The pass history is for operators and tests: the latest passes are plenty (a day at 1 s).
+    await master.execute('delete from replication_pass where id <= ?::bigint - ?', [pass?.id, KEPT_PASSES]);
     return report;
   }
 
@@ -132,8 +148,20 @@ export class Replicator {
       const reason = (error as Error).message;
       report.failed[replica.name] = reason;
       this.logger.error({ err: error, replica: replica.name, poisonVersion: poison?.version }, 'replica apply failed');
-      const change = await recordFailure(master, replica.name, reason, poison?.version ?? null, this.env.REPLICA_ALERT_AFTER_FAILURES);
+      const watermark = poison ? await this.watermarkOf(replica) : null;
+      const change = await recordFailure(master, replica.name, reason, poison?.version ?? null, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
       if (change) await this.alert(replica.name, change, reason);
+    }
+  }
+
+  /** The replica's own watermark, or null when it cannot be read. */
+  private async watermarkOf(replica: ReplicaDefinition): Promise<string | null> {
+    try {
+      const em = await this.replicaEm(replica);
+      const [mark] = await executeSql<{ version: string }>(em, 'select version::text as version from replication_watermark where id = 1');
+      return mark?.version ?? null;
+    } catch {
+      return null;
     }
   }
 
@@ -177,6 +205,30 @@ export class Replicator {
     const orm = this.orms.get(options.database);
     this.orms.delete(options.database);
     void orm?.then((opened) => opened.close(true)).catch(() => undefined);
+  }
+
+  /** One holder at a time in this process; the others wait their turn. */
+  private async holdLocally<T>(work: () => Promise<T>): Promise<T> {
+    while (this.holder) await this.holder;
+    let release = () => {};
+    this.holder = new Promise<void>((resolve) => (release = resolve));
+    try {
+      return await work();
+    } finally {
+      this.holder = undefined;
+      release();
+    }
+  }
+
+  /** A lock statement; a connection that fails one is dropped, which also frees the lock. */
+  private async lockQuery(lock: Client, sql: string): Promise<boolean> {
+    try {
+      const [row] = (await lock.query<{ ok: boolean }>(sql, [PASS_LOCK])).rows;
+      return row?.ok === true;
+    } catch (error) {
+      this.dropLockClient();
+      throw error;
+    }
   }
 
   private async lockClient(): Promise<Client> {

@@ -24,7 +24,8 @@ export async function replicationStatus(master: EntityManager): Promise<ReplicaS
       consecutive_failures: number;
       last_error: string | null;
       poison_version: string | null;
-      incident_started_at: Date | null;
+      /** MikroORM's connection hands timestamps over as text. */
+      incident_started_at: string | null;
     }[]
   >(
     `with head as (select coalesce(max(version), 0) as version from change_log)
@@ -42,6 +43,6 @@ export async function replicationStatus(master: EntityManager): Promise<ReplicaS
     consecutiveFailures: row.consecutive_failures,
     lastError: row.last_error,
     poisonVersion: row.poison_version,
-    incidentSince: row.incident_started_at,
+    incidentSince: row.incident_started_at === null ? null : new Date(row.incident_started_at),
   }));
 }

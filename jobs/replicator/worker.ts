@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
-import { createMailQueue, createRedis, queueOptions, QUEUES, type Env, type Logger } from '@popug/lib';
-import { Replicator } from './replicator';
+import { createMailQueue, createRedis, queueOptions, QUEUES, type Env, type Logger, type ReplicaDefinition } from '@popug/lib';
+import { Replicator, type PassReport, type SourceDefinition } from './replicator';
 import { REPLICAS, SOURCES } from './topology';
 
 export const REPLICATE = 'replicate';
@@ -8,6 +8,8 @@ const SCHEDULER_ID = 'replicate-every-interval';
 
 export interface ReplicatorWorker {
   replicator: Replicator;
+  /** The BullMQ worker: each completed job's result is a PassReport or 'busy'. */
+  worker: Worker<unknown, PassReport | 'busy'>;
   close(): Promise<void>;
 }
 
@@ -16,12 +18,16 @@ export interface ReplicatorWorker {
  * nothing across a restart, so the scheduler is upserted again whenever the connection
  * comes back; a pass that finds another one running simply ends (see Replicator).
  */
-export async function startReplicator(env: Env, logger: Logger): Promise<ReplicatorWorker> {
+export async function startReplicator(
+  env: Env,
+  logger: Logger,
+  topology: { sources?: readonly SourceDefinition[]; replicas?: readonly ReplicaDefinition[] } = {},
+): Promise<ReplicatorWorker> {
   const connection = createRedis(env, 'worker');
   const producer = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, producer);
   const queue = new Queue(QUEUES.replication, queueOptions(env, producer));
-  const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  const replicator = new Replicator(env, logger, topology.sources ?? SOURCES, topology.replicas ?? REPLICAS, mailQueue);
 
   const schedule = () =>
     queue
@@ -30,10 +36,13 @@ export async function startReplicator(env: Env, logger: Logger): Promise<Replica
         opts: { removeOnComplete: 100, removeOnFail: 500 },
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'replication scheduler not set; retried on reconnect'));
+  // Without a listener BullMQ prints every Redis hiccup to the console; ioredis reconnects.
+  queue.on('error', (error) => logger.warn({ err: error }, 'replication queue: Redis unavailable'));
+  mailQueue.on('error', (error) => logger.warn({ err: error }, 'alert mail queue: Redis unavailable'));
   await schedule();
   producer.on('ready', () => void schedule());
 
-  const worker = new Worker(
+  const worker = new Worker<unknown, PassReport | 'busy'>(
     QUEUES.replication,
     async () => {
       const report = await replicator.runPass();
@@ -49,6 +58,7 @@ export async function startReplicator(env: Env, logger: Logger): Promise<Replica
 
   return {
     replicator,
+    worker,
     async close() {
       await worker.close();
       await queue.close();

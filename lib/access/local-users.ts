@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { executeSql } from '../replication/sql';
 
 export interface LocalUserRow {
   id: string;
@@ -21,7 +22,9 @@ export async function upsertLocalUsers(em: EntityManager, users: readonly LocalU
   }
   if (newest.size === 0) return;
   const rows = JSON.stringify([...newest.values()]);
-  await em.execute(
+  // Bound parameters: the replicator sends thousands of users at once (see executeSql).
+  await executeSql(
+    em,
     `insert into users (id, email, name, role, active, revision, updated_at)
      select u.id, u.email, u.name, u.role, u.active, u.revision, now()
        from jsonb_to_recordset(?::jsonb) as u(id uuid, email text, name text, role text, active boolean, revision int)
@@ -33,8 +36,6 @@ export async function upsertLocalUsers(em: EntityManager, users: readonly LocalU
                 (excluded.email, excluded.name, excluded.role, excluded.active))`,
     [rows],
   );
-  await em.execute(
-    `insert into roles (name) select distinct u.role from jsonb_to_recordset(?::jsonb) as u(role text) on conflict do nothing`,
-    [rows],
-  );
+  const roles = JSON.stringify([...new Set([...newest.values()].map((user) => user.role))]);
+  await executeSql(em, 'insert into roles (name) select jsonb_array_elements_text(?::jsonb) on conflict do nothing', [roles]);
 }

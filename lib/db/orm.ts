@@ -32,7 +32,10 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
     entities: options.entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    // Bounded waits: a database that hangs fails the request (or the replica's pass) in
+    // seconds instead of holding it for knex's default minute.
+    pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
     debug: false,
     allowGlobalContext: false,
     migrations: {

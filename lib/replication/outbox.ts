@@ -1,5 +1,6 @@
 import { EntitySchema, OptionalProps, type EntityManager } from '@mikro-orm/postgresql';
 import { checkNewEvent, latestVersion, type EventPayload, type EventType } from './events';
+import { executeSql } from './sql';
 
 /**
  * A source database's outbox: changes other services need, written in the same
@@ -45,7 +46,9 @@ export async function appendToOutbox(em: EntityManager, events: readonly NewEven
     schema_version: latestVersion(event.type),
     payload: checkNewEvent<EventType>(event.type, event.payload),
   }));
-  await em.execute(
+  // Bound, not inlined: a shuffle writes one event per open task (see executeSql).
+  await executeSql(
+    em,
     `insert into outbox (type, schema_version, payload)
      select e.type, e.schema_version, e.payload
        from rows from (jsonb_to_recordset(?::jsonb) as (type text, schema_version int, payload jsonb))

@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrmOptions } from '../db/orm';
 import { InvalidEventError, readEvent, type EventPayload, type EventType } from './events';
 
+export { executeSql } from './sql';
+
 /** One entry of the master change log, as a replica receives it. */
 export interface ChangeEvent {
   version: string;
