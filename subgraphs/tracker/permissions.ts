@@ -1,4 +1,17 @@
-import { federationQueryRules, federationTypeRules, permissionAdmin, anyone } from '@popug/lib';
+import { rule } from 'graphql-shield';
+import {
+  anyone,
+  can,
+  federationQueryRules,
+  federationTypeRules,
+  forbidden,
+  permissionAdmin,
+  signedIn,
+  unauthenticated,
+  type SubgraphContext,
+} from '@popug/lib';
+import type { Task } from './entities/Task';
+import { canSeeTask, viewerOf } from './services/task-access';
 
 export const TRACKER_PERMISSIONS = [
   'task:create',
@@ -11,10 +24,49 @@ export const TRACKER_PERMISSIONS = [
 
 export const trackerPermissionAdmin = permissionAdmin('tracker');
 
+/** A role tracker has granted nothing has no access here at all (DESIGN.md section 3). */
+const trackerMember = rule({ cache: 'contextual' })((_parent, _args, context: SubgraphContext) => {
+  if (!context.caller) return unauthenticated();
+  return context.permissions.size > 0 ? true : forbidden('You have no access to the tracker: your role holds no tracker permission');
+});
+
+/** A task's details: its assignee, its creator, or task:view_all (services/task-access.ts). */
+const taskDetails = rule({ cache: 'no_cache' })((task: Task, _args, context: SubgraphContext) => {
+  if (!context.caller) return unauthenticated();
+  return canSeeTask(task, viewerOf(context.caller, context.permissions))
+    ? true
+    : forbidden('You have no access to this task: it is neither assigned to you nor created by you, and you lack task:view_all');
+});
+
 export const trackerRules = {
-  Query: { ...federationQueryRules, ...trackerPermissionAdmin.rules.Query },
-  Mutation: { ...trackerPermissionAdmin.rules.Mutation },
+  Query: {
+    ...federationQueryRules,
+    ...trackerPermissionAdmin.rules.Query,
+    myTasks: trackerMember,
+    task: trackerMember,
+    tasks: can('task:view_all'),
+  },
+  Mutation: {
+    ...trackerPermissionAdmin.rules.Mutation,
+    createTask: can('task:create'),
+    completeTask: can('task:complete'),
+    shuffleTasks: can('task:shuffle'),
+  },
   ...federationTypeRules,
   RolePermissions: anyone,
   User: anyone,
+  ShufflePayload: anyone,
+  Task: {
+    // A task's name: other services show it (audit logs, analytics) to anyone signed in.
+    id: signedIn,
+    title: signedIn,
+    jiraId: signedIn,
+    description: taskDetails,
+    status: taskDetails,
+    assignFee: taskDetails,
+    completionReward: taskDetails,
+    createdAt: taskDetails,
+    completedAt: taskDetails,
+    assignee: taskDetails,
+  },
 };

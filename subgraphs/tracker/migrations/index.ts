@@ -1,8 +1,10 @@
 import { Migration20261126064345 } from './Migration20261126064345';
 import { Migration20261126064727 } from './Migration20261126064727';
+import { Migration20261126065328 } from './Migration20261126065328';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
   Migration20261126064345,
   Migration20261126064727,
+  Migration20261126065328,
 };

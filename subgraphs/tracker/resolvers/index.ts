@@ -1,7 +1,11 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { trackerPermissionAdmin } from '../permissions';
+import { Mutation } from './Mutation';
+import { Query } from './Query';
+import { Task } from './Task';
 
 export const resolvers: Resolvers = {
-  Query: { ...trackerPermissionAdmin.resolvers.Query },
-  Mutation: { ...trackerPermissionAdmin.resolvers.Mutation },
+  Query: { ...trackerPermissionAdmin.resolvers.Query, ...Query },
+  Mutation: { ...trackerPermissionAdmin.resolvers.Mutation, ...Mutation },
+  Task,
 };

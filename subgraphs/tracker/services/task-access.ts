@@ -1,0 +1,29 @@
+import { forbidden, type Caller } from '@popug/lib';
+import type { Task } from '../entities/Task';
+
+export const VIEW_ALL_PERMISSION = 'task:view_all';
+
+/** Who is looking at tasks, as far as the rules care. */
+export interface TaskViewer {
+  id: string;
+  canViewAll: boolean;
+}
+
+export const viewerOf = (caller: Caller, permissions: ReadonlySet<string>): TaskViewer => ({
+  id: caller.id,
+  canViewAll: permissions.has(VIEW_ALL_PERMISSION),
+});
+
+/**
+ * A task's details belong to its assignee, to whoever created it, and to holders of
+ * task:view_all. (Its id, title and jira id name it and are open to anyone signed in.)
+ */
+export const canSeeTask = (task: Pick<Task, 'assigneeId' | 'createdBy'>, viewer: TaskViewer): boolean =>
+  viewer.canViewAll || task.assigneeId === viewer.id || task.createdBy === viewer.id;
+
+export function assertCanSeeTask(task: Task, viewer: TaskViewer): Task {
+  if (!canSeeTask(task, viewer)) {
+    throw forbidden('You have no access to this task: it is neither assigned to you nor created by you, and you lack task:view_all');
+  }
+  return task;
+}

@@ -1,0 +1,49 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { latestVersion } from '@popug/lib';
+
+/**
+ * Many open tasks at once, for demo seeds, benchmarks and race tests: one statement that
+ * inserts the tasks (prices uniform in their ranges, assignees drawn from `assigneeIds`)
+ * and, like createTask, their task.created and task.assigned outbox rows, so replicas and
+ * the master log stay consistent with them. Not a user-facing path: no validation.
+ */
+export async function seedOpenTasks(
+  em: EntityManager,
+  options: { count: number; assigneeIds: readonly string[]; label: string },
+): Promise<number> {
+  const rows = await em.execute<{ seeded: number }[]>(
+    `with p as (select ?::uuid[] as ids, ?::int as n, ?::text as label, date_trunc('milliseconds', clock_timestamp()) as at),
+     made as (
+       insert into tasks (id, title, jira_id, description, status, assign_fee, completion_reward, assignee_id, created_by, created_at)
+       select gen_random_uuid(), p.label || ' task ' || g, 'SEED-' || g, 'Seeded: ' || p.label, 'OPEN',
+              1000 + floor(random() * 1001)::int, 2000 + floor(random() * 2001)::int,
+              p.ids[1 + floor(random() * cardinality(p.ids))::int], null,
+              p.at - make_interval(secs => (p.n - g) / 1000.0)
+         from p, generate_series(1, p.n) g
+       returning *
+     ),
+     stamped as (select m.*, to_char(m.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from made m),
+     recorded as (
+       insert into outbox (type, schema_version, payload)
+       select e.type, e.version, e.payload
+         from stamped s
+         cross join lateral (values
+           ('task.created', ?::int, jsonb_build_object('taskId', s.id, 'title', s.title, 'jiraId', s.jira_id, 'description', s.description,
+              'assignFee', s.assign_fee, 'completionReward', s.completion_reward, 'createdBy', s.created_by, 'createdAt', s.at)),
+           ('task.assigned', ?::int, jsonb_build_object('taskId', s.id, 'title', s.title, 'jiraId', s.jira_id, 'description', s.description,
+              'assigneeId', s.assignee_id, 'fee', s.assign_fee, 'reason', 'created', 'assignedAt', s.at))
+         ) as e(type, version, payload)
+        order by s.created_at, e.type desc
+       returning 1
+     )
+     select (select count(*) from made)::int as seeded, (select count(*) from recorded) as events`,
+    [
+      `{${options.assigneeIds.join(',')}}`,
+      options.count,
+      options.label,
+      latestVersion('task.created'),
+      latestVersion('task.assigned'),
+    ],
+  );
+  return rows[0]?.seeded ?? 0;
+}

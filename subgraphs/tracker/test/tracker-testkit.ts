@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'pg';
+import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
+import { isolateTestFile } from '@popug/lib/testing/isolation';
+import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import type { TestSystem } from '@popug/lib/testing/system';
+import { waitFor } from '@popug/lib/testing/wait';
+import { startSystem } from '../../../test/system';
+import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
+
+/**
+ * The whole system through the gateway, real PostgreSQL and Redis, and (optionally) the
+ * replicator, so registered users reach tracker's directory the way production does.
+ * Also plain SQL handles on tracker's and the master database, to check what is stored.
+ */
+
+export const PASSWORD = 'correct horse battery';
+export const REPLICATION_INTERVAL_MS = 200;
+const DEFAULT_ROLES = ['admin', 'manager', 'accountant', 'worker'];
+
+const CONTRACT_FILE = join(__dirname, '..', '..', '..', '..', 'shared', 'contract', 'operations.graphql');
+const contractSource = readFileSync(CONTRACT_FILE, 'utf8');
+
+/** One operation of the client contract, with the fragments it spreads, exactly as clients send it. */
+export function contractOperation(name: string): string {
+  const blocks = contractSource.split(/\n(?=(?:query|mutation|fragment) )/);
+  const find = (kind: string, blockName: string) => {
+    const found = blocks.find((block) => new RegExp(`^${kind} ${blockName}\\b`).test(block.trimStart()));
+    if (!found) throw new Error(`the contract has no ${kind} ${blockName}`);
+    return found.replace(/\n# -.*$/s, '').trim();
+  };
+  const operation = find('(?:query|mutation)', name);
+  const fragments = [...operation.matchAll(/\.\.\.(\w+)/g)].map((match) => find('fragment', match[1] ?? ''));
+  return [operation, ...new Set(fragments)].join('\n\n');
+}
+
+export const OPS = {
+  createTask: contractOperation('CreateTask'),
+  completeTask: contractOperation('CompleteTask'),
+  shuffleTasks: contractOperation('ShuffleTasks'),
+  myTasks: contractOperation('MyTasks'),
+  tasks: contractOperation('Tasks'),
+  task: contractOperation('Task'),
+};
+
+export interface TaskView {
+  id: string;
+  title: string;
+  jiraId: string | null;
+  description: string;
+  status: 'OPEN' | 'DONE';
+  assignFee: number;
+  completionReward: number;
+  createdAt: string;
+  completedAt: string | null;
+  assignee: { id: string; name: string; email: string; role: string };
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  token: string;
+}
+
+export interface OutboxEvent {
+  type: string;
+  schema_version: number;
+  payload: Record<string, unknown>;
+}
+
+export interface Testbed {
+  env: Env;
+  system: TestSystem;
+  admin: TestUser;
+  tracker: Pool;
+  master: Pool;
+  /** Registers a user (worker by default), sets the role through auth, signs in. */
+  user(role?: string, label?: string): Promise<TestUser>;
+  /** Waits until the replicator has brought these users into tracker's directory with their roles. */
+  awaitInTracker(users: readonly TestUser[]): Promise<void>;
+  /** Waits until tracker's outbox is empty, i.e. everything is in the master log. */
+  awaitReplicated(): Promise<void>;
+  /** Everything tracker wrote to the master log so far, in version order. */
+  masterTaskEvents(): Promise<OutboxEvent[]>;
+  close(): Promise<void>;
+}
+
+export function dataOf<TData>(result: GraphQLResponse<TData>): TData {
+  if (result.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
+  if (!result.data) throw new Error('no data in a successful result');
+  return result.data;
+}
+
+/** The codes of a refused call, and what it left in data for `field`. */
+export function refusal(result: GraphQLResponse<Record<string, unknown>>, field: string) {
+  return { codes: (result.errors ?? []).map((error) => error.extensions?.code), data: result.data?.[field] ?? null };
+}
+
+export async function startTestbed(options: { replicator: boolean }): Promise<Testbed> {
+  const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(REPLICATION_INTERVAL_MS) });
+  const system = await startSystem(env);
+  let replication: ReplicatorWorker | undefined;
+  const tracker = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'tracker')), max: 4 });
+  const master = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'master')), max: 2 });
+  const close = async () => {
+    await replication?.close();
+    await tracker.end();
+    await master.end();
+    await system.close();
+  };
+  try {
+    if (options.replicator) replication = await startReplicator(env, createLogger('replicator'));
+    const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, adminToken)).me;
+    const admin = { ...me, token: adminToken };
+
+    const user: Testbed['user'] = async (role = 'worker', label = role) => {
+      const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;
+      const registered = dataOf(
+        await system.request<{ register: { id: string; name: string } }>(
+          'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id name } }',
+          { email, name: `Popug ${label}`, password: PASSWORD },
+        ),
+      ).register;
+      if (!DEFAULT_ROLES.includes(role)) {
+        const created = await system.request('mutation ($name: String!) { createRole(name: $name) }', { name: role }, adminToken);
+        if (created.errors && !/already exists/.test(created.errors[0]?.message ?? '')) dataOf(created);
+      }
+      if (role !== 'worker') {
+        dataOf(
+          await system.request('mutation ($id: ID!, $role: String!) { setUserRole(userId: $id, role: $role) { id } }', { id: registered.id, role }, adminToken),
+        );
+      }
+      return { id: registered.id, email, name: registered.name, role, token: await system.login(email, PASSWORD) };
+    };
+
+    return {
+      env,
+      system,
+      admin,
+      tracker,
+      master,
+      user,
+      async awaitInTracker(users) {
+        await waitFor(
+          async () => {
+            const { rows } = await tracker.query<{ id: string; role: string }>('select id, role from users where id = any($1::uuid[])', [
+              users.map((known) => known.id),
+            ]);
+            const roles = new Map(rows.map((row) => [row.id, row.role]));
+            return users.every((known) => roles.get(known.id) === known.role) ? true : undefined;
+          },
+          15_000,
+          'users replicated into tracker',
+        );
+      },
+      async awaitReplicated() {
+        await waitFor(
+          async () => ((await tracker.query('select 1 from outbox limit 1')).rowCount === 0 ? true : undefined),
+          30_000,
+          "tracker's outbox collected into the master log",
+        );
+      },
+      async masterTaskEvents() {
+        const { rows } = await master.query<OutboxEvent>(
+          `select type, schema_version, payload from change_log where source = 'tracker' order by version`,
+        );
+        return rows;
+      },
+      close,
+    };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Tracker's own rows, to check that a refused call stored nothing. */
+export async function storedState(tracker: Pool) {
+  const [tasks, outbox] = await Promise.all([
+    tracker.query('select * from tasks order by id'),
+    tracker.query('select seq, type, payload from outbox order by seq'),
+  ]);
+  return { tasks: tasks.rows, outbox: outbox.rows };
+}
