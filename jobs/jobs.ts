@@ -1,6 +1,7 @@
 import express from 'express';
 import { closeServer, createLogger, listen, type Env, type Lifecycle } from '@popug/lib';
 import { startNotifier } from './notifier/worker';
+import { startPayoutWorker } from './payout/worker';
 import { replicationStatus } from './replicator/status';
 import { startReplicator } from './replicator/worker';
 
@@ -13,6 +14,8 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   lifecycle.add('notifier', () => notifier.close());
   const replication = await startReplicator(env, createLogger('replicator'));
   lifecycle.add('replicator', () => replication.close());
+  const payout = await startPayoutWorker(env, createLogger('payout'));
+  lifecycle.add('payout', () => payout.close());
 
   const app = express();
   app.disable('x-powered-by');

@@ -1,16 +1,52 @@
-import { applyUserChanges, readChanges, USER_EVENT_TYPES, type ReplicaDefinition } from '@popug/lib';
+import {
+  applyUserChanges,
+  changesOf,
+  loadEnv,
+  readChanges,
+  USER_EVENT_TYPES,
+  type ReplicaDefinition,
+} from '@popug/lib';
 import { accountingDatabase } from './database';
+import { recordTaskMoney } from './services/task-ledger';
 
-/** What the replicator brings into accounting: the company directory. */
+export const ACCOUNTING_EVENT_TYPES = [...USER_EVENT_TYPES, 'task.assigned', 'task.completed'] as const;
+
+/**
+ * What the replicator brings into accounting: the company directory, and the task events
+ * that move money (a fee at every assignment, a reward at completion).
+ *
+ * Rebuild: fees and rewards are replicated, payouts are accounting's own. `reset` removes
+ * only the replicated rows of the audit log and recomputes every balance from what is
+ * left (the payouts); replaying the log then adds the fees and rewards back, so each
+ * balance is again the sum of its log and equals the live one. `closed_days` and
+ * `payouts` are kept as they are.
+ */
 export const accountingReplica: ReplicaDefinition = {
   name: 'accounting',
   database: accountingDatabase,
-  eventTypes: USER_EVENT_TYPES,
+  eventTypes: ACCOUNTING_EVENT_TYPES,
   async apply(em, events) {
-    await applyUserChanges(em, readChanges(events, USER_EVENT_TYPES));
+    const changes = readChanges(events, ACCOUNTING_EVENT_TYPES);
+    await applyUserChanges(em, changes);
+    const money = [...changesOf(changes, 'task.assigned'), ...changesOf(changes, 'task.completed')];
+    await recordTaskMoney(em, money, loadEnv().BUSINESS_TZ);
   },
   async reset(em) {
     await em.execute('truncate table users');
+    await em.execute('lock table accounts in share row exclusive mode');
+    await em.execute('delete from transactions where source_version is not null');
+    await em.execute('delete from accounts');
+    await em.execute(
+      `insert into accounts (user_id, balance, updated_at)
+       select user_id, sum(amount)::bigint, now() from transactions group by user_id`,
+    );
   },
-  comparableState: ['select id, email, name, role, active, revision from users order by id'],
+  comparableState: [
+    'select id, email, name, role, active, revision from users order by id',
+    'select user_id, balance from accounts order by user_id',
+    `select source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at
+       from transactions order by source_version nulls last, user_id, business_day, id`,
+    'select user_id, business_day, amount, transaction_id from payouts order by user_id, business_day',
+    'select business_day, payout_count, payout_total from closed_days order by business_day',
+  ],
 };

@@ -1,0 +1,11 @@
+import type { MailQueue, SubgraphContext } from '@popug/lib';
+
+/** What accounting's resolvers need beyond the common context. */
+export interface AccountingServices {
+  /** Payout mails go here. */
+  mailQueue: MailQueue;
+  /** BUSINESS_TZ: the zone whose calendar days are the business days. */
+  timeZone: string;
+}
+
+export type AccountingContext = SubgraphContext<AccountingServices>;

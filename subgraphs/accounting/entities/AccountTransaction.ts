@@ -1,0 +1,63 @@
+import { BigIntType, EntitySchema, OptionalProps } from '@mikro-orm/postgresql';
+
+export const TRANSACTION_KINDS = ['ASSIGN_FEE', 'COMPLETION_REWARD', 'PAYOUT'] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+/**
+ * One row of an account's audit log. Amounts are signed cents: an assign fee is negative,
+ * a completion reward positive, a payout negative. Rows are never updated.
+ *
+ * `sourceVersion` is the master-log version of the event that produced a row (fees and
+ * rewards); it is unique, so applying an event twice writes nothing the second time.
+ * Payouts are accounting's own doing and have none. The task's title and jira id are
+ * copied from the event: accounting never asks the tracker to describe its own log.
+ */
+export class AccountTransaction {
+  [OptionalProps]?: 'id' | 'createdAt' | 'taskId' | 'taskTitle' | 'taskJiraId' | 'sourceVersion';
+  id!: string;
+  userId!: string;
+  kind!: TransactionKind;
+  amount!: number;
+  description!: string;
+  taskId: string | null = null;
+  taskTitle: string | null = null;
+  taskJiraId: string | null = null;
+  /** The calendar day, in BUSINESS_TZ, of the moment the money moved. */
+  businessDay!: string;
+  createdAt: Date = new Date();
+  sourceVersion: string | null = null;
+}
+
+export const AccountTransactionSchema = new EntitySchema<AccountTransaction>({
+  class: AccountTransaction,
+  tableName: 'transactions',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    userId: { type: 'uuid' },
+    kind: { type: 'string', length: 32 },
+    amount: { type: new BigIntType('number'), columnType: 'bigint' },
+    description: { type: 'text' },
+    taskId: { type: 'uuid', nullable: true },
+    taskTitle: { type: 'text', nullable: true },
+    taskJiraId: { type: 'text', nullable: true },
+    businessDay: { type: 'date', columnType: 'date' },
+    createdAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' },
+    sourceVersion: { type: 'bigint', nullable: true, unique: 'transactions_source_version_unique' },
+  },
+  indexes: [
+    // An account's log for a day, newest first.
+    { name: 'transactions_user_day_index', properties: ['userId', 'businessDay', 'createdAt'] },
+    // Earnings by day read only kind and amount.
+    {
+      name: 'transactions_day_kind_index',
+      expression: 'create index "transactions_day_kind_index" on "transactions" ("business_day", "kind") include ("amount")',
+    },
+  ],
+  checks: [
+    { name: 'transactions_kind_check', expression: `kind in ('ASSIGN_FEE', 'COMPLETION_REWARD', 'PAYOUT')` },
+    {
+      name: 'transactions_amount_sign_check',
+      expression: `(kind = 'ASSIGN_FEE' and amount <= 0) or (kind = 'COMPLETION_REWARD' and amount >= 0) or (kind = 'PAYOUT' and amount < 0)`,
+    },
+  ],
+});

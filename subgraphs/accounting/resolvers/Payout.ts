@@ -1,0 +1,5 @@
+import type { PayoutResolvers } from '../generated/resolvers-types';
+
+export const Payout: PayoutResolvers = {
+  user: (payout) => ({ id: payout.userId }),
+};

@@ -1,0 +1,91 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { executeSql, type TypedChange } from '@popug/lib';
+import type { TransactionKind } from '../entities/AccountTransaction';
+import { businessDayOf } from '@popug/lib/business-day';
+
+export type TaskMoneyChange = TypedChange<'task.assigned' | 'task.completed'>;
+
+/** One audit-log row about to be written, as the SQL below reads it. */
+interface LedgerRow {
+  source_version: string;
+  user_id: string;
+  kind: TransactionKind;
+  amount: number;
+  description: string;
+  task_id: string;
+  task_title: string;
+  task_jira_id: string | null;
+  business_day: string;
+  created_at: string;
+}
+
+/** How the audit log names a task: "[POPUG-42] Fix the coffee machine", or the title alone. */
+export function taskLabel(title: string, jiraId: string | null): string {
+  return jiraId ? `[${jiraId}] ${title}` : title;
+}
+
+/** The audit-log row a task event makes: a fee debited at every assignment, a reward credited on completion. */
+export function ledgerRowOf(change: TaskMoneyChange, timeZone: string): LedgerRow {
+  const task = {
+    source_version: change.version,
+    task_id: change.payload.taskId,
+    task_title: change.payload.title,
+    task_jira_id: change.payload.jiraId,
+  };
+  const label = taskLabel(change.payload.title, change.payload.jiraId);
+  if (change.type === 'task.assigned') {
+    const at = new Date(change.payload.assignedAt);
+    return {
+      ...task,
+      user_id: change.payload.assigneeId,
+      kind: 'ASSIGN_FEE',
+      amount: -change.payload.fee,
+      description: `Assign fee for ${label}${change.payload.reason === 'shuffle' ? ' (reassigned by a shuffle)' : ''}`,
+      business_day: businessDayOf(at, timeZone),
+      created_at: at.toISOString(),
+    };
+  }
+  const at = new Date(change.payload.completedAt);
+  return {
+    ...task,
+    user_id: change.payload.assigneeId,
+    kind: 'COMPLETION_REWARD',
+    amount: change.payload.reward,
+    description: `Completion reward for ${label}`,
+    business_day: businessDayOf(at, timeZone),
+    created_at: at.toISOString(),
+  };
+}
+
+/**
+ * Writes the money of a batch of task events in two statements' worth of work, inside the
+ * replicator's transaction: every row is inserted unless its log version is already there
+ * (so an event applied twice moves nothing), and each account then moves by the sum of
+ * the rows that were really inserted; an account seen for the first time is created.
+ * Balance and log change together, so the log always sums to the balance.
+ */
+export async function recordTaskMoney(em: EntityManager, changes: readonly TaskMoneyChange[], timeZone: string): Promise<number> {
+  if (changes.length === 0) return 0;
+  const rows = changes.map((change) => ledgerRowOf(change, timeZone));
+  // Bound parameters (executeSql): a batch is thousands of rows of JSON.
+  const [result] = await executeSql<{ inserted: string }>(
+    em,
+    `with inserted as (
+       insert into transactions (source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at)
+       select r.source_version, r.user_id, r.kind, r.amount, r.description, r.task_id, r.task_title, r.task_jira_id, r.business_day, r.created_at
+         from jsonb_to_recordset(?::jsonb) as r(source_version bigint, user_id uuid, kind text, amount bigint, description text,
+                                                task_id uuid, task_title text, task_jira_id text, business_day date, created_at timestamptz)
+        order by r.source_version
+       on conflict (source_version) do nothing
+       returning user_id, amount
+     ), moved as (
+       insert into accounts as a (user_id, balance, updated_at)
+       select i.user_id, sum(i.amount)::bigint, now() from inserted i group by i.user_id order by i.user_id
+       on conflict (user_id) do update set balance = a.balance + excluded.balance, updated_at = excluded.updated_at
+       returning 1
+     )
+     select (select count(*) from inserted)::text as inserted`,
+    [JSON.stringify(rows)],
+  );
+  return Number(result?.inserted ?? 0);
+}
