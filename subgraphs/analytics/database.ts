@@ -1,10 +1,17 @@
 import { join } from 'node:path';
 import { ReplicationWatermarkSchema, accessEntities, replicaUserEntities, type OrmOptions } from '@popug/lib';
+import { DailyBalanceSchema } from './entities/DailyBalance';
+import { DailyEarningsSchema } from './entities/DailyEarnings';
+import { DailyTopTaskSchema } from './entities/DailyTopTask';
+import { NegativeBalanceCountSchema } from './entities/NegativeBalanceCount';
 import { migrations } from './migrations';
+
+/** The read model: the company directory and the aggregates the replicator keeps. */
+export const analyticsEntities = [DailyEarningsSchema, DailyTopTaskSchema, DailyBalanceSchema, NegativeBalanceCountSchema];
 
 export const analyticsDatabase: OrmOptions = {
   database: 'analytics',
-  entities: [ReplicationWatermarkSchema, ...accessEntities, ...replicaUserEntities],
+  entities: [ReplicationWatermarkSchema, ...accessEntities, ...replicaUserEntities, ...analyticsEntities],
   migrations,
   migrationsPath: join(__dirname, 'migrations'),
 };

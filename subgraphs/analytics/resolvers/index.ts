@@ -1,7 +1,8 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { analyticsPermissionAdmin } from '../permissions';
+import { Query } from './Query';
 
 export const resolvers: Resolvers = {
-  Query: { ...analyticsPermissionAdmin.resolvers.Query },
+  Query: { ...analyticsPermissionAdmin.resolvers.Query, ...Query },
   Mutation: { ...analyticsPermissionAdmin.resolvers.Mutation },
 };

@@ -1,0 +1,9 @@
+import type { SubgraphContext } from '@popug/lib';
+
+/** What analytics' resolvers need beyond the common context. */
+export interface AnalyticsServices {
+  /** BUSINESS_TZ: which calendar day "today" is. */
+  businessTimeZone: string;
+}
+
+export type AnalyticsContext = SubgraphContext<AnalyticsServices>;

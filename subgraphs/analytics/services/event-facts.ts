@@ -1,0 +1,115 @@
+import { businessDayOf } from '@popug/lib/business-day';
+import type { TypedChange } from '@popug/lib';
+import type { BalanceMove } from './balance-history';
+
+/** The money and task events analytics reads, besides the company directory. */
+export const MONEY_EVENT_TYPES = ['task.assigned', 'task.completed', 'payout.made'] as const;
+export type MoneyEventType = (typeof MONEY_EVENT_TYPES)[number];
+
+/** Fees taken and rewards paid on one business day, in cents. */
+export interface DayEarnings {
+  day: string;
+  fees: number;
+  rewards: number;
+}
+
+/** A completed task, candidate for its day's most expensive one. */
+export interface Completion {
+  day: string;
+  taskId: string;
+  title: string;
+  jiraId: string | null;
+  reward: number;
+  completedAt: string;
+}
+
+export interface BatchFacts {
+  earnings: DayEarnings[];
+  /** Each day's completions with that day's highest reward in the batch: the only ones that can win it. */
+  completions: Completion[];
+  /** Net per popug and day: −fee on assignment, +reward on completion, −amount on payout. */
+  moves: BalanceMove[];
+}
+
+/**
+ * What one batch of changes means for the read model. Every event counts on the business
+ * day (in `timeZone`) of its own time — when the task was assigned or completed, when the
+ * payout was paid — not when it was replicated.
+ */
+export function factsOf(changes: readonly TypedChange<MoneyEventType>[], timeZone: string): BatchFacts {
+  const earnings = new Map<string, DayEarnings>();
+  const moves = new Map<string, BalanceMove>();
+  const completions: Completion[] = [];
+  const bestReward = new Map<string, number>();
+  const dayOf = businessDays(timeZone);
+  const earn = (day: string, fees: number, rewards: number) => {
+    const known = earnings.get(day) ?? { day, fees: 0, rewards: 0 };
+    known.fees += fees;
+    known.rewards += rewards;
+    earnings.set(day, known);
+  };
+  const move = (userId: string, day: string, amount: number) => {
+    const key = `${userId}|${day}`;
+    const known = moves.get(key) ?? { userId, day, amount: 0 };
+    known.amount += amount;
+    moves.set(key, known);
+  };
+
+  for (const change of changes) {
+    switch (change.type) {
+      case 'task.assigned': {
+        const { assigneeId, fee, assignedAt } = change.payload;
+        const day = dayOf(assignedAt);
+        earn(day, fee, 0);
+        move(assigneeId, day, -fee);
+        break;
+      }
+      case 'task.completed': {
+        const { assigneeId, reward, completedAt, taskId, title, jiraId } = change.payload;
+        const day = dayOf(completedAt);
+        earn(day, 0, reward);
+        move(assigneeId, day, reward);
+        const best = bestReward.get(day);
+        if (best === undefined || reward >= best) {
+          bestReward.set(day, reward);
+          completions.push({ day, taskId, title, jiraId, reward, completedAt });
+        }
+        break;
+      }
+      case 'payout.made': {
+        const { userId, amount, paidAt } = change.payload;
+        move(userId, dayOf(paidAt), -amount);
+        break;
+      }
+    }
+  }
+  return {
+    earnings: [...earnings.values()],
+    // Only each day's best reward can win that day; the database breaks the ties (read-model.ts).
+    completions: completions.filter((completion) => completion.reward === bestReward.get(completion.day)),
+    moves: [...moves.values()],
+  };
+}
+
+const SLOT_MS = 15 * 60 * 1000;
+
+/**
+ * `businessDayOf` for many instants, asked once per UTC quarter hour: today every zone's
+ * offset, and every change of it, falls on a quarter hour, so no local midnight lies
+ * inside one. A quarter hour whose two ends fall on different days anyway (a historical
+ * offset such as Monrovia's −0:44:30) is not cached: each of its instants is asked.
+ */
+function businessDays(timeZone: string): (iso: string) => string {
+  const slots = new Map<number, string | null>();
+  return (iso) => {
+    const instant = Date.parse(iso);
+    const slot = Math.floor(instant / SLOT_MS);
+    let day = slots.get(slot);
+    if (day === undefined) {
+      const first = businessDayOf(new Date(slot * SLOT_MS), timeZone);
+      day = first === businessDayOf(new Date((slot + 1) * SLOT_MS - 1), timeZone) ? first : null;
+      slots.set(slot, day);
+    }
+    return day ?? businessDayOf(new Date(instant), timeZone);
+  };
+}
