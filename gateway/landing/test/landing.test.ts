@@ -20,7 +20,7 @@ const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
 const GRAPHQL_PATH = '/graphql';
 const TOKEN = 'test-token-42';
 
-/** The test's tsconfig has no DOM lib: the shapes of the page objects that the test reads. */
+/** The shapes of the page objects that the test reads beyond the DOM's own. */
 interface CodeMirrorHost {
   CodeMirror: { getValue(): string };
 }
@@ -153,7 +153,7 @@ describe('landing page and playground', () => {
     await page.keyboard.insertText('{ hello }');
     const query = await page
       .locator('.graphiql-query-editor .CodeMirror')
-      .evaluate((element: CodeMirrorHost) => element.CodeMirror.getValue());
+      .evaluate((element: HTMLElement & CodeMirrorHost) => element.CodeMirror.getValue());
     expect(query).toBe('{ hello }');
 
     // The headers editor is open by default; put the token in it.

@@ -1,0 +1,131 @@
+import type { TypedDocumentString } from '../generated/graphql';
+
+/** Where the gateway answers GraphQL: the dashboards are served by the same origin. */
+export const GRAPHQL_PATH = '/graphql';
+
+/** The codes of DESIGN.md section 8, plus what can go wrong before the API answers. */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'TOO_MANY_REQUESTS'
+  | 'INTERNAL_SERVER_ERROR'
+  | 'NETWORK'
+  | 'BAD_RESPONSE';
+
+/** A failed operation, with a message meant for people and the code to branch on. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: ErrorCode | (string & {}),
+    /** For BAD_USER_INPUT: the argument at fault, when the API names one. */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const isForbidden = (error: unknown): boolean => error instanceof ApiError && error.code === 'FORBIDDEN';
+
+interface WireError {
+  message?: unknown;
+  extensions?: { code?: unknown; field?: unknown; requestId?: unknown };
+}
+
+interface WireResponse<TResult> {
+  data?: TResult | null;
+  errors?: WireError[];
+}
+
+export interface ExecuteOptions {
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string | null;
+  signal?: AbortSignal;
+}
+
+const unauthenticatedListeners = new Set<() => void>();
+
+/**
+ * Called whenever the API refuses a token we sent (expired, user deactivated): the app
+ * signs out and goes back to the login page. Returns the unsubscribe function.
+ */
+export function onUnauthenticated(listener: () => void): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
+/** Runs one typed operation through the gateway; throws `ApiError` on any error. */
+export async function execute<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  options: ExecuteOptions = {},
+): Promise<TResult> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let response: Response;
+  try {
+    response = await fetch(GRAPHQL_PATH, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: document.toString(), variables }),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new ApiError('The server could not be reached. Check your connection and try again.', 'NETWORK');
+  }
+  const body = await readBody<TResult>(response);
+  const failure = firstError(body.errors ?? []);
+  if (failure) {
+    if (failure.code === 'UNAUTHENTICATED' && options.token) {
+      for (const listener of unauthenticatedListeners) listener();
+    }
+    throw failure;
+  }
+  if (body.data === undefined || body.data === null) {
+    throw new ApiError(`The server answered ${response.status} without data. Try again in a moment.`, 'BAD_RESPONSE');
+  }
+  return body.data;
+}
+
+async function readBody<TResult>(response: Response): Promise<WireResponse<TResult>> {
+  try {
+    return (await response.json()) as WireResponse<TResult>;
+  } catch {
+    throw new ApiError(
+      `The server answered ${response.status} ${response.statusText || ''}`.trim() + ' instead of GraphQL. Try again in a moment.',
+      'BAD_RESPONSE',
+    );
+  }
+}
+
+/** The error to show: a refused token first (it decides where the user goes), else the first. */
+function firstError(errors: WireError[]): ApiError | undefined {
+  const parsed = errors.map(toApiError);
+  return parsed.find((error) => error.code === 'UNAUTHENTICATED') ?? parsed[0];
+}
+
+function toApiError(error: WireError): ApiError {
+  const code = typeof error.extensions?.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR';
+  const field = typeof error.extensions?.field === 'string' ? error.extensions.field : undefined;
+  const message = typeof error.message === 'string' && error.message ? error.message : 'Something went wrong on the server.';
+  const requestId = typeof error.extensions?.requestId === 'string' ? error.extensions.requestId : undefined;
+  return new ApiError(readable(code, message, requestId), code, field);
+}
+
+/** Server messages are written for people already; a few codes deserve a friendlier line. */
+function readable(code: string, message: string, requestId: string | undefined): string {
+  switch (code) {
+    case 'INTERNAL_SERVER_ERROR':
+      return requestId
+        ? `Something went wrong on the server (request id ${requestId}). Try again; if it keeps failing, tell an admin this id.`
+        : 'Something went wrong on the server. Try again in a moment.';
+    case 'GRAPHQL_VALIDATION_FAILED':
+    case 'GRAPHQL_PARSE_FAILED':
+      return `This page and the server disagree about the API (${message}). Reload the page.`;
+    default:
+      return message;
+  }
+}

@@ -1,0 +1,157 @@
+import { useState } from 'react';
+import { AuditLog } from '../accounting/AuditLog';
+import { EarningsChart } from '../accounting/EarningsChart';
+import { useQuery } from '../api/hooks';
+import { DayPicker } from '../components/DayPicker';
+import { Money } from '../components/Money';
+import { Empty, QueryView } from '../components/status';
+import { addDays, formatDay, localToday, plural } from '../format';
+import { AccountDocument, AccountsDocument, EarningsByDayDocument, ManagementEarningsDocument, MyAccountDocument } from '../generated/graphql';
+
+export function AccountingPage() {
+  const today = localToday();
+  return (
+    <>
+      <h1>Accounting</h1>
+      <MyAccount today={today} />
+      <Earnings today={today} />
+      <Accounts today={today} />
+    </>
+  );
+}
+
+/** Own balance and audit log of a chosen day (account:view_own). */
+function MyAccount({ today }: { today: string }) {
+  const [day, setDay] = useState(today);
+  const account = useQuery(MyAccountDocument, { day });
+  if (account.error?.code === 'FORBIDDEN') return null;
+  return (
+    <section className="panel" aria-labelledby="my-account-title">
+      <div className="section-head">
+        <h2 id="my-account-title">My account</h2>
+        <DayPicker label="Day" value={day} fallback={today} onChange={setDay} />
+      </div>
+      <QueryView query={account} loadingLabel="Loading your account…">
+        {({ myAccount }) => (
+          <>
+            <p className="figure">
+              <span className="figure-label">Balance</span>
+              <Money cents={myAccount.balance} />
+            </p>
+            {myAccount.balance < 0 && <p className="muted small">A negative balance carries over to the next day.</p>}
+            <h3>Audit log, {formatDay(day)}</h3>
+            <AuditLog transactions={myAccount.transactions} day={day} caption={`My audit log on ${formatDay(day)}`} />
+          </>
+        )}
+      </QueryView>
+    </section>
+  );
+}
+
+/** Management earnings today and over the last 30 days (earnings:view). */
+function Earnings({ today }: { today: string }) {
+  const earnings = useQuery(ManagementEarningsDocument, {});
+  const byDay = useQuery(EarningsByDayDocument, { from: addDays(today, -29), to: today });
+  if (earnings.error?.code === 'FORBIDDEN') return null;
+  return (
+    <section className="panel" aria-labelledby="earnings-title">
+      <h2 id="earnings-title">Management earnings</h2>
+      <QueryView query={earnings} loadingLabel="Loading today's earnings…">
+        {({ managementEarnings }) => (
+          <p className="figure">
+            <span className="figure-label">Today</span>
+            <Money cents={managementEarnings} />
+          </p>
+        )}
+      </QueryView>
+      <h3>Last 30 days</h3>
+      <QueryView query={byDay} loadingLabel="Loading earnings by day…">
+        {({ earningsByDay }) => <EarningsChart days={earningsByDay} />}
+      </QueryView>
+    </section>
+  );
+}
+
+/** Every account (account:view_all); pick one to read its audit log. */
+function Accounts({ today }: { today: string }) {
+  const accounts = useQuery(AccountsDocument, {});
+  const [selected, setSelected] = useState<string>();
+  if (accounts.error?.code === 'FORBIDDEN') return null;
+  return (
+    <section className="panel" aria-labelledby="accounts-title">
+      <h2 id="accounts-title">All accounts</h2>
+      <QueryView query={accounts} loadingLabel="Loading accounts…">
+        {({ accounts: list }) => {
+          if (list.length === 0) return <Empty>No accounts yet.</Empty>;
+          const sorted = [...list].sort((a, b) => a.user.name.localeCompare(b.user.name));
+          const negative = list.filter((account) => account.balance < 0).length;
+          return (
+            <>
+              <p className="muted small">
+                {plural(list.length, 'account')}, {negative} below zero.
+              </p>
+              <div className="table-scroll" role="region" aria-label="All accounts" tabIndex={0}>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Popug</th>
+                      <th scope="col" className="num">
+                        Balance
+                      </th>
+                      <th scope="col">
+                        <span className="visually-hidden">Audit log</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {sorted.map((account) => (
+                      <tr key={account.user.id} aria-selected={selected === account.user.id}>
+                        <td>{account.user.name}</td>
+                        <td className="num">
+                          <Money cents={account.balance} />
+                        </td>
+                        <td>
+                          <button
+                            type="button"
+                            className="link-button"
+                            aria-label={`Audit log of ${account.user.name}`}
+                            onClick={() => setSelected(account.user.id)}
+                          >
+                            Audit log
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          );
+        }}
+      </QueryView>
+      {selected && <AccountLog userId={selected} today={today} />}
+    </section>
+  );
+}
+
+function AccountLog({ userId, today }: { userId: string; today: string }) {
+  const [day, setDay] = useState(today);
+  const account = useQuery(AccountDocument, { userId, day });
+  return (
+    <div className="subpanel">
+      <QueryView query={account} loadingLabel="Loading the audit log…">
+        {({ account: { user, balance, transactions } }) => (
+          <>
+            <div className="section-head">
+              <h3>
+                {user.name}: <Money cents={balance} />
+              </h3>
+              <DayPicker label="Day" value={day} fallback={today} onChange={setDay} />
+            </div>
+            <AuditLog transactions={transactions} day={day} caption={`Audit log of ${user.name} on ${formatDay(day)}`} />
+          </>
+        )}
+      </QueryView>
+    </div>
+  );
+}

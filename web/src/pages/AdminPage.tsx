@@ -1,0 +1,115 @@
+import { useCallback, useMemo } from 'react';
+import { execute } from '../api/client';
+import { useQuery } from '../api/hooks';
+import { CreateRoleForm } from '../admin/CreateRoleForm';
+import { PermissionMatrix, type RolePermissions, type SubgraphName } from '../admin/PermissionMatrix';
+import { UsersSection } from '../admin/UsersSection';
+import { Loading, QueryView } from '../components/status';
+import {
+  AllPermissionsDocument,
+  PermissionCatalogsDocument,
+  RolesDocument,
+  SetAccountingPermissionDocument,
+  SetAnalyticsPermissionDocument,
+  SetAuthPermissionDocument,
+  SetTrackerPermissionDocument,
+  type AllPermissionsQuery,
+  type PermissionCatalogsQuery,
+} from '../generated/graphql';
+import { useSession } from '../session-context';
+
+const SUBGRAPHS: readonly { name: SubgraphName; title: string }[] = [
+  { name: 'auth', title: 'Auth' },
+  { name: 'tracker', title: 'Tracker' },
+  { name: 'accounting', title: 'Accounting' },
+  { name: 'analytics', title: 'Analytics' },
+];
+
+const grantsOf = (all: AllPermissionsQuery, name: SubgraphName): RolePermissions[] => all[`${name}Permissions`];
+const catalogOf = (catalogs: PermissionCatalogsQuery | undefined, name: SubgraphName): string[] | undefined =>
+  catalogs?.[`${name}PermissionCatalog`];
+
+export function AdminPage() {
+  const { session } = useSession();
+  const token = session?.token ?? null;
+  const roles = useQuery(RolesDocument, {});
+  const permissions = useQuery(AllPermissionsDocument, {});
+  const catalogs = useQuery(PermissionCatalogsDocument, {});
+  const roleList = useMemo(() => roles.data?.roles ?? [], [roles.data]);
+
+  const setters = useMemo(
+    (): Record<SubgraphName, (role: string, permission: string, granted: boolean) => Promise<RolePermissions>> => ({
+      auth: async (role, permission, granted) =>
+        (await execute(SetAuthPermissionDocument, { role, permission, granted }, { token })).setAuthPermission,
+      tracker: async (role, permission, granted) =>
+        (await execute(SetTrackerPermissionDocument, { role, permission, granted }, { token })).setTrackerPermission,
+      accounting: async (role, permission, granted) =>
+        (await execute(SetAccountingPermissionDocument, { role, permission, granted }, { token })).setAccountingPermission,
+      analytics: async (role, permission, granted) =>
+        (await execute(SetAnalyticsPermissionDocument, { role, permission, granted }, { token })).setAnalyticsPermission,
+    }),
+    [token],
+  );
+
+  const { reload: reloadRoles } = roles;
+  const { reload: reloadPermissions } = permissions;
+  const roleCreated = useCallback(() => {
+    reloadRoles();
+    reloadPermissions();
+  }, [reloadRoles, reloadPermissions]);
+
+  return (
+    <>
+      <h1>Admin</h1>
+      <UsersSection roles={roleList} viewerId={session?.user.id ?? ''} />
+      {roles.error?.code !== 'FORBIDDEN' && (
+        <section className="panel" aria-labelledby="roles-title">
+          <h2 id="roles-title">Roles</h2>
+          <QueryView query={roles} loadingLabel="Loading roles…">
+            {({ roles: list }) => (
+              <>
+                <ul className="chips" aria-label="Roles">
+                  {list.map((role) => (
+                    <li key={role} className="badge">
+                      {role}
+                    </li>
+                  ))}
+                </ul>
+                <CreateRoleForm roles={list} onCreated={roleCreated} />
+              </>
+            )}
+          </QueryView>
+        </section>
+      )}
+      <section className="panel" aria-labelledby="permissions-title">
+        <h2 id="permissions-title">Permissions</h2>
+        <p className="muted">Each service keeps its own table: a role holds only what is ticked in that service. Changes apply at once.</p>
+        <QueryView query={permissions} loadingLabel="Loading permissions…" forbidden={<p>Your role may not manage permissions.</p>}>
+          {(all) =>
+            catalogs.loading && !catalogs.data ? (
+              <Loading label="Loading permission catalogs…" />
+            ) : (
+              SUBGRAPHS.map(({ name, title }) => {
+                const grants = grantsOf(all, name);
+                // Rows: every role auth knows, plus any a table still holds; columns: the catalog, or what is granted somewhere.
+                const rowRoles = [...new Set([...roleList, ...grants.map((grant) => grant.role)])].sort();
+                const catalog = catalogOf(catalogs.data, name) ?? [...new Set(grants.flatMap((grant) => grant.permissions))].sort();
+                return (
+                  <PermissionMatrix
+                    key={name}
+                    subgraph={name}
+                    title={title}
+                    roles={rowRoles}
+                    catalog={catalog}
+                    grants={grants}
+                    setPermission={setters[name]}
+                  />
+                );
+              })
+            )
+          }
+        </QueryView>
+      </section>
+    </>
+  );
+}

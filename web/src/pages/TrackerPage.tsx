@@ -1,0 +1,41 @@
+import { useCallback, useState } from 'react';
+import { useQuery } from '../api/hooks';
+import { Loading } from '../components/status';
+import { CreateTaskDocument } from '../generated/graphql';
+import { useSession } from '../session-context';
+import { AllTasks } from '../tracker/AllTasks';
+import { MyTasks } from '../tracker/MyTasks';
+import { NewTaskForm } from '../tracker/NewTaskForm';
+
+/**
+ * Whether the caller may create tasks, asked without creating one: `createTask` with an
+ * empty title. Shield refuses a caller without task:create (FORBIDDEN) before the resolver
+ * gets to refuse the title (BAD_USER_INPUT), and bad input stores nothing (DESIGN.md §8).
+ */
+const CREATE_PERMISSION_PROBE = { title: '', description: '', jiraId: null };
+
+export function TrackerPage() {
+  const { session } = useSession();
+  // Bumped after a create, complete or shuffle: every list reloads.
+  const [version, setVersion] = useState(0);
+  const changed = useCallback(() => setVersion((value) => value + 1), []);
+  const viewerId = session?.user.id ?? '';
+  const createProbe = useQuery(CreateTaskDocument, CREATE_PERMISSION_PROBE);
+
+  return (
+    <>
+      <h1>Task tracker</h1>
+      {createProbe.loading ? (
+        <Loading label="Checking what you may do…" />
+      ) : (
+        createProbe.error?.code !== 'FORBIDDEN' && (
+          <section className="panel">
+            <NewTaskForm onCreated={changed} />
+          </section>
+        )
+      )}
+      <MyTasks version={version} viewerId={viewerId} onChanged={changed} />
+      <AllTasks version={version} viewerId={viewerId} onChanged={changed} />
+    </>
+  );
+}

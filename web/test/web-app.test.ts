@@ -1,0 +1,78 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { closeServer, listen } from '@popug/lib/http';
+import { testLogger } from '@popug/lib/testing/stack';
+import { mountWebApp, WEB_APP_ROUTES } from '../../gateway/web-app';
+import { ensureWebBuild } from '../build';
+
+/** The esbuild step and the gateway's serving of the dashboards, without the rest of the system. */
+
+describe('ensureWebBuild', () => {
+  let root: string;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'popug-web-build-'));
+  });
+
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('builds once even when several processes ask at the same time, then reuses the build', async () => {
+    const builds = await Promise.all([ensureWebBuild(root), ensureWebBuild(root), ensureWebBuild(root)]);
+    expect(new Set(builds.map((build) => build.dir)).size).toBe(1);
+    const [build] = builds;
+    if (!build) throw new Error('no build');
+    const manifest = JSON.parse(readFileSync(join(build.dir, 'build.json'), 'utf8')) as { hash: string; files: string[] };
+    expect(manifest.hash).toBe(build.hash);
+    for (const file of manifest.files) expect(existsSync(join(build.dir, file))).toBe(true);
+    expect(manifest.files.some((file) => /^app-[A-Z0-9]+\.js$/.test(file))).toBe(true);
+    expect(manifest.files.some((file) => /^app-[A-Z0-9]+\.css$/.test(file))).toBe(true);
+
+    const again = await ensureWebBuild(root);
+    expect(again).toMatchObject({ dir: build.dir, built: false });
+  });
+});
+
+describe('the gateway serving the dashboards', () => {
+  let server: Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    const app = express();
+    await mountWebApp(app, testLogger('web'));
+    const listening = await listen(app, 0, '127.0.0.1');
+    server = listening.server;
+    origin = `http://127.0.0.1:${listening.port}`;
+  });
+
+  afterAll(() => closeServer(server));
+
+  it.each([...WEB_APP_ROUTES, '/tracker/anything/below'])('answers %s with the app, locked to this origin', async (path) => {
+    const response = await fetch(`${origin}${path}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await response.text();
+    expect(html).toContain('<div id="root">');
+    const loaded = [...html.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((match) => match[1] ?? '');
+    expect(loaded.filter((url) => /^(https?:)?\/\//i.test(url))).toEqual([]);
+    expect(loaded.filter((url) => url.startsWith('/web/app-'))).toHaveLength(2);
+  });
+
+  it('serves the hashed script and stylesheet for good, and 404 for anything else under /web/', async () => {
+    const html = await (await fetch(`${origin}/tracker`)).text();
+    const assets = [...html.matchAll(/"(\/web\/app-[^"]+)"/g)].map((match) => match[1] ?? '');
+    for (const asset of assets) {
+      const response = await fetch(`${origin}${asset}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const body = await response.text();
+      expect(body).not.toMatch(/https?:\/\/(fonts\.googleapis|unpkg|cdn)/i);
+    }
+    expect((await fetch(`${origin}/web/app-NOPE.js`)).status).toBe(404);
+    expect((await fetch(`${origin}/nowhere`)).status).toBe(404);
+  });
+});
