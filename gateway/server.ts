@@ -11,6 +11,7 @@ import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
 import { mountLandingPage } from './landing/landing-page';
 import { SubgraphSource } from './subgraph-source';
+import { mountWebApp } from './web-app';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -51,6 +52,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     res.json({ status: 'ok', service: 'gateway', subgraphs });
   });
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
+  await mountWebApp(app, logger);
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

@@ -66,15 +66,36 @@ export function monthOf(day: BusinessDay): { from: BusinessDay; to: BusinessDay 
   return { from, to: `${day.slice(0, 7)}-${String(last).padStart(2, '0')}` };
 }
 
-/** The instant a business day starts (midnight in the zone), e.g. for range queries on timestamps. */
-export function startOfBusinessDay(day: BusinessDay, timeZone: string): Date {
-  const guess = Date.parse(`${day}T00:00:00Z`);
-  // The zone's offset at that moment, applied twice to settle across a DST change.
-  let instant = guess;
-  for (let step = 0; step < 2; step++) instant = guess - offsetMs(new Date(instant), timeZone);
-  return new Date(instant);
+/** How many days `from`..`to` covers, both included (0 when `to` is before `from`). */
+export function daysInRange(from: BusinessDay, to: BusinessDay): number {
+  return Math.max(0, daysBetween(from, to) + 1);
 }
 
+/**
+ * The business day that had just ended when a midnight job was due at `scheduledAt`: the
+ * day before the one `scheduledAt` falls on. It stays right when the job runs late, and
+ * on a day whose midnight does not exist (the scheduler then fires at 01:00).
+ */
+export function dayEndedBy(scheduledAt: Date, timeZone: string): BusinessDay {
+  return addDays(businessDayOf(scheduledAt, timeZone), -1);
+}
+
+/**
+ * The instant at which the zone's wall clock shows `time` (`HH:MM`) on `day`. A wall time
+ * that a daylight-saving jump skips comes out an hour off; every other one is exact.
+ */
+export function instantAt(day: BusinessDay, time: string, timeZone: string): Date {
+  const match = /^(\d{2}):(\d{2})$/.exec(time);
+  if (!match || !isBusinessDay(day)) throw new RangeError(`not a day and time: "${day} ${time}"`);
+  const wall = Date.parse(`${day}T00:00:00Z`) + (Number(match[1]) * 60 + Number(match[2])) * 60_000;
+  const first = wall - offsetMs(new Date(wall), timeZone);
+  return new Date(wall - offsetMs(new Date(first), timeZone));
+}
+
+/** The instant a business day starts (midnight in the zone), e.g. for range queries on timestamps. */
+export function startOfBusinessDay(day: BusinessDay, timeZone: string): Date {
+  return instantAt(day, '00:00', timeZone);
+}
 function offsetMs(instant: Date, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,

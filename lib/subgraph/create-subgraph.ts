@@ -48,10 +48,8 @@ export interface Subgraph {
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
   const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
-  const schema = applyMiddleware(
-    buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers }),
-    createShield(options.rules),
-  );
+  const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
+  const schema = applyMiddleware(subgraphSchema, createShield(subgraphSchema, options.rules));
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
     formatError: maskError,
