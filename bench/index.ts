@@ -1,6 +1,5 @@
-import { rmSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { dropDatabases, parseEnv } from '../lib';
+import { parseEnv } from '../lib';
+import { dropRunData } from '../lib/testing/cleanup';
 import { isolateTestFile } from '../lib/testing/isolation';
 import { printTable, writeResults, type BenchSection, type Measurement } from './harness';
 import { SECTIONS } from './sections';
@@ -37,19 +36,7 @@ async function main(): Promise<void> {
 /** Drops this run's databases, Redis keys and mail folder (the ones isolateTestFile chose). */
 async function cleanUp(): Promise<void> {
   const env = parseEnv(process.env);
-  await dropDatabases(env, env.DB_PREFIX);
-  const redis = new Redis(env.REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${env.QUEUE_PREFIX}*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  rmSync(env.MAIL_DIR, { recursive: true, force: true });
+  await dropRunData(env, [env.MAIL_DIR]);
 }
 
 main()

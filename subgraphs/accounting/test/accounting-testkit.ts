@@ -1,6 +1,5 @@
+import { contractOperation } from '../../../lib/testing/contract';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Pool } from 'pg';
 import {
   appendToOutbox,
@@ -29,22 +28,6 @@ import { trackerDatabase } from '../../tracker/database';
  */
 
 export const PASSWORD = 'correct horse battery';
-
-const CONTRACT_FILE = join(__dirname, '..', '..', '..', '..', 'shared', 'contract', 'operations.graphql');
-const contractSource = readFileSync(CONTRACT_FILE, 'utf8');
-
-/** One operation of the client contract, with the fragments it spreads, exactly as clients send it. */
-export function contractOperation(name: string): string {
-  const blocks = contractSource.split(/\n(?=(?:query|mutation|fragment) )/);
-  const find = (kind: string, blockName: string) => {
-    const found = blocks.find((block) => new RegExp(`^${kind} ${blockName}\\b`).test(block.trimStart()));
-    if (!found) throw new Error(`the contract has no ${kind} ${blockName}`);
-    return found.replace(/\n# -.*$/s, '').trim();
-  };
-  const operation = find('(?:query|mutation)', name);
-  const fragments = [...operation.matchAll(/\.\.\.(\w+)/g)].map((match) => find('fragment', match[1] ?? ''));
-  return [operation, ...new Set(fragments)].join('\n\n');
-}
 
 export const OPS = {
   createTask: contractOperation('CreateTask'),

@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The client contract, beside the repository (`../shared/contract/operations.graphql`), in development and CI alike. */
+export const CONTRACT_FILE = join(__dirname, '..', '..', '..', 'shared', 'contract', 'operations.graphql');
+
+let contractSource: string | undefined;
+
+/** One operation of the client contract, with the fragments it spreads, exactly as clients send it. */
+export function contractOperation(name: string): string {
+  contractSource ??= readFileSync(CONTRACT_FILE, 'utf8');
+  const blocks = contractSource.split(/\n(?=(?:query|mutation|fragment) )/);
+  const find = (kind: string, blockName: string) => {
+    const found = blocks.find((block) => new RegExp(`^${kind} ${blockName}\\b`).test(block.trimStart()));
+    if (!found) throw new Error(`the contract has no ${kind} ${blockName}`);
+    return found.replace(/\n# -.*$/s, '').trim();
+  };
+  const operation = find('(?:query|mutation)', name);
+  const fragments = [...operation.matchAll(/\.\.\.(\w+)/g)].map((match) => find('fragment', match[1] ?? ''));
+  return [operation, ...new Set(fragments)].join('\n\n');
+}
