@@ -56,6 +56,7 @@ export async function createSubgraphServer<TServices>(
     keepsUserCopies: options.keepsUserCopies,
     services: prepared?.services,
     routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
+    production: env.NODE_ENV === 'production',
   });
   return {
     subgraph,

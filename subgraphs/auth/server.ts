@@ -14,9 +14,11 @@ import { mountIdentityRoute } from './identity-route';
 import { AUTH_PERMISSIONS, authRules } from './permissions';
 import { resolvers } from './resolvers';
 import { ensureFirstAdmin } from './services/admin-bootstrap';
+import { limitPasswordWork } from './services/password';
 
 /** Builds auth without listening: database migrated, first admin present, identity route mounted. */
 export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServer> {
+  limitPasswordWork({ concurrency: env.ARGON2_CONCURRENCY, queueLimit: env.ARGON2_QUEUE_LIMIT, maxWaitMs: env.ARGON2_QUEUE_WAIT_MS });
   return createSubgraphServer<AuthServices>(env, logger, {
     name: 'auth',
     database: authDatabase,

@@ -1,0 +1,130 @@
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import { Kind, type FieldNode, type FragmentDefinitionNode, type ValueNode } from 'graphql';
+import { collectFields } from 'graphql/execution/collectFields';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError, type Env, type Logger } from '@popug/lib';
+
+/**
+ * Login and registration attempts, counted per client IP and per email in Redis, so the
+ * count holds across every gateway process. It runs at the gateway because only the
+ * gateway sees the caller's address (auth sees the gateway's), and before any argon2
+ * work is queued in auth. Each `login`/`register` field of an operation is one attempt,
+ * aliases included. Should Redis fail, each process falls back to counting in memory.
+ */
+
+type Attempt = 'login' | 'register';
+
+interface Window {
+  points: number;
+  durationSeconds: number;
+}
+
+export interface SignInLimits {
+  loginPerEmail: Window;
+  loginPerIp: Window;
+  registerPerEmail: Window;
+  registerPerIp: Window;
+}
+
+export function signInLimits(env: Env): SignInLimits {
+  return {
+    loginPerEmail: { points: env.RATE_LIMIT_LOGIN_EMAIL_PER_MIN, durationSeconds: 60 },
+    loginPerIp: { points: env.RATE_LIMIT_LOGIN_IP_PER_MIN, durationSeconds: 60 },
+    registerPerEmail: { points: env.RATE_LIMIT_REGISTER_EMAIL_PER_HOUR, durationSeconds: 3600 },
+    registerPerIp: { points: env.RATE_LIMIT_REGISTER_IP_PER_HOUR, durationSeconds: 3600 },
+  };
+}
+
+export interface ThrottledContext {
+  clientIp?: string;
+}
+
+export class SignInThrottle {
+  private readonly limiters: Record<Attempt, { email: RateLimiterRedis; ip: RateLimiterRedis }>;
+
+  constructor(redis: Redis, keyPrefix: string, limits: SignInLimits) {
+    const limiter = (name: string, window: Window) =>
+      new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: `${keyPrefix}:rate:${name}`,
+        points: window.points,
+        duration: window.durationSeconds,
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory({ points: window.points, duration: window.durationSeconds }),
+      });
+    this.limiters = {
+      login: { email: limiter('login-email', limits.loginPerEmail), ip: limiter('login-ip', limits.loginPerIp) },
+      register: { email: limiter('register-email', limits.registerPerEmail), ip: limiter('register-ip', limits.registerPerIp) },
+    };
+  }
+
+  /** Counts one attempt; throws TOO_MANY_REQUESTS (HTTP 429, Retry-After) when a limit is spent. */
+  async attempt(kind: Attempt, clientIp: string, email: string): Promise<void> {
+    const { email: byEmail, ip: byIp } = this.limiters[kind];
+    const outcomes = await Promise.allSettled([byIp.consume(clientIp), byEmail.consume(email)]);
+    const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+    if (refusals.length === 0) return;
+    const waits = refusals.map((reason) => (reason instanceof RateLimiterRes ? reason.msBeforeNext : 1000));
+    const retryAfter = Math.max(1, Math.ceil(Math.max(...waits) / 1000));
+    throw new AppError('TOO_MANY_REQUESTS', `Too many ${kind} attempts: try again in ${retryAfter} s`, {
+      retryAfter,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+    });
+  }
+
+  /** The plugin that counts the `login` and `register` fields of each mutation before it runs. */
+  plugin<TContext extends ThrottledContext>(logger: Logger): ApolloServerPlugin<TContext> {
+    return {
+      requestDidStart: async () => ({
+        didResolveOperation: async (requestContext) => {
+          const attempts = signInAttempts(requestContext);
+          for (const { kind, email } of attempts) {
+            const clientIp = requestContext.contextValue.clientIp ?? 'unknown';
+            try {
+              await this.attempt(kind, clientIp, email);
+            } catch (error) {
+              if (error instanceof AppError) logger.warn({ kind, clientIp }, 'sign-in attempts throttled');
+              throw error;
+            }
+          }
+        },
+      }),
+    };
+  }
+}
+
+/** The `login`/`register` root fields of a mutation, with the email each names (normalised as auth does). */
+export function signInAttempts<TContext extends ThrottledContext>(
+  requestContext: GraphQLRequestContextDidResolveOperation<TContext>,
+): { kind: Attempt; email: string }[] {
+  const { operation, document, schema } = requestContext;
+  const mutationType = schema.getMutationType();
+  if (operation?.operation !== 'mutation' || !mutationType) return [];
+  const variables = requestContext.request.variables ?? {};
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  const fields = collectFields(schema, fragments, variables, mutationType, operation.selectionSet);
+  const attempts: { kind: Attempt; email: string }[] = [];
+  for (const [, nodes] of fields) {
+    const node = nodes[0];
+    const kind = node?.name.value;
+    if (node && (kind === 'login' || kind === 'register')) attempts.push({ kind, email: emailArgument(node, variables) });
+  }
+  return attempts;
+}
+
+function emailArgument(field: FieldNode, variables: Record<string, unknown>): string {
+  const value: ValueNode | undefined = field.arguments?.find((argument) => argument.name.value === 'email')?.value;
+  const raw = value?.kind === Kind.STRING ? value.value : value?.kind === Kind.VARIABLE ? variables[value.name.value] : undefined;
+  return typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 320) : '(no email)';
+}
+
+/** Express `trust proxy` from TRUST_PROXY: a hop count, `true`, or addresses/subnets ("loopback, 10.0.0.0/8"). */
+export function trustProxySetting(value: string): number | boolean | string {
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value;
+}
