@@ -1,0 +1,117 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { Express } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** Every metric of ours starts with this; the default process metrics get it too. */
+export const METRIC_PREFIX = 'popug_';
+export const METRICS_PATH = '/metrics';
+
+/** Operation names a client did not give, or that never resolved (parse or validation errors). */
+export const ANONYMOUS_OPERATION = 'anonymous';
+/** Every name past the cap: a client inventing names cannot grow the series without bound. */
+export const OTHER_OPERATION = 'other';
+
+/**
+ * Keeps the `operation` label bounded: the first `cap` distinct names are kept as they are,
+ * any later new name becomes `other`. GraphQL names are `[_A-Za-z][_0-9A-Za-z]*` already;
+ * the length is capped as well.
+ */
+export class OperationNameLimiter {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly cap = 200) {}
+
+  label(name: string | null | undefined): string {
+    if (!name) return ANONYMOUS_OPERATION;
+    const bounded = name.slice(0, 100);
+    if (this.seen.has(bounded)) return bounded;
+    if (this.seen.size >= this.cap) return OTHER_OPERATION;
+    this.seen.add(bounded);
+    return bounded;
+  }
+}
+
+/** A service's own registry: default process metrics, every series labelled `service`. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  return registry;
+}
+
+/** Seconds; GraphQL calls here range from sub-millisecond cache hits to multi-second shuffles. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Counts GraphQL requests and times them per operation name and outcome: `ok`, or the
+ * `extensions.code` of the first error the client got (after masking).
+ */
+export function graphqlMetricsPlugin<TContext extends BaseContext>(
+  registry: Registry,
+  names = new OperationNameLimiter(),
+): ApolloServerPlugin<TContext> {
+  const labelNames = ['operation', 'outcome'] as const;
+  const requests = new Counter({
+    name: `${METRIC_PREFIX}graphql_requests_total`,
+    help: 'GraphQL requests by operation name and outcome (ok or the error code)',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: `${METRIC_PREFIX}graphql_request_duration_seconds`,
+    help: 'GraphQL request latency by operation name and outcome',
+    labelNames,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    async requestDidStart() {
+      const startedAt = process.hrtime.bigint();
+      return {
+        async willSendResponse({ response, operationName }) {
+          let outcome = 'ok';
+          if (response.body.kind === 'single') {
+            const [first] = response.body.singleResult.errors ?? [];
+            if (first) outcome = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+          }
+          // The name as resolved from the document: a request that never parsed stays anonymous.
+          const labels = { operation: names.label(operationName), outcome };
+          requests.inc(labels);
+          duration.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+        },
+      };
+    },
+  };
+}
+
+/** `GET /metrics` in Prometheus' text format. Meant for the scraper on the internal network. */
+export function mountMetricsRoute(app: Express, registry: Registry): void {
+  app.get(METRICS_PATH, async (_req, res) => {
+    try {
+      const body = await registry.metrics();
+      res.set('content-type', registry.contentType).send(body);
+    } catch {
+      res.status(500).type('text/plain').send('metrics unavailable\n');
+    }
+  });
+}
+
+/** What a service needs to be scraped: its registry and the GraphQL plugin bound to it. */
+export interface ServiceMetrics {
+  registry: Registry;
+  mount(app: Express): void;
+  plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
+}
+
+export function createServiceMetrics(service: string): ServiceMetrics {
+  const registry = createMetricsRegistry(service);
+  let plugin: ApolloServerPlugin<BaseContext> | undefined;
+  return {
+    registry,
+    mount: (app) => mountMetricsRoute(app, registry),
+    plugin<TContext extends BaseContext>() {
+      plugin ??= graphqlMetricsPlugin<BaseContext>(registry);
+      return plugin as ApolloServerPlugin<TContext>;
+    },
+  };
+}
