@@ -1,40 +1,56 @@
 import { GraphQLError } from 'graphql';
+import { request as undiciRequest, type Dispatcher } from 'undici';
 import { callerSchema, type Caller } from '@popug/lib';
 
 /**
  * Asks auth who a token belongs to, on every request (DESIGN.md section 2), through a
  * short cache: a deactivation or role change is seen within `ttlMs` (kept under 5 s).
+ * Concurrent requests with the same token share one lookup, so an expired entry under
+ * load costs auth one call, not one per waiting request.
  */
 export class IdentityClient {
   private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  private readonly pending = new Map<string, Promise<Caller>>();
 
   constructor(
     private readonly identityUrl: string,
     private readonly ttlMs: number,
     private readonly maxEntries = 50_000,
+    private readonly dispatcher?: Dispatcher,
   ) {}
 
-  async resolve(token: string, requestId: string): Promise<Caller> {
+  resolve(token: string, requestId: string): Promise<Caller> {
     const hit = this.cache.get(token);
-    if (hit && hit.until > Date.now()) return hit.caller;
-    const response = await fetch(this.identityUrl, {
+    if (hit && hit.until > Date.now()) return Promise.resolve(hit.caller);
+    const inFlight = this.pending.get(token);
+    if (inFlight) return inFlight;
+    const lookup = this.lookUp(token, requestId).finally(() => this.pending.delete(token));
+    this.pending.set(token, lookup);
+    return lookup;
+  }
+
+  private async lookUp(token: string, requestId: string): Promise<Caller> {
+    const startedAt = Date.now();
+    const response = await undiciRequest(this.identityUrl, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
       signal: AbortSignal.timeout(5000),
+      dispatcher: this.dispatcher,
     }).catch((error: unknown) => {
       throw new Error(`auth is unreachable: ${(error as Error).message}`);
     });
-    const body = (await response.json().catch(() => ({}))) as { caller?: unknown; message?: string };
-    if (response.status === 401) {
+    const body = (await response.body.json().catch(() => ({}))) as { caller?: unknown; message?: string };
+    if (response.statusCode === 401) {
       this.cache.delete(token);
       throw new GraphQLError(body.message ?? 'Sign in again', {
         extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
       });
     }
-    if (!response.ok) throw new Error(`auth answered ${response.status} to an identity lookup`);
+    if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`auth answered ${response.statusCode} to an identity lookup`);
     const caller = callerSchema.parse(body.caller);
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(token, { caller, until: Date.now() + this.ttlMs });
+    // Counted from when the lookup started: auth's answer is no fresher than that.
+    this.cache.set(token, { caller, until: startedAt + this.ttlMs });
     return caller;
   }
 }

@@ -1,8 +1,9 @@
 import type { BenchSection } from '../harness';
 import { accountingSection } from './accounting';
 import { analyticsSection } from './analytics';
+import { gatewaySection } from './gateway';
 import { replicatorSection } from './replicator';
 import { trackerSection } from './tracker';
 
 /** Every benchmark section, in the order `npm run bench` runs them. */
-export const SECTIONS: BenchSection[] = [replicatorSection, trackerSection, accountingSection, analyticsSection];
+export const SECTIONS: BenchSection[] = [replicatorSection, trackerSection, accountingSection, analyticsSection, gatewaySection];
