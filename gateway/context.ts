@@ -7,6 +7,8 @@ import type { IdentitySigner } from './identity-signer';
 export interface GatewayContext {
   requestId: string;
   caller: Caller | null;
+  /** The address the request came from (behind TRUST_PROXY proxies), for sign-in throttling. */
+  clientIp?: string;
   /** The signed caller forwarded to subgraphs; absent for anonymous requests. */
   identity?: string;
 }

@@ -2,16 +2,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import { errorLoggingPlugin, loadPrivateKey, maskError, serviceUrls, type Env, type Logger } from '@popug/lib';
+import { createServiceMetrics } from '@popug/lib/metrics';
+import { bodyErrorHandler } from '@popug/lib/body-errors';
+import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
+import { createRedis } from '@popug/lib/queues';
 import { buildGatewayContext, type GatewayContext } from './context';
 import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
 import { mountLandingPage } from './landing/landing-page';
-import { SubgraphSource } from './subgraph-source';
+import { SubgraphSource, createSubgraphAgent, createSubgraphFetcher } from './subgraph-source';
 import { mountWebApp } from './web-app';
+import { SignInThrottle, signInLimits, trustProxySetting } from './sign-in-throttle';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -24,25 +29,40 @@ export interface GatewayServer {
 /** Builds the gateway over the committed supergraph, without listening. */
 export async function createGateway(env: Env, logger: Logger): Promise<GatewayServer> {
   const urls = serviceUrls(env);
+  // Keep-alive, bounded connections to the subgraphs and auth (README "Performance").
+  const subgraphAgent = createSubgraphAgent();
+  const fetcher = createSubgraphFetcher(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name }) => new SubgraphSource({ url: urls[name as SubgraphName] }),
+    buildService: ({ name }) => new SubgraphSource({ url: urls[name as SubgraphName], fetcher, honorSubgraphCacheControlHeader: false }),
+    // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
+    experimental_approximateQueryPlanStoreMiB: 30,
     logger,
   });
+  const metrics = createServiceMetrics('gateway');
+  const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
+  const redis = createRedis(env, 'producer');
+  const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
     introspection: env.NODE_ENV !== 'production',
     csrfPrevention: true,
-    plugins: [ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin<GatewayContext>(logger)],
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    // No HTTP caching of GraphQL answers here: skip computing a cache policy per response.
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>()],
   });
+  // Query limits and sign-in throttling (README "Security").
+  for (const plugin of [...limits.plugins, throttle.plugin<GatewayContext>(logger)]) apollo.addPlugin(plugin);
   await apollo.start();
 
-  const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS);
+  const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
   const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
   const app = express();
   app.disable('x-powered-by');
+  if (env.TRUST_PROXY) app.set('trust proxy', trustProxySetting(env.TRUST_PROXY));
   app.get('/health', async (_req, res) => {
     const subgraphs = Object.fromEntries(
       await Promise.all(
@@ -51,14 +71,25 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     );
     res.json({ status: 'ok', service: 'gateway', subgraphs });
   });
+  metrics.mount(app);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   await mountWebApp(app, logger);
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: ({ req }) => buildGatewayContext(req.headers, identities, signer) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({ ...(await buildGatewayContext(req.headers, identities, signer)), clientIp: req.ip }),
+    }),
   );
-  return { app, close: () => apollo.stop() };
+  app.use(bodyErrorHandler());
+  return {
+    app,
+    async close() {
+      await apollo.stop();
+      redis.disconnect();
+      await subgraphAgent.close();
+    },
+  };
 }
 
 async function probe(url: string): Promise<'ok' | 'down'> {

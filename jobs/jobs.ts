@@ -1,9 +1,12 @@
+import { Queue } from 'bullmq';
 import express from 'express';
-import { closeServer, createLogger, listen, type Env, type Lifecycle } from '@popug/lib';
+import { closeServer, createLogger, createRedis, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
+import { createJobsMetrics } from './metrics';
 import { startNotifier } from './notifier/worker';
 import { startPayoutWorker } from './payout/worker';
 import { replicationStatus } from './replicator/status';
 import { startReplicator } from './replicator/worker';
+import { mountQueueBoard } from './queue-board';
 
 /**
  * The jobs worker: mail and replication (and the end-of-day payout). Stateless: run as
@@ -17,8 +20,37 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   const payout = await startPayoutWorker(env, createLogger('payout'));
   lifecycle.add('payout', () => payout.close());
 
+  // Observability: /metrics and the admins' queue board read the queues through their own connection.
+  const boardRedis = createRedis(env, 'producer');
+  const queues = {
+    mail: new Queue(QUEUES.mail, queueOptions(env, boardRedis)),
+    replication: new Queue(QUEUES.replication, queueOptions(env, boardRedis)),
+    payout: new Queue(QUEUES.payout, queueOptions(env, boardRedis)),
+  };
+  const observabilityLogger = createLogger('jobs-observability');
+  for (const queue of Object.values(queues)) queue.on('error', (error) => observabilityLogger.warn({ err: error }, 'board queue: Redis unavailable'));
+  lifecycle.add('queue board', async () => {
+    for (const queue of Object.values(queues)) await queue.close();
+    boardRedis.disconnect();
+  });
+  const metrics = createJobsMetrics({
+    queues,
+    replicationStatus: async () => replicationStatus(await replication.replicator.master()),
+    logger: observabilityLogger,
+  });
+  metrics.countFailures(notifier.worker, QUEUES.mail);
+  metrics.countFailures(replication.worker, QUEUES.replication);
+  metrics.countFailures(payout.worker, QUEUES.payout);
+
   const app = express();
   app.disable('x-powered-by');
+  mountMetricsRoute(app, metrics.registry);
+  mountQueueBoard(app, {
+    queues: Object.values(queues),
+    authorizeUrl: serviceUrls(env).auth.replace(/\/graphql$/, '/identity/authorize'),
+    secureCookie: env.NODE_ENV === 'production',
+    logger: observabilityLogger,
+  });
   app.get('/health', async (_req, res) => {
     try {
       const replicas = await replicationStatus(await replication.replicator.master());

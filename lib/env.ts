@@ -55,6 +55,18 @@ export const envSchema = z.object({
   IDENTITY_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
   /** How long a process trusts its cached role permissions; must stay under 5 s. */
   PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
+  /** Gateway: login attempts per email per minute, and per client IP per minute. */
+  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(10),
+  RATE_LIMIT_LOGIN_IP_PER_MIN: intFromEnv(100),
+  /** Gateway: registrations per client IP per hour, and attempts per email per hour. */
+  RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(50),
+  RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),
+  /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
+  TRUST_PROXY: z.string().optional(),
+  /** auth: argon2 hashes/verifications at once per process; more wait in a bounded queue. */
+  ARGON2_CONCURRENCY: intFromEnv(4),
+  ARGON2_QUEUE_LIMIT: intFromEnv(64),
+  ARGON2_QUEUE_WAIT_MS: intFromEnv(5000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -26,3 +26,4 @@ export * from './replication/watermark';
 export * from './replication/replica';
 export * from './replication/user-replication';
 export * from './business-day';
+export * from './metrics';

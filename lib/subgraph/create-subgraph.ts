@@ -14,7 +14,10 @@ import { CallerSync } from '../access/caller-sync';
 import { PermissionStore } from '../access/permission-store';
 import { createShield } from '../access/shield';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
+import { bodyErrorHandler } from '../body-errors';
+import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import type { Logger } from '../logger';
+import { createServiceMetrics } from '../metrics';
 import { buildContext, type SubgraphContext } from './context';
 
 export interface SubgraphOptions {
@@ -35,6 +38,8 @@ export interface SubgraphOptions {
   services?: unknown;
   /** Extra routes (auth's identity endpoint) mounted before /graphql. */
   routes?: (app: Express) => void;
+  /** NODE_ENV=production: no introspection (the gateway composes from the committed supergraph), no field suggestions. */
+  production?: boolean;
 }
 
 export interface Subgraph {
@@ -50,16 +55,23 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
   const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
   const schema = applyMiddleware(subgraphSchema, createShield(subgraphSchema, options.rules));
+  const metrics = createServiceMetrics(options.name);
+  const limits = queryLimitProtection<SubgraphContext>(SUBGRAPH_QUERY_LIMITS, { hideSchema: options.production === true });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
+    introspection: options.production !== true,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin<SubgraphContext>(options.logger),
+      metrics.plugin<SubgraphContext>(),
     ],
   });
+  for (const plugin of limits.plugins) apollo.addPlugin(plugin);
   await apollo.start();
 
   const app = express();
@@ -72,6 +84,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
       res.status(503).json({ status: 'unavailable', service: options.name, database: 'unreachable' });
     }
   });
+  metrics.mount(app);
   options.routes?.(app);
   const deps = { orm: options.orm, services: options.services, gatewayKey: options.gatewayKey, permissionStore, callerSync, logger: options.logger };
   app.use(
@@ -79,5 +92,6 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, { context: ({ req }) => buildContext(deps, req.headers) }),
   );
+  app.use(bodyErrorHandler());
   return { app, apollo, permissionStore, stop: () => apollo.stop() };
 }
