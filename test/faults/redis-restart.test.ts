@@ -4,7 +4,7 @@ import { isolateTestFile } from '@popug/lib/testing/isolation';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../system';
-import { privateRedis, type PrivateRedis } from './fixtures/private-redis';
+import { privateRedis, type PrivateRedis } from '@popug/lib/testing/private-redis';
 import { closeDay, completeTask, createTask, dataOf, hire, signIn, type Popug, type TaskView } from './fixtures/popugs';
 import { expectLedgerHolds, ledgerViolations, waitForReplication } from './invariants';
 

@@ -1,10 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import type { Client } from 'pg';
 import { createLogger, type Env } from '@popug/lib';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { privateRedis, type PrivateRedis } from '@popug/lib/testing/private-redis';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { waitFor } from '@popug/lib/testing/wait';
 import { startSystem } from '../../../test/system';
@@ -16,45 +13,15 @@ import { connectTo, prepareDatabases, REPLICA_NAMES } from './fixtures/databases
  * No persistence: a restart loses every key, the replication scheduler included.
  */
 const INTERVAL_MS = 200;
+let redis: PrivateRedis;
 let port: number;
-let redisServer: ChildProcess | undefined;
 let env: Env;
 let system: TestSystem;
 let replication: ReplicatorWorker;
 let master: Client;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port: free } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return free;
-}
-
-async function startRedis(): Promise<void> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  redisServer = child;
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
-      return (await probe.ping().catch(() => undefined)) === 'PONG' ? true : undefined;
-    }, 10_000, `redis-server on ${port}`);
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function killRedis(): Promise<void> {
-  const child = redisServer;
-  redisServer = undefined;
-  if (!child || child.exitCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
-}
+const startRedis = () => redis.start();
+const killRedis = () => redis.kill();
 
 async function nameInReplicas(userId: string): Promise<string[]> {
   return Promise.all(
@@ -81,7 +48,8 @@ async function register(email: string, name: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  port = await freePort();
+  redis = await privateRedis();
+  port = redis.port;
   await startRedis();
   env = isolateTestFile({ REDIS_URL: `redis://127.0.0.1:${port}`, REPLICATION_INTERVAL_MS: String(INTERVAL_MS) });
   await prepareDatabases(env);
