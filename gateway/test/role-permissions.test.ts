@@ -3,7 +3,7 @@ import type { Env } from '@popug/lib/env';
 import { IDENTITY_HEADER, signIdentity } from '@popug/lib/identity';
 import { loadPrivateKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { postGraphQL, startOnFreePort, testLogger, type GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { startSystem } from '../../test/system';
@@ -82,11 +82,6 @@ afterAll(async () => {
   await system?.close();
 });
 
-function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  expect(result.errors).toBeUndefined();
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 async function asAdmin<TData>(query: string, variables: Record<string, unknown> = {}): Promise<TData> {
   return dataOf(await system.request<TData>(query, variables, adminToken));

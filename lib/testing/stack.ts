@@ -31,6 +31,13 @@ export interface GraphQLResponse<TData> {
   status: number;
 }
 
+/** The data of a result that must have succeeded; any error fails the test with the errors listed. */
+export function dataOf<TData>(result: GraphQLResponse<TData>): TData {
+  if (result.errors !== undefined) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
+  if (!result.data) throw new Error('no data in a successful result');
+  return result.data;
+}
+
 /** A thin GraphQL client for tests: posts JSON like any outside client does. */
 export async function postGraphQL<TData = Record<string, unknown>>(
   url: string,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf, postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
 import { startSystem } from '../system';
@@ -55,11 +55,6 @@ afterEach(async () => {
   expect(dataOf(await system.request<{ me: User }>('{ me { id } }', {}, workerToken)).me.id).toBe(worker.id);
 });
 
-function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  expect(result.errors).toBeUndefined();
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 async function register(input: { email: string; name: string }): Promise<User> {
   const result = await system.request<{ register: User }>(

@@ -13,13 +13,15 @@ import {
   type MikroORM,
 } from '@popug/lib';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { startSystem } from '../../../test/system';
 import type { Replicator } from '../../../jobs/replicator/replicator';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
 import { authDatabase } from '../../auth/database';
 import { trackerDatabase } from '../../tracker/database';
+import { hire, type TestUser } from '@popug/lib/testing/people';
+export { dataOf };
 
 /**
  * The whole system through the gateway with real PostgreSQL and Redis, the replicator
@@ -68,13 +70,7 @@ export interface AccountData {
   transactions: TransactionRow[];
 }
 
-export interface TestUser {
-  id: string;
-  email: string;
-  name: string;
-  role: string;
-  token: string;
-}
+export type { TestUser };
 
 export interface Testbed {
   env: Env;
@@ -99,11 +95,6 @@ export type TaskEvent =
   | { type: 'task.assigned'; payload: EventPayload<'task.assigned'> }
   | { type: 'task.completed'; payload: EventPayload<'task.completed'> };
 
-export function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  if (result.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 export const codesOf = (result: GraphQLResponse<unknown>) => (result.errors ?? []).map((error) => error.extensions?.code);
 
@@ -134,21 +125,7 @@ export async function startTestbed(options: { replicationIntervalMs?: number; en
     const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, adminToken)).me;
     const admin = { ...me, token: adminToken };
 
-    const user: Testbed['user'] = async (role = 'worker', label = role) => {
-      const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;
-      const registered = dataOf(
-        await system.request<{ register: { id: string; name: string } }>(
-          'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id name } }',
-          { email, name: `Popug ${label}`, password: PASSWORD },
-        ),
-      ).register;
-      if (role !== 'worker') {
-        dataOf(
-          await system.request('mutation ($id: ID!, $role: String!) { setUserRole(userId: $id, role: $role) { id } }', { id: registered.id, role }, adminToken),
-        );
-      }
-      return { id: registered.id, email, name: registered.name, role, token: await system.login(email, PASSWORD) };
-    };
+    const user: Testbed['user'] = (role, label) => hire(system, adminToken, PASSWORD, role, label);
 
     return {
       env,

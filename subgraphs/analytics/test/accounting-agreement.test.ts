@@ -12,7 +12,7 @@ import {
 } from '@popug/lib';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { Replicator } from '../../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
@@ -59,11 +59,6 @@ async function replicate(): Promise<void> {
   expect(report.failed).toEqual({});
 }
 
-function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  expect(result.errors).toBeUndefined();
-  if (!result.data) throw new Error('no data');
-  return result.data;
-}
 
 async function registerWorker(): Promise<string> {
   const email = `agree-${randomUUID().slice(0, 8)}@popug.test`;

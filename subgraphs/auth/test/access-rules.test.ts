@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { startSystem } from '../../../test/system';
 
@@ -52,11 +52,6 @@ afterAll(async () => {
   await system?.close();
 });
 
-function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  expect(result.errors).toBeUndefined();
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 async function register(label: string): Promise<User> {
   const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;

@@ -7,7 +7,7 @@ import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { startSystem } from '../../../test/system';
@@ -89,11 +89,6 @@ function codes(result: GraphQLResponse<unknown>): (string | undefined)[] {
 }
 
 /** The data of a result that must have succeeded; fails the test with the errors otherwise. */
-function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  expect(result.errors).toBeUndefined();
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 async function register(label: string, name = `Popug ${label}`): Promise<RegisteredUser> {
   const email = `${unique(label)}@popug.test`;

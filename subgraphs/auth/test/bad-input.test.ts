@@ -4,7 +4,7 @@ import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { startSystem } from '../../../test/system';
 
@@ -68,11 +68,6 @@ afterAll(async () => {
 
 const uniqueEmail = (label: string) => `${label}-${randomUUID().slice(0, 8)}@popug.test`;
 
-function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  expect(result.errors).toBeUndefined();
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 async function asAdmin<TData>(query: string, variables: Record<string, unknown> = {}): Promise<TData> {
   return dataOf(await system.request<TData>(query, variables, adminToken));

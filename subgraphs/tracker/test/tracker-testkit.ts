@@ -1,13 +1,14 @@
 import { contractOperation } from '../../../lib/testing/contract';
-import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { waitFor } from '@popug/lib/testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
+import { hire, type TestUser } from '@popug/lib/testing/people';
+export { dataOf };
 
 /**
  * The whole system through the gateway, real PostgreSQL and Redis, and (optionally) the
@@ -17,7 +18,6 @@ import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator
 
 export const PASSWORD = 'correct horse battery';
 export const REPLICATION_INTERVAL_MS = 200;
-const DEFAULT_ROLES = ['admin', 'manager', 'accountant', 'worker'];
 
 export const OPS = {
   createTask: contractOperation('CreateTask'),
@@ -41,13 +41,7 @@ export interface TaskView {
   assignee: { id: string; name: string; email: string; role: string };
 }
 
-export interface TestUser {
-  id: string;
-  email: string;
-  name: string;
-  role: string;
-  token: string;
-}
+export type { TestUser };
 
 export interface OutboxEvent {
   type: string;
@@ -72,11 +66,6 @@ export interface Testbed {
   close(): Promise<void>;
 }
 
-export function dataOf<TData>(result: GraphQLResponse<TData>): TData {
-  if (result.errors?.length) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);
-  if (!result.data) throw new Error('no data in a successful result');
-  return result.data;
-}
 
 /** The codes of a refused call, and what it left in data for `field`. */
 export function refusal(result: GraphQLResponse<Record<string, unknown>>, field: string) {
@@ -101,25 +90,7 @@ export async function startTestbed(options: { replicator: boolean }): Promise<Te
     const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, adminToken)).me;
     const admin = { ...me, token: adminToken };
 
-    const user: Testbed['user'] = async (role = 'worker', label = role) => {
-      const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;
-      const registered = dataOf(
-        await system.request<{ register: { id: string; name: string } }>(
-          'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id name } }',
-          { email, name: `Popug ${label}`, password: PASSWORD },
-        ),
-      ).register;
-      if (!DEFAULT_ROLES.includes(role)) {
-        const created = await system.request('mutation ($name: String!) { createRole(name: $name) }', { name: role }, adminToken);
-        if (created.errors && !/already exists/.test(created.errors[0]?.message ?? '')) dataOf(created);
-      }
-      if (role !== 'worker') {
-        dataOf(
-          await system.request('mutation ($id: ID!, $role: String!) { setUserRole(userId: $id, role: $role) { id } }', { id: registered.id, role }, adminToken),
-        );
-      }
-      return { id: registered.id, email, name: registered.name, role, token: await system.login(email, PASSWORD) };
-    };
+    const user: Testbed['user'] = (role, label) => hire(system, adminToken, PASSWORD, role, label);
 
     return {
       env,
