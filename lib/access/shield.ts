@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { allow, rule, shield, type IRules } from 'graphql-shield';
 import type { IMiddleware, IMiddlewareGenerator } from 'graphql-middleware';
 import { forbidden, unauthenticated } from '../errors';
@@ -62,7 +62,14 @@ function shieldGenerator(rules: IRules): IMiddlewareGenerator<unknown, AccessCon
     fallbackRule: rule({ cache: 'contextual' })((_parent, _args, context: AccessContext) =>
       context.caller ? forbidden() : unauthenticated(),
     ),
-    fallbackError: (thrown) => (thrown instanceof GraphQLError ? thrown : forbidden()),
-    allowExternalErrors: true,
+    // A refusal (thrown === null) is FORBIDDEN; a resolver's error is thrown on, not
+    // returned: shield's own `allowExternalErrors` hands it back as the field's value, and
+    // graphql-js then tells errors from values by `instanceof Error`, which fails for errors
+    // from another realm (Node's own socket errors under jest) and would resolve the child
+    // fields of an Error object as if it were the result.
+    fallbackError: (thrown) => {
+      throw thrown ?? forbidden();
+    },
+    allowExternalErrors: false,
   }) as IMiddlewareGenerator<unknown, AccessContext, unknown>;
 }

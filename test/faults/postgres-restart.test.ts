@@ -128,12 +128,8 @@ test('pg_ctl restart -m fast under load: masked errors during the outage, full s
   expect(okBefore).toBeGreaterThan(0);
   expect(outcome.transportFailures).toEqual([]);
   // Whatever failed was masked: no driver or server text reaches a client.
-  // Known issue, left open (see the issue's Faults report): now and then a completeTask caught
-  // by the restart answers FORBIDDEN on `completeTask.status` instead of an internal error.
-  const knownIssue = (error: (typeof outcome.errors)[number]) =>
-    error.extensions?.code === 'FORBIDDEN' && error.path?.[0] === 'completeTask' && error.path.length === 2;
   expect(
-    outcome.errors.filter((error) => !knownIssue(error) && (error.extensions?.code !== 'INTERNAL_SERVER_ERROR' || error.message !== 'Internal server error')),
+    outcome.errors.filter((error) => error.extensions?.code !== 'INTERNAL_SERVER_ERROR' || error.message !== 'Internal server error'),
   ).toEqual([]);
 
   // New requests succeed (each service's pool reconnects by itself).
