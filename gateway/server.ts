@@ -1,28 +1,32 @@
 import { readFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import express from 'express';
 import { errorLoggingPlugin, loadPrivateKey, maskError, serviceUrls, type Env, type Logger } from '@popug/lib';
 import { createServiceMetrics } from '@popug/lib/metrics';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
+import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
 import { createRedis } from '@popug/lib/queues';
 import { buildGatewayContext, type GatewayContext } from './context';
 import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
 import { mountLandingPage } from './landing/landing-page';
-import { SubgraphSource, createSubgraphAgent, createSubgraphFetcher } from './subgraph-source';
+import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
+import { SubgraphSource } from './subgraph-source';
 import { mountWebApp } from './web-app';
-import { SignInThrottle, signInLimits, trustProxySetting } from './sign-in-throttle';
+import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
+const MAX_BODY_BYTES = 1024 * 1024;
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
 
 export interface GatewayServer {
-  app: Express;
+  /** The whole HTTP service: GraphQL on /graphql, the Express routes (pages, health, metrics) for the rest. */
+  app: RequestListener;
   close(): Promise<void>;
 }
 
@@ -31,10 +35,10 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const urls = serviceUrls(env);
   // Keep-alive, bounded connections to the subgraphs and auth (README "Performance").
   const subgraphAgent = createSubgraphAgent();
-  const fetcher = createSubgraphFetcher(subgraphAgent);
+  const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name }) => new SubgraphSource({ url: urls[name as SubgraphName], fetcher, honorSubgraphCacheControlHeader: false }),
+    buildService: ({ name }) => new SubgraphSource(urls[name as SubgraphName], callSubgraph),
     // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
     experimental_approximateQueryPlanStoreMiB: 30,
     logger,
@@ -62,7 +66,6 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
   const app = express();
   app.disable('x-powered-by');
-  if (env.TRUST_PROXY) app.set('trust proxy', trustProxySetting(env.TRUST_PROXY));
   app.get('/health', async (_req, res) => {
     const subgraphs = Object.fromEntries(
       await Promise.all(
@@ -74,16 +77,16 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   metrics.mount(app);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   await mountWebApp(app, logger);
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => ({ ...(await buildGatewayContext(req.headers, identities, signer)), clientIp: req.ip }),
-    }),
-  );
   app.use(bodyErrorHandler());
+  const trust = trustProxy(env.TRUST_PROXY);
+  const service = graphqlEndpoint(apollo, {
+    path: '/graphql',
+    maxBodyBytes: MAX_BODY_BYTES,
+    context: async (req) => ({ ...(await buildGatewayContext(req.headers, identities, signer)), clientIp: clientAddress(req, trust) }),
+    otherwise: app,
+  });
   return {
-    app,
+    app: service,
     async close() {
       await apollo.stop();
       redis.disconnect();

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import proxyaddr from 'proxy-addr';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { Kind, type FieldNode, type FragmentDefinitionNode, type ValueNode } from 'graphql';
 import { collectFields } from 'graphql/execution/collectFields';
@@ -122,9 +124,21 @@ function emailArgument(field: FieldNode, variables: Record<string, unknown>): st
   return typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 320) : '(no email)';
 }
 
-/** Express `trust proxy` from TRUST_PROXY: a hop count, `true`, or addresses/subnets ("loopback, 10.0.0.0/8"). */
-export function trustProxySetting(value: string): number | boolean | string {
-  if (/^\d+$/.test(value)) return Number(value);
-  if (value === 'true' || value === 'false') return value === 'true';
-  return value;
+/** Which proxies in front of the gateway may name the client (X-Forwarded-For), as proxy-addr asks. */
+export type TrustProxy = (address: string, hop: number) => boolean;
+
+/** TRUST_PROXY read as Express reads `trust proxy`: a hop count, `true`/`false`, or addresses/subnets ("loopback, 10.0.0.0/8"). */
+export function trustProxy(value: string | undefined): TrustProxy {
+  if (!value || value === 'false') return () => false;
+  if (value === 'true') return () => true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    return (_address, hop) => hop < hops;
+  }
+  return proxyaddr.compile(value.split(',').map((entry) => entry.trim()));
+}
+
+/** The address sign-in attempts are counted against: the socket's, or what trusted proxies say. */
+export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
+  return proxyaddr(req, trust);
 }

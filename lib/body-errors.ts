@@ -1,5 +1,17 @@
 import type { ErrorRequestHandler } from 'express';
 
+/** What a refused request body is told, by HTTP status. */
+export const BODY_ERROR_MESSAGES = {
+  400: 'The request body is not valid JSON',
+  413: 'The request body is too large',
+  415: 'The request body cannot be read',
+} as const;
+
+/** A GraphQL-shaped error answer for a request that never reached GraphQL. */
+export function bodyErrorPayload(message: string, code: string): { errors: { message: string; extensions: { code: string } }[] } {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
 /**
  * A body that express.json refuses (malformed JSON 400, over the size limit 413, a bad
  * charset 415) answers as a GraphQL error in JSON, never Express's HTML page with a
@@ -12,9 +24,8 @@ export function bodyErrorHandler(): ErrorRequestHandler {
       next(error);
       return;
     }
-    const message =
-      status === 413 ? 'The request body is too large' : status === 400 ? 'The request body is not valid JSON' : 'The request body cannot be read';
-    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    const message = status === 413 || status === 400 ? BODY_ERROR_MESSAGES[status] : BODY_ERROR_MESSAGES[415];
+    res.status(status).json(bodyErrorPayload(message, 'BAD_REQUEST'));
   };
 }
 

@@ -1,5 +1,4 @@
-import type { Express } from 'express';
-import { closeServer, createLogger, Lifecycle, listen, loadEnv, serviceUrls, type Env, type Logger } from '@popug/lib';
+import { closeServer, createLogger, Lifecycle, listen, loadEnv, serviceUrls, type Env, type Logger, type Service } from '@popug/lib';
 import { createGateway } from '../gateway/server';
 import { startJobs } from '../jobs/jobs';
 import { createAccountingServer } from '../subgraphs/accounting/server';
@@ -11,8 +10,7 @@ import { createTrackerServer } from '../subgraphs/tracker/server';
  * `npm start`: the whole system in one process for a single machine — the four subgraphs,
  * then the gateway, then the jobs worker (mail, replication, payouts). Each also runs alone (`npm run start:<name>`).
  */
-type HttpService = { app: Express; close(): Promise<void> };
-type Build = (env: Env, logger: Logger) => Promise<HttpService>;
+type Build = (env: Env, logger: Logger) => Promise<Service>;
 
 async function main(): Promise<void> {
   const env = loadEnv();

@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express, { type Express } from 'express';
@@ -15,6 +15,7 @@ import { PermissionStore } from '../access/permission-store';
 import { createShield } from '../access/shield';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
+import { graphqlEndpoint } from '../graphql-endpoint';
 import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
@@ -43,11 +44,14 @@ export interface SubgraphOptions {
 }
 
 export interface Subgraph {
-  app: Express;
+  /** The whole HTTP service: GraphQL on /graphql, the Express routes for the rest. */
+  app: RequestListener;
   apollo: ApolloServer<SubgraphContext>;
   permissionStore: PermissionStore;
   stop(): Promise<void>;
 }
+
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
@@ -87,11 +91,12 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   metrics.mount(app);
   options.routes?.(app);
   const deps = { orm: options.orm, services: options.services, gatewayKey: options.gatewayKey, permissionStore, callerSync, logger: options.logger };
-  app.use(
-    '/graphql',
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: ({ req }) => buildContext(deps, req.headers) }),
-  );
   app.use(bodyErrorHandler());
-  return { app, apollo, permissionStore, stop: () => apollo.stop() };
+  const service = graphqlEndpoint(apollo, {
+    path: '/graphql',
+    maxBodyBytes: MAX_BODY_BYTES,
+    context: (req) => buildContext(deps, req.headers),
+    otherwise: app,
+  });
+  return { app: service, apollo, permissionStore, stop: () => apollo.stop() };
 }

@@ -2,10 +2,10 @@ import { closeServer, listen } from '../http';
 import { Lifecycle } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { loadEnv, type Env } from '../env';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 
 export interface Service {
-  app: Express;
+  app: RequestListener;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
@@ -27,7 +28,7 @@ export interface SubgraphServerOptions<TServices> {
 export interface SubgraphServer {
   subgraph: Subgraph;
   orm: MikroORM;
-  app: Express;
+  app: RequestListener;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import type { Express } from 'express';
 import { createLogger } from '../logger';
 import { closeServer, listen } from '../http';
 import type { Env } from '../env';
+import type { Service } from '../subgraph/serve';
 
 export interface RunningService {
   url: string;
@@ -12,7 +12,7 @@ export interface RunningService {
 }
 
 /** Listens on a free loopback port; `close` stops the server, then the service. */
-export async function startOnFreePort(service: { app: Express; close(): Promise<void> }): Promise<RunningService> {
+export async function startOnFreePort(service: Service): Promise<RunningService> {
   const { server, port } = await listen(service.app, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,

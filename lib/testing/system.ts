@@ -1,8 +1,8 @@
-import type { Express } from 'express';
 import { parseEnv, resetEnvCache, type Env } from '../env';
+import type { Service } from '../subgraph/serve';
 import { postGraphQL, startOnFreePort, testLogger, type GraphQLResponse, type RunningService } from './stack';
 
-type Builder = (env: Env, logger: ReturnType<typeof testLogger>) => Promise<{ app: Express; close(): Promise<void> }>;
+type Builder = (env: Env, logger: ReturnType<typeof testLogger>) => Promise<Service>;
 
 export interface SystemBuilders {
   auth: Builder;

@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { closeServer, listen } from '@popug/lib/http';
 import { mountLandingPage } from '../landing-page';
 
@@ -50,13 +50,14 @@ async function startGateway(playground: boolean): Promise<Stack> {
   });
   await apollo.start();
   const app: Express = express();
-  app.use(
-    GRAPHQL_PATH,
-    express.json(),
-    expressMiddleware(apollo, { context: async ({ req }) => ({ authorization: req.headers.authorization }) }),
-  );
   mountLandingPage(app, { graphqlPath: GRAPHQL_PATH, playground });
-  const { server, port } = await listen(app, 0, '127.0.0.1');
+  const service = graphqlEndpoint(apollo, {
+    path: GRAPHQL_PATH,
+    maxBodyBytes: 64 * 1024,
+    context: async (req) => ({ authorization: req.headers.authorization }),
+    otherwise: app,
+  });
+  const { server, port } = await listen(service, 0, '127.0.0.1');
   return { apollo, server, origin: `http://127.0.0.1:${port}` };
 }
 

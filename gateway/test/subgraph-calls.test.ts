@@ -1,0 +1,128 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { IdentityClient } from '../identity-client';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayContext } from '../context';
+import { createSubgraphAgent, createSubgraphCaller } from '../subgraph-calls';
+import { SubgraphSource } from '../subgraph-source';
+
+/** A loopback server that counts calls and answers after `delayMs`, so concurrent calls overlap. */
+async function countingServer(
+  answer: (body: string, path: string, headers: IncomingHttpHeaders) => unknown,
+  delayMs = 50,
+  status = 200,
+): Promise<{ url: string; calls: () => number; server: Server }> {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    calls += 1;
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      setTimeout(() => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer(body, req.url ?? '', req.headers)));
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls: () => calls, server };
+}
+
+describe('subgraph calls', () => {
+  const agent = createSubgraphAgent(8);
+  afterAll(() => agent.close());
+
+  it('shares one call among identical reads in flight, each caller getting its own body', async () => {
+    const subgraph = await countingServer(() => ({ data: { myTasks: [] } }));
+    try {
+      const call = createSubgraphCaller(agent);
+      const body = JSON.stringify({ query: 'query Q__tracker__0{myTasks{id}}', variables: {} });
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          call(`${subgraph.url}/graphql`, { 'x-popug-identity': 'same', 'x-request-id': randomUUID() }, body),
+        ),
+      );
+      expect(subgraph.calls()).toBe(1);
+      for (const response of responses) expect(JSON.parse(response.text)).toEqual({ data: { myTasks: [] } });
+      expect(responses[0]?.contentType).toBe('application/json');
+    } finally {
+      subgraph.server.close();
+    }
+  });
+
+  it('never shares mutations, nor reads made for different callers', async () => {
+    const subgraph = await countingServer(() => ({ data: { ok: true } }));
+    try {
+      const call = createSubgraphCaller(agent);
+      const mutation = JSON.stringify({ query: 'mutation M__tracker__0{completeTask(id:"1"){id}}', variables: {} });
+      await Promise.all(Array.from({ length: 5 }, () => call(`${subgraph.url}/graphql`, {}, mutation)));
+      expect(subgraph.calls()).toBe(5);
+      const read = JSON.stringify({ query: '{myTasks{id}}', variables: {} });
+      await Promise.all(
+        ['alice', 'bob'].map((caller) => call(`${subgraph.url}/graphql`, { 'x-popug-identity': caller }, read)),
+      );
+      expect(subgraph.calls()).toBe(7);
+    } finally {
+      subgraph.server.close();
+    }
+  });
+
+  it('looks a token up once for concurrent requests, then serves it from the cache', async () => {
+    const caller = { id: randomUUID(), email: 'popug@popug.test', name: 'Popug', role: 'worker', revision: 1 };
+    const auth = await countingServer(() => ({ caller }));
+    try {
+      const identities = new IdentityClient(`${auth.url}/identity`, 2000, 100, agent);
+      const resolved = await Promise.all(Array.from({ length: 10 }, () => identities.resolve('token-1', randomUUID())));
+      expect(resolved).toEqual(Array.from({ length: 10 }, () => caller));
+      await identities.resolve('token-1', randomUUID());
+      expect(auth.calls()).toBe(1);
+      await identities.resolve('token-2', randomUUID());
+      expect(auth.calls()).toBe(2);
+    } finally {
+      auth.server.close();
+    }
+  });
+
+  describe('a subgraph as a data source of the gateway', () => {
+    const context: GatewayContext = { requestId: 'req-7', caller: null, identity: 'signed-statement' };
+    // The gateway's own options carry its whole request context; the source reads only these.
+    // (`GraphQLDataSourceRequestKind` is declared by @apollo/gateway but not exported at run time.)
+    const operation = (query: string) =>
+      ({ kind: 'incoming operation', request: { query, variables: { id: '1' } }, context }) as unknown as GraphQLDataSourceProcessOptions<GatewayContext>;
+
+    it('posts the operation with the request id and the signed caller, and returns what the subgraph said', async () => {
+      const subgraph = await countingServer((body, _path, headers) => ({
+        data: { sent: JSON.parse(body) as unknown, identity: headers['x-popug-identity'], requestId: headers['x-request-id'] },
+      }), 0);
+      try {
+        const source = new SubgraphSource(`${subgraph.url}/graphql`, createSubgraphCaller(agent));
+        expect(await source.process(operation('query Q{task(id:$id){id}}'))).toEqual({
+          data: { sent: { query: 'query Q{task(id:$id){id}}', variables: { id: '1' } }, identity: 'signed-statement', requestId: 'req-7' },
+        });
+      } finally {
+        subgraph.server.close();
+      }
+    });
+
+    it.each([
+      [401, 'UNAUTHENTICATED'],
+      [403, 'FORBIDDEN'],
+      [502, undefined],
+    ])('turns a %i answer into an error naming the status, with code %s', async (status, code) => {
+      const subgraph = await countingServer(() => ({ errors: [{ message: 'no' }] }), 0, status);
+      try {
+        const source = new SubgraphSource(`${subgraph.url}/graphql`, createSubgraphCaller(agent));
+        const failure = await source.process(operation('{ me { id } }')).then(
+          () => undefined,
+          (error: unknown) => error as { message: string; extensions: Record<string, unknown> },
+        );
+        expect(failure?.message).toMatch(new RegExp(`^${status}: `));
+        expect(failure?.extensions.code).toBe(code);
+        expect(failure?.extensions.response).toEqual(expect.objectContaining({ status, body: { errors: [{ message: 'no' }] } }));
+      } finally {
+        subgraph.server.close();
+      }
+    });
+  });
+});
