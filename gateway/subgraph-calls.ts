@@ -46,11 +46,9 @@ export function createSubgraphCaller(dispatcher: Dispatcher): SubgraphCall {
     }
     return target;
   };
-  const send: SubgraphCall = async (url, headers, body) => {
+  const send: SubgraphCall = (url, headers, body) => {
     const { origin, path } = targetOf(url);
-    const response = await dispatcher.request({ origin, path, method: 'POST', headers, body });
-    const contentType = response.headers['content-type'];
-    return { status: response.statusCode, contentType: Array.isArray(contentType) ? contentType[0] : contentType, text: await response.body.text() };
+    return post(dispatcher, { origin, path, method: 'POST', headers, body });
   };
   return (url, headers, body) => {
     if (!READ_BODY.test(body)) return send(url, headers, body);
@@ -62,6 +60,38 @@ export function createSubgraphCaller(dispatcher: Dispatcher): SubgraphCall {
     }
     return shared;
   };
+}
+
+/**
+ * One request, its answer gathered straight from undici's handler callbacks: `request()`
+ * would wrap every answer in a Readable stream only for us to read it whole.
+ */
+function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<SubgraphAnswer> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let contentType: string | undefined;
+    let chunks: Buffer[] = [];
+    dispatcher.dispatch(options, {
+      // Its presence is what tells undici this handler speaks the callback API used here.
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, headers) {
+        // Called again after a 1xx: only the final answer's status, headers and body count.
+        status = statusCode;
+        const type = headers['content-type'];
+        contentType = Array.isArray(type) ? type[0] : type;
+        chunks = [];
+      },
+      onResponseData(_controller, chunk) {
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ status, contentType, text: Buffer.concat(chunks).toString('utf8') });
+      },
+      onResponseError(_controller, error) {
+        reject(error);
+      },
+    });
+  });
 }
 
 function dedupKey(url: string, headers: Record<string, string>, body: string): string {
