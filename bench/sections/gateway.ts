@@ -30,7 +30,9 @@ const CLIENTS = 50;
 const WARM_UP_MS = 1500;
 const MEASURE_MS = 5000;
 /** The added-latency target is about the gateway's own cost: one client, so nothing queues or is shared. */
-const LATENCY_MS = 4000;
+const LATENCY_MS = 6000;
+/** Long enough for both paths to be compiled hot before a single latency is kept. */
+const LATENCY_WARM_UP_MS = 2000;
 const TASKS = 20;
 const AUDIT_ROWS = 20;
 const ROOT = resolve(__dirname, '../..');
@@ -367,7 +369,8 @@ async function alternating(direct: Request, ours: Request): Promise<{ direct: Lo
     if (keep) target.latencies.push(performance.now() - started);
   };
   try {
-    for (let warm = 0; warm < 200; warm++) await send(warm % 2, false);
+    const warmUntil = performance.now() + LATENCY_WARM_UP_MS;
+    for (let turn = 0; performance.now() < warmUntil; turn++) await send(turn % 2, false);
     const deadline = performance.now() + LATENCY_MS;
     for (let turn = 0; performance.now() < deadline; turn++) await send(turn % 2, true);
     const [directResult, oursResult] = pools.map(({ latencies }): LoadResult => {
