@@ -1,10 +1,9 @@
-import { badInput } from '@popug/lib';
+import { badInput, isUuid } from '@popug/lib';
 import { addDays, daysInRange, isBusinessDay, today as todayIn, type BusinessDay } from '@popug/lib/business-day';
 
 /** The longest range `earningsByDay` answers: a leap year. */
 export const MAX_RANGE_DAYS = 366;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A `Date` argument: a real calendar date written YYYY-MM-DD. The gateway passes any
@@ -41,6 +40,6 @@ export function parseDayRange(fromValue: unknown, toValue: unknown): { from: Bus
 }
 
 export function parseUserId(value: string, field: string): string {
-  if (!UUID.test(value)) throw badInput(`"${field}" must be a user id (a UUID)`, field);
+  if (!isUuid(value)) throw badInput(`"${field}" must be a user id (a UUID)`, field);
   return value.toLowerCase();
 }

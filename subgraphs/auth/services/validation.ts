@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badInput } from '@popug/lib';
+import { badInput, isUuid } from '@popug/lib';
 
 const email = z.string().trim().toLowerCase().max(320, 'at most 320 characters').email('not an email address');
 const name = z
@@ -21,8 +21,7 @@ export const parseEmail = (value: string) => parseField(email, value, 'email', '
 export const parseName = (value: string) => parseField(name, value, 'name', 'Name');
 export const parsePassword = (value: string) => parseField(password, value, 'password', 'Password');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function parseUserId(value: string, field = 'userId'): string {
-  if (!UUID.test(value)) throw badInput(`No user has the id "${value.slice(0, 64)}"`, field);
+  if (!isUuid(value)) throw badInput(`No user has the id "${value.slice(0, 64)}"`, field);
   return value.toLowerCase();
 }

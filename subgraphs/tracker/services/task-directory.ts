@@ -1,8 +1,8 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import { badInput, notFound } from '@popug/lib';
+import { badInput, loadReference, notFound } from '@popug/lib';
 import { Task, type TaskStatus } from '../entities/Task';
 import { assertCanSeeTask, type TaskViewer } from './task-access';
-import { isUuid, parseTaskIdOrFail, parseTaskPage, type TaskPageInput } from './task-input';
+import { parseTaskIdOrFail, parseTaskPage, type TaskPageInput } from './task-input';
 
 const NEWEST_FIRST = { createdAt: 'desc', id: 'desc' } as const;
 
@@ -22,8 +22,8 @@ export async function findVisibleTaskOrFail(em: EntityManager, viewer: TaskViewe
  * so the caller is checked by the resolver; the task's details stay behind Task's field
  * rules, its name (id, title, jira id) is open to anyone signed in.
  */
-export async function findTaskReference(em: EntityManager, rawId: string): Promise<Task | null> {
-  return isUuid(rawId) ? em.findOne(Task, { id: rawId.toLowerCase() }) : null;
+export function findTaskReference(em: EntityManager, rawId: string): Promise<Task | null> {
+  return loadReference(em, Task, rawId);
 }
 
 /** The tasks assigned to `assigneeId`, newest first. */

@@ -1,4 +1,4 @@
-import { badInput, notFound } from '@popug/lib';
+import { badInput, isUuid, notFound } from '@popug/lib';
 import type { TaskStatus } from '../entities/Task';
 
 export const TITLE_MAX = 200;
@@ -32,9 +32,6 @@ export function parseNewTask(input: { title: string; description: string; jiraId
   return { title, description, jiraId };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export const isUuid = (value: string) => UUID.test(value);
 
 /** A task id as stored, or NOT_FOUND: a malformed id names no task. */
 export function parseTaskIdOrFail(value: string): string {
