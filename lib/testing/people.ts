@@ -11,6 +11,18 @@ export interface TestUser {
 }
 
 const DEFAULT_ROLES = ['admin', 'manager', 'accountant', 'worker'];
+/** Long enough for auth's password rule; tests that never sign in use it. */
+export const TEST_PASSWORD = 'long-enough-pw';
+
+/** Registers a popug through the gateway (a worker, as every newcomer) and returns its id and name. */
+export async function register(system: TestSystem, email: string, name: string, password = TEST_PASSWORD): Promise<{ id: string; name: string }> {
+  return dataOf(
+    await system.request<{ register: { id: string; name: string } }>(
+      'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id name } }',
+      { email, name, password },
+    ),
+  ).register;
+}
 
 /**
  * Registers a popug through the gateway with a unique email, gives it `role` as the admin
@@ -18,12 +30,7 @@ const DEFAULT_ROLES = ['admin', 'manager', 'accountant', 'worker'];
  */
 export async function hire(system: TestSystem, adminToken: string, password: string, role = 'worker', label = role): Promise<TestUser> {
   const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;
-  const registered = dataOf(
-    await system.request<{ register: { id: string; name: string } }>(
-      'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id name } }',
-      { email, name: `Popug ${label}`, password },
-    ),
-  ).register;
+  const registered = await register(system, email, `Popug ${label}`, password);
   if (!DEFAULT_ROLES.includes(role)) {
     const created = await system.request('mutation ($name: String!) { createRole(name: $name) }', { name: role }, adminToken);
     if (created.errors && !/already exists/.test(created.errors[0]?.message ?? '')) dataOf(created);

@@ -1,8 +1,8 @@
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import type { Client } from 'pg';
 import { createLogger, databaseName, Lifecycle, quoteIdent, type Env } from '@popug/lib';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { register } from '@popug/lib/testing/people';
+import { freePort } from '@popug/lib/testing/ports';
 import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { waitFor } from '@popug/lib/testing/wait';
@@ -21,16 +21,6 @@ let healthUrl: string;
 let postgres: Client;
 let master: Client;
 const lifecycle = new Lifecycle(createLogger('test'));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 beforeAll(async () => {
   smtp = await startSmtpListener();
@@ -65,15 +55,7 @@ async function allowConnections(allow: boolean): Promise<void> {
   if (!allow) await postgres.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name]);
 }
 
-async function register(email: string, name: string): Promise<string> {
-  const result = await system.request<{ register: { id: string } }>(
-    'mutation($e: String!, $n: String!) { register(email: $e, name: $n, password: "long-enough-pw") { id } }',
-    { e: email, n: name },
-  );
-  const id = result.data?.register.id;
-  if (!id) throw new Error(`register failed: ${JSON.stringify(result.errors)}`);
-  return id;
-}
+const registerPopug = async (email: string, name: string): Promise<string> => (await register(system, email, name)).id;
 
 async function hasUser(replica: 'tracker' | 'accounting' | 'analytics', id: string): Promise<boolean> {
   const client = await connectTo(env, replica);
@@ -99,14 +81,14 @@ const analyticsFailures = async () =>
 test('an unreachable replica: the others keep up, admins get one mail for the incident and one when it recovers', async () => {
   // A second admin, so "one mail per admin" is about more than one person.
   const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  const secondAdmin = await register('second-admin@popug.test', 'Second Admin');
+  const secondAdmin = await registerPopug('second-admin@popug.test', 'Second Admin');
   const promoted = await system.request('mutation($id: ID!) { setUserRole(userId: $id, role: "admin") { role } }', { id: secondAdmin }, adminToken);
   expect(promoted.errors).toBeUndefined();
   await waitFor(async () => ((await hasUser('analytics', secondAdmin)) ? true : undefined), 5000, 'replication running');
   await waitFor(async () => ((await health()).status === 200 ? true : undefined), 5000, '/health ok');
 
   await allowConnections(false);
-  const during = await register('during-incident@popug.test', 'During Incident');
+  const during = await registerPopug('during-incident@popug.test', 'During Incident');
   await waitFor(
     async () => ((await hasUser('tracker', during)) && (await hasUser('accounting', during)) ? true : undefined),
     4 * INTERVAL_MS + 3000,

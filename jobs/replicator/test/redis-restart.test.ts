@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { createLogger, type Env } from '@popug/lib';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { register } from '@popug/lib/testing/people';
 import { privateRedis, type PrivateRedis } from '@popug/lib/testing/private-redis';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { waitFor } from '@popug/lib/testing/wait';
@@ -37,15 +38,7 @@ async function nameInReplicas(userId: string): Promise<string[]> {
   );
 }
 
-async function register(email: string, name: string): Promise<string> {
-  const result = await system.request<{ register: { id: string } }>(
-    'mutation($e: String!, $n: String!) { register(email: $e, name: $n, password: "long-enough-pw") { id } }',
-    { e: email, n: name },
-  );
-  const id = result.data?.register.id;
-  if (!id) throw new Error(`register failed: ${JSON.stringify(result.errors)}`);
-  return id;
-}
+const registerPopug = async (email: string, name: string): Promise<string> => (await register(system, email, name)).id;
 
 beforeAll(async () => {
   redis = await privateRedis();
@@ -65,12 +58,12 @@ afterAll(async () => {
 });
 
 test('replication stops while Redis is down and resumes by itself once it is back, without its old keys', async () => {
-  const before = await register(`before-${port}@popug.test`, 'Before Outage');
+  const before = await registerPopug(`before-${port}@popug.test`, 'Before Outage');
   await waitFor(async () => ((await nameInReplicas(before)).every((name) => name === 'Before Outage') ? true : undefined), 10_000, 'first user replicated');
 
   await killRedis();
   // Registered while Redis is gone: auth commits it (and its outbox row); its mail is lost.
-  const during = await register(`during-${port}@popug.test`, 'During Outage');
+  const during = await registerPopug(`during-${port}@popug.test`, 'During Outage');
   await new Promise((resolve) => setTimeout(resolve, 5 * INTERVAL_MS));
   expect(await nameInReplicas(during)).toEqual(['', '', '']); // no scheduler, no pass
   const { rows } = await master.query<{ n: number }>(`select count(*)::int as n from change_log where payload->>'id' = $1`, [during]);
@@ -79,7 +72,7 @@ test('replication stops while Redis is down and resumes by itself once it is bac
   await startRedis(); // same port, empty
   const restarted = Date.now();
   await waitFor(async () => ((await nameInReplicas(during)).every((name) => name === 'During Outage') ? true : undefined), 15_000, 'outage user replicated');
-  const after = await register(`after-${port}@popug.test`, 'After Outage');
+  const after = await registerPopug(`after-${port}@popug.test`, 'After Outage');
   const registered = Date.now();
   await waitFor(async () => ((await nameInReplicas(after)).every((name) => name === 'After Outage') ? true : undefined), 5_000, 'new user replicated');
   // Reconnecting takes at most the client's 2 s back-off; then passes run on the interval again.
