@@ -17,6 +17,7 @@ import {
 import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
+import { waitFor } from '@popug/lib/testing/wait';
 import { startNotifier } from '../worker';
 
 const baseEnv = isolateTestFile();
@@ -58,15 +59,9 @@ function startStack(options: { smtp?: SmtpListener; queue?: MailQueueOptions } =
   return { env, queue, notifier };
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Mail moves fast on loopback: look every 25 ms, for up to 10 s. */
+const eventually = <T>(probe: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> =>
+  waitFor(async () => probe(), 10_000, what, 25);
 
 async function settled(queue: MailQueue, jobId: string, state: 'completed' | 'failed') {
   await eventually(async () => ((await queue.getJobState(jobId)) === state ? true : undefined), `job ${jobId} ${state}`);
