@@ -10,10 +10,13 @@ export interface LandingPageOptions {
 }
 
 const PLAYGROUND_LINK = /<!--playground:start-->[\s\S]*?<!--playground:end-->\n?/;
+/** The dashboards' palette (web/src/palette.css): the landing page looks like the app it leads to. */
+const PALETTE = join(__dirname, '..', '..', 'web', 'src', 'palette.css');
 const ASSET_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Serves the landing page at `GET /` and, when `options.playground` is set, GraphiQL at
+ * Serves the landing page at `GET /` (with the palette it shares with the dashboards at
+ * `GET /palette.css`) and, when `options.playground` is set, GraphiQL at
  * `GET /playground` (with its assets under `/playground/assets/`). The HTML is read
  * once, here, so a missing file fails the gateway at start rather than on a request.
  */
@@ -21,6 +24,10 @@ export function mountLandingPage(app: Express, options: LandingPageOptions): voi
   const template = readFileSync(join(__dirname, 'index.html'), 'utf8');
   const landing = options.playground ? template : template.replace(PLAYGROUND_LINK, '');
   app.get('/', (_req, res) => sendHtml(res, landing));
+  const palette = readFileSync(PALETTE, 'utf8');
+  app.get('/palette.css', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').type('css').send(palette);
+  });
 
   if (!options.playground) return;
 
