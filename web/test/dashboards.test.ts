@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '@popug/lib/testing/browser';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { testLogger } from '@popug/lib/testing/stack';
@@ -26,7 +27,6 @@ import {
  * Screenshots of every dashboard go to test-artifacts/web/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
 const PASSWORD = 'correct horse battery';
 const RUN = randomBytes(3).toString('hex');
@@ -108,22 +108,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const [started, launched] = await Promise.all([
-    startSystem(env),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
-  ]);
+  const [started, launched] = await Promise.all([startSystem(env), launchChromium()]);
   system = started;
   browser = launched;
   origin = system.services.gateway.url;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express, { type Express } from 'express';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
+import { launchChromium } from '@popug/lib/testing/browser';
 import { closeServer, listen } from '@popug/lib/http';
 import { mountLandingPage } from '../landing-page';
 
@@ -15,7 +16,6 @@ import { mountLandingPage } from '../landing-page';
  * must stay on 127.0.0.1, so GraphiQL has to come from the gateway itself.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
 const GRAPHQL_PATH = '/graphql';
 const TOKEN = 'test-token-42';
@@ -77,19 +77,7 @@ describe('landing page and playground', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     stack = await startGateway(true);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     context.on('request', (request) => requested.push(request.url()));
     context.on('page', (page) => page.on('pageerror', (error) => pageErrors.push(error.message)));
