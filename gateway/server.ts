@@ -7,7 +7,6 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import express from 'express';
 import { errorLoggingPlugin, loadPrivateKey, maskError, serviceUrls, type Env, type Logger } from '@popug/lib';
 import { createServiceMetrics } from '@popug/lib/metrics';
-import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
 import { createRedis } from '@popug/lib/queues';
@@ -20,7 +19,6 @@ import { SubgraphSource } from './subgraph-source';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
-const MAX_BODY_BYTES = 1024 * 1024;
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
 
@@ -77,11 +75,9 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   metrics.mount(app);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   await mountWebApp(app, logger);
-  app.use(bodyErrorHandler());
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
-    maxBodyBytes: MAX_BODY_BYTES,
     context: async (req) => ({ ...(await buildGatewayContext(req.headers, identities, signer)), clientIp: clientAddress(req, trust) }),
     otherwise: app,
   });

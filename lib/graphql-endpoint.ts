@@ -2,11 +2,14 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { BODY_ERROR_MESSAGES, bodyErrorPayload } from './body-errors';
 
+/** The largest GraphQL request body read (the contract's operations are a few kB). */
+export const GRAPHQL_MAX_BODY_BYTES = 1024 * 1024;
+
 export interface GraphQLEndpointOptions<TContext extends BaseContext> {
   /** The path GraphQL is served on; every other request goes to `otherwise`. */
   path: string;
-  /** Largest JSON body read; a larger one is refused with 413 before it is parsed. */
-  maxBodyBytes: number;
+  /** Largest JSON body read (default GRAPHQL_MAX_BODY_BYTES); a larger one is refused with 413 before it is parsed. */
+  maxBodyBytes?: number;
   context: (req: IncomingMessage) => Promise<TContext>;
   /** What serves everything else (health, metrics, pages): an Express app. */
   otherwise: RequestListener;
@@ -44,7 +47,7 @@ async function serveGraphQL<TContext extends BaseContext>(
   res: ServerResponse,
   search: string,
 ): Promise<void> {
-  const body = await readBody(req, options.maxBodyBytes);
+  const body = await readBody(req, options.maxBodyBytes ?? GRAPHQL_MAX_BODY_BYTES);
   if ('refused' in body) {
     sendJson(res, body.refused, bodyErrorPayload(BODY_ERROR_MESSAGES[body.refused], 'BAD_REQUEST'));
     return;

@@ -51,8 +51,6 @@ export interface Subgraph {
   stop(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 /** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
@@ -91,10 +89,10 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   metrics.mount(app);
   options.routes?.(app);
   const deps = { orm: options.orm, services: options.services, gatewayKey: options.gatewayKey, permissionStore, callerSync, logger: options.logger };
+  // auth's /identity routes read JSON bodies with express.json.
   app.use(bodyErrorHandler());
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
-    maxBodyBytes: MAX_BODY_BYTES,
     context: (req) => buildContext(deps, req.headers),
     otherwise: app,
   });
