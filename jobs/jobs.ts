@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import express from 'express';
+import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { closeServer, createLogger, createRedis, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
 import { createJobsMetrics } from './metrics';
 import { startNotifier } from './notifier/worker';
@@ -60,6 +61,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
       res.status(503).json({ status: 'unavailable', service: 'jobs' });
     }
   });
+  app.use(bodyErrorHandler());
   const { server, port } = await listen(app, env.JOBS_PORT, env.HOST);
   lifecycle.add('jobs http', () => closeServer(server));
   return { port };

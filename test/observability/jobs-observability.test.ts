@@ -89,6 +89,15 @@ describe('queue board', () => {
     expect((await board('/api/queues', { headers: { cookie: `${QUEUE_BOARD_COOKIE}=forged` } })).status).toBe(401);
   });
 
+  it('answers a malformed or oversized sign-in body with a JSON error, never a stack trace', async () => {
+    const malformed = await board('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"token": ' });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    const huge = await board('/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'x'.repeat(20_000) }) });
+    expect(huge.status).toBe(413);
+    expect(await huge.text()).not.toMatch(/at .*\.(js|ts):\d+/);
+  });
+
   it('refuses a signed-in worker with 403, by header and at sign-in', async () => {
     const token = await workerToken();
     expect((await board('/', bearer(token))).status).toBe(403);
