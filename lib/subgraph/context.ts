@@ -1,11 +1,11 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { CallerSync } from '../access/caller-sync';
 import type { PermissionStore } from '../access/permission-store';
 import type { AccessContext } from '../access/shield';
-import { IDENTITY_HEADER, verifyIdentity } from '../identity';
+import { IDENTITY_HEADER, type IdentityVerifier } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestScoped } from '../graphql-errors';
 
@@ -23,7 +23,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 export interface ContextDeps {
   orm: MikroORM;
   services: unknown;
-  gatewayKey: KeyObject;
+  identities: IdentityVerifier;
   permissionStore: PermissionStore;
   callerSync: CallerSync;
   logger: Logger;
@@ -43,7 +43,7 @@ export async function buildContext(deps: ContextDeps, headers: IncomingHttpHeade
   const identity = headerValue(headers[IDENTITY_HEADER]);
   const base = { em, logger, requestId, permissionStore: deps.permissionStore, services: deps.services };
   if (!identity) return { ...base, caller: null, permissions: NO_PERMISSIONS };
-  const caller = await verifyIdentity(identity, deps.gatewayKey).catch((error: unknown) => {
+  const caller = await deps.identities.verify(identity).catch((error: unknown) => {
     throw withHttpStatus(error, 401);
   });
   await deps.callerSync.sync(em, caller);

@@ -13,6 +13,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { CallerSync } from '../access/caller-sync';
 import { PermissionStore } from '../access/permission-store';
 import { createShield } from '../access/shield';
+import { IdentityVerifier } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
 import { graphqlEndpoint } from '../graphql-endpoint';
@@ -88,7 +89,8 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   });
   metrics.mount(app);
   options.routes?.(app);
-  const deps = { orm: options.orm, services: options.services, gatewayKey: options.gatewayKey, permissionStore, callerSync, logger: options.logger };
+  const identities = new IdentityVerifier(options.gatewayKey);
+  const deps = { orm: options.orm, services: options.services, identities, permissionStore, callerSync, logger: options.logger };
   // auth's /identity routes read JSON bodies with express.json.
   app.use(bodyErrorHandler());
   const service = graphqlEndpoint(apollo, {
