@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ApolloGateway } from '@apollo/gateway';
 import {
   Kind,
   NoUndefinedVariablesRule,
   NoUnusedFragmentsRule,
-  parse,
   specifiedRules,
   validate,
   visit,
@@ -15,6 +11,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { apiSchema, contractDocument } from '@popug/lib/testing/contract';
 import { SUPERGRAPH_FILE } from '../gateway/server';
 
 /**
@@ -23,8 +20,6 @@ import { SUPERGRAPH_FILE } from '../gateway/server';
  * supergraph: every operation and fragment must validate with no error.
  */
 
-const CONTRACT_FILE = join(__dirname, '..', '..', 'shared', 'contract', 'operations.graphql');
-
 type Definition = OperationDefinitionNode | FragmentDefinitionNode;
 
 let schema: GraphQLSchema;
@@ -32,13 +27,8 @@ let contract: DocumentNode;
 let definitions: Map<string, Definition>;
 
 beforeAll(async () => {
-  const gateway = new ApolloGateway({ supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8') });
-  try {
-    ({ schema } = await gateway.load());
-  } finally {
-    await gateway.stop();
-  }
-  contract = parse(readFileSync(CONTRACT_FILE, 'utf8'));
+  schema = await apiSchema(SUPERGRAPH_FILE);
+  contract = contractDocument();
   definitions = new Map(
     contract.definitions.filter(isNamedDefinition).map((definition) => [definition.name?.value ?? '', definition]),
   );

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ApolloGateway } from '@apollo/gateway';
 import { Kind, Lexer, Source, TokenKind, parse, print, validate, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS, queryLimitProtection, type QueryLimits } from '../lib/graphql-limits';
+import { apiSchema, contractDocument } from '@popug/lib/testing/contract';
 import { SUPERGRAPH_FILE } from '../gateway/server';
 
 /**
@@ -10,19 +8,12 @@ import { SUPERGRAPH_FILE } from '../gateway/server';
  * subgraphs', which are wider); the abusive shapes the hostile suite sends do not.
  */
 
-const CONTRACT_FILE = join(__dirname, '..', '..', 'shared', 'contract', 'operations.graphql');
-
 let schema: GraphQLSchema;
 let contract: DocumentNode;
 
 beforeAll(async () => {
-  const gateway = new ApolloGateway({ supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8') });
-  try {
-    ({ schema } = await gateway.load());
-  } finally {
-    await gateway.stop();
-  }
-  contract = parse(readFileSync(CONTRACT_FILE, 'utf8'));
+  schema = await apiSchema(SUPERGRAPH_FILE);
+  contract = contractDocument();
 });
 
 /** One operation of the contract with every fragment of the file, as a client sends it. */

@@ -18,6 +18,7 @@ import {
   type Env,
 } from '@popug/lib';
 import { today as todayIn } from '@popug/lib/business-day';
+import { CONTRACT_FILE } from '@popug/lib/testing/contract';
 import { SUPERGRAPH_FILE } from '../../gateway/server';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { analyticsDatabase } from '../../subgraphs/analytics/database';
@@ -38,7 +39,7 @@ const AUDIT_ROWS = 20;
 const ROOT = resolve(__dirname, '../..');
 const HIVE_BIN = join(ROOT, 'node_modules/@graphql-hive/gateway/dist/bin.js');
 
-const CONTRACT = readFileSync(join(ROOT, '../shared/contract/operations.graphql'), 'utf8');
+const CONTRACT = readFileSync(CONTRACT_FILE, 'utf8');
 
 /** The contract's operations as the client sends them (text from /work/shared/contract/operations.graphql). */
 const MY_TASKS = `query MyTasks($status: TaskStatus) {

@@ -1,10 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApolloGateway } from '@apollo/gateway';
+import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 /** The client contract, beside the repository (`../shared/contract/operations.graphql`), in development and CI alike. */
 export const CONTRACT_FILE = join(__dirname, '..', '..', '..', 'shared', 'contract', 'operations.graphql');
 
 let contractSource: string | undefined;
+
+/** The whole client contract, parsed. */
+export function contractDocument(): DocumentNode {
+  return parse(readFileSync(CONTRACT_FILE, 'utf8'));
+}
+
+/** The API schema clients see: what the gateway serves from the supergraph in `supergraphFile`. */
+export async function apiSchema(supergraphFile: string): Promise<GraphQLSchema> {
+  const gateway = new ApolloGateway({ supergraphSdl: readFileSync(supergraphFile, 'utf8') });
+  try {
+    return (await gateway.load()).schema;
+  } finally {
+    await gateway.stop();
+  }
+}
 
 /** One operation of the client contract, with the fragments it spreads, exactly as clients send it. */
 export function contractOperation(name: string): string {
