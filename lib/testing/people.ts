@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Env } from '../env';
 import { dataOf } from './stack';
 import type { TestSystem } from './system';
 
@@ -22,6 +23,13 @@ export async function register(system: TestSystem, email: string, name: string, 
       { email, name, password },
     ),
   ).register;
+}
+
+/** The admin the system is seeded with (ADMIN_EMAIL), signed in. */
+export async function signInAdmin(system: TestSystem, env: Env): Promise<TestUser> {
+  const token = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, token)).me;
+  return { ...me, token };
 }
 
 /**

@@ -20,7 +20,7 @@ import type { Replicator } from '../../../jobs/replicator/replicator';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
 import { authDatabase } from '../../auth/database';
 import { trackerDatabase } from '../../tracker/database';
-import { hire, type TestUser } from '@popug/lib/testing/people';
+import { hire, signInAdmin, type TestUser } from '@popug/lib/testing/people';
 export { dataOf };
 
 /**
@@ -121,11 +121,8 @@ export async function startTestbed(options: { replicationIntervalMs?: number; en
     const tracker = trackerOrm;
     authOrm = await openDatabase(env, { ...authDatabase, poolMax: 1 });
     const auth = authOrm;
-    const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-    const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, adminToken)).me;
-    const admin = { ...me, token: adminToken };
-
-    const user: Testbed['user'] = (role, label) => hire(system, adminToken, PASSWORD, role, label);
+    const admin = await signInAdmin(system, env);
+    const user: Testbed['user'] = (role, label) => hire(system, admin.token, PASSWORD, role, label);
 
     return {
       env,

@@ -141,14 +141,7 @@ describe('tracker permissions per role, through the gateway', () => {
 
   it('follows a grant or revoke in tracker at once', async () => {
     const worker = callers.get('worker');
-    const setViewAll = (granted: boolean) =>
-      bed.system
-        .request(
-          'mutation ($granted: Boolean!) { setTrackerPermission(role: "worker", permission: "task:view_all", granted: $granted) { role } }',
-          { granted },
-          bed.admin.token,
-        )
-        .then(dataOf);
+    const setViewAll = (granted: boolean) => bed.setPermission('worker', 'task:view_all', granted);
     await setViewAll(true);
     try {
       expect(dataOf(await bed.system.request<{ tasks: TaskView[] }>(OPS.tasks, {}, worker?.token)).tasks.length).toBeGreaterThan(0);

@@ -82,14 +82,7 @@ describe('bad input through the gateway: right code, nothing stored', () => {
   });
 
   it('refuses to create or shuffle when nobody can receive tasks', async () => {
-    const grant = (role: string, granted: boolean) =>
-      bed.system
-        .request(
-          'mutation ($role: String!, $granted: Boolean!) { setTrackerPermission(role: $role, permission: "task:receive", granted: $granted) { role } }',
-          { role, granted },
-          bed.admin.token,
-        )
-        .then(dataOf);
+    const grant = (role: string, granted: boolean) => bed.setPermission(role, 'task:receive', granted);
     await grant('worker', false);
     await grant('accountant', false);
     try {

@@ -212,12 +212,7 @@ describe('the tracker through the gateway', () => {
 
   it('makes a worker who never opened the tracker assignable once the replicator brings them, and drops inactive ones', async () => {
     const newcomer = await bed.user('intern');
-    const grant = (role: string, granted: boolean) =>
-      bed.system.request(
-        'mutation ($role: String!, $granted: Boolean!) { setTrackerPermission(role: $role, permission: "task:receive", granted: $granted) { role } }',
-        { role, granted },
-        bed.admin.token,
-      ).then(dataOf);
+    const grant = (role: string, granted: boolean) => bed.setPermission(role, 'task:receive', granted);
     await bed.awaitInTracker([newcomer]);
     try {
       await grant('intern', true);

@@ -146,14 +146,7 @@ async function waitersAtLeast(count: number): Promise<void> {
   );
 }
 
-const grantReceive = (role: string, granted: boolean) =>
-  bed.system
-    .request(
-      'mutation ($role: String!, $granted: Boolean!) { setTrackerPermission(role: $role, permission: "task:receive", granted: $granted) { role } }',
-      { role, granted },
-      bed.admin.token,
-    )
-    .then(dataOf);
+const grantReceive = (role: string, granted: boolean) => bed.setPermission(role, 'task:receive', granted);
 
 describe('races, run for real', () => {
   it('keeps one assignee per task and every assignment recorded once under concurrent shuffles, completions and creations', async () => {

@@ -7,7 +7,7 @@ import type { TestSystem } from '@popug/lib/testing/system';
 import { waitFor } from '@popug/lib/testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
-import { hire, type TestUser } from '@popug/lib/testing/people';
+import { hire, signInAdmin, type TestUser } from '@popug/lib/testing/people';
 export { dataOf };
 
 /**
@@ -57,6 +57,8 @@ export interface Testbed {
   master: Pool;
   /** Registers a user (worker by default), sets the role through auth, signs in. */
   user(role?: string, label?: string): Promise<TestUser>;
+  /** Grants or revokes a tracker permission of a role, as the admin, through the gateway. */
+  setPermission(role: string, permission: string, granted: boolean): Promise<void>;
   /** Waits until the replicator has brought these users into tracker's directory with their roles. */
   awaitInTracker(users: readonly TestUser[]): Promise<void>;
   /** Waits until tracker's outbox is empty, i.e. everything is in the master log. */
@@ -86,11 +88,8 @@ export async function startTestbed(options: { replicator: boolean }): Promise<Te
   };
   try {
     if (options.replicator) replication = await startReplicator(env, createLogger('replicator'));
-    const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-    const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, adminToken)).me;
-    const admin = { ...me, token: adminToken };
-
-    const user: Testbed['user'] = (role, label) => hire(system, adminToken, PASSWORD, role, label);
+    const admin = await signInAdmin(system, env);
+    const user: Testbed['user'] = (role, label) => hire(system, admin.token, PASSWORD, role, label);
 
     return {
       env,
@@ -99,6 +98,15 @@ export async function startTestbed(options: { replicator: boolean }): Promise<Te
       tracker,
       master,
       user,
+      async setPermission(role, permission, granted) {
+        dataOf(
+          await system.request(
+            'mutation ($role: String!, $permission: String!, $granted: Boolean!) { setTrackerPermission(role: $role, permission: $permission, granted: $granted) { role } }',
+            { role, permission, granted },
+            admin.token,
+          ),
+        );
+      },
       async awaitInTracker(users) {
         await waitFor(
           async () => {
