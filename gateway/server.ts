@@ -10,6 +10,7 @@ import { createServiceMetrics } from '@popug/lib/metrics';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
 import { createRedis } from '@popug/lib/queues';
+import { textInputPlugin } from '@popug/lib/text-input';
 import { buildGatewayContext, type GatewayContext } from './context';
 import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
@@ -54,7 +55,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     // No HTTP caching of GraphQL answers here: skip computing a cache policy per response.
-    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>()],
   });
   // Query limits and sign-in throttling (README "Security").
   for (const plugin of [...limits.plugins, throttle.plugin<GatewayContext>(logger)]) apollo.addPlugin(plugin);

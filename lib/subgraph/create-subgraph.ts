@@ -18,6 +18,7 @@ import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
 import { graphqlEndpoint } from '../graphql-endpoint';
 import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
+import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { buildContext, type SubgraphContext } from './context';
@@ -72,6 +73,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
       ApolloServerPluginLandingPageDisabled(),
       errorLoggingPlugin<SubgraphContext>(options.logger),
       metrics.plugin<SubgraphContext>(),
+      textInputPlugin<SubgraphContext>(),
     ],
   });
   for (const plugin of limits.plugins) apollo.addPlugin(plugin);

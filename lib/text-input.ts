@@ -1,0 +1,121 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import {
+  TypeInfo,
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  isInputObjectType,
+  isListType,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { AppError } from './errors';
+
+/**
+ * The one check every text argument passes, at the gateway and again in each subgraph,
+ * before any resolver runs: a request with one bad string is refused whole, so a
+ * mutation with several fields changes nothing. Services still check their own rules
+ * (email shape, role names, title brackets); this is what no text field may hold.
+ *
+ * - control characters (C0, DEL, C1): PostgreSQL refuses NUL, and the rest have no place
+ *   in a name or title; a description (an argument named `description`) keeps tab and
+ *   line feed, the only two a text area needs;
+ * - lone UTF-16 surrogates: not Unicode, so not storable as UTF-8 (the driver would
+ *   silently store U+FFFD instead);
+ * - length: 1 000 characters for a line, 10 000 for a description (services set lower
+ *   limits where they have one).
+ */
+export const TEXT_LIMITS = { line: 1_000, multiline: 10_000 } as const;
+
+/** Arguments (or input fields) by this name are multi-line text. */
+const MULTILINE_ARGUMENTS: ReadonlySet<string> = new Set(['description']);
+
+// Matching control characters is the point of these two.
+// eslint-disable-next-line no-control-regex
+const LINE_FORBIDDEN = /[\u0000-\u001F\u007F-\u009F]/;
+// eslint-disable-next-line no-control-regex
+const MULTILINE_FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What is wrong with one text value, or undefined when it may be stored. */
+export function textProblem(value: string, multiline: boolean): string | undefined {
+  const forbidden = (multiline ? MULTILINE_FORBIDDEN : LINE_FORBIDDEN).exec(value);
+  if (forbidden) {
+    const code = `U+${forbidden[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return multiline
+      ? `must not contain control characters other than tab and line feed (found ${code})`
+      : `must not contain control characters such as line breaks (found ${code})`;
+  }
+  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text (found a lone surrogate)';
+  const max = multiline ? TEXT_LIMITS.multiline : TEXT_LIMITS.line;
+  if (value.length > max) return `at most ${max} characters`;
+  return undefined;
+}
+
+/** The first text argument of the operation that may not be stored, as BAD_USER_INPUT naming it. */
+export function findBadTextArgument(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): AppError | undefined {
+  const typeInfo = new TypeInfo(schema);
+  let found: AppError | undefined;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        const definition = typeInfo.getFieldDef();
+        if (found || !definition || definition.args.length === 0) return;
+        let values: Record<string, unknown>;
+        try {
+          values = getArgumentValues(definition, node, variables);
+        } catch {
+          return; // a value of the wrong type: execution refuses it with graphql's own error
+        }
+        for (const argument of definition.args) {
+          found ??= checkValue(argument.type, values[argument.name], argument.name, argument.name);
+        }
+      },
+    }),
+  );
+  return found;
+}
+
+function checkValue(type: GraphQLInputType, value: unknown, path: string, name: string): AppError | undefined {
+  if (value === null || value === undefined) return undefined;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return checkValue(nullable.ofType, value, path, name);
+    for (const item of value) {
+      const problem = checkValue(nullable.ofType, item, path, name);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (isInputObjectType(nullable)) {
+    if (typeof value !== 'object') return undefined;
+    for (const field of Object.values(nullable.getFields())) {
+      const problem = checkValue(field.type, (value as Record<string, unknown>)[field.name], `${path}.${field.name}`, field.name);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  const scalar = getNamedType(nullable).name;
+  if (typeof value !== 'string' || (scalar !== 'String' && scalar !== 'ID')) return undefined;
+  const problem = textProblem(value, MULTILINE_ARGUMENTS.has(name));
+  // HTTP 400 like graphql's own refusals of a variable's value: nothing of the operation ran.
+  return problem ? new AppError('BAD_USER_INPUT', `${path}: ${problem}`, { field: path, http: { status: 400 } }) : undefined;
+}
+
+/** The check as an Apollo Server plugin: refuses the whole operation (HTTP 400) before it runs. */
+export function textInputPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request }) {
+          const problem = findBadTextArgument(schema, document, request.variables ?? {});
+          if (problem) throw problem;
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { Env } from '@popug/lib/env';
+import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
+import type { TestSystem } from '@popug/lib/testing/system';
+import { startSystem } from '../system';
+
+/**
+ * What every hostile test file shares: a whole system of its own, an admin and a plain
+ * worker, a snapshot of everything a refused request must leave as it was, and the
+ * health check each test ends with.
+ */
+export const PASSWORD = 'correct horse battery';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+}
+
+export interface HostileBed {
+  env: Env;
+  system: TestSystem;
+  gatewayBase: string;
+  adminToken: string;
+  admin: User;
+  worker: User;
+  workerToken: string;
+  register(label: string, name?: string): Promise<User>;
+  /** Users, roles, every subgraph's permissions, tasks and balances, as the admin sees them. */
+  snapshot(): Promise<unknown>;
+  /** The gateway and every subgraph healthy, and a normal query answered. */
+  expectHealthy(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SNAPSHOT = `{
+  users { id email name role active }
+  roles
+  authPermissions { role permissions }
+  trackerPermissions { role permissions }
+  accountingPermissions { role permissions }
+  analyticsPermissions { role permissions }
+  tasks(first: 500) { id title description jiraId status assignee { id } }
+  accounts { user { id } balance }
+}`;
+
+type Snapshot = {
+  users: { id: string }[];
+  roles: string[];
+  tasks: { id: string }[];
+  accounts: { user: { id: string } }[];
+  [list: string]: unknown;
+};
+
+export const codesOf = (result: { errors?: GraphQLResponse<unknown>['errors'] }) => (result.errors ?? []).map((error) => error.extensions?.code);
+
+export async function startHostileBed(overrides: Record<string, string> = {}): Promise<HostileBed> {
+  const env = isolateTestFile(overrides);
+  const system = await startSystem(env);
+  const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  const register = async (label: string, name = 'Plain Worker'): Promise<User> => {
+    const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;
+    const result = await system.request<{ register: User }>(
+      'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id email name role } }',
+      { email, name, password: PASSWORD },
+    );
+    return dataOf(result).register;
+  };
+  const worker = await register('worker');
+  const workerToken = await system.login(worker.email, PASSWORD);
+  // The worker becomes a task receiver in the tracker by calling it once.
+  dataOf(await system.request('{ myTasks { id } }', {}, workerToken));
+  const admin = dataOf(await system.request<{ me: User }>('{ me { id email name role } }', {}, adminToken)).me;
+  const gatewayBase = system.services.gateway.url;
+  return {
+    env,
+    system,
+    gatewayBase,
+    adminToken,
+    admin,
+    worker,
+    workerToken,
+    register,
+    async snapshot() {
+      const data = dataOf(await system.request<Snapshot>(SNAPSHOT, {}, adminToken));
+      const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+      return {
+        ...data,
+        users: byId(data.users),
+        roles: [...data.roles].sort(),
+        tasks: byId(data.tasks),
+        accounts: [...data.accounts].sort((a, b) => a.user.id.localeCompare(b.user.id)),
+      };
+    },
+    async expectHealthy() {
+      const health = await fetch(`${gatewayBase}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok', service: 'gateway', subgraphs: { auth: 'ok', tracker: 'ok', accounting: 'ok', analytics: 'ok' } });
+      expect(dataOf(await system.request<{ me: User }>('{ me { id } }', {}, workerToken)).me.id).toBe(worker.id);
+    },
+    close: () => system.close(),
+  };
+}
