@@ -4,6 +4,10 @@ import { z } from 'zod';
  * The one place that reads process.env. Every service calls `loadEnv()` once at start;
  * a bad value prints every problem and stops the process before anything listens.
  */
+const LOOPBACK = '127.0.0.1';
+/** The first admin's password as the README documents it: never accepted in production. */
+export const DOCUMENTED_ADMIN_PASSWORD = 'popug-admin-password';
+
 const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const envSchema = z.object({
@@ -16,7 +20,11 @@ export const envSchema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-"').default('popug'),
   PORT: intFromEnv(4000),
-  HOST: z.string().default('0.0.0.0'),
+  /**
+   * Where every service listens. Loopback by default: the subgraphs and the jobs worker
+   * are internal, reached only through the gateway; containers set it explicitly.
+   */
+  HOST: z.string().default(LOOPBACK),
   AUTH_PORT: intFromEnv(4001),
   TRACKER_PORT: intFromEnv(4002),
   ACCOUNTING_PORT: intFromEnv(4003),
@@ -29,7 +37,7 @@ export const envSchema = z.object({
   MAIL_FROM: z.string().email().default('noreply@uberpopug.test'),
   MAIL_DIR: z.string().default('var/mail'),
   ADMIN_EMAIL: z.string().email().default('admin@uberpopug.test'),
-  ADMIN_PASSWORD: z.string().min(8).default('popug-admin-password'),
+  ADMIN_PASSWORD: z.string().min(8).default(DOCUMENTED_ADMIN_PASSWORD),
   ADMIN_NAME: z.string().min(1).default('Chief Popug'),
   REPLICATION_INTERVAL_MS: intFromEnv(1000),
   /** Events per transaction when collecting and applying. */
@@ -85,9 +93,32 @@ export class InvalidEnvironmentError extends Error {}
 
 export function parseEnv(source: NodeJS.ProcessEnv): Env {
   const parsed = envSchema.safeParse(source);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-  throw new InvalidEnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new InvalidEnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
+  }
+  const unsafe = parsed.data.NODE_ENV === 'production' ? unsafeProductionSettings(source, parsed.data) : [];
+  if (unsafe.length > 0) throw new InvalidEnvironmentError(`Unsafe production environment:\n${unsafe.map((line) => `  ${line}`).join('\n')}`);
+  return parsed.data;
+}
+
+const LOOPBACK_HOSTS = new Set([LOOPBACK, 'localhost', '::1']);
+
+/** What production refuses to start with, one line each: dev secrets and silent exposure. */
+export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): string[] {
+  const problems: string[] = [];
+  if (!source.ADMIN_PASSWORD || env.ADMIN_PASSWORD === DOCUMENTED_ADMIN_PASSWORD) {
+    problems.push('ADMIN_PASSWORD: set a password of your own (unset or the documented default is refused in production)');
+  }
+  for (const signer of ['AUTH', 'GATEWAY'] as const) {
+    if (!source[`${signer}_PRIVATE_KEY`] && !source[`${signer}_PUBLIC_KEY`]) {
+      problems.push(`${signer}_PRIVATE_KEY: give the ${signer.toLowerCase()} signing key in the environment (keys generated under KEYS_DIR are for development only)`);
+    }
+  }
+  if (!source.HOST?.trim() && !LOOPBACK_HOSTS.has(env.HOST)) {
+    problems.push(`HOST: "${env.HOST}" listens beyond this machine without being asked to; set HOST explicitly (internal services belong on 127.0.0.1 or a private network)`);
+  }
+  return problems;
 }
 
 let cached: Env | undefined;

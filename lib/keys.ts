@@ -34,6 +34,10 @@ export function loadPublicKey(env: Env, signer: Signer): KeyObject {
 }
 
 function ensureDevKeyPair(env: Env, signer: Signer): { privateKeyPem: string; publicKeyPem: string } {
+  if (env.NODE_ENV === 'production') {
+    // parseEnv asks for one of the two keys; a service that needs the other is told here.
+    throw new Error(`${envNames[signer].privateKey} is not set: production never generates or reads development keys`);
+  }
   const privatePath = join(env.KEYS_DIR, `${signer}.key.pem`);
   const publicPath = join(env.KEYS_DIR, `${signer}.pub.pem`);
   try {

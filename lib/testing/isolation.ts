@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv, resetEnvCache, type Env } from '../env';
@@ -19,4 +19,19 @@ export function isolateTestFile(overrides: Record<string, string> = {}): Env {
   Object.assign(process.env, overrides);
   resetEnvCache();
   return parseEnv(process.env);
+}
+
+/**
+ * What a production-mode test file adds to isolateTestFile: NODE_ENV=production with the
+ * secrets production insists on (an admin password of its own, signing keys in the
+ * environment), fresh for the file.
+ */
+export function productionOverrides(): Record<string, string> {
+  const pem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    NODE_ENV: 'production',
+    ADMIN_PASSWORD: `admin-${randomBytes(12).toString('hex')}`,
+    AUTH_PRIVATE_KEY: pem(),
+    GATEWAY_PRIVATE_KEY: pem(),
+  };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile, productionOverrides } from '@popug/lib/testing/isolation';
 import { dataOf, postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
@@ -35,7 +35,7 @@ let worker: User;
 let workerToken: string;
 
 beforeAll(async () => {
-  env = isolateTestFile({ NODE_ENV: 'production' });
+  env = isolateTestFile(productionOverrides());
   system = await startSystem(env);
   baseUrl = system.services.gateway.url;
   adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);

@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DOCUMENTED_ADMIN_PASSWORD, parseEnv } from '@popug/lib/env';
+import { productionOverrides } from '@popug/lib/testing/isolation';
+
+/**
+ * A production start with the documented secrets, development keys or an address nobody
+ * asked for is refused: exit code 78 (EX_CONFIG), one line per problem, before anything
+ * opens a database or a port.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Starts a service entry point as an operator would, with only the variables given. */
+function start(entry: string, variables: Record<string, string>) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', DB_PREFIX: 'never_created_', LOG_LEVEL: 'fatal', ...variables },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: result.status, lines: result.stderr.split('\n').filter((line) => line.trim() !== '') };
+}
+
+describe('NODE_ENV=production refuses unsafe defaults', () => {
+  it('exits 78 from a subgraph with no admin password, no signing keys and an empty HOST, one line per problem', () => {
+    const { code, lines } = start('subgraphs/tracker/index.ts', { NODE_ENV: 'production', HOST: '' });
+    expect(code).toBe(78);
+    expect(lines[0]).toBe('Unsafe production environment:');
+    expect(lines.slice(1).map((line) => line.trim().split(':')[0])).toEqual(['ADMIN_PASSWORD', 'AUTH_PRIVATE_KEY', 'GATEWAY_PRIVATE_KEY', 'HOST']);
+  });
+
+  it('exits 78 from the gateway given the documented admin password', () => {
+    const secrets = productionOverrides();
+    const { code, lines } = start('gateway/index.ts', { ...secrets, ADMIN_PASSWORD: DOCUMENTED_ADMIN_PASSWORD });
+    expect(code).toBe(78);
+    expect(lines).toEqual(['Unsafe production environment:', expect.stringMatching(/^ {2}ADMIN_PASSWORD: set a password of your own/)]);
+  });
+
+  it('refuses development keys from KEYS_DIR in production', () => {
+    const { AUTH_PRIVATE_KEY: _auth, ...secrets } = productionOverrides();
+    expect(() => parseEnv({ ...secrets, KEYS_DIR: 'var/keys' })).toThrow(/AUTH_PRIVATE_KEY: give the auth signing key in the environment/);
+  });
+
+  it('listens on loopback unless HOST says otherwise, and starts with secrets of its own', () => {
+    const env = parseEnv(productionOverrides());
+    expect(env.HOST).toBe('127.0.0.1');
+    expect(parseEnv({ ...productionOverrides(), HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+
+  it('keeps development as it was: defaults accepted', () => {
+    expect(parseEnv({ NODE_ENV: 'development' }).ADMIN_PASSWORD).toBe(DOCUMENTED_ADMIN_PASSWORD);
+  });
+});
