@@ -6,6 +6,18 @@ export interface RolePermissionsView {
   permissions: string[];
 }
 
+/**
+ * The permissions that administer the house: whoever holds them can give everything else
+ * back. A revoke never takes one from the last role holding it (auth's `user:manage`,
+ * every subgraph's `permission:manage`), or nobody could ever grant it again.
+ */
+export const HOUSE_KEYS: ReadonlySet<string> = new Set(['permission:manage', 'user:manage']);
+
+/** Serialises changes that could take the last house key away (a transaction-scoped advisory lock). */
+export async function lockHouseKeys(tx: EntityManager): Promise<void> {
+  await tx.execute("select pg_advisory_xact_lock(hashtext('popug:house-keys'))");
+}
+
 export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{1,31}$/;
 
 export function assertRoleName(role: string): void {
@@ -47,7 +59,14 @@ export class PermissionStore {
     return rows;
   }
 
-  async setPermission(em: EntityManager, role: string, permission: string, granted: boolean): Promise<RolePermissionsView> {
+  /** `afterRevoke` runs in the transaction of a house key's revoke and throws to refuse it (auth keeps an active user manager). */
+  async setPermission(
+    em: EntityManager,
+    role: string,
+    permission: string,
+    granted: boolean,
+    afterRevoke?: (tx: EntityManager, permission: string) => Promise<void>,
+  ): Promise<RolePermissionsView> {
     assertRoleName(role);
     if (!this.catalog.includes(permission)) {
       throw badInput(`Unknown permission "${permission}"; this service knows: ${this.catalog.join(', ')}`, 'permission');
@@ -55,6 +74,16 @@ export class PermissionStore {
     await em.execute('insert into roles (name) values (?) on conflict do nothing', [role]);
     if (granted) {
       await em.execute('insert into role_permissions (role, permission) values (?, ?) on conflict do nothing', [role, permission]);
+    } else if (HOUSE_KEYS.has(permission)) {
+      await em.transactional(async (tx) => {
+        await lockHouseKeys(tx);
+        await tx.execute('delete from role_permissions where role = ? and permission = ?', [role, permission]);
+        const holders = await tx.execute('select 1 from role_permissions where permission = ? limit 1', [permission]);
+        if (holders.length === 0) {
+          throw badInput(`"${role}" is the last role holding "${permission}" here: grant it to another role first, or nobody could grant it again`, 'granted');
+        }
+        await afterRevoke?.(tx, permission);
+      });
     } else {
       await em.execute('delete from role_permissions where role = ? and permission = ?', [role, permission]);
     }

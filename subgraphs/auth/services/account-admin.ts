@@ -1,14 +1,16 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { appendToOutbox, badInput, newEvent, type Caller } from '@popug/lib';
+import { appendToOutbox, badInput, lockHouseKeys, newEvent, type Caller } from '@popug/lib';
 import { userPayload } from './user-events';
 import { User } from '../entities/User';
-import { assertRoleExists } from './role-service';
+import { assertActiveUserManagerRemains, assertRoleExists } from './role-service';
 import { parseUserId } from './validation';
 
 /** Every change bumps the revision, so replicas can tell the newest copy. */
 async function changeUser(em: EntityManager, rawUserId: string, change: (user: User) => void): Promise<User> {
   const userId = parseUserId(rawUserId);
   return em.transactional(async (tx) => {
+    // Taken first, as every change that could remove the last user manager takes it.
+    await lockHouseKeys(tx);
     // Locked: two changes at once would otherwise both read revision n and write n + 1,
     // and replicas would get two different users under one revision.
     const user = await tx.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -17,6 +19,7 @@ async function changeUser(em: EntityManager, rawUserId: string, change: (user: U
     user.revision += 1;
     user.updatedAt = new Date();
     await tx.flush();
+    await assertActiveUserManagerRemains(tx);
     await appendToOutbox(tx, [newEvent('user.changed', userPayload(user))]);
     return user;
   });

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ROLE_NAME_PATTERN, assertRoleName, badInput, type PermissionStore, type RolePermissionsView } from '@popug/lib';
+import { ROLE_NAME_PATTERN, assertRoleName, badInput, lockHouseKeys, type PermissionStore, type RolePermissionsView } from '@popug/lib';
 
 export async function listRoles(em: EntityManager): Promise<string[]> {
   const rows = await em.execute<{ name: string }[]>('select name from roles order by name');
@@ -27,5 +27,22 @@ export async function setAuthPermission(
 ): Promise<RolePermissionsView> {
   assertRoleName(role);
   await assertRoleExists(em, role);
-  return permissionStore.setPermission(em, role, permission, granted);
+  return permissionStore.setPermission(em, role, permission, granted, assertActiveUserManagerRemains);
+}
+
+/**
+ * Inside a transaction that may take `user:manage` from someone (a role change, a
+ * deactivation, a revoke), after the change: refuses it when no active user would hold
+ * `user:manage` any more, since nobody could then give it back. The lock makes two
+ * such changes at once see each other's result.
+ */
+export async function assertActiveUserManagerRemains(tx: EntityManager, permission = 'user:manage'): Promise<void> {
+  if (permission !== 'user:manage') return;
+  await lockHouseKeys(tx);
+  const managers = await tx.execute(
+    `select 1 from users u join role_permissions rp on rp.role = u.role and rp.permission = 'user:manage' where u.active limit 1`,
+  );
+  if (managers.length === 0) {
+    throw badInput('This would leave no active user who may manage users (the last active admin): make someone else one first', 'userId');
+  }
 }
