@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER } from '@popug/lib';
 import type { GatewayContext } from './context';
 import type { SubgraphAnswer, SubgraphCall } from './subgraph-calls';
@@ -13,8 +12,8 @@ type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
  * A data source of our own rather than Apollo's RemoteGraphQLDataSource: that one builds
  * a node-fetch Headers and Request and a WHATWG Response around every call, about a tenth
  * of the gateway's CPU per request (README "Performance"). The wire behaviour is the same:
- * POST the operation as JSON, a non-2xx answer becomes a GraphQLError "<status>: <text>"
- * (UNAUTHENTICATED for 401, FORBIDDEN for 403) carrying what the subgraph said.
+ * POST the operation as JSON; unlike it, a non-2xx answer is an internal error whose
+ * details (URL, status, body) reach the log and never the client.
  */
 export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
   constructor(
@@ -44,10 +43,14 @@ function parseBody(answer: SubgraphAnswer): unknown {
   return json ? JSON.parse(answer.text) : answer.text;
 }
 
-function errorFromAnswer(url: string, answer: SubgraphAnswer, body: unknown): GraphQLError {
+/**
+ * A subgraph that answers anything but 2xx failed us, not the client: the gateway already
+ * confirmed the client's token, so even a 401 means a statement the subgraph would not
+ * take (keys out of step). The details go to the log only; the client gets the masked
+ * internal error with its request id (lib/graphql-errors.ts).
+ */
+function errorFromAnswer(url: string, answer: SubgraphAnswer, body: unknown): Error {
   const statusText = STATUS_CODES[answer.status] ?? '';
-  const code = answer.status === 401 ? 'UNAUTHENTICATED' : answer.status === 403 ? 'FORBIDDEN' : undefined;
-  return new GraphQLError(`${answer.status}: ${statusText}`, {
-    extensions: { ...(code ? { code } : {}), response: { url, status: answer.status, statusText, body } },
-  });
+  const excerpt = typeof body === 'string' ? body.slice(0, 500) : JSON.stringify(body).slice(0, 500);
+  return new Error(`${url} answered ${answer.status} ${statusText}: ${excerpt}`);
 }

@@ -20,10 +20,20 @@ export function isClientError(formatted: GraphQLFormattedError): boolean {
   return CLIENT_CODES.has(String(formatted.extensions?.code));
 }
 
+/**
+ * What a client error may carry: its code, the argument at fault, when to retry. Anything
+ * else a library puts in extensions (a subgraph's `serviceName`, a `response` with URLs
+ * and bodies, a stack trace) stays inside.
+ */
+const CLIENT_EXTENSIONS = ['code', 'field', 'retryAfter'] as const;
+
 /** Masks anything unexpected; the original goes to the log by `errorLoggingPlugin`. */
 export function maskError(formatted: GraphQLFormattedError): GraphQLFormattedError {
   if (isClientError(formatted)) {
-    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    const extensions: Record<string, unknown> = {};
+    for (const key of CLIENT_EXTENSIONS) {
+      if (formatted.extensions?.[key] !== undefined) extensions[key] = formatted.extensions[key];
+    }
     return { ...formatted, extensions };
   }
   return { message: INTERNAL_MESSAGE, locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

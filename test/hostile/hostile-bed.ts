@@ -54,11 +54,31 @@ type Snapshot = {
   [list: string]: unknown;
 };
 
+/** Extensions a client may see on an error (lib/graphql-errors.ts), and text that must never reach it. */
+const CLIENT_EXTENSIONS = new Set(['code', 'field', 'retryAfter', 'requestId']);
+const INTERNALS = /https?:\/\/|127\.0\.0\.1|localhost|\bselect\b[^"]*\bfrom\b|\binsert into\b|\bat [^"]*\.(js|ts):\d+|stacktrace|ECONNREFUSED|x-popug-identity|postgres/i;
+
+/** Fails the test when an answer's errors tell anything internal: URLs, bodies, SQL, stack traces, extra extensions. */
+export function expectNoInternals(result: { errors?: GraphQLResponse<unknown>['errors'] | null }): void {
+  for (const error of result.errors ?? []) {
+    expect(JSON.stringify(error)).not.toMatch(INTERNALS);
+    expect(Object.keys(error.extensions ?? {}).filter((key) => !CLIENT_EXTENSIONS.has(key))).toEqual([]);
+    if (error.extensions?.code === 'INTERNAL_SERVER_ERROR') expect(error.message).toBe('Internal server error');
+  }
+}
+
 export const codesOf = (result: { errors?: GraphQLResponse<unknown>['errors'] }) => (result.errors ?? []).map((error) => error.extensions?.code);
 
 export async function startHostileBed(overrides: Record<string, string> = {}): Promise<HostileBed> {
   const env = isolateTestFile(overrides);
   const system = await startSystem(env);
+  // Every answer of every hostile test is checked for leaked internals.
+  const request = system.request;
+  system.request = async <TData>(query: string, variables?: Record<string, unknown>, token?: string) => {
+    const result = await request<TData>(query, variables, token);
+    expectNoInternals(result);
+    return result;
+  };
   const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   const register = async (label: string, name = 'Plain Worker'): Promise<User> => {
     const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;

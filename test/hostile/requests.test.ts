@@ -5,6 +5,7 @@ import { dataOf, postGraphQL, type GraphQLResponse } from '@popug/lib/testing/st
 import type { TestSystem } from '@popug/lib/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
 import { startSystem } from '../system';
+import { expectNoInternals } from './hostile-bed';
 
 /**
  * Hostile input through the gateway of a system in production mode: broken and oversized
@@ -81,6 +82,7 @@ const postJson = (body: string, headers: Record<string, string> = {}) =>
 
 const codesOf = (result: { body: Raw['body'] } | GraphQLResponse<unknown>) => {
   const errors = 'body' in result ? result.body?.errors : result.errors;
+  expectNoInternals({ errors });
   return (errors ?? []).map((error) => error.extensions?.code);
 };
 
