@@ -1,6 +1,15 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { ParseOptions, ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  MaxIntrospectionDepthRule,
+  type ASTVisitor,
+  type ParseOptions,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 
 /**
  * How big an operation may be before it is refused, unexecuted, with a
@@ -69,6 +78,8 @@ export function queryLimitProtection<TContext extends BaseContext>(
 ): QueryLimitProtection<TContext> {
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
+    // Introspection has a budget of its own (introspectionLimitRule): armor's cost prices
+    // the playground's own introspection query at ~87 000, and its depth at 15.
     costLimit: { maxCost: limits.maxCost },
     maxAliases: { n: limits.maxAliases },
     maxDirectives: { n: limits.maxDirectives },
@@ -77,5 +88,60 @@ export function queryLimitProtection<TContext extends BaseContext>(
   });
   const { plugins, validationRules } = armor.protect();
   // Armor's plugins ignore the context, so they fit a server of any context type.
-  return { plugins: plugins as ApolloServerPlugin<TContext>[], validationRules, parseOptions: { maxTokens: limits.maxTokens } };
+  return {
+    plugins: plugins as ApolloServerPlugin<TContext>[],
+    // MaxIntrospectionDepthRule: `fields`, `interfaces`, `possibleTypes` and `inputFields`
+    // nested at most 3 deep under introspection, as graphql-js recommends.
+    validationRules: [...validationRules, MaxIntrospectionDepthRule, introspectionLimitRule(INTROSPECTION_LIMITS)],
+    parseOptions: { maxTokens: limits.maxTokens },
+  };
+}
+
+/**
+ * What one operation may ask of introspection (`__schema`, `__type`), fragments expanded:
+ * the playground's introspection query selects 220 fields at most 15 deep. Towers of
+ * `ofType` (which MaxIntrospectionDepthRule does not count) and many aliased copies of
+ * the whole schema go over.
+ */
+export const INTROSPECTION_LIMITS = { maxDepth: 16, maxFields: 500 } as const;
+
+const INTROSPECTION_ROOTS = new Set(['__schema', '__type']);
+
+export function introspectionLimitRule(limits: { maxDepth: number; maxFields: number }): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(operation) {
+      const usage = { fields: 0, depth: 0 };
+      const visiting = new Set<string>();
+      const walk = (set: SelectionSetNode, depth: number, inside: boolean) => {
+        for (const selection of set.selections) {
+          if (selection.kind === Kind.FIELD) {
+            const counted = inside || INTROSPECTION_ROOTS.has(selection.name.value);
+            if (counted) {
+              usage.fields += 1;
+              usage.depth = Math.max(usage.depth, depth);
+            }
+            if (selection.selectionSet) walk(selection.selectionSet, counted ? depth + 1 : depth, counted);
+          } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+            walk(selection.selectionSet, depth, inside);
+          } else {
+            const fragment = context.getFragment(selection.name.value);
+            // A fragment spread inside itself is NoFragmentCyclesRule's to report.
+            if (!fragment || visiting.has(fragment.name.value)) continue;
+            visiting.add(fragment.name.value);
+            walk(fragment.selectionSet, depth, inside);
+            visiting.delete(fragment.name.value);
+          }
+        }
+      };
+      walk(operation.selectionSet, 1, false);
+      if (usage.depth > limits.maxDepth || usage.fields > limits.maxFields) {
+        context.reportError(
+          new GraphQLError(
+            `Introspection limit: at most ${limits.maxFields} fields ${limits.maxDepth} deep, found ${usage.fields} fields ${usage.depth} deep`,
+            { nodes: [operation] },
+          ),
+        );
+      }
+    },
+  });
 }
