@@ -9,7 +9,7 @@ export interface GatewayContext {
   caller: Caller | null;
   /** The address the request came from (behind TRUST_PROXY proxies), for sign-in throttling. */
   clientIp?: string;
-  /** The signed caller forwarded to subgraphs; absent for anonymous requests. */
+  /** The gateway's statement forwarded to subgraphs: the signed caller, or the anonymous statement. */
   identity?: string;
 }
 
@@ -24,7 +24,7 @@ export async function buildGatewayContext(
   const offered = headers[REQUEST_ID_HEADER];
   const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
   const token = bearerToken(headers.authorization);
-  if (!token) return { requestId, caller: null };
+  if (!token) return { requestId, caller: null, identity: await signer.signAnonymous() };
   const caller = await identities.resolve(token, requestId);
   return { requestId, caller, identity: await signer.sign(caller) };
 }

@@ -1,8 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import { signIdentity, type Caller } from '@popug/lib';
+import { signAnonymousStatement, signIdentity, type Caller } from '@popug/lib';
 
 const LIFETIME_SECONDS = 60;
 const REUSE_MS = 30_000;
+/** User keys always hold colons, so this one never meets theirs. */
+const ANONYMOUS_KEY = 'anonymous';
 
 /**
  * Signs the resolved caller for the subgraphs. A statement is reused for half its life
@@ -20,6 +22,15 @@ export class IdentitySigner {
     const token = await signIdentity(caller, this.key, LIFETIME_SECONDS);
     if (this.signed.size >= this.maxEntries) this.signed.clear();
     this.signed.set(cacheKey, { token, until: Date.now() + REUSE_MS });
+    return token;
+  }
+
+  /** The statement every anonymous request (register, login) carries, reused like the others. */
+  async signAnonymous(): Promise<string> {
+    const hit = this.signed.get(ANONYMOUS_KEY);
+    if (hit && hit.until > Date.now()) return hit.token;
+    const token = await signAnonymousStatement(this.key, LIFETIME_SECONDS);
+    this.signed.set(ANONYMOUS_KEY, { token, until: Date.now() + REUSE_MS });
     return token;
   }
 }

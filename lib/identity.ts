@@ -34,20 +34,39 @@ export async function signIdentity(caller: Caller, key: KeyObject, ttlSeconds = 
     .sign(key);
 }
 
+/** The subject of the gateway's statement for a request with no user: register, login. */
+const ANONYMOUS_SUBJECT = 'anonymous';
+
+/**
+ * "This request comes through the gateway, from nobody signed in": subgraphs answer only
+ * requests that carry a gateway statement, so anonymous ones carry this one.
+ */
+export async function signAnonymousStatement(key: KeyObject, ttlSeconds = 60): Promise<string> {
+  return new SignJWT({ anon: true })
+    .setProtectedHeader({ alg: ALGORITHM })
+    .setSubject(ANONYMOUS_SUBJECT)
+    .setIssuer(IDENTITY_ISSUER)
+    .setAudience(IDENTITY_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key);
+}
+
 /**
  * Checks the gateway's statements, each string once: the gateway reuses a statement for
  * half its life, so a busy user's requests all carry the same one. A statement verified
  * before is answered from memory until its own expiry — what verifying it again would say.
  */
 export class IdentityVerifier {
-  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+  private readonly verified = new Map<string, { caller: Caller | null; expiresAtMs: number }>();
 
   constructor(
     private readonly key: KeyObject,
     private readonly maxEntries = 10_000,
   ) {}
 
-  async verify(token: string): Promise<Caller> {
+  /** The caller the statement names, or null for the gateway's anonymous statement. */
+  async verify(token: string): Promise<Caller | null> {
     const known = this.verified.get(token);
     if (known && Date.now() < known.expiresAtMs) return known.caller;
     const statement = await verifyStatement(token, this.key);
@@ -57,7 +76,7 @@ export class IdentityVerifier {
   }
 }
 
-async function verifyStatement(token: string, key: KeyObject): Promise<{ caller: Caller; expiresAtMs: number }> {
+async function verifyStatement(token: string, key: KeyObject): Promise<{ caller: Caller | null; expiresAtMs: number }> {
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],
@@ -65,6 +84,8 @@ async function verifyStatement(token: string, key: KeyObject): Promise<{ caller:
       audience: IDENTITY_AUDIENCE,
       requiredClaims: ['exp'],
     });
+    const expiresAtMs = (payload.exp ?? 0) * 1000;
+    if (payload.sub === ANONYMOUS_SUBJECT && payload.anon === true) return { caller: null, expiresAtMs };
     const caller = callerSchema.parse({
       id: payload.sub,
       email: payload.email,
@@ -72,7 +93,7 @@ async function verifyStatement(token: string, key: KeyObject): Promise<{ caller:
       role: payload.role,
       revision: payload.rev,
     });
-    return { caller, expiresAtMs: (payload.exp ?? 0) * 1000 };
+    return { caller, expiresAtMs };
   } catch {
     throw unauthenticated('The forwarded identity is missing, forged or expired');
   }

@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { databaseName, databaseUrl, type DatabaseName } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
-import { IDENTITY_HEADER, signIdentity, signUserToken, type Caller } from '@popug/lib/identity';
+import { IDENTITY_HEADER, signAnonymousStatement, signIdentity, signUserToken, type Caller } from '@popug/lib/identity';
 import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import { postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
@@ -130,18 +130,27 @@ describe('a subgraph called directly', () => {
     expect(await everySubgraph(await craftIdentity(admin))).toEqual(everywhere({ status: 200, codes: [], answered: true }));
   });
 
-  it('answers UNAUTHENTICATED without an identity, yet still gives the gateway its SDL', async () => {
-    expect(await everySubgraph()).toEqual(everywhere({ status: 200, codes: ['UNAUTHENTICATED'], answered: false }));
-    const me = await direct('auth', undefined, '{ me { id } }');
+  it('refuses any request without a statement with 401, its SDL included', async () => {
+    expect(await everySubgraph()).toEqual(everywhere(REFUSED));
+    for (const name of SUBGRAPHS) {
+      const sdl = await direct(name, undefined, '{ _service { sdl } }');
+      expect({ name, status: sdl.status, data: sdl.data ?? null }).toEqual({ name, status: 401, data: null });
+    }
+  });
+
+  it('answers UNAUTHENTICATED to the gateway\'s anonymous statement, yet gives it the SDL', async () => {
+    const anonymous = await signAnonymousStatement(gatewayKey);
+    expect(await everySubgraph(anonymous)).toEqual(everywhere({ status: 200, codes: ['UNAUTHENTICATED'], answered: false }));
+    const me = await direct('auth', anonymous, '{ me { id } }');
     expect(summary(me, 'me')).toEqual({ codes: ['UNAUTHENTICATED'], answered: false });
     const entities = await direct(
       'auth',
-      undefined,
+      anonymous,
       `{ _entities(representations: [{ __typename: "User", id: "${admin.id}" }]) { ... on User { id email } } }`,
     );
     expect(summary(entities, '_entities')).toEqual({ codes: ['UNAUTHENTICATED'], answered: false });
     for (const name of SUBGRAPHS) {
-      const sdl = await direct(name, undefined, '{ _service { sdl } }');
+      const sdl = await direct(name, anonymous, '{ _service { sdl } }');
       expect(JSON.stringify(sdl.data)).toContain(PROTECTED[name].field);
     }
   });

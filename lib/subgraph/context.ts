@@ -5,6 +5,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { CallerSync } from '../access/caller-sync';
 import type { PermissionStore } from '../access/permission-store';
 import type { AccessContext } from '../access/shield';
+import { unauthenticated } from '../errors';
 import { IDENTITY_HEADER, type IdentityVerifier } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestScoped } from '../graphql-errors';
@@ -33,7 +34,8 @@ const NO_PERMISSIONS: ReadonlySet<string> = new Set();
 
 /**
  * One forked EntityManager per request; the caller comes only from the gateway's signed
- * statement (a forged or expired one is UNAUTHENTICATED), is upserted into the local
+ * statement (a missing, forged or expired one is UNAUTHENTICATED, HTTP 401, before any
+ * resolver runs; the gateway's anonymous statement makes an anonymous caller), is upserted into the local
  * tables, and its role's permissions are loaded once for the whole request.
  */
 export async function buildContext(deps: ContextDeps, headers: IncomingHttpHeaders): Promise<SubgraphContext> {
@@ -42,10 +44,12 @@ export async function buildContext(deps: ContextDeps, headers: IncomingHttpHeade
   const logger = deps.logger.child({ requestId });
   const identity = headerValue(headers[IDENTITY_HEADER]);
   const base = { em, logger, requestId, permissionStore: deps.permissionStore, services: deps.services };
-  if (!identity) return { ...base, caller: null, permissions: NO_PERMISSIONS };
+  // Only the gateway may call: every request, anonymous ones included, carries its statement.
+  if (!identity) throw withHttpStatus(unauthenticated('This service answers only the gateway'), 401);
   const caller = await deps.identities.verify(identity).catch((error: unknown) => {
     throw withHttpStatus(error, 401);
   });
+  if (!caller) return { ...base, caller: null, permissions: NO_PERMISSIONS };
   await deps.callerSync.sync(em, caller);
   const permissions = await deps.permissionStore.permissionsOf(em, caller.role);
   return { ...base, caller, permissions };

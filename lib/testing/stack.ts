@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import { createLogger } from '../logger';
+import { IDENTITY_HEADER, signAnonymousStatement } from '../identity';
+import { loadPrivateKey } from '../keys';
 import { closeServer, listen } from '../http';
 import type { Env } from '../env';
 import type { Service } from '../subgraph/serve';
@@ -55,5 +57,10 @@ export async function postGraphQL<TData = Record<string, unknown>>(
 }
 
 export const testLogger = (name: string) => createLogger(name);
+
+/** The statement the gateway forwards for an anonymous request, for tests that call a subgraph directly as the gateway would. */
+export async function anonymousGatewayHeaders(env: Env): Promise<Record<string, string>> {
+  return { [IDENTITY_HEADER]: await signAnonymousStatement(loadPrivateKey(env, 'gateway')) };
+}
 
 export type { Env };

@@ -1,5 +1,5 @@
 import { getIntrospectionQuery } from 'graphql';
-import { postGraphQL } from '@popug/lib/testing/stack';
+import { anonymousGatewayHeaders, postGraphQL } from '@popug/lib/testing/stack';
 import { codesOf, startHostileBed, type HostileBed } from './hostile-bed';
 
 /**
@@ -56,7 +56,7 @@ describe('introspection within the limits', () => {
 
   it.each(['auth', 'tracker', 'accounting', 'analytics'] as const)('refuses the towers in the %s subgraph too', async (name) => {
     for (const query of [OF_TYPE_TOWER, FIELDS_TOWER]) {
-      const result = await postGraphQL(`${bed.system.services[name].url}/graphql`, query);
+      const result = await postGraphQL(`${bed.system.services[name].url}/graphql`, query, {}, await anonymousGatewayHeaders(bed.env));
       expect({ name, status: result.status }).toEqual({ name, status: 400 });
     }
   });

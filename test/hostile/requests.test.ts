@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile, productionOverrides } from '@popug/lib/testing/isolation';
-import { dataOf, postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
+import { anonymousGatewayHeaders, dataOf, postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
 import { startSystem } from '../system';
@@ -174,10 +174,10 @@ describe('operations over the query limits', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('are enforced by each subgraph too, for callers that skip the gateway', async () => {
+  it('are enforced by each subgraph too, whatever the gateway forwards', async () => {
     for (const name of ['auth', 'tracker', 'accounting', 'analytics'] as const) {
       const url = `${system.services[name].url}/graphql`;
-      const bomb = await postGraphQL(url, `{ ${aliases(SUBGRAPH_QUERY_LIMITS.maxAliases + 100, '_service { sdl }')} }`);
+      const bomb = await postGraphQL(url, `{ ${aliases(SUBGRAPH_QUERY_LIMITS.maxAliases + 100, '_service { sdl }')} }`, {}, await anonymousGatewayHeaders(env));
       expect({ name, status: bomb.status, codes: (bomb.errors ?? []).map((error) => error.extensions?.code) }).toEqual({
         name,
         status: 400,
@@ -194,7 +194,7 @@ describe('schema probing in production', () => {
     expect(atGateway.status).toBe(400);
     expect(codesOf(atGateway)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     for (const name of ['auth', 'tracker', 'accounting', 'analytics'] as const) {
-      const direct = await postGraphQL(`${system.services[name].url}/graphql`, introspection);
+      const direct = await postGraphQL(`${system.services[name].url}/graphql`, introspection, {}, await anonymousGatewayHeaders(env));
       expect({ name, status: direct.status }).toEqual({ name, status: 400 });
     }
   });
