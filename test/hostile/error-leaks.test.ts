@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { startOnFreePort, testLogger, postGraphQL, type RunningService } from '@popug/lib/testing/stack';
 import { createGateway } from '../../gateway/server';
-import { codesOf, expectNoInternals, startHostileBed, type HostileBed } from './hostile-bed';
+import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
 
 /**
  * No internals in any error a client sees, in development as in production: a second
@@ -13,14 +13,13 @@ import { codesOf, expectNoInternals, startHostileBed, type HostileBed } from './
  * (Every answer of the other hostile files passes the same check: hostile-bed.ts.)
  */
 
-let bed: HostileBed;
+const bed = useHostileBed({ NODE_ENV: 'development' });
 let standIn: Server;
 let standInUrl: string;
 let answer: { status: number; type: string; body: string } = { status: 200, type: 'application/json', body: '{}' };
 let gateway: RunningService;
 
 beforeAll(async () => {
-  bed = await startHostileBed({ NODE_ENV: 'development' });
   standIn = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -38,11 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.close();
   standIn?.close();
-  await bed?.close();
-});
-
-afterEach(async () => {
-  await bed.expectHealthy();
 });
 
 /** The bed's gateway environment with the tracker somewhere else. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { IDENTITY_HEADER, signAnonymousStatement } from '@popug/lib/identity';
 import { loadPrivateKey } from '@popug/lib/keys';
 import { anonymousGatewayHeaders, postGraphQL } from '@popug/lib/testing/stack';
-import { PASSWORD, codesOf, startHostileBed, type HostileBed } from './hostile-bed';
+import { PASSWORD, codesOf, useHostileBed } from './hostile-bed';
 
 /**
  * One way in: a subgraph answers only requests that carry the gateway's signed statement,
@@ -13,19 +13,7 @@ import { PASSWORD, codesOf, startHostileBed, type HostileBed } from './hostile-b
  * refused, and the gateway's limits are the only way in.
  */
 
-let bed: HostileBed;
-
-beforeAll(async () => {
-  bed = await startHostileBed();
-});
-
-afterAll(async () => {
-  await bed?.close();
-});
-
-afterEach(async () => {
-  await bed.expectHealthy();
-});
+const bed = useHostileBed();
 
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 const url = (name: (typeof SUBGRAPHS)[number]) => `${bed.system.services[name].url}/graphql`;

@@ -123,3 +123,27 @@ export async function startHostileBed(overrides: Record<string, string> = {}): P
     close: () => system.close(),
   };
 }
+
+/**
+ * The whole per-file routine: a bed started before the file's tests, checked healthy after
+ * each, closed at the end. Returns the bed at once, as a stand-in that reads through to the
+ * started one, so tests write `bed.system` as if it had been there all along.
+ */
+export function useHostileBed(overrides: Record<string, string> = {}): HostileBed {
+  let started: HostileBed | undefined;
+  beforeAll(async () => {
+    started = await startHostileBed(overrides);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  afterEach(async () => {
+    await started?.expectHealthy();
+  });
+  return new Proxy({} as HostileBed, {
+    get(_target, key) {
+      if (!started) throw new Error('the hostile bed is used before beforeAll started it');
+      return Reflect.get(started, key) as unknown;
+    },
+  });
+}

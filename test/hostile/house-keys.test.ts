@@ -1,5 +1,5 @@
 import { dataOf } from '@popug/lib/testing/stack';
-import { PASSWORD, codesOf, startHostileBed, type HostileBed, type User } from './hostile-bed';
+import { PASSWORD, codesOf, useHostileBed, type User } from './hostile-bed';
 
 /**
  * Nobody locks the house: the last role holding `permission:manage` in a subgraph or
@@ -7,19 +7,7 @@ import { PASSWORD, codesOf, startHostileBed, type HostileBed, type User } from '
  * deactivated — BAD_USER_INPUT saying why, nothing changed.
  */
 
-let bed: HostileBed;
-
-beforeAll(async () => {
-  bed = await startHostileBed();
-});
-
-afterAll(async () => {
-  await bed?.close();
-});
-
-afterEach(async () => {
-  await bed.expectHealthy();
-});
+const bed = useHostileBed();
 
 const SET_PERMISSION = (service: string) =>
   `mutation ($role: String!, $permission: String!, $granted: Boolean!) { set${service}Permission(role: $role, permission: $permission, granted: $granted) { role permissions } }`;

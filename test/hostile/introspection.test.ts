@@ -1,6 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
 import { anonymousGatewayHeaders, postGraphQL } from '@popug/lib/testing/stack';
-import { codesOf, startHostileBed, type HostileBed } from './hostile-bed';
+import { codesOf, useHostileBed } from './hostile-bed';
 
 /**
  * Introspection in development (on, for the playground) stays inside the query limits:
@@ -9,19 +9,7 @@ import { codesOf, startHostileBed, type HostileBed } from './hostile-bed';
  * at the gateway and in every subgraph. The playground's own introspection still works.
  */
 
-let bed: HostileBed;
-
-beforeAll(async () => {
-  bed = await startHostileBed({ NODE_ENV: 'development' });
-});
-
-afterAll(async () => {
-  await bed?.close();
-});
-
-afterEach(async () => {
-  await bed.expectHealthy();
-});
+const bed = useHostileBed({ NODE_ENV: 'development' });
 
 const nested = (levels: number, open: (level: number) => string, leaf: string) => {
   let text = leaf;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Kind, print, type OperationDefinitionNode, type TypeNode } from 'graphql';
 import { contractDocument, contractOperation } from '@popug/lib/testing/contract';
-import { codesOf, startHostileBed, type HostileBed } from './hostile-bed';
+import { codesOf, useHostileBed } from './hostile-bed';
 
 /**
  * Every string argument of every mutation of the client contract, given text PostgreSQL
@@ -11,24 +11,12 @@ import { codesOf, startHostileBed, type HostileBed } from './hostile-bed';
  * Sign-in throttling is opened wide here: this file is about text, not floods.
  */
 
-let bed: HostileBed;
-
-beforeAll(async () => {
-  bed = await startHostileBed({
+const bed = useHostileBed({
     RATE_LIMIT_LOGIN_EMAIL_PER_MIN: '100000',
     RATE_LIMIT_LOGIN_IP_PER_MIN: '100000',
     RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: '100000',
     RATE_LIMIT_REGISTER_IP_PER_HOUR: '100000',
   });
-});
-
-afterAll(async () => {
-  await bed?.close();
-});
-
-afterEach(async () => {
-  await bed.expectHealthy();
-});
 
 const namedType = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type));
 
