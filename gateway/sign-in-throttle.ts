@@ -8,11 +8,17 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import { AppError, type Env, type Logger } from '@popug/lib';
 
 /**
- * Login and registration attempts, counted per client IP and per email in Redis, so the
- * count holds across every gateway process. It runs at the gateway because only the
- * gateway sees the caller's address (auth sees the gateway's), and before any argon2
- * work is queued in auth. Each `login`/`register` field of an operation is one attempt,
- * aliases included. Should Redis fail, each process falls back to counting in memory.
+ * Login and registration attempts, counted in Redis so the counts hold across every
+ * gateway process. It runs at the gateway because only the gateway sees the caller's
+ * address (auth sees the gateway's), and before any argon2 work is queued in auth. Each
+ * `login`/`register` field of an operation is one attempt, aliases included. Should
+ * Redis fail, each process falls back to counting in memory.
+ *
+ * Logins follow the OWASP Authentication Cheat Sheet: refused (429) per client IP and per
+ * (client IP, email) pair, which only ever stops the one guessing; per email from anywhere
+ * they are only slowed down, each attempt over the limit held back twice as long as the
+ * one before (250 ms, 500 ms, … up to LOGIN_SLOWDOWN_MAX_MS), so a flood of wrong
+ * passwords from a botnet costs it time, and the right password from anywhere still works.
  */
 
 type Attempt = 'login' | 'register';
@@ -23,16 +29,21 @@ interface Window {
 }
 
 export interface SignInLimits {
-  loginPerEmail: Window;
+  loginPerPair: Window;
   loginPerIp: Window;
+  /** Attempts on one email before each further one is slowed down. */
+  loginPerEmail: Window;
+  loginSlowdownMaxMs: number;
   registerPerEmail: Window;
   registerPerIp: Window;
 }
 
 export function signInLimits(env: Env): SignInLimits {
   return {
-    loginPerEmail: { points: env.RATE_LIMIT_LOGIN_EMAIL_PER_MIN, durationSeconds: 60 },
+    loginPerPair: { points: env.RATE_LIMIT_LOGIN_PAIR_PER_MIN, durationSeconds: 60 },
     loginPerIp: { points: env.RATE_LIMIT_LOGIN_IP_PER_MIN, durationSeconds: 60 },
+    loginPerEmail: { points: env.RATE_LIMIT_LOGIN_EMAIL_PER_MIN, durationSeconds: 60 },
+    loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
     registerPerEmail: { points: env.RATE_LIMIT_REGISTER_EMAIL_PER_HOUR, durationSeconds: 3600 },
     registerPerIp: { points: env.RATE_LIMIT_REGISTER_IP_PER_HOUR, durationSeconds: 3600 },
   };
@@ -42,10 +53,29 @@ export interface ThrottledContext {
   clientIp?: string;
 }
 
-export class SignInThrottle {
-  private readonly limiters: Record<Attempt, { email: RateLimiterRedis; ip: RateLimiterRedis }>;
+const FIRST_SLOWDOWN_MS = 250;
+/** A count, never a refusal: the per-email window only measures how hard an email is tried. */
+const UNLIMITED = 1_000_000_000;
 
-  constructor(redis: Redis, keyPrefix: string, limits: SignInLimits) {
+/** How long to hold back an attempt that is the `attempt`-th on its email this window. */
+export function slowdownMs(attempt: number, freeAttempts: number, maxMs: number): number {
+  const over = attempt - freeAttempts;
+  if (over <= 0) return 0;
+  return Math.min(maxMs, FIRST_SLOWDOWN_MS * 2 ** Math.min(over - 1, 30));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SignInThrottle {
+  private readonly refusing: Record<Attempt, { byIp: RateLimiterRedis; byKey: RateLimiterRedis }>;
+  private readonly loginsPerEmail: RateLimiterRedis;
+
+  constructor(
+    redis: Redis,
+    keyPrefix: string,
+    private readonly limits: SignInLimits,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {
     const limiter = (name: string, window: Window) =>
       new RateLimiterRedis({
         storeClient: redis,
@@ -55,24 +85,37 @@ export class SignInThrottle {
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ points: window.points, duration: window.durationSeconds }),
       });
-    this.limiters = {
-      login: { email: limiter('login-email', limits.loginPerEmail), ip: limiter('login-ip', limits.loginPerIp) },
-      register: { email: limiter('register-email', limits.registerPerEmail), ip: limiter('register-ip', limits.registerPerIp) },
+    this.refusing = {
+      login: { byIp: limiter('login-ip', limits.loginPerIp), byKey: limiter('login-pair', limits.loginPerPair) },
+      register: { byIp: limiter('register-ip', limits.registerPerIp), byKey: limiter('register-email', limits.registerPerEmail) },
     };
+    this.loginsPerEmail = limiter('login-email', { points: UNLIMITED, durationSeconds: limits.loginPerEmail.durationSeconds });
   }
 
-  /** Counts one attempt; throws TOO_MANY_REQUESTS (HTTP 429, Retry-After) when a limit is spent. */
+  /**
+   * Counts one attempt; throws TOO_MANY_REQUESTS (HTTP 429, Retry-After) when the client's
+   * limit is spent, and holds a login back while its email is tried too often.
+   */
   async attempt(kind: Attempt, clientIp: string, email: string): Promise<void> {
-    const { email: byEmail, ip: byIp } = this.limiters[kind];
-    const outcomes = await Promise.allSettled([byIp.consume(clientIp), byEmail.consume(email)]);
+    const { byIp, byKey } = this.refusing[kind];
+    const key = kind === 'login' ? `${clientIp}|${email}` : email;
+    const outcomes = await Promise.allSettled([byIp.consume(clientIp), byKey.consume(key)]);
     const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
-    if (refusals.length === 0) return;
-    const waits = refusals.map((reason) => (reason instanceof RateLimiterRes ? reason.msBeforeNext : 1000));
-    const retryAfter = Math.max(1, Math.ceil(Math.max(...waits) / 1000));
-    throw new AppError('TOO_MANY_REQUESTS', `Too many ${kind} attempts: try again in ${retryAfter} s`, {
-      retryAfter,
-      http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
-    });
+    if (refusals.length > 0) {
+      const waits = refusals.map((reason) => (reason instanceof RateLimiterRes ? reason.msBeforeNext : 1000));
+      const retryAfter = Math.max(1, Math.ceil(Math.max(...waits) / 1000));
+      throw new AppError('TOO_MANY_REQUESTS', `Too many ${kind} attempts: try again in ${retryAfter} s`, {
+        retryAfter,
+        http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
+      });
+    }
+    if (kind === 'login') await this.wait(await this.emailSlowdownMs(email));
+  }
+
+  private async emailSlowdownMs(email: string): Promise<number> {
+    const counted = await this.loginsPerEmail.consume(email).catch(() => undefined);
+    if (!counted) return 0;
+    return slowdownMs(counted.consumedPoints, this.limits.loginPerEmail.points, this.limits.loginSlowdownMaxMs);
   }
 
   /** The plugin that counts the `login` and `register` fields of each mutation before it runs. */

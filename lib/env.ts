@@ -63,9 +63,16 @@ export const envSchema = z.object({
   IDENTITY_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
   /** How long a process trusts its cached role permissions; must stay under 5 s. */
   PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
-  /** Gateway: login attempts per email per minute, and per client IP per minute. */
-  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(10),
+  /**
+   * Gateway: login attempts per (client IP, email) pair and per client IP per minute, over
+   * which a login is refused; and per email from anywhere, over which each further attempt
+   * is only slowed down (never refused: nobody can lock a known user out).
+   */
+  RATE_LIMIT_LOGIN_PAIR_PER_MIN: intFromEnv(10),
   RATE_LIMIT_LOGIN_IP_PER_MIN: intFromEnv(100),
+  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(10),
+  /** The longest a login on a much-tried email is held back; the delay doubles from 250 ms up to it. */
+  LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).default(8000),
   /** Gateway: registrations per client IP per hour, and attempts per email per hour. */
   RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(50),
   RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),

@@ -22,7 +22,7 @@ export default function globalSetup(): void {
   process.env.APOLLO_TELEMETRY_DISABLED = '1';
   // Tests sign in and register far more often than people do, all from 127.0.0.1; the
   // hostile-input suite (test/hostile) sets tight limits for itself.
-  for (const name of ['RATE_LIMIT_LOGIN_EMAIL_PER_MIN', 'RATE_LIMIT_LOGIN_IP_PER_MIN', 'RATE_LIMIT_REGISTER_IP_PER_HOUR', 'RATE_LIMIT_REGISTER_EMAIL_PER_HOUR']) {
+  for (const name of ['RATE_LIMIT_LOGIN_PAIR_PER_MIN', 'RATE_LIMIT_LOGIN_EMAIL_PER_MIN', 'RATE_LIMIT_LOGIN_IP_PER_MIN', 'RATE_LIMIT_REGISTER_IP_PER_HOUR', 'RATE_LIMIT_REGISTER_EMAIL_PER_HOUR']) {
     process.env[name] ??= '1000000';
   }
 }
