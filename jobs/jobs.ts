@@ -1,13 +1,14 @@
 import { Queue } from 'bullmq';
+import { Pool } from 'pg';
 import express from 'express';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
-import { closeServer, createLogger, createRedis, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
+import { closeServer, createLogger, createRedis, databaseName, databaseUrl, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
 import { createJobsMetrics } from './metrics';
 import { startNotifier } from './notifier/worker';
 import { startPayoutWorker } from './payout/worker';
 import { replicationStatus } from './replicator/status';
 import { startReplicator } from './replicator/worker';
-import { mountQueueBoard } from './queue-board';
+import { JOB_DATA_PERMISSION, mountQueueBoard } from './queue-board';
 
 /**
  * The jobs worker: mail and replication (and the end-of-day payout). Stateless: run as
@@ -43,12 +44,25 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   metrics.countFailures(replication.worker, QUEUES.replication);
   metrics.countFailures(payout.worker, QUEUES.payout);
 
+  // Who sees job data is accounting's rule: its role_permissions, read where the payout worker reads.
+  const accountingRoles = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
+  accountingRoles.on('error', (error) => observabilityLogger.warn({ err: error }, 'queue board: accounting database unavailable'));
+  lifecycle.add('queue board permissions', () => accountingRoles.end());
+  const seesJobData = async (role: string) => {
+    const { rows } = await accountingRoles.query<{ granted: boolean }>(
+      'select exists (select 1 from role_permissions where role = $1 and permission = $2) as granted',
+      [role, JOB_DATA_PERMISSION],
+    );
+    return rows[0]?.granted === true;
+  };
+
   const app = express();
   app.disable('x-powered-by');
   mountMetricsRoute(app, metrics.registry);
   mountQueueBoard(app, {
     queues: Object.values(queues),
     authorizeUrl: serviceUrls(env).auth.replace(/\/graphql$/, '/identity/authorize'),
+    seesJobData,
     secureCookie: env.NODE_ENV === 'production',
     logger: observabilityLogger,
   });

@@ -2,13 +2,24 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
+import { parseCookie } from 'cookie';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import { LRUCache } from 'lru-cache';
 import { bearerToken, type Logger } from '@popug/lib';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 export const QUEUE_BOARD_COOKIE = 'popug_queue_board';
-/** The auth permission that opens the board: the admins' own. */
-export const QUEUE_BOARD_PERMISSION = 'user:manage';
+/** The auth permission that opens the board, and nothing else. */
+export const QUEUE_BOARD_PERMISSION = 'queue:view';
+/**
+ * Accounting's view-all permission: the jobs' data is the payout runs, the payout mails
+ * (names, emails, amounts) and the replicated events (the same, and every fee and reward),
+ * so only those who may see every account see it.
+ */
+export const JOB_DATA_PERMISSION = 'account:view_all';
+/** What a viewer without JOB_DATA_PERMISSION sees in place of job data, results and failure reasons. */
+export const HIDDEN = `hidden: needs accounting's ${JOB_DATA_PERMISSION}`;
 /** The board cookie's life; every request behind it is still checked with auth. */
 const COOKIE_MAX_AGE_MS = 15 * 60 * 1000;
 /** How long a verdict of auth's is reused (the UI polls); well under the 5 s rule. */
@@ -18,22 +29,29 @@ export interface QueueBoardOptions {
   queues: readonly Queue[];
   /** auth's `/identity/authorize` (see subgraphs/auth/identity-route.ts). */
   authorizeUrl: string;
+  /** Whether a role holds JOB_DATA_PERMISSION in accounting. */
+  seesJobData: (role: string) => Promise<boolean>;
   /** Marks the cookie `Secure` (production sits behind TLS). */
   secureCookie: boolean;
   logger: Logger;
 }
 
-type Verdict = 'granted' | 'forbidden' | 'unauthenticated';
+type Refusal = 'forbidden' | 'unauthenticated';
+/** What a token may do on the board: look (with or without the jobs' data), or nothing. */
+type Verdict = { look: true; seesData: boolean } | { look: false; refusal: Refusal };
 
-/** Asks auth whether a token's user is signed in, active and holds the permission. */
+/** Asks auth whether a token's user is signed in, active and may look; and accounting whether they see data. */
 class BoardAuthorizer {
-  private readonly cache = new Map<string, { verdict: Verdict; until: number }>();
+  private readonly verdicts = new LRUCache<string, Verdict>({ max: 1000, ttl: VERDICT_CACHE_MS });
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly seesJobData: (role: string) => Promise<boolean>,
+  ) {}
 
   async check(token: string): Promise<Verdict> {
-    const hit = this.cache.get(token);
-    if (hit && hit.until > Date.now()) return hit.verdict;
+    const known = this.verdicts.get(token);
+    if (known) return known;
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -41,21 +59,30 @@ class BoardAuthorizer {
       signal: AbortSignal.timeout(5000),
     });
     let verdict: Verdict;
-    if (response.status === 401) verdict = 'unauthenticated';
+    if (response.status === 401) verdict = { look: false, refusal: 'unauthenticated' };
     else if (!response.ok) throw new Error(`auth answered ${response.status} to a permission check`);
-    else verdict = ((await response.json()) as { granted?: unknown }).granted === true ? 'granted' : 'forbidden';
-    if (this.cache.size >= 1000) this.cache.clear();
-    this.cache.set(token, { verdict, until: Date.now() + VERDICT_CACHE_MS });
+    else {
+      const answer = (await response.json()) as { granted?: unknown; caller?: { role?: unknown } };
+      const role = typeof answer.caller?.role === 'string' ? answer.caller.role : '';
+      verdict = answer.granted === true ? { look: true, seesData: await this.seesJobData(role) } : { look: false, refusal: 'forbidden' };
+    }
+    this.verdicts.set(token, verdict);
     return verdict;
   }
 }
 
 function cookieToken(header: string | undefined): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === QUEUE_BOARD_COOKIE && value.length > 0) return decodeURIComponent(value.join('='));
-  }
-  return null;
+  return parseCookie(header ?? '')[QUEUE_BOARD_COOKIE] ?? null;
+}
+
+/** Keys of bull-board's JSON that carry what a job holds: its data, its result, why and where it failed. */
+const JOB_CONTENT_KEYS = new Set(['data', 'returnValue', 'failedReason', 'stacktrace']);
+
+/** The same answer with every job's content replaced by HIDDEN. */
+export function hideJobContent(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(hideJobContent);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, JOB_CONTENT_KEYS.has(key) ? HIDDEN : hideJobContent(inner)]));
 }
 
 /** Served for GET /login: no script, so the board's strict CSP holds here too. */
@@ -71,28 +98,36 @@ const LOGIN_PAGE = `<!doctype html>
 </body></html>`;
 
 /** Keeps the browser on this origin: bull-board's page links a web font, which stays unloaded. */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+const boardHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+    },
+  },
+});
 
 /**
- * bull-board on the jobs worker at /admin/queues, for admins only. A request carries the
+ * bull-board on the jobs worker at /admin/queues, by least privilege. A request carries the
  * user's token as `Authorization: Bearer …` or in the cookie that `POST /admin/queues/login`
  * sets; auth decides on every request (through a 2 s cache) that the user exists, is active
- * and that their role holds `user:manage`. No token: 401; a token without it: 403.
+ * and that their role holds `queue:view`. No token: 401; a token without it: 403. Job data,
+ * results and failure reasons are shown only to holders of accounting's `account:view_all`
+ * (job logs refused to the others). The board is read-only for everyone: no add, retry,
+ * promote, clean, empty or scheduler change (405). A payout run is redone through the
+ * `closeDay` mutation, which needs `payout:run`; mails are re-queued until delivered.
  */
 export function mountQueueBoard(app: Express, options: QueueBoardOptions): void {
-  const authorizer = new BoardAuthorizer(options.authorizeUrl);
+  const authorizer = new BoardAuthorizer(options.authorizeUrl, options.seesJobData);
   const board = express.Router();
-  board.use((_req, res, next) => {
-    res.set('content-security-policy', CONTENT_SECURITY_POLICY);
+  board.use(boardHeaders, (_req, res, next) => {
     res.set('cache-control', 'no-store');
     next();
   });
@@ -109,8 +144,8 @@ export function mountQueueBoard(app: Express, options: QueueBoardOptions): void 
       options.logger.error({ err: error }, 'queue board sign-in: auth unavailable');
       return 'unavailable' as const;
     });
-    if (verdict !== 'granted') {
-      respondRefused(res, verdict);
+    if (verdict === 'unavailable' || !verdict.look) {
+      respondRefused(res, verdict === 'unavailable' ? verdict : verdict.refusal);
       return;
     }
     res.cookie(QUEUE_BOARD_COOKIE, token, {
@@ -135,14 +170,30 @@ export function mountQueueBoard(app: Express, options: QueueBoardOptions): void 
       options.logger.error({ err: error }, 'queue board: auth unavailable');
       return 'unavailable' as const;
     });
-    if (verdict === 'granted') next();
-    else respondRefused(res, verdict);
+    if (verdict === 'unavailable' || !verdict.look) {
+      respondRefused(res, verdict === 'unavailable' ? verdict : verdict.refusal);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.status(405).set('allow', 'GET').json({ code: 'READ_ONLY', message: 'The queue board is read-only' });
+      return;
+    }
+    if (!verdict.seesData) {
+      if (/\/logs\/?$/.test(req.path)) {
+        res.status(403).json({ code: 'FORBIDDEN', message: `Job logs need accounting's ${JOB_DATA_PERMISSION} permission` });
+        return;
+      }
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => json(hideJobContent(body));
+    }
+    next();
   });
 
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
-    queues: options.queues.map((queue) => new BullMQAdapter(queue)),
+    // Read-only here too, so the UI offers no action the gate above would refuse.
+    queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Popug queues' } },
   });

@@ -12,7 +12,8 @@ import {
 import type { AuthContext } from './context';
 import type { User } from './entities/User';
 
-export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage'] as const;
+/** `queue:view` opens the jobs worker's queue board (jobs/queue-board.ts); auth only keeps it. */
+export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage', 'queue:view'] as const;
 
 export const authPermissionAdmin = permissionAdmin('auth');
 
