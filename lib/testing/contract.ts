@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 
-/** The client contract (`schema/operations/contract.graphql`). */
+/** The client contract: the operations outside clients and the dashboards rely on. */
 export const CONTRACT_FILE = join(__dirname, '..', '..', 'schema', 'operations', 'contract.graphql');
 
 let contractSource: string | undefined;
