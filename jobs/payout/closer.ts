@@ -1,0 +1,147 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { enqueueMail, type Logger, type MailQueue, type MikroORM } from '@popug/lib';
+import { endOfBusinessDay, lastEndedDay, today, type BusinessDay } from '@popug/lib/business-day';
+import { closeDayAndMail, daysToClose, lastClosedDay, type MailReport } from '../../subgraphs/accounting/services/day-close';
+
+/** How often a worker looks for days to close and mails to deliver, at most. */
+export const CLOSE_TICK_MS = 5 * 60_000;
+/** A day still open this long after it ended is a stuck close: admins get one mail about it. */
+export const CLOSE_STUCK_AFTER_MS = 30 * 60_000;
+/** After a day ends the first tick comes this soon, so a day is paid a second after it ends. */
+const AFTER_DAY_END_MS = 1_000;
+
+export interface CloseStatus {
+  lastClosedDay: BusinessDay | null;
+  /** Ended days without a close, oldest first. */
+  daysDue: BusinessDay[];
+  /** When the oldest due day ended; null when nothing is due. */
+  dueSince: Date | null;
+  /** The oldest due day ended more than CLOSE_STUCK_AFTER_MS ago. */
+  stuck: boolean;
+}
+
+export interface TickReport {
+  closed: BusinessDay[];
+  payouts: number;
+  mail: MailReport | { error: Error };
+}
+
+export interface DayCloserOptions {
+  orm: MikroORM;
+  mailQueue: MailQueue;
+  timeZone: string;
+  logger: Logger;
+  /** The clock business days are read from; tests move it across midnights. */
+  now?: () => Date;
+  tickMs?: number;
+  stuckAfterMs?: number;
+  /** Who hears about a stuck close when accounting knows no holder of `payout:run`. */
+  fallbackAdmin: { email: string; name: string };
+}
+
+/**
+ * Closing driven by what is closed: each tick (on start, after Redis reconnects, at the
+ * end of every business day and every few minutes in between) closes every ended day
+ * without a `closed_days` row, oldest first, and queues every payout mail not yet
+ * delivered. Nothing depends on a timer firing at midnight or a job surviving in Redis;
+ * any number of workers may tick at once (the close lock orders them, a closed day is
+ * never closed again).
+ */
+export class DayCloser {
+  private readonly now: () => Date;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: DayCloserOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Starts ticking: once now, then at each day's end and every `tickMs`. */
+  start(): void {
+    this.stopped = false;
+    void this.tickAndReschedule();
+  }
+
+  /** One tick, after any tick already running in this process. */
+  tick(): Promise<TickReport> {
+    const run = this.chain.then(() => this.runTick());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async status(): Promise<CloseStatus> {
+    const em = this.em();
+    const now = this.now();
+    const daysDue = await daysToClose(em, lastEndedDay(now, this.options.timeZone));
+    const oldest = daysDue[0];
+    const dueSince = oldest === undefined ? null : endOfBusinessDay(oldest, this.options.timeZone);
+    const stuck = dueSince !== null && now.getTime() - dueSince.getTime() > (this.options.stuckAfterMs ?? CLOSE_STUCK_AFTER_MS);
+    return { lastClosedDay: await lastClosedDay(em), daysDue, dueSince, stuck };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.chain;
+  }
+
+  private async runTick(): Promise<TickReport> {
+    const now = this.now();
+    const through = lastEndedDay(now, this.options.timeZone);
+    const { payouts, mail } = await closeDayAndMail(this.em(), this.options.mailQueue, through, this.options.logger, now);
+    const closed = [...new Set(payouts.map((payout) => payout.day))];
+    await this.alertWhenStuck();
+    return { closed, payouts: payouts.length, mail };
+  }
+
+  private async tickAndReschedule(): Promise<void> {
+    try {
+      await this.tick();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'closing due days failed; the next tick tries again');
+      await this.alertWhenStuck().catch((alertError: unknown) => this.options.logger.error({ err: alertError }, 'stuck-close check failed'));
+    }
+    if (this.stopped) return;
+    const now = this.now();
+    const untilDayEnds = endOfBusinessDay(today(this.options.timeZone, now), this.options.timeZone).getTime() - now.getTime() + AFTER_DAY_END_MS;
+    const delay = Math.max(AFTER_DAY_END_MS, Math.min(this.options.tickMs ?? CLOSE_TICK_MS, untilDayEnds));
+    this.timer = setTimeout(() => void this.tickAndReschedule(), delay);
+    this.timer.unref();
+  }
+
+  /**
+   * One mail per admin per incident: the incident is named by the oldest day left open,
+   * and the mail key makes every later tick (in any worker) send nothing more.
+   */
+  private async alertWhenStuck(): Promise<void> {
+    const status = await this.status();
+    const [oldest] = status.daysDue;
+    if (!status.stuck || oldest === undefined) return;
+    this.options.logger.error({ daysDue: status.daysDue, dueSince: status.dueSince }, 'business days are not being closed');
+    const text = [
+      `Business day ${oldest} ended at ${status.dueSince?.toISOString()} and is still not closed; ${status.daysDue.length} day(s) are due: ${status.daysDue.join(', ')}.`,
+      'Its payouts wait. Look at the jobs worker logs and /health; the days close by themselves, oldest first, as soon as closing works again.',
+    ].join('\n\n');
+    for (const admin of await this.admins()) {
+      await enqueueMail(
+        this.options.mailQueue,
+        { to: admin.email, subject: `Business day ${oldest} is not closed`, text: `Hello ${admin.name},\n\n${text}` },
+        `close-stuck:${oldest}:${admin.email}`,
+      );
+    }
+  }
+
+  /** Active holders of `payout:run` in accounting, or the first admin. */
+  private async admins(): Promise<{ email: string; name: string }[]> {
+    const rows = await this.em().execute<{ email: string; name: string }[]>(
+      `select u.email, u.name from users u join role_permissions rp on rp.role = u.role
+        where rp.permission = 'payout:run' and u.active order by u.email`,
+    );
+    return rows.length > 0 ? rows : [this.options.fallbackAdmin];
+  }
+
+  private em(): EntityManager {
+    return this.options.orm.em.fork();
+  }
+}
