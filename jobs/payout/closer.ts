@@ -51,16 +51,24 @@ export class DayCloser {
   private readonly now: () => Date;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private watcher: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: DayCloserOptions) {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Starts ticking: once now, then at each day's end and every `tickMs`. */
+  /**
+   * Starts ticking: once now, then at each day's end and every `tickMs`. A watch of its
+   * own, beside the ticks (a close may hang on a lock), looks for a stuck close as often.
+   */
   start(): void {
     this.stopped = false;
     void this.tickAndReschedule();
+    const watch = () => void this.alertWhenStuck().catch((error: unknown) => this.options.logger.error({ err: error }, 'stuck-close check failed'));
+    watch();
+    this.watcher = setInterval(watch, this.options.tickMs ?? CLOSE_TICK_MS);
+    this.watcher.unref();
   }
 
   /** One tick, after any tick already running in this process. */
@@ -83,6 +91,7 @@ export class DayCloser {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watcher);
     await this.chain;
   }
 
@@ -91,7 +100,6 @@ export class DayCloser {
     const through = lastEndedDay(now, this.options.timeZone);
     const { payouts, mail } = await closeDayAndMail(this.em(), this.options.mailQueue, through, this.options.logger, now);
     const closed = [...new Set(payouts.map((payout) => payout.day))];
-    await this.alertWhenStuck();
     return { closed, payouts: payouts.length, mail };
   }
 
@@ -100,7 +108,6 @@ export class DayCloser {
       await this.tick();
     } catch (error) {
       this.options.logger.error({ err: error }, 'closing due days failed; the next tick tries again');
-      await this.alertWhenStuck().catch((alertError: unknown) => this.options.logger.error({ err: alertError }, 'stuck-close check failed'));
     }
     if (this.stopped) return;
     const now = this.now();
@@ -114,7 +121,7 @@ export class DayCloser {
    * One mail per admin per incident: the incident is named by the oldest day left open,
    * and the mail key makes every later tick (in any worker) send nothing more.
    */
-  private async alertWhenStuck(): Promise<void> {
+  async alertWhenStuck(): Promise<void> {
     const status = await this.status();
     const [oldest] = status.daysDue;
     if (!status.stuck || oldest === undefined) return;
