@@ -7,6 +7,8 @@ import { closeDayAndMail, daysToClose, lastClosedDay, type MailReport } from '..
 export const CLOSE_TICK_MS = 5 * 60_000;
 /** A day still open this long after it ended is a stuck close: admins get one mail about it. */
 export const CLOSE_STUCK_AFTER_MS = 30 * 60_000;
+/** How long a stopping worker waits for a running tick. */
+const STOP_WAIT_MS = 10_000;
 /** After a day ends the first tick comes this soon, so a day is paid a second after it ends. */
 const AFTER_DAY_END_MS = 1_000;
 
@@ -88,11 +90,17 @@ export class DayCloser {
     return { lastClosedDay: await lastClosedDay(em), daysDue, dueSince, stuck };
   }
 
+  /**
+   * Stops ticking and lets a running tick end, for at most `STOP_WAIT_MS`: a close waiting
+   * on a lock (a rebuild) is cut when the database closes, and rolls back whole.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.watcher);
-    await this.chain;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([this.chain, new Promise((resolve) => (timeout = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timeout);
   }
 
   private async runTick(): Promise<TickReport> {
