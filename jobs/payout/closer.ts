@@ -108,7 +108,31 @@ export class DayCloser {
     const through = lastEndedDay(now, this.options.timeZone);
     const { payouts, mail } = await closeDayAndMail(this.em(), this.options.mailQueue, through, this.options.logger, now);
     const closed = [...new Set(payouts.map((payout) => payout.day))];
+    await this.reportLateCloses(closed, now);
     return { closed, payouts: payouts.length, mail };
+  }
+
+  /**
+   * Days closed longer than a stuck close after they ended end an incident (whether or not
+   * a worker was there to report it): admins get one mail naming them, keyed by the first.
+   */
+  private async reportLateCloses(closed: readonly BusinessDay[], now: Date): Promise<void> {
+    const stuckAfterMs = this.options.stuckAfterMs ?? CLOSE_STUCK_AFTER_MS;
+    const late = closed.filter((day) => now.getTime() - endOfBusinessDay(day, this.options.timeZone).getTime() > stuckAfterMs);
+    const [first] = late;
+    if (first === undefined) return;
+    const text = `Business day${late.length > 1 ? 's' : ''} ${late.join(', ')} ${late.length > 1 ? 'are' : 'is'} closed now, later than due; every payout of ${late.length > 1 ? 'them' : 'it'} is made and its mail queued.`;
+    try {
+      for (const admin of await this.admins()) {
+        await enqueueMail(
+          this.options.mailQueue,
+          { to: admin.email, subject: `Business day ${first} is closed (late)`, text: `Hello ${admin.name},\n\n${text}` },
+          `close-late:${first}:${admin.email}`,
+        );
+      }
+    } catch (error) {
+      this.options.logger.error({ err: error, late }, 'late-close mail not queued');
+    }
   }
 
   private async tickAndReschedule(): Promise<void> {

@@ -14,7 +14,8 @@ import { addMoney, createUsers, TestClock } from './fixtures/ledger';
 /**
  * A close that cannot finish is visible: the jobs worker's /health turns 503 and shows the
  * days due, /metrics counts them, admins get one mail per incident whatever the number of
- * workers; once the close goes through, everything shows the last closed day again.
+ * workers; once the close goes through, everything shows the last closed day again, and
+ * one more mail says the day was closed late.
  */
 const TZ = 'Asia/Tokyo';
 const DAY = '2025-08-20';
@@ -79,6 +80,10 @@ test('a stuck close: 503 with the days due, a metric, one mail to the admins; th
   expect(sampleValue(text, 'popug_business_days_due', { service: 'jobs' })).toBe(0);
   expect(sampleValue(text, 'popug_business_day_close_stuck', { service: 'jobs' })).toBe(0);
   expect(sampleValue(text, 'popug_business_day_last_closed_seconds', { service: 'jobs' })).toBe(Date.parse(`${DAY}T00:00:00Z`) / 1000);
+  // The incident ends with one more mail, naming the day closed late.
+  const [closedLate] = await smtp.waitForMails((sent) => /is closed \(late\)/.test(sent.subject ?? ''), 1, 30_000);
+  expect(closedLate?.subject).toBe(`Business day ${DAY} is closed (late)`);
   await new Promise((resolve) => setTimeout(resolve, 500));
   expect(alerts()).toHaveLength(1);
+  expect(smtp.received.filter((sent) => /is closed \(late\)/.test(sent.subject ?? ''))).toHaveLength(1);
 }, 90_000);
