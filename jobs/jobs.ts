@@ -5,7 +5,8 @@ import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { closeServer, createLogger, createRedis, databaseName, databaseUrl, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
 import { createJobsMetrics } from './metrics';
 import { startNotifier } from './notifier/worker';
-import { startPayoutWorker } from './payout/worker';
+import { createPayoutMailReceipts } from './payout/mail-receipts';
+import { startPayoutWorker, type PayoutWorkerOptions } from './payout/worker';
 import { replicationStatus } from './replicator/status';
 import { startReplicator } from './replicator/worker';
 import { JOB_DATA_PERMISSION, mountQueueBoard } from './queue-board';
@@ -14,12 +15,14 @@ import { JOB_DATA_PERMISSION, mountQueueBoard } from './queue-board';
  * The jobs worker: mail and replication (and the end-of-day payout). Stateless: run as
  * many as you like; BullMQ and the pass lock share the work. `/health` shows replication.
  */
-export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port: number }> {
-  const notifier = startNotifier(env, createLogger('notifier'));
+export async function startJobs(env: Env, lifecycle: Lifecycle, payoutOptions: PayoutWorkerOptions = {}): Promise<{ port: number }> {
+  const receipts = createPayoutMailReceipts(env);
+  lifecycle.add('payout mail receipts', () => receipts.close());
+  const notifier = startNotifier(env, createLogger('notifier'), receipts.delivered);
   lifecycle.add('notifier', () => notifier.close());
   const replication = await startReplicator(env, createLogger('replicator'));
   lifecycle.add('replicator', () => replication.close());
-  const payout = await startPayoutWorker(env, createLogger('payout'));
+  const payout = await startPayoutWorker(env, createLogger('payout'), payoutOptions);
   lifecycle.add('payout', () => payout.close());
 
   // Observability: /metrics and the admins' queue board read the queues through their own connection.
@@ -38,6 +41,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   const metrics = createJobsMetrics({
     queues,
     replicationStatus: async () => replicationStatus(await replication.replicator.master()),
+    closeStatus: () => payout.status(),
     logger: observabilityLogger,
   });
   metrics.countFailures(notifier.worker, QUEUES.mail);
@@ -69,8 +73,9 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   app.get('/health', async (_req, res) => {
     try {
       const replicas = await replicationStatus(await replication.replicator.master());
-      const failing = replicas.some((replica) => replica.consecutiveFailures > 0);
-      res.status(failing ? 503 : 200).json({ status: failing ? 'degraded' : 'ok', service: 'jobs', replicas });
+      const closing = await payout.status();
+      const failing = replicas.some((replica) => replica.consecutiveFailures > 0) || closing.stuck;
+      res.status(failing ? 503 : 200).json({ status: failing ? 'degraded' : 'ok', service: 'jobs', replicas, closing });
     } catch {
       res.status(503).json({ status: 'unavailable', service: 'jobs' });
     }

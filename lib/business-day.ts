@@ -72,12 +72,16 @@ export function daysInRange(from: BusinessDay, to: BusinessDay): number {
 }
 
 /**
- * The business day that had just ended when a midnight job was due at `scheduledAt`: the
- * day before the one `scheduledAt` falls on. It stays right when the job runs late, and
- * on a day whose midnight does not exist (the scheduler then fires at 01:00).
+ * Whether `day` has ended at `now`: a day ends at the first instant of the next local
+ * date, whatever the wall clock shows then (00:00, or 01:00 after a jump over midnight).
  */
-export function dayEndedBy(scheduledAt: Date, timeZone: string): BusinessDay {
-  return addDays(businessDayOf(scheduledAt, timeZone), -1);
+export function hasEnded(day: BusinessDay, now: Date, timeZone: string): boolean {
+  return businessDayOf(now, timeZone) > day;
+}
+
+/** The last business day that has ended at `now`: yesterday in the zone. */
+export function lastEndedDay(now: Date, timeZone: string): BusinessDay {
+  return addDays(businessDayOf(now, timeZone), -1);
 }
 
 /**
@@ -92,9 +96,28 @@ export function instantAt(day: BusinessDay, time: string, timeZone: string): Dat
   return new Date(wall - offsetMs(new Date(first), timeZone));
 }
 
-/** The instant a business day starts (midnight in the zone), e.g. for range queries on timestamps. */
+/**
+ * The first instant of a business day, e.g. for range queries on timestamps. Usually
+ * midnight in the zone; on a date whose midnight a daylight-saving jump skips, the first
+ * instant that falls on it (01:00 in America/Santiago on 2025-09-07).
+ */
 export function startOfBusinessDay(day: BusinessDay, timeZone: string): Date {
-  return instantAt(day, '00:00', timeZone);
+  const guess = instantAt(day, '00:00', timeZone).getTime();
+  if (businessDayOf(new Date(guess), timeZone) === day && businessDayOf(new Date(guess - 1), timeZone) < day) return new Date(guess);
+  // The guess is an hour off: search the instant where the date turns, within a day of it.
+  let before = guess - 26 * 3_600_000;
+  let onOrAfter = guess + 26 * 3_600_000;
+  while (onOrAfter - before > 1) {
+    const middle = Math.floor((before + onOrAfter) / 2);
+    if (businessDayOf(new Date(middle), timeZone) >= day) onOrAfter = middle;
+    else before = middle;
+  }
+  return new Date(onOrAfter);
+}
+
+/** The instant a business day ends: the first instant of the next local date. */
+export function endOfBusinessDay(day: BusinessDay, timeZone: string): Date {
+  return startOfBusinessDay(addDays(day, 1), timeZone);
 }
 function offsetMs(instant: Date, timeZone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {

@@ -81,7 +81,7 @@ async function closeDayFigures(env: Env, record: Parameters<BenchSection['run']>
     const payouts = await closeBusinessDay(orm.em.fork(), DAY);
     const closeMs = performance.now() - started;
     if (payouts.length !== seeded.positive) throw new Error(`paid ${payouts.length} of ${seeded.positive} positive accounts`);
-    record({ metric: `close a day for ${ACCOUNTS} positive accounts`, value: Math.round(closeMs), unit: 'ms', target: { comparison: '<=', value: 5000 } });
+    record({ metric: `close a day for ${ACCOUNTS} positive accounts`, value: Math.round(closeMs), unit: 'ms', target: { comparison: '<=', value: 2000 } });
 
     started = performance.now();
     const mail = await mailPendingPayouts(orm.em.fork(), mailQueue);

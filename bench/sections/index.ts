@@ -2,8 +2,9 @@ import type { BenchSection } from '../harness';
 import { accountingSection } from './accounting';
 import { analyticsSection } from './analytics';
 import { gatewaySection } from './gateway';
+import { payoutSection } from './payout';
 import { replicatorSection } from './replicator';
 import { trackerSection } from './tracker';
 
 /** Every benchmark section, in the order `npm run bench` runs them. */
-export const SECTIONS: BenchSection[] = [replicatorSection, trackerSection, accountingSection, analyticsSection, gatewaySection];
+export const SECTIONS: BenchSection[] = [replicatorSection, trackerSection, accountingSection, payoutSection, analyticsSection, gatewaySection];

@@ -3,7 +3,7 @@ import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
 import type { MailJobData } from '@popug/lib/mail';
 import { QUEUES, createRedis, queueOptions } from '@popug/lib/queues';
-import { createMailProcessor } from './processor';
+import { createMailProcessor, type OnDelivered } from './processor';
 import { createMailTransport, type Delivery, type MailTransport } from './transport';
 
 export type Notifier = {
@@ -16,11 +16,12 @@ export type Notifier = {
 /** Sends at most this many mails at once: enough for a payout night, gentle on the server. */
 const CONCURRENCY = 5;
 
-export function startNotifier(env: Env, logger: Logger): Notifier {
+/** `onDelivered` hears of each delivered mail by its key (the payout mail receipts). */
+export function startNotifier(env: Env, logger: Logger, onDelivered?: OnDelivered): Notifier {
   const connection = createRedis(env, 'worker');
   const transport = createMailTransport(env);
   // Data is typed `unknown` on purpose: the processor validates it instead of trusting Redis.
-  const worker = new Worker<unknown, Delivery>(QUEUES.mail, createMailProcessor(transport, logger), {
+  const worker = new Worker<unknown, Delivery>(QUEUES.mail, createMailProcessor(transport, logger, onDelivered), {
     ...queueOptions(env, connection),
     concurrency: CONCURRENCY,
   });

@@ -1,17 +1,18 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger, MailQueue, MikroORM } from '@popug/lib';
-import { dayEndedBy, isBusinessDay, type BusinessDay } from '@popug/lib/business-day';
+import { hasEnded, isBusinessDay, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
 import { closeDayAndMail } from '../../subgraphs/accounting/services/day-close';
 
 /** The one job of the payout queue. */
 export const CLOSE_BUSINESS_DAY = 'close-business-day';
 
-/** A scheduled run carries no data; an operator may name the day to close by hand. */
+/** An operator may add a job naming an ended day; without a day it closes whatever is due. */
 export interface PayoutJobData {
   day?: BusinessDay;
 }
 
 export interface PayoutJobResult {
+  /** The last day the run closed through. */
   day: BusinessDay;
   payouts: number;
   total: number;
@@ -23,35 +24,36 @@ export interface PayoutDeps {
   mailQueue: MailQueue;
   timeZone: string;
   logger: Logger;
+  now?: () => Date;
 }
 
 /**
- * When the scheduler meant this run to happen: a job scheduler's job carries its slot as
- * `prevMillis` (and in its id); a job added by hand counts from when it was added.
+ * The day a job closes through: the one named in its data, or the last day that has
+ * ended. A day that has not ended yet is refused, whoever added the job: its balances
+ * are still moving, and closing it early would pay part of a day as the whole.
  */
-export function scheduledAt(job: Pick<Job, 'opts' | 'timestamp'>): Date {
-  return new Date(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0));
-}
-
-/** The day a run closes: the one named in its data, or the day that had just ended at its scheduled time. */
-export function dayToClose(job: Pick<Job<PayoutJobData>, 'data' | 'opts' | 'timestamp'>, timeZone: string): BusinessDay {
-  const named = job.data?.day;
-  if (named === undefined) return dayEndedBy(scheduledAt(job), timeZone);
+export function dayToClose(data: PayoutJobData | undefined, now: Date, timeZone: string): BusinessDay {
+  const named = data?.day;
+  if (named === undefined) return lastEndedDay(now, timeZone);
   if (typeof named !== 'string' || !isBusinessDay(named)) throw new UnrecoverableError(`"day" must be YYYY-MM-DD, got ${JSON.stringify(named)}`);
+  if (!hasEnded(named, now, timeZone)) throw new UnrecoverableError(`${named} has not ended yet in ${timeZone}; only an ended day is closed by a job`);
   return named;
 }
 
 /**
- * Closes a business day and mails its payouts. Safe to run any number of times for one
- * day (a retry, a duplicate, two workers): the close pays only once, and every run mails
- * what is still unmailed. A failure to queue mails fails the job, so its retry mails them.
+ * Closes every open day through the job's day and mails its payouts. Safe to run any
+ * number of times (a retry, a duplicate, two workers): a day is paid only once, and every
+ * run queues the mails still undelivered. A failure to queue mails fails the job, so its
+ * retry queues them.
  */
 export function createPayoutProcessor(deps: PayoutDeps) {
+  const now = deps.now ?? (() => new Date());
   return async function closeDay(job: Job<PayoutJobData>): Promise<PayoutJobResult> {
     if (job.name !== CLOSE_BUSINESS_DAY) throw new UnrecoverableError(`unknown payout job "${job.name}"`);
-    const day = dayToClose(job, deps.timeZone);
+    const at = now();
+    const day = dayToClose(job.data, at, deps.timeZone);
     const logger = deps.logger.child({ jobId: job.id, day });
-    const { payouts, mail } = await closeDayAndMail(deps.orm.em.fork(), deps.mailQueue, day, logger);
+    const { payouts, mail } = await closeDayAndMail(deps.orm.em.fork(), deps.mailQueue, day, logger, at);
     if ('error' in mail) throw mail.error;
     return {
       day,

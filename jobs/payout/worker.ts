@@ -1,13 +1,13 @@
 import { Queue, Worker } from 'bullmq';
 import { createMailQueue, createRedis, openDatabase, queueOptions, QUEUES, type Env, type Logger } from '@popug/lib';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
-import { CLOSE_BUSINESS_DAY, createPayoutProcessor, type PayoutJobData, type PayoutJobResult } from './processor';
+import { DayCloser, type CloseStatus, type TickReport } from './closer';
+import { createPayoutProcessor, type PayoutJobData, type PayoutJobResult } from './processor';
 
-export const PAYOUT_SCHEDULER_ID = 'close-business-day-at-midnight';
-/** Midnight every day, in BUSINESS_TZ. */
-export const PAYOUT_PATTERN = '0 0 * * *';
+/** The midnight job scheduler of earlier versions; removed at start, as ticks replace it. */
+export const RETIRED_SCHEDULER_ID = 'close-business-day-at-midnight';
 
-/** A close that fails (database down, Redis down while mailing) is retried for about an hour. */
+/** A hand-added close that fails (database down, Redis down while mailing) is retried for about an hour. */
 const JOB_OPTIONS = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 15_000 },
@@ -15,36 +15,57 @@ const JOB_OPTIONS = {
   removeOnFail: false,
 } as const;
 
+export interface PayoutWorkerOptions {
+  /** The clock business days are read from; tests move it across midnights. */
+  now?: () => Date;
+  tickMs?: number;
+  stuckAfterMs?: number;
+}
+
 export interface PayoutWorker {
   queue: Queue<PayoutJobData, PayoutJobResult>;
   worker: Worker<PayoutJobData, PayoutJobResult>;
+  /** Closes what is due and queues undelivered payout mails now. */
+  tick(): Promise<TickReport>;
+  status(): Promise<CloseStatus>;
   close(): Promise<void>;
 }
 
 /**
- * The end-of-day payout: a BullMQ job scheduler fires `close-business-day` at midnight in
- * BUSINESS_TZ, and the processor closes the day that just ended. Any number of workers
- * may run: the scheduler makes one job per midnight, and a duplicate run pays nothing.
- * Redis may keep nothing across a restart, so the scheduler is upserted again whenever
- * the connection comes back.
+ * The end-of-day payout. A `DayCloser` ticks in every worker process (at start, after
+ * Redis reconnects, a second after each business day ends and every few minutes) and
+ * closes every ended day still open, oldest first. The payout queue takes jobs an
+ * operator adds by hand (`close-business-day`, optionally naming an ended day).
  */
-export async function startPayoutWorker(env: Env, logger: Logger): Promise<PayoutWorker> {
+export async function startPayoutWorker(env: Env, logger: Logger, options: PayoutWorkerOptions = {}): Promise<PayoutWorker> {
   const orm = await openDatabase(env, { ...accountingDatabase, logger, poolMax: 4 });
   const connection = createRedis(env, 'worker');
   const producer = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, producer);
-  const queue = new Queue<PayoutJobData, PayoutJobResult>(QUEUES.payout, queueOptions(env, producer));
+  const queue = new Queue<PayoutJobData, PayoutJobResult>(QUEUES.payout, { ...queueOptions(env, producer), defaultJobOptions: JOB_OPTIONS });
+  await queue.removeJobScheduler(RETIRED_SCHEDULER_ID).catch((error: unknown) => logger.warn({ err: error }, 'retired payout scheduler not removed'));
 
-  const schedule = () =>
-    queue
-      .upsertJobScheduler(PAYOUT_SCHEDULER_ID, { pattern: PAYOUT_PATTERN, tz: env.BUSINESS_TZ }, { name: CLOSE_BUSINESS_DAY, opts: JOB_OPTIONS })
-      .catch((error: unknown) => logger.warn({ err: error }, 'payout scheduler not set; retried on reconnect'));
-  await schedule();
-  producer.on('ready', () => void schedule());
+  const closer = new DayCloser({
+    orm,
+    mailQueue,
+    timeZone: env.BUSINESS_TZ,
+    logger,
+    now: options.now,
+    tickMs: options.tickMs,
+    stuckAfterMs: options.stuckAfterMs,
+    fallbackAdmin: { email: env.ADMIN_EMAIL, name: env.ADMIN_NAME },
+  });
+  closer.start();
+  // Redis back (a restart may have lost queued mails): look again at once.
+  let connectedBefore = false;
+  producer.on('ready', () => {
+    if (connectedBefore) void closer.tick().catch((error: unknown) => logger.error({ err: error }, 'tick after reconnect failed'));
+    connectedBefore = true;
+  });
 
   const worker = new Worker<PayoutJobData, PayoutJobResult>(
     QUEUES.payout,
-    createPayoutProcessor({ orm, mailQueue, timeZone: env.BUSINESS_TZ, logger }),
+    createPayoutProcessor({ orm, mailQueue, timeZone: env.BUSINESS_TZ, logger, now: options.now }),
     { ...queueOptions(env, connection), concurrency: 1 },
   );
   worker.on('completed', (job, result) => logger.info({ jobId: job.id, ...result }, 'payout run done'));
@@ -61,9 +82,12 @@ export async function startPayoutWorker(env: Env, logger: Logger): Promise<Payou
   return {
     queue,
     worker,
+    tick: () => closer.tick(),
+    status: () => closer.status(),
     close() {
       closing ??= (async () => {
         try {
+          await closer.stop();
           await worker.close();
         } finally {
           await queue.close();

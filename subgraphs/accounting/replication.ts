@@ -15,7 +15,9 @@ export const ACCOUNTING_EVENT_TYPES = [...USER_EVENT_TYPES, 'task.assigned', 'ta
  * What the replicator brings into accounting: the company directory, and the task events
  * that move money (a fee at every assignment, a reward at completion).
  *
- * Rebuild: fees and rewards are replicated, payouts are accounting's own. `reset` removes
+ * Rebuild: users are kept and rewritten by the replay (newest revision wins), so payout
+ * mails always find their owner. Fees and rewards are replicated, payouts are
+ * accounting's own. `reset` removes
  * only the replicated rows of the audit log and recomputes every balance from what is
  * left (the payouts); replaying the log then adds the fees and rewards back, so each
  * balance is again the sum of its log and equals the live one. `closed_days` and
@@ -32,7 +34,6 @@ export const accountingReplica: ReplicaDefinition = {
     await recordTaskMoney(em, money, loadEnv().BUSINESS_TZ);
   },
   async reset(em) {
-    await em.execute('truncate table users');
     await em.execute('lock table accounts in share row exclusive mode');
     await em.execute('delete from transactions where source_version is not null');
     await em.execute('delete from accounts');

@@ -24,7 +24,6 @@ export const analyticsReplica: ReplicaDefinition = {
     await applyMoneyChanges(em, money, loadEnv().BUSINESS_TZ);
   },
   async reset(em) {
-    await em.execute('truncate table users');
     await resetReadModel(em);
   },
   comparableState: ['select id, email, name, role, active, revision from users order by id', ...READ_MODEL_STATE],

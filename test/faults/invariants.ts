@@ -14,7 +14,16 @@ import { waitFor } from '@popug/lib/testing/wait';
  *    completion at most);
  * 3. every (user, business day) is paid at most once: one payout row, one PAYOUT
  *    transaction of the same amount;
- * 4. the master log is gap-free 1..N with unique (source, source_seq).
+ * 4. the master log is gap-free 1..N with unique (source, source_seq);
+ * 5. every payout is the account's balance at the end of its business day, recomputed
+ *    from the master log's task events dated up to that day minus the payouts of earlier
+ *    days (a close that pays double or half fails), and every account positive at the end
+ *    of a closed day was paid for it — checked for days closed after they ended (a day
+ *    closed by hand before its end pays the balances as they stood);
+ * 6. every audit-log row's business day is the day its event happened in BUSINESS_TZ, and
+ *    every fee is within 1000..2000 cents, every reward within 2000..4000;
+ * 7. once replication has settled, analytics agrees with accounting: each day's fees and
+ *    rewards, and the number of negative balances at the end of each day.
  *
  * `ledgerViolations` lists what is broken (empty when all hold), so a failing test says
  * which rule and which user.
@@ -63,7 +72,7 @@ const num = (value: string | number | null | undefined): number => Number(value 
 
 /** Checks every invariant once and reports the broken ones. */
 export async function ledgerViolations(env: Env): Promise<LedgerReport> {
-  return withClients(env, ['accounting', 'tracker', 'master'], async (clients) => {
+  return withClients(env, ['accounting', 'tracker', 'master', 'analytics'], async (clients) => {
     const accounting = clientOf(clients, 'accounting');
     const tracker = clientOf(clients, 'tracker');
     const master = clientOf(clients, 'master');
@@ -182,6 +191,12 @@ export async function ledgerViolations(env: Env): Promise<LedgerReport> {
       }
     }
 
+    violations.push(...(await closeViolations(accounting, master, watermark, env.BUSINESS_TZ)));
+    violations.push(...(await datingViolations(accounting, master, env.BUSINESS_TZ)));
+    if (trackerSettled && BigInt(watermark) === BigInt(log.high ?? '0')) {
+      violations.push(...(await analyticsViolations(accounting, clientOf(clients, 'analytics'), watermark)));
+    }
+
     return {
       violations,
       summary: {
@@ -193,6 +208,104 @@ export async function ledgerViolations(env: Env): Promise<LedgerReport> {
       },
     };
   });
+}
+
+/** A task event's money, dated by when it happened in the business time zone. */
+const DATED_MONEY = `
+  select payload->>'assigneeId' as user_id,
+         to_char((coalesce(payload->>'assignedAt', payload->>'completedAt'))::timestamptz at time zone $2, 'YYYY-MM-DD') as day,
+         case when type = 'task.assigned' then -(payload->>'fee')::bigint else (payload->>'reward')::bigint end as amount
+    from change_log where type in ('task.assigned', 'task.completed') and version <= $1::bigint`;
+
+/** Invariant 5: each payout is the end-of-day balance; every positive end-of-day balance is paid. */
+async function closeViolations(accounting: Client, master: Client, watermark: string, timeZone: string): Promise<string[]> {
+  const { rows: money } = await master.query<{ user_id: string; day: string; amount: string }>(
+    `select user_id, day, sum(amount)::text as amount from (${DATED_MONEY}) m group by user_id, day`,
+    [watermark, timeZone],
+  );
+  const { rows: closed } = await accounting.query<{ day: string; ended: boolean }>(
+    `select to_char(business_day, 'YYYY-MM-DD') as day,
+            closed_at >= ((business_day + 1)::timestamp at time zone $1) as ended
+       from closed_days order by business_day`,
+    [timeZone],
+  );
+  const { rows: payouts } = await accounting.query<{ user_id: string; day: string; amount: string }>(
+    `select user_id, to_char(business_day, 'YYYY-MM-DD') as day, amount::text as amount from payouts`,
+  );
+  const paid = new Map(payouts.map((row) => [`${row.user_id} ${row.day}`, num(row.amount)]));
+  const users = new Set([...money.map((row) => row.user_id), ...payouts.map((row) => row.user_id)]);
+  const violations: string[] = [];
+  for (const userId of users) {
+    const mine = money.filter((row) => row.user_id === userId);
+    let paidBefore = 0;
+    for (const { day, ended } of closed) {
+      const earned = mine.filter((row) => row.day <= day).reduce((sum, row) => sum + num(row.amount), 0);
+      const want = Math.max(0, earned - paidBefore);
+      const have = paid.get(`${userId} ${day}`) ?? 0;
+      if (ended && want !== have) violations.push(`user ${userId} on ${day}: paid ${have}, the balance at the end of the day was ${earned - paidBefore}`);
+      paidBefore += have;
+    }
+  }
+  return violations;
+}
+
+/** Invariant 6: audit-log rows are dated by their events, and prices are within their ranges. */
+async function datingViolations(accounting: Client, master: Client, timeZone: string): Promise<string[]> {
+  const violations: string[] = [];
+  const { rows: events } = await master.query<{ version: string; day: string; type: string; price: string }>(
+    `select version::text as version, type,
+            to_char((coalesce(payload->>'assignedAt', payload->>'completedAt'))::timestamptz at time zone $1, 'YYYY-MM-DD') as day,
+            coalesce(payload->>'fee', payload->>'reward') as price
+       from change_log where type in ('task.assigned', 'task.completed')`,
+    [timeZone],
+  );
+  const { rows: dated } = await accounting.query<{ version: string; day: string }>(
+    `select source_version::text as version, to_char(business_day, 'YYYY-MM-DD') as day from transactions where source_version is not null`,
+  );
+  const dayOf = new Map(events.map((event) => [event.version, event.day]));
+  for (const row of dated) {
+    if (dayOf.get(row.version) !== row.day) violations.push(`audit-log row of log version ${row.version} is dated ${row.day}, its event happened on ${dayOf.get(row.version)}`);
+  }
+  for (const event of events) {
+    const [low, high] = event.type === 'task.assigned' ? [1000, 2000] : [2000, 4000];
+    if (num(event.price) < low || num(event.price) > high) violations.push(`${event.type} at version ${event.version}: ${event.price} is outside ${low}..${high}`);
+  }
+  return violations;
+}
+
+/** Invariant 7: analytics' earnings and negative-balance counts agree with accounting's audit log. */
+async function analyticsViolations(accounting: Client, analytics: Client, watermark: string): Promise<string[]> {
+  const { rows: marks } = await analytics.query<{ version: string }>('select version::text as version from replication_watermark where id = 1');
+  if (marks[0]?.version !== watermark) return [];
+  const violations: string[] = [];
+  const { rows: mine } = await accounting.query<{ day: string; fees: string; rewards: string }>(
+    `select to_char(business_day, 'YYYY-MM-DD') as day,
+            (-coalesce(sum(amount) filter (where kind = 'ASSIGN_FEE'), 0))::text as fees,
+            coalesce(sum(amount) filter (where kind = 'COMPLETION_REWARD'), 0)::text as rewards
+       from transactions where kind <> 'PAYOUT' group by business_day`,
+  );
+  const { rows: theirs } = await analytics.query<{ day: string; fees: string; rewards: string }>(
+    `select to_char(day, 'YYYY-MM-DD') as day, fees::text as fees, rewards::text as rewards from daily_earnings where fees <> 0 or rewards <> 0`,
+  );
+  const key = (row: { day: string; fees: string; rewards: string }) => `${row.day}: fees ${num(row.fees)}, rewards ${num(row.rewards)}`;
+  const accountingEarnings = new Set(mine.map(key));
+  const analyticsEarnings = new Set(theirs.map(key));
+  for (const row of accountingEarnings) if (!analyticsEarnings.has(row)) violations.push(`earnings ${row} in accounting, not in analytics`);
+  for (const row of analyticsEarnings) if (!accountingEarnings.has(row)) violations.push(`earnings ${row} in analytics, not in accounting`);
+
+  const { rows: negatives } = await accounting.query<{ day: string; negative: string }>(
+    `with days as (select distinct business_day as day from transactions),
+          ends as (select d.day, t.user_id, sum(t.amount) as balance from days d join transactions t on t.business_day <= d.day group by d.day, t.user_id)
+     select to_char(day, 'YYYY-MM-DD') as day, count(*) filter (where balance < 0)::text as negative from ends group by day order by day`,
+  );
+  const { rows: counts } = await analytics.query<{ day: string; negative_count: number }>(
+    `select to_char(day, 'YYYY-MM-DD') as day, negative_count from negative_balance_counts order by day`,
+  );
+  for (const { day, negative } of negatives) {
+    const inForce = counts.filter((row) => row.day <= day).at(-1)?.negative_count ?? 0;
+    if (inForce !== num(negative)) violations.push(`${day}: ${negative} negative balances at its end in accounting, ${inForce} in analytics`);
+  }
+  return violations;
 }
 
 /** Fails with every broken invariant listed; returns what was checked. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { createLogger, createRedis, databaseName, databaseUrl, queueOptions, QUEUES } from '@popug/lib';
-import { today } from '@popug/lib/business-day';
+import { endOfBusinessDay, today } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { waitFor } from '@popug/lib/testing/wait';
@@ -33,8 +33,8 @@ let redis: Redis;
 let payoutQueue: Queue<PayoutJobData>;
 const running: JobsProcess[] = [];
 
-async function jobsWorker(): Promise<JobsProcess> {
-  const started = await startJobsProcess();
+async function jobsWorker(clockAheadMs?: number): Promise<JobsProcess> {
+  const started = await startJobsProcess(process.env, clockAheadMs);
   running.push(started);
   return started;
 }
@@ -151,12 +151,16 @@ test('SIGKILL of the jobs worker mid-replication: a new worker finishes the pass
   expect(summary).toMatchObject({ tasks: TASKS, payouts: 0 });
 }, 90_000);
 
-test('SIGKILL of the jobs worker mid-payout: nothing half paid; the next run pays every positive balance once; the ledger holds', async () => {
+test('SIGKILL of the jobs worker mid-payout after midnight: nothing half paid; the next worker pays every positive balance once; the ledger holds', async () => {
   const day = today(env.BUSINESS_TZ);
   const { rows: before } = await pool.query<{ user_id: string; balance: string }>('select user_id, balance::text as balance from accounts where balance > 0');
   expect(before.length).toBeGreaterThan(0);
-  const payer = running[running.length - 1];
-  if (!payer) throw new Error('no jobs worker running');
+  // Today has not ended: a job naming it is refused by the job itself, and nothing is paid.
+  const early = await payoutQueue.add(CLOSE_BUSINESS_DAY, { day }, { attempts: 1 });
+  await waitFor(async () => ((await early.getState()) === 'failed' ? true : undefined), 20_000, 'the early job to be refused');
+  expect(await count(pool, 'select count(*)::text as n from closed_days')).toBe(0);
+  for (const jobs of running) await jobs.stop();
+  const afterMidnight = endOfBusinessDay(day, env.BUSINESS_TZ).getTime() + 5_000 - Date.now();
 
   // Hold the accounts table: the close claims the day, then waits for it inside its transaction.
   const holder = await pool.connect();
@@ -164,7 +168,8 @@ test('SIGKILL of the jobs worker mid-payout: nothing half paid; the next run pay
   try {
     await holder.query('begin');
     await holder.query('lock table accounts in share mode');
-    await payoutQueue.add(CLOSE_BUSINESS_DAY, { day });
+    // A worker starting after midnight (its clock says so) closes the day that ended, on its own.
+    const payer = await jobsWorker(afterMidnight);
     closer = await waitFor(
       async () => {
         const { rows } = await pool.query<{ pid: number }>(
@@ -188,9 +193,8 @@ test('SIGKILL of the jobs worker mid-payout: nothing half paid; the next run pay
   expect(await count(pool, `select count(*)::text as n from transactions where kind = 'PAYOUT'`)).toBe(0);
   await expectLedgerHolds(env);
 
-  // A new worker takes the next run from the queue; the day is paid once.
-  await jobsWorker();
-  await payoutQueue.add(CLOSE_BUSINESS_DAY, { day });
+  // The next worker closes the day when it starts; the day is paid once.
+  await jobsWorker(afterMidnight);
   await waitFor(async () => ((await count(pool, 'select count(*)::text as n from closed_days where business_day = $1', [day])) === 1 ? true : undefined), 20_000, 'the day to be closed');
   const { rows: paid } = await pool.query<{ user_id: string; amount: string }>('select user_id, amount::text as amount from payouts where business_day = $1', [day]);
   expect(new Map(paid.map((row) => [row.user_id, row.amount]))).toEqual(new Map(before.map((row) => [row.user_id, row.balance])));

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
+import { today } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import type { TestSystem } from '@popug/lib/testing/system';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
@@ -72,7 +73,7 @@ test('Redis killed mid-work and restarted empty: the work goes on, replication r
   const during = await makeAndFinish(3, 'During the outage');
   expect(during).toHaveLength(3);
   // ... accounting still closes a day (its mails wait for the next run) ...
-  const day = '2020-02-02';
+  const day = today(env.BUSINESS_TZ);
   const paid = dataOf(await closeDay(system, admin, day)).closeDay;
   expect(paid.length).toBeGreaterThan(0);
   // ... and nothing replicates, yet what is there is consistent.

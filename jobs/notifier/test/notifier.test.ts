@@ -38,7 +38,7 @@ afterEach(async () => {
 let testSeq = 0;
 
 /** Each test gets its own queue prefix and mail folder, so leftovers never leak across tests. */
-function startStack(options: { smtp?: SmtpListener; queue?: MailQueueOptions } = {}) {
+function startStack(options: { smtp?: SmtpListener; queue?: MailQueueOptions; onDelivered?: (key: string) => Promise<void> } = {}) {
   testSeq += 1;
   const env: Env = {
     ...baseEnv,
@@ -48,7 +48,7 @@ function startStack(options: { smtp?: SmtpListener; queue?: MailQueueOptions } =
   };
   const producer: Redis = createRedis(env, 'producer');
   const queue = createMailQueue(env, producer, { attempts: 3, backoffDelayMs: 50, ...options.queue });
-  const notifier = startNotifier(env, logger);
+  const notifier = startNotifier(env, logger, options.onDelivered);
   cleanups.push(async () => {
     await queue.obliterate({ force: true });
     await queue.close();
@@ -93,6 +93,25 @@ describe('notifier', () => {
     expect(mail?.text?.trim()).toBe(payoutMail.text);
     expect(mail?.html).toContain('<b>12.34 $</b>');
     expect(mail?.messageId).toBe(`<${jobId}@uberpopug.test>`);
+  });
+
+  it('tells the delivery receipt the key; a receipt that fails is retried without sending the mail again', async () => {
+    const smtp = await startSmtpListener();
+    const receipts: string[] = [];
+    const { queue } = startStack({
+      smtp,
+      onDelivered: async (key) => {
+        receipts.push(key);
+        if (receipts.length === 1) throw new Error('accounting is down');
+      },
+    });
+
+    const jobId = await enqueueMail(queue, payoutMail, 'payout:account-2:2024-05-01');
+
+    const job = await settled(queue, jobId, 'completed');
+    expect(job.attemptsMade).toBe(2);
+    expect(receipts).toEqual(['payout:account-2:2024-05-01', 'payout:account-2:2024-05-01']);
+    expect(smtp.received).toHaveLength(1);
   });
 
   it('sends a mail once however often its key is enqueued, even after the job is gone', async () => {

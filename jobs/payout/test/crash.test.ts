@@ -18,7 +18,8 @@ import { isolateTestFile } from '@popug/lib/testing/isolation';
 import { waitFor } from '@popug/lib/testing/wait';
 import type { Redis } from 'ioredis';
 import { accountingDatabase } from '../../../subgraphs/accounting/database';
-import { closeDayAndMail, payoutMailKey } from '../../../subgraphs/accounting/services/day-close';
+import { closeDayAndMail } from '../../../subgraphs/accounting/services/day-close';
+import { payoutMailKey } from '../../../subgraphs/accounting/services/payout-mail';
 import { seedAccounts, type SeededAccounts } from './fixtures/accounts-seed';
 
 /**
@@ -120,7 +121,7 @@ test('SIGKILL inside the close, then inside the mailing, then a rerun: everyone 
     await blocker.query('begin');
     await blocker.query('insert into payouts (user_id, business_day, amount, transaction_id) values ($1, $2, 1, -1)', [middle, DAY]);
     const first = await startClosing();
-    closer = await waitFor(() => backendWaitingIn('%with due as%'), 30_000, 'the paying statement to wait half way', 5);
+    closer = await waitFor(() => backendWaitingIn('%with later as%'), 30_000, 'the paying statement to wait half way', 5);
     await kill(first);
   } finally {
     await blocker.query('rollback');

@@ -13,14 +13,14 @@ import {
 import { isolateTestFile } from '@popug/lib/testing/isolation';
 import { waitFor } from '@popug/lib/testing/wait';
 import type { Redis } from 'ioredis';
-import { addDays, instantAt, today as todayIn } from '@popug/lib/business-day';
+import { instantAt } from '@popug/lib/business-day';
 import { CLOSE_BUSINESS_DAY, dayToClose, type PayoutJobResult } from '../processor';
-import { PAYOUT_PATTERN, PAYOUT_SCHEDULER_ID, startPayoutWorker, type PayoutWorker } from '../worker';
+import { RETIRED_SCHEDULER_ID, startPayoutWorker, type PayoutWorker } from '../worker';
 import { seedAccounts } from './fixtures/accounts-seed';
 
 /**
- * The end-of-day job on real Redis and PostgreSQL: scheduled at midnight in BUSINESS_TZ,
- * closing the day that just ended, and paying once however many times it runs.
+ * Hand-added payout jobs on real Redis and PostgreSQL: closing the day they name (or the
+ * last ended one), and paying once however many times they run.
  */
 const TZ = 'Asia/Tokyo';
 const env = isolateTestFile({ BUSINESS_TZ: TZ });
@@ -53,32 +53,23 @@ afterAll(async () => {
   await accounting?.end();
 });
 
-test('a job scheduler fires close-business-day at the next midnight in BUSINESS_TZ', async () => {
-  const scheduler = await payout.queue.getJobScheduler(PAYOUT_SCHEDULER_ID);
-  expect(scheduler).toMatchObject({ pattern: PAYOUT_PATTERN, tz: TZ, name: CLOSE_BUSINESS_DAY });
-  const nextMidnight = instantAt(addDays(todayIn(TZ), 1), '00:00', TZ).getTime();
-  expect(scheduler?.next).toBe(nextMidnight);
-  const [next] = await payout.queue.getDelayed();
-  expect(next?.name).toBe(CLOSE_BUSINESS_DAY);
-  expect(next?.opts.attempts).toBeGreaterThan(1);
-  // When it runs, it closes the Tokyo day that has just ended.
-  expect(dayToClose({ data: {}, opts: next?.opts ?? {}, timestamp: next?.timestamp ?? 0 }, TZ)).toBe(todayIn(TZ));
-  // Upserting again (another worker, a Redis restart) keeps one scheduler.
+test('starting removes the midnight job scheduler of earlier versions, and keeps no scheduler of its own', async () => {
+  await payout.queue.upsertJobScheduler(RETIRED_SCHEDULER_ID, { pattern: '0 0 * * *', tz: TZ }, { name: CLOSE_BUSINESS_DAY });
   const second = await startPayoutWorker(env, logger);
-  // Let its first stalled-job check end: a BullMQ worker closed during it leaves a 30 s timer behind.
   await second.worker.waitUntilReady();
+  // Let its first stalled-job check end: a BullMQ worker closed during it leaves a 30 s timer behind.
   await new Promise((resolve) => setTimeout(resolve, 300));
   await second.close();
-  expect(await payout.queue.getJobSchedulersCount()).toBe(1);
+  expect(await payout.queue.getJobSchedulersCount()).toBe(0);
 });
 
-test('the day to close: the one that ended before the scheduled time, even when the job runs late', () => {
-  const scheduled = instantAt('2024-05-02', '00:00', TZ).getTime();
-  expect(dayToClose({ data: {}, opts: { prevMillis: scheduled }, timestamp: scheduled - 1000 }, TZ)).toBe('2024-05-01');
-  // Added by hand with no day: the day before the one it was added on.
-  expect(dayToClose({ data: {}, opts: {}, timestamp: instantAt('2024-05-02', '15:00', TZ).getTime() }, TZ)).toBe('2024-05-01');
-  expect(dayToClose({ data: { day: '2024-04-30' }, opts: { prevMillis: scheduled }, timestamp: 0 }, TZ)).toBe('2024-04-30');
-  expect(() => dayToClose({ data: { day: '30.04.2024' }, opts: {}, timestamp: 0 }, TZ)).toThrow(UnrecoverableError);
+test('the day a job closes through: the one named, or the last ended day; never a day not ended', () => {
+  const now = instantAt('2024-05-02', '00:10', TZ);
+  expect(dayToClose({}, now, TZ)).toBe('2024-05-01');
+  expect(dayToClose({ day: '2024-04-30' }, now, TZ)).toBe('2024-04-30');
+  expect(() => dayToClose({ day: '2024-05-02' }, now, TZ)).toThrow(UnrecoverableError);
+  expect(() => dayToClose({ day: '2024-05-03' }, now, TZ)).toThrow(/has not ended yet/);
+  expect(() => dayToClose({ day: '30.04.2024' }, now, TZ)).toThrow(UnrecoverableError);
 });
 
 test('the job run twice for one day pays once and mails once', async () => {

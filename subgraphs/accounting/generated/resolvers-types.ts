@@ -62,9 +62,10 @@ export type EarningsDay = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
-   * Closes a business day (default today) by hand, as the midnight job does: pays out every
-   * positive balance once, and returns the payouts made; empty when the day was already
-   * closed (payout:run).
+   * Closes by hand every open business day up to `day` (default today), oldest first, as
+   * the jobs worker does after each day ends: pays out every balance that was positive at
+   * the end of each day once, and returns the payouts made; empty when the day was already
+   * closed or a later day was (payout:run).
    */
   closeDay: Array<Payout>;
   setAccountingPermission: RolePermissions;

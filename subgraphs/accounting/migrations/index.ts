@@ -1,10 +1,12 @@
 import { Migration20261126064349 } from './Migration20261126064349';
 import { Migration20261126064729 } from './Migration20261126064729';
 import { Migration20261126074123 } from './Migration20261126074123';
+import { Migration20261130224148 } from './Migration20261130224148';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
   Migration20261126064349,
   Migration20261126064729,
   Migration20261126074123,
+  Migration20261130224148,
 };

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueMail, latestVersion, type Logger, type MailQueue } from '@popug/lib';
 import type { BusinessDay } from '@popug/lib/business-day';
-import { formatCents } from './money';
+import { payoutMail, payoutMailKey } from './payout-mail';
 
 /** What a close paid one user, as the API and the payout mail show it. */
 export interface PayoutView {
@@ -12,20 +12,26 @@ export interface PayoutView {
   paidAt: Date;
 }
 
+/** Every close takes this transaction lock first, so closes run one at a time, oldest day first. */
+const CLOSE_LOCK_KEY = 0x706f7075_6c6f7365n; // "popuclose"
+
 /**
- * Closes a business day: every account with a positive balance is paid that balance, at
- * most once per account and day. One transaction, a few statements whatever the number
- * of accounts:
+ * Closes one business day: every account whose balance at the end of that day was
+ * positive is paid that balance, at most once per account and day. One transaction, a
+ * few statements whatever the number of accounts:
  *
- * 1. Claim the day: insert it into `closed_days`. When it is already there (a second run,
- *    or a concurrent one that committed first — the unique key makes a racer wait for
- *    the first to end) nothing is paid and the result is empty. A crash before commit
- *    takes the claim back with everything else, so a rerun pays in full.
- * 2. Lock `accounts` against writers (the replicator's apply; readers go on), so the
- *    balances read are the balances paid and zeroed, with no row changing in between.
- * 3. One statement: a PAYOUT transaction (negative) per positive balance, the payout row,
- *    the balance reduced by exactly what was paid (to 0), a `payout.made` outbox event,
- *    and the day's totals.
+ * 1. Take the close lock (one close at a time, in every process), then claim the day:
+ *    insert it into `closed_days`. When it or a later day is already there nothing is
+ *    paid and the result is empty: a later close has paid this day's balances with its
+ *    own. A crash before commit takes the claim back with everything else.
+ * 2. Lock `accounts` against writers (the replicator's apply and a replica rebuild, which
+ *    holds this lock until its whole replay commits), so the balances read are the
+ *    balances paid, with no row changing in between.
+ * 3. The balance at the end of the day is the balance now minus the audit-log rows dated
+ *    after it (money of the days still open, when days are caught up late). One
+ *    statement: a PAYOUT transaction (negative) dated that day per positive end-of-day
+ *    balance, the payout row, the balance reduced by exactly what was paid, a
+ *    `payout.made` event, and the day's totals.
  *
  * Negative balances are not touched: they carry over. Mails go out after commit
  * (`mailPendingPayouts`).
@@ -33,17 +39,20 @@ export interface PayoutView {
 export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paidAt: Date = new Date()): Promise<PayoutView[]> {
   const at = paidAt.toISOString();
   return em.transactional(async (tx) => {
-    const claimed = await tx.execute<{ business_day: string }[]>(
-      'insert into closed_days (business_day, closed_at) values (?::date, ?::timestamptz) on conflict (business_day) do nothing returning business_day',
-      [day, at],
-    );
-    if (claimed.length === 0) return [];
+    await tx.execute('select pg_advisory_xact_lock(?::bigint)', [CLOSE_LOCK_KEY.toString()]);
+    const [covered] = await tx.execute<{ covered: boolean }[]>('select exists (select 1 from closed_days where business_day >= ?::date) as covered', [day]);
+    if (covered?.covered) return [];
+    await tx.execute('insert into closed_days (business_day, closed_at) values (?::date, ?::timestamptz)', [day, at]);
     await tx.execute('lock table accounts in share row exclusive mode');
     // Enough memory to sort and hash 100 000 payouts without spilling to disk.
     await tx.execute(`set local work_mem = '64MB'`);
     const rows = await tx.execute<{ user_id: string; amount: string }[]>(
-      `with due as (
-         select user_id, balance as amount from accounts where balance > 0
+      `with later as (
+         select user_id, sum(amount) as amount from transactions where business_day > ?::date group by user_id
+       ), due as (
+         select a.user_id, a.balance - coalesce(l.amount, 0) as amount
+           from accounts a left join later l using (user_id)
+          where a.balance - coalesce(l.amount, 0) > 0
        ), debits as (
          insert into transactions (user_id, kind, amount, description, business_day, created_at)
          select user_id, 'PAYOUT', -amount, ?, ?::date, ?::timestamptz from due order by user_id
@@ -52,7 +61,7 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
          insert into payouts (user_id, business_day, amount, transaction_id, paid_at)
          select user_id, ?::date, amount, id, ?::timestamptz from debits
          returning user_id, amount
-       ), zeroed as (
+       ), reduced as (
          update accounts a set balance = a.balance - paid.amount, updated_at = ?::timestamptz
            from paid where a.user_id = paid.user_id
          returning 1
@@ -69,6 +78,7 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
        -- every data-modifying part above runs to completion whether or not it is read here
        select user_id, amount::text as amount from paid order by user_id`,
       [
+        day,
         `Payout for ${day}`,
         day,
         at,
@@ -85,6 +95,30 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
   });
 }
 
+/**
+ * The days still to close up to `through`, oldest first: every day after the last closed
+ * one, starting no earlier than the first day with money in the audit log. Days before
+ * the last closed day are never closed afterwards (their balances were paid by it), and
+ * a deployment with no money yet has nothing to close.
+ */
+export async function daysToClose(em: EntityManager, through: BusinessDay): Promise<BusinessDay[]> {
+  const rows = await em.execute<{ day: string }[]>(
+    `select to_char(d, 'YYYY-MM-DD') as day
+       from generate_series(
+              greatest((select max(business_day) + 1 from closed_days), (select min(business_day) from transactions)),
+              ?::date, interval '1 day') d
+      order by d`,
+    [through],
+  );
+  return rows.map((row) => row.day);
+}
+
+/** The last closed day, or null before the first close. */
+export async function lastClosedDay(em: EntityManager): Promise<BusinessDay | null> {
+  const [row] = await em.execute<{ day: string | null }[]>(`select to_char(max(business_day), 'YYYY-MM-DD') as day from closed_days`);
+  return row?.day ?? null;
+}
+
 export interface MailReport {
   /** Payout mails put on the mail queue by this run. */
   queued: number;
@@ -96,21 +130,38 @@ export interface MailReport {
 const MAIL_BATCH = 500;
 
 /**
- * Queues the mail of every payout not mailed yet, then marks it mailed. Runs after every
- * close (and every job run), so a crash between a close's commit and its mails, or a
- * Redis outage, only delays them. The mail key `payout:<userId>:<day>` makes a payout
- * queued twice (a crash after queueing but before marking, two runs at once) one mail.
+ * How long a queued payout mail may go undelivered before it is queued again. While its
+ * job is still in Redis (waiting, retrying, failed) the mail key swallows the new copy;
+ * after Redis lost it, the new copy is what gets it delivered.
  */
-export async function mailPendingPayouts(em: EntityManager, mailQueue: MailQueue, logger?: Logger): Promise<MailReport> {
+export const MAIL_REQUEUE_AFTER_MS = 10 * 60_000;
+
+export interface MailPendingOptions {
+  now?: Date;
+  requeueAfterMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Queues the mail of every payout whose mail has not been delivered: never queued, or
+ * queued more than `requeueAfterMs` ago and still not delivered (the notifier records
+ * each delivery, `recordPayoutMailDelivered`). Runs after every close and on every tick
+ * of the payout worker, so a crash between a close's commit and its mails, a Redis
+ * outage or a Redis that lost its queue only delay them. The mail key
+ * `payout:<userId>:<day>` makes a payout queued twice while its job is known one mail.
+ */
+export async function mailPendingPayouts(em: EntityManager, mailQueue: MailQueue, options: MailPendingOptions = {}): Promise<MailReport> {
+  const now = options.now ?? new Date();
+  const queuedBefore = new Date(now.getTime() - (options.requeueAfterMs ?? MAIL_REQUEUE_AFTER_MS)).toISOString();
   let queued = 0;
   for (;;) {
     const batch = await em.execute<{ user_id: string; day: string; amount: string; email: string; name: string }[]>(
       `select p.user_id, to_char(p.business_day, 'YYYY-MM-DD') as day, p.amount::text as amount, u.email, u.name
          from payouts p join users u on u.id = p.user_id
-        where p.mailed_at is null
+        where p.mail_delivered_at is null and (p.mailed_at is null or p.mailed_at < ?::timestamptz)
         order by p.paid_at, p.user_id
         limit ?`,
-      [MAIL_BATCH],
+      [queuedBefore, MAIL_BATCH],
     );
     if (batch.length === 0) break;
     await Promise.all(
@@ -119,10 +170,10 @@ export async function mailPendingPayouts(em: EntityManager, mailQueue: MailQueue
       ),
     );
     await em.execute(
-      `update payouts p set mailed_at = now()
+      `update payouts p set mailed_at = ?::timestamptz
          from jsonb_to_recordset(?::jsonb) as m(user_id uuid, day date)
-        where p.user_id = m.user_id and p.business_day = m.day and p.mailed_at is null`,
-      [JSON.stringify(batch.map((row) => ({ user_id: row.user_id, day: row.day })))],
+        where p.user_id = m.user_id and p.business_day = m.day`,
+      [now.toISOString(), JSON.stringify(batch.map((row) => ({ user_id: row.user_id, day: row.day })))],
     );
     queued += batch.length;
     if (batch.length < MAIL_BATCH) break;
@@ -132,45 +183,34 @@ export async function mailPendingPayouts(em: EntityManager, mailQueue: MailQueue
       where p.mailed_at is null and not exists (select 1 from users u where u.id = p.user_id)`,
   );
   const waitingForUser = Number(waiting?.count ?? 0);
-  if (waitingForUser > 0) logger?.warn({ waitingForUser }, 'payout mails wait for their users to be replicated');
+  if (waitingForUser > 0) options.logger?.warn({ waitingForUser }, 'payout mails wait for their users to be replicated');
   return { queued, waitingForUser };
 }
 
-export const payoutMailKey = (userId: string, day: BusinessDay) => `payout:${userId}:${day}`;
-
-export function payoutMail(to: { email: string; name: string }, amount: number, day: BusinessDay) {
-  return {
-    to: to.email,
-    subject: `You were paid ${formatCents(amount)} for ${day}`,
-    text: [
-      `Hello ${to.name},`,
-      '',
-      `You were paid ${formatCents(amount)} for ${day}.`,
-      'Your balance is back to $0.00; the audit log of your account in Popug Jira lists every fee and reward behind it.',
-    ].join('\n'),
-  };
-}
-
 /**
- * A close and its mails, as the midnight job and `closeDay` both run it. The payouts are
+ * A close and its mails, as the payout worker and `closeDay` both run it: every day still
+ * open up to `day` is closed, oldest first, each as its own day. The payouts are
  * committed before any mail is queued; a mail failure is returned, not thrown, so the
- * caller decides: `closeDay` still answers with its payouts, the job fails and retries.
+ * caller decides: `closeDay` still answers with its payouts, the worker tries again.
  */
 export async function closeDayAndMail(
   em: EntityManager,
   mailQueue: MailQueue,
   day: BusinessDay,
   logger: Logger,
+  now: Date = new Date(),
 ): Promise<{ payouts: PayoutView[]; mail: MailReport | { error: Error } }> {
-  const payouts = await closeBusinessDay(em, day);
-  if (payouts.length > 0) {
-    const total = payouts.reduce((sum, payout) => sum + payout.amount, 0);
-    logger.info({ day, payouts: payouts.length, total }, 'business day closed');
+  const payouts: PayoutView[] = [];
+  for (const open of await daysToClose(em, day)) {
+    const paid = await closeBusinessDay(em.fork(), open, now);
+    const total = paid.reduce((sum, payout) => sum + payout.amount, 0);
+    logger.info({ day: open, payouts: paid.length, total }, 'business day closed');
+    payouts.push(...paid);
   }
   try {
-    return { payouts, mail: await mailPendingPayouts(em, mailQueue, logger) };
+    return { payouts, mail: await mailPendingPayouts(em, mailQueue, { logger, now }) };
   } catch (error) {
-    logger.error({ err: error, day }, 'payout mails not queued; the next close or job run queues them');
+    logger.error({ err: error, day }, 'payout mails not queued; the next tick queues them');
     return { payouts, mail: { error: error instanceof Error ? error : new Error(String(error)) } };
   }
 }

@@ -1,4 +1,4 @@
-import { addDays, businessDayOf, dayEndedBy, daysInRange, instantAt, isBusinessDay, today as todayIn } from '@popug/lib/business-day';
+import { addDays, businessDayOf, lastEndedDay, daysInRange, instantAt, isBusinessDay, today as todayIn } from '@popug/lib/business-day';
 import { parseDayRange } from '../services/day-input';
 import { formatCents } from '../services/money';
 import { ledgerRowOf, taskLabel } from '../services/task-ledger';
@@ -48,13 +48,14 @@ describe('business days in a time zone', () => {
     }
   });
 
-  it('closes the day that just ended, whenever in the next day the job runs', () => {
-    expect(dayEndedBy(utc('2024-05-02T00:00:00Z'), 'UTC')).toBe('2024-05-01');
-    expect(dayEndedBy(utc('2024-05-02T03:00:00Z'), 'UTC')).toBe('2024-05-01'); // a late run
-    expect(dayEndedBy(instantAt('2024-03-11', '00:00', 'America/New_York'), 'America/New_York')).toBe('2024-03-10');
-    expect(dayEndedBy(utc('2024-05-01T15:00:00Z'), 'Asia/Tokyo')).toBe('2024-05-01'); // 00:00 on the 2nd in Tokyo
-    // Santiago skips midnight on 2024-09-08 (00:00 → 01:00): the cron fires at 01:00, still the day after the 7th.
-    expect(dayEndedBy(utc('2024-09-08T04:00:00Z'), 'America/Santiago')).toBe('2024-09-07');
+  it('the last ended day is yesterday in the zone, whenever in the day it is asked', () => {
+    expect(lastEndedDay(utc('2024-05-02T00:00:00Z'), 'UTC')).toBe('2024-05-01');
+    expect(lastEndedDay(utc('2024-05-02T03:00:00Z'), 'UTC')).toBe('2024-05-01'); // a late run
+    expect(lastEndedDay(instantAt('2024-03-11', '00:00', 'America/New_York'), 'America/New_York')).toBe('2024-03-10');
+    expect(lastEndedDay(utc('2024-05-01T15:00:00Z'), 'Asia/Tokyo')).toBe('2024-05-01'); // 00:00 on the 2nd in Tokyo
+    // Santiago skips midnight on 2024-09-08 (00:00 → 01:00): the 7th ends at 01:00, 04:00 UTC.
+    expect(lastEndedDay(utc('2024-09-08T03:59:59Z'), 'America/Santiago')).toBe('2024-09-06');
+    expect(lastEndedDay(utc('2024-09-08T04:00:00Z'), 'America/Santiago')).toBe('2024-09-07');
   });
 
   it('gives today in the zone', () => {

@@ -67,57 +67,39 @@ interface PayoutData {
 }
 const closeDay = async (day?: string) => bed.system.request<{ closeDay: PayoutData[] }>(OPS.closeDay, { day }, bed.admin.token);
 
-test('a positive balance is paid once with a mail; a negative one carries over untouched; a second close pays nothing', async () => {
-  const [rich, poor, idle] = workers;
-  if (!rich || !poor || !idle) throw new Error('workers missing');
-  const today = todayIn(TZ);
-  await bed.emitTaskEvents([...earn(rich, today, 3456, 1222), ...earn(poor, today, 0, 1500)]);
+// Days are closed oldest first: the tests close the day before yesterday, yesterday, then today.
+test('a payout whose owner is not replicated yet is mailed by a later run, once', async () => {
+  const stranger = { id: randomUUID(), email: `stranger-${randomUUID().slice(0, 6)}@popug.test`, name: 'Popug stranger' };
+  const day = addDays(todayIn(TZ), -2);
+  await bed.emitTaskEvents(earn({ ...stranger, role: 'worker', token: '' }, day, 3000, 1000));
   await bed.replicate();
+  expect(dataOf(await closeDay(day)).closeDay).toEqual([{ user: { id: stranger.id }, amount: 2000, day }]);
+  const { rows } = await bed.accounting.query('select mailed_at from payouts where user_id = $1', [stranger.id]);
+  expect(rows).toEqual([{ mailed_at: null }]);
 
-  const payouts = dataOf(await closeDay()).closeDay;
-  expect(payouts).toEqual([{ user: { id: rich.id }, amount: 2234, day: today }]);
-
-  const [mail] = await smtp.waitForMails(payoutMailsTo(rich.email), 1);
-  expect(mail?.subject).toBe(`You were paid $22.34 for ${today}`);
-  expect(mail?.text).toContain(`You were paid $22.34 for ${today}.`);
-
-  const richAccount = dataOf(await bed.system.request<{ myAccount: AccountData }>(OPS.myAccount, {}, rich.token)).myAccount;
-  expect(richAccount.balance).toBe(0);
-  expect(richAccount.transactions[0]).toMatchObject({ kind: 'PAYOUT', amount: -2234, description: `Payout for ${today}`, businessDay: today, task: null });
-  expect(richAccount.transactions.reduce((sum, row) => sum + row.amount, 0)).toBe(0);
-
-  const poorAccount = dataOf(await bed.system.request<{ myAccount: AccountData }>(OPS.myAccount, {}, poor.token)).myAccount;
-  expect(poorAccount.balance).toBe(-1500);
-  expect(poorAccount.transactions.map((row) => row.kind)).toEqual(['COMPLETION_REWARD', 'ASSIGN_FEE']);
-
-  // The same day again: already closed, nothing paid, nothing mailed.
-  expect(dataOf(await closeDay(today)).closeDay).toEqual([]);
-  // Money earned after the close waits for the next close.
-  await bed.emitTaskEvents(earn(rich, today, 2000, 1000));
+  // The user arrives through replication; the next run of any close mails.
+  await bed.emitUserRegistered({ ...stranger, role: 'worker', active: true, revision: 1 });
   await bed.replicate();
-  expect(dataOf(await closeDay(today)).closeDay).toEqual([]);
-  expect(dataOf(await bed.system.request<{ myAccount: AccountData }>(OPS.myAccount, {}, rich.token)).myAccount.balance).toBe(1000);
-
-  const earnings = dataOf(await bed.system.request<{ earningsByDay: { payouts: number }[] }>(OPS.earningsByDay, { from: today, to: today }, bed.admin.token));
-  expect(earnings.earningsByDay[0]?.payouts).toBe(2234);
+  expect(dataOf(await closeDay(day)).closeDay).toEqual([]);
+  const [mail] = await smtp.waitForMails(payoutMailsTo(stranger.email), 1);
+  expect(mail?.subject).toBe(`You were paid $20.00 for ${day}`);
+  expect(dataOf(await closeDay(day)).closeDay).toEqual([]);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(smtp.received.filter(payoutMailsTo(rich.email))).toHaveLength(1);
-  expect(smtp.received.filter(payoutMailsTo(poor.email))).toHaveLength(0);
-  expect(smtp.received.filter(payoutMailsTo(idle.email))).toHaveLength(0);
+  expect(smtp.received.filter(payoutMailsTo(stranger.email))).toHaveLength(1);
 });
 
 test('closeDay five times at once pays once; payout.made reaches the master log once per payout', async () => {
   const [rich, poor, idle] = workers;
   if (!rich || !poor || !idle) throw new Error('workers missing');
   const day = addDays(todayIn(TZ), -1);
-  await bed.emitTaskEvents([...earn(poor, day, 4000, 1000), ...earn(idle, day, 2500, 1100)]);
+  await bed.emitTaskEvents([...earn(rich, day, 2000, 1000), ...earn(poor, day, 4000, 1000), ...earn(idle, day, 2500, 1100)]);
   await bed.replicate();
   const before = await ledgerTotals(bed.accounting);
   const due = [rich, poor, idle]
     .map((user) => ({ user: { id: user.id }, amount: before.get(user.id)?.balance ?? 0, day }))
     .filter((payout) => payout.amount > 0)
     .sort((left, right) => left.user.id.localeCompare(right.user.id));
-  expect(due.length).toBe(3); // rich 1000 left from the first test, poor 1500, idle 1400
+  expect(due.length).toBe(3); // rich 1000, poor 1500, idle 1400
 
   const results = await Promise.all(Array.from({ length: 5 }, () => closeDay(day)));
   const paid = results.map((result) => dataOf(result).closeDay);
@@ -149,24 +131,44 @@ test('closeDay five times at once pays once; payout.made reaches the master log 
   expect(announced.map((event) => ({ user: { id: event.userId }, amount: event.amount, day: event.businessDay })).sort((left, right) => left.user.id.localeCompare(right.user.id))).toEqual(due);
 });
 
-test('a payout whose owner is not replicated yet is mailed by a later run, once', async () => {
-  const stranger = { id: randomUUID(), email: `stranger-${randomUUID().slice(0, 6)}@popug.test`, name: 'Popug stranger' };
-  const day = addDays(todayIn(TZ), -2);
-  await bed.emitTaskEvents(earn({ ...stranger, role: 'worker', token: '' }, day, 3000, 1000));
+test('a positive balance is paid once with a mail; a negative one carries over untouched; a second close pays nothing', async () => {
+  const [rich, poor, idle] = workers;
+  if (!rich || !poor || !idle) throw new Error('workers missing');
+  const today = todayIn(TZ); // after the earlier days were closed (a day is never closed after a later one)
+  await bed.emitTaskEvents([...earn(rich, today, 3456, 1222), ...earn(poor, today, 0, 1500)]);
   await bed.replicate();
-  expect(dataOf(await closeDay(day)).closeDay).toEqual([{ user: { id: stranger.id }, amount: 2000, day }]);
-  const { rows } = await bed.accounting.query('select mailed_at from payouts where user_id = $1', [stranger.id]);
-  expect(rows).toEqual([{ mailed_at: null }]);
 
-  // The user arrives through replication; the next run of any close mails.
-  await bed.emitUserRegistered({ ...stranger, role: 'worker', active: true, revision: 1 });
+  const payouts = dataOf(await closeDay()).closeDay;
+  expect(payouts).toEqual([{ user: { id: rich.id }, amount: 2234, day: today }]);
+
+  const [mail] = await smtp.waitForMails((sent) => payoutMailsTo(rich.email)(sent) && (sent.subject ?? '').endsWith(today), 1);
+  expect(mail?.subject).toBe(`You were paid $22.34 for ${today}`);
+  expect(mail?.text).toContain(`You were paid $22.34 for ${today}.`);
+
+  const richAccount = dataOf(await bed.system.request<{ myAccount: AccountData }>(OPS.myAccount, {}, rich.token)).myAccount;
+  expect(richAccount.balance).toBe(0);
+  expect(richAccount.transactions[0]).toMatchObject({ kind: 'PAYOUT', amount: -2234, description: `Payout for ${today}`, businessDay: today, task: null });
+  expect(richAccount.transactions.reduce((sum, row) => sum + row.amount, 0)).toBe(0);
+
+  const poorAccount = dataOf(await bed.system.request<{ myAccount: AccountData }>(OPS.myAccount, {}, poor.token)).myAccount;
+  expect(poorAccount.balance).toBe(-1500);
+  expect(poorAccount.transactions.map((row) => row.kind)).toEqual(['COMPLETION_REWARD', 'ASSIGN_FEE']);
+
+  // The same day again: already closed, nothing paid, nothing mailed.
+  expect(dataOf(await closeDay(today)).closeDay).toEqual([]);
+  // Money earned after the close waits for the next close.
+  await bed.emitTaskEvents(earn(rich, today, 2000, 1000));
   await bed.replicate();
-  expect(dataOf(await closeDay(day)).closeDay).toEqual([]);
-  const [mail] = await smtp.waitForMails(payoutMailsTo(stranger.email), 1);
-  expect(mail?.subject).toBe(`You were paid $20.00 for ${day}`);
-  expect(dataOf(await closeDay(day)).closeDay).toEqual([]);
+  expect(dataOf(await closeDay(today)).closeDay).toEqual([]);
+  expect(dataOf(await bed.system.request<{ myAccount: AccountData }>(OPS.myAccount, {}, rich.token)).myAccount.balance).toBe(1000);
+
+  const earnings = dataOf(await bed.system.request<{ earningsByDay: { payouts: number }[] }>(OPS.earningsByDay, { from: today, to: today }, bed.admin.token));
+  expect(earnings.earningsByDay[0]?.payouts).toBe(2234);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(smtp.received.filter(payoutMailsTo(stranger.email))).toHaveLength(1);
+  // One mail per day paid: yesterday's (the test before) and today's.
+  expect(smtp.received.filter(payoutMailsTo(rich.email))).toHaveLength(2);
+  expect(smtp.received.filter(payoutMailsTo(poor.email))).toHaveLength(1);
+  expect(smtp.received.filter(payoutMailsTo(idle.email))).toHaveLength(1);
 });
 
 test('a day that has not begun, or is no date, cannot be closed', async () => {

@@ -1,0 +1,46 @@
+import { createLogger } from '@popug/lib';
+import { addDays, endOfBusinessDay } from '@popug/lib/business-day';
+import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { payoutBeds } from './fixtures/bed';
+import { addMoney, createUsers } from './fixtures/ledger';
+
+/**
+ * Days in zones whose clocks jump over midnight (the day after has no 00:00) and one whose
+ * last hour before midnight is lived twice: each is closed once, as soon as the next local
+ * date begins, and not a moment before.
+ */
+const base = isolateTestFile();
+const logger = createLogger('dst-close-test');
+const { bed, closeBeds } = payoutBeds(base, logger);
+afterAll(closeBeds);
+
+const ZONES = [
+  { zone: 'America/Santiago', day: '2025-09-06', kind: 'gap' },
+  { zone: 'America/Havana', day: '2025-03-08', kind: 'gap' },
+  { zone: 'America/Asuncion', day: '2024-10-05', kind: 'gap' },
+  { zone: 'America/Santiago', day: '2025-04-05', kind: 'overlap' },
+] as const;
+
+test.each(ZONES)('$zone: $day (midnight $kind) is closed once, at the first instant of the next date', async ({ zone, day, kind }) => {
+  const end = endOfBusinessDay(day, zone);
+  const made = await bed(`${kind}${zone.replace(/\W/g, '').toLowerCase()}`, new Date(end.getTime() - 1), { BUSINESS_TZ: zone });
+  const users = await createUsers(made.accounting, 5, 'dst');
+  await addMoney(made.accounting, users.map((userId) => ({ userId, day, amount: 1234 })));
+  const worker = await made.start();
+  await worker.tick();
+  expect((await made.accounting.query('select 1 from closed_days')).rowCount).toBe(0); // one millisecond before its end
+
+  made.clock.set(end);
+  await worker.tick();
+  made.clock.set(endOfBusinessDay(addDays(day, 1), zone)); // the next day ends too: still one close of `day`
+  await worker.tick();
+  await worker.tick();
+  const { rows } = await made.accounting.query<{ day: string; payouts: string }>(
+    `select to_char(c.business_day, 'YYYY-MM-DD') as day, (select count(*) from payouts p where p.business_day = c.business_day)::text as payouts
+       from closed_days c order by c.business_day`,
+  );
+  expect(rows).toEqual([
+    { day, payouts: '5' },
+    { day: addDays(day, 1), payouts: '0' },
+  ]);
+}, 60_000);
