@@ -13,7 +13,7 @@ import {
 } from '@popug/lib';
 import { authDatabase } from '../../subgraphs/auth/database';
 import { trackerReplica } from '../../subgraphs/tracker/replication';
-import { catchUp } from '../../jobs/replicator/apply';
+import { catchUp } from '../../jobs/replicator/catch-up';
 import { collectFrom } from '../../jobs/replicator/collect';
 import { Replicator } from '../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../jobs/replicator/topology';

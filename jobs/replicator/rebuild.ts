@@ -1,5 +1,5 @@
 import type { ReplicaDefinition } from '@popug/lib';
-import { catchUp } from './apply';
+import { catchUp } from './catch-up';
 import type { Replicator } from './replicator';
 
 /**
