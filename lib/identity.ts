@@ -1,6 +1,8 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { systemClock, type Clock } from './clock';
 import { unauthenticated } from './errors';
 
 /** Who is calling, as auth resolved it and the gateway vouches for it. */
@@ -40,30 +42,40 @@ export async function signIdentity(caller: Caller, key: KeyObject, ttlSeconds = 
  * before is answered from memory until its own expiry — what verifying it again would say.
  */
 export class IdentityVerifier {
-  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+  private readonly verified: LRUCache<string, Caller>;
 
   constructor(
     private readonly key: KeyObject,
-    private readonly maxEntries = 10_000,
-  ) {}
+    maxEntries = 10_000,
+    private readonly clock: Clock = systemClock,
+  ) {
+    // Least recently used statements go first when full; each leaves when it expires.
+    this.verified = new LRUCache({ max: maxEntries, perf: clock, ttlResolution: 0 });
+  }
+
+  /** Statements held in memory: never more than the size it was given. */
+  get size(): number {
+    return this.verified.size;
+  }
 
   async verify(token: string): Promise<Caller> {
     const known = this.verified.get(token);
-    if (known && Date.now() < known.expiresAtMs) return known.caller;
-    const statement = await verifyStatement(token, this.key);
-    if (this.verified.size >= this.maxEntries) this.verified.clear();
-    this.verified.set(token, statement);
+    if (known) return known;
+    const statement = await verifyStatement(token, this.key, new Date(this.clock.now()));
+    const lifeMs = Math.floor(statement.expiresAtMs - this.clock.now());
+    if (lifeMs > 0) this.verified.set(token, statement.caller, { ttl: lifeMs });
     return statement.caller;
   }
 }
 
-async function verifyStatement(token: string, key: KeyObject): Promise<{ caller: Caller; expiresAtMs: number }> {
+async function verifyStatement(token: string, key: KeyObject, currentDate: Date): Promise<{ caller: Caller; expiresAtMs: number }> {
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],
       issuer: IDENTITY_ISSUER,
       audience: IDENTITY_AUDIENCE,
       requiredClaims: ['exp'],
+      currentDate,
     });
     const caller = callerSchema.parse({
       id: payload.sub,

@@ -1,3 +1,4 @@
+export * from './clock';
 export * from './env';
 export * from './errors';
 export * from './identity';
