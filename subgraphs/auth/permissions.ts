@@ -11,13 +11,14 @@ import {
 } from '@popug/lib';
 import type { AuthContext } from './context';
 import type { User } from './entities/User';
+import { isOwnRecord } from './own-record';
 
 export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage'] as const;
 
 export const authPermissionAdmin = permissionAdmin('auth');
 
-const selfOrRegistrant = (parent: User, context: AuthContext) =>
-  parent.id === context.caller?.id || parent.id === context.subjectUserId;
+/** The signed-in caller's own record, or the one register or login answered with (see own-record.ts). */
+const selfOrRegistrant = (parent: User, context: AuthContext) => parent.id === context.caller?.id || isOwnRecord(parent);
 
 /** The directory (id, name, email, role) is open to anyone signed in, and to a new registrant about themselves. */
 const directory = rule({ cache: 'no_cache' })((parent: User, _args, context: AuthContext) =>

@@ -144,6 +144,16 @@ describe('permission denials through the gateway', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('answers register and login, asked without a token, with the whole of the asker’s own record', async () => {
+    const fresh = await register('own-record');
+    expect(fresh).toMatchObject({ role: 'worker', active: true });
+    const signIn = await system.request<{ login: { user: User & { createdAt: string } } }>(
+      'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { user { id email active createdAt } } }',
+      { email: fresh.email, password: PASSWORD },
+    );
+    expect(dataOf(signIn).login.user).toEqual({ id: fresh.id, email: fresh.email, active: true, createdAt: expect.stringMatching(/^\d{4}-/) });
+  });
+
   it("shows a worker another user's id, name, email and role, but not their account state", async () => {
     const directory = await system.request<{ user: Omit<User, 'active'> }>(USER_BY_ID, { id: colleague.id }, workerToken);
     expect(dataOf(directory).user).toEqual({ id: colleague.id, name: colleague.name, email: colleague.email, role: 'worker' });
