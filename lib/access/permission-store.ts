@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../clock';
 import { badInput } from '../errors';
 
 export interface RolePermissionsView {
@@ -25,9 +26,10 @@ export class PermissionStore {
   constructor(
     readonly catalog: readonly string[],
     private readonly ttlMs: number,
+    clock: Clock = systemClock,
   ) {
     // Roles are few; the bound only keeps a flood of made-up role names from growing it.
-    this.cache = new LRUCache({ max: 1000, ttl: ttlMs });
+    this.cache = new LRUCache({ max: 1000, ttl: ttlMs, perf: clock, ttlResolution: 0 });
   }
 
   async permissionsOf(em: EntityManager, role: string): Promise<ReadonlySet<string>> {
