@@ -6,6 +6,7 @@ import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { mailQueueDrained } from '@popug/lib/testing/mail-queue';
 import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
 import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
 import type { TestSystem } from '@popug/lib/testing/system';
@@ -142,17 +143,6 @@ async function untilEverywhere(token: string, expected: string): Promise<Record<
   throw new Error(`still not ${expected} everywhere after ${ARRIVAL_LIMIT_MS} ms: ${JSON.stringify(last)}`);
 }
 
-/** Waits until the notifier has nothing left to send, so "no further mail" can be asserted. */
-async function mailQueueDrained(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const counts = await mailQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed');
-    if (Object.values(counts).every((count) => count === 0)) return;
-    if (Date.now() > deadline) throw new Error(`mail queue never drained: ${JSON.stringify(counts)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('accounts through the gateway', () => {
   it('registers a worker and mails every active holder of user:manage about it, and nobody else', async () => {
     // Holders of user:manage: the first admin, a second admin, and a user of a new role granted it.
@@ -183,7 +173,7 @@ describe('accounts through the gateway', () => {
     const aboutNewcomer = (mail: ParsedMail) => mail.text?.includes(newcomer.email) ?? false;
     const expectedRecipients = [env.ADMIN_EMAIL, secondAdmin.email, userManager.email].sort();
     await smtp.waitForMails(aboutNewcomer, expectedRecipients.length);
-    await mailQueueDrained();
+    await mailQueueDrained(mailQueue);
     const mails = smtp.received.filter(aboutNewcomer);
     expect(mails.flatMap((mail) => addresses(mail.to)).sort()).toEqual(expectedRecipients);
     for (const mail of mails) {
