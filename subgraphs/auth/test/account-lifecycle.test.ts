@@ -47,7 +47,7 @@ const SUBGRAPHS = Object.keys(PER_SUBGRAPH) as SubgraphName[];
 
 const PASSWORD = 'correct horse battery';
 /**
- * A deactivation or role change takes effect everywhere within 5 s (the product's promise).
+ * A deactivation or role change takes effect everywhere within 5 s (docs/architecture.md, Identity).
  * That bound is proved without a stopwatch (IDENTITY_CACHE_MS is capped at 4000 by
  * lib/env.ts, and gateway/test/identity-client.test.ts moves a clock past it); here the
  * change only has to arrive, polled with a limit no loaded machine reaches.
