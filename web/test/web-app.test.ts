@@ -65,6 +65,8 @@ describe('the gateway serving the dashboards', () => {
   it('serves the hashed script and stylesheet for good, and 404 for anything else under /web/', async () => {
     const html = await (await fetch(`${origin}/tracker`)).text();
     const assets = [...html.matchAll(/"(\/web\/app-[^"]+)"/g)].map((match) => match[1] ?? '');
+    // Exactly the script and the stylesheet: an empty list would make the loop below prove nothing.
+    expect(assets.map((asset) => asset.replace(/^\/web\/app-[A-Z0-9]+/, 'app'))).toEqual(['app.css', 'app.js']);
     for (const asset of assets) {
       const response = await fetch(`${origin}${asset}`);
       expect(response.status).toBe(200);
