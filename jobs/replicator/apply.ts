@@ -1,4 +1,4 @@
-import { executeSql, type ChangeEvent, type EntityManager, type ReplicaDefinition } from '@popug/lib';
+import { executeSql, type ChangeEvent, type EntityManager, type ReplicaDefinition, type ReplicaSettings } from '@popug/lib';
 import type { LogReader } from './log-reader';
 
 /** A replica's handler threw while applying a batch; `cause` is what it threw. */
@@ -23,13 +23,19 @@ export interface BatchResult {
  * the whole batch back and surfaces as a HandlerFailure naming the batch's events; what
  * to do about it is the poison policy's call, not this function's.
  */
-export async function applyBatch(replicaEm: EntityManager, replica: ReplicaDefinition, reader: LogReader, size: number): Promise<BatchResult> {
+export async function applyBatch(
+  replicaEm: EntityManager,
+  replica: ReplicaDefinition,
+  settings: ReplicaSettings,
+  reader: LogReader,
+  size: number,
+): Promise<BatchResult> {
   return replicaEm.transactional(async (tx) => {
     const from = await lockWatermark(tx, replica);
     const { events, watermark } = await reader.read(from, size);
     if (events.length > 0) {
       try {
-        await replica.apply(tx, events);
+        await replica.apply(tx, events, settings);
       } catch (error) {
         throw new HandlerFailure(error, events);
       }

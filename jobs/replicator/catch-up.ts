@@ -1,4 +1,4 @@
-import type { EntityManager, PoisonEventError, ReplicaDefinition } from '@popug/lib';
+import type { EntityManager, PoisonEventError, ReplicaDefinition, ReplicaSettings } from '@popug/lib';
 import { applyBatch, type BatchResult } from './apply';
 import { LogReader } from './log-reader';
 import { nextStep } from './poison-policy';
@@ -15,6 +15,7 @@ export async function catchUp(
   master: EntityManager,
   replicaEm: () => EntityManager,
   replica: ReplicaDefinition,
+  settings: ReplicaSettings,
   batchSize: number,
 ): Promise<CatchUpResult> {
   let applied = 0;
@@ -24,7 +25,7 @@ export async function catchUp(
   for (;;) {
     let batch: BatchResult;
     try {
-      batch = await applyBatch(replicaEm(), replica, reader, size);
+      batch = await applyBatch(replicaEm(), replica, settings, reader, size);
     } catch (error) {
       const step = nextStep(error);
       if (step.kind === 'give-up') throw step.error;

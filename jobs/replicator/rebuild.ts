@@ -15,7 +15,7 @@ export async function rebuildReplica(replicator: Replicator, replica: ReplicaDef
       await tx.execute('update replication_watermark set version = 0, updated_at = now() where id = 1');
     });
     const master = await replicator.master();
-    const result = await catchUp(master, () => replicaEm.fork(), replica, batchSize);
+    const result = await catchUp(master, () => replicaEm.fork(), replica, replicator.replicaSettings, batchSize);
     await master.execute('update replica_state set watermark = ?, updated_at = now() where replica = ?', [result.watermark, replica.name]);
     return result.applied;
   });

@@ -8,6 +8,7 @@ import {
   type MailQueue,
   type OrmOptions,
   type ReplicaDefinition,
+  type ReplicaSettings,
 } from '@popug/lib';
 import { catchUp } from './catch-up';
 import { collectAll, type Source } from './collect';
@@ -63,6 +64,11 @@ export class Replicator {
     return this.lock.hold(work);
   }
 
+  /** What the replicas' handlers are given (rather than reading the environment themselves). */
+  get replicaSettings(): ReplicaSettings {
+    return this.env;
+  }
+
   master(): Promise<EntityManager> {
     return this.databases.em(masterDatabase);
   }
@@ -100,7 +106,7 @@ export class Replicator {
   private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport): Promise<void> {
     try {
       const orm = await this.databases.orm(replica.database);
-      const result = await catchUp(master, () => orm.em.fork(), replica, this.env.REPLICATION_BATCH_SIZE);
+      const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
       report.applied[replica.name] = result.applied;
       await this.incidents.succeeded(master, replica.name, result);
     } catch (error) {

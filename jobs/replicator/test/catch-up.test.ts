@@ -59,7 +59,7 @@ function recordingReplica(poison: readonly string[] = []): { replica: ReplicaDef
 
 async function run(replica: ReplicaDefinition, batchSize: number) {
   const orm = await databases.orm(trackerReplica.database);
-  return catchUp(await databases.em(masterDatabase), () => orm.em.fork(), replica, batchSize);
+  return catchUp(await databases.em(masterDatabase), () => orm.em.fork(), replica, env, batchSize);
 }
 const replicaEm = () => databases.orm(trackerReplica.database).then((orm) => orm.em.fork());
 
@@ -68,7 +68,7 @@ describe('applyBatch: one batch, one transaction', () => {
     await writeLog(6, [2, 6]);
     const { replica, batches } = recordingReplica();
     const reader = new LogReader(await databases.em(masterDatabase), replica);
-    expect(await applyBatch(await replicaEm(), replica, reader, 10)).toEqual({ applied: 4, watermark: '6' });
+    expect(await applyBatch(await replicaEm(), replica, env, reader, 10)).toEqual({ applied: 4, watermark: '6' });
     expect(batches).toEqual([['1', '3', '4', '5']]);
     expect(await watermarkOf(tracker)).toBe(6n);
   });
@@ -78,8 +78,8 @@ describe('applyBatch: one batch, one transaction', () => {
     const { replica } = recordingReplica(['4']);
     const reader = new LogReader(await databases.em(masterDatabase), replica);
     // The first batch (1-3) is fine; the second holds version 4.
-    expect(await applyBatch(await replicaEm(), replica, reader, 3)).toEqual({ applied: 3, watermark: '3' });
-    const second = await applyBatch(await replicaEm(), replica, reader, 3).catch((error: unknown) => error);
+    expect(await applyBatch(await replicaEm(), replica, env, reader, 3)).toEqual({ applied: 3, watermark: '3' });
+    const second = await applyBatch(await replicaEm(), replica, env, reader, 3).catch((error: unknown) => error);
     expect(second).toBeInstanceOf(HandlerFailure);
     expect((second as HandlerFailure).events.map((event) => event.version)).toEqual(['4', '5']);
     expect(await watermarkOf(tracker)).toBe(3n);
