@@ -11,7 +11,7 @@ import {
   type MikroORM,
 } from '@popug/lib';
 import { addDays, startOfBusinessDay } from '@popug/lib/business-day';
-import { postGraphQL, startOnFreePort } from '@popug/lib/testing/stack';
+import { postGraphQL, startOnFreePort } from '@popug/testing/stack';
 import { analyticsReplica } from '../../subgraphs/analytics/replication';
 import { createAnalyticsServer } from '../../subgraphs/analytics/server';
 import { percentile, type BenchSection } from '../harness';

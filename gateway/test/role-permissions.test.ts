@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
 import { IDENTITY_HEADER, signIdentity } from '@popug/lib/identity';
 import { loadPrivateKey } from '@popug/lib/keys';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { startSystem } from '../../test/system';
 

@@ -2,8 +2,8 @@ import { Queue, UnrecoverableError } from 'bullmq';
 import pino from 'pino';
 import { createRedis, queueOptions, QUEUES } from '../queues';
 import { createQueueWorker } from '../queue-worker';
-import { isolateTestFile } from '../testing/isolation';
-import { waitFor } from '../testing/wait';
+import { isolateTestFile } from '../../testing/isolation';
+import { waitFor } from '../../testing/wait';
 
 const env = isolateTestFile();
 

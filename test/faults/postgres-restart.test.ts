@@ -1,8 +1,8 @@
 import { createLogger, type Env } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../system';
 import { startPrivatePostgres, type PrivatePostgres } from './fixtures/private-postgres';

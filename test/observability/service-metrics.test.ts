@@ -1,6 +1,6 @@
-import { isolateTestFile } from '../../lib/testing/isolation';
-import { sampleValue, samplesOf, scrapeMetrics } from '../../lib/testing/metrics';
-import type { TestSystem } from '../../lib/testing/system';
+import { isolateTestFile } from '../../testing/isolation';
+import { sampleValue, samplesOf, scrapeMetrics } from '../../testing/metrics';
+import type { TestSystem } from '../../testing/system';
 import { startSystem } from '../system';
 
 const env = isolateTestFile();

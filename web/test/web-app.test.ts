@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { closeServer, listen } from '@popug/lib/http';
-import { testLogger } from '@popug/lib/testing/stack';
+import { testLogger } from '@popug/testing/stack';
 import { mountWebApp, WEB_APP_ROUTES } from '../../gateway/web-app';
 import { ensureWebBuild } from '../build';
 

@@ -10,8 +10,8 @@ import {
   QUEUES,
   type MailQueue,
 } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
 import { addDays, businessDayOf, instantAt } from '@popug/lib/business-day';
 import { CLOSE_BUSINESS_DAY, dayToClose, type PayoutJobResult } from '../processor';

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { createLogger, PoisonEventError, type ChangeEvent, type ReplicaDefinition } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { trackerReplica } from '../../../subgraphs/tracker/replication';
 import { applyBatch, HandlerFailure } from '../apply';
 import { catchUp } from '../catch-up';

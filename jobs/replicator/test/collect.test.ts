@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { createLogger } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { collectAll, collectFrom, type Source } from '../collect';
 import { DatabaseHandles } from '../databases';

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { createLogger, createMailQueue, createRedis, type MailJobData } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { DatabaseHandles } from '../databases';
 import { IncidentNotifier } from '../incident-notifier';

@@ -1,6 +1,6 @@
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { PassLock } from '../pass-lock';
-import { waitFor } from '@popug/lib/testing/wait';
+import { waitFor } from '@popug/testing/wait';
 import { connectTo, prepareDatabases } from './fixtures/databases';
 
 const env = isolateTestFile();

@@ -1,10 +1,10 @@
 import type { Client } from 'pg';
 import { createLogger, type Env } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { register } from '@popug/lib/testing/people';
-import { privateRedis, type PrivateRedis } from '@popug/lib/testing/private-redis';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { register } from '@popug/testing/people';
+import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../worker';
 import { connectTo, prepareDatabases, REPLICA_NAMES } from './fixtures/databases';

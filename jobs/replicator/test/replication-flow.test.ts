@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { databaseName, databaseUrl, Lifecycle, createLogger } from '../../../lib';
-import { isolateTestFile } from '../../../lib/testing/isolation';
-import type { TestSystem } from '../../../lib/testing/system';
-import { waitFor } from '../../../lib/testing/wait';
+import { isolateTestFile } from '../../../testing/isolation';
+import type { TestSystem } from '../../../testing/system';
+import { waitFor } from '../../../testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../worker';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
 import { createLogger, readEvent } from '@popug/lib';
-import { mailQueueDrained, openMailQueue } from '@popug/lib/testing/mail-queue';
-import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
+import { mailQueueDrained, openMailQueue } from '@popug/testing/mail-queue';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { rebuildReplica } from '../../../jobs/replicator/rebuild';
 import { accountingReplica } from '../replication';

@@ -5,11 +5,11 @@ import { createLogger } from '@popug/lib/logger';
 import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { mailQueueDrained } from '@popug/lib/testing/mail-queue';
-import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { mailQueueDrained } from '@popug/testing/mail-queue';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { startSystem } from '../../../test/system';
 

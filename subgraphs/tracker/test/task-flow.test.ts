@@ -1,6 +1,6 @@
 import { readEvent, signIdentity, loadPrivateKey } from '@popug/lib';
-import { postGraphQL } from '@popug/lib/testing/stack';
-import { waitFor } from '@popug/lib/testing/wait';
+import { postGraphQL } from '@popug/testing/stack';
+import { waitFor } from '@popug/testing/wait';
 import { OPS, dataOf, refusal, startTestbed, type Testbed, type TestUser, type TaskView } from './tracker-testkit';
 
 /**

@@ -1,4 +1,4 @@
-import { createMailQueue, createRedis, type Env, type MailQueue } from '../index';
+import { createMailQueue, createRedis, type Env, type MailQueue } from '../lib';
 import { waitFor } from './wait';
 
 /**

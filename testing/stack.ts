@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
-import { createLogger } from '../logger';
-import { closeServer, listen } from '../http';
-import type { Env } from '../env';
-import type { Service } from '../subgraph/serve';
+import { createLogger } from '../lib/logger';
+import { closeServer, listen } from '../lib/http';
+import type { Env } from '../lib/env';
+import type { Service } from '../lib/subgraph/serve';
 
 export interface RunningService {
   url: string;
