@@ -14,6 +14,24 @@ export default tseslint.config(
     },
   },
   {
+    // Test helpers are not part of what runs in production: only tests, the bench and the
+    // test prerequisites may import them.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['**/test/**', 'testing/**', 'bench/**', 'scripts/test-prerequisites.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@popug/testing', '@popug/testing/*', '**/testing/*'], message: 'Test helpers (testing/) are for tests only.' }] },
+      ],
+    },
+  },
+  {
+    // The replicator is read in one sitting: small parts, small functions (migrations aside).
+    files: ['jobs/replicator/**/*.ts'],
+    ignores: ['jobs/replicator/test/**', 'jobs/replicator/master/migrations/**'],
+    rules: { 'max-lines-per-function': ['error', { max: 40, skipBlankLines: true, skipComments: true }] },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
   },

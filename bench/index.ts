@@ -1,6 +1,6 @@
 import { parseEnv } from '../lib';
-import { dropRunData } from '../lib/testing/cleanup';
-import { isolateTestFile } from '../lib/testing/isolation';
+import { dropRunData } from '../testing/cleanup';
+import { isolateTestFile } from '../testing/isolation';
 import { printTable, writeResults, type BenchSection, type Measurement } from './harness';
 import { SECTIONS } from './sections';
 

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import { callerSchema, type Caller } from '@popug/lib';
+import { LRUCache } from 'lru-cache';
+import { callerSchema, systemClock, type Caller, type Clock } from '@popug/lib';
 
 /**
  * Asks auth who a token belongs to, on every request (docs/architecture.md, Identity), through a
@@ -9,19 +10,22 @@ import { callerSchema, type Caller } from '@popug/lib';
  * load costs auth one call, not one per waiting request.
  */
 export class IdentityClient {
-  private readonly cache = new Map<string, { caller: Caller; until: number }>();
+  private readonly cache: LRUCache<string, Caller>;
   private readonly pending = new Map<string, Promise<Caller>>();
 
   constructor(
     private readonly identityUrl: string,
     private readonly ttlMs: number,
-    private readonly maxEntries = 50_000,
+    maxEntries = 50_000,
     private readonly dispatcher?: Dispatcher,
-  ) {}
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.cache = new LRUCache({ max: maxEntries, perf: clock, ttlResolution: 0 });
+  }
 
   resolve(token: string, requestId: string): Promise<Caller> {
     const hit = this.cache.get(token);
-    if (hit && hit.until > Date.now()) return Promise.resolve(hit.caller);
+    if (hit) return Promise.resolve(hit);
     const inFlight = this.pending.get(token);
     if (inFlight) return inFlight;
     const lookup = this.lookUp(token, requestId).finally(() => this.pending.delete(token));
@@ -30,7 +34,7 @@ export class IdentityClient {
   }
 
   private async lookUp(token: string, requestId: string): Promise<Caller> {
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     const response = await undiciRequest(this.identityUrl, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
@@ -48,9 +52,9 @@ export class IdentityClient {
     }
     if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`auth answered ${response.statusCode} to an identity lookup`);
     const caller = callerSchema.parse(body.caller);
-    if (this.cache.size >= this.maxEntries) this.cache.clear();
     // Counted from when the lookup started: auth's answer is no fresher than that.
-    this.cache.set(token, { caller, until: startedAt + this.ttlMs });
+    const freshForMs = Math.floor(startedAt + this.ttlMs - this.clock.now());
+    if (freshForMs > 0) this.cache.set(token, caller, { ttl: freshForMs });
     return caller;
   }
 }

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { signAnonymousStatement, signIdentity, type Caller } from '@popug/lib';
 
 const LIFETIME_SECONDS = 60;
@@ -11,26 +12,30 @@ const ANONYMOUS_KEY = 'anonymous';
  * for the same user revision, so a busy user costs no signature per request.
  */
 export class IdentitySigner {
-  private readonly signed = new Map<string, { token: string; until: number }>();
+  private readonly signed: LRUCache<string, string>;
 
-  constructor(private readonly key: KeyObject, private readonly maxEntries = 50_000) {}
+  constructor(
+    private readonly key: KeyObject,
+    maxEntries = 50_000,
+  ) {
+    this.signed = new LRUCache({ max: maxEntries, ttl: REUSE_MS });
+  }
 
   async sign(caller: Caller): Promise<string> {
     const cacheKey = `${caller.id}:${caller.revision}:${caller.role}`;
     const hit = this.signed.get(cacheKey);
-    if (hit && hit.until > Date.now()) return hit.token;
+    if (hit) return hit;
     const token = await signIdentity(caller, this.key, LIFETIME_SECONDS);
-    if (this.signed.size >= this.maxEntries) this.signed.clear();
-    this.signed.set(cacheKey, { token, until: Date.now() + REUSE_MS });
+    this.signed.set(cacheKey, token);
     return token;
   }
 
   /** The statement every anonymous request (register, login) carries, reused like the others. */
   async signAnonymous(): Promise<string> {
     const hit = this.signed.get(ANONYMOUS_KEY);
-    if (hit && hit.until > Date.now()) return hit.token;
+    if (hit) return hit;
     const token = await signAnonymousStatement(this.key, LIFETIME_SECONDS);
-    this.signed.set(ANONYMOUS_KEY, { token, until: Date.now() + REUSE_MS });
+    this.signed.set(ANONYMOUS_KEY, token);
     return token;
   }
 }

@@ -40,6 +40,9 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     buildService: ({ name }) => new SubgraphSource(urls[name as SubgraphName], callSubgraph),
     // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
     experimental_approximateQueryPlanStoreMiB: 30,
+    // Each fetch carries its parsed document, so a subgraph call knows its operation kind
+    // (only queries share a call in flight: subgraph-calls.ts) without reading the JSON text.
+    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
     logger,
   });
   const metrics = createServiceMetrics('gateway');

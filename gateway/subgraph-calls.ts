@@ -1,3 +1,4 @@
+import type { OperationTypeNode } from 'graphql';
 import { Agent, type Dispatcher } from 'undici';
 import { REQUEST_ID_HEADER } from '@popug/lib';
 
@@ -20,11 +21,11 @@ export interface SubgraphAnswer {
   text: string;
 }
 
-/** POSTs one GraphQL request body to a subgraph URL. */
-export type SubgraphCall = (url: string, headers: Record<string, string>, body: string) => Promise<SubgraphAnswer>;
-
-/** A read (`query …` or the `{ … }` shorthand) in the JSON body the gateway sends; mutations never match. */
-const READ_BODY = /^\{"query":"(query\b|\{)/;
+/**
+ * POSTs one GraphQL request body to a subgraph URL. `kind` is the operation's kind as the
+ * query planner parsed it (undefined when unknown): only a query may share a call.
+ */
+export type SubgraphCall = (url: string, headers: Record<string, string>, body: string, kind?: OperationTypeNode) => Promise<SubgraphAnswer>;
 /** Differs per incoming request and does not change the answer. */
 const IGNORED_IN_KEY = new Set([REQUEST_ID_HEADER]);
 
@@ -46,12 +47,12 @@ export function createSubgraphCaller(dispatcher: Dispatcher): SubgraphCall {
     }
     return target;
   };
-  const send: SubgraphCall = (url, headers, body) => {
+  const send = (url: string, headers: Record<string, string>, body: string) => {
     const { origin, path } = targetOf(url);
     return post(dispatcher, { origin, path, method: 'POST', headers, body });
   };
-  return (url, headers, body) => {
-    if (!READ_BODY.test(body)) return send(url, headers, body);
+  return (url, headers, body, kind) => {
+    if (kind !== 'query') return send(url, headers, body);
     const key = dedupKey(url, headers, body);
     let shared = inFlight.get(key);
     if (!shared) {

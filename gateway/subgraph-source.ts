@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { getOperationAST, type OperationTypeNode } from 'graphql';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER } from '@popug/lib';
 import type { GatewayContext } from './context';
 import type { SubgraphAnswer, SubgraphCall } from './subgraph-calls';
@@ -21,7 +22,8 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     private readonly call: SubgraphCall,
   ) {}
 
-  async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     // Health checks and schema loads carry no request context (the static supergraph makes neither).
@@ -30,12 +32,23 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
       if (context.identity) headers[IDENTITY_HEADER] = context.identity;
     }
     const { query, operationName, variables, extensions } = request;
-    const answer = await this.call(this.url, headers, JSON.stringify({ query, operationName, variables, extensions }));
-    const body = parseBody(answer);
-    if (answer.status < 200 || answer.status > 299) throw errorFromAnswer(this.url, answer, body);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error(`Expected JSON response body, but received: ${answer.text.slice(0, 200)}`);
-    return body as GatewayGraphQLResponse;
+    const body = JSON.stringify({ query, operationName, variables, extensions });
+    const answer = await this.call(this.url, headers, body, operationKind(options));
+    const parsed = parseBody(answer);
+    if (answer.status < 200 || answer.status > 299) throw errorFromAnswer(this.url, answer, parsed);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${answer.text.slice(0, 200)}`);
+    return parsed as GatewayGraphQLResponse;
   }
+}
+
+/**
+ * The kind of the operation this fetch sends, from the document the query planner built
+ * for it (server.ts asks it to expose that): an entity fetch made for a mutation is a query.
+ * Unknown (a health check, a schema load) reads as not a query, so it is never shared.
+ */
+function operationKind(options: GraphQLDataSourceProcessOptions<GatewayContext>): OperationTypeNode | undefined {
+  if (!('document' in options) || !options.document) return undefined;
+  return getOperationAST(options.document, options.request.operationName)?.operation;
 }
 
 function parseBody(answer: SubgraphAnswer): unknown {

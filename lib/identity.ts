@@ -1,6 +1,8 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { systemClock, type Clock } from './clock';
 import { unauthenticated } from './errors';
 
 /** Who is calling, as auth resolved it and the gateway vouches for it. */
@@ -58,31 +60,42 @@ export async function signAnonymousStatement(key: KeyObject, ttlSeconds = 60): P
  * before is answered from memory until its own expiry — what verifying it again would say.
  */
 export class IdentityVerifier {
-  private readonly verified = new Map<string, { caller: Caller | null; expiresAtMs: number }>();
+  // Wrapped: the anonymous statement's caller is null, which a cache cannot hold as a value.
+  private readonly verified: LRUCache<string, { caller: Caller | null }>;
 
   constructor(
     private readonly key: KeyObject,
-    private readonly maxEntries = 10_000,
-  ) {}
+    maxEntries = 10_000,
+    private readonly clock: Clock = systemClock,
+  ) {
+    // Least recently used statements go first when full; each leaves when it expires.
+    this.verified = new LRUCache({ max: maxEntries, perf: clock, ttlResolution: 0 });
+  }
+
+  /** Statements held in memory: never more than the size it was given. */
+  get size(): number {
+    return this.verified.size;
+  }
 
   /** The caller the statement names, or null for the gateway's anonymous statement. */
   async verify(token: string): Promise<Caller | null> {
     const known = this.verified.get(token);
-    if (known && Date.now() < known.expiresAtMs) return known.caller;
-    const statement = await verifyStatement(token, this.key);
-    if (this.verified.size >= this.maxEntries) this.verified.clear();
-    this.verified.set(token, statement);
+    if (known) return known.caller;
+    const statement = await verifyStatement(token, this.key, new Date(this.clock.now()));
+    const lifeMs = Math.floor(statement.expiresAtMs - this.clock.now());
+    if (lifeMs > 0) this.verified.set(token, { caller: statement.caller }, { ttl: lifeMs });
     return statement.caller;
   }
 }
 
-async function verifyStatement(token: string, key: KeyObject): Promise<{ caller: Caller | null; expiresAtMs: number }> {
+async function verifyStatement(token: string, key: KeyObject, currentDate: Date): Promise<{ caller: Caller | null; expiresAtMs: number }> {
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],
       issuer: IDENTITY_ISSUER,
       audience: IDENTITY_AUDIENCE,
       requiredClaims: ['exp'],
+      currentDate,
     });
     const expiresAtMs = (payload.exp ?? 0) * 1000;
     if (payload.sub === ANONYMOUS_SUBJECT && payload.anon === true) return { caller: null, expiresAtMs };

@@ -1,3 +1,4 @@
+export * from './clock';
 export * from './env';
 export * from './errors';
 export * from './identity';
@@ -11,6 +12,7 @@ export * from './graphql-errors';
 export * from './db/database';
 export * from './db/orm';
 export * from './db/reference-loader';
+export * from './db/sql';
 export * from './access/entities';
 export * from './access/permission-store';
 export * from './access/caller-sync';

@@ -1,5 +1,5 @@
-import { provideChromium } from '../lib/testing/chromium';
-import { ensureTestServices } from '../lib/testing/services';
+import { provideChromium } from '../testing/chromium';
+import { ensureTestServices } from '../testing/services';
 
 /**
  * The first step of `npm test`: PostgreSQL and Redis answer (started here when this

@@ -12,7 +12,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { apiSchema, contractDocument } from '@popug/lib/testing/contract';
+import { apiSchema, contractDocument } from '@popug/testing/contract';
 import { SUPERGRAPH_FILE } from '../gateway/server';
 
 /**

@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provideChromium } from '../lib/testing/chromium';
-import { ensureTestServices } from '../lib/testing/services';
+import { provideChromium } from '../testing/chromium';
+import { ensureTestServices } from '../testing/services';
 
 /**
  * One prefix per test run for databases and queues, so runs on the same PostgreSQL and
- * Redis never collide; each test file then adds its own suffix (lib/testing/stack.ts).
+ * Redis never collide; each test file then adds its own suffix (testing/stack.ts).
  * Jest workers inherit these variables.
  */
 export default async function globalSetup(): Promise<void> {

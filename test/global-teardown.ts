@@ -1,5 +1,5 @@
 import { parseEnv } from '../lib';
-import { dropRunData } from '../lib/testing/cleanup';
+import { dropRunData } from '../testing/cleanup';
 
 /** Drops every database and Redis key this run created, and its scratch folder. */
 export default async function globalTeardown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Kind, Lexer, Source, TokenKind, parse, print, validate, visit, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS, queryLimitProtection, type QueryLimits } from '../lib/graphql-limits';
-import { apiSchema, contractDocument } from '@popug/lib/testing/contract';
+import { apiSchema, contractDocument } from '@popug/testing/contract';
 import { SUPERGRAPH_FILE } from '../gateway/server';
 
 /**

@@ -1,5 +1,5 @@
 import type { Env } from '../lib';
-import { startTestSystem, type TestSystem } from '../lib/testing/system';
+import { startTestSystem, type TestSystem } from '../testing/system';
 import { createGateway } from '../gateway/server';
 import { createAuthServer } from '../subgraphs/auth/server';
 import { createTrackerServer } from '../subgraphs/tracker/server';

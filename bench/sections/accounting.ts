@@ -59,7 +59,7 @@ async function applyThroughput(env: Env, record: Parameters<BenchSection['run']>
     });
     const started = performance.now();
     for (let from = 0; from < events.length; from += env.REPLICATION_BATCH_SIZE) {
-      await orm.em.fork().transactional((tx) => accountingReplica.apply(tx, events.slice(from, from + env.REPLICATION_BATCH_SIZE)));
+      await orm.em.fork().transactional((tx) => accountingReplica.apply(tx, events.slice(from, from + env.REPLICATION_BATCH_SIZE), env));
     }
     const seconds = (performance.now() - started) / 1000;
     record({ metric: `apply ${APPLY_EVENTS} task events (batches of ${env.REPLICATION_BATCH_SIZE})`, value: Math.round(APPLY_EVENTS / seconds), unit: 'events/s' });

@@ -11,7 +11,7 @@ import {
   type MikroORM,
 } from '@popug/lib';
 import { addDays, startOfBusinessDay } from '@popug/lib/business-day';
-import { postGraphQL, startOnFreePort } from '@popug/lib/testing/stack';
+import { postGraphQL, startOnFreePort } from '@popug/testing/stack';
 import { analyticsReplica } from '../../subgraphs/analytics/replication';
 import { createAnalyticsServer } from '../../subgraphs/analytics/server';
 import { percentile, type BenchSection } from '../harness';
@@ -51,7 +51,7 @@ export const analyticsSection: BenchSection = {
       );
       record({ metric: 'daily_balances rows', value: Number(sizes?.balances), unit: 'rows' });
       record({ metric: 'negative_balance_counts rows', value: Number(sizes?.counts), unit: 'rows' });
-      record({ metric: `apply ${LATE_EVENTS} late events dated ${LATE_DAYS} days back`, value: Math.round(await applyLate(orm, applied)), unit: 'ms' });
+      record({ metric: `apply ${LATE_EVENTS} late events dated ${LATE_DAYS} days back`, value: Math.round(await applyLate(orm, applied, env.BUSINESS_TZ)), unit: 'ms' });
     } finally {
       await orm.close();
     }
@@ -108,7 +108,7 @@ async function seed(orm: MikroORM, timeZone: string): Promise<number> {
     const events = batch;
     batch = [];
     await orm.em.fork().transactional(async (tx) => {
-      await analyticsReplica.apply(tx, events);
+      await analyticsReplica.apply(tx, events, { BUSINESS_TZ: timeZone });
       await tx.execute('update replication_watermark set version = ?, updated_at = now() where id = 1', [String(version)]);
     });
   };
@@ -169,7 +169,7 @@ async function seed(orm: MikroORM, timeZone: string): Promise<number> {
 }
 
 /** A late batch: fees for random popugs on a day a year back, which shifts every later day of theirs. */
-async function applyLate(orm: MikroORM, lastVersion: number): Promise<number> {
+async function applyLate(orm: MikroORM, lastVersion: number, timeZone: string): Promise<number> {
   const users = await orm.em.fork().execute<{ user_id: string }[]>(`select distinct user_id from daily_balances limit ${LATE_EVENTS}`);
   const day = addDays(FIRST_DAY, DAYS - LATE_DAYS);
   const events: ChangeEvent[] = users.map((user, index) => ({
@@ -190,6 +190,6 @@ async function applyLate(orm: MikroORM, lastVersion: number): Promise<number> {
     occurredAt: new Date(),
   }));
   const started = performance.now();
-  await orm.em.fork().transactional((tx) => analyticsReplica.apply(tx, events));
+  await orm.em.fork().transactional((tx) => analyticsReplica.apply(tx, events, { BUSINESS_TZ: timeZone }));
   return performance.now() - started;
 }

@@ -18,7 +18,7 @@ import {
   type Env,
 } from '@popug/lib';
 import { today as todayIn } from '@popug/lib/business-day';
-import { contractOperation } from '@popug/lib/testing/contract';
+import { contractOperation } from '@popug/testing/contract';
 import { SUPERGRAPH_FILE } from '../../gateway/server';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { analyticsDatabase } from '../../subgraphs/analytics/database';

@@ -13,7 +13,7 @@ import {
 } from '@popug/lib';
 import { authDatabase } from '../../subgraphs/auth/database';
 import { trackerReplica } from '../../subgraphs/tracker/replication';
-import { catchUp } from '../../jobs/replicator/apply';
+import { catchUp } from '../../jobs/replicator/catch-up';
 import { collectFrom } from '../../jobs/replicator/collect';
 import { Replicator } from '../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../jobs/replicator/topology';
@@ -80,7 +80,7 @@ async function measureBacklog(env: Env, auth: Client, record: Recorder): Promise
     const collectSeconds = (performance.now() - started) / 1000;
 
     started = performance.now();
-    const { applied } = await catchUp(master, () => tracker.fork(), trackerReplica, env.REPLICATION_BATCH_SIZE);
+    const { applied } = await catchUp(master, () => tracker.fork(), trackerReplica, env, env.REPLICATION_BATCH_SIZE);
     const applySeconds = (performance.now() - started) / 1000;
     if (collected !== written || applied !== written) throw new Error(`wrote ${written}, collected ${collected}, applied ${applied}`);
 

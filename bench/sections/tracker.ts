@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { openDatabase, parseEnv, type EntityManager } from '@popug/lib';
-import { postGraphQL } from '../../lib/testing/stack';
+import { postGraphQL } from '../../testing/stack';
 import { startSystem } from '../../test/system';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { seedOpenTasks } from '../../subgraphs/tracker/services/task-seeding';

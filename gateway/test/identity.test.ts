@@ -5,9 +5,9 @@ import { databaseName, databaseUrl, type DatabaseName } from '@popug/lib/db/data
 import type { Env } from '@popug/lib/env';
 import { IDENTITY_HEADER, signAnonymousStatement, signIdentity, signUserToken, type Caller } from '@popug/lib/identity';
 import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { postGraphQL, type GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { postGraphQL, type GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../../test/system';
 
 /**

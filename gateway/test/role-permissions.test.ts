@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
 import { IDENTITY_HEADER, signIdentity } from '@popug/lib/identity';
 import { loadPrivateKey } from '@popug/lib/keys';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { startSystem } from '../../test/system';
 
@@ -16,8 +16,13 @@ import { startSystem } from '../../test/system';
  */
 
 const PASSWORD = 'correct horse battery';
-/** docs/architecture.md, Permissions: other processes see a grant or revoke within this. */
-const PROPAGATION_LIMIT_MS = 5_000;
+/**
+ * Other processes see a grant or revoke within 5 s (docs/architecture.md, Permissions). That bound is
+ * proved without a stopwatch (PERMISSION_CACHE_MS is capped at 4000 by lib/env.ts, and
+ * lib/test/permission-store.test.ts moves a clock past it); here the change only has to
+ * arrive, polled with a limit no loaded machine reaches.
+ */
+const ARRIVAL_LIMIT_MS = 30_000;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 type SubgraphName = (typeof SUBGRAPHS)[number];
 
@@ -220,7 +225,7 @@ describe('a new role through the gateway', () => {
     }
   });
 
-  it('reaches another process of the same subgraph within 5 s', async () => {
+  it('reaches another process of the same subgraph once its permission cache lets go', async () => {
     const role = await newRole();
     const { user } = await userOfRole(role);
     // A second tracker on the same database, as a scaled-out deployment would run; called
@@ -237,22 +242,21 @@ describe('a new role through the gateway', () => {
         );
         return result.errors ? result.errors.map((error) => String(error.extensions?.code)).join(',') : 'ok';
       };
-      const within = async (expected: string, since: number) => {
-        while (Date.now() - since < PROPAGATION_LIMIT_MS + 1_000) {
-          if ((await askSecond()) === expected) return Date.now() - since;
+      const arrives = async (expected: string) => {
+        const since = Date.now();
+        while (Date.now() - since < ARRIVAL_LIMIT_MS) {
+          if ((await askSecond()) === expected) return expected;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         throw new Error(`the second tracker never answered ${expected}`);
       };
       expect(await askSecond()).toBe('FORBIDDEN'); // and now it caches the role's empty grant
 
-      const grantedAt = Date.now();
       await grant('tracker', role, 'permission:manage', true);
-      expect(await within('ok', grantedAt)).toBeLessThan(PROPAGATION_LIMIT_MS);
+      expect(await arrives('ok')).toBe('ok');
 
-      const revokedAt = Date.now();
       await grant('tracker', role, 'permission:manage', false);
-      expect(await within('FORBIDDEN', revokedAt)).toBeLessThan(PROPAGATION_LIMIT_MS);
+      expect(await arrives('FORBIDDEN')).toBe('FORBIDDEN');
     } finally {
       await secondTracker.close();
     }

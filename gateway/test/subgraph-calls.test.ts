@@ -1,6 +1,7 @@
 import { STATUS_CODES, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { OperationTypeNode, parse } from 'graphql';
 import { IdentityClient } from '../identity-client';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayContext } from '../context';
@@ -40,7 +41,7 @@ describe('subgraph calls', () => {
       const body = JSON.stringify({ query: 'query Q__tracker__0{myTasks{id}}', variables: {} });
       const responses = await Promise.all(
         Array.from({ length: 10 }, () =>
-          call(`${subgraph.url}/graphql`, { 'x-popug-identity': 'same', 'x-request-id': randomUUID() }, body),
+          call(`${subgraph.url}/graphql`, { 'x-popug-identity': 'same', 'x-request-id': randomUUID() }, body, OperationTypeNode.QUERY),
         ),
       );
       expect(subgraph.calls()).toBe(1);
@@ -56,13 +57,33 @@ describe('subgraph calls', () => {
     try {
       const call = createSubgraphCaller(agent);
       const mutation = JSON.stringify({ query: 'mutation M__tracker__0{completeTask(id:"1"){id}}', variables: {} });
-      await Promise.all(Array.from({ length: 5 }, () => call(`${subgraph.url}/graphql`, {}, mutation)));
+      await Promise.all(Array.from({ length: 5 }, () => call(`${subgraph.url}/graphql`, {}, mutation, OperationTypeNode.MUTATION)));
       expect(subgraph.calls()).toBe(5);
       const read = JSON.stringify({ query: '{myTasks{id}}', variables: {} });
       await Promise.all(
-        ['alice', 'bob'].map((caller) => call(`${subgraph.url}/graphql`, { 'x-popug-identity': caller }, read)),
+        ['alice', 'bob'].map((caller) => call(`${subgraph.url}/graphql`, { 'x-popug-identity': caller }, read, OperationTypeNode.QUERY)),
       );
       expect(subgraph.calls()).toBe(7);
+    } finally {
+      subgraph.server.close();
+    }
+  });
+
+  it('decides by the parsed operation kind, not the body text: reordered keys share the same, a mutation never does', async () => {
+    const subgraph = await countingServer(() => ({ data: { ok: true } }));
+    try {
+      const call = createSubgraphCaller(agent);
+      const url = `${subgraph.url}/graphql`;
+      const reordered = JSON.stringify({ variables: {}, operationName: 'Q__tracker__0', query: 'query Q__tracker__0{myTasks{id}}' });
+      await Promise.all(Array.from({ length: 5 }, () => call(url, { 'x-popug-identity': 'same' }, reordered, OperationTypeNode.QUERY)));
+      expect(subgraph.calls()).toBe(1);
+      // Reads like a query from its first bytes, but the planner says mutation: always sent.
+      const lookalike = JSON.stringify({ query: 'query-like text', variables: {} });
+      await Promise.all(Array.from({ length: 3 }, () => call(url, { 'x-popug-identity': 'same' }, lookalike, OperationTypeNode.MUTATION)));
+      expect(subgraph.calls()).toBe(4);
+      // Kind unknown (a health check, a schema load): never shared.
+      await Promise.all(Array.from({ length: 2 }, () => call(url, {}, reordered)));
+      expect(subgraph.calls()).toBe(6);
     } finally {
       subgraph.server.close();
     }
@@ -100,6 +121,21 @@ describe('subgraph calls', () => {
         expect(await source.process(operation('query Q{task(id:$id){id}}'))).toEqual({
           data: { sent: { query: 'query Q{task(id:$id){id}}', variables: { id: '1' } }, identity: 'signed-statement', requestId: 'req-7' },
         });
+      } finally {
+        subgraph.server.close();
+      }
+    });
+
+    it.each([
+      ['query Q{task(id:$id){id}}', 1],
+      ['mutation M{completeTask(id:$id){id}}', 4],
+    ])('shares concurrent identical fetches only when the planned document is a query: %s', async (query, expectedCalls) => {
+      const subgraph = await countingServer(() => ({ data: { ok: true } }));
+      try {
+        const source = new SubgraphSource(`${subgraph.url}/graphql`, createSubgraphCaller(agent));
+        const planned = { ...operation(query), document: parse(query) } as GraphQLDataSourceProcessOptions<GatewayContext>;
+        await Promise.all(Array.from({ length: 4 }, () => source.process(planned)));
+        expect(subgraph.calls()).toBe(expectedCalls);
       } finally {
         subgraph.server.close();
       }

@@ -1,8 +1,9 @@
-import { UnrecoverableError, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
 import type { MailJobData } from '@popug/lib/mail';
-import { QUEUES, createRedis, queueOptions } from '@popug/lib/queues';
+import { QUEUES } from '@popug/lib/queues';
+import { createQueueWorker } from '@popug/lib/queue-worker';
 import { createMailProcessor, type OnDelivered } from './processor';
 import { createMailTransport, type Delivery, type MailTransport } from './transport';
 
@@ -18,45 +19,19 @@ const CONCURRENCY = 5;
 
 /** `onDelivered` hears of each delivered mail by its key (the payout mail receipts). */
 export function startNotifier(env: Env, logger: Logger, onDelivered?: OnDelivered): Notifier {
-  const connection = createRedis(env, 'worker');
   const transport = createMailTransport(env);
   // Data is typed `unknown` on purpose: the processor validates it instead of trusting Redis.
-  const worker = new Worker<unknown, Delivery>(QUEUES.mail, createMailProcessor(transport, logger, onDelivered), {
-    ...queueOptions(env, connection),
+  const { worker, close } = createQueueWorker<unknown, Delivery>(env, logger, {
+    queue: QUEUES.mail,
+    jobNoun: 'mail',
+    processor: createMailProcessor(transport, logger, onDelivered),
     concurrency: CONCURRENCY,
-  });
-
-  worker.on('ready', () => logger.info({ via: transport.via, queue: QUEUES.mail }, 'notifier ready'));
-  worker.on('failed', (job, error) => {
-    if (!job) {
-      logger.error({ err: error }, 'mail job failed');
-      return;
-    }
-    const data = job.data as Partial<MailJobData> | undefined;
-    const attempts = job.opts.attempts ?? 1;
-    const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
-    const fields = { jobId: job.id, key: data?.key, to: data?.to, attemptsMade: job.attemptsMade, attempts, err: error };
-    if (final) logger.error(fields, 'mail not delivered; kept in the failed set');
-    else logger.warn(fields, 'mail attempt failed; will retry');
-  });
-  // Redis trouble surfaces here; without a listener Node would treat it as unhandled.
-  worker.on('error', (error) => logger.error({ err: error }, 'notifier worker error'));
-
-  let closing: Promise<void> | undefined;
-  return {
-    worker,
-    transport,
-    close() {
-      closing ??= (async () => {
-        try {
-          await worker.close();
-        } finally {
-          transport.close();
-          // The worker only closes the connections it made itself, not the one it was given.
-          await connection.quit().catch(() => connection.disconnect());
-        }
-      })();
-      return closing;
+    describeJob: (job) => {
+      const data = job.data as Partial<MailJobData> | undefined;
+      return { key: data?.key, to: data?.to };
     },
-  };
+    release: () => transport.close(),
+  });
+  worker.on('ready', () => logger.info({ via: transport.via, queue: QUEUES.mail }, 'notifier ready'));
+  return { worker, transport, close };
 }

@@ -18,7 +18,7 @@ export interface CollectResult {
  * insert commits first and skips rows it already has, then the rows leave the outbox:
  * a crash between the two only means the next pass finds them again and copies nothing.
  * Versions are the log's head plus the row's rank, so they stay gap-free as long as one
- * pass runs at a time (the pass lock in replicator.ts); the primary key on `version`
+ * pass runs at a time (the pass lock, pass-lock.ts); the primary key on `version`
  * turns a second writer into an error, never into a duplicate or a gap.
  *
  * The batch travels as one JSON text from the source to the master, never parsed in
@@ -55,4 +55,14 @@ export async function collectFrom(master: EntityManager, source: Source, batchSi
   );
   await executeSql(sourceEm, 'delete from outbox where seq = any(?::bigint[])', [batch.seqs]);
   return { read: batch.count, copied: inserted?.count ?? 0 };
+}
+
+/** Collects batches from one source until a short batch shows its outbox empty; returns rows copied. */
+export async function collectAll(master: EntityManager, source: Source, batchSize: number): Promise<number> {
+  let copied = 0;
+  for (;;) {
+    const batch = await collectFrom(master, source, batchSize);
+    copied += batch.copied;
+    if (batch.read < batchSize) return copied;
+  }
 }

@@ -1,5 +1,5 @@
 import type { ReplicaDefinition } from '@popug/lib';
-import { catchUp } from './apply';
+import { catchUp } from './catch-up';
 import type { Replicator } from './replicator';
 
 /**
@@ -17,7 +17,7 @@ export async function rebuildReplica(replicator: Replicator, replica: ReplicaDef
     const result = await replicaEm.transactional(async (tx) => {
       await replica.reset(tx);
       await tx.execute('update replication_watermark set version = 0, updated_at = now() where id = 1');
-      return catchUp(master, () => tx, replica, batchSize);
+      return catchUp(master, () => tx, replica, replicator.replicaSettings, batchSize);
     });
     await master.execute('update replica_state set watermark = ?, updated_at = now() where replica = ?', [result.watermark, replica.name]);
     return result.applied;

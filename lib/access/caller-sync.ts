@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../clock';
 import type { Caller } from '../identity';
 import { upsertLocalUsers } from './local-users';
 
@@ -7,22 +9,24 @@ import { upsertLocalUsers } from './local-users';
  * unchanged a moment ago is not written again, so a busy user costs no write per request.
  */
 export class CallerSync {
-  private readonly recent = new Map<string, { revision: number; at: number }>();
+  /** Caller id → the revision written, for `freshForMs`. */
+  private readonly recent: LRUCache<string, number>;
 
   constructor(
-    private readonly options: { withUsers: boolean; freshForMs: number; maxEntries?: number },
-  ) {}
+    private readonly options: { withUsers: boolean; freshForMs: number; maxEntries?: number; clock?: Clock },
+  ) {
+    this.recent = new LRUCache({ max: options.maxEntries ?? 10_000, ttl: options.freshForMs, perf: options.clock ?? systemClock, ttlResolution: 0 });
+  }
 
   async sync(em: EntityManager, caller: Caller): Promise<void> {
-    const seen = this.recent.get(caller.id);
-    if (seen && seen.revision === caller.revision && Date.now() - seen.at < this.options.freshForMs) return;
+    const fresh = this.options.freshForMs > 0; // 0 turns the memory off (lru-cache reads a ttl of 0 as forever)
+    if (fresh && this.recent.get(caller.id) === caller.revision) return;
     if (this.options.withUsers) {
       // The gateway forwards active callers only.
       await upsertLocalUsers(em, [{ ...caller, active: true }]);
     } else {
       await em.execute('insert into roles (name) values (?) on conflict do nothing', [caller.role]);
     }
-    if (this.recent.size >= (this.options.maxEntries ?? 10_000)) this.recent.clear();
-    this.recent.set(caller.id, { revision: caller.revision, at: Date.now() });
+    if (fresh) this.recent.set(caller.id, caller.revision);
   }
 }

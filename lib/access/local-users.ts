@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '../replication/sql';
+import { executeSql } from '../db/sql';
 
 export interface LocalUserRow {
   id: string;

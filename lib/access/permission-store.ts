@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { LRUCache } from 'lru-cache';
+import { systemClock, type Clock } from '../clock';
 import { badInput } from '../errors';
 
 export interface RolePermissionsView {
@@ -31,19 +33,23 @@ export function assertRoleName(role: string): void {
  * revoke clears it at once in this process, and other processes see it within `ttlMs`.
  */
 export class PermissionStore {
-  private readonly cache = new Map<string, { permissions: ReadonlySet<string>; loadedAt: number }>();
+  private readonly cache: LRUCache<string, ReadonlySet<string>>;
 
   constructor(
     readonly catalog: readonly string[],
     private readonly ttlMs: number,
-  ) {}
+    clock: Clock = systemClock,
+  ) {
+    // Roles are few; the bound only keeps a flood of made-up role names from growing it.
+    this.cache = new LRUCache({ max: 1000, ttl: ttlMs, perf: clock, ttlResolution: 0 });
+  }
 
   async permissionsOf(em: EntityManager, role: string): Promise<ReadonlySet<string>> {
-    const cached = this.cache.get(role);
-    if (cached && Date.now() - cached.loadedAt < this.ttlMs) return cached.permissions;
+    const cached = this.ttlMs > 0 ? this.cache.get(role) : undefined; // lru-cache reads a ttl of 0 as forever
+    if (cached) return cached;
     const rows = await em.execute<{ permission: string }[]>('select permission from role_permissions where role = ?', [role]);
     const permissions = new Set(rows.map((row) => row.permission));
-    this.cache.set(role, { permissions, loadedAt: Date.now() });
+    if (this.ttlMs > 0) this.cache.set(role, permissions);
     return permissions;
   }
 

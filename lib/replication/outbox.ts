@@ -1,6 +1,6 @@
 import { EntitySchema, OptionalProps, type EntityManager } from '@mikro-orm/postgresql';
 import { checkNewEvent, latestVersion, type EventPayload, type EventType } from './events';
-import { executeSql } from './sql';
+import { executeSql } from '../db/sql';
 
 /**
  * A source database's outbox: changes other services need, written in the same

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { OrmOptions } from '../db/orm';
+import type { Env } from '../env';
 import { InvalidEventError, readEvent, type EventPayload, type EventType } from './events';
 
-export { executeSql } from './sql';
 
 /** One entry of the master change log, as a replica receives it. */
 export interface ChangeEvent {
@@ -24,6 +24,9 @@ export class PoisonEventError extends Error {
   }
 }
 
+/** The settings a replica's handlers may use: handed over by the replicator, never read from the process. */
+export type ReplicaSettings = Pick<Env, 'BUSINESS_TZ'>;
+
 /**
  * What a read-side subgraph declares to the replicator: the event types it reads and how
  * it applies a batch of them. `apply` runs inside the transaction that also moves the
@@ -33,7 +36,7 @@ export interface ReplicaDefinition {
   name: 'tracker' | 'accounting' | 'analytics';
   database: OrmOptions;
   eventTypes: readonly EventType[];
-  apply(em: EntityManager, events: readonly ChangeEvent[]): Promise<void>;
+  apply(em: EntityManager, events: readonly ChangeEvent[], settings: ReplicaSettings): Promise<void>;
   /** Empties every table the replicator fills, before a rebuild from version 0. */
   reset(em: EntityManager): Promise<void>;
   /** Queries whose rows must be equal between a rebuilt and a live replica. */

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { manualClock } from '../clock';
 import { IdentityVerifier, signIdentity, type Caller } from '../identity';
 
 /**
@@ -17,12 +18,17 @@ const codeOf = (promise: Promise<unknown>) =>
   );
 
 it('answers a statement again, and refuses it once it has expired', async () => {
-  const verifier = new IdentityVerifier(gateway.publicKey);
-  const statement = await signIdentity(caller, gateway.privateKey, 1);
+  const clock = manualClock();
+  const verifier = new IdentityVerifier(gateway.publicKey, 10, clock);
+  const statement = await signIdentity(caller, gateway.privateKey, 60);
   expect(await verifier.verify(statement)).toEqual(caller);
+  clock.advance(30_000);
   expect(await verifier.verify(statement)).toEqual(caller);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  expect(verifier.size).toBe(1);
+  // A second past its expiry (whole seconds in the token): from memory or verified again, it is refused.
+  clock.advance(31_000);
   expect(await codeOf(verifier.verify(statement))).toBe('UNAUTHENTICATED');
+  expect(verifier.size).toBe(0);
 });
 
 it('refuses a statement signed by another key or altered, even after verifying a genuine one', async () => {
@@ -36,9 +42,11 @@ it('refuses a statement signed by another key or altered, even after verifying a
   expect(await codeOf(verifier.verify(altered))).toBe('UNAUTHENTICATED');
 });
 
-it('stays bounded: past its size it forgets, and still verifies', async () => {
+it('stays bounded: past its size it forgets the least recently used statement only, and still verifies', async () => {
   const verifier = new IdentityVerifier(gateway.publicKey, 2);
   for (const revision of [1, 2, 3, 4]) {
     expect((await verifier.verify(await signIdentity({ ...caller, revision }, gateway.privateKey)))?.revision).toBe(revision);
+    // Full at two: one more replaces one, it does not empty the cache.
+    expect(verifier.size).toBe(Math.min(revision, 2));
   }
 });

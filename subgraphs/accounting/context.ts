@@ -5,7 +5,7 @@ export interface AccountingServices {
   /** Payout mails go here. */
   mailQueue: MailQueue;
   /** BUSINESS_TZ: the zone whose calendar days are the business days. */
-  timeZone: string;
+  businessTimeZone: string;
 }
 
 export type AccountingContext = SubgraphContext<AccountingServices>;

@@ -1,7 +1,6 @@
 import {
   applyUserChanges,
   changesOf,
-  loadEnv,
   readChanges,
   USER_EVENT_TYPES,
   type ReplicaDefinition,
@@ -27,11 +26,11 @@ export const accountingReplica: ReplicaDefinition = {
   name: 'accounting',
   database: accountingDatabase,
   eventTypes: ACCOUNTING_EVENT_TYPES,
-  async apply(em, events) {
+  async apply(em, events, settings) {
     const changes = readChanges(events, ACCOUNTING_EVENT_TYPES);
     await applyUserChanges(em, changes);
     const money = [...changesOf(changes, 'task.assigned'), ...changesOf(changes, 'task.completed')];
-    await recordTaskMoney(em, money, loadEnv().BUSINESS_TZ);
+    await recordTaskMoney(em, money, settings.BUSINESS_TZ);
   },
   async reset(em) {
     await em.execute('lock table accounts in share row exclusive mode');

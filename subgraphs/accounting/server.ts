@@ -17,7 +17,7 @@ export function createAccountingServer(env: Env, logger: Logger): Promise<Subgra
       const redis = createRedis(env, 'producer');
       const mailQueue = createMailQueue(env, redis);
       return {
-        services: { mailQueue, timeZone: env.BUSINESS_TZ },
+        services: { mailQueue, businessTimeZone: env.BUSINESS_TZ },
         async close() {
           await mailQueue.close();
           redis.disconnect();

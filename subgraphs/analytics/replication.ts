@@ -1,4 +1,4 @@
-import { applyUserChanges, loadEnv, readChanges, USER_EVENT_TYPES, type ReplicaDefinition, type TypedChange } from '@popug/lib';
+import { applyUserChanges, readChanges, USER_EVENT_TYPES, type ReplicaDefinition, type TypedChange } from '@popug/lib';
 import { analyticsDatabase } from './database';
 import { MONEY_EVENT_TYPES, type MoneyEventType } from './services/event-facts';
 import { applyMoneyChanges, READ_MODEL_STATE, resetReadModel } from './services/read-model';
@@ -15,13 +15,13 @@ export const analyticsReplica: ReplicaDefinition = {
   name: 'analytics',
   database: analyticsDatabase,
   eventTypes: EVENT_TYPES,
-  async apply(em, events) {
+  async apply(em, events, settings) {
     const changes = readChanges(events, EVENT_TYPES);
     await applyUserChanges(em, changes);
     const money = changes.filter((change): change is TypedChange<MoneyEventType> =>
       (MONEY_EVENT_TYPES as readonly string[]).includes(change.type),
     );
-    await applyMoneyChanges(em, money, loadEnv().BUSINESS_TZ);
+    await applyMoneyChanges(em, money, settings.BUSINESS_TZ);
   },
   async reset(em) {
     await resetReadModel(em);

@@ -8,7 +8,4 @@ export interface AuthServices {
   tokenTtlSeconds: number;
 }
 
-export interface AuthContext extends SubgraphContext<AuthServices> {
-  /** The user a public mutation (register, login) just answered about: they may read their own fields. */
-  subjectUserId?: string;
-}
+export type AuthContext = SubgraphContext<AuthServices>;

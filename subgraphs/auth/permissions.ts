@@ -11,14 +11,15 @@ import {
 } from '@popug/lib';
 import type { AuthContext } from './context';
 import type { User } from './entities/User';
+import { isOwnRecord } from './own-record';
 
 /** `queue:view` opens the jobs worker's queue board (jobs/queue-board.ts); auth only keeps it. */
 export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage', 'queue:view'] as const;
 
 export const authPermissionAdmin = permissionAdmin('auth');
 
-const selfOrRegistrant = (parent: User, context: AuthContext) =>
-  parent.id === context.caller?.id || parent.id === context.subjectUserId;
+/** The signed-in caller's own record, or the one register or login answered with (see own-record.ts). */
+const selfOrRegistrant = (parent: User, context: AuthContext) => parent.id === context.caller?.id || isOwnRecord(parent);
 
 /** The directory (id, name, email, role) is open to anyone signed in, and to a new registrant about themselves. */
 const directory = rule({ cache: 'no_cache' })((parent: User, _args, context: AuthContext) =>

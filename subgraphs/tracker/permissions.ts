@@ -11,13 +11,13 @@ import {
   type SubgraphContext,
 } from '@popug/lib';
 import type { Task } from './entities/Task';
-import { canSeeTask, viewerOf } from './services/task-access';
+import { canSeeTask, noTaskAccess, VIEW_ALL_PERMISSION, viewerOf } from './services/task-access';
 
 export const TRACKER_PERMISSIONS = [
   'task:create',
   'task:receive',
   'task:complete',
-  'task:view_all',
+  VIEW_ALL_PERMISSION,
   'task:shuffle',
   'permission:manage',
 ] as const;
@@ -33,9 +33,7 @@ const trackerMember = rule({ cache: 'contextual' })((_parent, _args, context: Su
 /** A task's details: its assignee, its creator, or task:view_all (services/task-access.ts). */
 const taskDetails = rule({ cache: 'no_cache' })((task: Task, _args, context: SubgraphContext) => {
   if (!context.caller) return unauthenticated();
-  return canSeeTask(task, viewerOf(context.caller, context.permissions))
-    ? true
-    : forbidden('You have no access to this task: it is neither assigned to you nor created by you, and you lack task:view_all');
+  return canSeeTask(task, viewerOf(context.caller, context.permissions)) ? true : noTaskAccess();
 });
 
 export const trackerRules = {
@@ -44,7 +42,7 @@ export const trackerRules = {
     ...trackerPermissionAdmin.rules.Query,
     myTasks: trackerMember,
     task: trackerMember,
-    tasks: can('task:view_all'),
+    tasks: can(VIEW_ALL_PERMISSION),
   },
   Mutation: {
     ...trackerPermissionAdmin.rules.Mutation,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { createLogger, createMailQueue, createRedis, openDatabase } from '@popug/lib';
 import { endOfBusinessDay } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { accountingReplica } from '../../subgraphs/accounting/replication';
 import { closeDayAndMail } from '../../subgraphs/accounting/services/day-close';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { databaseName, databaseUrl, type Env } from '@popug/lib';
-import { waitFor } from '@popug/lib/testing/wait';
+import { waitFor } from '@popug/testing/wait';
 
 /**
  * The ledger invariants a fault must never break, checked behind the services' backs with

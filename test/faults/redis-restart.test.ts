@@ -1,11 +1,11 @@
 import { Client } from 'pg';
 import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
 import { today } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { TestSystem } from '@popug/testing/system';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../system';
-import { privateRedis, type PrivateRedis } from '@popug/lib/testing/private-redis';
+import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';
 import { closeDay, completeTask, createTask, dataOf, hire, signIn, type Popug, type TaskView } from './fixtures/popugs';
 import { expectLedgerHolds, ledgerViolations, waitForReplication } from './invariants';
 

@@ -1,8 +1,8 @@
 import { createLogger } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { createAccountingServer } from '../../subgraphs/accounting/server';
 import { createAnalyticsServer } from '../../subgraphs/analytics/server';

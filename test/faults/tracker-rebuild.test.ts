@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, createMailQueue, createRedis, type Env } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { TestSystem } from '@popug/testing/system';
 import { connectTo } from '../../jobs/replicator/test/fixtures/databases';
 import { rebuildReplica } from '../../jobs/replicator/rebuild';
 import { Replicator } from '../../jobs/replicator/replicator';

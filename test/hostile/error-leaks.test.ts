@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
-import { startOnFreePort, testLogger, postGraphQL, type RunningService } from '@popug/lib/testing/stack';
+import { startOnFreePort, testLogger, postGraphQL, type RunningService } from '@popug/testing/stack';
 import { createGateway } from '../../gateway/server';
 import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
 

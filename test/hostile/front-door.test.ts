@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IDENTITY_HEADER, signAnonymousStatement } from '@popug/lib/identity';
 import { loadPrivateKey } from '@popug/lib/keys';
-import { anonymousGatewayHeaders, postGraphQL } from '@popug/lib/testing/stack';
+import { anonymousGatewayHeaders, postGraphQL } from '@popug/testing/stack';
 import { PASSWORD, codesOf, useHostileBed } from './hostile-bed';
 
 /**

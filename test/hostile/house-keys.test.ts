@@ -1,4 +1,4 @@
-import { dataOf } from '@popug/lib/testing/stack';
+import { dataOf } from '@popug/testing/stack';
 import { PASSWORD, codesOf, useHostileBed, type User } from './hostile-bed';
 
 /**

@@ -1,5 +1,5 @@
 import { getIntrospectionQuery } from 'graphql';
-import { anonymousGatewayHeaders, postGraphQL } from '@popug/lib/testing/stack';
+import { anonymousGatewayHeaders, postGraphQL } from '@popug/testing/stack';
 import { codesOf, useHostileBed } from './hostile-bed';
 
 /**

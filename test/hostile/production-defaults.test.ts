@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DOCUMENTED_ADMIN_PASSWORD, parseEnv } from '@popug/lib/env';
-import { productionOverrides } from '@popug/lib/testing/isolation';
+import { productionOverrides } from '@popug/testing/isolation';
 
 /**
  * A production start with the documented secrets, development keys or an address nobody

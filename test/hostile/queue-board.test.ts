@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { createLogger, createRedis, Lifecycle, queueOptions, QUEUES, SEND_MAIL } from '@popug/lib';
-import { dataOf } from '@popug/lib/testing/stack';
+import { dataOf } from '@popug/testing/stack';
 import { startJobs } from '../../jobs/jobs';
 import { QUEUE_BOARD_PATH } from '../../jobs/queue-board';
 import { PASSWORD, useHostileBed } from './hostile-bed';

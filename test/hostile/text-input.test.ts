@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Kind, print, type OperationDefinitionNode, type TypeNode } from 'graphql';
-import { contractDocument, contractOperation } from '@popug/lib/testing/contract';
+import { contractDocument, contractOperation } from '@popug/testing/contract';
 import { codesOf, useHostileBed } from './hostile-bed';
 
 /**

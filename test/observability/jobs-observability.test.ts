@@ -1,9 +1,9 @@
 import { Queue } from 'bullmq';
 import { createLogger, createRedis, Lifecycle, queueOptions, QUEUES, SEND_MAIL } from '../../lib';
-import { isolateTestFile } from '../../lib/testing/isolation';
-import { sampleValue, samplesOf, scrapeMetrics } from '../../lib/testing/metrics';
-import type { TestSystem } from '../../lib/testing/system';
-import { waitFor } from '../../lib/testing/wait';
+import { isolateTestFile } from '../../testing/isolation';
+import { sampleValue, samplesOf, scrapeMetrics } from '../../testing/metrics';
+import type { TestSystem } from '../../testing/system';
+import { waitFor } from '../../testing/wait';
 import { startJobs } from '../../jobs/jobs';
 import { QUEUE_BOARD_COOKIE, QUEUE_BOARD_PATH } from '../../jobs/queue-board';
 import { startSystem } from '../system';

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '@popug/lib/testing/browser';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { testLogger } from '@popug/lib/testing/stack';
-import { waitFor } from '@popug/lib/testing/wait';
+import { launchChromium } from '@popug/testing/browser';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { TestSystem } from '@popug/testing/system';
+import { testLogger } from '@popug/testing/stack';
+import { waitFor } from '@popug/testing/wait';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../../test/system';
 import {

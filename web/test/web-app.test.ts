@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import { closeServer, listen } from '@popug/lib/http';
-import { testLogger } from '@popug/lib/testing/stack';
+import { testLogger } from '@popug/testing/stack';
 import { mountWebApp, WEB_APP_ROUTES } from '../../gateway/web-app';
 import { ensureWebBuild } from '../build';
 
@@ -62,9 +62,32 @@ describe('the gateway serving the dashboards', () => {
     expect(loaded.filter((url) => url.startsWith('/web/app-'))).toHaveLength(2);
   });
 
+  it('sends exactly the page security headers it always sent (helmet with only these turned on)', async () => {
+    const response = await fetch(`${origin}/tracker`);
+    const policy = (response.headers.get('content-security-policy') ?? '').split(';').map((directive) => directive.trim());
+    expect(policy).toEqual([
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "font-src 'self'",
+      "base-uri 'none'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ]);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('same-origin');
+    for (const absent of ['strict-transport-security', 'cross-origin-opener-policy', 'x-frame-options', 'origin-agent-cluster']) {
+      expect(response.headers.get(absent)).toBeNull();
+    }
+  });
+
   it('serves the hashed script and stylesheet for good, and 404 for anything else under /web/', async () => {
     const html = await (await fetch(`${origin}/tracker`)).text();
     const assets = [...html.matchAll(/"(\/web\/app-[^"]+)"/g)].map((match) => match[1] ?? '');
+    // Exactly the script and the stylesheet: an empty list would make the loop below prove nothing.
+    expect(assets.map((asset) => asset.replace(/^\/web\/app-[A-Z0-9]+/, 'app'))).toEqual(['app.css', 'app.js']);
     for (const asset of assets) {
       const response = await fetch(`${origin}${asset}`);
       expect(response.status).toBe(200);

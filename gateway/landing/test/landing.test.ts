@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import express, { type Express } from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
-import { launchChromium } from '@popug/lib/testing/browser';
+import { launchChromium } from '@popug/testing/browser';
 import { closeServer, listen } from '@popug/lib/http';
 import { mountLandingPage } from '../landing-page';
 

@@ -15,9 +15,9 @@ import {
   type MailQueueOptions,
 } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import { waitFor } from '@popug/testing/wait';
 import { startNotifier } from '../worker';
 
 const baseEnv = isolateTestFile();

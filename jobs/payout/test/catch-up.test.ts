@@ -1,9 +1,9 @@
 import type { Pool } from 'pg';
 import { createLogger, type Env } from '@popug/lib';
 import { addDays, instantAt } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import { waitFor } from '@popug/testing/wait';
 import { startNotifier, type Notifier } from '../../notifier/worker';
 import { createPayoutMailReceipts, type MailReceipts } from '../mail-receipts';
 import { payoutBeds } from './fixtures/bed';

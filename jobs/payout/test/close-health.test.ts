@@ -1,10 +1,10 @@
 import { Pool } from 'pg';
 import { createLogger, databaseName, databaseUrl, Lifecycle } from '@popug/lib';
 import { endOfBusinessDay } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { sampleValue, scrapeMetrics } from '@popug/lib/testing/metrics';
-import { startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { sampleValue, scrapeMetrics } from '@popug/testing/metrics';
+import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import { waitFor } from '@popug/testing/wait';
 import { startJobs } from '../../jobs';
 import { prepareDatabases } from '../../replicator/test/fixtures/databases';
 import { CLOSE_STUCK_AFTER_MS } from '../closer';

@@ -14,8 +14,8 @@ import {
   type MailQueue,
   type MikroORM,
 } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
 import { accountingDatabase } from '../../../subgraphs/accounting/database';
 import { closeDayAndMail } from '../../../subgraphs/accounting/services/day-close';

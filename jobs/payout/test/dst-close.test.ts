@@ -1,6 +1,6 @@
 import { createLogger } from '@popug/lib';
 import { addDays, endOfBusinessDay } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { payoutBeds } from './fixtures/bed';
 import { addMoney, createUsers } from './fixtures/ledger';
 

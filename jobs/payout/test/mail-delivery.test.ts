@@ -1,9 +1,9 @@
 import { createLogger } from '@popug/lib';
 import { addDays, instantAt } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { privateRedis, type PrivateRedis } from '@popug/lib/testing/private-redis';
-import { startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';
+import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import { waitFor } from '@popug/testing/wait';
 import { startNotifier, type Notifier } from '../../notifier/worker';
 import { MAIL_REQUEUE_AFTER_MS } from '../../../subgraphs/accounting/services/day-close';
 import { createPayoutMailReceipts } from '../mail-receipts';

@@ -10,8 +10,8 @@ import {
   QUEUES,
   type MailQueue,
 } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
 import { instantAt } from '@popug/lib/business-day';
 import { CLOSE_BUSINESS_DAY, dayToClose, type PayoutJobResult } from '../processor';
@@ -32,9 +32,13 @@ let eventsConnection: Redis;
 let accounting: Pool;
 let redis: Redis;
 let mailQueue: MailQueue;
+/** When the scheduler was set: "the next midnight" is the first after this span, whatever the clock says later. */
+let scheduling: { from: number; to: number };
 
 beforeAll(async () => {
+  const from = Date.now();
   payout = await startPayoutWorker(env, logger); // also creates and migrates accounting's database
+  scheduling = { from, to: Date.now() };
   eventsConnection = createRedis(env, 'worker');
   events = new QueueEvents(QUEUES.payout, queueOptions(env, eventsConnection));
   await events.waitUntilReady();

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { createLogger, createMailQueue, createRedis, databaseName, openDatabase, type MailQueue, type MikroORM } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
 import { accountingDatabase } from '../../../subgraphs/accounting/database';
 import { accountingReplica } from '../../../subgraphs/accounting/replication';

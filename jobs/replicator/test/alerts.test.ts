@@ -1,11 +1,12 @@
 import type { Client } from 'pg';
 import { createLogger, databaseName, Lifecycle, quoteIdent, type Env } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { register } from '@popug/lib/testing/people';
-import { freePort } from '@popug/lib/testing/ports';
-import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { register } from '@popug/testing/people';
+import { freePort } from '@popug/testing/ports';
+import { mailQueueDrained, openMailQueue } from '@popug/testing/mail-queue';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
 import type { ParsedMail } from 'mailparser';
 import { startSystem } from '../../../test/system';
 import { startJobs } from '../../jobs';
@@ -20,6 +21,7 @@ let system: TestSystem;
 let healthUrl: string;
 let postgres: Client;
 let master: Client;
+let mail: ReturnType<typeof openMailQueue>;
 const lifecycle = new Lifecycle(createLogger('test'));
 
 beforeAll(async () => {
@@ -38,9 +40,11 @@ beforeAll(async () => {
   await startJobs(env, lifecycle); // the jobs worker as `npm run start:jobs` runs it: notifier, replicator, /health
   postgres = await connectTo(env, 'postgres');
   master = await connectTo(env, 'master');
+  mail = openMailQueue(env);
 }, 60_000);
 afterAll(async () => {
   await allowConnections(true).catch(() => undefined);
+  await mail?.close();
   await lifecycle.stop();
   await system?.close();
   await postgres?.end();
@@ -77,6 +81,14 @@ const perRecipient = (mails: readonly ParsedMail[]) =>
   mails.flatMap((mail) => addresses(mail.to)).reduce<Record<string, number>>((counts, to) => ({ ...counts, [to]: (counts[to] ?? 0) + 1 }), {});
 const analyticsFailures = async () =>
   (await master.query<{ n: number }>(`select consecutive_failures as n from replica_state where replica = 'analytics'`)).rows[0]?.n ?? 0;
+const finishedPasses = async () => (await master.query<{ n: number }>('select count(*)::int as n from replication_pass where finished_at is not null')).rows[0]?.n ?? 0;
+
+/** Lets `count` more passes finish (each could have mailed), then waits until every queued mail is sent. */
+async function afterMorePasses(count: number): Promise<void> {
+  const target = (await finishedPasses()) + count;
+  await waitFor(async () => ((await finishedPasses()) >= target ? true : undefined), 30_000, `${count} more passes`);
+  await mailQueueDrained(mail.queue);
+}
 
 test('an unreachable replica: the others keep up, admins get one mail for the incident and one when it recovers', async () => {
   // A second admin, so "one mail per admin" is about more than one person.
@@ -98,7 +110,7 @@ test('an unreachable replica: the others keep up, admins get one mail for the in
   await waitFor(async () => ((await analyticsFailures()) >= ALERT_AFTER + 6 ? true : undefined), 20_000, 'failing passes');
   const admins = { [env.ADMIN_EMAIL]: 1, 'second-admin@popug.test': 1 };
   await smtp.waitForMails(failing, 2);
-  await new Promise((resolve) => setTimeout(resolve, 4 * INTERVAL_MS));
+  await afterMorePasses(4);
   // …and one mail per admin for the whole incident.
   expect(perRecipient(smtp.received.filter(failing))).toEqual(admins);
   expect(smtp.received.filter(failing)[0]?.text).toMatch(/Other replicas keep running/);
@@ -112,7 +124,7 @@ test('an unreachable replica: the others keep up, admins get one mail for the in
   await allowConnections(true);
   await waitFor(async () => ((await hasUser('analytics', during)) ? true : undefined), 10_000, 'analytics caught up');
   await smtp.waitForMails(recovered, 2);
-  await new Promise((resolve) => setTimeout(resolve, 4 * INTERVAL_MS));
+  await afterMorePasses(4);
   expect(perRecipient(smtp.received.filter(recovered))).toEqual(admins);
   expect(perRecipient(smtp.received.filter(failing))).toEqual(admins);
   await waitFor(async () => ((await health()).status === 200 ? true : undefined), 5000, '/health ok again');

@@ -13,7 +13,7 @@ import {
   readEvent,
   type MikroORM,
 } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { renderEventJsonSchemas } from '../../../schema/events/json-schema';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { Replicator } from '../replicator';

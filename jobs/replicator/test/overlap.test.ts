@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { createLogger, createMailQueue, createRedis } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
 import { connectTo, headOf, insertUserChanges, prepareDatabases, REPLICA_NAMES, watermarkOf } from './fixtures/databases';

@@ -8,7 +8,7 @@ import {
   readChanges,
   type ReplicaDefinition,
 } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingReplica } from '../../../subgraphs/accounting/replication';
 import { analyticsReplica } from '../../../subgraphs/analytics/replication';
 import { trackerReplica } from '../../../subgraphs/tracker/replication';

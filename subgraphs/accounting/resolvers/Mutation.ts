@@ -4,7 +4,7 @@ import { closeDayAndMail } from '../services/day-close';
 
 export const Mutation: MutationResolvers = {
   closeDay: async (_parent, { day }, { em, services, logger }) => {
-    const closed = await closeDayAndMail(em, services.mailQueue, parseClosableDay(day, services.timeZone), logger);
+    const closed = await closeDayAndMail(em, services.mailQueue, parseClosableDay(day, services.businessTimeZone), logger);
     return closed.payouts;
   },
 };

@@ -8,7 +8,7 @@ export const Query: QueryResolvers = {
   myAccount: (_parent, _args, { em, caller }) => accountOf(em, requireCaller(caller).id),
   account: (_parent, { userId }, { em }) => accountOfUserOrFail(em, parseUserId(userId, 'userId')),
   accounts: (_parent, _args, { em }) => listAccounts(em),
-  managementEarnings: (_parent, { day }, { em, services }) => managementEarnings(em, parseDayOrToday(day, 'day', services.timeZone)),
+  managementEarnings: (_parent, { day }, { em, services }) => managementEarnings(em, parseDayOrToday(day, 'day', services.businessTimeZone)),
   earningsByDay: (_parent, { from, to }, { em }) => {
     const range = parseDayRange(from, to);
     return earningsByDay(em, range.from, range.to);

@@ -189,7 +189,13 @@ test('bad days and ranges are BAD_USER_INPUT with a clear message; an unknown us
   const tooLong = await ask({ from: '2024-01-01', to: '2025-01-01' }); // 367 days
   expect(codesOf(tooLong)).toEqual(['BAD_USER_INPUT']);
   expect(tooLong.errors?.[0]?.message).toMatch(/366 days/);
-  expect((await ask({ from: '2024-01-01', to: '2024-12-31' })).data).toEqual({ earningsByDay: expect.any(Array) }); // 366: a leap year
+  // 366 days, a leap year: every day once, in order, 29 February included.
+  const leapYear = dataOf(await ask({ from: '2024-01-01', to: '2024-12-31' })) as { earningsByDay: { day: string }[] };
+  const days = leapYear.earningsByDay.map((entry) => entry.day);
+  expect(days).toHaveLength(366);
+  expect([days[0], days[59], days[365]]).toEqual(['2024-01-01', '2024-02-29', '2024-12-31']);
+  expect(new Set(days).size).toBe(366);
+  expect(days).toEqual([...days].sort());
   expect(codesOf(await ask({ from: '2024-03-02', to: '2024-03-01' }))).toEqual(['BAD_USER_INPUT']);
   expect(codesOf(await ask({ from: '2024-02-30', to: '2024-03-01' }))).toEqual(['BAD_USER_INPUT']);
   expect(codesOf(await ask({ from: '01/02/2024', to: '2024-03-01' }))).toEqual(['BAD_USER_INPUT']);

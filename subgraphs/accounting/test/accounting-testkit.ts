@@ -1,4 +1,4 @@
-import { contractOperation } from '../../../lib/testing/contract';
+import { contractOperation } from '../../../testing/contract';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import {
@@ -12,15 +12,15 @@ import {
   type Env,
   type MikroORM,
 } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../../../test/system';
 import type { Replicator } from '../../../jobs/replicator/replicator';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
 import { authDatabase } from '../../auth/database';
 import { trackerDatabase } from '../../tracker/database';
-import { hire, signInAdmin, type TestUser } from '@popug/lib/testing/people';
+import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
 export { dataOf };
 
 /**

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
 import { createLogger, readEvent } from '@popug/lib';
-import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
+import { mailQueueDrained, openMailQueue } from '@popug/testing/mail-queue';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { rebuildReplica } from '../../../jobs/replicator/rebuild';
 import { accountingReplica } from '../replication';
@@ -27,6 +28,7 @@ import {
 let smtp: SmtpListener;
 let notifier: Notifier;
 let bed: Testbed;
+let mailQueue: ReturnType<typeof openMailQueue>;
 let workers: TestUser[];
 const TZ = 'UTC';
 
@@ -34,10 +36,12 @@ beforeAll(async () => {
   smtp = await startSmtpListener();
   bed = await startTestbed({ env: { SMTP_URL: smtp.url, BUSINESS_TZ: TZ } });
   notifier = startNotifier(bed.env, createLogger('notifier'));
+  mailQueue = openMailQueue(bed.env);
   workers = await Promise.all([bed.user('worker', 'rich'), bed.user('worker', 'poor'), bed.user('worker', 'idle')]);
   await bed.replicate();
 }, 60_000);
 afterAll(async () => {
+  await mailQueue?.close();
   await notifier?.close();
   await bed?.close();
   await smtp?.close();
@@ -84,7 +88,7 @@ test('a payout whose owner is not replicated yet is mailed by a later run, once'
   const [mail] = await smtp.waitForMails(payoutMailsTo(stranger.email), 1);
   expect(mail?.subject).toBe(`You were paid $20.00 for ${day}`);
   expect(dataOf(await closeDay(day)).closeDay).toEqual([]);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await mailQueueDrained(mailQueue.queue); // everything queued is sent: what the listener holds is all there is
   expect(smtp.received.filter(payoutMailsTo(stranger.email))).toHaveLength(1);
 });
 
@@ -164,7 +168,7 @@ test('a positive balance is paid once with a mail; a negative one carries over u
 
   const earnings = dataOf(await bed.system.request<{ earningsByDay: { payouts: number }[] }>(OPS.earningsByDay, { from: today, to: today }, bed.admin.token));
   expect(earnings.earningsByDay[0]?.payouts).toBe(2234);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await mailQueueDrained(mailQueue.queue); // everything queued is sent: what the listener holds is all there is
   // One mail per day paid: yesterday's (the test before) and today's.
   expect(smtp.received.filter(payoutMailsTo(rich.email))).toHaveLength(2);
   expect(smtp.received.filter(payoutMailsTo(poor.email))).toHaveLength(1);

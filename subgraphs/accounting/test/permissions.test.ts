@@ -1,4 +1,4 @@
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import type { GraphQLResponse } from '@popug/testing/stack';
 import { OPS, codesOf, dataOf, startTestbed, type Testbed, type TestUser } from './accounting-testkit';
 
 /**

@@ -11,9 +11,9 @@ import {
   type NewEvent,
 } from '@popug/lib';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { Replicator } from '../../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
 import { startSystem } from '../../../test/system';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import type { GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../../../test/system';
 
 /**

@@ -1,5 +1,5 @@
 import { addDays } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { generateWorld, type SourcedEvent, type WorldOptions } from './event-world';
 import { openPipeline, type Pipeline } from './pipeline';
 import { mondayOf, recompute } from './recompute';

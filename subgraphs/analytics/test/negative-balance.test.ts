@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { newEvent } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import type { SourcedEvent } from './event-world';
 import { openPipeline, type Pipeline } from './pipeline';
 

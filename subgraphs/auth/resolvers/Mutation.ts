@@ -1,5 +1,6 @@
 import { requireCaller } from '@popug/lib';
 import type { MutationResolvers } from '../generated/resolvers-types';
+import { asOwnRecord } from '../own-record';
 import { setUserActive, setUserRole } from '../services/account-admin';
 import { registerUser } from '../services/registration';
 import { announceRegistration } from '../services/registration-mail';
@@ -9,17 +10,15 @@ import { login } from '../services/session';
 export const Mutation: MutationResolvers = {
   register: async (_parent, args, context) => {
     const user = await registerUser(context.em, args);
-    context.subjectUserId = user.id;
     await announceRegistration(context.em, context.services.mailQueue, user).catch((error: unknown) => {
       // The user exists either way; a lost announcement is logged, never a failed registration.
       context.logger.error({ err: error, userId: user.id }, 'registration mail not queued');
     });
-    return user;
+    return asOwnRecord(user);
   },
   login: async (_parent, { email, password }, context) => {
     const session = await login(context.em, context.services.signingKey, context.services.tokenTtlSeconds, email, password);
-    context.subjectUserId = session.user.id;
-    return session;
+    return { ...session, user: asOwnRecord(session.user) };
   },
   createRole: (_parent, { name }, { em }) => createRole(em, name),
   setUserRole: (_parent, { userId, role }, { em }) => setUserRole(em, userId, role),

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../../../test/system';
 
 /**
@@ -142,6 +142,16 @@ describe('permission denials through the gateway', () => {
 
     expect(answers).toEqual(signedInOnly.map(({ field }) => ({ field, codes: ['UNAUTHENTICATED'], data: null })));
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('answers register and login, asked without a token, with the whole of the asker’s own record', async () => {
+    const fresh = await register('own-record');
+    expect(fresh).toMatchObject({ role: 'worker', active: true });
+    const signIn = await system.request<{ login: { user: User & { createdAt: string } } }>(
+      'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { user { id email active createdAt } } }',
+      { email: fresh.email, password: PASSWORD },
+    );
+    expect(dataOf(signIn).login.user).toEqual({ id: fresh.id, email: fresh.email, active: true, createdAt: expect.stringMatching(/^\d{4}-/) });
   });
 
   it("shows a worker another user's id, name, email and role, but not their account state", async () => {

@@ -5,10 +5,11 @@ import { createLogger } from '@popug/lib/logger';
 import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { addresses, startSmtpListener, type SmtpListener } from '@popug/lib/testing/smtp';
-import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { mailQueueDrained } from '@popug/testing/mail-queue';
+import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
+import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { startSystem } from '../../../test/system';
 
@@ -45,8 +46,13 @@ type SubgraphName = keyof typeof PER_SUBGRAPH;
 const SUBGRAPHS = Object.keys(PER_SUBGRAPH) as SubgraphName[];
 
 const PASSWORD = 'correct horse battery';
-/** docs/architecture.md, Identity: a deactivation or role change takes effect everywhere within this. */
-const PROPAGATION_LIMIT_MS = 5_000;
+/**
+ * A deactivation or role change takes effect everywhere within 5 s (docs/architecture.md, Identity).
+ * That bound is proved without a stopwatch (IDENTITY_CACHE_MS is capped at 4000 by
+ * lib/env.ts, and gateway/test/identity-client.test.ts moves a clock past it); here the
+ * change only has to arrive, polled with a limit no loaded machine reaches.
+ */
+const ARRIVAL_LIMIT_MS = 30_000;
 
 interface RegisteredUser {
   id: string;
@@ -125,29 +131,16 @@ async function outcomes(token: string): Promise<Record<SubgraphName, string>> {
 const everywhere = (outcome: string): Record<SubgraphName, string> =>
   Object.fromEntries(SUBGRAPHS.map((name) => [name, outcome])) as Record<SubgraphName, string>;
 
-/**
- * Polls until every subgraph gives `expected` to `token`; returns how long that took from
- * `since`. Throws with the last answers when the limit passes.
- */
-async function untilEverywhere(token: string, expected: string, since: number): Promise<number> {
+/** Polls until every subgraph gives `expected` to `token`, and returns their answers; throws with the last ones at the limit. */
+async function untilEverywhere(token: string, expected: string): Promise<Record<SubgraphName, string>> {
+  const since = Date.now();
   let last: Record<SubgraphName, string> | undefined;
-  while (Date.now() - since < PROPAGATION_LIMIT_MS + 1_000) {
+  while (Date.now() - since < ARRIVAL_LIMIT_MS) {
     last = await outcomes(token);
-    if (SUBGRAPHS.every((name) => last?.[name] === expected)) return Date.now() - since;
+    if (SUBGRAPHS.every((name) => last?.[name] === expected)) return last;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`still not ${expected} everywhere after ${PROPAGATION_LIMIT_MS} ms: ${JSON.stringify(last)}`);
-}
-
-/** Waits until the notifier has nothing left to send, so "no further mail" can be asserted. */
-async function mailQueueDrained(): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const counts = await mailQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed');
-    if (Object.values(counts).every((count) => count === 0)) return;
-    if (Date.now() > deadline) throw new Error(`mail queue never drained: ${JSON.stringify(counts)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  throw new Error(`still not ${expected} everywhere after ${ARRIVAL_LIMIT_MS} ms: ${JSON.stringify(last)}`);
 }
 
 describe('accounts through the gateway', () => {
@@ -180,7 +173,7 @@ describe('accounts through the gateway', () => {
     const aboutNewcomer = (mail: ParsedMail) => mail.text?.includes(newcomer.email) ?? false;
     const expectedRecipients = [env.ADMIN_EMAIL, secondAdmin.email, userManager.email].sort();
     await smtp.waitForMails(aboutNewcomer, expectedRecipients.length);
-    await mailQueueDrained();
+    await mailQueueDrained(mailQueue);
     const mails = smtp.received.filter(aboutNewcomer);
     expect(mails.flatMap((mail) => addresses(mail.to)).sort()).toEqual(expectedRecipients);
     for (const mail of mails) {
@@ -198,12 +191,15 @@ describe('accounts through the gateway', () => {
       login: { token: string; expiresAt: string; user: RegisteredUser };
     }>(LOGIN, { email: user.email.toUpperCase(), password: PASSWORD });
 
+    const after = Date.now();
+
     const { login } = dataOf(result);
     expect(login.user).toEqual(user);
     expect(login.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    const expiresIn = new Date(login.expiresAt).getTime() - before;
-    expect(expiresIn).toBeGreaterThan((env.TOKEN_TTL_SECONDS - 60) * 1000);
-    expect(expiresIn).toBeLessThanOrEqual((env.TOKEN_TTL_SECONDS + 1) * 1000);
+    // Issued somewhere between before and after, for TOKEN_TTL_SECONDS (in whole seconds): however long the login took.
+    const expiresAt = new Date(login.expiresAt).getTime();
+    expect(expiresAt).toBeGreaterThanOrEqual(before - 1000 + env.TOKEN_TTL_SECONDS * 1000);
+    expect(expiresAt).toBeLessThanOrEqual(after + env.TOKEN_TTL_SECONDS * 1000);
 
     const me = dataOf(await system.request<{ me: RegisteredUser & { createdAt: string } }>(ME, {}, login.token)).me;
     expect(me).toEqual({ ...user, createdAt: expect.any(String) });
@@ -212,38 +208,32 @@ describe('accounts through the gateway', () => {
     expect(codes(await system.request(ME))).toEqual(['UNAUTHENTICATED']);
   });
 
-  it('shows a role change in `me` at once and on every subgraph within 5 s', async () => {
+  it('shows a role change in `me` at once and on every subgraph once the identity cache lets go', async () => {
     const user = await register('promoted');
     const token = await system.login(user.email, PASSWORD);
     expect(await outcomes(token)).toEqual(everywhere('FORBIDDEN'));
 
-    const promotedAt = Date.now();
     await setRole(user.id, 'admin');
 
     expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me.role).toBe('admin');
-    const promotion = await untilEverywhere(token, 'ok', promotedAt);
-    expect(promotion).toBeLessThan(PROPAGATION_LIMIT_MS);
+    expect(await untilEverywhere(token, 'ok')).toEqual(everywhere('ok'));
 
-    // A demotion matters more: the same token loses the admin's access just as fast.
-    const demotedAt = Date.now();
+    // A demotion matters more: the same token loses the admin's access the same way.
     await setRole(user.id, 'worker');
-    const demotion = await untilEverywhere(token, 'FORBIDDEN', demotedAt);
-    expect(demotion).toBeLessThan(PROPAGATION_LIMIT_MS);
+    expect(await untilEverywhere(token, 'FORBIDDEN')).toEqual(everywhere('FORBIDDEN'));
     expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me.role).toBe('worker');
   });
 
-  it('locks a deactivated user out of every subgraph within 5 s, refuses their login, and lets them back when reactivated', async () => {
+  it('locks a deactivated user out of every subgraph, refuses their login, and lets them back when reactivated', async () => {
     const user = await register('leaver');
     await setRole(user.id, 'admin');
     const token = await system.login(user.email, PASSWORD);
     // Every subgraph serves the token (and the gateway now holds it in its identity cache).
     expect(await outcomes(token)).toEqual(everywhere('ok'));
 
-    const deactivatedAt = Date.now();
     await setActive(user.id, false);
 
-    const lockout = await untilEverywhere(token, 'UNAUTHENTICATED', deactivatedAt);
-    expect(lockout).toBeLessThan(PROPAGATION_LIMIT_MS);
+    expect(await untilEverywhere(token, 'UNAUTHENTICATED')).toEqual(everywhere('UNAUTHENTICATED'));
     const me = await system.request(ME, {}, token);
     expect(codes(me)).toEqual(['UNAUTHENTICATED']);
     expect(me.data ?? null).toBeNull();
@@ -253,12 +243,11 @@ describe('accounts through the gateway', () => {
     const inactive = await asAdmin<{ users: { id: string; active: boolean }[] }>(USERS, { active: false });
     expect(inactive.users).toContainEqual(expect.objectContaining({ id: user.id, active: false }));
 
-    const reactivatedAt = Date.now();
     await setActive(user.id, true);
 
     const freshToken = await system.login(user.email, PASSWORD);
     expect(await outcomes(freshToken)).toEqual(everywhere('ok'));
-    await untilEverywhere(token, 'ok', reactivatedAt);
+    expect(await untilEverywhere(token, 'ok')).toEqual(everywhere('ok'));
     expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me).toEqual({
       ...user,
       role: 'admin',

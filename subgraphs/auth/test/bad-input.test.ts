@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../../../test/system';
 
 /**

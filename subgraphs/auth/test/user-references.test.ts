@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadReference, openDatabase, type MikroORM } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../database';
 import { User } from '../entities/User';
 

@@ -21,9 +21,10 @@ export const viewerOf = (caller: Caller, permissions: ReadonlySet<string>): Task
 export const canSeeTask = (task: Pick<Task, 'assigneeId' | 'createdBy'>, viewer: TaskViewer): boolean =>
   viewer.canViewAll || task.assigneeId === viewer.id || task.createdBy === viewer.id;
 
+export const noTaskAccess = () =>
+  forbidden(`You have no access to this task: it is neither assigned to you nor created by you, and you lack ${VIEW_ALL_PERMISSION}`);
+
 export function assertCanSeeTask(task: Task, viewer: TaskViewer): Task {
-  if (!canSeeTask(task, viewer)) {
-    throw forbidden('You have no access to this task: it is neither assigned to you nor created by you, and you lack task:view_all');
-  }
+  if (!canSeeTask(task, viewer)) throw noTaskAccess();
   return task;
 }

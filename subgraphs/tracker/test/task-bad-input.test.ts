@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GraphQLResponse } from '@popug/lib/testing/stack';
+import type { GraphQLResponse } from '@popug/testing/stack';
 import { OPS, dataOf, refusal, startTestbed, storedState, type Testbed, type TestUser, type TaskView } from './tracker-testkit';
 
 /**

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { openDatabase, readEvent, type EventPayload, type MikroORM } from '@popug/lib';
-import { waitFor } from '@popug/lib/testing/wait';
+import { waitFor } from '@popug/testing/wait';
 import { trackerDatabase } from '../database';
 import { seedOpenTasks } from '../services/task-seeding';
 import { OPS, dataOf, refusal, startTestbed, type OutboxEvent, type Testbed, type TestUser } from './tracker-testkit';

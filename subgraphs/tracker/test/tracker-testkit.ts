@@ -1,13 +1,13 @@
-import { contractOperation } from '../../../lib/testing/contract';
+import { contractOperation } from '../../../testing/contract';
 import { Pool } from 'pg';
 import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
-import { isolateTestFile } from '@popug/lib/testing/isolation';
-import { dataOf, type GraphQLResponse } from '@popug/lib/testing/stack';
-import type { TestSystem } from '@popug/lib/testing/system';
-import { waitFor } from '@popug/lib/testing/wait';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
-import { hire, signInAdmin, type TestUser } from '@popug/lib/testing/people';
+import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
 export { dataOf };
 
 /**

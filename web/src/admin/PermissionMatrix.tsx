@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ApiError } from '../api/client';
-import { toApiError } from '../api/hooks';
+import { toApiError } from '../api/client';
 import { ErrorMessage } from '../components/status';
 
 export type SubgraphName = 'auth' | 'tracker' | 'accounting' | 'analytics';

@@ -103,16 +103,23 @@ async function readBody<TResult>(response: Response): Promise<WireResponse<TResu
 
 /** The error to show: a refused token first (it decides where the user goes), else the first. */
 function firstError(errors: WireError[]): ApiError | undefined {
-  const parsed = errors.map(toApiError);
+  const parsed = errors.map(fromWireError);
   return parsed.find((error) => error.code === 'UNAUTHENTICATED') ?? parsed[0];
 }
 
-function toApiError(error: WireError): ApiError {
+/** One error of a GraphQL answer, as the page shows it. */
+function fromWireError(error: WireError): ApiError {
   const code = typeof error.extensions?.code === 'string' ? error.extensions.code : 'INTERNAL_SERVER_ERROR';
   const field = typeof error.extensions?.field === 'string' ? error.extensions.field : undefined;
   const message = typeof error.message === 'string' && error.message ? error.message : 'Something went wrong on the server.';
   const requestId = typeof error.extensions?.requestId === 'string' ? error.extensions.requestId : undefined;
   return new ApiError(readable(code, message, requestId), code, field);
+}
+
+/** Anything a call threw, as an ApiError: what `execute` threw is one already; a bug in the page is not. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  return new ApiError(error instanceof Error ? error.message : String(error), 'INTERNAL_SERVER_ERROR');
 }
 
 /** Server messages are written for people already; a few codes deserve a friendlier line. */

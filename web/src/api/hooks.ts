@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TypedDocumentString } from '../generated/graphql';
 import { useSession } from '../session-context';
-import { ApiError, execute } from './client';
+import { execute, toApiError, type ApiError } from './client';
 
 export interface QueryState<TResult> {
   /** The last answer; kept while a reload runs so the page does not flicker. */
@@ -74,7 +74,3 @@ export function useMutation<TResult, TVariables>(document: TypedDocumentString<T
   return { run, running, error, reset };
 }
 
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  return new ApiError(error instanceof Error ? error.message : String(error), 'INTERNAL_SERVER_ERROR');
-}

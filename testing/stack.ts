@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
-import { createLogger } from '../logger';
-import { IDENTITY_HEADER, signAnonymousStatement } from '../identity';
-import { loadPrivateKey } from '../keys';
-import { closeServer, listen } from '../http';
-import type { Env } from '../env';
-import type { Service } from '../subgraph/serve';
+import { createLogger } from '../lib/logger';
+import { IDENTITY_HEADER, signAnonymousStatement } from '../lib/identity';
+import { loadPrivateKey } from '../lib/keys';
+import { closeServer, listen } from '../lib/http';
+import type { Env } from '../lib/env';
+import type { Service } from '../lib/subgraph/serve';
 
 export interface RunningService {
   url: string;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseEnv } from '../env';
+import { parseEnv } from '../lib/env';
 
 /** A server the tests need, and how this machine can start it when it is not answering. */
 interface Service {

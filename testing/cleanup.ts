@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { dropDatabases } from '../db/database';
-import type { Env } from '../env';
+import { dropDatabases } from '../lib/db/database';
+import type { Env } from '../lib/env';
 
 /** Drops a test or bench run's databases, Redis keys and mail folder: everything under its prefixes. */
 export async function dropRunData(env: Env, extraDirs: readonly string[] = []): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Env } from '../env';
+import type { Env } from '../lib/env';
 import { dataOf } from './stack';
 import type { TestSystem } from './system';
 

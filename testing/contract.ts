@@ -4,7 +4,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 /** The client contract: the operations outside clients and the dashboards rely on. */
-export const CONTRACT_FILE = join(__dirname, '..', '..', 'schema', 'operations', 'contract.graphql');
+export const CONTRACT_FILE = join(__dirname, '..', 'schema', 'operations', 'contract.graphql');
 
 let contractSource: string | undefined;
 

@@ -1,5 +1,5 @@
-import { parseEnv, resetEnvCache, type Env } from '../env';
-import type { Service } from '../subgraph/serve';
+import { parseEnv, resetEnvCache, type Env } from '../lib/env';
+import type { Service } from '../lib/subgraph/serve';
 import { postGraphQL, startOnFreePort, testLogger, type GraphQLResponse, type RunningService } from './stack';
 
 type Builder = (env: Env, logger: ReturnType<typeof testLogger>) => Promise<Service>;

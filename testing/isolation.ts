@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnv, resetEnvCache, type Env } from '../env';
+import { parseEnv, resetEnvCache, type Env } from '../lib/env';
 
 /**
  * Gives the calling test file its own database prefix, queue prefix and mail folder

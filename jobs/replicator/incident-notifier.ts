@@ -1,0 +1,58 @@
+import type { EntityManager, Env, Logger, MailQueue } from '@popug/lib';
+import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
+import { mailIncident, recordFailure, recordSuccess, type IncidentChange, type Recipient } from './alerts';
+
+export interface ReplicaFailure {
+  reason: string;
+  /** The event the replica stopped before, when a poison stopped it. */
+  poisonVersion: string | null;
+  /** How far the replica got before failing, when known. */
+  watermark: string | null;
+}
+
+/**
+ * Keeps each replica's health in the master's replica_state and tells the admins when an
+ * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends:
+ * one mail per admin per transition, whatever number of passes see it.
+ */
+export class IncidentNotifier {
+  constructor(
+    private readonly env: Pick<Env, 'ADMIN_EMAIL' | 'ADMIN_NAME' | 'REPLICA_ALERT_AFTER_FAILURES'>,
+    private readonly logger: Logger,
+    private readonly mailQueue: MailQueue,
+    /** Auth's database, where the user directory lives. */
+    private readonly authEm: () => Promise<EntityManager>,
+  ) {}
+
+  async succeeded(master: EntityManager, replica: string, result: { applied: number; watermark: string }): Promise<void> {
+    const change = await recordSuccess(master, replica, result.watermark, result.applied);
+    if (!change) return;
+    this.logger.info({ replica }, 'replica recovered');
+    await this.mail(replica, change, result.watermark);
+  }
+
+  async failed(master: EntityManager, replica: string, failure: ReplicaFailure): Promise<void> {
+    const { reason, poisonVersion, watermark } = failure;
+    const change = await recordFailure(master, replica, reason, poisonVersion, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
+    if (change) await this.mail(replica, change, reason);
+  }
+
+  private async mail(replica: string, change: IncidentChange, detail: string): Promise<void> {
+    try {
+      await mailIncident(this.mailQueue, await this.admins(), replica, change, detail);
+    } catch (error) {
+      this.logger.error({ err: error, replica }, 'replication alert not queued');
+    }
+  }
+
+  /** Who hears about incidents: active holders of user:manage in auth's directory, or the first admin. */
+  private async admins(): Promise<Recipient[]> {
+    try {
+      const managers = await activeHoldersOf(await this.authEm(), 'user:manage');
+      if (managers.length) return managers.map(({ email, name }) => ({ email, name }));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'admins unknown; alerting the first admin');
+    }
+    return [{ email: this.env.ADMIN_EMAIL, name: this.env.ADMIN_NAME }];
+  }
+}

@@ -1,0 +1,84 @@
+import { executeSql, type ChangeEvent, type EntityManager, type ReplicaDefinition } from '@popug/lib';
+
+interface LogRow {
+  version: string;
+  source: string;
+  type: string;
+  schema_version: number;
+  payload: unknown;
+  /** MikroORM's connection hands timestamps over as text. */
+  occurred_at: string;
+}
+
+/** A replica's events after `after`, as far as one batch (or the head, or `stopBefore`) goes. */
+export interface LogSlice {
+  after: string;
+  events: ChangeEvent[];
+  /** Where the watermark goes once `events` are applied. */
+  watermark: string;
+}
+
+/**
+ * Reads a replica's part of the master log, one slice at a time, never past `stopBefore`
+ * (a poison event). After a full slice it starts reading the next one at once, so the
+ * master is read while the replica writes; that slice is used only if the next request
+ * really starts where this one ended (a batch rolled back starts earlier).
+ */
+export class LogReader {
+  private ahead: { after: string; size: number; slice: Promise<LogSlice | undefined> } | undefined;
+
+  constructor(
+    private readonly master: EntityManager,
+    private readonly replica: ReplicaDefinition,
+    readonly stopBefore?: string,
+  ) {}
+
+  async read(after: string, size: number): Promise<LogSlice> {
+    const ahead = this.ahead?.after === after && this.ahead.size === size ? await this.ahead.slice : undefined;
+    this.ahead = undefined;
+    const slice = ahead ?? (await readSlice(this.master, this.replica, after, size, this.stopBefore));
+    if (slice.events.length === size) {
+      // Awaited by the next read, or dropped: a failure here only means reading it again.
+      this.ahead = { after: slice.watermark, size, slice: readSlice(this.master, this.replica, slice.watermark, size, this.stopBefore).catch(() => undefined) };
+    }
+    return slice;
+  }
+}
+
+export async function readSlice(
+  master: EntityManager,
+  replica: ReplicaDefinition,
+  after: string,
+  size: number,
+  stopBefore: string | undefined,
+): Promise<LogSlice> {
+  const end = await lastReadable(master, stopBefore);
+  if (end <= BigInt(after)) return { after, events: [], watermark: after };
+  const rows = await executeSql<LogRow>(
+    master,
+    // Ordered by the bigint column: `order by version` would sort the text alias.
+    `select c.version::text as version, c.source, c.type, c.schema_version, c.payload, c.occurred_at from change_log c
+      where c.version > ? and c.version <= ? and c.type in (select jsonb_array_elements_text(?::jsonb))
+      order by c.version limit ?`,
+    [after, String(end), JSON.stringify(replica.eventTypes), size],
+  );
+  // A full slice stops at its last row; a short one has seen everything up to the end.
+  const last = rows.length === size ? rows[rows.length - 1]?.version : undefined;
+  return { after, events: rows.map(toChangeEvent), watermark: last ?? String(end) };
+}
+
+/** The log's head, or the version just before `stopBefore` when that comes first. */
+async function lastReadable(master: EntityManager, stopBefore: string | undefined): Promise<bigint> {
+  const [head] = await executeSql<{ version: string }>(master, 'select coalesce(max(version), 0)::text as version from change_log');
+  const logHead = BigInt(head?.version ?? '0');
+  return stopBefore !== undefined && BigInt(stopBefore) - 1n < logHead ? BigInt(stopBefore) - 1n : logHead;
+}
+
+const toChangeEvent = (row: LogRow): ChangeEvent => ({
+  version: row.version,
+  source: row.source,
+  type: row.type,
+  schemaVersion: row.schema_version,
+  payload: row.payload,
+  occurredAt: new Date(row.occurred_at),
+});
