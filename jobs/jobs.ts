@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import express from 'express';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
-import { closeServer, createLogger, createRedis, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
+import { closeServer, createLogger, createRedis, databaseAnswers, listen, mountMetricsRoute, mountProbes, redisAnswers, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
 import { createJobsMetrics } from './metrics';
 import { startNotifier } from './notifier/worker';
 import { startPayoutWorker } from './payout/worker';
@@ -61,6 +61,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
       res.status(503).json({ status: 'unavailable', service: 'jobs' });
     }
   });
+  mountProbes(app, 'jobs', { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisAnswers(boardRedis) });
   app.use(bodyErrorHandler());
   const { server, port } = await listen(app, env.JOBS_PORT, env.HOST);
   lifecycle.add('jobs http', () => closeServer(server));
