@@ -3,7 +3,7 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 import { callerSchema, type Caller } from '@popug/lib';
 
 /**
- * Asks auth who a token belongs to, on every request (DESIGN.md section 2), through a
+ * Asks auth who a token belongs to, on every request (docs/architecture.md, Identity), through a
  * short cache: a deactivation or role change is seen within `ttlMs` (kept under 5 s).
  * Concurrent requests with the same token share one lookup, so an expired entry under
  * load costs auth one call, not one per waiting request.

@@ -2,6 +2,7 @@ import {
   Kind,
   NoUndefinedVariablesRule,
   NoUnusedFragmentsRule,
+  print,
   specifiedRules,
   validate,
   visit,
@@ -15,12 +16,42 @@ import { apiSchema, contractDocument } from '@popug/lib/testing/contract';
 import { SUPERGRAPH_FILE } from '../gateway/server';
 
 /**
- * The client contract (`../shared/contract/operations.graphql`, beside the repository in
- * development and in CI) against the API schema the gateway serves from the committed
+ * The client contract (`schema/operations/contract.graphql`) against the API schema the gateway serves from the committed
  * supergraph: every operation and fragment must validate with no error.
  */
 
 type Definition = OperationDefinitionNode | FragmentDefinitionNode;
+
+/** What outside clients send: an operation may be added here, never dropped, renamed or given other variables. */
+const PUBLIC_OPERATIONS: Record<string, string> = {
+  Register: 'mutation($email: String!, $name: String!, $password: String!)',
+  Login: 'mutation($email: String!, $password: String!)',
+  Me: 'query()',
+  Users: 'query($role: String, $active: Boolean)',
+  Roles: 'query()',
+  CreateRole: 'mutation($name: String!)',
+  SetUserRole: 'mutation($userId: ID!, $role: String!)',
+  SetUserActive: 'mutation($userId: ID!, $active: Boolean!)',
+  AllPermissions: 'query()',
+  SetAuthPermission: 'mutation($role: String!, $permission: String!, $granted: Boolean!)',
+  SetTrackerPermission: 'mutation($role: String!, $permission: String!, $granted: Boolean!)',
+  SetAccountingPermission: 'mutation($role: String!, $permission: String!, $granted: Boolean!)',
+  SetAnalyticsPermission: 'mutation($role: String!, $permission: String!, $granted: Boolean!)',
+  CreateTask: 'mutation($title: String!, $description: String!, $jiraId: String)',
+  CompleteTask: 'mutation($id: ID!)',
+  ShuffleTasks: 'mutation()',
+  MyTasks: 'query($status: TaskStatus)',
+  Tasks: 'query($status: TaskStatus, $assigneeId: ID, $first: Int, $after: ID)',
+  Task: 'query($id: ID!)',
+  MyAccount: 'query($day: Date)',
+  Account: 'query($userId: ID!, $day: Date)',
+  Accounts: 'query()',
+  ManagementEarnings: 'query($day: Date)',
+  EarningsByDay: 'query($from: Date!, $to: Date!)',
+  CloseDay: 'mutation($day: Date)',
+  AnalyticsSummary: 'query($day: Date)',
+  MostExpensiveTask: 'query($period: Period!, $day: Date)',
+};
 
 let schema: GraphQLSchema;
 let contract: DocumentNode;
@@ -71,6 +102,15 @@ describe('the client contract against the composed supergraph', () => {
   it('holds named operations and fragments, none twice', () => {
     expect(definitions.size).toBe(contract.definitions.length);
     expect(definitions.size).toBeGreaterThanOrEqual(27);
+  });
+
+  it('keeps every public operation with its name and variables', () => {
+    const signatures = Object.fromEntries(
+      contract.definitions
+        .filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION)
+        .map((operation) => [operation.name?.value, `${operation.operation}(${(operation.variableDefinitions ?? []).map(print).join(', ')})`]),
+    );
+    expect(signatures).toEqual(PUBLIC_OPERATIONS);
   });
 
   it('validates every operation and fragment with no error', () => {

@@ -2,13 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { provideChromium } from '../lib/testing/chromium';
+import { ensureTestServices } from '../lib/testing/services';
 
 /**
  * One prefix per test run for databases and queues, so runs on the same PostgreSQL and
  * Redis never collide; each test file then adds its own suffix (lib/testing/stack.ts).
  * Jest workers inherit these variables.
  */
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
+  await ensureTestServices();
+  // Unpacked once here, not by each jest worker at the same moment; workers inherit the path.
+  process.env.CHROMIUM_PATH = await provideChromium();
   const run = randomBytes(3).toString('hex');
   process.env.NODE_ENV = 'test';
   process.env.TEST_RUN_ID = run;

@@ -11,7 +11,7 @@ import type { TestSystem } from '@popug/lib/testing/system';
 import { startSystem } from '../../test/system';
 
 /**
- * Nothing trusts a plain header (DESIGN.md section 2). Each subgraph, called directly, only
+ * Nothing trusts a plain header (docs/architecture.md, Identity). Each subgraph, called directly, only
  * believes a statement signed by the gateway's key, for the gateway's audience, not yet
  * expired; the gateway only believes a live token signed by auth.
  */

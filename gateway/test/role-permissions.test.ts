@@ -9,14 +9,14 @@ import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { startSystem } from '../../test/system';
 
 /**
- * DESIGN.md section 3 through the gateway: a new role has no permissions anywhere, so its
+ * docs/architecture.md, Permissions through the gateway: a new role has no permissions anywhere, so its
  * users get FORBIDDEN in every subgraph until an admin grants that role something in that
  * subgraph; a grant or revoke takes effect for the very next request, in that subgraph only,
  * and within 5 s in another process of the same subgraph.
  */
 
 const PASSWORD = 'correct horse battery';
-/** DESIGN.md section 3: other processes see a grant or revoke within this. */
+/** docs/architecture.md, Permissions: other processes see a grant or revoke within this. */
 const PROPAGATION_LIMIT_MS = 5_000;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 type SubgraphName = (typeof SUBGRAPHS)[number];
@@ -50,7 +50,7 @@ function fieldsOf(subgraph: SubgraphName, role: string): { field: string; query:
   ];
 }
 
-/** DESIGN.md section 3: the permissions each default role holds from the start. */
+/** docs/architecture.md, Permissions: the permissions each default role holds from the start. */
 const DEFAULT_GRANTS: Record<SubgraphName, Record<string, string[]>> = {
   auth: { admin: ['user:manage', 'permission:manage'], manager: [], accountant: [], worker: [] },
   tracker: {
@@ -206,7 +206,7 @@ describe('a new role through the gateway', () => {
       expect(after[field]?.filter((entry) => entry.role !== role)).toEqual(before[field]?.filter((entry) => entry.role !== role));
       expect(after[field]).toContainEqual({ role, permissions: ['permission:manage'] });
     }
-    // Every default of DESIGN.md section 3 is seeded (later issues may add permissions, never drop these).
+    // Every default of docs/architecture.md, Permissions is seeded (later issues may add permissions, never drop these).
     for (const [subgraph, defaults] of Object.entries(DEFAULT_GRANTS)) {
       for (const [defaultRole, permissions] of Object.entries(defaults)) {
         const seeded = after[`${subgraph}Permissions`]?.find((entry) => entry.role === defaultRole)?.permissions;

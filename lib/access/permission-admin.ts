@@ -8,7 +8,7 @@ type SetPermissionArgs = { role: string; permission: string; granted: boolean };
 const capitalized = (word: string) => `${word.charAt(0).toUpperCase()}${word.slice(1)}`;
 
 /**
- * The per-subgraph admin API of DESIGN.md section 3 (`trackerPermissions`,
+ * The per-subgraph admin API of docs/architecture.md, Permissions (`trackerPermissions`,
  * `setTrackerPermission`, …): the same three fields in every subgraph, named after it,
  * each guarded by that subgraph's `permission:manage`.
  */

@@ -1,7 +1,14 @@
 import { chromium, type Browser } from 'playwright-core';
 
-/** Debian's Chromium: tests never download a browser of their own. */
-export const CHROMIUM = '/usr/bin/chromium';
+/**
+ * The Chromium that the test run's global set-up provided (`provideChromium` in
+ * ./chromium.ts, which jest workers cannot load: the package is ESM-only).
+ */
+function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH;
+  if (!path) throw new Error('No Chromium for the browser tests: run them with jest (test/global-setup.ts provides it) or set CHROMIUM_PATH.');
+  return path;
+}
 
 /**
  * Headless Chromium as the browser tests drive it. The machine has no internet: the
@@ -10,7 +17,7 @@ export const CHROMIUM = '/usr/bin/chromium';
  */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath(),
     args: [
       '--headless',
       '--no-sandbox',

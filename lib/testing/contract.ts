@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 
-/** The client contract, beside the repository (`../shared/contract/operations.graphql`), in development and CI alike. */
-export const CONTRACT_FILE = join(__dirname, '..', '..', '..', 'shared', 'contract', 'operations.graphql');
+/** The client contract: the operations outside clients and the dashboards rely on. */
+export const CONTRACT_FILE = join(__dirname, '..', '..', 'schema', 'operations', 'contract.graphql');
 
 let contractSource: string | undefined;
 

@@ -24,7 +24,7 @@ export const TRACKER_PERMISSIONS = [
 
 export const trackerPermissionAdmin = permissionAdmin('tracker');
 
-/** A role tracker has granted nothing has no access here at all (DESIGN.md section 3). */
+/** A role tracker has granted nothing has no access here at all (docs/architecture.md, Permissions). */
 const trackerMember = rule({ cache: 'contextual' })((_parent, _args, context: SubgraphContext) => {
   if (!context.caller) return unauthenticated();
   return context.permissions.size > 0 ? true : forbidden('You have no access to the tracker: your role holds no tracker permission');

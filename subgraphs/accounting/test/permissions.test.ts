@@ -3,7 +3,7 @@ import { OPS, codesOf, dataOf, startTestbed, type Testbed, type TestUser } from 
 
 /**
  * Who may do what in accounting, through the gateway, with the default role permissions
- * of DESIGN.md section 3; a role accounting has never granted anything sees nothing.
+ * of docs/architecture.md, Permissions; a role accounting has never granted anything sees nothing.
  */
 let bed: Testbed;
 const users: Record<string, TestUser> = {};

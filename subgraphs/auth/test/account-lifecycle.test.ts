@@ -45,7 +45,7 @@ type SubgraphName = keyof typeof PER_SUBGRAPH;
 const SUBGRAPHS = Object.keys(PER_SUBGRAPH) as SubgraphName[];
 
 const PASSWORD = 'correct horse battery';
-/** DESIGN.md section 2: a deactivation or role change takes effect everywhere within this. */
+/** docs/architecture.md, Identity: a deactivation or role change takes effect everywhere within this. */
 const PROPAGATION_LIMIT_MS = 5_000;
 
 interface RegisteredUser {

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 
-/** Cents, inclusive bounds (DESIGN.md section 5): 10–20 $ to take a task, 20–40 $ for closing it. */
+/** Cents, inclusive bounds (docs/architecture.md, Money rules): 10–20 $ to take a task, 20–40 $ for closing it. */
 export const ASSIGN_FEE_RANGE = { min: 1000, max: 2000 } as const;
 export const COMPLETION_REWARD_RANGE = { min: 2000, max: 4000 } as const;
 

@@ -1,7 +1,7 @@
 import { OPS, dataOf, refusal, startTestbed, storedState, type Testbed, type TestUser, type TaskView } from './tracker-testkit';
 
 /**
- * Who may do what in the tracker, per role, through the gateway (DESIGN.md section 3):
+ * Who may do what in the tracker, per role, through the gateway (docs/architecture.md, Permissions):
  * the refused get FORBIDDEN (UNAUTHENTICATED when anonymous), no data, and change
  * nothing; a role tracker never granted anything has no access at all.
  */

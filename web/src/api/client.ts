@@ -3,7 +3,7 @@ import type { TypedDocumentString } from '../generated/graphql';
 /** Where the gateway answers GraphQL: the dashboards are served by the same origin. */
 export const GRAPHQL_PATH = '/graphql';
 
-/** The codes of DESIGN.md section 8, plus what can go wrong before the API answers. */
+/** The codes of docs/architecture.md, Error codes, plus what can go wrong before the API answers. */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'

@@ -57,11 +57,6 @@ export type Link__Purpose =
   /** `SECURITY` features provide metadata necessary to securely resolve fields. */
   | 'SECURITY';
 
-export type PermissionCatalogsQueryVariables = Exact<{ [key: string]: never; }>;
-
-
-export type PermissionCatalogsQuery = { authPermissionCatalog: Array<string>, trackerPermissionCatalog: Array<string>, accountingPermissionCatalog: Array<string>, analyticsPermissionCatalog: Array<string> };
-
 export type RegisterMutationVariables = Exact<{
   email: Scalars['String']['input'];
   name: Scalars['String']['input'];
@@ -267,6 +262,11 @@ export type MostExpensiveTaskQueryVariables = Exact<{
 
 export type MostExpensiveTaskQuery = { mostExpensiveTask: { reward: number, completedAt: string, task: { id: string, title: string, jiraId: string | null } } | null };
 
+export type PermissionCatalogsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PermissionCatalogsQuery = { authPermissionCatalog: Array<string>, trackerPermissionCatalog: Array<string>, accountingPermissionCatalog: Array<string>, analyticsPermissionCatalog: Array<string> };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -327,14 +327,6 @@ export const AccountFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"AccountFields"}) as unknown as TypedDocumentString<AccountFieldsFragment, unknown>;
-export const PermissionCatalogsDocument = new TypedDocumentString(`
-    query PermissionCatalogs {
-  authPermissionCatalog
-  trackerPermissionCatalog
-  accountingPermissionCatalog
-  analyticsPermissionCatalog
-}
-    `) as unknown as TypedDocumentString<PermissionCatalogsQuery, PermissionCatalogsQueryVariables>;
 export const RegisterDocument = new TypedDocumentString(`
     mutation Register($email: String!, $name: String!, $password: String!) {
   register(email: $email, name: $name, password: $password) {
@@ -698,3 +690,11 @@ export const MostExpensiveTaskDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MostExpensiveTaskQuery, MostExpensiveTaskQueryVariables>;
+export const PermissionCatalogsDocument = new TypedDocumentString(`
+    query PermissionCatalogs {
+  authPermissionCatalog
+  trackerPermissionCatalog
+  accountingPermissionCatalog
+  analyticsPermissionCatalog
+}
+    `) as unknown as TypedDocumentString<PermissionCatalogsQuery, PermissionCatalogsQueryVariables>;

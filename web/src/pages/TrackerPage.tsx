@@ -10,7 +10,7 @@ import { NewTaskForm } from '../tracker/NewTaskForm';
 /**
  * Whether the caller may create tasks, asked without creating one: `createTask` with an
  * empty title. Shield refuses a caller without task:create (FORBIDDEN) before the resolver
- * gets to refuse the title (BAD_USER_INPUT), and bad input stores nothing (DESIGN.md §8).
+ * gets to refuse the title (BAD_USER_INPUT), and bad input stores nothing (docs/architecture.md, Error codes).
  */
 const CREATE_PERMISSION_PROBE = { title: '', description: '', jiraId: null };
 
