@@ -15,6 +15,7 @@ import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
 import { mountLandingPage } from './landing/landing-page';
 import { subgraphRoundTrips } from './readiness';
+import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { mountWebApp } from './web-app';
@@ -46,12 +47,15 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
   const redis = createRedis(env, 'producer');
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
+  const trusted = loadTrustedDocuments(env);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
     introspection: env.NODE_ENV !== 'production',
     csrfPrevention: true,
+    // Operation ids from the trusted-documents manifest (README "Trusted documents").
+    persistedQueries: { cache: trusted.cache, ttl: null },
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     // No HTTP caching of GraphQL answers here: skip computing a cache policy per response.
@@ -59,6 +63,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   // Query limits and sign-in throttling (README "Security").
   for (const plugin of [...limits.plugins, throttle.plugin<GatewayContext>(logger)]) apollo.addPlugin(plugin);
+  if (trusted.plugin) apollo.addPlugin(trusted.plugin);
   await apollo.start();
 
   const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);

@@ -63,6 +63,11 @@ export const envSchema = z.object({
   RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),
   /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
   TRUST_PROXY: z.string().optional(),
+  /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
+  ALLOW_ARBITRARY_OPERATIONS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   /** auth: argon2 hashes/verifications at once per process; more wait in a bounded queue. */
   ARGON2_CONCURRENCY: intFromEnv(4),
   ARGON2_QUEUE_LIMIT: intFromEnv(64),

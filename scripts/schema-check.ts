@@ -4,11 +4,13 @@ import { parse, type DocumentNode } from 'graphql';
 import { CONTRACT_FILE } from '@popug/lib/testing/contract';
 import { checkSchemas, passes, type SchemaChange, type SchemaCheckReport } from './schema-changes';
 import { readSubgraphSdl, SUBGRAPHS } from './supergraph';
+import { MANIFEST_FILE, type TrustedDocumentsManifest } from './trusted-documents';
 
 /**
  * `npm run schema:check` compares schema/*.graphql and the composed API schema with the
  * released baseline in schema/baseline/ and fails on a breaking change not recorded under
- * "## Unreleased" in schema/CHANGELOG.md, or on a client document that stops validating.
+ * "## Unreleased" in schema/CHANGELOG.md, or on a client document (the contract, the
+ * trusted-documents manifest) that stops validating.
  * `npm run schema:accept` (at a release) moves the baseline to what is there now and dates
  * the Unreleased entries; it refuses while the check fails.
  */
@@ -17,8 +19,14 @@ const BASELINE_DIR = join(SCHEMA_DIR, 'baseline');
 const CHANGELOG_FILE = join(SCHEMA_DIR, 'CHANGELOG.md');
 const accept = process.argv.includes('--accept');
 
-/** Every client document that must keep validating, by the path shown in messages. */
-const CLIENT_DOCUMENTS = [CONTRACT_FILE];
+/** Every client document that must keep validating: the contract, and each operation of the trusted-documents manifest. */
+function clientDocuments(): { source: string; document: DocumentNode }[] {
+  const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as TrustedDocumentsManifest;
+  return [
+    { source: relative(process.cwd(), CONTRACT_FILE), document: readDocument(CONTRACT_FILE) },
+    ...manifest.operations.map((operation) => ({ source: `${relative(process.cwd(), MANIFEST_FILE)} ${operation.name}`, document: parse(operation.body) })),
+  ];
+}
 
 async function main(): Promise<void> {
   const report = await checkSchemas({
@@ -26,7 +34,7 @@ async function main(): Promise<void> {
     baselineApi: readFileSync(join(BASELINE_DIR, 'api.graphql'), 'utf8'),
     currentSubgraphs: Object.fromEntries(SUBGRAPHS.map((name) => [name, readSubgraphSdl(name)])),
     changelog: readFileSync(CHANGELOG_FILE, 'utf8'),
-    operations: CLIENT_DOCUMENTS.map((file) => ({ source: relative(process.cwd(), file), document: readDocument(file) })),
+    operations: clientDocuments(),
   });
   printReport(report);
   if (!passes(report)) process.exit(1);
