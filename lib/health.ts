@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 
 /**
- * Probes an orchestrator can use (README "Health and shutdown"): `/live` answers while the
+ * Probes an orchestrator can use (README "Operations"): `/live` answers while the
  * process does, `/ready` only while every dependency the service needs answers too.
  * `/health` stays each service's richer status page.
  */
