@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken, REQUEST_ID_HEADER, type Caller } from '@popug/lib';
+import { tagRequest } from '@popug/lib/tracing/request-id';
 import type { IdentityClient } from './identity-client';
 import type { IdentitySigner } from './identity-signer';
 
@@ -23,6 +24,7 @@ export async function buildGatewayContext(
 ): Promise<GatewayContext> {
   const offered = headers[REQUEST_ID_HEADER];
   const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+  tagRequest(requestId);
   const token = bearerToken(headers.authorization);
   if (!token) return { requestId, caller: null, identity: await signer.signAnonymous() };
   const caller = await identities.resolve(token, requestId);

@@ -5,7 +5,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { errorLoggingPlugin, loadPrivateKey, maskError, serviceUrls, type Env, type Logger } from '@popug/lib';
+import { errorLoggingPlugin, loadPrivateKey, maskError, mountProbes, redisAnswers, serviceUrls, type Env, type Logger } from '@popug/lib';
 import { createServiceMetrics } from '@popug/lib/metrics';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
@@ -15,6 +15,8 @@ import { buildGatewayContext, type GatewayContext } from './context';
 import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
 import { mountLandingPage } from './landing/landing-page';
+import { subgraphRoundTrips } from './readiness';
+import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { mountWebApp } from './web-app';
@@ -49,12 +51,15 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
   const redis = createRedis(env, 'producer');
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
+  const trusted = loadTrustedDocuments(env);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
     introspection: env.NODE_ENV !== 'production',
     csrfPrevention: true,
+    // Operation ids from the trusted-documents manifest (README "Trusted documents").
+    persistedQueries: { cache: trusted.cache, ttl: null },
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     // No HTTP caching of GraphQL answers here: skip computing a cache policy per response.
@@ -62,6 +67,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   // Query limits and sign-in throttling (README "Security").
   for (const plugin of [...limits.plugins, throttle.plugin<GatewayContext>(logger)]) apollo.addPlugin(plugin);
+  if (trusted.plugin) apollo.addPlugin(trusted.plugin);
   await apollo.start();
 
   const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
@@ -76,6 +82,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     );
     res.json({ status: 'ok', service: 'gateway', subgraphs });
   });
+  mountProbes(app, 'gateway', { redis: redisAnswers(redis), ...subgraphRoundTrips(urls, callSubgraph) });
   metrics.mount(app);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   await mountWebApp(app, logger);

@@ -1,3 +1,4 @@
+import '@popug/lib/tracing/start';
 import { createLogger, Lifecycle, loadEnv } from '@popug/lib';
 import { startJobs } from './jobs';
 

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import express from 'express';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
-import { closeServer, createLogger, createRedis, databaseName, databaseUrl, listen, mountMetricsRoute, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
+import { closeServer, createLogger, createRedis, databaseAnswers, databaseName, databaseUrl, listen, mountMetricsRoute, mountProbes, redisAnswers, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
 import { createJobsMetrics } from './metrics';
 import { startNotifier } from './notifier/worker';
 import { createPayoutMailReceipts } from './payout/mail-receipts';
@@ -80,6 +80,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle, payoutOptions: P
       res.status(503).json({ status: 'unavailable', service: 'jobs' });
     }
   });
+  mountProbes(app, 'jobs', { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisAnswers(boardRedis) });
   app.use(bodyErrorHandler());
   const { server, port } = await listen(app, env.JOBS_PORT, env.HOST);
   lifecycle.add('jobs http', () => closeServer(server));

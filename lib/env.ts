@@ -78,10 +78,23 @@ export const envSchema = z.object({
   RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),
   /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
   TRUST_PROXY: z.string().optional(),
+  /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
+  ALLOW_ARBITRARY_OPERATIONS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   /** auth: argon2 hashes/verifications at once per process; more wait in a bounded queue. */
   ARGON2_CONCURRENCY: intFromEnv(4),
   ARGON2_QUEUE_LIMIT: intFromEnv(64),
   ARGON2_QUEUE_WAIT_MS: intFromEnv(5000),
+  /** OpenTelemetry (README "Traces"): tracing is on when one of the endpoints is set; the SDK reads the other OTEL_* itself. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -15,7 +15,29 @@ export async function listen(handler: RequestListener, port: number, host = '0.0
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-export async function closeServer(server: Server): Promise<void> {
+/** How long requests in flight get to finish once a server stops listening; then their connections are cut. */
+export const DRAIN_MS = 10_000;
+const IDLE_SWEEP_MS = 50;
+
+/**
+ * Stops taking connections and lets requests in flight finish. `server.close()` alone
+ * waits for kept-alive connections to time out (65 s here) and keeps serving new requests
+ * on them meanwhile, so a client that keeps its connection (a load balancer, a scraper)
+ * held shutdown until the lifecycle's deadline killed the process mid-request. Here a
+ * request that still arrives on an open connection is answered with `Connection: close`,
+ * every connection is closed as soon as it is idle, and after `drainMs` whatever is left
+ * is cut.
+ */
+export async function closeServer(server: Server, drainMs = DRAIN_MS): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  server.prependListener('request', (_req, res) => res.setHeader('connection', 'close'));
   server.closeIdleConnections();
-  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
 }

@@ -31,3 +31,4 @@ export * from './replication/replica';
 export * from './replication/user-replication';
 export * from './business-day';
 export * from './metrics';
+export * from './health';

@@ -1,3 +1,4 @@
+import '@popug/lib/tracing/start';
 import { closeServer, createLogger, Lifecycle, listen, loadEnv, serviceUrls, type Env, type Logger, type Service } from '@popug/lib';
 import { createGateway } from '../gateway/server';
 import { startJobs } from '../jobs/jobs';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { composeServices, type CompositionSuccess } from '@apollo/composition';
+import { parse, type GraphQLSchema } from 'graphql';
 
 export const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
@@ -14,16 +14,25 @@ export function readSubgraphSdl(name: SubgraphName): string {
 
 /** Composes schema/*.graphql; throws with every composition error listed. */
 export function composeSupergraph(): string {
+  return compose(Object.fromEntries(SUBGRAPHS.map((name) => [name, readSubgraphSdl(name)]))).supergraphSdl;
+}
+
+/** The API schema clients see (federation's join machinery removed) of the given subgraph SDLs. */
+export function composeApiSchema(sdls: Record<string, string>): GraphQLSchema {
+  return compose(sdls).schema.toAPISchema().toGraphQLJSSchema();
+}
+
+function compose(sdls: Record<string, string>): CompositionSuccess {
   const result = composeServices(
-    SUBGRAPHS.map((name) => ({
+    Object.entries(sdls).map(([name, sdl]) => ({
       name,
       // The gateway maps names to URLs from its environment; these are placeholders.
       url: `http://${name}.subgraph.local/graphql`,
-      typeDefs: parse(readSubgraphSdl(name)),
+      typeDefs: parse(sdl),
     })),
   );
   if (result.errors) {
     throw new Error(`Composition failed:\n${result.errors.map((error) => `  ${error.message}`).join('\n')}`);
   }
-  return result.supergraphSdl;
+  return result;
 }

@@ -23,7 +23,11 @@ export interface SmtpListener {
  * refuse RCPT TO by attempt number, to drive a sender's retries.
  */
 export async function startSmtpListener(
-  options: { refuse?: (attempt: number) => SmtpRefusal | undefined } = {},
+  options: {
+    refuse?: (attempt: number) => SmtpRefusal | undefined;
+    /** Holds each message this long before accepting it, so deliveries are in flight for a while. */
+    acceptDelayMs?: number;
+  } = {},
 ): Promise<SmtpListener> {
   const received: ParsedMail[] = [];
   let attempts = 0;
@@ -40,8 +44,10 @@ export async function startSmtpListener(
     onData(stream, _session, callback) {
       simpleParser(stream).then(
         (mail) => {
-          received.push(mail);
-          callback();
+          setTimeout(() => {
+            received.push(mail);
+            callback();
+          }, options.acceptDelayMs ?? 0);
         },
         (error: Error) => callback(error),
       );

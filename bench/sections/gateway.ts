@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
@@ -197,6 +198,7 @@ export const gatewaySection: BenchSection = {
       if (direct && ours) {
         record({ metric: `MyTaskTitles p50 through our gateway minus direct, ${CLIENTS} clients (queueing; reads shared)`, value: round2(ours.p50 - direct.p50), unit: 'ms' });
       }
+      await measureTracingCost(record, childEnv, children, { url: gatewayUrl, headers: endpoints.ours.headers, body: endpoints.ours.body('MyTasks') });
       const alone = await alternating(
         { url: endpoints.direct.url('MyTaskTitles'), headers: endpoints.direct.headers, body: endpoints.direct.body('MyTaskTitles') },
         { url: endpoints.ours.url('MyTaskTitles'), headers: endpoints.ours.headers, body: endpoints.ours.body('MyTaskTitles') },
@@ -217,6 +219,43 @@ export const gatewaySection: BenchSection = {
     }
   },
 };
+
+/**
+ * The gateway's cost of tracing (README "Traces"): a second gateway with the OpenTelemetry
+ * SDK on, sampling 10 % of traces (parent-based), exporting OTLP/HTTP to a sink in this
+ * process; MyTasks through it and through the untraced gateway, one after the other. Only
+ * the gateway is traced here (the subgraphs are shared by both gateways).
+ */
+async function measureTracingCost(record: (measurement: Omit<Measurement, 'section'>) => void, childEnv: NodeJS.ProcessEnv, children: ChildProcess[], untraced: Request): Promise<void> {
+  const sink = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = await freePort();
+    children.push(
+      startChild('gateway (traced)', [process.execPath, '--import', 'tsx', join(ROOT, 'gateway', 'index.ts')], {
+        ...childEnv,
+        PORT: String(port),
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
+      }),
+    );
+    await waitForHealth(`http://127.0.0.1:${port}/health`);
+    const traced = { ...untraced, url: `http://127.0.0.1:${port}/graphql` };
+    await checkOnce(traced.url, traced.headers, traced.body);
+    const off = await load(untraced.url, untraced.headers, untraced.body);
+    const on = await load(traced.url, traced.headers, traced.body);
+    process.stderr.write(`  MyTasks, tracing off ${Math.round(off.rps)} req/s, on (10 %) ${Math.round(on.rps)} req/s\n`);
+    record({ metric: `MyTasks (b) our gateway, tracing on (10 % sampled), ${CLIENTS} clients`, value: Math.round(on.rps), unit: 'req/s' });
+    record({ metric: `MyTasks (b) our gateway, tracing off, ${CLIENTS} clients (same moment)`, value: Math.round(off.rps), unit: 'req/s' });
+    record({ metric: 'MyTasks throughput, tracing on (10 %) / off', value: round2(on.rps / off.rps), unit: '×', target: { comparison: '>=', value: 0.9 } });
+  } finally {
+    await new Promise((resolve) => sink.close(resolve));
+  }
+}
 
 /**
  * A worker with TASKS open tasks and AUDIT_ROWS audit-log rows today. The worker registers and

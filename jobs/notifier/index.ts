@@ -1,3 +1,4 @@
+import '@popug/lib/tracing/start';
 import { loadEnv } from '@popug/lib/env';
 import { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';

@@ -8,6 +8,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Env } from '../env';
 import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';
+import type { ReadinessChecks } from '../health';
 import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
 import { createSubgraph, type Subgraph } from './create-subgraph';
 
@@ -21,7 +22,7 @@ export interface SubgraphServerOptions<TServices> {
   permissionCatalog: readonly string[];
   keepsUserCopies: boolean;
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
-  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void> }>;
+  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void>; readiness?: ReadinessChecks }>;
   routes?: (app: Express, orm: MikroORM) => void;
 }
 
@@ -58,6 +59,7 @@ export async function createSubgraphServer<TServices>(
     services: prepared?.services,
     routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
     production: env.NODE_ENV === 'production',
+    readiness: prepared?.readiness,
   });
   return {
     subgraph,

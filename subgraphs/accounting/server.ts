@@ -1,4 +1,4 @@
-import { createMailQueue, createRedis, createSubgraphServer, type Env, type Logger, type SubgraphServer } from '@popug/lib';
+import { createMailQueue, createRedis, createSubgraphServer, redisAnswers, type Env, type Logger, type SubgraphServer } from '@popug/lib';
 import type { AccountingServices } from './context';
 import { accountingDatabase } from './database';
 import { ACCOUNTING_PERMISSIONS, accountingRules } from './permissions';
@@ -22,6 +22,7 @@ export function createAccountingServer(env: Env, logger: Logger): Promise<Subgra
           await mailQueue.close();
           redis.disconnect();
         },
+        readiness: { redis: redisAnswers(redis) },
       };
     },
   });

@@ -1,3 +1,4 @@
+import '@popug/lib/tracing/start';
 import { runService } from '@popug/lib';
 import { createAuthServer } from './server';
 

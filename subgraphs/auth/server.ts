@@ -2,6 +2,7 @@ import {
   createMailQueue,
   createRedis,
   createSubgraphServer,
+  redisAnswers,
   loadPrivateKey,
   loadPublicKey,
   type Env,
@@ -36,6 +37,7 @@ export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServ
           await mailQueue.close();
           redis.disconnect();
         },
+        readiness: { redis: redisAnswers(redis) },
       };
     },
     routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth')),

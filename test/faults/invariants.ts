@@ -1,6 +1,7 @@
 import { Client } from 'pg';
-import { databaseName, databaseUrl, type Env } from '@popug/lib';
+import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
 import { waitFor } from '@popug/testing/wait';
+import { startReplicator } from '../../jobs/replicator/worker';
 
 /**
  * The ledger invariants a fault must never break, checked behind the services' backs with
@@ -339,4 +340,17 @@ export async function waitForReplication(env: Env, timeoutMs: number): Promise<b
     'replication to catch up (outboxes empty, every replica at the master head)',
     100,
   );
+}
+
+/**
+ * Runs a replicator in this process until replication has caught up, then stops it: how a
+ * test brings the tracker its receivers (users who may be given tasks) before its load.
+ */
+export async function replicateUntilCaughtUp(env: Env, timeoutMs = 20_000): Promise<void> {
+  const replication = await startReplicator(env, createLogger('replicator'));
+  try {
+    await waitForReplication(env, timeoutMs);
+  } finally {
+    await replication.close();
+  }
 }

@@ -1,17 +1,16 @@
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
-import { createLogger, createRedis, databaseName, databaseUrl, queueOptions, QUEUES } from '@popug/lib';
+import { createRedis, databaseName, databaseUrl, queueOptions, QUEUES } from '@popug/lib';
 import { endOfBusinessDay, today } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
-import { startReplicator } from '../../jobs/replicator/worker';
 import { CLOSE_BUSINESS_DAY, type PayoutJobData } from '../../jobs/payout/processor';
 import { startSystem } from '../system';
 import { startJobsProcess, type JobsProcess } from './fixtures/jobs-process';
 import { closeDay, completeTask, createTask, dataOf, hire, shuffleTasks, signIn, type Popug } from './fixtures/popugs';
-import { expectLedgerHolds, waitForReplication } from './invariants';
+import { expectLedgerHolds, replicateUntilCaughtUp, waitForReplication } from './invariants';
 
 /**
  * kill -9 of the whole jobs worker process (`jobs/index.ts`), once in the middle of a
@@ -49,12 +48,7 @@ beforeAll(async () => {
   manager = await hire(system, admin, 'manager');
   workers = await Promise.all([1, 2, 3, 4].map((n) => hire(system, admin, 'worker', `worker${n}`)));
   // The tracker must know its receivers: an in-process replicator brings them, then goes.
-  const replication = await startReplicator(env, createLogger('replicator'));
-  try {
-    await waitForReplication(env, 20_000);
-  } finally {
-    await replication.close();
-  }
+  await replicateUntilCaughtUp(env);
 }, 90_000);
 afterAll(async () => {
   for (const jobs of running) await jobs.kill();

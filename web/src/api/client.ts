@@ -1,4 +1,5 @@
 import type { TypedDocumentString } from '../generated/graphql';
+import { TRUSTED_DOCUMENT_IDS } from '../generated/trusted-documents';
 
 /** Where the gateway answers GraphQL: the dashboards are served by the same origin. */
 export const GRAPHQL_PATH = '/graphql';
@@ -69,7 +70,7 @@ export async function execute<TResult, TVariables>(
     response = await fetch(GRAPHQL_PATH, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ query: document.toString(), variables }),
+      body: requestBody(document.toString(), variables),
       signal: options.signal,
     });
   } catch (error) {
@@ -88,6 +89,18 @@ export async function execute<TResult, TVariables>(
     throw new ApiError(`The server answered ${response.status} without data. Try again in a moment.`, 'BAD_RESPONSE');
   }
   return body.data;
+}
+
+/**
+ * The operation's id in the gateway's trusted-documents manifest instead of its text (the
+ * persisted-query protocol; a production gateway runs only manifest operations). Every
+ * generated operation has one; the text is sent only for one that has none.
+ */
+function requestBody(text: string, variables: unknown): string {
+  const name = /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(text)?.[1];
+  const id = name === undefined ? undefined : TRUSTED_DOCUMENT_IDS[name];
+  if (id === undefined) return JSON.stringify({ query: text, variables });
+  return JSON.stringify({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
 }
 
 async function readBody<TResult>(response: Response): Promise<WireResponse<TResult>> {

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv, resetEnvCache } from '@popug/lib';
+import { apiSchema } from '@popug/testing/contract';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { signInAdmin, type TestUser } from '@popug/testing/people';
+import { startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
+import { parse } from 'graphql';
+import { operationProblems } from '../../scripts/schema-changes';
+import { buildManifest, documentId, MANIFEST_FILE, type TrustedDocumentsManifest } from '../../scripts/trusted-documents';
+import { startSystem } from '../../test/system';
+import { createGateway, SUPERGRAPH_FILE } from '../server';
+
+/**
+ * Trusted documents (README "Trusted documents"): the gateway resolves operation ids from
+ * gateway/trusted-documents.json; with NODE_ENV=production it runs nothing else unless
+ * ALLOW_ARBITRARY_OPERATIONS is set; in development anything goes.
+ */
+const env = isolateTestFile();
+const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as TrustedDocumentsManifest;
+const me = manifest.operations.find((operation) => operation.name === 'Me');
+const ARBITRARY = '{ me { id email } }';
+let system: TestSystem;
+let admin: TestUser;
+const gateways: RunningService[] = [];
+
+/** Another gateway over the test system's subgraphs, with `overrides` in its environment. */
+async function gatewayWith(overrides: Record<string, string>): Promise<string> {
+  const gatewayEnv = parseEnv({ ...process.env, ...overrides, AUTH_URL: system.env.AUTH_URL, TRACKER_URL: system.env.TRACKER_URL, ACCOUNTING_URL: system.env.ACCOUNTING_URL, ANALYTICS_URL: system.env.ANALYTICS_URL });
+  resetEnvCache();
+  const running = await startOnFreePort(await createGateway(gatewayEnv, testLogger('gateway')));
+  gateways.push(running);
+  return `${running.url}/graphql`;
+}
+
+interface Answer {
+  status: number;
+  data?: { me?: { email: string } } | null;
+  errors?: { extensions?: { code?: string } }[];
+}
+
+async function send(url: string, body: Record<string, unknown>): Promise<Answer> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<Answer, 'status'>) };
+}
+
+const byId = (id: string) => ({ extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
+const codeOf = (answer: Answer) => answer.errors?.[0]?.extensions?.code;
+let production: string;
+
+beforeAll(async () => {
+  system = await startSystem(env);
+  admin = await signInAdmin(system, env);
+  production = await gatewayWith({ NODE_ENV: 'production' });
+}, 60_000);
+afterAll(async () => {
+  for (const gateway of gateways) await gateway.close();
+  await system?.close();
+});
+
+describe('the trusted-documents manifest', () => {
+  it('is what the generated web operations make (run `npm run codegen` when this fails), each id the SHA-256 of its body', () => {
+    expect(manifest).toEqual(buildManifest());
+    expect(manifest.operations.every((operation) => operation.id === documentId(operation.body))).toBe(true);
+    expect(me).toBeDefined();
+  });
+
+  it('validates against the API schema, every operation', async () => {
+    const schema = await apiSchema(SUPERGRAPH_FILE);
+    const problems = manifest.operations.flatMap((operation) => operationProblems(schema, parse(operation.body)).map((problem) => `${operation.name}: ${problem}`));
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('in production', () => {
+  it('runs an operation sent by its manifest id', async () => {
+    expect(await send(production, { operationName: 'Me', variables: {}, ...byId(me?.id ?? '') })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+  });
+
+  it('runs a manifest operation sent as its exact text', async () => {
+    expect(await send(production, { query: me?.body })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+  });
+
+  it('refuses an unknown id, and an arbitrary document with or without its hash', async () => {
+    const unknown = await send(production, byId(documentId(ARBITRARY)));
+    expect({ status: unknown.status, code: codeOf(unknown) }).toEqual({ status: 200, code: 'PERSISTED_QUERY_NOT_FOUND' });
+    for (const attempt of [{ query: ARBITRARY }, { query: ARBITRARY, ...byId(documentId(ARBITRARY)) }]) {
+      const refused = await send(production, attempt);
+      expect({ status: refused.status, code: codeOf(refused), data: refused.data }).toEqual({ status: 400, code: 'PERSISTED_QUERY_NOT_IN_LIST', data: undefined });
+    }
+    // A refused registration is not remembered: the id stays unknown.
+    expect(codeOf(await send(production, byId(documentId(ARBITRARY))))).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
+  it('runs an arbitrary document when the admin allows it with ALLOW_ARBITRARY_OPERATIONS=true', async () => {
+    const open = await gatewayWith({ NODE_ENV: 'production', ALLOW_ARBITRARY_OPERATIONS: 'true' });
+    expect(await send(open, { query: ARBITRARY })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+  });
+});
+
+describe('in development', () => {
+  it('runs manifest ids and arbitrary documents, and registers an unknown id sent with its text', async () => {
+    const development = system.gatewayUrl;
+    expect(await send(development, byId(me?.id ?? ''))).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+    expect(await send(development, { query: ARBITRARY })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+    const text = '{ me { email } }';
+    expect(codeOf(await send(development, byId(documentId(text))))).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(await send(development, { query: text, ...byId(documentId(text)) })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+    expect(await send(development, byId(documentId(text)))).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+  });
+});

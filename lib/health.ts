@@ -1,0 +1,61 @@
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+
+/**
+ * Probes an orchestrator can use (README "Operations"): `/live` answers while the
+ * process does, `/ready` only while every dependency the service needs answers too.
+ * `/health` stays each service's richer status page.
+ */
+
+/** One dependency: resolves when it answered, throws (or takes longer than the timeout) when not. */
+export type ReadinessCheck = () => Promise<unknown>;
+export type ReadinessChecks = Record<string, ReadinessCheck>;
+
+/** A check slower than this counts as down: a probe must answer well within the orchestrator's timeout. */
+export const READINESS_TIMEOUT_MS = 1000;
+
+export function mountProbes(app: Express, service: string, checks: ReadinessChecks): void {
+  app.get('/live', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/ready', async (_req, res) => {
+    const results = await runChecks(checks);
+    const ready = Object.values(results).every((result) => result === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service, checks: results });
+  });
+}
+
+/** Every check at once, each `ok` or `down`. */
+export async function runChecks(checks: ReadinessChecks, timeoutMs = READINESS_TIMEOUT_MS): Promise<Record<string, 'ok' | 'down'>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => [name, (await answersWithin(check, timeoutMs)) ? 'ok' : 'down'] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+async function answersWithin(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([check().then(() => true), timedOut]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Redis answers PING. */
+export const redisAnswers =
+  (redis: Redis): ReadinessCheck =>
+  async () => {
+    if ((await redis.ping()) !== 'PONG') throw new Error('Redis did not answer PONG');
+  };
+
+/** A database answers `select 1` through anything that executes SQL (an EntityManager). */
+export const databaseAnswers =
+  (database: { execute(sql: string): Promise<unknown> }): ReadinessCheck =>
+  () =>
+    database.execute('select 1');

@@ -1,0 +1,17 @@
+import { context, trace } from '@opentelemetry/api';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { traceFields } from '../tracing/request-id';
+
+describe('log lines in a trace', () => {
+  const provider = new NodeTracerProvider();
+  beforeAll(() => provider.register());
+  afterAll(() => provider.shutdown());
+
+  it('carry the trace and span of the span active where they are written, and nothing outside one', () => {
+    const span = provider.getTracer('test').startSpan('request');
+    const inside = context.with(trace.setSpan(context.active(), span), traceFields);
+    span.end();
+    expect(inside).toEqual({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    expect(traceFields()).toEqual({});
+  });
+});

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { hire, signInAdmin, TEST_PASSWORD, type TestUser } from '@popug/testing/people';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
+import { REQUEST_ID_ATTRIBUTE } from '@popug/lib/tracing/request-id';
+import { run } from '../../jobs/replicator/test/fixtures/processes';
+import { startSystem } from '../system';
+import { startGatewayProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
+import { replicateUntilCaughtUp } from '../faults/invariants';
+
+/**
+ * OpenTelemetry (README "Traces"): the gateway, auth and tracker as their own processes,
+ * exporting OTLP/HTTP JSON to a receiver in this test. One createTask through the gateway
+ * is one connected trace: the gateway's request, its identity call to auth and its fetch
+ * from tracker, tracker's request, GraphQL operation and PostgreSQL statements (the task
+ * row and its outbox row), the request id on the spans of both processes that serve it.
+ */
+const env = isolateTestFile();
+let system: TestSystem;
+let manager: TestUser;
+let receiver: Server;
+let endpoint: string;
+const spans: Span[] = [];
+const running: ServiceProcess[] = [];
+
+interface Span {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  durationMs: number;
+  attributes: Record<string, string>;
+}
+
+interface OtlpExport {
+  resourceSpans: {
+    resource: { attributes: OtlpAttribute[] };
+    scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; startTimeUnixNano: string; endTimeUnixNano: string; attributes: OtlpAttribute[] }[] }[];
+  }[];
+}
+type OtlpAttribute = { key: string; value: { stringValue?: string; intValue?: string | number; boolValue?: boolean } };
+
+const attributesOf = (list: OtlpAttribute[]) => Object.fromEntries(list.map(({ key, value }) => [key, String(value.stringValue ?? value.intValue ?? value.boolValue ?? '')]));
+
+/** An OTLP/HTTP JSON receiver: keeps every span it is sent. */
+async function startReceiver(): Promise<void> {
+  receiver = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      const exported = JSON.parse(text) as OtlpExport;
+      for (const resourceSpans of exported.resourceSpans) {
+        const service = attributesOf(resourceSpans.resource.attributes)['service.name'] ?? '?';
+        for (const span of resourceSpans.scopeSpans.flatMap((scope) => scope.spans)) {
+          const durationMs = Number((BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1000n) / 1000;
+          spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId || undefined, name: span.name, kind: span.kind, durationMs, attributes: attributesOf(span.attributes) });
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+}
+
+const TRACING = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_TRACES_SAMPLER: 'always_on' };
+
+beforeAll(async () => {
+  await startReceiver();
+  TRACING.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+  system = await startSystem(env);
+  manager = await hire(system, (await signInAdmin(system, env)).token, TEST_PASSWORD, 'manager');
+  await hire(system, (await signInAdmin(system, env)).token, TEST_PASSWORD, 'worker');
+  await replicateUntilCaughtUp(env);
+}, 90_000);
+afterAll(async () => {
+  for (const service of running) await service.stop();
+  await system?.close();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+/** The trace as an indented tree of `service: span name (duration)`, for failure messages and README. */
+function printTree(trace: Span[]): string {
+  const lines: string[] = [];
+  const visit = (span: Span, depth: number) => {
+    lines.push(`${'  '.repeat(depth)}${span.service}: ${span.name} (${span.durationMs.toFixed(2)} ms)`);
+    for (const child of trace.filter((candidate) => candidate.parentSpanId === span.spanId)) visit(child, depth + 1);
+  };
+  for (const root of trace.filter((span) => !trace.some((parent) => parent.spanId === span.parentSpanId))) visit(root, 0);
+  return lines.join('\n');
+}
+
+describe('traces', () => {
+  it('one createTask through the gateway is one connected trace from the gateway to tracker\'s PostgreSQL statements', async () => {
+    const traced = { ...process.env, ...TRACING };
+    const [auth, tracker] = await Promise.all([
+      startSubgraphProcess('auth', { ...traced, OTEL_SERVICE_NAME: 'auth' }),
+      startSubgraphProcess('tracker', { ...traced, OTEL_SERVICE_NAME: 'tracker' }),
+    ]);
+    running.push(auth, tracker);
+    const gateway = await startGatewayProcess({
+      ...traced,
+      AUTH_URL: `${auth.origin}/graphql`,
+      TRACKER_URL: `${tracker.origin}/graphql`,
+      ACCOUNTING_URL: system.env.ACCOUNTING_URL,
+      ANALYTICS_URL: system.env.ANALYTICS_URL,
+    });
+    running.push(gateway);
+
+    const requestId = `trace-${randomUUID()}`;
+    const response = await fetch(`${gateway.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId },
+      body: JSON.stringify({ query: 'mutation CreateTask { createTask(title: "Traced task", description: "one trace") { id } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+
+    const root = await waitFor(async () => spans.find((span) => span.service === 'gateway' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId && !span.parentSpanId), 30_000, 'the gateway span of the request');
+    const inTrace = () => spans.filter((span) => span.traceId === root.traceId);
+    const statementOf = (span: Span) => (span.attributes['db.statement'] ?? span.attributes['db.query.text'] ?? '').toLowerCase();
+    const trace = await waitFor(async () => (inTrace().some((span) => span.service === 'tracker' && statementOf(span).includes('outbox')) ? inTrace() : undefined), 30_000, 'tracker spans in the trace');
+    mkdirSync('test-artifacts', { recursive: true });
+    writeFileSync(join('test-artifacts', 'create-task-trace.txt'), `${printTree(trace)}\n`);
+
+    // Connected: one root, every other span's parent is in the trace.
+    expect(trace.filter((span) => span !== root && !trace.some((parent) => parent.spanId === span.parentSpanId)).map((span) => `${span.service}: ${span.name}`)).toEqual([]);
+    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['gateway', 'auth', 'tracker']));
+    // tracker's side: its request span carries the request id, its statements write the task and its outbox row.
+    expect(trace.some((span) => span.service === 'tracker' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId)).toBe(true);
+    expect(trace.some((span) => span.service === 'tracker' && /insert into "?tasks"?/.test(statementOf(span)))).toBe(true);
+    expect(trace.some((span) => span.service === 'tracker' && span.name.startsWith('graphql.'))).toBe(true);
+  }, 120_000);
+
+  it('is off when no OTLP endpoint is set: the SDK is not even loaded', async () => {
+    const probe = "require('./lib/tracing/start'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('sdk-trace-node'))))";
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    const off = run(process.execPath, ['--import', 'tsx', '-e', probe], env);
+    const on = run(process.execPath, ['--import', 'tsx', '-e', probe], { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    await Promise.all([off.exited, on.exited]);
+    expect({ off: off.output().trim(), on: on.output().trim() }).toEqual({ off: 'false', on: 'true' });
+  });
+});
