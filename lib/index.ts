@@ -29,3 +29,4 @@ export * from './replication/replica';
 export * from './replication/user-replication';
 export * from './business-day';
 export * from './metrics';
+export * from './money';
