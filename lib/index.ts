@@ -23,6 +23,7 @@ export * from './subgraph/serve';
 export * from './mail';
 export * from './subgraph/subgraph-server';
 export * from './replication/events';
+export * from './replication/payload-sql';
 export * from './replication/outbox';
 export * from './replication/watermark';
 export * from './replication/replica';
