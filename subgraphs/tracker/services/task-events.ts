@@ -43,14 +43,18 @@ const taskFieldsSql = (alias: string) => ({
   description: `${alias}.description`,
 });
 
+/** A task.assigned over a `tasks` row `row`, for `reason`, at the ISO time expression `at`. */
+const taskAssignedSql = (row: string, reason: EventPayload<'task.assigned'>['reason'], at: string) =>
+  payloadSql('task.assigned', {
+    ...taskFieldsSql(row),
+    assigneeId: `${row}.assignee_id`,
+    fee: `${row}.assign_fee`,
+    reason: `'${reason}'`,
+    assignedAt: at,
+  });
+
 /** A shuffle's task.assigned, over the reassigned rows `r` and the statement's parameters `p`. */
-export const SHUFFLE_ASSIGNED_SQL = payloadSql('task.assigned', {
-  ...taskFieldsSql('r'),
-  assigneeId: 'r.assignee_id',
-  fee: 'r.assign_fee',
-  reason: `'shuffle'`,
-  assignedAt: 'p.assigned_at',
-});
+export const SHUFFLE_ASSIGNED_SQL = taskAssignedSql('r', 'shuffle', 'p.assigned_at');
 
 /** A seeded task's task.created and task.assigned, over seeded rows `s` (`s.at`: its ISO creation time). */
 export const SEEDED_CREATED_SQL = payloadSql('task.created', {
@@ -60,10 +64,4 @@ export const SEEDED_CREATED_SQL = payloadSql('task.created', {
   createdBy: 's.created_by',
   createdAt: 's.at',
 });
-export const SEEDED_ASSIGNED_SQL = payloadSql('task.assigned', {
-  ...taskFieldsSql('s'),
-  assigneeId: 's.assignee_id',
-  fee: 's.assign_fee',
-  reason: `'created'`,
-  assignedAt: 's.at',
-});
+export const SEEDED_ASSIGNED_SQL = taskAssignedSql('s', 'created', 's.at');
