@@ -170,11 +170,29 @@ async function withDatabase<T>(name: DatabaseName, use: (pool: Pool) => Promise<
   }
 }
 
+/** What the processes logged at error level, for a failure message. */
+const processErrors = () =>
+  processes
+    .map((service) => service.run.output().split('\n').filter((line) => line.includes('"level":50') || line.includes('"level":60')).slice(-5).join('\n'))
+    .filter(Boolean)
+    .join('\n');
+
 test('two of everything under load: nothing lost, nothing doubled', async () => {
+  try {
+    await loadAndCheck();
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nerrors the services logged:\n${processErrors()}`);
+  }
+}, 240_000);
+
+async function loadAndCheck(): Promise<void> {
   const [gatewayA, gatewayB] = gateways as [GraphClient, GraphClient];
   const admin = await signInAdmin(gatewayA, env);
   const manager = await hire(gatewayB, admin.token, 'scale-out-password', 'manager');
-  const workers = await Promise.all(Array.from({ length: WORKERS }, (_, index) => hire(index % 2 ? gatewayA : gatewayB, admin.token, 'scale-out-password', 'worker', `worker${index}`)));
+  const workers: TestUser[] = [];
+  for (let index = 0; index < WORKERS; index++) {
+    workers.push(await hire(index % 2 ? gatewayA : gatewayB, admin.token, 'scale-out-password', 'worker', `worker${index}`));
+  }
   await waitForReplication(env, 30_000); // the tracker knows its receivers
 
   const report = await driveLoad(admin, manager, workers);
@@ -224,4 +242,4 @@ test('two of everything under load: nothing lost, nothing doubled', async () => 
   expect(new Set(messageIds).size).toBe(messageIds.length);
   expect(smtp.received.filter((mail) => mail.subject?.startsWith('You were paid'))).toHaveLength(Number(payouts));
   expect(smtp.received.filter((mail) => mail.subject?.startsWith('New popug registered'))).toHaveLength(WORKERS + 1);
-}, 240_000);
+}
