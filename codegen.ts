@@ -8,6 +8,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const scalars = {
   DateTime: 'Date | string',
   Date: 'string',
+  Money: 'number',
   ID: 'string',
   // federation's own scalars, never seen by resolvers
   _FieldSet: 'string',
@@ -82,7 +83,7 @@ const webTypes: CodegenConfig['generates'] = {
       enumsAsTypes: true,
       useTypeImports: true,
       strictScalars: true,
-      scalars: { Date: 'string', DateTime: 'string', ID: 'string', join__FieldSet: 'string', join__DirectiveArguments: 'unknown', link__Import: 'string' },
+      scalars: { Date: 'string', DateTime: 'string', Money: 'number', ID: 'string', join__FieldSet: 'string', join__DirectiveArguments: 'unknown', link__Import: 'string' },
       avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
       maybeValue: 'T | null',
       inputMaybeValue: 'T | null | undefined',

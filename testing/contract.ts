@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { CONTRACT_FILE } from '../schema/operations/contract';
 
-/** The client contract: the operations outside clients and the dashboards rely on. */
-export const CONTRACT_FILE = join(__dirname, '..', 'schema', 'operations', 'contract.graphql');
+export { CONTRACT_FILE };
 
 let contractSource: string | undefined;
 

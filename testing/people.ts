@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '../lib/env';
 import { dataOf } from './stack';
-import type { TestSystem } from './system';
+import type { GraphClient } from './system';
 
 export interface TestUser {
   id: string;
@@ -16,7 +16,7 @@ const DEFAULT_ROLES = ['admin', 'manager', 'accountant', 'worker'];
 export const TEST_PASSWORD = 'long-enough-pw';
 
 /** Registers a popug through the gateway (a worker, as every newcomer) and returns its id and name. */
-export async function register(system: TestSystem, email: string, name: string, password = TEST_PASSWORD): Promise<{ id: string; name: string }> {
+export async function register(system: GraphClient, email: string, name: string, password = TEST_PASSWORD): Promise<{ id: string; name: string }> {
   return dataOf(
     await system.request<{ register: { id: string; name: string } }>(
       'mutation ($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id name } }',
@@ -26,7 +26,7 @@ export async function register(system: TestSystem, email: string, name: string, 
 }
 
 /** The admin the system is seeded with (ADMIN_EMAIL), signed in. */
-export async function signInAdmin(system: TestSystem, env: Env): Promise<TestUser> {
+export async function signInAdmin(system: GraphClient, env: Env): Promise<TestUser> {
   const token = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   const me = dataOf(await system.request<{ me: Omit<TestUser, 'token'> }>('{ me { id email name role } }', {}, token)).me;
   return { ...me, token };
@@ -36,7 +36,7 @@ export async function signInAdmin(system: TestSystem, env: Env): Promise<TestUse
  * Registers a popug through the gateway with a unique email, gives it `role` as the admin
  * (creating the role first when it is not one of the defaults), and signs it in.
  */
-export async function hire(system: TestSystem, adminToken: string, password: string, role = 'worker', label = role): Promise<TestUser> {
+export async function hire(system: GraphClient, adminToken: string, password: string, role = 'worker', label = role): Promise<TestUser> {
   const email = `${label}-${randomUUID().slice(0, 8)}@popug.test`;
   const registered = await register(system, email, `Popug ${label}`, password);
   if (!DEFAULT_ROLES.includes(role)) {

@@ -23,6 +23,27 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
+/** What a client of the API needs: operations, and signing in. */
+export type GraphClient = Pick<TestSystem, 'request' | 'login'>;
+
+/** A client of the gateway at `gatewayUrl` (its /graphql), as any outside client talks to it. */
+export function graphClient(gatewayUrl: string): GraphClient {
+  const request: TestSystem['request'] = (query, variables = {}, token) =>
+    postGraphQL(gatewayUrl, query, variables, token ? { authorization: `Bearer ${token}` } : {});
+  return {
+    request,
+    async login(email, password) {
+      const result = await request<{ login: { token: string } }>(
+        'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }',
+        { email, password },
+      );
+      const token = result.data?.login.token;
+      if (!token) throw new Error(`login failed: ${JSON.stringify(result.errors)}`);
+      return token;
+    },
+  };
+}
+
 /**
  * The whole federated system in this process on free loopback ports, with real
  * PostgreSQL and Redis under the test file's own prefixes (see isolation.ts).
@@ -51,22 +72,12 @@ export async function startTestSystem(builders: SystemBuilders, env: Env): Promi
     resetEnvCache();
     const gateway = await start('gateway', gatewayEnv);
     const gatewayUrl = `${gateway.url}/graphql`;
-    const request: TestSystem['request'] = (query, variables = {}, token) =>
-      postGraphQL(gatewayUrl, query, variables, token ? { authorization: `Bearer ${token}` } : {});
+    const client = graphClient(gatewayUrl);
     return {
       env: gatewayEnv,
       gatewayUrl,
       services: { auth, tracker, accounting, analytics, gateway },
-      request,
-      async login(email, password) {
-        const result = await request<{ login: { token: string } }>(
-          'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }',
-          { email, password },
-        );
-        const token = result.data?.login.token;
-        if (!token) throw new Error(`login failed: ${JSON.stringify(result.errors)}`);
-        return token;
-      },
+      ...client,
       async close() {
         for (const service of started.reverse()) await service.close();
       },

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { payoutMadeV1 } from './payout';
 import { taskAssignedV1, taskCompletedV1, taskCreatedV1 } from './task';
-import { userChangedV1, userChangedV2, userRegisteredV1 } from './user';
+import { REVISION_NEXT, userChangedV1, userChangedV2, userRegisteredV1 } from './user';
 
 /**
  * Every event type that crosses a service boundary, with each schema version still in
@@ -13,8 +13,8 @@ export const EVENT_SCHEMAS = {
   'user.changed': {
     latest: 2,
     versions: { 1: userChangedV1, 2: userChangedV2 },
-    // Before v2 no revision travelled; 0 lets any newer copy win over it.
-    upgrade: { 1: (payload: z.infer<typeof userChangedV1>): z.infer<typeof userChangedV2> => ({ ...payload, revision: 0 }) },
+    // Before v2 no revision travelled: the change is simply the next one (see REVISION_NEXT).
+    upgrade: { 1: (payload: z.infer<typeof userChangedV1>): z.infer<typeof userChangedV2> => ({ ...payload, revision: REVISION_NEXT }) },
   },
   'task.created': { latest: 1, versions: { 1: taskCreatedV1 } },
   'task.assigned': { latest: 1, versions: { 1: taskAssignedV1 } },

@@ -9,7 +9,18 @@ const userFields = {
   active: z.boolean(),
 };
 
-export const userRegisteredV1 = z.object({ ...userFields, revision: z.number().int().nonnegative() }).strict();
+/** auth numbers each user's copies from 1 (registration) up, one more per change. */
+const revision = z.number().int().positive();
+
+/**
+ * The revision an upgraded user.changed v1 event (written before revisions travelled)
+ * carries: no writer may write it; readers take it as "the next revision after the copy
+ * I hold". Within one user the log keeps auth's order of changes, so that is the revision
+ * auth gave the change.
+ */
+export const REVISION_NEXT = 0;
+
+export const userRegisteredV1 = z.object({ ...userFields, revision }).strict();
 
 export const userChangedV1 = z.object(userFields).strict();
-export const userChangedV2 = z.object({ ...userFields, revision: z.number().int().nonnegative() }).strict();
+export const userChangedV2 = z.object({ ...userFields, revision }).strict();

@@ -32,13 +32,9 @@ let eventsConnection: Redis;
 let accounting: Pool;
 let redis: Redis;
 let mailQueue: MailQueue;
-/** When the scheduler was set: "the next midnight" is the first after this span, whatever the clock says later. */
-let scheduling: { from: number; to: number };
 
 beforeAll(async () => {
-  const from = Date.now();
   payout = await startPayoutWorker(env, logger); // also creates and migrates accounting's database
-  scheduling = { from, to: Date.now() };
   eventsConnection = createRedis(env, 'worker');
   events = new QueueEvents(QUEUES.payout, queueOptions(env, eventsConnection));
   await events.waitUntilReady();

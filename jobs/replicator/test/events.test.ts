@@ -15,6 +15,7 @@ import {
 } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { renderEventJsonSchemas } from '../../../schema/events/json-schema';
+import { REVISION_NEXT } from '../../../schema/events/user';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { Replicator } from '../replicator';
 import { replicationStatus } from '../status';
@@ -59,23 +60,23 @@ async function pass(): Promise<void> {
   if (report !== 'busy') expect(report.failed).toEqual({});
 }
 
-test('user.changed v1 rows still in an outbox apply next to v2, and a newer revision wins over them', async () => {
+test('user.changed v1 rows still in an outbox apply next to v2, each as the next revision of the user', async () => {
   const id = randomUUID();
   const user = { id, email: `versions-${id.slice(0, 8)}@popug.test`, role: 'worker', active: true };
-  await authOrm.em.fork().transactional((tx) => appendToOutbox(tx, [newEvent('user.registered', { ...user, name: 'Registered', revision: 0 })]));
-  // v1 has no revision: it reads as revision 0, so it replaces the registration's data.
+  await authOrm.em.fork().transactional((tx) => appendToOutbox(tx, [newEvent('user.registered', { ...user, name: 'Registered', revision: 1 })]));
+  // v1 carries no revision: it is the change after the registration, as auth numbered it.
   await insertRawEvent(auth, 'user.changed', 1, { ...user, name: 'Renamed by a v1 writer' });
   await pass();
-  expect(await userEverywhere(id)).toEqual(REPLICA_NAMES.map(() => ({ name: 'Renamed by a v1 writer', revision: 0 })));
+  expect(await userEverywhere(id)).toEqual(REPLICA_NAMES.map(() => ({ name: 'Renamed by a v1 writer', revision: 2 })));
 
-  await authOrm.em.fork().transactional((tx) => appendToOutbox(tx, [newEvent('user.changed', { ...user, name: 'Renamed by v2', revision: 2 })]));
+  await authOrm.em.fork().transactional((tx) => appendToOutbox(tx, [newEvent('user.changed', { ...user, name: 'Renamed by v2', revision: 3 })]));
   await pass();
-  expect(await userEverywhere(id)).toEqual(REPLICA_NAMES.map(() => ({ name: 'Renamed by v2', revision: 2 })));
+  expect(await userEverywhere(id)).toEqual(REPLICA_NAMES.map(() => ({ name: 'Renamed by v2', revision: 3 })));
 
-  // A v1 event arriving late cannot undo a newer revision.
-  await insertRawEvent(auth, 'user.changed', 1, { ...user, name: 'Late v1' });
+  // A v1 row logged after it (an old writer during a rolling upgrade) is the newest change.
+  await insertRawEvent(auth, 'user.changed', 1, { ...user, name: 'Renamed again by v1' });
   await pass();
-  expect(await userEverywhere(id)).toEqual(REPLICA_NAMES.map(() => ({ name: 'Renamed by v2', revision: 2 })));
+  expect(await userEverywhere(id)).toEqual(REPLICA_NAMES.map(() => ({ name: 'Renamed again by v1', revision: 4 })));
 });
 
 test('status shows every replica at the head of the log once a pass has run', async () => {
@@ -92,7 +93,7 @@ test('status shows every replica at the head of the log once a pass has run', as
 test('readEvent upgrades v1 to the latest shape and refuses what no schema describes', () => {
   const id = randomUUID();
   const v1 = { id, email: 'old@popug.test', name: 'Old', role: 'worker', active: true };
-  expect(readEvent('user.changed', 1, v1)).toEqual({ ...v1, revision: 0 });
+  expect(readEvent('user.changed', 1, v1)).toEqual({ ...v1, revision: REVISION_NEXT });
   expect(readEvent('user.changed', 2, { ...v1, revision: 7 })).toEqual({ ...v1, revision: 7 });
   expect(() => readEvent('user.changed', 2, v1)).toThrow(InvalidEventError);
   expect(() => readEvent('user.changed', 2, v1)).toThrow(/revision/);

@@ -23,6 +23,8 @@ export type Scalars = {
   Date: { input: string; output: string; }
   /** ISO 8601 date and time, e.g. 2026-11-26T06:35:00.000Z. */
   DateTime: { input: Date | string; output: Date | string; }
+  /** Integer cents, exact up to 2^53 − 1, serialised as a JSON number. */
+  Money: { input: number; output: number; }
   _FieldSet: { input: string; output: string; }
 };
 
@@ -33,7 +35,7 @@ export type Scalars = {
 export type Account = {
   __typename?: 'Account';
   /** Cents; may be negative (it carries over to the next day). */
-  balance: Scalars['Int']['output'];
+  balance: Scalars['Money']['output'];
   /** The audit log of one business day (default today), newest first. */
   transactions: Array<Transaction>;
   user: User;
@@ -52,11 +54,11 @@ export type AccountTransactionsArgs = {
 export type EarningsDay = {
   __typename?: 'EarningsDay';
   day: Scalars['Date']['output'];
-  fees: Scalars['Int']['output'];
+  fees: Scalars['Money']['output'];
   /** Fees taken minus rewards paid. */
-  managementEarnings: Scalars['Int']['output'];
-  payouts: Scalars['Int']['output'];
-  rewards: Scalars['Int']['output'];
+  managementEarnings: Scalars['Money']['output'];
+  payouts: Scalars['Money']['output'];
+  rewards: Scalars['Money']['output'];
 };
 
 export type Mutation = {
@@ -87,7 +89,7 @@ export type MutationSetAccountingPermissionArgs = {
 export type Payout = {
   __typename?: 'Payout';
   /** Cents, positive. */
-  amount: Scalars['Int']['output'];
+  amount: Scalars['Money']['output'];
   day: Scalars['Date']['output'];
   paidAt: Scalars['DateTime']['output'];
   user: User;
@@ -106,7 +108,7 @@ export type Query = {
   /** Every day from `from` to `to` (both included, at most 366), days without activity at 0 (earnings:view). */
   earningsByDay: Array<EarningsDay>;
   /** Fees taken minus rewards paid on a business day, default today, in cents (earnings:view). */
-  managementEarnings: Scalars['Int']['output'];
+  managementEarnings: Scalars['Money']['output'];
   /** The caller's own account (account:view_own). */
   myAccount: Account;
 };
@@ -138,7 +140,7 @@ export type RolePermissions = {
 export type Transaction = {
   __typename?: 'Transaction';
   /** Signed cents: fees and payouts negative, rewards positive. */
-  amount: Scalars['Int']['output'];
+  amount: Scalars['Money']['output'];
   businessDay: Scalars['Date']['output'];
   createdAt: Scalars['DateTime']['output'];
   /** Names the task (jira id and title), or the day paid out. */
@@ -247,10 +249,10 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<AccountView>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarningsDay: ResolverTypeWrapper<EarningsDay>;
+  Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -267,10 +269,10 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Account: AccountView;
-  Int: Scalars['Int']['output'];
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   EarningsDay: EarningsDay;
+  Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
@@ -284,7 +286,7 @@ export type ResolversParentTypes = ResolversObject<{
 }>;
 
 export type AccountResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = ResolversObject<{
-  balance?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   transactions?: Resolver<Array<ResolversTypes['Transaction']>, ParentType, ContextType, Partial<AccountTransactionsArgs>>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
@@ -299,11 +301,15 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type EarningsDayResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['EarningsDay'] = ResolversParentTypes['EarningsDay']> = ResolversObject<{
   day?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
-  fees?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  managementEarnings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  payouts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  rewards?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fees?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  managementEarnings?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  payouts?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  rewards?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
+
+export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
+  name: 'Money';
+}
 
 export type MutationResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   closeDay?: Resolver<Array<ResolversTypes['Payout']>, ParentType, ContextType, Partial<MutationCloseDayArgs>>;
@@ -311,7 +317,7 @@ export type MutationResolvers<ContextType = AccountingContext, ParentType extend
 }>;
 
 export type PayoutResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Payout'] = ResolversParentTypes['Payout']> = ResolversObject<{
-  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   day?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   paidAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -323,7 +329,7 @@ export type QueryResolvers<ContextType = AccountingContext, ParentType extends R
   accountingPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   accounts?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
   earningsByDay?: Resolver<Array<ResolversTypes['EarningsDay']>, ParentType, ContextType, RequireFields<QueryEarningsByDayArgs, 'from' | 'to'>>;
-  managementEarnings?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryManagementEarningsArgs>>;
+  managementEarnings?: Resolver<ResolversTypes['Money'], ParentType, ContextType, Partial<QueryManagementEarningsArgs>>;
   myAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
 }>;
 
@@ -333,7 +339,7 @@ export type RolePermissionsResolvers<ContextType = AccountingContext, ParentType
 }>;
 
 export type TransactionResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Transaction'] = ResolversParentTypes['Transaction']> = ResolversObject<{
-  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   businessDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -357,6 +363,7 @@ export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   EarningsDay?: EarningsDayResolvers<ContextType>;
+  Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Payout?: PayoutResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

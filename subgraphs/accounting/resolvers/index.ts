@@ -1,3 +1,4 @@
+import { MoneyScalar } from '@popug/lib';
 import type { Resolvers } from '../generated/resolvers-types';
 import { accountingPermissionAdmin } from '../permissions';
 import { Account } from './Account';
@@ -12,4 +13,5 @@ export const resolvers: Resolvers = {
   Account,
   Transaction,
   Payout,
+  Money: MoneyScalar,
 };

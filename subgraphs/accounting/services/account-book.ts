@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { notFound } from '@popug/lib';
+import { notFound, centsFrom } from '@popug/lib';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import type { BusinessDay } from '@popug/lib/business-day';
 
@@ -26,7 +26,7 @@ export interface TransactionView {
 /** A user's account; one accounting has not seen money for yet has balance 0. */
 export async function accountOf(em: EntityManager, userId: string): Promise<AccountView> {
   const [row] = await em.execute<{ balance: string }[]>('select balance::text as balance from accounts where user_id = ?', [userId]);
-  return { userId, balance: Number(row?.balance ?? 0) };
+  return { userId, balance: centsFrom(row?.balance ?? 0) };
 }
 
 /** Anyone's account, for those who see every account: NOT_FOUND when accounting knows no such user. */
@@ -39,7 +39,7 @@ export async function accountOfUserOrFail(em: EntityManager, userId: string): Pr
     [userId],
   );
   if (!row?.known) throw notFound(`No user has the id "${userId}"`);
-  return { userId, balance: Number(row.balance ?? 0) };
+  return { userId, balance: centsFrom(row.balance ?? 0) };
 }
 
 /** Every account, and every user of the directory with no money yet at 0; by name. */
@@ -49,7 +49,7 @@ export async function listAccounts(em: EntityManager): Promise<AccountView[]> {
        from accounts a full join users u on u.id = a.user_id
       order by u.name nulls last, 1`,
   );
-  return rows.map((row) => ({ userId: row.user_id, balance: Number(row.balance) }));
+  return rows.map((row) => ({ userId: row.user_id, balance: centsFrom(row.balance) }));
 }
 
 /** One business day of an account's audit log, newest first. */
@@ -79,7 +79,7 @@ export async function transactionsOf(em: EntityManager, userId: string, day: Bus
     id: row.id,
     userId: row.user_id,
     kind: row.kind,
-    amount: Number(row.amount),
+    amount: centsFrom(row.amount),
     description: row.description,
     businessDay: row.business_day,
     createdAt: row.created_at,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMail, latestVersion, type Logger, type MailQueue } from '@popug/lib';
+import { enqueueMail, latestVersion, type Logger, type MailQueue, centsFrom } from '@popug/lib';
 import type { BusinessDay } from '@popug/lib/business-day';
 import { payoutMail, payoutMailKey } from './payout-mail';
 
@@ -91,7 +91,7 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
         day,
       ],
     );
-    return rows.map((row) => ({ userId: row.user_id, amount: Number(row.amount), day, paidAt }));
+    return rows.map((row) => ({ userId: row.user_id, amount: centsFrom(row.amount), day, paidAt }));
   });
 }
 
@@ -166,7 +166,7 @@ export async function mailPendingPayouts(em: EntityManager, mailQueue: MailQueue
     if (batch.length === 0) break;
     await Promise.all(
       batch.map((row) =>
-        enqueueMail(mailQueue, payoutMail({ email: row.email, name: row.name }, Number(row.amount), row.day), payoutMailKey(row.user_id, row.day)),
+        enqueueMail(mailQueue, payoutMail({ email: row.email, name: row.name }, centsFrom(row.amount), row.day), payoutMailKey(row.user_id, row.day)),
       ),
     );
     await em.execute(

@@ -1,3 +1,4 @@
+import { centsFrom } from '@popug/lib';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BusinessDay } from '@popug/lib/business-day';
 
@@ -35,9 +36,9 @@ export async function earningsByDay(em: EntityManager, from: BusinessDay, to: Bu
     [from, to, from, to],
   );
   return rows.map((row) => {
-    const fees = Number(row.fees);
-    const rewards = Number(row.rewards);
-    return { day: row.day, managementEarnings: fees - rewards, fees, rewards, payouts: Number(row.payouts) };
+    const fees = centsFrom(row.fees);
+    const rewards = centsFrom(row.rewards);
+    return { day: row.day, managementEarnings: fees - rewards, fees, rewards, payouts: centsFrom(row.payouts) };
   });
 }
 

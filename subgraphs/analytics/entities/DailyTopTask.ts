@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/postgresql';
+import { BigIntType, EntitySchema } from '@mikro-orm/postgresql';
 
 /**
  * The most expensive task completed on one business day (highest reward; ties: earliest
@@ -22,7 +22,7 @@ export const DailyTopTaskSchema = new EntitySchema<DailyTopTask>({
     taskId: { type: 'uuid' },
     title: { type: 'text' },
     jiraId: { type: 'text', nullable: true },
-    reward: { type: 'integer' },
+    reward: { type: new BigIntType('number'), columnType: 'bigint' },
     completedAt: { type: 'datetime', columnType: 'timestamptz' },
   },
 });

@@ -21,6 +21,8 @@ export type Scalars = {
   Date: { input: string; output: string; }
   /** ISO 8601 date and time, e.g. 2026-11-26T06:35:00.000Z. */
   DateTime: { input: Date | string; output: Date | string; }
+  /** Integer cents, exact up to 2^53 − 1, serialised as a JSON number. */
+  Money: { input: number; output: number; }
   _FieldSet: { input: string; output: string; }
 };
 
@@ -29,13 +31,13 @@ export type AnalyticsSummary = {
   __typename?: 'AnalyticsSummary';
   day: Scalars['Date']['output'];
   /** Assignment fees taken on this day. */
-  fees: Scalars['Int']['output'];
+  fees: Scalars['Money']['output'];
   /** Fees taken minus rewards paid on this day. */
-  managementEarnings: Scalars['Int']['output'];
+  managementEarnings: Scalars['Money']['output'];
   /** Popugs whose balance is below zero: now for today, at the end of the day for a past day. */
   negativeBalanceCount: Scalars['Int']['output'];
   /** Completion rewards paid on this day. */
-  rewards: Scalars['Int']['output'];
+  rewards: Scalars['Money']['output'];
 };
 
 /** A task as analytics saw it completed; analytics keeps its own copy of what it shows. */
@@ -50,7 +52,7 @@ export type AnalyticsTask = {
 export type ExpensiveTask = {
   __typename?: 'ExpensiveTask';
   completedAt: Scalars['DateTime']['output'];
-  reward: Scalars['Int']['output'];
+  reward: Scalars['Money']['output'];
   task: AnalyticsTask;
 };
 
@@ -193,6 +195,7 @@ export type ResolversTypes = ResolversObject<{
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ExpensiveTask: ResolverTypeWrapper<ExpensiveTask>;
+  Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Period: Period;
@@ -211,6 +214,7 @@ export type ResolversParentTypes = ResolversObject<{
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   ExpensiveTask: ExpensiveTask;
+  Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
@@ -220,10 +224,10 @@ export type ResolversParentTypes = ResolversObject<{
 
 export type AnalyticsSummaryResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['AnalyticsSummary'] = ResolversParentTypes['AnalyticsSummary']> = ResolversObject<{
   day?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
-  fees?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  managementEarnings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fees?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  managementEarnings?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   negativeBalanceCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  rewards?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rewards?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
 export type AnalyticsTaskResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['AnalyticsTask'] = ResolversParentTypes['AnalyticsTask']> = ResolversObject<{
@@ -242,9 +246,13 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type ExpensiveTaskResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['ExpensiveTask'] = ResolversParentTypes['ExpensiveTask']> = ResolversObject<{
   completedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  reward?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reward?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   task?: Resolver<ResolversTypes['AnalyticsTask'], ParentType, ContextType>;
 }>;
+
+export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
+  name: 'Money';
+}
 
 export type MutationResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   setAnalyticsPermission?: Resolver<ResolversTypes['RolePermissions'], ParentType, ContextType, RequireFields<MutationSetAnalyticsPermissionArgs, 'granted' | 'permission' | 'role'>>;
@@ -272,6 +280,7 @@ export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   ExpensiveTask?: ExpensiveTaskResolvers<ContextType>;
+  Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;

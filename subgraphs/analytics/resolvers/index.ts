@@ -1,3 +1,4 @@
+import { MoneyScalar } from '@popug/lib';
 import type { Resolvers } from '../generated/resolvers-types';
 import { analyticsPermissionAdmin } from '../permissions';
 import { Query } from './Query';
@@ -5,4 +6,5 @@ import { Query } from './Query';
 export const resolvers: Resolvers = {
   Query: { ...analyticsPermissionAdmin.resolvers.Query, ...Query },
   Mutation: { ...analyticsPermissionAdmin.resolvers.Mutation },
+  Money: MoneyScalar,
 };

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '@popug/lib';
+import { badInput, centsFrom } from '@popug/lib';
 import { isoWeekOf, monthOf, parseBusinessDay, today, type BusinessDay } from '@popug/lib/business-day';
 
 /**
@@ -54,8 +54,8 @@ export async function summaryOf(em: EntityManager, day: BusinessDay): Promise<Su
        from (select ?::date as day) d left join daily_earnings e on e.day = d.day`,
     [day],
   );
-  const fees = Number(row?.fees ?? 0);
-  const rewards = Number(row?.rewards ?? 0);
+  const fees = centsFrom(row?.fees ?? 0);
+  const rewards = centsFrom(row?.rewards ?? 0);
   return { day, fees, rewards, managementEarnings: fees - rewards, negativeBalanceCount: row?.negative ?? 0 };
 }
 
@@ -63,16 +63,16 @@ export async function summaryOf(em: EntityManager, day: BusinessDay): Promise<Su
 export async function mostExpensiveTaskIn(em: EntityManager, period: Period, day: BusinessDay): Promise<ExpensiveTask | null> {
   const { from, to } = periodAround(period, day);
   const [row] = await em.execute<
-    { task_id: string; title: string; jira_id: string | null; reward: number; completed_at_ms: string }[]
+    { task_id: string; title: string; jira_id: string | null; reward: string; completed_at_ms: string }[]
   >(
-    `select task_id, title, jira_id, reward, (extract(epoch from completed_at) * 1000)::bigint::text as completed_at_ms
+    `select task_id, title, jira_id, reward::text as reward, (extract(epoch from completed_at) * 1000)::bigint::text as completed_at_ms
        from daily_top_tasks where day between ?::date and ?::date
       order by reward desc, completed_at, task_id limit 1`,
     [from, to],
   );
   if (!row) return null;
   return {
-    reward: row.reward,
+    reward: centsFrom(row.reward),
     completedAt: new Date(Number(row.completed_at_ms)).toISOString(),
     task: { id: row.task_id, title: row.title, jiraId: row.jira_id },
   };

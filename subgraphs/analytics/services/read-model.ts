@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql, type TypedChange } from '@popug/lib';
+import { executeSql, type TypedChange, centsFrom } from '@popug/lib';
 import { firstMovedDays, replayBalances, type BalanceMove } from './balance-history';
 import { factsOf, type Completion, type DayEarnings, type MoneyEventType } from './event-facts';
 
@@ -45,7 +45,7 @@ async function offerTopTasks(em: EntityManager, completions: readonly Completion
     `insert into daily_top_tasks (day, task_id, title, jira_id, reward, completed_at)
      select distinct on (c.day) c.day, c."taskId", c.title, c."jiraId", c.reward, c."completedAt"
        from jsonb_to_recordset(?::jsonb)
-            as c(day date, "taskId" uuid, title text, "jiraId" text, reward int, "completedAt" timestamptz)
+            as c(day date, "taskId" uuid, title text, "jiraId" text, reward bigint, "completedAt" timestamptz)
       order by c.day, c.reward desc, c."completedAt", c."taskId"
      on conflict (day) do update
        set task_id = excluded.task_id, title = excluded.title, jira_id = excluded.jira_id,
@@ -80,7 +80,7 @@ async function moveBalances(em: EntityManager, moves: readonly BalanceMove[]): P
   );
   const { rows, countSteps } = replayBalances(
     moves,
-    stored.map((row) => ({ userId: row.user_id, day: row.day, balance: Number(row.balance) })),
+    stored.map((row) => ({ userId: row.user_id, day: row.day, balance: centsFrom(row.balance) })),
   );
   await executeSql(
     em,

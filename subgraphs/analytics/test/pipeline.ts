@@ -96,7 +96,7 @@ export async function openPipeline(env: Env): Promise<Pipeline> {
         requestId: randomUUID(),
         permissionStore: analytics.subgraph.permissionStore,
         services: { businessTimeZone: env.BUSINESS_TZ },
-        caller: { id: randomUUID(), email: `${role}@popug.test`, name: role, role, revision: 0 },
+        caller: { id: randomUUID(), email: `${role}@popug.test`, name: role, role, revision: 1 },
         permissions: await analytics.subgraph.permissionStore.permissionsOf(em, role),
       };
       const response = await analytics.subgraph.apollo.executeOperation({ query, variables }, { contextValue });

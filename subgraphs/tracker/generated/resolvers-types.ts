@@ -20,6 +20,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** ISO 8601 date and time, e.g. 2026-11-26T06:35:00.000Z. */
   DateTime: { input: Date | string; output: Date | string; }
+  /** Integer cents, exact up to 2^53 − 1, serialised as a JSON number. */
+  Money: { input: number; output: number; }
   _FieldSet: { input: string; output: string; }
 };
 
@@ -109,11 +111,11 @@ export type ShufflePayload = {
 export type Task = {
   __typename?: 'Task';
   /** Debited from the assignee at every assignment, in cents (1000..2000). */
-  assignFee: Scalars['Int']['output'];
+  assignFee: Scalars['Money']['output'];
   assignee: User;
   completedAt: Maybe<Scalars['DateTime']['output']>;
   /** Credited to the assignee on completion, in cents (2000..4000). */
-  completionReward: Scalars['Int']['output'];
+  completionReward: Scalars['Money']['output'];
   createdAt: Scalars['DateTime']['output'];
   description: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -229,6 +231,7 @@ export type FederationReferenceTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -245,6 +248,7 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
+  Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
@@ -259,6 +263,10 @@ export type ResolversParentTypes = ResolversObject<{
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
+}
+
+export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
+  name: 'Money';
 }
 
 export type MutationResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
@@ -287,10 +295,10 @@ export type ShufflePayloadResolvers<ContextType = SubgraphContext, ParentType ex
 
 export type TaskResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'], FederationReferenceType extends FederationReferenceTypes['Task'] = FederationReferenceTypes['Task']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Task']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  assignFee?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  assignFee?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   assignee?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
-  completionReward?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  completionReward?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -305,6 +313,7 @@ export type UserResolvers<ContextType = SubgraphContext, ParentType extends Reso
 
 export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
+  Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;

@@ -1,3 +1,4 @@
+import { MoneyScalar } from '@popug/lib';
 import type { Resolvers } from '../generated/resolvers-types';
 import { trackerPermissionAdmin } from '../permissions';
 import { Mutation } from './Mutation';
@@ -8,4 +9,5 @@ export const resolvers: Resolvers = {
   Query: { ...trackerPermissionAdmin.resolvers.Query, ...Query },
   Mutation: { ...trackerPermissionAdmin.resolvers.Mutation, ...Mutation },
   Task,
+  Money: MoneyScalar,
 };

@@ -1,4 +1,4 @@
-import { latestVersion, newEvent, type EventPayload, type NewEvent } from '@popug/lib';
+import { newEvent, payloadSql, type EventPayload, type NewEvent } from '@popug/lib';
 import type { Task } from '../entities/Task';
 
 /** What every task event says about the task itself: readers need no call back to tracker. */
@@ -35,25 +35,33 @@ export const taskCompleted = (task: Task & { completedAt: Date }): NewEvent =>
     completedAt: task.completedAt.toISOString(),
   });
 
-/**
- * The task.assigned payload of a shuffle as SQL over the reassigned rows `r` and the
- * statement's parameters `p`: the same fields `taskAssigned` writes, checked against the
- * event schema by the type (a field added to the schema fails compilation here) and by
- * the tests (the rows a shuffle writes parse as task.assigned v1).
- */
-const SHUFFLE_ASSIGNED_FIELDS: Record<keyof EventPayload<'task.assigned'>, string> = {
-  taskId: 'r.id',
-  title: 'r.title',
-  jiraId: 'r.jira_id',
-  description: 'r.description',
-  assigneeId: 'r.assignee_id',
-  fee: 'r.assign_fee',
-  reason: `'shuffle'`,
-  assignedAt: 'p.assigned_at',
-};
+/** What every task event says about the task, as SQL over a `tasks` row aliased `alias`. */
+const taskFieldsSql = (alias: string) => ({
+  taskId: `${alias}.id`,
+  title: `${alias}.title`,
+  jiraId: `${alias}.jira_id`,
+  description: `${alias}.description`,
+});
 
-export const SHUFFLE_ASSIGNED_PAYLOAD_SQL = `jsonb_build_object(${Object.entries(SHUFFLE_ASSIGNED_FIELDS)
-  .map(([key, expression]) => `'${key}', ${expression}`)
-  .join(', ')})`;
+/** A task.assigned over a `tasks` row `row`, for `reason`, at the ISO time expression `at`. */
+const taskAssignedSql = (row: string, reason: EventPayload<'task.assigned'>['reason'], at: string) =>
+  payloadSql('task.assigned', {
+    ...taskFieldsSql(row),
+    assigneeId: `${row}.assignee_id`,
+    fee: `${row}.assign_fee`,
+    reason: `'${reason}'`,
+    assignedAt: at,
+  });
 
-export const TASK_ASSIGNED_VERSION = latestVersion('task.assigned');
+/** A shuffle's task.assigned, over the reassigned rows `r` and the statement's parameters `p`. */
+export const SHUFFLE_ASSIGNED_SQL = taskAssignedSql('r', 'shuffle', 'p.assigned_at');
+
+/** A seeded task's task.created and task.assigned, over seeded rows `s` (`s.at`: its ISO creation time). */
+export const SEEDED_CREATED_SQL = payloadSql('task.created', {
+  ...taskFieldsSql('s'),
+  assignFee: 's.assign_fee',
+  completionReward: 's.completion_reward',
+  createdBy: 's.created_by',
+  createdAt: 's.at',
+});
+export const SEEDED_ASSIGNED_SQL = taskAssignedSql('s', 'created', 's.at');

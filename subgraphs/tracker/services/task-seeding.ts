@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { latestVersion } from '@popug/lib';
+import { ASSIGN_FEE_RANGE, COMPLETION_REWARD_RANGE } from './task-prices';
+import { SEEDED_ASSIGNED_SQL, SEEDED_CREATED_SQL } from './task-events';
 
 /**
  * Many open tasks at once, for demo seeds, benchmarks and race tests: one statement that
@@ -16,7 +17,7 @@ export async function seedOpenTasks(
      made as (
        insert into tasks (id, title, jira_id, description, status, assign_fee, completion_reward, assignee_id, created_by, created_at)
        select gen_random_uuid(), p.label || ' task ' || g, 'SEED-' || g, 'Seeded: ' || p.label, 'OPEN',
-              1000 + floor(random() * 1001)::int, 2000 + floor(random() * 2001)::int,
+              ?::int + floor(random() * ?::int)::int, ?::int + floor(random() * ?::int)::int,
               p.ids[1 + floor(random() * cardinality(p.ids))::int], null,
               p.at - make_interval(secs => (p.n - g) / 1000.0)
          from p, generate_series(1, p.n) g
@@ -28,10 +29,8 @@ export async function seedOpenTasks(
        select e.type, e.version, e.payload
          from stamped s
          cross join lateral (values
-           ('task.created', ?::int, jsonb_build_object('taskId', s.id, 'title', s.title, 'jiraId', s.jira_id, 'description', s.description,
-              'assignFee', s.assign_fee, 'completionReward', s.completion_reward, 'createdBy', s.created_by, 'createdAt', s.at)),
-           ('task.assigned', ?::int, jsonb_build_object('taskId', s.id, 'title', s.title, 'jiraId', s.jira_id, 'description', s.description,
-              'assigneeId', s.assignee_id, 'fee', s.assign_fee, 'reason', 'created', 'assignedAt', s.at))
+           ('${SEEDED_CREATED_SQL.type}', ${SEEDED_CREATED_SQL.schemaVersion}, ${SEEDED_CREATED_SQL.expression}),
+           ('${SEEDED_ASSIGNED_SQL.type}', ${SEEDED_ASSIGNED_SQL.schemaVersion}, ${SEEDED_ASSIGNED_SQL.expression})
          ) as e(type, version, payload)
         order by s.created_at, e.type desc
        returning 1
@@ -41,8 +40,11 @@ export async function seedOpenTasks(
       `{${options.assigneeIds.join(',')}}`,
       options.count,
       options.label,
-      latestVersion('task.created'),
-      latestVersion('task.assigned'),
+      // Uniform over each inclusive range, as drawPrices draws them.
+      ASSIGN_FEE_RANGE.min,
+      ASSIGN_FEE_RANGE.max - ASSIGN_FEE_RANGE.min + 1,
+      COMPLETION_REWARD_RANGE.min,
+      COMPLETION_REWARD_RANGE.max - COMPLETION_REWARD_RANGE.min + 1,
     ],
   );
   return rows[0]?.seeded ?? 0;

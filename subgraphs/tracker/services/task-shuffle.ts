@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RECEIVER_POOL_FROM, noReceivers } from './receiver-pool';
-import { SHUFFLE_ASSIGNED_PAYLOAD_SQL, TASK_ASSIGNED_VERSION } from './task-events';
+import { SHUFFLE_ASSIGNED_SQL } from './task-events';
 
 /** Transaction-level advisory lock key: shuffles run one at a time, across every tracker process. */
 const SHUFFLE_LOCK = 727_004;
@@ -22,7 +22,7 @@ r as (
 ),
 recorded as (
   insert into outbox (type, schema_version, payload)
-  select 'task.assigned', ${TASK_ASSIGNED_VERSION}, ${SHUFFLE_ASSIGNED_PAYLOAD_SQL}
+  select '${SHUFFLE_ASSIGNED_SQL.type}', ${SHUFFLE_ASSIGNED_SQL.schemaVersion}, ${SHUFFLE_ASSIGNED_SQL.expression}
     from r, p
   returning 1
 )

@@ -19,6 +19,8 @@ export type Scalars = {
   Date: { input: string; output: string; }
   /** ISO 8601 date and time, e.g. 2026-11-26T06:35:00.000Z. */
   DateTime: { input: string; output: string; }
+  /** Integer cents, exact up to 2^53 − 1, serialised as a JSON number. */
+  Money: { input: number; output: number; }
   join__DirectiveArguments: { input: unknown; output: unknown; }
   join__FieldSet: { input: string; output: string; }
   link__Import: { input: string; output: string; }
