@@ -1,24 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, readEvent, type EventType, type MikroORM } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { accountingDatabase } from '../subgraphs/accounting/database';
+import { closeBusinessDay } from '../subgraphs/accounting/services/day-close';
 import { trackerDatabase } from '../subgraphs/tracker/database';
 import { ASSIGN_FEE_RANGE, COMPLETION_REWARD_RANGE } from '../subgraphs/tracker/services/task-prices';
 import { seedOpenTasks } from '../subgraphs/tracker/services/task-seeding';
 import { shuffleOpenTasks } from '../subgraphs/tracker/services/task-shuffle';
 
 /**
- * Producers that build outbox payloads in SQL (the seeding, a shuffle) write rows that
+ * Producers that build outbox payloads in SQL (the seeding, a shuffle, a day close) write rows that
  * their event's schema accepts: every row they write is read back and parsed with the
  * schema in schema/events/ (the one the JSON Schemas are rendered from).
  */
 const env = isolateTestFile();
 let tracker: MikroORM;
+let accounting: MikroORM;
 
 beforeAll(async () => {
-  tracker = await openDatabase(env, { ...trackerDatabase, poolMax: 2 });
+  [tracker, accounting] = await Promise.all([
+    openDatabase(env, { ...trackerDatabase, poolMax: 2 }),
+    openDatabase(env, { ...accountingDatabase, poolMax: 2 }),
+  ]);
 });
 afterAll(async () => {
   await tracker?.close();
+  await accounting?.close();
 });
 
 interface OutboxRow {
@@ -27,8 +34,8 @@ interface OutboxRow {
   payload: Record<string, unknown>;
 }
 
-async function outboxAfter(work: () => Promise<unknown>): Promise<OutboxRow[]> {
-  const em = tracker.em.fork();
+async function outboxAfter(work: () => Promise<unknown>, orm: MikroORM = tracker): Promise<OutboxRow[]> {
+  const em = orm.em.fork();
   const [before] = await em.execute<{ seq: string }[]>('select coalesce(max(seq), 0)::text as seq from outbox');
   await work();
   return em.execute<OutboxRow[]>('select type, schema_version, payload from outbox where seq > ? order by seq', [before?.seq ?? '0']);
@@ -73,4 +80,23 @@ test('a shuffle writes task.assigned rows its schema accepts, one per open task'
   expect(rows).toHaveLength(open);
   expect(new Set(rows.map((row) => row.type))).toEqual(new Set(['task.assigned']));
   expectEveryRowValid(rows);
+});
+
+test('a day close writes payout.made rows its schema accepts, one per positive balance', async () => {
+  const day = '2026-01-05';
+  const earners = [randomUUID(), randomUUID(), randomUUID()];
+  await accounting.em.fork().execute(
+    `with earned as (select id, n from unnest(?::uuid[]) with ordinality as e(id, n))
+     , rows as (
+       insert into transactions (user_id, kind, amount, description, business_day, created_at)
+       select id, 'COMPLETION_REWARD', 1000 * n, 'Made up by a test', ?::date, now() from earned
+       returning user_id, amount
+     )
+     insert into accounts (user_id, balance) select user_id, amount from rows`,
+    [`{${earners.join(',')}}`, day],
+  );
+  const rows = await outboxAfter(() => closeBusinessDay(accounting.em.fork(), day, new Date('2026-01-06T00:00:05Z')), accounting);
+  expect(rows.map((row) => row.type)).toEqual(['payout.made', 'payout.made', 'payout.made']);
+  expectEveryRowValid(rows);
+  expect(rows.map((row) => row.payload.amount).sort()).toEqual([1000, 2000, 3000]);
 });

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMail, latestVersion, type Logger, type MailQueue, centsFrom } from '@popug/lib';
+import { centsFrom, enqueueMail, payloadSql, type Logger, type MailQueue } from '@popug/lib';
 import type { BusinessDay } from '@popug/lib/business-day';
 import { payoutMail, payoutMailKey } from './payout-mail';
 
@@ -14,6 +14,14 @@ export interface PayoutView {
 
 /** Every close takes this transaction lock first, so closes run one at a time, oldest day first. */
 const CLOSE_LOCK_KEY = 0x706f7075_6c6f7365n; // "popuclose"
+
+/** The payout.made event of each row `paid`, dated by the statement's `stamp`. */
+const PAYOUT_MADE_SQL = payloadSql('payout.made', {
+  userId: 'paid.user_id',
+  amount: 'paid.amount',
+  businessDay: 'stamp.business_day',
+  paidAt: 'stamp.paid_at',
+});
 
 /**
  * Closes one business day: every account whose balance at the end of that day was
@@ -47,7 +55,8 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
     // Enough memory to sort and hash 100 000 payouts without spilling to disk.
     await tx.execute(`set local work_mem = '64MB'`);
     const rows = await tx.execute<{ user_id: string; amount: string }[]>(
-      `with later as (
+      `with stamp as (select ?::text as business_day, ?::text as paid_at),
+       later as (
          select user_id, sum(amount) as amount from transactions where business_day > ?::date group by user_id
        ), due as (
          select a.user_id, a.balance - coalesce(l.amount, 0) as amount
@@ -67,8 +76,8 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
          returning 1
        ), announced as (
          insert into outbox (type, schema_version, payload)
-         select 'payout.made', ?, jsonb_build_object('userId', user_id, 'amount', amount, 'businessDay', ?::text, 'paidAt', ?::text)
-           from paid
+         select '${PAYOUT_MADE_SQL.type}', ${PAYOUT_MADE_SQL.schemaVersion}, ${PAYOUT_MADE_SQL.expression}
+           from paid, stamp
          returning 1
        ), totals as (
          update closed_days set payout_count = (select count(*) from paid), payout_total = (select coalesce(sum(amount), 0) from paid)
@@ -79,14 +88,13 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
        select user_id, amount::text as amount from paid order by user_id`,
       [
         day,
+        at,
+        day,
         `Payout for ${day}`,
         day,
         at,
         day,
         at,
-        at,
-        latestVersion('payout.made'),
-        day,
         at,
         day,
       ],
