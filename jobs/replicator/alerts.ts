@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueMail, type MailQueue } from '@popug/lib';
+import type { SourceRewind } from './source-rewind';
 
 export type Transition = 'incident-opened' | 'recovered';
 
@@ -83,9 +84,26 @@ export async function mailIncident(
     transition === 'incident-opened'
       ? `The ${replica} replica stopped receiving changes.\n\nLast error: ${detail}\n\nOther replicas keep running. You will get one more mail when it recovers.`
       : `The ${replica} replica is receiving changes again and has caught up to version ${detail}.`;
+  await mailAdmins(mailQueue, recipients, { subject, text }, `replica:${replica}:${incidentKey}:${transition}`);
+}
+
+/** One mail per source rewind per admin (see source-rewind.ts). */
+export async function mailRewind(mailQueue: MailQueue, recipients: readonly Recipient[], rewind: SourceRewind): Promise<void> {
+  const { source, previousHighSeq, firstNewSeq } = rewind;
+  const subject = `The ${source} database went back in time`;
+  const text =
+    `The ${source} database handed out outbox sequence ${firstNewSeq} again, after the replicator had collected up to ${previousHighSeq}: ` +
+    `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
+    `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
+    `and in every replica; see the README, Operations, "Backup and restore", for what to check.`;
+  await mailAdmins(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
+}
+
+/** The same mail to each recipient, once per recipient whatever number of passes send it. */
+async function mailAdmins(mailQueue: MailQueue, recipients: readonly Recipient[], mail: { subject: string; text: string }, key: string): Promise<void> {
   await Promise.all(
     recipients.map((recipient) =>
-      enqueueMail(mailQueue, { to: recipient.email, subject, text: `Hello ${recipient.name},\n\n${text}` }, `replica:${replica}:${incidentKey}:${transition}:${recipient.email}`),
+      enqueueMail(mailQueue, { to: recipient.email, subject: mail.subject, text: `Hello ${recipient.name},\n\n${mail.text}` }, `${key}:${recipient.email}`),
     ),
   );
 }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeSql } from '@popug/lib';
+import { recordRewind, type SourceRewind } from './source-rewind';
 
 export interface Source {
   name: 'auth' | 'tracker' | 'accounting';
@@ -11,58 +12,75 @@ export interface CollectResult {
   read: number;
   /** Of those, rows new to the master log; fewer after a crash between copy and delete. */
   copied: number;
+  /** Set when this batch showed the source gone back in time (a restore) for the first time. */
+  rewind: SourceRewind | null;
 }
 
 /**
  * Moves up to `batchSize` outbox rows of one source into the master log. The master
- * insert commits first and skips rows it already has, then the rows leave the outbox:
- * a crash between the two only means the next pass finds them again and copies nothing.
- * Versions are the log's head plus the row's rank, so they stay gap-free as long as one
- * pass runs at a time (the pass lock, pass-lock.ts); the primary key on `version`
- * turns a second writer into an error, never into a duplicate or a gap.
+ * insert commits first and skips rows it already has (by event id), then exactly the rows
+ * now in the log leave the outbox: a crash between the two only means the next pass finds
+ * them again and copies nothing. Versions are the log's head plus the row's rank, so they
+ * stay gap-free as long as one pass runs at a time (the pass lock, pass-lock.ts); the
+ * primary key on `version` turns a second writer into an error, never into a duplicate or
+ * a gap.
  *
- * The batch travels as one JSON text from the source to the master, never parsed in
- * between; only the rows actually read are deleted, so a row committed late (a smaller
- * `seq` than one already collected) is picked up by the next batch.
+ * Rows are known by `event_id`, never by `seq`: a source restored from a backup hands its
+ * seqs out again, and those new events must be copied, not taken for old ones
+ * (source-rewind.ts records such a restore). The batch travels as one JSON text from the
+ * source to the master, never parsed in between; a row committed late (a smaller `seq`
+ * than one already collected) is picked up by the next batch.
  */
 export async function collectFrom(master: EntityManager, source: Source, batchSize: number): Promise<CollectResult> {
   const sourceEm = source.em();
-  const [batch] = await executeSql<{ count: number; rows: string; seqs: string }>(
+  const [batch] = await executeSql<{ count: number; rows: string }>(
     sourceEm,
     `select count(*)::int as count,
-            coalesce(json_agg(json_build_object('seq', o.seq, 'type', o.type, 'schema_version', o.schema_version,
-                                                'payload', o.payload, 'occurred_at', o.occurred_at) order by o.seq), '[]')::text as rows,
-            coalesce(array_agg(o.seq order by o.seq), '{}')::text as seqs
-       from (select seq, type, schema_version, payload, occurred_at from outbox order by seq limit ?) as o`,
+            coalesce(json_agg(json_build_object('seq', o.seq, 'event_id', o.event_id, 'type', o.type, 'schema_version', o.schema_version,
+                                                'payload', o.payload, 'occurred_at', o.occurred_at) order by o.seq), '[]')::text as rows
+       from (select seq, event_id, type, schema_version, payload, occurred_at from outbox order by seq limit ?) as o`,
     [batchSize],
   );
-  if (!batch || batch.count === 0) return { read: 0, copied: 0 };
-  const [inserted] = await executeSql<{ count: number }>(
+  if (!batch || batch.count === 0) return { read: 0, copied: 0, rewind: null };
+  const rewind = await recordRewind(master, source.name, batch.rows);
+  const [logged] = await executeSql<{ copied: number; event_ids: string }>(
     master,
-    `with batch as (
-       select r.seq, r.type, r.schema_version, r.payload, r.occurred_at
-         from jsonb_to_recordset(?::jsonb) as r(seq bigint, type text, schema_version int, payload jsonb, occurred_at timestamptz)
-        where not exists (select 1 from change_log c where c.source = ? and c.source_seq = r.seq)
+    `with incoming as (
+       select r.seq, r.event_id, r.type, r.schema_version, r.payload, r.occurred_at
+         from jsonb_to_recordset(?::jsonb) as r(seq bigint, event_id uuid, type text, schema_version int, payload jsonb, occurred_at timestamptz)
+     ), known as (
+       select i.event_id from incoming i where exists (select 1 from change_log c where c.event_id = i.event_id)
      ), head as (select coalesce(max(version), 0) as version from change_log),
      written as (
-       insert into change_log (version, source, source_seq, type, schema_version, payload, occurred_at)
-       select head.version + row_number() over (order by batch.seq), ?, batch.seq, batch.type, batch.schema_version, batch.payload, batch.occurred_at
-         from batch, head
-       returning 1
+       insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
+       select head.version + row_number() over (order by i.seq), ?, i.seq, i.event_id, i.type, i.schema_version, i.payload, i.occurred_at
+         from incoming i, head
+        where i.event_id not in (select event_id from known)
+       returning event_id
      )
-     select count(*)::int as count from written`,
-    [batch.rows, source.name, source.name],
+     select (select count(*) from written)::int as copied,
+            (select coalesce(array_agg(event_id), '{}') from (select event_id from written union all select event_id from known) as l)::text as event_ids`,
+    [batch.rows, source.name],
   );
-  await executeSql(sourceEm, 'delete from outbox where seq = any(?::bigint[])', [batch.seqs]);
-  return { read: batch.count, copied: inserted?.count ?? 0 };
+  await executeSql(sourceEm, 'delete from outbox where event_id = any(?::uuid[])', [logged?.event_ids ?? '{}']);
+  return { read: batch.count, copied: logged?.copied ?? 0, rewind };
 }
 
-/** Collects batches from one source until a short batch shows its outbox empty; returns rows copied. */
-export async function collectAll(master: EntityManager, source: Source, batchSize: number): Promise<number> {
+/**
+ * Collects batches from one source until a short batch shows its outbox empty; returns rows
+ * copied. `onRewind` hears of a source newly seen going back in time.
+ */
+export async function collectAll(
+  master: EntityManager,
+  source: Source,
+  batchSize: number,
+  onRewind: (rewind: SourceRewind) => Promise<void> = async () => undefined,
+): Promise<number> {
   let copied = 0;
   for (;;) {
     const batch = await collectFrom(master, source, batchSize);
     copied += batch.copied;
+    if (batch.rewind) await onRewind(batch.rewind);
     if (batch.read < batchSize) return copied;
   }
 }

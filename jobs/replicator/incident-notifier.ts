@@ -1,6 +1,7 @@
 import type { EntityManager, Env, Logger, MailQueue } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
-import { mailIncident, recordFailure, recordSuccess, type IncidentChange, type Recipient } from './alerts';
+import type { SourceRewind } from './source-rewind';
+import { mailIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange, type Recipient } from './alerts';
 
 export interface ReplicaFailure {
   reason: string;
@@ -13,7 +14,8 @@ export interface ReplicaFailure {
 /**
  * Keeps each replica's health in the master's replica_state and tells the admins when an
  * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends:
- * one mail per admin per transition, whatever number of passes see it.
+ * one mail per admin per transition, whatever number of passes see it. A source gone back
+ * in time (a restore) is told the same way.
  */
 export class IncidentNotifier {
   constructor(
@@ -35,6 +37,20 @@ export class IncidentNotifier {
     const { reason, poisonVersion, watermark } = failure;
     const change = await recordFailure(master, replica, reason, poisonVersion, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
     if (change) await this.mail(replica, change, reason);
+  }
+
+  /** A source went back in time (source-rewind.ts recorded it once): a clear log line and one mail. */
+  async sourceRewound(rewind: SourceRewind): Promise<void> {
+    const { source, previousHighSeq, firstNewSeq } = rewind;
+    this.logger.error(
+      { source, previousHighSeq, firstNewSeq },
+      `source ${source} went back in time: outbox seq ${firstNewSeq} handed out again after ${previousHighSeq} was collected (restored from a backup?)`,
+    );
+    try {
+      await mailRewind(this.mailQueue, await this.admins(), rewind);
+    } catch (error) {
+      this.logger.error({ err: error, source }, 'source rewind alert not queued');
+    }
   }
 
   private async mail(replica: string, change: IncidentChange, detail: string): Promise<void> {

@@ -95,7 +95,8 @@ export class Replicator {
   private async collect(master: EntityManager, source: SourceDefinition, report: PassReport): Promise<void> {
     try {
       const orm = await this.databases.orm(source.database);
-      report.collected += await collectAll(master, { name: source.name, em: () => orm.em.fork() }, this.env.REPLICATION_BATCH_SIZE);
+      const from = { name: source.name, em: () => orm.em.fork() };
+      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE, (rewind) => this.incidents.sourceRewound(rewind));
     } catch (error) {
       this.databases.forget(source.database);
       this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');

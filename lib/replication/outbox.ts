@@ -5,11 +5,13 @@ import { executeSql } from '../db/sql';
 /**
  * A source database's outbox: changes other services need, written in the same
  * transaction as the change. The replicator copies rows into the master log and then
- * deletes them; `seq` orders them within the source.
+ * deletes them; `seq` orders them within the source, `event_id` names them for good.
  */
 export class OutboxRow {
-  [OptionalProps]?: 'seq' | 'occurredAt';
+  [OptionalProps]?: 'seq' | 'eventId' | 'occurredAt';
   seq!: string;
+  /** Unique across restores: a backup rewinds `seq`, never this (the replicator de-duplicates on it). */
+  eventId!: string;
   type!: string;
   schemaVersion!: number;
   payload!: unknown;
@@ -21,6 +23,7 @@ export const OutboxSchema = new EntitySchema<OutboxRow>({
   tableName: 'outbox',
   properties: {
     seq: { type: 'bigint', primary: true, autoincrement: true },
+    eventId: { type: 'uuid', defaultRaw: 'gen_random_uuid()', unique: 'outbox_event_id_unique' },
     type: { type: 'string', length: 64 },
     schemaVersion: { type: 'integer' },
     payload: { type: 'json', columnType: 'jsonb' },

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { OrmOptions } from '@popug/lib';
-import { ChangeSchema, ReplicaStateSchema, ReplicationPassSchema } from './entities';
+import { ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema } from './entities';
 import { migrations } from './migrations';
 
 export const masterDatabase: OrmOptions = {
   database: 'master',
-  entities: [ChangeSchema, ReplicaStateSchema, ReplicationPassSchema],
+  entities: [ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema],
   migrations,
   migrationsPath: join(__dirname, 'migrations'),
 };

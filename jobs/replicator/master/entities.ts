@@ -2,13 +2,15 @@ import { EntitySchema } from '@mikro-orm/postgresql';
 
 /**
  * The master change log: every change of every source, append-only, each with a global
- * gap-free version. `(source, source_seq)` is unique, so a collect repeated after a
- * crash copies nothing twice.
+ * gap-free version. `event_id` is unique, so a collect repeated after a crash copies
+ * nothing twice; `(source, source_seq)` is not, because a source restored from a backup
+ * hands out its sequence numbers again (see collect.ts).
  */
 export class Change {
   version!: string;
   source!: string;
   sourceSeq!: string;
+  eventId!: string;
   type!: string;
   schemaVersion!: number;
   payload!: unknown;
@@ -23,14 +25,44 @@ export const ChangeSchema = new EntitySchema<Change>({
     version: { type: 'bigint', primary: true, autoincrement: false },
     source: { type: 'string', length: 32 },
     sourceSeq: { type: 'bigint' },
+    eventId: { type: 'uuid', unique: 'change_log_event_id_unique' },
     type: { type: 'string', length: 64 },
     schemaVersion: { type: 'integer' },
     payload: { type: 'json', columnType: 'jsonb' },
     occurredAt: { type: 'datetime', columnType: 'timestamptz' },
     recordedAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
   },
-  uniques: [{ name: 'change_log_source_seq_unique', properties: ['source', 'sourceSeq'] }],
-  indexes: [{ name: 'change_log_type_version_index', properties: ['type', 'version'] }],
+  indexes: [
+    { name: 'change_log_type_version_index', properties: ['type', 'version'] },
+    { name: 'change_log_source_seq_index', properties: ['source', 'sourceSeq', 'version'] },
+  ],
+});
+
+/**
+ * A source seen going back in time: it handed out a sequence number the master log already
+ * holds under another event (a restore from backup). One row per incident.
+ */
+export class SourceRewind {
+  id!: string;
+  source!: string;
+  detectedAt!: Date;
+  previousHighSeq!: string;
+  firstNewSeq!: string;
+  /** The master log's head when detected: later reuses of seqs logged up to here belong to this incident. */
+  logVersion!: string;
+}
+
+export const SourceRewindSchema = new EntitySchema<SourceRewind>({
+  class: SourceRewind,
+  tableName: 'source_rewinds',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    source: { type: 'string', length: 32 },
+    detectedAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
+    previousHighSeq: { type: 'bigint' },
+    firstNewSeq: { type: 'bigint' },
+    logVersion: { type: 'bigint' },
+  },
 });
 
 /** What the replicator knows of each replica: progress, failures and the open incident. */

@@ -2,6 +2,7 @@ import { Migration20261126064349 } from './Migration20261126064349';
 import { Migration20261126064729 } from './Migration20261126064729';
 import { Migration20261126074123 } from './Migration20261126074123';
 import { Migration20261130224148 } from './Migration20261130224148';
+import { Migration20261130235906 } from './Migration20261130235906';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -9,4 +10,5 @@ export const migrations = {
   Migration20261126064729,
   Migration20261126074123,
   Migration20261130224148,
+  Migration20261130235906,
 };

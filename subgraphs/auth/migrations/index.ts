@@ -1,10 +1,12 @@
 import { Migration20261126064127 } from './Migration20261126064127';
 import { Migration20261126064725 } from './Migration20261126064725';
 import { Migration20261130231500 } from './Migration20261130231500';
+import { Migration20261130235859 } from './Migration20261130235859';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
   Migration20261126064127,
   Migration20261126064725,
   Migration20261130231500,
+  Migration20261130235859,
 };
