@@ -46,7 +46,7 @@ test('amounts, dates and price ranges are checked', async () => {
   });
   for (const [index, event] of events.entries()) {
     await master.query(
-      `insert into change_log (version, source, source_seq, type, schema_version, payload, occurred_at) values ($1, 'tracker', $1, $2, 1, $3, now())`,
+      `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at) values ($1, 'tracker', $1, gen_random_uuid(), $2, 1, $3, now())`,
       [index + 1, event.type, JSON.stringify(event.payload)],
     );
   }
@@ -74,7 +74,7 @@ test('amounts, dates and price ranges are checked', async () => {
   // A row dated on the day after its event, and a fee out of range in the log.
   await accounting.query(`update transactions set business_day = business_day + 1 where source_version = 1`);
   await master.query(
-    `insert into change_log (version, source, source_seq, type, schema_version, payload, occurred_at) values (5, 'tracker', 5, 'task.assigned', 1, $1, now())`,
+    `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at) values (5, 'tracker', 5, gen_random_uuid(), 'task.assigned', 1, $1, now())`,
     [JSON.stringify({ ...events[0]?.payload, taskId: randomUUID(), fee: 5000 })],
   );
 

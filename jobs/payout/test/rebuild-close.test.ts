@@ -77,8 +77,8 @@ async function writeLog(): Promise<void> {
            (4, case when p.n % 2 = 0 then 'task.assigned' else 'task.completed' end, 3000, $3 || 'T12:00:00Z')
          ) as e(k, type, amount, at)
      )
-     insert into change_log (version, source, source_seq, type, schema_version, payload, occurred_at)
-     select row_number() over (order by seq), source, seq, type, schema_version, payload, occurred_at from events`,
+     insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
+     select row_number() over (order by seq), source, seq, gen_random_uuid(), type, schema_version, payload, occurred_at from events`,
     [USERS, PAID_DAY, DAY],
   );
 }

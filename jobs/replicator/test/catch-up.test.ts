@@ -32,8 +32,8 @@ afterAll(async () => {
 /** Writes versions 1..count into the master log; `other` versions carry a type the replica does not read. */
 async function writeLog(count: number, other: readonly number[] = []): Promise<void> {
   await master.query(
-    `insert into change_log (version, source, source_seq, type, schema_version, payload, occurred_at)
-     select v, 'auth', v, case when v = any($2::int[]) then 'task.created' else 'user.changed' end, 2, '{}'::jsonb, now()
+    `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
+     select v, 'auth', v, gen_random_uuid(), case when v = any($2::int[]) then 'task.created' else 'user.changed' end, 2, '{}'::jsonb, now()
        from generate_series(1, $1::int) as v`,
     [count, other],
   );
