@@ -15,7 +15,8 @@ import { startReplicator } from '../../jobs/replicator/worker';
  *    completion at most);
  * 3. every (user, business day) is paid at most once: one payout row, one PAYOUT
  *    transaction of the same amount;
- * 4. the master log is gap-free 1..N with unique (source, source_seq);
+ * 4. the master log is gap-free 1..N with unique (source, source_seq) — unless a source was
+ *    restored from a backup (source_rewinds), which hands its seqs out again;
  * 5. every payout is the account's balance at the end of its business day, recomputed
  *    from the master log's task events dated up to that day minus the payouts of earlier
  *    days (a close that pays double or half fails), and every account positive at the end
@@ -115,13 +116,15 @@ export async function ledgerViolations(env: Env): Promise<LedgerReport> {
     for (const row of doublePaid) violations.push(`${row.user_id} on ${row.day}: ${row.payouts} payout rows and ${row.debits} PAYOUT transactions (want 1 and 1)`);
     for (const row of mismatchedPayouts) violations.push(`payout of ${row.user_id} on ${row.day} does not match its PAYOUT transaction`);
 
-    // The master log: versions 1..N, each (source, source_seq) once.
-    const { rows: logRows } = await master.query<{ n: string; low: string | null; high: string | null; keys: string }>(
-      `select count(*)::text as n, min(version)::text as low, max(version)::text as high, count(distinct (source, source_seq))::text as keys from change_log`,
+    // The master log: versions 1..N, each (source, source_seq) once unless a restore reused seqs.
+    const { rows: logRows } = await master.query<{ n: string; low: string | null; high: string | null; keys: string; rewinds: string }>(
+      `select count(*)::text as n, min(version)::text as low, max(version)::text as high, count(distinct (source, source_seq))::text as keys,
+              (select count(*) from source_rewinds)::text as rewinds
+         from change_log`,
     );
-    const log = logRows[0] ?? { n: '0', low: null, high: null, keys: '0' };
+    const log = logRows[0] ?? { n: '0', low: null, high: null, keys: '0', rewinds: '0' };
     if (log.n !== '0' && (log.low !== '1' || log.high !== log.n)) violations.push(`master log is not gap-free: ${log.n} versions from ${log.low} to ${log.high}`);
-    if (log.keys !== log.n) violations.push(`master log repeats (source, source_seq): ${log.n} rows, ${log.keys} distinct keys`);
+    if (log.rewinds === '0' && log.keys !== log.n) violations.push(`master log repeats (source, source_seq): ${log.n} rows, ${log.keys} distinct keys`);
     if (BigInt(watermark) > BigInt(log.high ?? '0')) violations.push(`accounting's watermark ${watermark} is past the master head ${log.high ?? '0'}`);
 
     // Accounting against the task events it has applied.
