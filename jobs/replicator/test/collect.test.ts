@@ -89,3 +89,13 @@ test('a row committed late (a seq below one already collected, never logged) is 
   expect(await collectAll(await databases.em(masterDatabase), source, 10, async (rewind) => void rewinds.push(rewind))).toBe(1);
   expect(rewinds).toEqual([]);
 });
+
+test('a second restore, after the first was reported, is a new incident', async () => {
+  await auth.query('alter sequence outbox_seq_seq restart with 1');
+  await insertUserChanges(auth, { users: 2, revisions: 1, tag: 'second-rewind' });
+  const rewinds: SourceRewind[] = [];
+  expect(await collectAll(await databases.em(masterDatabase), source, 10, async (rewind) => void rewinds.push(rewind))).toBe(2);
+  expect(rewinds).toEqual([expect.objectContaining({ source: 'auth', firstNewSeq: '1' })]);
+  const { rows } = await master.query<{ n: number }>('select count(*)::int as n from source_rewinds');
+  expect(rows[0]?.n).toBe(2);
+});
