@@ -1,7 +1,8 @@
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseEnv, resetEnvCache } from '@popug/lib';
 import { apiSchema } from '@popug/testing/contract';
-import { isolateTestFile } from '@popug/testing/isolation';
+import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
 import { signInAdmin, type TestUser } from '@popug/testing/people';
 import { startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
@@ -23,6 +24,15 @@ const ARBITRARY = '{ me { id email } }';
 let system: TestSystem;
 let admin: TestUser;
 const gateways: RunningService[] = [];
+
+/**
+ * Production refuses generated keys in general; a production gateway here is given the
+ * ones the test system's subgraphs already trust, as an operator would give them.
+ */
+function productionSettings(): Record<string, string> {
+  const keyOf = (signer: 'auth' | 'gateway') => readFileSync(join(env.KEYS_DIR, `${signer}.key.pem`), 'utf8');
+  return { ...productionOverrides(), AUTH_PRIVATE_KEY: keyOf('auth'), GATEWAY_PRIVATE_KEY: keyOf('gateway') };
+}
 
 /** Another gateway over the test system's subgraphs, with `overrides` in its environment. */
 async function gatewayWith(overrides: Record<string, string>): Promise<string> {
@@ -55,7 +65,7 @@ let production: string;
 beforeAll(async () => {
   system = await startSystem(env);
   admin = await signInAdmin(system, env);
-  production = await gatewayWith({ NODE_ENV: 'production' });
+  production = await gatewayWith(productionSettings());
 }, 60_000);
 afterAll(async () => {
   for (const gateway of gateways) await gateway.close();
@@ -97,7 +107,7 @@ describe('in production', () => {
   });
 
   it('runs an arbitrary document when the admin allows it with ALLOW_ARBITRARY_OPERATIONS=true', async () => {
-    const open = await gatewayWith({ NODE_ENV: 'production', ALLOW_ARBITRARY_OPERATIONS: 'true' });
+    const open = await gatewayWith({ ...productionSettings(), ALLOW_ARBITRARY_OPERATIONS: 'true' });
     expect(await send(open, { query: ARBITRARY })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
   });
 });

@@ -1,5 +1,6 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue, type Worker } from 'bullmq';
 import { createMailQueue, createRedis, openDatabase, queueOptions, QUEUES, type Env, type Logger } from '@popug/lib';
+import { createQueueWorker } from '@popug/lib/queue-worker';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { DayCloser, type CloseStatus, type TickReport } from './closer';
 import { createPayoutProcessor, type PayoutJobData, type PayoutJobResult } from './processor';
@@ -39,7 +40,6 @@ export interface PayoutWorker {
  */
 export async function startPayoutWorker(env: Env, logger: Logger, options: PayoutWorkerOptions = {}): Promise<PayoutWorker> {
   const orm = await openDatabase(env, { ...accountingDatabase, logger, poolMax: 4 });
-  const connection = createRedis(env, 'worker');
   const producer = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, producer);
   const queue = new Queue<PayoutJobData, PayoutJobResult>(QUEUES.payout, { ...queueOptions(env, producer), defaultJobOptions: JOB_OPTIONS });
@@ -63,20 +63,18 @@ export async function startPayoutWorker(env: Env, logger: Logger, options: Payou
     connectedBefore = true;
   });
 
-  const worker = new Worker<PayoutJobData, PayoutJobResult>(
-    QUEUES.payout,
-    createPayoutProcessor({ orm, mailQueue, timeZone: env.BUSINESS_TZ, logger, now: options.now }),
-    { ...queueOptions(env, connection), concurrency: 1 },
-  );
-  worker.on('completed', (job, result) => logger.info({ jobId: job.id, ...result }, 'payout run done'));
-  worker.on('failed', (job, error) => {
-    const attempts = job?.opts.attempts ?? 1;
-    const final = !job || job.attemptsMade >= attempts;
-    const fields = { err: error, jobId: job?.id, attemptsMade: job?.attemptsMade, attempts };
-    if (final) logger.error(fields, 'payout run failed; kept in the failed set');
-    else logger.warn(fields, 'payout run failed; will retry');
+  const { worker, close } = createQueueWorker<PayoutJobData, PayoutJobResult>(env, logger, {
+    queue: QUEUES.payout,
+    jobNoun: 'payout run',
+    processor: createPayoutProcessor({ orm, mailQueue, timeZone: env.BUSINESS_TZ, logger, now: options.now }),
+    producer,
+    release: async () => {
+      await queue.close();
+      await mailQueue.close();
+      await orm.close();
+    },
   });
-  worker.on('error', (error) => logger.error({ err: error }, 'payout worker error'));
+  worker.on('completed', (job, result) => logger.info({ jobId: job.id, ...result }, 'payout run done'));
 
   let closing: Promise<void> | undefined;
   return {
@@ -85,18 +83,11 @@ export async function startPayoutWorker(env: Env, logger: Logger, options: Payou
     tick: () => closer.tick(),
     status: () => closer.status(),
     close() {
-      closing ??= (async () => {
-        try {
-          await closer.stop();
-          await worker.close();
-        } finally {
-          await queue.close();
-          await mailQueue.close();
-          await orm.close();
-          connection.disconnect();
-          producer.disconnect();
-        }
-      })();
+      // No tick may start a close once the worker and its connections are going away.
+      closing ??= closer.stop().then(close, async (error: unknown) => {
+        await close();
+        throw error;
+      });
       return closing;
     },
   };

@@ -121,7 +121,7 @@ test('SIGKILL inside the close, then inside the mailing, then a rerun: everyone 
     await blocker.query('begin');
     await blocker.query('insert into payouts (user_id, business_day, amount, transaction_id) values ($1, $2, 1, -1)', [middle, DAY]);
     const first = await startClosing();
-    closer = await waitFor(() => backendWaitingIn('%with later as%'), 30_000, 'the paying statement to wait half way', 5);
+    closer = await waitFor(() => backendWaitingIn('%later as (%'), 30_000, 'the paying statement to wait half way', 5);
     await kill(first);
   } finally {
     await blocker.query('rollback');
