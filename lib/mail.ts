@@ -98,3 +98,25 @@ export async function enqueueMail(queue: MailQueue, message: MailMessage, key: s
   });
   return job.id ?? jobId;
 }
+
+export interface MailRecipient {
+  email: string;
+  name: string;
+}
+
+/**
+ * Queues the same mail to each recipient, greeted by name, keyed `<key>:<email>`: once per
+ * recipient however often it is called (every pass, every tick, every worker).
+ */
+export async function enqueueMailToEach(
+  queue: MailQueue,
+  recipients: readonly MailRecipient[],
+  mail: { subject: string; text: string },
+  key: string,
+): Promise<void> {
+  await Promise.all(
+    recipients.map((recipient) =>
+      enqueueMail(queue, { to: recipient.email, subject: mail.subject, text: `Hello ${recipient.name},\n\n${mail.text}` }, `${key}:${recipient.email}`),
+    ),
+  );
+}

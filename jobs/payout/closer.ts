@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMail, type Logger, type MailQueue, type MikroORM } from '@popug/lib';
+import { enqueueMailToEach, type Logger, type MailQueue, type MailRecipient, type MikroORM } from '@popug/lib';
 import { endOfBusinessDay, lastEndedDay, today, type BusinessDay } from '@popug/lib/business-day';
 import { closeDayAndMail, daysToClose, lastClosedDay, type MailReport } from '../../subgraphs/accounting/services/day-close';
 
@@ -123,13 +123,7 @@ export class DayCloser {
     if (first === undefined) return;
     const text = `Business day${late.length > 1 ? 's' : ''} ${late.join(', ')} ${late.length > 1 ? 'are' : 'is'} closed now, later than due; every payout of ${late.length > 1 ? 'them' : 'it'} is made and its mail queued.`;
     try {
-      for (const admin of await this.admins()) {
-        await enqueueMail(
-          this.options.mailQueue,
-          { to: admin.email, subject: `Business day ${first} is closed (late)`, text: `Hello ${admin.name},\n\n${text}` },
-          `close-late:${first}:${admin.email}`,
-        );
-      }
+      await enqueueMailToEach(this.options.mailQueue, await this.admins(), { subject: `Business day ${first} is closed (late)`, text }, `close-late:${first}`);
     } catch (error) {
       this.options.logger.error({ err: error, late }, 'late-close mail not queued');
     }
@@ -162,17 +156,11 @@ export class DayCloser {
       `Business day ${oldest} ended at ${status.dueSince?.toISOString()} and is still not closed; ${status.daysDue.length} day(s) are due: ${status.daysDue.join(', ')}.`,
       'Its payouts wait. Look at the jobs worker logs and /health; the days close by themselves, oldest first, as soon as closing works again.',
     ].join('\n\n');
-    for (const admin of await this.admins()) {
-      await enqueueMail(
-        this.options.mailQueue,
-        { to: admin.email, subject: `Business day ${oldest} is not closed`, text: `Hello ${admin.name},\n\n${text}` },
-        `close-stuck:${oldest}:${admin.email}`,
-      );
-    }
+    await enqueueMailToEach(this.options.mailQueue, await this.admins(), { subject: `Business day ${oldest} is not closed`, text }, `close-stuck:${oldest}`);
   }
 
   /** Active holders of `payout:run` in accounting, or the first admin. */
-  private async admins(): Promise<{ email: string; name: string }[]> {
+  private async admins(): Promise<MailRecipient[]> {
     const rows = await this.em().execute<{ email: string; name: string }[]>(
       `select u.email, u.name from users u join role_permissions rp on rp.role = u.role
         where rp.permission = 'payout:run' and u.active order by u.email`,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMail, type MailQueue } from '@popug/lib';
+import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib';
 import type { SourceRewind } from './source-rewind';
 
 export type Transition = 'incident-opened' | 'recovered';
@@ -63,10 +63,7 @@ export async function recordSuccess(
   return previous?.started ? { transition: 'recovered', incidentKey: previous.started } : null;
 }
 
-export interface Recipient {
-  email: string;
-  name: string;
-}
+export type Recipient = MailRecipient;
 
 /** One mail per admin per incident transition; the key makes a repeated pass harmless. */
 export async function mailIncident(
@@ -84,7 +81,7 @@ export async function mailIncident(
     transition === 'incident-opened'
       ? `The ${replica} replica stopped receiving changes.\n\nLast error: ${detail}\n\nOther replicas keep running. You will get one more mail when it recovers.`
       : `The ${replica} replica is receiving changes again and has caught up to version ${detail}.`;
-  await mailAdmins(mailQueue, recipients, { subject, text }, `replica:${replica}:${incidentKey}:${transition}`);
+  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `replica:${replica}:${incidentKey}:${transition}`);
 }
 
 /** One mail per source rewind per admin (see source-rewind.ts). */
@@ -96,14 +93,5 @@ export async function mailRewind(mailQueue: MailQueue, recipients: readonly Reci
     `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
     `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
     `and in every replica; see the README, Operations, "Backup and restore", for what to check.`;
-  await mailAdmins(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
-}
-
-/** The same mail to each recipient, once per recipient whatever number of passes send it. */
-async function mailAdmins(mailQueue: MailQueue, recipients: readonly Recipient[], mail: { subject: string; text: string }, key: string): Promise<void> {
-  await Promise.all(
-    recipients.map((recipient) =>
-      enqueueMail(mailQueue, { to: recipient.email, subject: mail.subject, text: `Hello ${recipient.name},\n\n${mail.text}` }, `${key}:${recipient.email}`),
-    ),
-  );
+  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
 }
