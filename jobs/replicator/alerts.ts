@@ -63,12 +63,10 @@ export async function recordSuccess(
   return previous?.started ? { transition: 'recovered', incidentKey: previous.started } : null;
 }
 
-export type Recipient = MailRecipient;
-
 /** One mail per admin per incident transition; the key makes a repeated pass harmless. */
 export async function mailIncident(
   mailQueue: MailQueue,
-  recipients: readonly Recipient[],
+  recipients: readonly MailRecipient[],
   replica: string,
   { transition, incidentKey }: IncidentChange,
   detail: string,
@@ -85,7 +83,7 @@ export async function mailIncident(
 }
 
 /** One mail per source rewind per admin (see source-rewind.ts). */
-export async function mailRewind(mailQueue: MailQueue, recipients: readonly Recipient[], rewind: SourceRewind): Promise<void> {
+export async function mailRewind(mailQueue: MailQueue, recipients: readonly MailRecipient[], rewind: SourceRewind): Promise<void> {
   const { source, previousHighSeq, firstNewSeq } = rewind;
   const subject = `The ${source} database went back in time`;
   const text =

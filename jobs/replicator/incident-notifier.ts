@@ -1,7 +1,7 @@
-import type { EntityManager, Env, Logger, MailQueue } from '@popug/lib';
+import type { EntityManager, Env, Logger, MailQueue, MailRecipient } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import type { SourceRewind } from './source-rewind';
-import { mailIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange, type Recipient } from './alerts';
+import { mailIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange } from './alerts';
 
 export interface ReplicaFailure {
   reason: string;
@@ -62,7 +62,7 @@ export class IncidentNotifier {
   }
 
   /** Who hears about incidents: active holders of user:manage in auth's directory, or the first admin. */
-  private async admins(): Promise<Recipient[]> {
+  private async admins(): Promise<MailRecipient[]> {
     try {
       const managers = await activeHoldersOf(await this.authEm(), 'user:manage');
       if (managers.length) return managers.map(({ email, name }) => ({ email, name }));
