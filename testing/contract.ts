@@ -3,8 +3,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { CONTRACT_FILE } from '../schema/operations/contract';
 
-export { CONTRACT_FILE };
-
 let contractSource: string | undefined;
 
 /** The whole client contract, parsed. */
