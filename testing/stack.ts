@@ -33,6 +33,9 @@ export interface GraphQLResponse<TData> {
   status: number;
 }
 
+/** The `extensions.code` of each error a result carries, in order (none: an empty list). */
+export const codesOf = (result: { errors?: GraphQLResponse<unknown>['errors'] }) => (result.errors ?? []).map((error) => error.extensions?.code);
+
 /** The data of a result that must have succeeded; any error fails the test with the errors listed. */
 export function dataOf<TData>(result: GraphQLResponse<TData>): TData {
   if (result.errors !== undefined) throw new Error(`unexpected errors: ${JSON.stringify(result.errors)}`);

@@ -5,6 +5,8 @@ import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../system';
 
+export { codesOf } from '@popug/testing/stack';
+
 /**
  * What every hostile test file shares: a whole system of its own, an admin and a plain
  * worker, a snapshot of everything a refused request must leave as it was, and the
@@ -67,7 +69,6 @@ export function expectNoInternals(result: { errors?: GraphQLResponse<unknown>['e
   }
 }
 
-export const codesOf = (result: { errors?: GraphQLResponse<unknown>['errors'] }) => (result.errors ?? []).map((error) => error.extensions?.code);
 
 export async function startHostileBed(overrides: Record<string, string> = {}): Promise<HostileBed> {
   const env = isolateTestFile(overrides);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/testing/isolation';
-import type { GraphQLResponse } from '@popug/testing/stack';
+import { codesOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../system';
 
@@ -67,7 +67,6 @@ async function signIn(email: string, password: string, clientIp: string): Promis
   return token;
 }
 
-const codesOf = (result: { errors?: GraphQLResponse<unknown>['errors'] }) => (result.errors ?? []).map((error) => error.extensions?.code);
 
 async function userCount(): Promise<number> {
   const result = await system.request<{ users: { id: string }[] }>('{ users { id } }', {}, adminToken);

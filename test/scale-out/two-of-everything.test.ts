@@ -7,7 +7,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { graphClient, type GraphClient } from '@popug/testing/system';
-import type { GraphQLResponse } from '@popug/testing/stack';
+import { codesOf, type GraphQLResponse } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
 import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
 import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
@@ -78,8 +78,6 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-/** Codes of the errors an answer carries. */
-const codesOf = (answer: GraphQLResponse<unknown>) => (answer.errors ?? []).map((error) => String(error.extensions?.code));
 
 interface LoadReport {
   requests: number;
@@ -96,7 +94,7 @@ function through(report: LoadReport) {
     const gateway = gateways[next++ % gateways.length] as GraphClient;
     const answer = await gateway.request<T>(query, variables, popug.token);
     report.requests += 1;
-    const unexpected = codesOf(answer).filter((code) => !EXPECTED_REFUSALS.has(code));
+    const unexpected = codesOf(answer).filter((code) => !EXPECTED_REFUSALS.has(String(code)));
     if (unexpected.length) report.unexpected.push(`${query.slice(0, 30)}…: ${JSON.stringify(answer.errors)}`);
     return answer;
   };

@@ -13,7 +13,7 @@ import {
   type MikroORM,
 } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import { codesOf, dataOf } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { startSystem } from '../../../test/system';
 import type { Replicator } from '../../../jobs/replicator/replicator';
@@ -21,7 +21,7 @@ import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator
 import { authDatabase } from '../../auth/database';
 import { trackerDatabase } from '../../tracker/database';
 import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
-export { dataOf };
+export { codesOf, dataOf };
 
 /**
  * The whole system through the gateway with real PostgreSQL and Redis, the replicator
@@ -96,7 +96,6 @@ export type TaskEvent =
   | { type: 'task.completed'; payload: EventPayload<'task.completed'> };
 
 
-export const codesOf = (result: GraphQLResponse<unknown>) => (result.errors ?? []).map((error) => error.extensions?.code);
 
 export async function startTestbed(options: { replicationIntervalMs?: number; env?: Record<string, string> } = {}): Promise<Testbed> {
   const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(options.replicationIntervalMs ?? 200), ...options.env });
