@@ -28,7 +28,7 @@ export interface SchemaCheckInput {
   baselineSubgraphs: Record<string, string>;
   /** The released API schema, printed (schema/baseline/api.graphql). */
   baselineApi: string;
-  /** SDL per subgraph now (schema/<name>.graphql). */
+  /** SDL per subgraph now (schema/subgraph-sdl.ts). */
   currentSubgraphs: Record<string, string>;
   /** The changelog's text (schema/CHANGELOG.md). */
   changelog: string;

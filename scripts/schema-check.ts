@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
 import { CONTRACT_FILE } from '../schema/operations/contract';
+import { readSubgraphSdl, SUBGRAPHS } from '../schema/subgraph-sdl';
 import { checkSchemas, passes, type SchemaChange, type SchemaCheckReport } from './schema-changes';
-import { readSubgraphSdl, SUBGRAPHS } from './supergraph';
 import { MANIFEST_FILE, type TrustedDocumentsManifest } from './trusted-documents';
 
 /**

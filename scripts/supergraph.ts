@@ -1,18 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeServices, type CompositionSuccess } from '@apollo/composition';
 import { parse, type GraphQLSchema } from 'graphql';
-
-export const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
-export type SubgraphName = (typeof SUBGRAPHS)[number];
+import { readSubgraphSdl, SUBGRAPHS } from '../schema/subgraph-sdl';
 
 export const SUPERGRAPH_PATH = join(__dirname, '..', 'gateway', 'supergraph.graphql');
 
-export function readSubgraphSdl(name: SubgraphName): string {
-  return readFileSync(join(__dirname, '..', 'schema', `${name}.graphql`), 'utf8');
-}
-
-/** Composes schema/*.graphql; throws with every composition error listed. */
+/** Composes the subgraphs' SDL (schema/subgraph-sdl.ts); throws with every composition error listed. */
 export function composeSupergraph(): string {
   return compose(Object.fromEntries(SUBGRAPHS.map((name) => [name, readSubgraphSdl(name)]))).supergraphSdl;
 }

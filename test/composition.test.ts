@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { composeSupergraph, readSubgraphSdl, SUBGRAPHS, SUPERGRAPH_PATH } from '../scripts/supergraph';
+import { readSubgraphSdl, SUBGRAPHS } from '../schema/subgraph-sdl';
+import { composeSupergraph, SUPERGRAPH_PATH } from '../scripts/supergraph';
 
 describe('the committed supergraph', () => {
   test('is exactly what schema/*.graphql compose to (run `npm run compose` when this fails)', () => {

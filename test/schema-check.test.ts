@@ -1,6 +1,7 @@
 import { parse } from 'graphql';
 import { checkSchemas, intendedChanges, passes, printApiSchema, type SchemaCheckInput } from '../scripts/schema-changes';
-import { composeApiSchema, readSubgraphSdl, SUBGRAPHS } from '../scripts/supergraph';
+import { readSubgraphSdl, SUBGRAPHS } from '../schema/subgraph-sdl';
+import { composeApiSchema } from '../scripts/supergraph';
 
 /**
  * The schema checker (`npm run schema:check`) on the real subgraph SDL as the baseline,

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
-import { join } from 'node:path';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
 import type { IRules } from 'graphql-shield';
@@ -10,10 +8,11 @@ import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';
 import type { ReadinessChecks } from '../health';
 import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
+import { readSubgraphSdl, type SubgraphName } from '../../schema/subgraph-sdl';
 import { createSubgraph, type Subgraph } from './create-subgraph';
 
 export interface SubgraphServerOptions<TServices> {
-  name: 'auth' | 'tracker' | 'accounting' | 'analytics';
+  name: SubgraphName;
   database: OrmOptions;
   // Typed per subgraph by codegen; any subgraph's map is accepted here.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,11 +32,7 @@ export interface SubgraphServer {
   close(): Promise<void>;
 }
 
-export function readSubgraphSdl(name: string) {
-  return gql(readFileSync(join(__dirname, '..', '..', 'schema', `${name}.graphql`), 'utf8'));
-}
-
-/** A subgraph ready to listen: own database migrated, SDL from schema/<name>.graphql, shield on. */
+/** A subgraph ready to listen: own database migrated, SDL of schema/subgraph-sdl.ts, shield on. */
 export async function createSubgraphServer<TServices>(
   env: Env,
   logger: Logger,
@@ -47,7 +42,7 @@ export async function createSubgraphServer<TServices>(
   const prepared = await options.prepare?.(orm);
   const subgraph = await createSubgraph({
     name: options.name,
-    typeDefs: readSubgraphSdl(options.name),
+    typeDefs: gql(readSubgraphSdl(options.name)),
     resolvers: options.resolvers,
     rules: options.rules,
     permissionCatalog: options.permissionCatalog,
