@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { DASHBOARDS, useAccess } from '../access';
 import { useMutation } from '../api/hooks';
-import { TextField } from '../components/Field';
+import { CredentialFields, type Credentials } from '../components/CredentialFields';
 import { ErrorMessage } from '../components/status';
 import { LoginDocument } from '../generated/graphql';
 import { Link, navigate, useLocation } from '../router';
@@ -17,9 +17,8 @@ export function LoginPage() {
   const { session, signIn } = useSession();
   const access = useAccess();
   const login = useMutation(LoginDocument);
-  const [email, setEmail] = useState(query.get('registered') ?? '');
-  const [password, setPassword] = useState('');
-  const [missing, setMissing] = useState<{ email?: string; password?: string }>({});
+  const [credentials, setCredentials] = useState<Credentials>({ email: query.get('registered') ?? '', password: '' });
+  const [missing, setMissing] = useState<Partial<Credentials>>({});
   const next = safeNext(query.get('next'));
   const expired = query.get('reason') === 'expired';
   const registered = query.get('registered');
@@ -33,10 +32,11 @@ export function LoginPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const problems = { email: email.trim() ? undefined : 'Enter your email.', password: password ? undefined : 'Enter your password.' };
+    const email = credentials.email.trim();
+    const problems = { email: email ? undefined : 'Enter your email.', password: credentials.password ? undefined : 'Enter your password.' };
     setMissing(problems);
     if (problems.email || problems.password) return;
-    const result = await login.run({ email: email.trim(), password });
+    const result = await login.run({ email, password: credentials.password });
     if (result) signIn({ token: result.login.token, expiresAt: result.login.expiresAt, user: result.login.user });
   };
 
@@ -56,25 +56,11 @@ export function LoginPage() {
         </p>
       )}
       <form onSubmit={submit} noValidate aria-describedby={login.error ? 'login-error' : undefined}>
-        <TextField
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="username"
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={missing.email}
-          required
-        />
-        <TextField
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={missing.password}
-          required
+        <CredentialFields
+          purpose="sign-in"
+          values={credentials}
+          errors={missing}
+          onChange={(field, value) => setCredentials({ ...credentials, [field]: value })}
         />
         {login.error && (
           <div id="login-error">

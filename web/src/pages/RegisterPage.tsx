@@ -1,14 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '../api/hooks';
+import { CredentialFields, type Credentials } from '../components/CredentialFields';
 import { TextField } from '../components/Field';
 import { ErrorMessage } from '../components/status';
 import { RegisterDocument } from '../generated/graphql';
 import { Link, navigate, useLocation } from '../router';
 
-interface Draft {
+interface Draft extends Credentials {
   name: string;
-  email: string;
-  password: string;
 }
 
 type Errors = Partial<Record<keyof Draft, string>>;
@@ -63,26 +62,12 @@ export function RegisterPage() {
       <p className="muted">New popugs start as workers: tasks land on you, and you earn when you close them.</p>
       <form onSubmit={submit} noValidate>
         <TextField label="Name" name="name" autoComplete="name" value={draft.name} onChange={(e) => update('name', e.target.value)} error={fieldError('name')} required />
-        <TextField
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          value={draft.email}
-          onChange={(e) => update('email', e.target.value)}
-          error={fieldError('email')}
-          required
-        />
-        <TextField
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          hint="At least 8 characters."
-          value={draft.password}
-          onChange={(e) => update('password', e.target.value)}
-          error={fieldError('password')}
-          required
+        <CredentialFields
+          purpose="register"
+          values={draft}
+          errors={{ email: fieldError('email'), password: fieldError('password') }}
+          onChange={update}
+          passwordHint="At least 8 characters."
         />
         {register.error && !serverField && <ErrorMessage error={register.error} />}
         <button type="submit" className="primary" disabled={register.running}>
