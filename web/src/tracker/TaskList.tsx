@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Money } from '../components/Money';
 import { formatDateTime } from '../format';
 import type { TaskFieldsFragment } from '../generated/graphql';
@@ -27,28 +28,14 @@ export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, co
             </div>
             <p className="task-description">{task.description}</p>
             <dl className="task-meta">
-              {showAssignee && (
-                <div>
-                  <dt>Assignee</dt>
-                  <dd>{task.assignee.name}</dd>
-                </div>
-              )}
-              <div>
-                <dt>Fee</dt>
-                <dd>
-                  <Money cents={task.assignFee} />
-                </dd>
-              </div>
-              <div>
-                <dt>Reward</dt>
-                <dd>
-                  <Money cents={task.completionReward} />
-                </dd>
-              </div>
-              <div>
-                <dt>{task.completedAt ? 'Done' : 'Created'}</dt>
-                <dd>{formatDateTime(task.completedAt ?? task.createdAt)}</dd>
-              </div>
+              {showAssignee && <Meta term="Assignee">{task.assignee.name}</Meta>}
+              <Meta term="Fee">
+                <Money cents={task.assignFee} />
+              </Meta>
+              <Meta term="Reward">
+                <Money cents={task.completionReward} />
+              </Meta>
+              <Meta term={task.completedAt ? 'Done' : 'Created'}>{formatDateTime(task.completedAt ?? task.createdAt)}</Meta>
             </dl>
             {canComplete && (
               <button
@@ -65,5 +52,15 @@ export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, co
         );
       })}
     </ul>
+  );
+}
+
+/** One of a task's details; the div keeps the term beside its value as the list wraps. */
+function Meta({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </div>
   );
 }
