@@ -48,3 +48,16 @@ export async function hire(system: GraphClient, adminToken: string, password: st
   }
   return { id: registered.id, email, name: registered.name, role, token: await system.login(email, password) };
 }
+
+export interface TestbedPeople {
+  /** The seeded admin, signed in. */
+  admin: TestUser;
+  /** Registers a user (worker by default), sets the role as the admin, signs in. */
+  user(role?: string, label?: string): Promise<TestUser>;
+}
+
+/** The people of a testbed: the admin signed in, and more users hired through that admin with `password`. */
+export async function testbedPeople(system: GraphClient, env: Env, password: string): Promise<TestbedPeople> {
+  const admin = await signInAdmin(system, env);
+  return { admin, user: (role, label) => hire(system, admin.token, password, role, label) };
+}

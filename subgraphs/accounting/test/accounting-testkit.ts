@@ -20,7 +20,7 @@ import type { Replicator } from '../../../jobs/replicator/replicator';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
 import { authDatabase } from '../../auth/database';
 import { trackerDatabase } from '../../tracker/database';
-import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
+import { testbedPeople, type TestbedPeople, type TestUser } from '@popug/testing/people';
 export { codesOf, dataOf };
 
 /**
@@ -72,14 +72,11 @@ export interface AccountData {
 
 export type { TestUser };
 
-export interface Testbed {
+export interface Testbed extends TestbedPeople {
   env: Env;
   system: TestSystem;
-  admin: TestUser;
   accounting: Pool;
   master: Pool;
-  /** Registers a user (worker by default), sets the role through auth, signs in. */
-  user(role?: string, label?: string): Promise<TestUser>;
   /** Runs replication passes until one has run from start to end after this call: everything written before is applied. */
   replicate(): Promise<void>;
   /** Writes task events into tracker's outbox, as the tracker would (for moments other than now). */
@@ -120,16 +117,12 @@ export async function startTestbed(options: { replicationIntervalMs?: number; en
     const tracker = trackerOrm;
     authOrm = await openDatabase(env, { ...authDatabase, poolMax: 1 });
     const auth = authOrm;
-    const admin = await signInAdmin(system, env);
-    const user: Testbed['user'] = (role, label) => hire(system, admin.token, PASSWORD, role, label);
-
     return {
       env,
       system,
-      admin,
+      ...(await testbedPeople(system, env, PASSWORD)),
       accounting,
       master,
-      user,
       async replicate() {
         for (let attempt = 0; attempt < 400; attempt++) {
           const report = await running.replicator.runPass();

@@ -7,7 +7,7 @@ import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../../../test/system';
 import { startReplicator, type ReplicatorWorker } from '../../../jobs/replicator/worker';
-import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
+import { testbedPeople, type TestbedPeople, type TestUser } from '@popug/testing/people';
 export { dataOf };
 
 /**
@@ -49,14 +49,11 @@ export interface OutboxEvent {
   payload: Record<string, unknown>;
 }
 
-export interface Testbed {
+export interface Testbed extends TestbedPeople {
   env: Env;
   system: TestSystem;
-  admin: TestUser;
   tracker: Pool;
   master: Pool;
-  /** Registers a user (worker by default), sets the role through auth, signs in. */
-  user(role?: string, label?: string): Promise<TestUser>;
   /** Grants or revokes a tracker permission of a role, as the admin, through the gateway. */
   setPermission(role: string, permission: string, granted: boolean): Promise<void>;
   /** Waits until the replicator has brought these users into tracker's directory with their roles. */
@@ -88,22 +85,20 @@ export async function startTestbed(options: { replicator: boolean }): Promise<Te
   };
   try {
     if (options.replicator) replication = await startReplicator(env, createLogger('replicator'));
-    const admin = await signInAdmin(system, env);
-    const user: Testbed['user'] = (role, label) => hire(system, admin.token, PASSWORD, role, label);
+    const people = await testbedPeople(system, env, PASSWORD);
 
     return {
       env,
       system,
-      admin,
+      ...people,
       tracker,
       master,
-      user,
       async setPermission(role, permission, granted) {
         dataOf(
           await system.request(
             'mutation ($role: String!, $permission: String!, $granted: Boolean!) { setTrackerPermission(role: $role, permission: $permission, granted: $granted) { role } }',
             { role, permission, granted },
-            admin.token,
+            people.admin.token,
           ),
         );
       },
