@@ -19,3 +19,21 @@ export function startSystem(env: Env): Promise<TestSystem> {
     env,
   );
 }
+
+/**
+ * For a file that needs the system and nothing else: starts it before the file's tests
+ * and closes it after them. The returned function gives the running system inside a test.
+ */
+export function systemForFile(env: Env): () => TestSystem {
+  let system: TestSystem | undefined;
+  beforeAll(async () => {
+    system = await startSystem(env);
+  }, 60_000);
+  afterAll(async () => {
+    await system?.close();
+  });
+  return () => {
+    if (!system) throw new Error('the system runs only while the tests do');
+    return system;
+  };
+}

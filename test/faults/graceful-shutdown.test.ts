@@ -9,7 +9,7 @@ import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../system';
 import { startGatewayProcess, startJobsProcess, type ServiceProcess } from './fixtures/jobs-process';
-import { hire, signIn, type Popug } from './fixtures/popugs';
+import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
 
 /**
@@ -22,15 +22,12 @@ import { replicateUntilCaughtUp } from './invariants';
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200' });
 const CLIENTS = 8;
 let system: TestSystem;
-let admin: Popug;
 let manager: Popug;
 const running: ServiceProcess[] = [];
 
 beforeAll(async () => {
   system = await startSystem(env);
-  admin = await signIn(system, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, 'manager');
-  await hire(system, admin, 'worker');
+  ({ manager } = await hireStaff(system, env, 1));
   // The tracker must know its receivers: an in-process replicator brings them, then goes.
   await replicateUntilCaughtUp(env);
 }, 90_000);

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { CLOSE_BUSINESS_DAY, type PayoutJobData } from '../../jobs/payout/processor';
 import { startSystem } from '../system';
 import { startJobsProcess, type JobsProcess } from './fixtures/jobs-process';
-import { closeDay, completeTask, createTask, dataOf, hire, shuffleTasks, signIn, type Popug } from './fixtures/popugs';
+import { closeDay, completeTask, createTask, dataOf, hireStaff, type Popug, shuffleTasks } from './fixtures/popugs';
 import { expectLedgerHolds, replicateUntilCaughtUp, waitForReplication } from './invariants';
 
 /**
@@ -44,9 +44,7 @@ beforeAll(async () => {
   master = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'master')), max: 2 });
   redis = createRedis(env, 'producer');
   payoutQueue = new Queue<PayoutJobData>(QUEUES.payout, queueOptions(env, redis));
-  admin = await signIn(system, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, 'manager');
-  workers = await Promise.all([1, 2, 3, 4].map((n) => hire(system, admin, 'worker', `worker${n}`)));
+  ({ admin, manager, workers } = await hireStaff(system, env, 4));
   // The tracker must know its receivers: an in-process replicator brings them, then goes.
   await replicateUntilCaughtUp(env);
 }, 90_000);

@@ -1,12 +1,8 @@
-import { createLogger, type Env } from '@popug/lib';
-import { isolateTestFile } from '@popug/testing/isolation';
 import type { GraphQLResponse } from '@popug/testing/stack';
-import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
-import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
-import { startSystem } from '../system';
+import { startCompany, type Company } from './fixtures/company';
 import { startPrivatePostgres, type PrivatePostgres } from './fixtures/private-postgres';
-import { closeDay, completeTask, createTask, dataOf, hire, PASSWORD, signIn, type Popug } from './fixtures/popugs';
+import { closeDay, completeTask, createTask, dataOf, hire, PASSWORD, signIn } from './fixtures/popugs';
 import { expectLedgerHolds, waitForReplication } from './invariants';
 
 /**
@@ -20,12 +16,7 @@ const LANES = 4;
 /** A bound on each client's loop, whatever happens. */
 const MAX_ROUNDS = 400;
 let pg: PrivatePostgres;
-let env: Env;
-let system: TestSystem;
-let replication: ReplicatorWorker;
-let admin: Popug;
-let manager: Popug;
-let workers: Popug[];
+let company: Company;
 /** Popugs registered by the load (workers, so tasks may go to them): id → email. */
 const newcomers = new Map<string, string>();
 
@@ -38,17 +29,10 @@ jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
 
 beforeAll(async () => {
   pg = await startPrivatePostgres();
-  env = isolateTestFile({ DATABASE_URL: pg.url, REPLICATION_INTERVAL_MS: '200' });
-  system = await startSystem(env);
-  replication = await startReplicator(env, createLogger('replicator'));
-  admin = await signIn(system, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, 'manager');
-  workers = await Promise.all([1, 2, 3].map((n) => hire(system, admin, 'worker', `worker${n}`)));
-  await waitForReplication(env, 20_000);
+  company = await startCompany({ DATABASE_URL: pg.url }, 3);
 }, 90_000);
 afterAll(async () => {
-  await replication?.close();
-  await system?.close();
+  await company?.close();
   await pg?.destroy();
 });
 
@@ -78,6 +62,7 @@ function record(outcome: Outcome, result: GraphQLResponse<unknown>, sentAfterRes
  * made before (as its assignee), now and then register a popug; a short pause after a failure.
  */
 async function lane(index: number, outcome: Outcome, progress: number[]): Promise<void> {
+  const { system, manager, workers } = company;
   let previous: { id: string; assignee: string } | undefined;
   for (let round = 0; round < MAX_ROUNDS && !outcome.stop; round++) {
     const afterRestart = outcome.restarted;
@@ -108,6 +93,7 @@ async function lane(index: number, outcome: Outcome, progress: number[]): Promis
 }
 
 test('pg_ctl restart -m fast under load: masked errors during the outage, full service after, the ledger holds', async () => {
+  const { env, system, admin, manager, workers } = company;
   const pidBefore = await pg.postmasterPid();
   const outcome: Outcome = { ok: 0, okAfterRestart: 0, errors: [], transportFailures: [], restarted: false, stop: false };
   const progress = Array.from({ length: LANES }, () => 0);

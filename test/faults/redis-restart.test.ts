@@ -1,12 +1,9 @@
 import { Client } from 'pg';
-import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib';
 import { today } from '@popug/lib/business-day';
-import { isolateTestFile } from '@popug/testing/isolation';
-import type { TestSystem } from '@popug/testing/system';
-import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
-import { startSystem } from '../system';
+import { startCompany, type Company } from './fixtures/company';
 import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';
-import { closeDay, completeTask, createTask, dataOf, hire, signIn, type Popug, type TaskView } from './fixtures/popugs';
+import { closeDay, completeTask, createTask, dataOf, type TaskView } from './fixtures/popugs';
 import { expectLedgerHolds, ledgerViolations, waitForReplication } from './invariants';
 
 /**
@@ -17,31 +14,20 @@ import { expectLedgerHolds, ledgerViolations, waitForReplication } from './invar
  * (jobs/replicator/test/redis-restart.test.ts proves the replication side alone.)
  */
 let redis: PrivateRedis;
-let env: Env;
-let system: TestSystem;
-let replication: ReplicatorWorker;
-let admin: Popug;
-let manager: Popug;
-let workers: Popug[];
+let company: Company;
 
 beforeAll(async () => {
   redis = await privateRedis();
   await redis.start();
-  env = isolateTestFile({ REDIS_URL: redis.url, REPLICATION_INTERVAL_MS: '200' });
-  system = await startSystem(env);
-  replication = await startReplicator(env, createLogger('replicator'));
-  admin = await signIn(system, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, 'manager');
-  workers = await Promise.all([1, 2].map((n) => hire(system, admin, 'worker', `worker${n}`)));
-  await waitForReplication(env, 20_000);
+  company = await startCompany({ REDIS_URL: redis.url }, 2);
 }, 60_000);
 afterAll(async () => {
-  await replication?.close();
-  await system?.close();
+  await company?.close();
   await redis?.kill();
 });
 
 async function mailedPayouts(day: string): Promise<number> {
+  const { env } = company;
   const accounting = new Client({ connectionString: databaseUrl(env, databaseName(env, 'accounting')) });
   await accounting.connect();
   try {
@@ -53,6 +39,7 @@ async function mailedPayouts(day: string): Promise<number> {
 }
 
 async function makeAndFinish(count: number, label: string): Promise<TaskView[]> {
+  const { system, manager, workers } = company;
   const made: TaskView[] = [];
   for (let index = 0; index < count; index++) made.push(dataOf(await createTask(system, manager, `${label} ${index + 1}`)).createTask);
   for (const task of made) {
@@ -64,6 +51,7 @@ async function makeAndFinish(count: number, label: string): Promise<TaskView[]> 
 }
 
 test('Redis killed mid-work and restarted empty: the work goes on, replication resumes, the day is paid once, the ledger holds', async () => {
+  const { env, system, admin } = company;
   await makeAndFinish(4, 'Before the outage');
   await waitForReplication(env, 20_000);
   await expectLedgerHolds(env);

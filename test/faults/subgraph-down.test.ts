@@ -8,7 +8,7 @@ import { createAccountingServer } from '../../subgraphs/accounting/server';
 import { createAnalyticsServer } from '../../subgraphs/analytics/server';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { startSystem } from '../system';
-import { createTask, dataOf, hire, signIn, type Popug } from './fixtures/popugs';
+import { createTask, dataOf, hire, hireStaff, type Popug } from './fixtures/popugs';
 import { restartService, stopService } from './fixtures/restartable';
 import { expectLedgerHolds, waitForReplication } from './invariants';
 
@@ -28,8 +28,7 @@ let taskId: string;
 beforeAll(async () => {
   system = await startSystem(env);
   replication = await startReplicator(env, createLogger('replicator'));
-  admin = await signIn(system, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, 'manager');
+  ({ admin, manager } = await hireStaff(system, env, 0));
   worker = await hire(system, admin, 'worker');
   await waitForReplication(env, 15_000); // the tracker knows the worker as a receiver
   taskId = dataOf(await createTask(system, manager, 'Survive an outage')).createTask.id;

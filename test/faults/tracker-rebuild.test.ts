@@ -8,7 +8,7 @@ import { Replicator } from '../../jobs/replicator/replicator';
 import { REPLICAS, replicaNamed, SOURCES } from '../../jobs/replicator/topology';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../system';
-import { createTask, dataOf, hire, signIn, type Popug } from './fixtures/popugs';
+import { createTask, dataOf, hireStaff, type Popug } from './fixtures/popugs';
 import { expectLedgerHolds, waitForReplication } from './invariants';
 
 /**
@@ -28,9 +28,8 @@ beforeAll(async () => {
   env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200' });
   system = await startSystem(env);
   replication = await startReplicator(env, createLogger('replicator'));
-  admin = await signIn(system, env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, 'manager');
-  const workers = await Promise.all([1, 2, 3, 4, 5].map((n) => hire(system, admin, 'worker', `worker${n}`)));
+  let workers: Popug[];
+  ({ admin, manager, workers } = await hireStaff(system, env, 5));
   active = workers.slice(0, 2);
   deactivated = workers.slice(2);
   // A long log for the rebuild to replay: many revisions of one manager, before the deactivations.

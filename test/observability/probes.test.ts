@@ -1,8 +1,7 @@
 import { isolateTestFile } from '@popug/testing/isolation';
-import type { TestSystem } from '@popug/testing/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { testLogger } from '@popug/testing/stack';
-import { startSystem } from '../system';
+import { systemForFile } from '../system';
 import { startJobsProcess } from '../faults/fixtures/jobs-process';
 import { restartService, stopService } from '../faults/fixtures/restartable';
 
@@ -11,14 +10,7 @@ import { restartService, stopService } from '../faults/fixtures/restartable';
  * dependency it checked; the gateway's readiness follows a subgraph going away and back.
  */
 const env = isolateTestFile();
-let system: TestSystem;
-
-beforeAll(async () => {
-  system = await startSystem(env);
-}, 60_000);
-afterAll(async () => {
-  await system?.close();
-});
+const system = systemForFile(env);
 
 async function probe(url: string): Promise<{ status: number; body: { status: string; checks?: Record<string, string> } }> {
   const response = await fetch(url);
@@ -35,22 +27,22 @@ const EXPECTED_CHECKS = {
 
 describe('probes', () => {
   it.each(Object.keys(EXPECTED_CHECKS) as (keyof typeof EXPECTED_CHECKS)[])('%s answers /live, and /ready with each dependency checked', async (name) => {
-    const { url } = system.services[name];
+    const { url } = system().services[name];
     expect(await probe(`${url}/live`)).toEqual({ status: 200, body: { status: 'ok', service: name } });
     expect(await probe(`${url}/ready`)).toEqual({ status: 200, body: { status: 'ready', service: name, checks: EXPECTED_CHECKS[name] } });
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 
   it('the gateway is not ready while a subgraph is away, and is again once it is back; it stays live', async () => {
-    const gateway = system.services.gateway.url;
-    await stopService(system.services.tracker);
+    const gateway = system().services.gateway.url;
+    await stopService(system().services.tracker);
     try {
       const away = await probe(`${gateway}/ready`);
       expect(away.status).toBe(503);
       expect(away.body.checks).toEqual({ ...EXPECTED_CHECKS.gateway, tracker: 'down' });
       expect((await probe(`${gateway}/live`)).status).toBe(200);
     } finally {
-      await restartService(system.services.tracker, createTrackerServer, env, testLogger('tracker'));
+      await restartService(system().services.tracker, createTrackerServer, env, testLogger('tracker'));
     }
     expect((await probe(`${gateway}/ready`)).status).toBe(200);
   });
