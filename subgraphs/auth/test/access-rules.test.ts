@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
+import { adminView, ROLES_QUERY, USERS_QUERY } from '@popug/testing/admin-view';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
@@ -14,14 +15,6 @@ import { startSystem } from '../../../test/system';
 
 const REGISTER = `mutation Register($email: String!, $name: String!, $password: String!) {
   register(email: $email, name: $name, password: $password) { id email name role active }
-}`;
-const USERS = 'query Users { users { id email name role active createdAt } }';
-const ROLES = 'query Roles { roles }';
-const ALL_PERMISSIONS = `query AllPermissions {
-  authPermissions { role permissions }
-  trackerPermissions { role permissions }
-  accountingPermissions { role permissions }
-  analyticsPermissions { role permissions }
 }`;
 const USER_BY_ID = 'query User($id: ID!) { user(id: $id) { id name email role } }';
 
@@ -58,15 +51,7 @@ async function register(label: string): Promise<User> {
   return dataOf(await system.request<{ register: User }>(REGISTER, { email, name: `Popug ${label}`, password: PASSWORD })).register;
 }
 
-/** What an admin sees: the state a refused call must leave untouched. */
-async function snapshot() {
-  const [{ users }, { roles }, permissions] = await Promise.all([
-    system.request<{ users: User[] }>(USERS, {}, adminToken).then(dataOf),
-    system.request<{ roles: string[] }>(ROLES, {}, adminToken).then(dataOf),
-    system.request<Record<string, unknown>>(ALL_PERMISSIONS, {}, adminToken).then(dataOf),
-  ]);
-  return { users, roles, permissions };
-}
+const snapshot = () => adminView(system, adminToken);
 
 const setPermission = (field: string): Guarded => ({
   field,
@@ -78,8 +63,8 @@ const setPermission = (field: string): Guarded => ({
 
 /** Every field of issue 2 behind a permission, across the four subgraphs; mutations aim at what would hurt most. */
 const GUARDED: Guarded[] = [
-  { field: 'users', query: USERS, variables: () => ({}) },
-  { field: 'roles', query: ROLES, variables: () => ({}) },
+  { field: 'users', query: USERS_QUERY, variables: () => ({}) },
+  { field: 'roles', query: ROLES_QUERY, variables: () => ({}) },
   { field: 'createRole', query: 'mutation ($name: String!) { createRole(name: $name) }', variables: () => ({ name: 'shadow_admin' }) },
   {
     field: 'setUserRole',

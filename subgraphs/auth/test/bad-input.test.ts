@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import type { Env } from '@popug/lib/env';
+import { adminView } from '@popug/testing/admin-view';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
@@ -19,18 +20,10 @@ const REGISTER = `mutation Register($email: String!, $name: String!, $password: 
 const LOGIN = `mutation Login($email: String!, $password: String!) {
   login(email: $email, password: $password) { token expiresAt user { id } }
 }`;
-const USERS = 'query Users { users { id email name role active createdAt } }';
-const ROLES = 'query Roles { roles }';
 const CREATE_ROLE = 'mutation CreateRole($name: String!) { createRole(name: $name) }';
 const SET_USER_ROLE = 'mutation SetUserRole($userId: ID!, $role: String!) { setUserRole(userId: $userId, role: $role) { id role } }';
 const SET_USER_ACTIVE =
   'mutation SetUserActive($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { id active } }';
-const ALL_PERMISSIONS = `query AllPermissions {
-  authPermissions { role permissions }
-  trackerPermissions { role permissions }
-  accountingPermissions { role permissions }
-  analyticsPermissions { role permissions }
-}`;
 const SET_PERMISSION = {
   auth: 'setAuthPermission',
   tracker: 'setTrackerPermission',
@@ -83,13 +76,11 @@ function expectRefused(result: GraphQLResponse<Record<string, unknown>>, field: 
 
 /** What a bad input must leave as it was: the directory, the roles, every subgraph's grants, the mail queue. */
 async function snapshot() {
-  const [{ users }, { roles }, permissions, mailJobs] = await Promise.all([
-    asAdmin<{ users: User[] }>(USERS),
-    asAdmin<{ roles: string[] }>(ROLES),
-    asAdmin<Record<string, unknown>>(ALL_PERMISSIONS),
+  const [view, mailJobs] = await Promise.all([
+    adminView(system, adminToken),
     mailQueue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'completed', 'failed'),
   ]);
-  return { users, roles, permissions, mailJobs };
+  return { ...view, mailJobs };
 }
 
 async function register(email: string, name = 'Bad Input Popug', password = PASSWORD) {
