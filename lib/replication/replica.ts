@@ -66,7 +66,7 @@ export function readChanges<T extends EventType>(events: readonly ChangeEvent[],
     });
 }
 
-/** Narrows a batch of typed changes to one event type, keeping log order. */
-export function changesOf<T extends EventType, K extends T>(changes: readonly TypedChange<T>[], type: K): TypedChange<K>[] {
-  return changes.filter((change): change is TypedChange<K> => change.type === type);
+/** Narrows a batch of typed changes to some event types, keeping log order. */
+export function changesOfTypes<T extends EventType, K extends T>(changes: readonly TypedChange<T>[], types: readonly K[]): TypedChange<K>[] {
+  return changes.filter((change): change is TypedChange<K> => (types as readonly EventType[]).includes(change.type));
 }

@@ -1,14 +1,6 @@
-import {
-  applyUserChanges,
-  changesOf,
-  readChanges,
-  USER_EVENT_TYPES,
-  type ReplicaDefinition,
-} from '@popug/lib';
+import { defineReplica } from '@popug/lib';
 import { accountingDatabase } from './database';
 import { recordTaskMoney } from './services/task-ledger';
-
-export const ACCOUNTING_EVENT_TYPES = [...USER_EVENT_TYPES, 'task.assigned', 'task.completed'] as const;
 
 /**
  * What the replicator brings into accounting: the company directory, and the task events
@@ -22,14 +14,11 @@ export const ACCOUNTING_EVENT_TYPES = [...USER_EVENT_TYPES, 'task.assigned', 'ta
  * balance is again the sum of its log and equals the live one. `closed_days` and
  * `payouts` are kept as they are.
  */
-export const accountingReplica: ReplicaDefinition = {
+export const accountingReplica = defineReplica({
   name: 'accounting',
   database: accountingDatabase,
-  eventTypes: ACCOUNTING_EVENT_TYPES,
-  async apply(em, events, settings) {
-    const changes = readChanges(events, ACCOUNTING_EVENT_TYPES);
-    await applyUserChanges(em, changes);
-    const money = [...changesOf(changes, 'task.assigned'), ...changesOf(changes, 'task.completed')];
+  ownEventTypes: ['task.assigned', 'task.completed'],
+  async applyOwn(em, money, settings) {
     await recordTaskMoney(em, money, settings.BUSINESS_TZ);
   },
   async reset(em) {
@@ -41,12 +30,11 @@ export const accountingReplica: ReplicaDefinition = {
        select user_id, sum(amount)::bigint, now() from transactions group by user_id`,
     );
   },
-  comparableState: [
-    'select id, email, name, role, active, revision from users order by id',
+  ownComparableState: [
     'select user_id, balance from accounts order by user_id',
     `select source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at
        from transactions order by source_version nulls last, user_id, business_day, id`,
     'select user_id, business_day, amount, transaction_id from payouts order by user_id, business_day',
     'select business_day, payout_count, payout_total from closed_days order by business_day',
   ],
-};
+});
