@@ -4,7 +4,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
-import { auditedReplicas, createAuditTable } from './fixtures/audited-replicas';
+import { auditedReplicas, connectAuditedReplicas } from './fixtures/audited-replicas';
 import {
   connectTo,
   headOf,
@@ -22,18 +22,14 @@ import { RUN_WORKER, runTs, stop, type ChildRun } from './fixtures/processes';
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200', REPLICATION_BATCH_SIZE: '250' });
 let auth: Client;
 let master: Client;
-const replicas = new Map<ReplicaName, Client>();
+let replicas = new Map<ReplicaName, Client>();
 const children: ChildRun[] = [];
 
 beforeAll(async () => {
   await prepareDatabases(env);
   auth = await connectTo(env, 'auth');
   master = await connectTo(env, 'master');
-  for (const name of REPLICA_NAMES) {
-    const client = await connectTo(env, name);
-    await createAuditTable(client);
-    replicas.set(name, client);
-  }
+  replicas = await connectAuditedReplicas(env);
 });
 afterAll(async () => {
   for (const child of children) await stop(child, 'SIGKILL');

@@ -9,8 +9,8 @@ import { createMailQueue, createRedis, databaseName, databaseUrl, type MailJobDa
 import { isolateTestFile } from '@popug/testing/isolation';
 import { Replicator, type PassReport } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
-import { auditedReplicas, createAuditTable } from './fixtures/audited-replicas';
-import { connectTo, insertUserChanges, prepareDatabases, REPLICA_NAMES, type ReplicaName } from './fixtures/databases';
+import { auditedReplicas, connectAuditedReplicas } from './fixtures/audited-replicas';
+import { connectTo, insertUserChanges, prepareDatabases, type ReplicaName } from './fixtures/databases';
 
 const run = promisify(execFile);
 const env = isolateTestFile();
@@ -22,18 +22,14 @@ const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.
 const replicator = new Replicator(env, logger, SOURCES, auditedReplicas(REPLICAS), mailQueue);
 let master: Client;
 let tracker: Client;
-const replicas = new Map<ReplicaName, Client>();
+let replicas = new Map<ReplicaName, Client>();
 let backupDir: string;
 
 beforeAll(async () => {
   await prepareDatabases(env);
   master = await connectTo(env, 'master');
   tracker = await connectTo(env, 'tracker');
-  for (const name of REPLICA_NAMES) {
-    const client = await connectTo(env, name);
-    await createAuditTable(client);
-    replicas.set(name, client);
-  }
+  replicas = await connectAuditedReplicas(env);
   backupDir = await mkdtemp(join(tmpdir(), 'popug-restore-'));
 });
 afterAll(async () => {
