@@ -4,7 +4,11 @@
  * clients share an identity, so nothing is shared in flight). Figures come from /proc:
  * the subgraph process, and the PostgreSQL backends serving its database.
  *
- *   tsx scripts/profile-subgraphs.ts [--seconds 8] [--rounds 2] [--clients 48] [--cpu-prof var/profiles]
+ *   tsx scripts/profile-subgraphs.ts [--seconds 8] [--rounds 2] [--clients 48] [--cpu-prof var/profiles] [--compare DIR]
+ *
+ * With --compare the same services also run from another checkout of the project (DIR, with
+ * its own node_modules or a link to these), over the same databases, and each round measures
+ * both in turn: on a shared machine only figures taken side by side compare.
  *
  * With --cpu-prof each subgraph runs under `node --cpu-prof` and writes a .cpuprofile
  * there when it stops (read it with scripts/profile-summary.ts).
@@ -13,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
@@ -54,36 +58,54 @@ const { values: options } = parseArgs({
     rounds: { type: 'string', default: '2' },
     clients: { type: 'string', default: '48' },
     'cpu-prof': { type: 'string' },
+    compare: { type: 'string' },
   },
 });
+
+/** One copy of the two services: this checkout's, or the one --compare names. */
+interface Deployment {
+  label: string;
+  ports: Record<Service, number>;
+  children: Record<Service, ChildProcess>;
+}
 
 async function main(): Promise<void> {
   const env = parseEnv({ ...process.env, DB_PREFIX: `prof_${randomUUID().slice(0, 8)}_`, QUEUE_PREFIX: `prof-${process.pid}`, LOG_LEVEL: 'warn' });
   const callers = await seed(env);
-  const ports = { tracker: await freePort(), accounting: await freePort() };
-  const children = {
-    tracker: startService('tracker', env, { TRACKER_PORT: String(ports.tracker) }),
-    accounting: startService('accounting', env, { ACCOUNTING_PORT: String(ports.accounting) }),
-  };
+  const checkouts = options.compare ? [resolve(options.compare), ROOT] : [ROOT];
+  const deployments = await Promise.all(checkouts.map((checkout) => deploy(env, checkout)));
   const key = loadPrivateKey(env, 'gateway');
   const identities = await Promise.all(callers.map((caller) => signIdentity(caller, key, 3600)));
   try {
-    await Promise.all(Object.values(ports).map((port) => waitUntilReady(port)));
+    await Promise.all(deployments.flatMap(({ ports }) => Object.values(ports).map((port) => waitUntilReady(port))));
     for (let round = 1; round <= Number(options.rounds); round++) {
       for (const [name, operation] of Object.entries(OPERATIONS)) {
-        const child = children[operation.service];
-        const url = `http://127.0.0.1:${ports[operation.service]}/graphql`;
-        const result = await measure(env, operation.service, child, url, operation.query, identities);
-        console.log(
-          `round ${round} ${name.padEnd(9)} ${result.rps.toFixed(0).padStart(5)} req/s  ` +
-            `${operation.service} ${result.serviceMs.toFixed(2)} ms CPU/req  postgres ${result.postgresMs.toFixed(2)} ms CPU/req`,
-        );
+        for (const { label, ports, children } of deployments) {
+          const url = `http://127.0.0.1:${ports[operation.service]}/graphql`;
+          const result = await measure(env, operation.service, children[operation.service], url, operation.query, identities);
+          console.log(
+            `round ${round} ${label.padEnd(10)} ${name.padEnd(9)} ${result.rps.toFixed(0).padStart(5)} req/s  ` +
+              `${operation.service} ${result.serviceMs.toFixed(2)} ms CPU/req  postgres ${result.postgresMs.toFixed(2)} ms CPU/req`,
+          );
+        }
       }
     }
   } finally {
-    await Promise.all(Object.values(children).map(stop));
+    await Promise.all(deployments.flatMap(({ children }) => Object.values(children).map(stop)));
     await dropDatabases(env);
   }
+}
+
+async function deploy(env: Env, checkout: string): Promise<Deployment> {
+  const ports = { tracker: await freePort(), accounting: await freePort() };
+  return {
+    label: checkout === ROOT ? 'this' : 'compared',
+    ports,
+    children: {
+      tracker: startService(checkout, 'tracker', env, { TRACKER_PORT: String(ports.tracker) }),
+      accounting: startService(checkout, 'accounting', env, { ACCOUNTING_PORT: String(ports.accounting) }),
+    },
+  };
 }
 
 /** USERS workers, each with their own open tasks in tracker and today's audit rows in accounting. */
@@ -129,11 +151,11 @@ async function seed(env: Env): Promise<Caller[]> {
   return callers;
 }
 
-function startService(service: Service, env: Env, ports: Record<string, string>): ChildProcess {
-  const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof']), '--cpu-prof-name', `${service}-${Date.now()}.cpuprofile`] : [];
+function startService(checkout: string, service: Service, env: Env, ports: Record<string, string>): ChildProcess {
+  const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof']), '--cpu-prof-name', `${basename(checkout)}-${service}-${Date.now()}.cpuprofile`] : [];
   return spawn(process.execPath, ['--import', 'tsx', ...profile, `subgraphs/${service}/index.ts`], {
-    cwd: ROOT,
-    env: { ...process.env, DB_PREFIX: env.DB_PREFIX, QUEUE_PREFIX: env.QUEUE_PREFIX, LOG_LEVEL: 'warn', ...ports },
+    cwd: checkout,
+    env: { ...process.env, DB_PREFIX: env.DB_PREFIX, QUEUE_PREFIX: env.QUEUE_PREFIX, KEYS_DIR: resolve(env.KEYS_DIR), LOG_LEVEL: 'warn', ...ports },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
