@@ -1,8 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { RequestListener } from 'node:http';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express, { type Express } from 'express';
@@ -56,6 +59,23 @@ export interface Subgraph {
   stop(): Promise<void>;
 }
 
+/**
+ * What Apollo's cache-control plugin answered for every subgraph response (no schema has a
+ * cache hint and the default max age is 0), without its hook around every field resolver:
+ * about 4 % of a subgraph's CPU for a list of tasks.
+ */
+function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          response.http.headers.set('cache-control', 'no-store');
+        },
+      };
+    },
+  };
+}
+
 /** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
@@ -74,6 +94,8 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin(),
       errorLoggingPlugin<SubgraphContext>(options.logger),
       metrics.plugin<SubgraphContext>(),
       textInputPlugin<SubgraphContext>(),
