@@ -11,11 +11,10 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
-import { applyMiddleware } from 'graphql-middleware';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { CallerSync } from '../access/caller-sync';
 import { PermissionStore } from '../access/permission-store';
-import { createShield } from '../access/shield';
+import { applyShield } from '../access/shield';
 import { IdentityVerifier } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
@@ -81,7 +80,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
   const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
   const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
-  const schema = applyMiddleware(subgraphSchema, createShield(subgraphSchema, options.rules));
+  const schema = applyShield(subgraphSchema, options.rules);
   const metrics = createServiceMetrics(options.name);
   const limits = queryLimitProtection<SubgraphContext>(SUBGRAPH_QUERY_LIMITS, { hideSchema: options.production === true });
   const apollo = new ApolloServer<SubgraphContext>({
