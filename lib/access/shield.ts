@@ -115,18 +115,28 @@ const contextualResults = new WeakMap<object, Map<string, unknown>>();
 
 function guarded(fieldRule: PlainRule, resolve: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
   return (parent, args, context, info) => {
-    const admit = (verdict: Verdict) => {
-      if (verdict === true) return resolve(parent, args, context, info);
-      throw verdict === false ? forbidden() : verdict;
-    };
     let outcome: unknown;
     try {
       outcome = ruleOutcome(fieldRule, parent, args, context, info);
     } catch {
-      return admit(false);
+      return admit(false, resolve, parent, args, context, info);
     }
-    return isPromise(outcome) ? outcome.then(verdictOf, () => false as const).then(admit) : admit(verdictOf(outcome));
+    if (!isPromise(outcome)) return admit(verdictOf(outcome), resolve, parent, args, context, info);
+    return outcome.then(verdictOf, () => false as const).then((verdict) => admit(verdict, resolve, parent, args, context, info));
   };
+}
+
+// Module-level, not a closure per field: every guarded field of every row passes here.
+function admit(
+  verdict: Verdict,
+  resolve: GraphQLFieldResolver<unknown, unknown>,
+  parent: unknown,
+  args: Record<string, unknown>,
+  context: unknown,
+  info: GraphQLResolveInfo,
+): unknown {
+  if (verdict === true) return resolve(parent, args, context, info);
+  throw verdict === false ? forbidden() : verdict;
 }
 
 function ruleOutcome(fieldRule: PlainRule, parent: unknown, args: unknown, context: unknown, info: GraphQLResolveInfo): unknown {
