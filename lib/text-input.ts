@@ -57,6 +57,7 @@ export function textProblem(value: string, multiline: boolean): string | undefin
 
 /** The first text argument of the operation that may not be stored, as BAD_USER_INPUT naming it. */
 export function findBadTextArgument(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>): AppError | undefined {
+  if (!takesText(schema, document)) return undefined;
   const typeInfo = new TypeInfo(schema);
   let found: AppError | undefined;
   visit(
@@ -78,6 +79,52 @@ export function findBadTextArgument(schema: GraphQLSchema, document: DocumentNod
     }),
   );
   return found;
+}
+
+/** Per schema, per parsed document (Apollo keeps one per query text): whether any of its fields takes text. */
+const textTakers = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, boolean>>();
+
+/**
+ * Whether a field of `document` has an argument that can hold a string (String or ID, at
+ * any depth of lists and input objects). Most reads take none (ids aside: `myTasks(status:)`,
+ * `transactions(day:)`), so walking their values on every request would check nothing.
+ */
+function takesText(schema: GraphQLSchema, document: DocumentNode): boolean {
+  let known = textTakers.get(schema);
+  if (!known) {
+    known = new WeakMap();
+    textTakers.set(schema, known);
+  }
+  let answer = known.get(document);
+  if (answer === undefined) {
+    answer = documentTakesText(schema, document);
+    known.set(document, answer);
+  }
+  return answer;
+}
+
+function documentTakesText(schema: GraphQLSchema, document: DocumentNode): boolean {
+  const typeInfo = new TypeInfo(schema);
+  let found = false;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        found ||= typeInfo.getFieldDef()?.args.some((argument) => canHoldText(argument.type, new Set())) ?? false;
+      },
+    }),
+  );
+  return found;
+}
+
+function canHoldText(type: GraphQLInputType, seen: Set<GraphQLInputType>): boolean {
+  const named = getNamedType(type);
+  if (isInputObjectType(named)) {
+    if (seen.has(named)) return false; // a cycle: its fields are being looked at already
+    seen.add(named);
+    return Object.values(named.getFields()).some((field) => canHoldText(field.type, seen));
+  }
+  return named.name === 'String' || named.name === 'ID';
 }
 
 function checkValue(type: GraphQLInputType, value: unknown, path: string, name: string): AppError | undefined {

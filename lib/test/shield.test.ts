@@ -1,9 +1,8 @@
 import { connect } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { applyMiddleware } from 'graphql-middleware';
-import { rule } from 'graphql-shield';
-import { createShield, signedIn, type AccessContext } from '../access/shield';
+import { allow, and, rule } from 'graphql-shield';
+import { applyShield, signedIn, type AccessContext } from '../access/shield';
 import { AppError } from '../errors';
 import type { Caller } from '../identity';
 
@@ -48,7 +47,7 @@ async function startServer() {
     resolvers: { Mutation: { touch: (_parent: unknown, { fail }: { fail: string }) => failures[fail]?.() } },
   });
   const server = new ApolloServer<AccessContext>({
-    schema: applyMiddleware(schema, createShield(schema, { Query: { ok: signedIn }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly } })),
+    schema: applyShield(schema, { Query: { ok: signedIn }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly } }),
   });
   await server.start();
   return server;
@@ -89,5 +88,122 @@ describe('shield and resolver errors', () => {
   it('keeps an expected error with its code', async () => {
     const result = await touch(server, 'expected');
     expect(result.errors).toEqual([expect.objectContaining({ message: 'That will not do', path: ['touch'], extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+  });
+});
+
+describe('shield rules, compiled once per schema', () => {
+  const rulesTypeDefs = `type Query {
+    open: String
+    unlisted: String
+    refused: String
+    thrown: String
+    coded: String
+    worded: String
+    later: String
+    both: String
+    counted: [Row]
+  }
+  type Row { value: Int, secret: Int }`;
+  let evaluations = 0;
+  const contextualOnce = rule({ cache: 'contextual' })(() => {
+    evaluations += 1;
+    return true;
+  });
+  const rowSecret = rule({ cache: 'no_cache' })((row: { value: number }) => row.value % 2 === 0);
+  let server: ApolloServer<AccessContext>;
+
+  beforeAll(async () => {
+    const schema = makeExecutableSchema({
+      typeDefs: rulesTypeDefs,
+      resolvers: {
+        Query: {
+          open: () => 'open',
+          unlisted: () => 'unlisted',
+          refused: () => 'refused',
+          thrown: () => 'thrown',
+          coded: () => 'coded',
+          worded: () => 'worded',
+          later: () => 'later',
+          both: () => 'both',
+          counted: () => [1, 2, 3, 4].map((value) => ({ value, secret: value * 10 })),
+        },
+      },
+    });
+    server = new ApolloServer<AccessContext>({
+      schema: applyShield(schema, {
+        Query: {
+          open: allow,
+          refused: rule()(() => false),
+          thrown: rule()(() => {
+            throw new Error('rule broke');
+          }),
+          coded: rule()(() => new AppError('BAD_USER_INPUT', 'Not like that')),
+          worded: rule()(() => 'Told in words'),
+          later: rule()(async () => true),
+          both: and(signedIn, rule()(async () => false)),
+          counted: contextualOnce,
+        },
+        Row: { value: contextualOnce, secret: rowSecret },
+      }),
+    });
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  async function run(query: string, who: Caller | null = caller) {
+    const response = await server.executeOperation({ query }, { contextValue: { caller: who, permissions: new Set() } });
+    if (response.body.kind !== 'single') throw new Error('expected a single result');
+    return response.body.singleResult;
+  }
+  /** Errors as [path, code, message], by path: the order graphql-js reports them in follows when each settled. */
+  const codes = (result: Awaited<ReturnType<typeof run>>) =>
+    (result.errors ?? [])
+      .map((error) => [error.path?.join('.') ?? '', error.extensions?.code, error.message] as const)
+      .sort(([left], [right]) => left.localeCompare(right));
+
+  it('answers a field whose rule is allow, to anyone', async () => {
+    expect(await run('{ open }', null)).toEqual({ data: { open: 'open' } });
+  });
+
+  it('refuses a field with no rule: FORBIDDEN for a caller, UNAUTHENTICATED for nobody', async () => {
+    expect(codes(await run('{ unlisted }'))).toEqual([['unlisted', 'FORBIDDEN', expect.any(String)]]);
+    expect(codes(await run('{ unlisted }', null))).toEqual([['unlisted', 'UNAUTHENTICATED', expect.any(String)]]);
+  });
+
+  it('reads false and a throwing rule as FORBIDDEN, an error or a string as the field error, an async true as allowed', async () => {
+    const result = await run('{ refused thrown coded worded later }');
+    expect(result.data).toEqual({ refused: null, thrown: null, coded: null, worded: null, later: 'later' });
+    expect(codes(result)).toEqual([
+      ['coded', 'BAD_USER_INPUT', 'Not like that'],
+      ['refused', 'FORBIDDEN', expect.any(String)],
+      ['thrown', 'FORBIDDEN', expect.any(String)],
+      ['worded', 'INTERNAL_SERVER_ERROR', 'Told in words'],
+    ]);
+  });
+
+  it('runs logic rules as shield does', async () => {
+    expect(codes(await run('{ both }'))).toEqual([['both', 'FORBIDDEN', expect.any(String)]]);
+  });
+
+  it('checks a per-row rule on every row and a contextual rule once per request', async () => {
+    evaluations = 0;
+    const result = await run('{ counted { value secret } }');
+    expect(result.data).toEqual({
+      counted: [
+        { value: 1, secret: null },
+        { value: 2, secret: 20 },
+        { value: 3, secret: null },
+        { value: 4, secret: 40 },
+      ],
+    });
+    expect(codes(result).map(([path, code]) => [path, code])).toEqual([
+      ['counted.0.secret', 'FORBIDDEN'],
+      ['counted.2.secret', 'FORBIDDEN'],
+    ]);
+    expect(evaluations).toBe(1);
+    await run('{ counted { value } }');
+    expect(evaluations).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { notFound, centsFrom } from '@popug/lib';
+import { executeSql, notFound, centsFrom } from '@popug/lib';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import type { BusinessDay } from '@popug/lib/business-day';
 
@@ -25,7 +25,7 @@ export interface TransactionView {
 
 /** A user's account; one accounting has not seen money for yet has balance 0. */
 export async function accountOf(em: EntityManager, userId: string): Promise<AccountView> {
-  const [row] = await em.execute<{ balance: string }[]>('select balance::text as balance from accounts where user_id = ?', [userId]);
+  const [row] = await executeSql<{ balance: string }>(em, 'select balance::text as balance from accounts where user_id = ?', [userId]);
   return { userId, balance: centsFrom(row?.balance ?? 0) };
 }
 
@@ -54,7 +54,7 @@ export async function listAccounts(em: EntityManager): Promise<AccountView[]> {
 
 /** One business day of an account's audit log, newest first. */
 export async function transactionsOf(em: EntityManager, userId: string, day: BusinessDay): Promise<TransactionView[]> {
-  const rows = await em.execute<
+  const rows = await executeSql<
     {
       id: string;
       user_id: string;
@@ -66,8 +66,9 @@ export async function transactionsOf(em: EntityManager, userId: string, day: Bus
       task_id: string | null;
       task_title: string | null;
       task_jira_id: string | null;
-    }[]
+    }
   >(
+    em,
     `select id::text as id, user_id, kind, amount::text as amount, description, to_char(business_day, 'YYYY-MM-DD') as business_day,
             created_at, task_id, task_title, task_jira_id
        from transactions

@@ -1,8 +1,9 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, loadReference, notFound } from '@popug/lib';
 import { Task, type TaskStatus } from '../entities/Task';
 import { assertCanSeeTask, type TaskViewer } from './task-access';
 import { parseTaskIdOrFail, parseTaskPage, type TaskPageInput } from './task-input';
+import { selectTasks } from './task-rows';
 
 const NEWEST_FIRST = { createdAt: 'desc', id: 'desc' } as const;
 
@@ -28,8 +29,10 @@ export function findTaskReference(em: EntityManager, rawId: string): Promise<Tas
 
 /** The tasks assigned to `assigneeId`, newest first. */
 export function listAssignedTasks(em: EntityManager, assigneeId: string, status?: TaskStatus | null): Promise<Task[]> {
-  const where: FilterQuery<Task> = status ? { assigneeId, status } : { assigneeId };
-  return em.find(Task, where, { orderBy: NEWEST_FIRST });
+  const newestFirst = 'order by created_at desc, id desc';
+  return status
+    ? selectTasks(em, `where assignee_id = ? and status = ? ${newestFirst}`, [assigneeId, status])
+    : selectTasks(em, `where assignee_id = ? ${newestFirst}`, [assigneeId]);
 }
 
 /** A page of every task, newest first; `after` is the last task id of the previous page. */

@@ -1,0 +1,291 @@
+/**
+ * CPU per request of the tracker and accounting subgraphs, each in its own process, under
+ * MyTasks and MyAccount sent straight to them by many distinct signed users (no two
+ * clients share an identity, so nothing is shared in flight). Figures come from /proc:
+ * the subgraph process, and the PostgreSQL backends serving its database.
+ *
+ *   tsx scripts/profile-subgraphs.ts [--seconds 8] [--rounds 2] [--clients 48] [--cpu-prof var/profiles] [--compare DIR]
+ *
+ * With --compare the same services also run from another checkout of the project (DIR, with
+ * its own node_modules or a link to these), over the same databases, and each round measures
+ * both in turn: on a shared machine only figures taken side by side compare.
+ *
+ * With --cpu-prof each subgraph runs under `node --cpu-prof` and writes a .cpuprofile
+ * there when it stops (read it with scripts/profile-summary.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pool as PgPool } from 'pg';
+import { Pool } from 'undici';
+import { databaseName, databaseUrl, loadPrivateKey, openDatabase, parseEnv, signIdentity, IDENTITY_HEADER, type Caller, type Env } from '@popug/lib';
+import { today as todayIn } from '@popug/lib/business-day';
+import { accountingDatabase } from '../subgraphs/accounting/database';
+import { trackerDatabase } from '../subgraphs/tracker/database';
+import { seedOpenTasks } from '../subgraphs/tracker/services/task-seeding';
+
+const USERS = 60;
+const TASKS_PER_USER = 20;
+const AUDIT_ROWS_PER_USER = 20;
+const WARM_UP_MS = 2000;
+const TICKS_PER_SECOND = 100;
+const ROOT = resolve(__dirname, '..');
+
+type Service = 'tracker' | 'accounting';
+
+/** What a subgraph is sent for each contract operation (users are auth's entities: `{ id }` only). */
+const OPERATIONS: Record<string, { service: Service; query: string }> = {
+  MyTasks: {
+    service: 'tracker',
+    query: `query MyTasks($status: TaskStatus) {
+  myTasks(status: $status) { id title jiraId description status assignFee completionReward createdAt completedAt assignee { id } }
+}`,
+  },
+  MyAccount: {
+    service: 'accounting',
+    query: `query MyAccount($day: Date) {
+  myAccount { user { id } balance transactions(day: $day) { id kind amount description businessDay createdAt task { id title jiraId } } }
+}`,
+  },
+};
+
+const { values: options } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '2' },
+    clients: { type: 'string', default: '48' },
+    'cpu-prof': { type: 'string' },
+    compare: { type: 'string' },
+  },
+});
+
+/** One copy of the two services: this checkout's, or the one --compare names. */
+interface Deployment {
+  label: string;
+  ports: Record<Service, number>;
+  children: Record<Service, ChildProcess>;
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv({ ...process.env, DB_PREFIX: `prof_${randomUUID().slice(0, 8)}_`, QUEUE_PREFIX: `prof-${process.pid}`, LOG_LEVEL: 'warn' });
+  const callers = await seed(env);
+  const checkouts = options.compare ? [resolve(options.compare), ROOT] : [ROOT];
+  const deployments = await Promise.all(checkouts.map((checkout) => deploy(env, checkout)));
+  const key = loadPrivateKey(env, 'gateway');
+  const identities = await Promise.all(callers.map((caller) => signIdentity(caller, key, 3600)));
+  try {
+    await Promise.all(deployments.flatMap(({ ports }) => Object.values(ports).map((port) => waitUntilReady(port))));
+    const lowest = new Map<string, Measurement>();
+    for (let round = 1; round <= Number(options.rounds); round++) {
+      for (const [name, operation] of Object.entries(OPERATIONS)) {
+        for (const { label, ports, children } of deployments) {
+          const url = `http://127.0.0.1:${ports[operation.service]}/graphql`;
+          const result = await measure(env, operation.service, children[operation.service], url, operation.query, identities);
+          console.log(
+            `round ${round} ${label.padEnd(10)} ${name.padEnd(9)} ${result.rps.toFixed(0).padStart(5)} req/s  ` +
+              `${operation.service} ${result.serviceMs.toFixed(2)} ms CPU/req  postgres ${result.postgresMs.toFixed(2)} ms CPU/req`,
+          );
+          const key = `${label.padEnd(10)} ${name.padEnd(9)} ${operation.service}`;
+          const best = lowest.get(key);
+          lowest.set(key, best && best.serviceMs <= result.serviceMs ? best : result);
+        }
+      }
+    }
+    // The quietest round is the one least inflated by whatever else shares the machine.
+    console.log('\nlowest CPU per request of any round:');
+    for (const [key, best] of lowest) console.log(`${key} ${best.serviceMs.toFixed(2)} ms, postgres ${best.postgresMs.toFixed(2)} ms (${best.rps.toFixed(0)} req/s)`);
+  } finally {
+    await Promise.all(deployments.flatMap(({ children }) => Object.values(children).map(stop)));
+    await dropDatabases(env);
+  }
+}
+
+async function deploy(env: Env, checkout: string): Promise<Deployment> {
+  const ports = { tracker: await freePort(), accounting: await freePort() };
+  return {
+    label: checkout === ROOT ? 'this' : 'compared',
+    ports,
+    children: {
+      tracker: startService(checkout, 'tracker', env, { TRACKER_PORT: String(ports.tracker) }),
+      accounting: startService(checkout, 'accounting', env, { ACCOUNTING_PORT: String(ports.accounting) }),
+    },
+  };
+}
+
+/** USERS workers, each with their own open tasks in tracker and today's audit rows in accounting. */
+async function seed(env: Env): Promise<Caller[]> {
+  const callers = Array.from({ length: USERS }, (_, index): Caller => ({
+    id: randomUUID(),
+    email: `profile-${index}@popug.test`,
+    name: `Profile popug ${index}`,
+    role: 'worker',
+    revision: 1,
+  }));
+  const tracker = await openDatabase(env, trackerDatabase);
+  try {
+    for (const caller of callers) {
+      await tracker.em.fork().execute(
+        'insert into users (id, email, name, role, active, revision) values (?, ?, ?, ?, true, ?)',
+        [caller.id, caller.email, caller.name, caller.role, caller.revision],
+      );
+      await seedOpenTasks(tracker.em.fork(), { count: TASKS_PER_USER, assigneeIds: [caller.id], label: 'profile' });
+    }
+  } finally {
+    await tracker.close();
+  }
+  const accounting = await openDatabase(env, accountingDatabase);
+  try {
+    await accounting.em.fork().execute(
+      `with rows as (
+         insert into transactions (user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at, source_version)
+         select u.id, case when g % 3 = 0 then 'COMPLETION_REWARD' else 'ASSIGN_FEE' end,
+                case when g % 3 = 0 then 2000 + g % 2001 else -(1000 + g % 1001) end,
+                'Fee or reward for [PROF-' || g || '] Profile task ' || g,
+                gen_random_uuid(), 'Profile task ' || g, 'PROF-' || g, ?::date, now() - make_interval(secs => g),
+                3000000000 + row_number() over ()
+           from unnest(?::uuid[]) u(id), generate_series(1, ?::int) g
+         returning user_id, amount
+       )
+       insert into accounts (user_id, balance) select user_id, sum(amount) from rows group by user_id`,
+      [todayIn(env.BUSINESS_TZ), `{${callers.map((caller) => caller.id).join(',')}}`, AUDIT_ROWS_PER_USER],
+    );
+  } finally {
+    await accounting.close();
+  }
+  return callers;
+}
+
+function startService(checkout: string, service: Service, env: Env, ports: Record<string, string>): ChildProcess {
+  const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof']), '--cpu-prof-name', `${basename(checkout)}-${service}-${Date.now()}.cpuprofile`] : [];
+  return spawn(process.execPath, ['--import', 'tsx', ...profile, `subgraphs/${service}/index.ts`], {
+    cwd: checkout,
+    env: { ...process.env, DB_PREFIX: env.DB_PREFIX, QUEUE_PREFIX: env.QUEUE_PREFIX, KEYS_DIR: resolve(env.KEYS_DIR), LOG_LEVEL: 'warn', ...ports },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+interface Measurement {
+  rps: number;
+  serviceMs: number;
+  postgresMs: number;
+}
+
+/** One client per identity (up to --clients), each sending its next request when the last is answered. */
+async function measure(env: Env, service: Service, child: ChildProcess, url: string, query: string, identities: string[]): Promise<Measurement> {
+  const { origin, pathname } = new URL(url);
+  const clients = Math.min(Number(options.clients), identities.length);
+  const pool = new Pool(origin, { connections: clients, pipelining: 1 });
+  const body = JSON.stringify({ query, variables: {} });
+  const run = async (until: number): Promise<number> => {
+    let answered = 0;
+    await Promise.all(
+      identities.slice(0, clients).map(async (identity) => {
+        const headers = { 'content-type': 'application/json', [IDENTITY_HEADER]: identity };
+        while (performance.now() < until) {
+          const response = await pool.request({ path: pathname, method: 'POST', headers, body });
+          const text = await response.body.text();
+          if (response.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${url} answered ${response.statusCode}: ${text.slice(0, 300)}`);
+          answered += 1;
+        }
+      }),
+    );
+    return answered;
+  };
+  try {
+    await run(performance.now() + WARM_UP_MS);
+    const pids = [child.pid ?? 0, ...(await backendPids(env, service))];
+    const before = cpuSeconds(pids);
+    const started = performance.now();
+    const requests = await run(started + Number(options.seconds) * 1000);
+    const seconds = (performance.now() - started) / 1000;
+    const after = cpuSeconds(pids);
+    // A backend that ended meanwhile (the pool replaced it) is left out rather than counted negative.
+    const used = (pid: number) => (after.has(pid) ? (after.get(pid) ?? 0) - (before.get(pid) ?? 0) : 0);
+    const perRequestMs = (cpu: number) => (cpu * 1000) / requests;
+    const [servicePid = 0, ...backends] = pids;
+    return {
+      rps: requests / seconds,
+      serviceMs: perRequestMs(used(servicePid)),
+      postgresMs: perRequestMs(backends.reduce((sum, pid) => sum + used(pid), 0)),
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The PostgreSQL backends connected to the service's database (its pool, warmed up by now). */
+async function backendPids(env: Env, service: Service): Promise<number[]> {
+  const pg = new PgPool({ connectionString: databaseUrl(env, 'postgres'), max: 1 });
+  try {
+    const { rows } = await pg.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [databaseName(env, service)]);
+    return rows.map((row) => row.pid);
+  } finally {
+    await pg.end();
+  }
+}
+
+/** User + system CPU seconds of each process still running, from /proc/<pid>/stat. */
+function cpuSeconds(pids: number[]): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+    } catch {
+      // the process ended
+    }
+  }
+  return seconds;
+}
+
+async function waitUntilReady(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`nothing ready on port ${port}`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+async function dropDatabases(env: Env): Promise<void> {
+  const pg = new PgPool({ connectionString: databaseUrl(env, 'postgres'), max: 1 });
+  try {
+    for (const service of ['tracker', 'accounting'] as const) {
+      await pg.query(`drop database if exists "${databaseName(env, service)}" with (force)`);
+    }
+  } finally {
+    await pg.end();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
