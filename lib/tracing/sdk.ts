@@ -11,6 +11,7 @@ import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace
 import { BullMQOtel } from 'bullmq-otel';
 import { loadEnv } from '../env';
 import { setActiveTracing } from './active';
+import { recordingOnly } from './recording-only';
 import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor';
 
 /**
@@ -34,18 +35,27 @@ export function startTracing(): void {
 /** Probes and scrapes are not requests anyone traces: no span, no sampling decision. */
 const UNTRACED_PATHS = new Set(['/health', '/live', '/ready', '/metrics']);
 
+/** A `traceparent` whose flags clear the sampled bit: the caller (the gateway) decided not to keep this trace. */
+const UNSAMPLED_PARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f][02468ace]$/;
+
+/**
+ * Cheap when a request is not sampled (README "Traces", cost): no span at all for probes,
+ * scrapes and requests whose caller did not sample them, so nothing under them is
+ * instrumented; GraphQL, pg and ioredis patches step aside unless a span is recording;
+ * statements, commands and outgoing calls outside any request are not traced.
+ */
 function instrumentations() {
   return [
     new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? '') || UNSAMPLED_PARENT.test(String(request.headers.traceparent ?? '')),
       requestHook: (span, request) => {
         if ('headers' in request) assignRequestId(span, request);
       },
     }),
     new UndiciInstrumentation({ requireParentforSpans: true }),
-    new GraphQLInstrumentation({ mergeItems: true, ignoreTrivialResolveSpans: true }),
-    new PgInstrumentation({ requireParentSpan: true }),
-    new IORedisInstrumentation({ requireParentSpan: true }),
+    recordingOnly(new GraphQLInstrumentation({ mergeItems: true, ignoreTrivialResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
+    recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['_getClientQueryPatch', '_getClientConnectPatch', '_getPoolConnectPatch']),
+    recordingOnly(new IORedisInstrumentation({ requireParentSpan: true }), ['_patchSendCommand']),
   ];
 }
 

@@ -155,6 +155,8 @@ describe('traces', () => {
     };
     expect(trace.filter(feeRow).some((span) => ancestors(span).includes(apply as Span))).toBe(true);
     expect(ancestors(apply as Span).some((span) => span.service === 'tracker')).toBe(true);
+    // The replication passes themselves are BullMQ jobs traced by BullMQ's own telemetry.
+    expect(spans.some((span) => span.service === 'jobs' && span.name === 'process replication')).toBe(true);
   }, 300_000);
 
   it('flushes the spans still queued when the process is stopped with SIGTERM', async () => {
