@@ -1,10 +1,12 @@
 import type { Logger } from './logger';
+import { flushTracing } from './tracing/active';
 
 type Closer = { name: string; close: () => Promise<void> | void };
 
 /**
  * Graceful shutdown: on SIGTERM or SIGINT every registered closer runs, newest first
- * (servers stop taking work before their connections close), then the process exits.
+ * (servers stop taking work before their connections close), then the spans still queued
+ * for export are flushed (README "Traces"), then the process exits.
  */
 export class Lifecycle {
   private readonly closers: Closer[] = [];
@@ -26,6 +28,7 @@ export class Lifecycle {
           this.logger.error({ err: error, closer: closer.name }, 'close failed');
         }
       }
+      await flushTracing().catch((error: unknown) => this.logger.warn({ err: error }, 'span flush failed'));
     })();
     return this.stopping;
   }

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Env } from './env';
+import { queueTelemetry } from './tracing/active';
 
 /** Queue names, kebab-case; job names are verbs. */
 export const QUEUES = {
@@ -22,7 +23,7 @@ export function createRedis(env: Env, role: 'worker' | 'producer'): Redis {
   return new Redis(env.REDIS_URL, options);
 }
 
-/** BullMQ options shared by every queue and worker of this deployment. */
+/** BullMQ options shared by every queue and worker of this deployment (with BullMQ's OpenTelemetry while tracing is on). */
 export function queueOptions(env: Env, connection: Redis) {
-  return { connection, prefix: env.QUEUE_PREFIX };
+  return { connection, prefix: env.QUEUE_PREFIX, ...queueTelemetry() };
 }

@@ -4,7 +4,8 @@ import { analyticsSection } from './analytics';
 import { gatewaySection } from './gateway';
 import { payoutSection } from './payout';
 import { replicatorSection } from './replicator';
+import { tracingSection } from './tracing';
 import { trackerSection } from './tracker';
 
 /** Every benchmark section, in the order `npm run bench` runs them. */
-export const SECTIONS: BenchSection[] = [replicatorSection, trackerSection, accountingSection, payoutSection, analyticsSection, gatewaySection];
+export const SECTIONS: BenchSection[] = [replicatorSection, trackerSection, accountingSection, payoutSection, analyticsSection, gatewaySection, tracingSection];

@@ -1,4 +1,5 @@
 import { executeSql, type ChangeEvent, type EntityManager, type ReplicaDefinition, type ReplicaSettings } from '@popug/lib';
+import { inBatchSpan } from '@popug/lib/tracing/event-context';
 import type { LogReader } from './log-reader';
 
 /** A replica's handler threw while applying a batch; `cause` is what it threw. */
@@ -21,7 +22,9 @@ export interface BatchResult {
  * replica's own database: the replica's events in version order, and the watermark moved
  * past everything read (events of other types included). A handler that throws rolls
  * the whole batch back and surfaces as a HandlerFailure naming the batch's events; what
- * to do about it is the poison policy's call, not this function's.
+ * to do about it is the poison policy's call, not this function's. The handler runs in a
+ * span joined to the trace of the request that wrote the batch's first traced event
+ * (lib/tracing/event-context.ts).
  */
 export async function applyBatch(
   replicaEm: EntityManager,
@@ -34,11 +37,14 @@ export async function applyBatch(
     const from = await lockWatermark(tx, replica);
     const { events, watermark } = await reader.read(from, size);
     if (events.length > 0) {
-      try {
-        await replica.apply(tx, events, settings);
-      } catch (error) {
-        throw new HandlerFailure(error, events);
-      }
+      const attributes = { 'popug.replica': replica.name, 'messaging.batch.message_count': events.length, 'popug.log_version.first': events[0]?.version ?? '' };
+      await inBatchSpan(`replicate apply ${replica.name}`, events.map((event) => event.traceParent), attributes, async () => {
+        try {
+          await replica.apply(tx, events, settings);
+        } catch (error) {
+          throw new HandlerFailure(error, events);
+        }
+      });
     }
     if (watermark !== from) {
       await executeSql(tx, 'update replication_watermark set version = ?, updated_at = now() where id = 1', [watermark]);

@@ -37,8 +37,8 @@ export async function collectFrom(master: EntityManager, source: Source, batchSi
     sourceEm,
     `select count(*)::int as count,
             coalesce(json_agg(json_build_object('seq', o.seq, 'event_id', o.event_id, 'type', o.type, 'schema_version', o.schema_version,
-                                                'payload', o.payload, 'occurred_at', o.occurred_at) order by o.seq), '[]')::text as rows
-       from (select seq, event_id, type, schema_version, payload, occurred_at from outbox order by seq limit ?) as o`,
+                                                'payload', o.payload, 'occurred_at', o.occurred_at, 'trace_parent', o.trace_parent) order by o.seq), '[]')::text as rows
+       from (select seq, event_id, type, schema_version, payload, occurred_at, trace_parent from outbox order by seq limit ?) as o`,
     [batchSize],
   );
   if (!batch || batch.count === 0) return { read: 0, copied: 0, rewind: null };
@@ -46,14 +46,14 @@ export async function collectFrom(master: EntityManager, source: Source, batchSi
   const [logged] = await executeSql<{ copied: number; event_ids: string }>(
     master,
     `with incoming as (
-       select r.seq, r.event_id, r.type, r.schema_version, r.payload, r.occurred_at
-         from jsonb_to_recordset(?::jsonb) as r(seq bigint, event_id uuid, type text, schema_version int, payload jsonb, occurred_at timestamptz)
+       select r.seq, r.event_id, r.type, r.schema_version, r.payload, r.occurred_at, r.trace_parent
+         from jsonb_to_recordset(?::jsonb) as r(seq bigint, event_id uuid, type text, schema_version int, payload jsonb, occurred_at timestamptz, trace_parent text)
      ), known as (
        select i.event_id from incoming i where exists (select 1 from change_log c where c.event_id = i.event_id)
      ), head as (select coalesce(max(version), 0) as version from change_log),
      written as (
-       insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
-       select head.version + row_number() over (order by i.seq), ?, i.seq, i.event_id, i.type, i.schema_version, i.payload, i.occurred_at
+       insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at, trace_parent)
+       select head.version + row_number() over (order by i.seq), ?, i.seq, i.event_id, i.type, i.schema_version, i.payload, i.occurred_at, i.trace_parent
          from incoming i, head
         where i.event_id not in (select event_id from known)
        returning event_id

@@ -8,6 +8,7 @@ interface LogRow {
   payload: unknown;
   /** MikroORM's connection hands timestamps over as text. */
   occurred_at: string;
+  trace_parent: string | null;
 }
 
 /** A replica's events after `after`, as far as one batch (or the head, or `stopBefore`) goes. */
@@ -57,7 +58,7 @@ export async function readSlice(
   const rows = await executeSql<LogRow>(
     master,
     // Ordered by the bigint column: `order by version` would sort the text alias.
-    `select c.version::text as version, c.source, c.type, c.schema_version, c.payload, c.occurred_at from change_log c
+    `select c.version::text as version, c.source, c.type, c.schema_version, c.payload, c.occurred_at, c.trace_parent from change_log c
       where c.version > ? and c.version <= ? and c.type in (select jsonb_array_elements_text(?::jsonb))
       order by c.version limit ?`,
     [after, String(end), JSON.stringify(replica.eventTypes), size],
@@ -81,4 +82,5 @@ const toChangeEvent = (row: LogRow): ChangeEvent => ({
   schemaVersion: row.schema_version,
   payload: row.payload,
   occurredAt: new Date(row.occurred_at),
+  traceParent: row.trace_parent,
 });

@@ -1,6 +1,7 @@
 import { EntitySchema, OptionalProps, type EntityManager } from '@mikro-orm/postgresql';
 import { checkNewEvent, latestVersion, type EventPayload, type EventType } from './events';
 import { executeSql } from '../db/sql';
+import { activeTraceParent } from '../tracing/event-context';
 
 /**
  * A source database's outbox: changes other services need, written in the same
@@ -8,7 +9,7 @@ import { executeSql } from '../db/sql';
  * deletes them; `seq` orders them within the source, `event_id` names them for good.
  */
 export class OutboxRow {
-  [OptionalProps]?: 'seq' | 'eventId' | 'occurredAt';
+  [OptionalProps]?: 'seq' | 'eventId' | 'occurredAt' | 'traceParent';
   seq!: string;
   /** Unique across restores: a backup rewinds `seq`, never this (the replicator de-duplicates on it). */
   eventId!: string;
@@ -16,6 +17,8 @@ export class OutboxRow {
   schemaVersion!: number;
   payload!: unknown;
   occurredAt: Date = new Date();
+  /** The W3C `traceparent` of the request that wrote the event, so its replication joins that trace (README "Traces"). */
+  traceParent?: string | null;
 }
 
 export const OutboxSchema = new EntitySchema<OutboxRow>({
@@ -28,6 +31,7 @@ export const OutboxSchema = new EntitySchema<OutboxRow>({
     schemaVersion: { type: 'integer' },
     payload: { type: 'json', columnType: 'jsonb' },
     occurredAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
+    traceParent: { type: 'string', length: 55, nullable: true },
   },
 });
 
@@ -40,7 +44,8 @@ export function newEvent<T extends EventType>(type: T, payload: EventPayload<T>)
 
 /**
  * Appends events in one statement through `em`, which must be in the transaction of the
- * change they describe. Each payload is checked against the latest schema first.
+ * change they describe. Each payload is checked against the latest schema first. They
+ * carry the active trace context (null while tracing is off or outside a traced request).
  */
 export async function appendToOutbox(em: EntityManager, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -52,11 +57,11 @@ export async function appendToOutbox(em: EntityManager, events: readonly NewEven
   // Bound, not inlined: a shuffle writes one event per open task (see executeSql).
   await executeSql(
     em,
-    `insert into outbox (type, schema_version, payload)
-     select e.type, e.schema_version, e.payload
+    `insert into outbox (type, schema_version, payload, trace_parent)
+     select e.type, e.schema_version, e.payload, ?
        from rows from (jsonb_to_recordset(?::jsonb) as (type text, schema_version int, payload jsonb))
             with ordinality as e(type, schema_version, payload, n)
       order by e.n`,
-    [JSON.stringify(rows)],
+    [activeTraceParent(), JSON.stringify(rows)],
   );
 }

@@ -12,6 +12,8 @@ export interface ChangeEvent {
   schemaVersion: number;
   payload: unknown;
   occurredAt: Date;
+  /** The W3C `traceparent` of the request that wrote it, when that request was traced. */
+  traceParent?: string | null;
 }
 
 /** An event a replica cannot apply: its replica stops before it, and admins are told. */

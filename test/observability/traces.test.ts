@@ -10,15 +10,17 @@ import { waitFor } from '@popug/testing/wait';
 import { REQUEST_ID_ATTRIBUTE } from '@popug/lib/tracing/request-id';
 import { run } from '../../jobs/replicator/test/fixtures/processes';
 import { startSystem } from '../system';
-import { startGatewayProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
+import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
 import { replicateUntilCaughtUp } from '../faults/invariants';
 
 /**
- * OpenTelemetry (README "Traces"): the gateway, auth and tracker as their own processes,
- * exporting OTLP/HTTP JSON to a receiver in this test. One createTask through the gateway
- * is one connected trace: the gateway's request, its identity call to auth and its fetch
- * from tracker, tracker's request, GraphQL operation and PostgreSQL statements (the task
- * row and its outbox row), the request id on the spans of both processes that serve it.
+ * OpenTelemetry (README "Traces"): the gateway, auth, tracker and the jobs worker as their
+ * own processes, exporting OTLP/HTTP JSON to a receiver in this test. One createTask
+ * through the gateway is one connected trace: the gateway's request, its identity call to
+ * auth and its fetch from tracker, tracker's request, GraphQL operation and PostgreSQL
+ * statements (the task row and its outbox row, which carries the trace context), then the
+ * replicator's apply of those events in accounting and the fee row it inserts; the request
+ * id on every span of the processes that serve the request. SIGTERM flushes queued spans.
  */
 const env = isolateTestFile();
 let system: TestSystem;
@@ -100,11 +102,12 @@ function printTree(trace: Span[]): string {
 describe('traces', () => {
   it('one createTask through the gateway is one connected trace from the gateway to tracker\'s PostgreSQL statements', async () => {
     const traced = { ...process.env, ...TRACING };
-    const [auth, tracker] = await Promise.all([
-      startSubgraphProcess('auth', { ...traced, OTEL_SERVICE_NAME: 'auth' }),
-      startSubgraphProcess('tracker', { ...traced, OTEL_SERVICE_NAME: 'tracker' }),
-    ]);
-    running.push(auth, tracker);
+    // One after the other: four processes starting at once on a busy machine miss their start-up deadline.
+    const auth = await startSubgraphProcess('auth', { ...traced, OTEL_SERVICE_NAME: 'auth' });
+    running.push(auth);
+    const tracker = await startSubgraphProcess('tracker', { ...traced, OTEL_SERVICE_NAME: 'tracker' });
+    running.push(tracker);
+    running.push(await startJobsProcess({ ...traced, OTEL_SERVICE_NAME: 'jobs' }));
     const gateway = await startGatewayProcess({
       ...traced,
       AUTH_URL: `${auth.origin}/graphql`,
@@ -126,18 +129,52 @@ describe('traces', () => {
     const root = await waitFor(async () => spans.find((span) => span.service === 'gateway' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId && !span.parentSpanId), 30_000, 'the gateway span of the request');
     const inTrace = () => spans.filter((span) => span.traceId === root.traceId);
     const statementOf = (span: Span) => (span.attributes['db.statement'] ?? span.attributes['db.query.text'] ?? '').toLowerCase();
-    const trace = await waitFor(async () => (inTrace().some((span) => span.service === 'tracker' && statementOf(span).includes('outbox')) ? inTrace() : undefined), 30_000, 'tracker spans in the trace');
+    const feeRow = (span: Span) => span.service === 'jobs' && /insert into "?transactions"?/.test(statementOf(span));
+    const orphans = (trace: Span[]) => trace.filter((span) => span !== root && !trace.some((parent) => parent.spanId === span.parentSpanId)).map((span) => `${span.service}: ${span.name}`);
+    // Spans arrive as each process exports them: wait for the fee row and for every parent of what came (or fail on the orphans below).
+    const trace = await waitFor(async () => (inTrace().some(feeRow) && orphans(inTrace()).length === 0 ? inTrace() : undefined), 30_000, 'the fee row insert in the connected trace').catch(() => inTrace());
     mkdirSync('test-artifacts', { recursive: true });
     writeFileSync(join('test-artifacts', 'create-task-trace.txt'), `${printTree(trace)}\n`);
 
     // Connected: one root, every other span's parent is in the trace.
-    expect(trace.filter((span) => span !== root && !trace.some((parent) => parent.spanId === span.parentSpanId)).map((span) => `${span.service}: ${span.name}`)).toEqual([]);
-    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['gateway', 'auth', 'tracker']));
-    // tracker's side: its request span carries the request id, its statements write the task and its outbox row.
-    expect(trace.some((span) => span.service === 'tracker' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId)).toBe(true);
+    expect(orphans(trace)).toEqual([]);
+    expect(trace.some(feeRow)).toBe(true);
+    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['gateway', 'auth', 'tracker', 'jobs']));
+    // tracker's side: its GraphQL operation, its statements write the task and its outbox row.
     expect(trace.some((span) => span.service === 'tracker' && /insert into "?tasks"?/.test(statementOf(span)))).toBe(true);
+    expect(trace.some((span) => span.service === 'tracker' && /insert into "?outbox"?/.test(statementOf(span)))).toBe(true);
     expect(trace.some((span) => span.service === 'tracker' && span.name.startsWith('graphql.'))).toBe(true);
-  }, 120_000);
+    // The request id on every span of the processes serving the request, not only on their HTTP spans.
+    expect(trace.filter((span) => span.service !== 'jobs' && span.attributes[REQUEST_ID_ATTRIBUTE] !== requestId).map((span) => `${span.service}: ${span.name}`)).toEqual([]);
+    // The replicator's apply in accounting is in the trace, and the fee row is its statement.
+    const apply = trace.find((span) => span.service === 'jobs' && span.name === 'replicate apply accounting');
+    expect(apply).toBeDefined();
+    const ancestors = (span: Span): Span[] => {
+      const parent = trace.find((candidate) => candidate.spanId === span.parentSpanId);
+      return parent ? [parent, ...ancestors(parent)] : [];
+    };
+    expect(trace.filter(feeRow).some((span) => ancestors(span).includes(apply as Span))).toBe(true);
+    expect(ancestors(apply as Span).some((span) => span.service === 'tracker')).toBe(true);
+    // The replication passes themselves are BullMQ jobs traced by BullMQ's own telemetry.
+    expect(spans.some((span) => span.service === 'jobs' && span.name === 'process replication')).toBe(true);
+  }, 300_000);
+
+  it('flushes the spans still queued when the process is stopped with SIGTERM', async () => {
+    // Batches are exported every 10 minutes: the only way out before the test ends is the flush on shutdown.
+    const tracker = await startSubgraphProcess('tracker', { ...process.env, ...TRACING, OTEL_BSP_SCHEDULE_DELAY: '600000', OTEL_SERVICE_NAME: 'tracker-flushed' });
+    const requestId = `flush-${randomUUID()}`;
+    const response = await fetch(`${tracker.origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(response.status).toBe(401); // no gateway statement: refused, but traced
+    const exported = () => spans.some((span) => span.service === 'tracker-flushed' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId);
+    expect(exported()).toBe(false);
+    await tracker.stop();
+    expect(tracker.run.child.exitCode).toBe(0);
+    expect(exported()).toBe(true);
+  }, 180_000);
 
   it('is off when no OTLP endpoint is set: the SDK is not even loaded', async () => {
     const probe = "require('./lib/tracing/start'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('sdk-trace-node'))))";

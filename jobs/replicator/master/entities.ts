@@ -16,6 +16,8 @@ export class Change {
   payload!: unknown;
   occurredAt!: Date;
   recordedAt!: Date;
+  /** Copied from the source's outbox row: the request that wrote the event (README "Traces"). */
+  traceParent?: string | null;
 }
 
 export const ChangeSchema = new EntitySchema<Change>({
@@ -31,6 +33,7 @@ export const ChangeSchema = new EntitySchema<Change>({
     payload: { type: 'json', columnType: 'jsonb' },
     occurredAt: { type: 'datetime', columnType: 'timestamptz' },
     recordedAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
+    traceParent: { type: 'string', length: 55, nullable: true },
   },
   indexes: [
     { name: 'change_log_type_version_index', properties: ['type', 'version'] },

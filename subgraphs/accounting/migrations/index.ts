@@ -3,6 +3,7 @@ import { Migration20261126064729 } from './Migration20261126064729';
 import { Migration20261126074123 } from './Migration20261126074123';
 import { Migration20261130224148 } from './Migration20261130224148';
 import { Migration20261130235906 } from './Migration20261130235906';
+import { Migration20261201025035 } from './Migration20261201025035';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -11,4 +12,5 @@ export const migrations = {
   Migration20261126074123,
   Migration20261130224148,
   Migration20261130235906,
+  Migration20261201025035,
 };

@@ -2,6 +2,7 @@ import { Migration20261126064127 } from './Migration20261126064127';
 import { Migration20261126064725 } from './Migration20261126064725';
 import { Migration20261130231500 } from './Migration20261130231500';
 import { Migration20261130235859 } from './Migration20261130235859';
+import { Migration20261201025029 } from './Migration20261201025029';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -9,4 +10,5 @@ export const migrations = {
   Migration20261126064725,
   Migration20261130231500,
   Migration20261130235859,
+  Migration20261201025029,
 };

@@ -2,6 +2,7 @@ import { Migration20261126064345 } from './Migration20261126064345';
 import { Migration20261126064727 } from './Migration20261126064727';
 import { Migration20261126065328 } from './Migration20261126065328';
 import { Migration20261130235902 } from './Migration20261130235902';
+import { Migration20261201025032 } from './Migration20261201025032';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -9,4 +10,5 @@ export const migrations = {
   Migration20261126064727,
   Migration20261126065328,
   Migration20261130235902,
+  Migration20261201025032,
 };

@@ -1,8 +1,10 @@
 import { Migration20261126064911 } from './Migration20261126064911';
 import { Migration20261130235911 } from './Migration20261130235911';
+import { Migration20261201025040 } from './Migration20261201025040';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
   Migration20261126064911,
   Migration20261130235911,
+  Migration20261201025040,
 };
