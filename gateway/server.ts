@@ -19,6 +19,7 @@ import { subgraphRoundTrips } from './readiness';
 import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
+import { shapeWithOneOperationPerDocument } from './shaping-operations';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -36,6 +37,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const urls = serviceUrls(env);
   // Keep-alive, bounded connections to the subgraphs and auth (README "Performance").
   const subgraphAgent = createSubgraphAgent();
+  // The operation answers are shaped by, built once per document instead of per request.
+  shapeWithOneOperationPerDocument();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
