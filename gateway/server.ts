@@ -92,7 +92,13 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
-    context: async (req) => ({ ...(await buildGatewayContext(req.headers, identities, signer)), clientIp: clientAddress(req, trust) }),
+    context: async (req) => {
+      const context = await buildGatewayContext(req.headers, identities, signer);
+      // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
+      // parses the forwarding chain), not for every request; and no copy of the context.
+      Object.defineProperty(context, 'clientIp', { get: () => clientAddress(req, trust), enumerable: true });
+      return context;
+    },
     otherwise: app,
   });
   return {
