@@ -3,7 +3,9 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm i --no-save tsx
+RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# The services run as compiled JavaScript (dist/, README "Scripts"); tsx and esbuild are runtime dependencies.
+RUN npm run build
 USER node
-CMD ["npx", "tsx", "gateway/index.ts"]
+CMD ["node", "dist/gateway/index.js"]

@@ -19,6 +19,7 @@ import { subgraphRoundTrips } from './readiness';
 import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
+import { shapeWithOneOperationPerDocument } from './shaping-operations';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -36,6 +37,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const urls = serviceUrls(env);
   // Keep-alive, bounded connections to the subgraphs and auth (README "Performance").
   const subgraphAgent = createSubgraphAgent();
+  // The operation answers are shaped by, built once per document instead of per request.
+  shapeWithOneOperationPerDocument();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
@@ -89,7 +92,13 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
-    context: async (req) => ({ ...(await buildGatewayContext(req.headers, identities, signer)), clientIp: clientAddress(req, trust) }),
+    context: async (req) => {
+      const context = await buildGatewayContext(req.headers, identities, signer);
+      // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
+      // parses the forwarding chain), not for every request; and no copy of the context.
+      Object.defineProperty(context, 'clientIp', { get: () => clientAddress(req, trust), enumerable: true });
+      return context;
+    },
     otherwise: app,
   });
   return {

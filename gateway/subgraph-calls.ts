@@ -86,7 +86,9 @@ function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Prom
         chunks.push(chunk);
       },
       onResponseEnd() {
-        resolve({ status, contentType, text: Buffer.concat(chunks).toString('utf8') });
+        // Most answers arrive in one chunk: decode it as it is rather than copy it first.
+        const whole = chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
+        resolve({ status, contentType, text: whole.toString('utf8') });
       },
       onResponseError(_controller, error) {
         reject(error);
@@ -95,9 +97,16 @@ function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Prom
   });
 }
 
+/**
+ * Plain concatenation, no JSON.stringify of the body (which would escape every quote of it
+ * again): header names hold no colon or newline and values no newline, and the body comes
+ * last, so two different calls never share a key.
+ */
 function dedupKey(url: string, headers: Record<string, string>, body: string): string {
   const names = Object.keys(headers)
     .filter((name) => !IGNORED_IN_KEY.has(name.toLowerCase()))
     .sort();
-  return JSON.stringify([url, names.map((name) => [name.toLowerCase(), headers[name]]), body]);
+  let key = url;
+  for (const name of names) key += `\n${name.toLowerCase()}:${headers[name]}`;
+  return `${key}\n\n${body}`;
 }
