@@ -4,11 +4,11 @@ import { resolve } from 'node:path';
 /** The repository root, where child services are started from. */
 export const ROOT = resolve(__dirname, '..');
 
-/** A service in its own process, its stderr prefixed with its name in ours. */
+/** A service in its own process, its output (at LOG_LEVEL=warn: warnings and errors) prefixed with its name on our stderr. */
 export function startChild(name: string, [command, ...args]: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {
   if (!command) throw new Error(`no command for ${name}`);
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
   return child;
 }
 

@@ -13,6 +13,8 @@ const ROLE_LABEL: Record<Role, string> = {
   postgres: 'PostgreSQL backends',
 };
 
+const WHOLE_SYSTEM = 'whole system (all of the above)';
+
 export const metricName = (operation: OperationName, target: Target, clients: number, what: string) => `${operation} ${TARGET_LABEL[target]}, ${clients} popugs: ${what}`;
 
 export const throughput = (tally: Tally) => tally.requests / tally.seconds;
@@ -23,13 +25,14 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 export function recordTally(record: RecordMeasurement, name: (what: string) => string, tally: Tally, wholeSystemTarget?: Measurement['target']): void {
   const sorted = [...tally.latencies].sort((left, right) => left - right);
   record({ metric: name('throughput'), value: Math.round(throughput(tally)), unit: 'req/s' });
+  if (tally.failures > 0) record({ metric: name('failed answers (not counted above)'), value: tally.failures, unit: 'answers' });
   record({ metric: name('p50'), value: round2(percentile(sorted, 0.5)), unit: 'ms' });
   record({ metric: name('p99'), value: round2(percentile(sorted, 0.99)), unit: 'ms' });
   for (const role of ROLES) {
     if (role === 'gateway' && tally.cpu.gateway === 0) continue;
     record({ metric: name(`CPU per request, ${ROLE_LABEL[role]}`), value: round2(cpuMs(tally, role)), unit: 'ms' });
   }
-  record({ metric: name('CPU per request, whole system (all of the above)'), value: round2(cpuMs(tally)), unit: 'ms', ...(wholeSystemTarget ? { target: wholeSystemTarget } : {}) });
+  record({ metric: name(`CPU per request, ${WHOLE_SYSTEM}`), value: round2(cpuMs(tally)), unit: 'ms', ...(wholeSystemTarget ? { target: wholeSystemTarget } : {}) });
 }
 
 /** Ours over each Hive: throughput (higher is better) and the gateway's CPU per request (lower is better). */
@@ -56,6 +59,9 @@ export function recordAgainstBaseline(record: RecordMeasurement, baselineFile: s
   if (!ours || !hive || !oursThen || !hiveThen) throw new Error(`${baselineFile} lacks ${operation}'s throughput through ours and Hive Rust at ${clients} popugs`);
   record({ metric: `${operation} throughput through our gateway, now / baseline`, value: round2(throughput(ours) / oursThen), unit: '×', target: { comparison: '>=', value: 2 } });
   record({ metric: `${operation} throughput through our gateway, now / baseline, each over Hive Rust of its run`, value: round2(throughput(ours) / throughput(hive) / (oursThen / hiveThen)), unit: '×' });
-  const cpuThen = then('ours', 'CPU per request, whole system (all of the above)');
-  if (cpuThen) record({ metric: `${operation} whole-system CPU per request through our gateway, now / baseline`, value: round2(cpuMs(ours) / cpuThen), unit: '×' });
+  for (const role of ['gateway', undefined] as const) {
+    const what = `CPU per request, ${role ? ROLE_LABEL[role] : WHOLE_SYSTEM}`;
+    const cpuThen = then('ours', what);
+    if (cpuThen) record({ metric: `${operation} ${what} through our gateway, now / baseline`, value: round2(cpuMs(ours, role) / cpuThen), unit: '×' });
+  }
 }

@@ -8,6 +8,7 @@ import { cpuBetween, readCpu, type CpuReading } from './usage';
 /** What one target served for one operation, summed over the rounds. */
 export interface Tally {
   requests: number;
+  failures: number;
   seconds: number;
   latencies: number[];
   /** CPU seconds each process used while it served them. */
@@ -64,8 +65,9 @@ export async function measureWindow(stack: Stack, target: Target, calls: readonl
 }
 
 function add(tallies: Map<string, Tally>, key: string, window: Window, cpu: Record<Role, number>): void {
-  const tally = tallies.get(key) ?? { requests: 0, seconds: 0, latencies: [], cpu: Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number> };
+  const tally = tallies.get(key) ?? { requests: 0, failures: 0, seconds: 0, latencies: [], cpu: Object.fromEntries(ROLES.map((role) => [role, 0])) as Record<Role, number> };
   tally.requests += window.requests;
+  tally.failures += window.failures;
   tally.seconds += window.seconds;
   tally.latencies.push(...window.latencies);
   for (const role of ROLES) tally.cpu[role] += cpu[role];
