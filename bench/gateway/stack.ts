@@ -14,6 +14,9 @@ export interface Stack {
   pids: Record<SubgraphName | Gateway, number>;
 }
 
+/** Starting seven Node services at once can take minutes when the host is busy with other work. */
+const STARTUP_MS = 180_000;
+
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
 const tsxService = (entry: string) => [process.execPath, '--import', 'tsx', join(ROOT, entry)];
 
@@ -37,7 +40,7 @@ export async function startStack(children: ChildProcess[], scratch: string): Pro
     return child.pid ?? 0;
   };
   const subgraphPids = Object.fromEntries(SUBGRAPHS.map((name) => [name, start(name, tsxService(`subgraphs/${name}/index.ts`))])) as Record<SubgraphName, number>;
-  await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/health`)));
+  await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/health`, STARTUP_MS)));
 
   const gatewayPorts: Record<Gateway, number> = { ours: await freePort(), hiveJs: await freePort(), hiveRust: await freePort() };
   const hive = writeHiveConfigs(scratch, subgraphUrls);
@@ -49,8 +52,8 @@ export async function startStack(children: ChildProcess[], scratch: string): Pro
     hiveJs: start('hive-js', hiveCommand(hive.js, gatewayPorts.hiveJs), hiveEnv, scratch),
     hiveRust: start('hive-rust', hiveCommand(hive.rust, gatewayPorts.hiveRust), hiveEnv, scratch),
   };
-  await waitForHealth(`http://127.0.0.1:${gatewayPorts.ours}/health`);
-  await Promise.all([gatewayPorts.hiveJs, gatewayPorts.hiveRust].map((port) => waitForHealth(`http://127.0.0.1:${port}/healthcheck`)));
+  await waitForHealth(`http://127.0.0.1:${gatewayPorts.ours}/health`, STARTUP_MS);
+  await Promise.all([gatewayPorts.hiveJs, gatewayPorts.hiveRust].map((port) => waitForHealth(`http://127.0.0.1:${port}/healthcheck`, STARTUP_MS)));
   const gatewayUrls = { ours: url(gatewayPorts.ours), hiveJs: url(gatewayPorts.hiveJs), hiveRust: url(gatewayPorts.hiveRust) };
   return { subgraphUrls, gatewayUrls, pids };
 }
