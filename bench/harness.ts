@@ -11,9 +11,12 @@ export interface Measurement {
   target?: { comparison: '<=' | '>='; value: number };
 }
 
+/** How a section hands over a figure: the harness adds the section's name. */
+export type RecordMeasurement = (measurement: Omit<Measurement, 'section'>) => void;
+
 export interface BenchSection {
   name: string;
-  run(record: (measurement: Omit<Measurement, 'section'>) => void): Promise<void>;
+  run(record: RecordMeasurement): Promise<void>;
 }
 
 export function meetsTarget(measurement: Measurement): boolean | undefined {

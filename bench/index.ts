@@ -7,14 +7,17 @@ import { SECTIONS } from './sections';
 /**
  * `npm run bench [-- section ...]`: seeds its own databases (prefix bench_<random>_),
  * runs each section, prints a table and writes bench/results.json. Speed and memory
- * targets live here, never in timed unit tests.
+ * targets live here, never in timed unit tests. BENCH_SECTIONS=gateway,tracker picks
+ * sections as the arguments do; BENCH_RESULTS=file writes the results there instead.
  */
 async function main(): Promise<void> {
   process.env.DB_PREFIX ??= 'bench_';
   process.env.QUEUE_PREFIX ??= 'bench';
   process.env.LOG_LEVEL ??= 'warn';
   isolateTestFile();
-  const wanted = process.argv.slice(2);
+  const wanted = [...process.argv.slice(2), ...(process.env.BENCH_SECTIONS ?? '').split(',').filter(Boolean)];
+  const unknown = wanted.filter((name) => !SECTIONS.some((section) => section.name === name));
+  if (unknown.length) throw new Error(`no bench section ${unknown.join(', ')}; there are ${SECTIONS.map(({ name }) => name).join(', ')}`);
   const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS;
   const measurements: Measurement[] = [];
   try {
@@ -30,7 +33,7 @@ async function main(): Promise<void> {
     await cleanUp();
   }
   process.stdout.write(`${printTable(measurements)}\n`);
-  writeResults(measurements);
+  writeResults(measurements, process.env.BENCH_RESULTS);
 }
 
 /** Drops this run's databases, Redis keys and mail folder (the ones isolateTestFile chose). */

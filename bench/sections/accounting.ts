@@ -17,7 +17,8 @@ import { today as todayIn } from '@popug/lib/business-day';
 import { closeBusinessDay, mailPendingPayouts } from '../../subgraphs/accounting/services/day-close';
 import { seedAccounts } from '../../jobs/payout/test/fixtures/accounts-seed';
 import { startSystem } from '../../test/system';
-import { percentile, type BenchSection } from '../harness';
+import { seedAuditRows } from '../audit-rows';
+import { percentile, type BenchSection, type RecordMeasurement } from '../harness';
 
 const APPLY_EVENTS = 100_000;
 const ACCOUNTS = 100_000;
@@ -45,7 +46,7 @@ export const accountingSection: BenchSection = {
 };
 
 /** The replicator's apply step for accounting: task events turned into audit-log rows and balances. */
-async function applyThroughput(env: Env, record: Parameters<BenchSection['run']>[0]): Promise<void> {
+async function applyThroughput(env: Env, record: RecordMeasurement): Promise<void> {
   const orm = await openDatabase(env, accountingDatabase);
   try {
     const assignees = Array.from({ length: 1000 }, () => randomUUID());
@@ -69,7 +70,7 @@ async function applyThroughput(env: Env, record: Parameters<BenchSection['run']>
   }
 }
 
-async function closeDayFigures(env: Env, record: Parameters<BenchSection['run']>[0]): Promise<void> {
+async function closeDayFigures(env: Env, record: RecordMeasurement): Promise<void> {
   const orm = await openDatabase(env, accountingDatabase);
   const accounting = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
   const redis = createRedis(env, 'producer');
@@ -102,7 +103,7 @@ async function closeDayFigures(env: Env, record: Parameters<BenchSection['run']>
   }
 }
 
-async function myAccountLatency(env: Env, record: Parameters<BenchSection['run']>[0]): Promise<void> {
+async function myAccountLatency(env: Env, record: RecordMeasurement): Promise<void> {
   const system = await startSystem(env);
   const accounting = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
   try {
@@ -114,20 +115,7 @@ async function myAccountLatency(env: Env, record: Parameters<BenchSection['run']
     const userId = registered.data?.register.id;
     if (!userId) throw new Error(`register failed: ${JSON.stringify(registered.errors)}`);
     const token = await system.login(email, 'bench-password');
-    const today = todayIn(env.BUSINESS_TZ);
-    await accounting.query(
-      `with rows as (
-         insert into transactions (user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at, source_version)
-         select $1::uuid, case when g % 3 = 0 then 'COMPLETION_REWARD' else 'ASSIGN_FEE' end,
-                case when g % 3 = 0 then 2000 + g % 2001 else -(1000 + g % 1001) end,
-                case when g % 3 = 0 then 'Completion reward for ' else 'Assign fee for ' end || '[BENCH-' || g || '] Bench task ' || g,
-                gen_random_uuid(), 'Bench task ' || g, 'BENCH-' || g, $2::date, now() - make_interval(secs => g), 2000000000 + g
-           from generate_series(1, $3::int) g
-         returning amount
-       )
-       insert into accounts (user_id, balance) select $1::uuid, sum(amount) from rows`,
-      [userId, today, LOG_ROWS],
-    );
+    await seedAuditRows(accounting, { userIds: [userId], day: todayIn(env.BUSINESS_TZ), rows: LOG_ROWS, sourceVersionBase: 2_000_000_000 });
     await accounting.query('vacuum analyze transactions');
     const ask = async () => {
       const started = performance.now();

@@ -5,7 +5,7 @@ import { startSystem } from '../../test/system';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { seedOpenTasks } from '../../subgraphs/tracker/services/task-seeding';
 import { shuffleOpenTasks } from '../../subgraphs/tracker/services/task-shuffle';
-import { percentile, type BenchSection } from '../harness';
+import { percentile, type BenchSection, type RecordMeasurement } from '../harness';
 
 const WORKERS = 1000;
 const SHUFFLE_SIZES = [10_000, 100_000];
@@ -77,7 +77,7 @@ async function seedWorkers(em: EntityManager, count: number): Promise<string[]> 
   return rows.map((row) => row.id);
 }
 
-async function createThroughput(record: Parameters<BenchSection['run']>[0]): Promise<void> {
+async function createThroughput(record: RecordMeasurement): Promise<void> {
   const env = parseEnv(process.env);
   const system = await startSystem(env);
   try {
