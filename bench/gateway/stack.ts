@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '@popug/testing/ports';
+import { DIST, ensureBuild } from '../../scripts/build';
 import { ROOT, startChild, waitForHealth } from '../processes';
 import { writeHiveConfigs } from './hive';
 import { SUBGRAPHS, type Gateway, type SubgraphName } from './targets';
@@ -18,7 +19,8 @@ export interface Stack {
 const STARTUP_MS = 180_000;
 
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-const tsxService = (entry: string) => [process.execPath, '--import', 'tsx', join(ROOT, entry)];
+/** Our services as `npm start` and production run them: the compiled JavaScript under dist/. */
+const compiledService = (entry: string) => [process.execPath, join(DIST, entry.replace(/\.ts$/, '.js'))];
 
 /**
  * The four subgraphs, our gateway and two Hive Gateways (JavaScript and Rust planners), each
@@ -26,6 +28,7 @@ const tsxService = (entry: string) => [process.execPath, '--import', 'tsx', join
  * to no server. Every child is pushed onto `children` as it starts, for the caller to stop.
  */
 export async function startStack(children: ChildProcess[], scratch: string): Promise<Stack> {
+  await ensureBuild();
   const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()]))) as Record<SubgraphName, number>;
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, url(ports[name])])) as Record<SubgraphName, string>;
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
@@ -39,7 +42,7 @@ export async function startStack(children: ChildProcess[], scratch: string): Pro
     children.push(child);
     return child.pid ?? 0;
   };
-  const subgraphPids = Object.fromEntries(SUBGRAPHS.map((name) => [name, start(name, tsxService(`subgraphs/${name}/index.ts`))])) as Record<SubgraphName, number>;
+  const subgraphPids = Object.fromEntries(SUBGRAPHS.map((name) => [name, start(name, compiledService(`subgraphs/${name}/index.ts`))])) as Record<SubgraphName, number>;
   await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/health`, STARTUP_MS)));
 
   const gatewayPorts: Record<Gateway, number> = { ours: await freePort(), hiveJs: await freePort(), hiveRust: await freePort() };
@@ -48,7 +51,7 @@ export async function startStack(children: ChildProcess[], scratch: string): Pro
   const hiveCommand = (config: string, port: number) => [process.execPath, HIVE_BIN, 'supergraph', hive.supergraph, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'];
   const pids = {
     ...subgraphPids,
-    ours: start('gateway', tsxService('gateway/index.ts'), { ...childEnv, PORT: String(gatewayPorts.ours) }),
+    ours: start('gateway', compiledService('gateway/index.ts'), { ...childEnv, PORT: String(gatewayPorts.ours) }),
     hiveJs: start('hive-js', hiveCommand(hive.js, gatewayPorts.hiveJs), hiveEnv, scratch),
     hiveRust: start('hive-rust', hiveCommand(hive.rust, gatewayPorts.hiveRust), hiveEnv, scratch),
   };

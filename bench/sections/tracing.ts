@@ -1,37 +1,38 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import { Pool } from 'undici';
+import { join } from 'node:path';
 import { openDatabase, parseEnv, resetEnvCache, type Env } from '@popug/lib';
 import { contractOperation } from '@popug/testing/contract';
 import { freePort } from '@popug/testing/ports';
-import { waitFor } from '@popug/testing/wait';
+import { DIST, ensureBuild } from '../../scripts/build';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { analyticsDatabase } from '../../subgraphs/analytics/database';
 import { authDatabase } from '../../subgraphs/auth/database';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
-import { seedOpenTasks } from '../../subgraphs/tracker/services/task-seeding';
+import { readProcesses, treeCpuSeconds } from '../cpu';
+import { loadWindow, type Call } from '../gateway/load';
+import { seedPopugs } from '../gateway/popugs';
 import type { BenchSection } from '../harness';
+import { startChild, stopChild, waitForHealth } from '../processes';
 
+/** Each client speaks for its own popug, so no answer is shared between clients in flight. */
 const CLIENTS = 20;
 const ROUNDS = 8;
 const WARM_UP_MS = 3000;
 const ROUND_MS = 3000;
 const TASKS = 20;
 const SAMPLED = '0.1';
-const ROOT = resolve(__dirname, '../..');
+const STARTUP_MS = 300_000;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 const MY_TASKS = JSON.stringify({ query: contractOperation('MyTasks'), variables: {} });
-/** USER_HZ: the unit of /proc/<pid>/stat's utime and stime. */
-const TICKS_PER_SECOND = 100;
 
 interface Stack {
   name: 'off' | 'on';
   children: ChildProcess[];
   gatewayUrl: string;
-  token: string;
+  authUrl: string;
+  calls: Call[];
   requests: number;
   seconds: number;
   cpuSeconds: number;
@@ -41,8 +42,8 @@ interface Stack {
  * The cost of tracing (README "Traces"): two whole stacks side by side, the gateway and
  * the four subgraphs each in its own process, one with tracing off and one with the SDK on
  * everywhere, sampling 10 % of traces at the gateway (parent-based below it) and exporting
- * OTLP/HTTP to a sink in this process. MyTasks with CLIENTS keep-alive clients, each stack
- * its own user, in alternating rounds so both see the same moments of a shared machine.
+ * OTLP/HTTP to a sink in this process. MyTasks with CLIENTS keep-alive clients, each its own
+ * popug (each stack its own CLIENTS popugs), in alternating rounds so both see the same moments of a shared machine.
  * Throughput is the target; CPU seconds per request of the stack's processes (from /proc)
  * are the steadier figure on a busy machine.
  */
@@ -57,10 +58,11 @@ export const tracingSection: BenchSection = {
     let exports = 0;
     sink.on('request', () => (exports += 1));
     const stacks: Stack[] = [];
+    await ensureBuild();
     try {
       stacks.push(await startStack('off', {}));
       stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }));
-      for (const stack of stacks) stack.token = await seedUser(env, stack);
+      for (const stack of stacks) stack.calls = await seedCalls(env, stack);
       for (const stack of stacks) await round(stack, WARM_UP_MS, false);
       for (let turn = 0; turn < ROUNDS; turn++) for (const stack of turn % 2 === 0 ? stacks : [...stacks].reverse()) await round(stack, ROUND_MS, true);
       const [off, on] = stacks as [Stack, Stack];
@@ -94,97 +96,43 @@ async function startSink(): Promise<Server> {
 
 async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv): Promise<Stack> {
   const ports = { auth: await freePort(), tracker: await freePort(), accounting: await freePort(), analytics: await freePort(), gateway: await freePort() };
-  const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway) };
+  // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
+  const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
   for (const subgraph of SUBGRAPHS) {
     env[`${subgraph.toUpperCase()}_PORT`] = String(ports[subgraph]);
     env[`${subgraph.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[subgraph]}/graphql`;
   }
-  const children = SUBGRAPHS.map((subgraph) => startChild(`${name}:${subgraph}`, join(ROOT, 'subgraphs', subgraph, 'index.ts'), { ...env, OTEL_SERVICE_NAME: subgraph }));
-  await Promise.all(SUBGRAPHS.map((subgraph) => waitForHealth(`http://127.0.0.1:${ports[subgraph]}/health`)));
-  children.push(startChild(`${name}:gateway`, join(ROOT, 'gateway', 'index.ts'), { ...env, OTEL_SERVICE_NAME: 'gateway' }));
-  await waitForHealth(`http://127.0.0.1:${ports.gateway}/health`);
-  return { name, children, gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`, token: '', requests: 0, seconds: 0, cpuSeconds: 0 };
+  const children = SUBGRAPHS.map((subgraph) => startService(`${name}:${subgraph}`, `subgraphs/${subgraph}/index.js`, { ...env, OTEL_SERVICE_NAME: subgraph }));
+  await Promise.all(SUBGRAPHS.map((subgraph) => waitForHealth(`http://127.0.0.1:${ports[subgraph]}/health`, STARTUP_MS)));
+  children.push(startService(`${name}:gateway`, 'gateway/index.js', { ...env, OTEL_SERVICE_NAME: 'gateway' }));
+  await waitForHealth(`http://127.0.0.1:${ports.gateway}/health`, STARTUP_MS);
+  return { name, children, gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`, authUrl: `http://127.0.0.1:${ports.auth}/graphql`, calls: [], requests: 0, seconds: 0, cpuSeconds: 0 };
 }
 
-/** A worker of its own for each stack (registered and signed in through it) with TASKS open tasks. */
-async function seedUser(env: Env, stack: Stack): Promise<string> {
-  const email = `bench-tracing-${stack.name}-${Date.now()}@popug.test`;
-  const password = 'bench-password';
-  const { register } = await graphql<{ register: { id: string } }>(stack.gatewayUrl, 'mutation ($email: String!, $password: String!) { register(email: $email, name: "Bench popug", password: $password) { id } }', { email, password });
-  const { login } = await graphql<{ login: { token: string } }>(stack.gatewayUrl, 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { token } }', { email, password });
-  const tracker = await openDatabase(env, trackerDatabase);
-  try {
-    // Tracker's copy of the user, as the replicator would leave it.
-    await tracker.em.fork().execute(`insert into users (id, email, name, role, active, revision) select ?, ?, 'Bench popug', 'worker', true, 1 on conflict (id) do nothing`, [register.id, email]);
-    await seedOpenTasks(tracker.em.fork(), { count: TASKS, assigneeIds: [register.id], label: `bench-tracing-${stack.name}` });
-  } finally {
-    await tracker.close();
-  }
-  return login.token;
+/** Our services as `npm start` runs them: the compiled JavaScript under dist/. */
+const startService = (name: string, compiled: string, env: NodeJS.ProcessEnv) => startChild(name, [process.execPath, join(DIST, compiled)], env);
+
+/** CLIENTS popugs of this stack's own (signed up through it, TASKS open tasks each), one MyTasks call for each. */
+async function seedCalls(env: Env, stack: Stack): Promise<Call[]> {
+  const popugs = await seedPopugs(env, { gateway: stack.gatewayUrl, auth: stack.authUrl }, { count: CLIENTS, tasks: TASKS, auditRows: 0 });
+  return popugs.map(({ token }) => ({ url: stack.gatewayUrl, headers: { authorization: `Bearer ${token}` }, body: MY_TASKS }));
 }
 
-/** CLIENTS loops over one keep-alive pool for `ms`; a kept round adds its requests, wall time and the stack's CPU. */
+/** One window of load on `stack`; a kept one adds its requests, wall time and the stack's CPU. */
 async function round(stack: Stack, ms: number, keep: boolean): Promise<void> {
-  const url = new URL(stack.gatewayUrl);
-  const pool = new Pool(url.origin, { connections: CLIENTS, pipelining: 1 });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` };
-  let requests = 0;
-  const cpuBefore = cpuSecondsOf(stack.children);
-  const started = performance.now();
-  try {
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        while (performance.now() < started + ms) {
-          const response = await pool.request({ path: url.pathname, method: 'POST', headers, body: MY_TASKS });
-          const text = await response.body.text();
-          if (response.statusCode !== 200 || !text.startsWith('{"data":{"myTasks":[{')) throw new Error(`${stack.name}: ${response.statusCode} ${text.slice(0, 300)}`);
-          requests += 1;
-        }
-      }),
-    );
-  } finally {
-    await pool.close();
-  }
+  let cpuBefore = 0;
+  let cpuAfter = 0;
+  const window = await loadWindow(stack.calls, { warmUpMs: 0, measureMs: ms }, { start: () => (cpuBefore = cpuSecondsOf(stack.children)), end: () => (cpuAfter = cpuSecondsOf(stack.children)) });
   if (!keep) return;
-  stack.seconds += (performance.now() - started) / 1000;
-  stack.cpuSeconds += cpuSecondsOf(stack.children) - cpuBefore;
-  stack.requests += requests;
+  stack.seconds += window.seconds;
+  stack.cpuSeconds += cpuAfter - cpuBefore;
+  stack.requests += window.requests;
 }
 
-/** User and system CPU seconds the processes have used so far (`node --import tsx` runs the service in the process itself). */
+/** User and system CPU seconds the stack's processes have used so far, from /proc. */
 function cpuSecondsOf(children: readonly ChildProcess[]): number {
-  let ticks = 0;
-  for (const child of children) {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / TICKS_PER_SECOND;
+  const processes = readProcesses();
+  return children.reduce((total, child) => total + treeCpuSeconds(processes, child.pid ?? 0), 0);
 }
-
-async function graphql<TData>(url: string, query: string, variables: Record<string, unknown>): Promise<TData> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: TData | null; errors?: unknown[] };
-  if (!body.data || body.errors) throw new Error(`${query.slice(0, 40)}… failed: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
-function startChild(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const waitForHealth = (url: string) =>
-  waitFor(async () => ((await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok ? true : undefined), 300_000, url, 200);
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
