@@ -21,6 +21,7 @@ export * from './access/shield';
 export * from './subgraph/context';
 export * from './subgraph/create-subgraph';
 export * from './access/permission-admin';
+export * from './access/subgraph-rules';
 export * from './subgraph/serve';
 export * from './mail';
 export * from './subgraph/subgraph-server';

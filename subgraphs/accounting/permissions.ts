@@ -1,4 +1,4 @@
-import { anyone, can, federationQueryRules, federationTypeRules, permissionAdmin } from '@popug/lib';
+import { anyone, can, permissionAdmin, subgraphRules } from '@popug/lib';
 
 export const ACCOUNTING_PERMISSIONS = [
   'account:view_own',
@@ -14,10 +14,8 @@ export const accountingPermissionAdmin = permissionAdmin('accounting');
  * Every root field is guarded; the types below are reachable only through them, and none
  * is a resolvable entity, so `_entities` opens nothing of accounting's.
  */
-export const accountingRules = {
+export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   Query: {
-    ...federationQueryRules,
-    ...accountingPermissionAdmin.rules.Query,
     myAccount: can('account:view_own'),
     account: can('account:view_all'),
     accounts: can('account:view_all'),
@@ -25,15 +23,12 @@ export const accountingRules = {
     earningsByDay: can('earnings:view'),
   },
   Mutation: {
-    ...accountingPermissionAdmin.rules.Mutation,
     closeDay: can('payout:run'),
   },
-  ...federationTypeRules,
-  RolePermissions: anyone,
   User: anyone,
   Account: anyone,
   Transaction: anyone,
   TransactionTask: anyone,
   Payout: anyone,
   EarningsDay: anyone,
-};
+});

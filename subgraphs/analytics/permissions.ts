@@ -1,4 +1,4 @@
-import { anyone, can, federationQueryRules, federationTypeRules, permissionAdmin } from '@popug/lib';
+import { anyone, can, permissionAdmin, subgraphRules } from '@popug/lib';
 
 export const ANALYTICS_PERMISSIONS = ['analytics:view', 'permission:manage'] as const;
 
@@ -6,19 +6,14 @@ export const analyticsPermissionAdmin = permissionAdmin('analytics');
 
 const view = can('analytics:view');
 
-export const analyticsRules = {
+export const analyticsRules = subgraphRules(analyticsPermissionAdmin, {
   Query: {
-    ...federationQueryRules,
     analyticsSummary: view,
     mostExpensiveTask: view,
-    ...analyticsPermissionAdmin.rules.Query,
   },
-  Mutation: { ...analyticsPermissionAdmin.rules.Mutation },
-  ...federationTypeRules,
   // Reached only through a guarded query field.
   AnalyticsSummary: anyone,
   ExpensiveTask: anyone,
   AnalyticsTask: anyone,
-  RolePermissions: anyone,
   User: anyone,
-};
+});

@@ -2,11 +2,10 @@ import { rule } from 'graphql-shield';
 import {
   anyone,
   can,
-  federationQueryRules,
-  federationTypeRules,
   forbidden,
   permissionAdmin,
   signedIn,
+  subgraphRules,
   unauthenticated,
 } from '@popug/lib';
 import type { AuthContext } from './context';
@@ -33,14 +32,12 @@ const ownOrManaged = rule({ cache: 'no_cache' })((parent: User, _args, context: 
   return context.permissions.has('user:manage') ? true : forbidden('Only user managers see other users\' account state');
 });
 
-export const authRules = {
+export const authRules = subgraphRules(authPermissionAdmin, {
   Query: {
-    ...federationQueryRules,
     me: signedIn,
     user: signedIn,
     users: can('user:manage'),
     roles: can('user:manage'),
-    ...authPermissionAdmin.rules.Query,
   },
   Mutation: {
     register: anyone,
@@ -48,10 +45,7 @@ export const authRules = {
     createRole: can('user:manage'),
     setUserRole: can('user:manage'),
     setUserActive: can('user:manage'),
-    ...authPermissionAdmin.rules.Mutation,
   },
-  ...federationTypeRules,
   AuthPayload: anyone,
-  RolePermissions: anyone,
   User: { id: directory, email: directory, name: directory, role: directory, active: ownOrManaged, createdAt: ownOrManaged },
-};
+});

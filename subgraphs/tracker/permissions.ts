@@ -2,11 +2,10 @@ import { rule } from 'graphql-shield';
 import {
   anyone,
   can,
-  federationQueryRules,
-  federationTypeRules,
   forbidden,
   permissionAdmin,
   signedIn,
+  subgraphRules,
   unauthenticated,
   type SubgraphContext,
 } from '@popug/lib';
@@ -36,22 +35,17 @@ const taskDetails = rule({ cache: 'no_cache' })((task: Task, _args, context: Sub
   return canSeeTask(task, viewerOf(context.caller, context.permissions)) ? true : noTaskAccess();
 });
 
-export const trackerRules = {
+export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   Query: {
-    ...federationQueryRules,
-    ...trackerPermissionAdmin.rules.Query,
     myTasks: trackerMember,
     task: trackerMember,
     tasks: can(VIEW_ALL_PERMISSION),
   },
   Mutation: {
-    ...trackerPermissionAdmin.rules.Mutation,
     createTask: can('task:create'),
     completeTask: can('task:complete'),
     shuffleTasks: can('task:shuffle'),
   },
-  ...federationTypeRules,
-  RolePermissions: anyone,
   User: anyone,
   ShufflePayload: anyone,
   Task: {
@@ -67,4 +61,4 @@ export const trackerRules = {
     completedAt: taskDetails,
     assignee: taskDetails,
   },
-};
+});
