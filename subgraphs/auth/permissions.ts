@@ -1,13 +1,5 @@
 import { rule } from 'graphql-shield';
-import {
-  anyone,
-  can,
-  forbidden,
-  permissionAdmin,
-  signedIn,
-  subgraphRules,
-  unauthenticated,
-} from '@popug/lib';
+import { anyone, can, forbidden, permissionAdmin, signedIn, subgraphRules, unauthenticated } from '@popug/lib';
 import type { AuthContext } from './context';
 import type { User } from './entities/User';
 import { isOwnRecord } from './own-record';

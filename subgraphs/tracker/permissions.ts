@@ -1,14 +1,5 @@
 import { rule } from 'graphql-shield';
-import {
-  anyone,
-  can,
-  forbidden,
-  permissionAdmin,
-  signedIn,
-  subgraphRules,
-  unauthenticated,
-  type SubgraphContext,
-} from '@popug/lib';
+import { anyone, can, forbidden, permissionAdmin, signedIn, subgraphRules, unauthenticated, type SubgraphContext } from '@popug/lib';
 import type { Task } from './entities/Task';
 import { canSeeTask, noTaskAccess, VIEW_ALL_PERMISSION, viewerOf } from './services/task-access';
 

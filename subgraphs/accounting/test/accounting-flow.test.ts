@@ -1,16 +1,5 @@
 import { addDays, instantAt, today as todayIn } from '@popug/lib/business-day';
-import {
-  OPS,
-  codesOf,
-  dataOf,
-  ledgerTotals,
-  madeUpTask,
-  startTestbed,
-  type AccountData,
-  type TaskView,
-  type Testbed,
-  type TestUser,
-} from './accounting-testkit';
+import { OPS, codesOf, dataOf, ledgerTotals, madeUpTask, startTestbed, type AccountData, type TaskView, type Testbed, type TestUser } from './accounting-testkit';
 
 /**
  * create → shuffle → complete through the gateway, with the real tracker and replicator:

@@ -7,18 +7,7 @@ import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { rebuildReplica } from '../../../jobs/replicator/rebuild';
 import { accountingReplica } from '../replication';
 import { addDays, today as todayIn } from '@popug/lib/business-day';
-import {
-  OPS,
-  codesOf,
-  dataOf,
-  ledgerTotals,
-  madeUpTask,
-  startTestbed,
-  type AccountData,
-  type TaskEvent,
-  type Testbed,
-  type TestUser,
-} from './accounting-testkit';
+import { OPS, codesOf, dataOf, ledgerTotals, madeUpTask, startTestbed, type AccountData, type TaskEvent, type Testbed, type TestUser } from './accounting-testkit';
 
 /**
  * closeDay through the gateway: positive balances paid once with a mail each, negative
