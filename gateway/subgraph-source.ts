@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { getOperationAST, type OperationTypeNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER } from '@popug/lib';
 import type { GatewayContext } from './context';
 import type { SubgraphAnswer, SubgraphCall } from './subgraph-calls';
@@ -41,8 +42,7 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
 }
 
 /** Query texts come from cached plans: a few hundred at most, far fewer than this. */
-const ENCODED_QUERIES_LIMIT = 10_000;
-const encodedQueries = new Map<string, string>();
+const encodedQueries = new LRUCache<string, string>({ max: 10_000 });
 
 /**
  * The JSON body Apollo's data source would send (`JSON.stringify` of query, operationName,
@@ -52,7 +52,6 @@ const encodedQueries = new Map<string, string>();
 function requestBody(query: string, { operationName, variables, extensions }: GraphQLDataSourceProcessOptions<GatewayContext>['request']): string {
   let encoded = encodedQueries.get(query);
   if (encoded === undefined) {
-    if (encodedQueries.size >= ENCODED_QUERIES_LIMIT) encodedQueries.clear();
     encoded = JSON.stringify(query);
     encodedQueries.set(query, encoded);
   }

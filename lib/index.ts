@@ -19,6 +19,7 @@ export * from './access/caller-sync';
 export * from './access/local-users';
 export * from './access/shield';
 export * from './subgraph/context';
+export { REQUEST_ID_HEADER } from './tracing/request-id';
 export * from './subgraph/create-subgraph';
 export * from './access/permission-admin';
 export * from './access/subgraph-rules';

@@ -9,6 +9,7 @@ import { unauthenticated } from '../errors';
 import { IDENTITY_HEADER, type IdentityVerifier } from '../identity';
 import type { Logger } from '../logger';
 import type { RequestScoped } from '../graphql-errors';
+import { REQUEST_ID_HEADER } from '../tracing/request-id';
 
 /** What every subgraph resolver gets. Services add nothing here: they take `em` and `caller`. */
 export interface SubgraphContext<TServices = unknown> extends AccessContext, RequestScoped {
@@ -18,8 +19,6 @@ export interface SubgraphContext<TServices = unknown> extends AccessContext, Req
   /** The subgraph's own long-lived dependencies (queues, keys), the same for every request. */
   services: TServices;
 }
-
-export const REQUEST_ID_HEADER = 'x-request-id';
 
 export interface ContextDeps {
   orm: MikroORM;

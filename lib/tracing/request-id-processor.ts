@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { REQUEST_ID_ATTRIBUTE } from './request-id';
-
-const REQUEST_ID_HEADER = 'x-request-id';
+import { REQUEST_ID_ATTRIBUTE, REQUEST_ID_HEADER } from './request-id';
 
 /**
  * Puts the request id on every span of a request, not only its HTTP span: a span starting

@@ -1,5 +1,8 @@
 import { trace } from '@opentelemetry/api';
 
+/** The header naming a request: the gateway picks or accepts it and forwards it to every subgraph. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** The span attribute naming the request (the `x-request-id` the gateway forwards). */
 export const REQUEST_ID_ATTRIBUTE = 'popug.request_id';
 

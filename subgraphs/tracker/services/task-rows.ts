@@ -3,7 +3,7 @@ import { executeSql } from '@popug/lib';
 import type { Task, TaskStatus } from '../entities/Task';
 
 /** The columns of a task, as `tasks` stores them. */
-export const TASK_COLUMNS =
+const TASK_COLUMNS =
   'id, title, jira_id, description, status, assign_fee, completion_reward, assignee_id, created_by, created_at, completed_at';
 
 interface TaskRow {
