@@ -53,7 +53,7 @@ async function signUp(urls: { gateway: string; auth: string }, email: string): P
 }
 
 /** Tracker's copies of the users, then each user's own open tasks (one set-based statement per user). */
-async function seedTrackerRows(env: Env, callers: readonly Caller[], tasks: number): Promise<void> {
+export async function seedTrackerRows(env: Env, callers: readonly Caller[], tasks: number): Promise<void> {
   const users = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'tracker')), max: 1 });
   try {
     await users.query(

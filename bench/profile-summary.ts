@@ -5,7 +5,7 @@
  * (by default the subgraphs' `buildContext`, i.e. the first request) are left out, so
  * start-up (compiling, migrating) does not count.
  *
- *   tsx scripts/profile-summary.ts var/profiles/tracker-….cpuprofile [--top 25] [--from buildContext]
+ *   tsx bench/profile-summary.ts var/profiles/tracker-….cpuprofile [--top 25] [--from buildContext]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -4,52 +4,43 @@
  * clients share an identity, so nothing is shared in flight). Figures come from /proc:
  * the subgraph process, and the PostgreSQL backends serving its database.
  *
- *   tsx scripts/profile-subgraphs.ts [--seconds 8] [--rounds 2] [--clients 48] [--cpu-prof var/profiles] [--compare DIR]
+ *   tsx bench/profile-subgraphs.ts [--seconds 8] [--rounds 2] [--clients 48] [--cpu-prof var/profiles] [--compare DIR]
  *
  * With --compare the same services also run from another checkout of the project (DIR, with
  * its own node_modules or a link to these), over the same databases, and each round measures
  * both in turn: on a shared machine only figures taken side by side compare.
  *
  * With --cpu-prof each subgraph runs under `node --cpu-prof` and writes a .cpuprofile
- * there when it stops (read it with scripts/profile-summary.ts).
+ * there when it stops (read it with bench/profile-summary.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
+import type { ChildProcess } from 'node:child_process';
 import { databaseName, databaseUrl, loadPrivateKey, openDatabase, parseEnv, signIdentity, IDENTITY_HEADER, type Caller, type Env } from '@popug/lib';
 import { today as todayIn } from '@popug/lib/business-day';
+import { freePort } from '@popug/testing/ports';
 import { accountingDatabase } from '../subgraphs/accounting/database';
 import { trackerDatabase } from '../subgraphs/tracker/database';
-import { seedOpenTasks } from '../subgraphs/tracker/services/task-seeding';
+import { seedAuditRows } from './audit-rows';
+import { readProcesses } from './cpu';
+import { AUDIT_ROWS, OPERATIONS as GATEWAY_OPERATIONS, TASKS } from './gateway/operations';
+import { seedTrackerRows } from './gateway/popugs';
+import { ROOT, startChild, stopChild, waitForHealth } from './processes';
 
 const USERS = 60;
-const TASKS_PER_USER = 20;
-const AUDIT_ROWS_PER_USER = 20;
 const WARM_UP_MS = 2000;
-const TICKS_PER_SECOND = 100;
-const ROOT = resolve(__dirname, '..');
+/** Starting both copies of two services on a busy host can take minutes. */
+const STARTUP_MS = 60_000;
 
 type Service = 'tracker' | 'accounting';
 
-/** What a subgraph is sent for each contract operation (users are auth's entities: `{ id }` only). */
+/** What a subgraph is sent for each contract operation: the gateway bench's direct queries. */
 const OPERATIONS: Record<string, { service: Service; query: string }> = {
-  MyTasks: {
-    service: 'tracker',
-    query: `query MyTasks($status: TaskStatus) {
-  myTasks(status: $status) { id title jiraId description status assignFee completionReward createdAt completedAt assignee { id } }
-}`,
-  },
-  MyAccount: {
-    service: 'accounting',
-    query: `query MyAccount($day: Date) {
-  myAccount { user { id } balance transactions(day: $day) { id kind amount description businessDay createdAt task { id title jiraId } } }
-}`,
-  },
+  MyTasks: { service: 'tracker', query: GATEWAY_OPERATIONS.MyTasks.direct.query },
+  MyAccount: { service: 'accounting', query: GATEWAY_OPERATIONS.MyAccount.direct.query },
 };
 
 const { values: options } = parseArgs({
@@ -77,7 +68,7 @@ async function main(): Promise<void> {
   const key = loadPrivateKey(env, 'gateway');
   const identities = await Promise.all(callers.map((caller) => signIdentity(caller, key, 3600)));
   try {
-    await Promise.all(deployments.flatMap(({ ports }) => Object.values(ports).map((port) => waitUntilReady(port))));
+    await Promise.all(deployments.flatMap(({ ports }) => Object.values(ports).map((port) => waitForHealth(`http://127.0.0.1:${port}/ready`, STARTUP_MS))));
     const lowest = new Map<string, Measurement>();
     for (let round = 1; round <= Number(options.rounds); round++) {
       for (const [name, operation] of Object.entries(OPERATIONS)) {
@@ -98,7 +89,7 @@ async function main(): Promise<void> {
     console.log('\nlowest CPU per request of any round:');
     for (const [key, best] of lowest) console.log(`${key} ${best.serviceMs.toFixed(2)} ms, postgres ${best.postgresMs.toFixed(2)} ms (${best.rps.toFixed(0)} req/s)`);
   } finally {
-    await Promise.all(deployments.flatMap(({ children }) => Object.values(children).map(stop)));
+    await Promise.all(deployments.flatMap(({ children }) => Object.values(children).map(stopChild)));
     await dropDatabases(env);
   }
 }
@@ -124,47 +115,22 @@ async function seed(env: Env): Promise<Caller[]> {
     role: 'worker',
     revision: 1,
   }));
-  const tracker = await openDatabase(env, trackerDatabase);
+  // Created and migrated here once, before the services start.
+  for (const database of [trackerDatabase, accountingDatabase]) await (await openDatabase(env, database)).close();
+  await seedTrackerRows(env, callers, TASKS);
+  const accounting = new PgPool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 1 });
   try {
-    for (const caller of callers) {
-      await tracker.em.fork().execute(
-        'insert into users (id, email, name, role, active, revision) values (?, ?, ?, ?, true, ?)',
-        [caller.id, caller.email, caller.name, caller.role, caller.revision],
-      );
-      await seedOpenTasks(tracker.em.fork(), { count: TASKS_PER_USER, assigneeIds: [caller.id], label: 'profile' });
-    }
+    await seedAuditRows(accounting, { userIds: callers.map(({ id }) => id), day: todayIn(env.BUSINESS_TZ), rows: AUDIT_ROWS, sourceVersionBase: 3_000_000_000 });
   } finally {
-    await tracker.close();
-  }
-  const accounting = await openDatabase(env, accountingDatabase);
-  try {
-    await accounting.em.fork().execute(
-      `with rows as (
-         insert into transactions (user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at, source_version)
-         select u.id, case when g % 3 = 0 then 'COMPLETION_REWARD' else 'ASSIGN_FEE' end,
-                case when g % 3 = 0 then 2000 + g % 2001 else -(1000 + g % 1001) end,
-                'Fee or reward for [PROF-' || g || '] Profile task ' || g,
-                gen_random_uuid(), 'Profile task ' || g, 'PROF-' || g, ?::date, now() - make_interval(secs => g),
-                3000000000 + row_number() over ()
-           from unnest(?::uuid[]) u(id), generate_series(1, ?::int) g
-         returning user_id, amount
-       )
-       insert into accounts (user_id, balance) select user_id, sum(amount) from rows group by user_id`,
-      [todayIn(env.BUSINESS_TZ), `{${callers.map((caller) => caller.id).join(',')}}`, AUDIT_ROWS_PER_USER],
-    );
-  } finally {
-    await accounting.close();
+    await accounting.end();
   }
   return callers;
 }
 
 function startService(checkout: string, service: Service, env: Env, ports: Record<string, string>): ChildProcess {
   const profile = options['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(options['cpu-prof']), '--cpu-prof-name', `${basename(checkout)}-${service}-${Date.now()}.cpuprofile`] : [];
-  return spawn(process.execPath, ['--import', 'tsx', ...profile, `subgraphs/${service}/index.ts`], {
-    cwd: checkout,
-    env: { ...process.env, DB_PREFIX: env.DB_PREFIX, QUEUE_PREFIX: env.QUEUE_PREFIX, KEYS_DIR: resolve(env.KEYS_DIR), LOG_LEVEL: 'warn', ...ports },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const childEnv = { ...process.env, DB_PREFIX: env.DB_PREFIX, QUEUE_PREFIX: env.QUEUE_PREFIX, KEYS_DIR: resolve(env.KEYS_DIR), LOG_LEVEL: 'warn', ...ports };
+  return startChild(service, [process.execPath, '--import', 'tsx', ...profile, `subgraphs/${service}/index.ts`], childEnv, checkout);
 }
 
 interface Measurement {
@@ -227,40 +193,10 @@ async function backendPids(env: Env, service: Service): Promise<number[]> {
   }
 }
 
-/** User + system CPU seconds of each process still running, from /proc/<pid>/stat. */
+/** User + system CPU seconds of each of `pids` still running. */
 function cpuSeconds(pids: number[]): Map<number, number> {
-  const seconds = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      seconds.set(pid, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
-    } catch {
-      // the process ended
-    }
-  }
-  return seconds;
-}
-
-async function waitUntilReady(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`nothing ready on port ${port}`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((done) => {
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
+  const wanted = new Set(pids);
+  return new Map(readProcesses().flatMap((process) => (wanted.has(process.pid) ? [[process.pid, process.cpuSeconds] as const] : [])));
 }
 
 async function dropDatabases(env: Env): Promise<void> {
@@ -272,17 +208,6 @@ async function dropDatabases(env: Env): Promise<void> {
   } finally {
     await pg.end();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
 }
 
 main().catch((error: unknown) => {
