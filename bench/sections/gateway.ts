@@ -1,11 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { databaseName, openDatabase, parseEnv, resetEnvCache } from '@popug/lib';
-import { accountingDatabase } from '../../subgraphs/accounting/database';
-import { analyticsDatabase } from '../../subgraphs/analytics/database';
-import { authDatabase } from '../../subgraphs/auth/database';
-import { trackerDatabase } from '../../subgraphs/tracker/database';
+import { databaseName } from '@popug/lib';
 import type { BenchSection, RecordMeasurement } from '../harness';
 import { alternating } from '../gateway/load';
 import { AUDIT_ROWS, callFor, TASKS, type OperationName } from '../gateway/operations';
@@ -15,6 +11,7 @@ import { measureRounds, measureWindow, type RoundsPlan } from '../gateway/rounds
 import { startStack, type Stack } from '../gateway/stack';
 import { SUBGRAPHS, TARGETS } from '../gateway/targets';
 import { ROOT, stopChild } from '../processes';
+import { prepareSystemDatabases } from '../system-databases';
 
 const POPUGS = 60;
 const CLIENTS = 48;
@@ -34,10 +31,7 @@ const ONE_CLIENT = { warmUpMs: 2000, measureMs: 6000 };
 export const gatewaySection: BenchSection = {
   name: 'gateway',
   async run(record) {
-    resetEnvCache();
-    const env = parseEnv(process.env);
-    // Migrate every database here once, so the child processes do not race to do it.
-    for (const database of [authDatabase, trackerDatabase, accountingDatabase, analyticsDatabase]) await (await openDatabase(env, database)).close();
+    const env = await prepareSystemDatabases();
     const started = performance.now();
     const children: ChildProcess[] = [];
     const scratch = join(ROOT, 'var', `bench-gateway-${process.pid}`);

@@ -2,19 +2,16 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { openDatabase, parseEnv, resetEnvCache, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib';
 import { contractOperation } from '@popug/testing/contract';
 import { freePort } from '@popug/testing/ports';
 import { DIST, ensureBuild } from '../../scripts/build';
-import { accountingDatabase } from '../../subgraphs/accounting/database';
-import { analyticsDatabase } from '../../subgraphs/analytics/database';
-import { authDatabase } from '../../subgraphs/auth/database';
-import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { readProcesses, treeCpuSeconds } from '../cpu';
 import { loadWindow, type Call } from '../gateway/load';
 import { seedPopugs } from '../gateway/popugs';
 import type { BenchSection } from '../harness';
 import { startChild, stopChild, waitForHealth } from '../processes';
+import { prepareSystemDatabases } from '../system-databases';
 
 /** Each client speaks for its own popug, so no answer is shared between clients in flight. */
 const CLIENTS = 20;
@@ -50,10 +47,7 @@ interface Stack {
 export const tracingSection: BenchSection = {
   name: 'tracing',
   async run(record) {
-    resetEnvCache();
-    const env = parseEnv(process.env);
-    // Migrate every database here once, so the child processes do not race to do it.
-    for (const database of [authDatabase, trackerDatabase, accountingDatabase, analyticsDatabase]) await (await openDatabase(env, database)).close();
+    const env = await prepareSystemDatabases();
     const sink = await startSink();
     let exports = 0;
     sink.on('request', () => (exports += 1));
