@@ -32,6 +32,7 @@ export * from './replication/outbox';
 export * from './replication/watermark';
 export * from './replication/replica';
 export * from './replication/user-replication';
+export * from './replication/user-copies';
 export * from './replication/define-replica';
 export * from './business-day';
 export * from './metrics';

@@ -38,6 +38,7 @@ export type Account = {
   balance: Scalars['Money']['output'];
   /** The audit log of one business day (default today), newest first. */
   transactions: Array<Transaction>;
+  /** Its name, email and role come from accounting's copy of the directory (see User below). */
   user: User;
 };
 
@@ -171,7 +172,10 @@ export type TransactionTask = {
 /** A user of auth's directory; auth resolves its fields. */
 export type User = {
   __typename?: 'User';
+  email: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  role: Scalars['String']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -355,7 +359,10 @@ export type TransactionTaskResolvers<ContextType = AccountingContext, ParentType
 }>;
 
 export type UserResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = AccountingContext> = ResolversObject<{

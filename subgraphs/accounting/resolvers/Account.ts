@@ -1,8 +1,9 @@
+import { loadUserCopy } from '@popug/lib';
 import type { AccountResolvers } from '../generated/resolvers-types';
 import { transactionsOf } from '../services/account-book';
 import { parseDayOrToday } from '../services/day-input';
 
 export const Account: AccountResolvers = {
-  user: (account) => ({ id: account.userId }),
+  user: (account, _args, { em }) => loadUserCopy(em, account.userId),
   transactions: (account, { day }, { em, services }) => transactionsOf(em, account.userId, parseDayOrToday(day, 'day', services.businessTimeZone)),
 };

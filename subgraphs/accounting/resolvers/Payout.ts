@@ -1,5 +1,6 @@
+import { loadUserCopy } from '@popug/lib';
 import type { PayoutResolvers } from '../generated/resolvers-types';
 
 export const Payout: PayoutResolvers = {
-  user: (payout) => ({ id: payout.userId }),
+  user: (payout, _args, { em }) => loadUserCopy(em, payout.userId),
 };

@@ -114,6 +114,7 @@ export type Task = {
   __typename?: 'Task';
   /** Debited from the assignee at every assignment, in cents (1000..2000). */
   assignFee: Scalars['Money']['output'];
+  /** Its name, email and role come from tracker's copy of the directory (see User below). */
   assignee: User;
   completedAt: Maybe<Scalars['DateTime']['output']>;
   /** Credited to the assignee on completion, in cents (2000..4000). */
@@ -134,7 +135,10 @@ export type TaskStatus =
 /** A user of auth's directory; auth resolves its fields. */
 export type User = {
   __typename?: 'User';
+  email: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  role: Scalars['String']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -316,7 +320,10 @@ export type TaskResolvers<ContextType = SubgraphContext, ParentType extends Reso
 }>;
 
 export type UserResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{

@@ -1,6 +1,7 @@
 import { readEvent, signIdentity, loadPrivateKey } from '@popug/lib';
 import { postGraphQL } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
+import { contractOperation } from '../../../testing/contract';
 import { OPS, dataOf, refusal, startTestbed, type Testbed, type TestUser, type TaskView } from './tracker-testkit';
 
 /**
@@ -211,6 +212,28 @@ describe('the tracker through the gateway', () => {
         reason: 'shuffle',
         assignedAt: payloads[0]?.assignedAt,
       });
+    }
+  });
+
+  it("names a task's assignee from tracker's copy of the directory, which follows auth once the change has replicated", async () => {
+    const created = await createTask(manager.token, 'Polish the perches');
+    const assignee = byId(created.assignee.id);
+    const task = async () =>
+      dataOf(await bed.system.request<{ task: TaskView }>(OPS.task, { id: created.id }, manager.token)).task;
+    expect((await task()).assignee).toEqual({ id: assignee?.id, name: assignee?.name, email: assignee?.email, role: assignee?.role });
+
+    const asAdmin = (query: string, variables: Record<string, unknown>) => bed.system.request(query, variables, bed.admin.token);
+    dataOf(await asAdmin(contractOperation('CreateRole'), { name: 'perch_keeper' }));
+    dataOf(await asAdmin(contractOperation('SetUserRole'), { userId: created.assignee.id, role: 'perch_keeper' }));
+    try {
+      const assigneeNow = async () => {
+        const shown = (await task()).assignee;
+        return shown.role === 'perch_keeper' ? shown : undefined;
+      };
+      expect(await waitFor(assigneeNow, 15_000, 'the new role in tracker')).toEqual({ id: assignee?.id, name: assignee?.name, email: assignee?.email, role: 'perch_keeper' });
+    } finally {
+      dataOf(await asAdmin(contractOperation('SetUserRole'), { userId: created.assignee.id, role: assignee?.role ?? 'worker' }));
+      await bed.awaitInTracker(receivers());
     }
   });
 
