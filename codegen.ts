@@ -21,11 +21,12 @@ const scalars = {
 
 const mappers: Record<SubgraphName, Record<string, string>> = {
   auth: { User: '../entities/User#User as UserEntity' },
-  tracker: { Task: '../entities/Task#Task as TaskEntity' },
+  tracker: { Task: '../entities/Task#Task as TaskEntity', User: '@popug/lib#UserReference' },
   accounting: {
     Account: '../services/account-book#AccountView',
     Transaction: '../services/account-book#TransactionView',
     Payout: '../services/day-close#PayoutView',
+    User: '@popug/lib#UserReference',
   },
   analytics: {},
 };

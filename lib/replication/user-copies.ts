@@ -11,6 +11,11 @@ export interface UserCopy {
   role: string;
 }
 
+/** A user as a task or an account names them: the directory fields are read only when asked for. */
+export interface UserReference {
+  id: string;
+}
+
 /** This module's key among a request's loaders. */
 const USER_COPIES = {};
 
@@ -26,6 +31,21 @@ export function loadUserCopy(em: EntityManager, id: string): Promise<UserCopy> {
   const loader = requestLoader(em, USER_COPIES, () => new DataLoader<string, UserCopy>((ids) => selectUserCopies(em, ids)));
   return loader.load(id);
 }
+
+const fieldOfCopy =
+  <F extends 'email' | 'name' | 'role'>(field: F) =>
+  (user: UserReference, _args: unknown, context: { em: EntityManager }): Promise<string> =>
+    loadUserCopy(context.em, user.id).then((copy) => copy[field]);
+
+/**
+ * The User fields a subgraph @provides, for its resolver map: a selection of `id` alone
+ * reads nothing, and money may name a user the copy has not received yet (day-close.ts).
+ */
+export const userCopyFields = {
+  email: fieldOfCopy('email'),
+  name: fieldOfCopy('name'),
+  role: fieldOfCopy('role'),
+};
 
 async function selectUserCopies(em: EntityManager, ids: readonly string[]): Promise<Array<UserCopy | Error>> {
   const rows = await executeSql<UserCopy>(em, 'select id, email, name, role from users where id = any(?::uuid[])', [ids]);

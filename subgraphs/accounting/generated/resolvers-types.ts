@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AccountView, TransactionView } from '../services/account-book';
 import type { PayoutView } from '../services/day-close';
+import type { UserReference } from '@popug/lib';
 import type { AccountingContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
@@ -267,7 +268,7 @@ export type ResolversTypes = ResolversObject<{
   Transaction: ResolverTypeWrapper<TransactionView>;
   TransactionKind: TransactionKind;
   TransactionTask: ResolverTypeWrapper<TransactionTask>;
-  User: ResolverTypeWrapper<User>;
+  User: ResolverTypeWrapper<UserReference>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -286,7 +287,7 @@ export type ResolversParentTypes = ResolversObject<{
   RolePermissions: RolePermissions;
   Transaction: TransactionView;
   TransactionTask: TransactionTask;
-  User: User;
+  User: UserReference;
 }>;
 
 export type AccountResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Account'] = ResolversParentTypes['Account']> = ResolversObject<{

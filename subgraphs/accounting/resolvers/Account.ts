@@ -1,9 +1,8 @@
-import { loadUserCopy } from '@popug/lib';
 import type { AccountResolvers } from '../generated/resolvers-types';
 import { transactionsOf } from '../services/account-book';
 import { parseDayOrToday } from '../services/day-input';
 
 export const Account: AccountResolvers = {
-  user: (account, _args, { em }) => loadUserCopy(em, account.userId),
+  user: (account) => ({ id: account.userId }),
   transactions: (account, { day }, { em, services }) => transactionsOf(em, account.userId, parseDayOrToday(day, 'day', services.businessTimeZone)),
 };

@@ -1,4 +1,4 @@
-import { MoneyScalar } from '@popug/lib';
+import { MoneyScalar, userCopyFields } from '@popug/lib';
 import type { Resolvers } from '../generated/resolvers-types';
 import { accountingPermissionAdmin } from '../permissions';
 import { Account } from './Account';
@@ -13,5 +13,7 @@ export const resolvers: Resolvers = {
   Account,
   Transaction,
   Payout,
+  // name, email and role of a user this subgraph hands out (@provides), from its copy of the directory
+  User: userCopyFields,
   Money: MoneyScalar,
 };

@@ -1,4 +1,4 @@
-import { loadUserCopy, requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib';
 import type { TaskResolvers } from '../generated/resolvers-types';
 import { findTaskReference } from '../services/task-directory';
 
@@ -9,5 +9,5 @@ export const Task: TaskResolvers = {
     requireCaller(caller);
     return findTaskReference(em, reference.id);
   },
-  assignee: (task, _args, { em }) => loadUserCopy(em, task.assigneeId),
+  assignee: (task) => ({ id: task.assigneeId }),
 };

@@ -1,4 +1,4 @@
-import { MoneyScalar } from '@popug/lib';
+import { MoneyScalar, userCopyFields } from '@popug/lib';
 import type { Resolvers } from '../generated/resolvers-types';
 import { trackerPermissionAdmin } from '../permissions';
 import { Mutation } from './Mutation';
@@ -9,5 +9,7 @@ export const resolvers: Resolvers = {
   Query: { ...trackerPermissionAdmin.resolvers.Query, ...Query },
   Mutation: { ...trackerPermissionAdmin.resolvers.Mutation, ...Mutation },
   Task,
+  // name, email and role of a user this subgraph hands out (@provides), from its copy of the directory
+  User: userCopyFields,
   Money: MoneyScalar,
 };
