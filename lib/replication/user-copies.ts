@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeSql } from '../db/sql';
 import { requestLoader } from '../db/request-loader';
+import type { Caller } from '../identity';
 
 /** A user as a subgraph's copy of the directory has them: what it may answer for auth (@provides). */
 export interface UserCopy {
@@ -19,23 +20,33 @@ export interface UserReference {
 /** This module's key among a request's loaders. */
 const USER_COPIES = {};
 
+/** What a resolver's context gives the copy: the request's EntityManager and signed caller. */
+interface CopyContext {
+  em: EntityManager;
+  caller: Caller | null;
+}
+
 /**
  * A user's directory fields from this subgraph's own `users` copy, for the fields the
  * subgraph @provides on a user it hands out (a task's assignee, an account's user): the
- * gateway then asks auth nothing. Every user a page names goes to PostgreSQL as one
- * statement. The copy is the replicator's (a rename or role change arrives within the
- * replication delay) and, for the caller, the signed identity of this very request
- * (CallerSync writes it before any resolver runs).
+ * gateway then asks auth nothing. Every other user a page names goes to PostgreSQL as one
+ * statement; the copy is the replicator's, so a rename or role change shows once it has
+ * replicated. The caller needs no statement: this request's signed identity is what
+ * CallerSync has just written to the copy, so `myTasks` and `myAccount` read nothing more.
  */
-export function loadUserCopy(em: EntityManager, id: string): Promise<UserCopy> {
-  const loader = requestLoader(em, USER_COPIES, () => new DataLoader<string, UserCopy>((ids) => selectUserCopies(em, ids)));
+export function loadUserCopy({ em, caller }: CopyContext, id: string): Promise<UserCopy> {
+  const loader = requestLoader(em, USER_COPIES, () => {
+    const copies = new DataLoader<string, UserCopy>((ids) => selectUserCopies(em, ids));
+    if (caller) copies.prime(caller.id, { id: caller.id, email: caller.email, name: caller.name, role: caller.role });
+    return copies;
+  });
   return loader.load(id);
 }
 
 const fieldOfCopy =
   <F extends 'email' | 'name' | 'role'>(field: F) =>
-  (user: UserReference, _args: unknown, context: { em: EntityManager }): Promise<string> =>
-    loadUserCopy(context.em, user.id).then((copy) => copy[field]);
+  (user: UserReference, _args: unknown, context: CopyContext): Promise<string> =>
+    loadUserCopy(context, user.id).then((copy) => copy[field]);
 
 /**
  * The User fields a subgraph @provides, for its resolver map: a selection of `id` alone
@@ -50,7 +61,7 @@ export const userCopyFields = {
 async function selectUserCopies(em: EntityManager, ids: readonly string[]): Promise<Array<UserCopy | Error>> {
   const rows = await executeSql<UserCopy>(em, 'select id, email, name, role from users where id = any(?::uuid[])', [ids]);
   const byId = new Map(rows.map((row) => [row.id, row]));
-  // Every user a task or account names reached this copy first (users replicate before the
-  // events that name them), so a gap is a fault to report, not an answer to make up.
+  // A user the copy lacks (money replicated before its owner, see day-close.ts) fails the
+  // field asked for, as a user auth does not know would: nothing is made up.
   return ids.map((id) => byId.get(id) ?? new Error(`User ${id} is missing from this subgraph's copy of the directory`));
 }
