@@ -11,7 +11,10 @@ export const AUDIT_ROWS = 20;
 interface Operation {
   /** What clients send a gateway: the contract's text, with its fragments. */
   query: string;
-  /** The subgraph's share of it, sent direct: users are auth's entities, so only `{ id }` of them. */
+  /**
+   * What the gateway's plan sends the one subgraph that answers it, sent direct: the same
+   * fields (the users' come from the subgraph's copy of the directory, @provides).
+   */
   direct: { subgraph: SubgraphName; query: string };
   /** A full answer for a seeded popug, checked once per target before load. */
   check: (data: Record<string, unknown>) => boolean;
@@ -25,7 +28,7 @@ export const OPERATIONS = {
     direct: {
       subgraph: 'tracker',
       query: `query MyTasks($status: TaskStatus) {
-  myTasks(status: $status) { id title jiraId description status assignFee completionReward createdAt completedAt assignee { id } }
+  myTasks(status: $status) { id title jiraId description status assignFee completionReward createdAt completedAt assignee { id name email role } }
 }`,
     },
     check: (data) => Array.isArray(data.myTasks) && data.myTasks.length === TASKS,
@@ -35,7 +38,7 @@ export const OPERATIONS = {
     direct: {
       subgraph: 'accounting',
       query: `query MyAccount($day: Date) {
-  myAccount { user { id } balance transactions(day: $day) { id kind amount description businessDay createdAt task { id title jiraId } } }
+  myAccount { user { id name email } balance transactions(day: $day) { id kind amount description businessDay createdAt task { id title jiraId } } }
 }`,
     },
     check: (data) => (data.myAccount as { transactions?: unknown[] } | undefined)?.transactions?.length === AUDIT_ROWS,
