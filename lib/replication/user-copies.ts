@@ -31,22 +31,21 @@ interface CopyContext {
  * subgraph @provides on a user it hands out (a task's assignee, an account's user): the
  * gateway then asks auth nothing. Every other user a page names goes to PostgreSQL as one
  * statement; the copy is the replicator's, so a rename or role change shows once it has
- * replicated. The caller needs no statement: this request's signed identity is what
- * CallerSync has just written to the copy, so `myTasks` and `myAccount` read nothing more.
+ * replicated. The caller needs no statement (userCopyFields): this request's signed
+ * identity is what CallerSync has just written to the copy, so `myTasks` and `myAccount`
+ * read nothing more.
  */
-export function loadUserCopy({ em, caller }: CopyContext, id: string): Promise<UserCopy> {
-  const loader = requestLoader(em, USER_COPIES, () => {
-    const copies = new DataLoader<string, UserCopy>((ids) => selectUserCopies(em, ids));
-    if (caller) copies.prime(caller.id, { id: caller.id, email: caller.email, name: caller.name, role: caller.role });
-    return copies;
-  });
+function loadUserCopy(em: EntityManager, id: string): Promise<UserCopy> {
+  const loader = requestLoader(em, USER_COPIES, () => new DataLoader<string, UserCopy>((ids) => selectUserCopies(em, ids)));
   return loader.load(id);
 }
 
 const fieldOfCopy =
   <F extends 'email' | 'name' | 'role'>(field: F) =>
-  (user: UserReference, _args: unknown, context: CopyContext): Promise<string> =>
-    loadUserCopy(context, user.id).then((copy) => copy[field]);
+  (user: UserReference, _args: unknown, context: CopyContext): string | Promise<string> =>
+    // The caller's own fields synchronously: a promise per field would make graphql-js
+    // await every user object of a page (the caller's whole task list) one by one.
+    user.id === context.caller?.id ? context.caller[field] : loadUserCopy(context.em, user.id).then((copy) => copy[field]);
 
 /**
  * The User fields a subgraph @provides, for its resolver map: a selection of `id` alone
