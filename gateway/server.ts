@@ -95,8 +95,9 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     context: async (req) => {
       const context = await buildGatewayContext(req.headers, identities, signer);
       // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
-      // parses the forwarding chain), not for every request; and no copy of the context.
-      Object.defineProperty(context, 'clientIp', { get: () => clientAddress(req, trust), enumerable: true });
+      // parses the forwarding chain), not for every request. A function, not a getter: Apollo
+      // copies the context per request with Object.assign, which would call a getter.
+      context.clientAddress = () => clientAddress(req, trust);
       return context;
     },
     otherwise: app,
