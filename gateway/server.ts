@@ -20,6 +20,7 @@ import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
+import { rememberQueryHashes } from './query-hashes';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -39,6 +40,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const subgraphAgent = createSubgraphAgent();
   // The operation answers are shaped by, built once per document instead of per request.
   shapeWithOneOperationPerDocument();
+  // Each query text hashed once, not on every request.
+  rememberQueryHashes();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
