@@ -21,6 +21,7 @@ import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
 import { rememberQueryHashes } from './query-hashes';
+import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -42,6 +43,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   shapeWithOneOperationPerDocument();
   // Each query text hashed once, not on every request.
   rememberQueryHashes();
+  // No span and context per step of a request nothing records.
+  openGatewaySpansOnlyWhenRecorded();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
