@@ -22,6 +22,7 @@ import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
 import { rememberQueryHashes } from './query-hashes';
 import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
+import { answerSingleFetchesAsTheSubgraphDid } from './single-fetch-shaping';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -45,6 +46,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   rememberQueryHashes();
   // No span and context per step of a request nothing records.
   openGatewaySpansOnlyWhenRecorded();
+  // A one-fetch plan that selects what the client asked: the subgraph's data is the answer.
+  answerSingleFetchesAsTheSubgraphDid();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
