@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { databaseName } from '@popug/lib';
+import { databaseName, parseEnv } from '@popug/lib';
+import { dropRunData } from '../testing/cleanup';
+import { isolateTestFile } from '../testing/isolation';
 import { freePort } from '@popug/testing/ports';
 import { loadWindow, type Call } from './gateway/load';
 import { callFor } from './gateway/operations';
@@ -28,6 +30,11 @@ const WINDOW = { warmUpMs: 1000, measureMs: 3000 };
 async function main(): Promise<void> {
   const other = resolve(process.argv[2] ?? '');
   const rounds = Number(process.argv[3] ?? 4);
+  // Databases, Redis keys and mail folder of this run's own, dropped at the end (as npm run bench does).
+  process.env.DB_PREFIX ??= 'bench_';
+  process.env.QUEUE_PREFIX ??= 'bench';
+  process.env.LOG_LEVEL ??= 'warn';
+  isolateTestFile();
   const env = await prepareSystemDatabases();
   const children: ChildProcess[] = [];
   const scratch = join(ROOT, 'var', `bench-gateway-compare-${process.pid}`);
@@ -81,6 +88,12 @@ async function main(): Promise<void> {
       for (const side of ['new', 'old'] as const) keep(`MyTaskTitles ${side} CPU ms/req (1 client)`, (1000 * cpuBetween(cpuBefore[side], cpuOf(gateways[side].pid)).gateway) / (latencies[side]?.length ?? 1));
       process.stderr.write(`round ${round} done\n`);
     }
+    // Each round's new / old: the two ran within seconds of each other, so the ratio cancels most drift.
+    for (const key of Object.keys(results).filter((name) => name.includes(' new '))) {
+      const olds = results[key.replace(' new ', ' old ')] ?? [];
+      const ratios = (results[key] ?? []).map((value, round) => value / (olds[round] ?? Number.NaN)).sort((a, b) => a - b);
+      process.stdout.write(`${key.replace(' new ', ' new/old ').padEnd(40)} ${ratios.map((ratio) => ratio.toFixed(2)).join(', ')}\n`);
+    }
     for (const [key, values] of Object.entries(results)) {
       const sorted = [...values].sort((a, b) => a - b);
       process.stdout.write(`${key.padEnd(40)} ${sorted.map((value) => value.toFixed(2)).join(', ')}  (median ${(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(2)})\n`);
@@ -88,6 +101,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(children.map(stopChild));
     rmSync(scratch, { recursive: true, force: true });
+    await dropRunData(parseEnv(process.env), [env.MAIL_DIR]);
   }
 }
 
