@@ -19,8 +19,8 @@ import { prepareSystemDatabases } from './system-databases';
  * Two builds of our gateway side by side (README "Gateway CPU"): `tsx bench/gateway-compare.ts
  * OTHER_CHECKOUT [rounds]` starts the gateway section's stack (this checkout's services, compiled)
  * and a second gateway from OTHER_CHECKOUT's dist/ (build it there first) over the same
- * subgraphs, then alternates the two, their order swapped each round: MyTasks and MyAccount
- * from 48 clients (distinct popugs) and MyTaskTitles from one client, each gateway's CPU per
+ * subgraphs, then measures the two at once: MyTasks and MyAccount from 24 clients each
+ * (48 distinct popugs, the halves swapped each round) and MyTaskTitles from one client, each gateway's CPU per
  * request from /proc over the kept stretch, and the one client's p50 with direct calls to
  * the tracker interleaved. `BENCH_GATEWAY_CPU_PROF=dir` profiles this checkout's gateway.
  */
@@ -55,15 +55,20 @@ async function main(): Promise<void> {
     const keep = (key: string, value: number) => (results[key] ??= []).push(value);
     for (let round = 0; round <= rounds; round++) {
       const order = round % 2 === 0 ? (['new', 'old'] as const) : (['old', 'new'] as const);
+      // Both gateways loaded at once, half the clients each (distinct popugs, the halves swapped
+      // each round), so both see the same moment's machine and compete for it alike.
       for (const operation of ['MyTasks', 'MyAccount'] as const) {
-        for (const side of order) {
-          const calls: Call[] = popugs.slice(0, CLIENTS).map((popug) => ({ ...callFor(stack, 'ours', operation, popug), url: gateways[side].url }));
-          let before = cpuOf(gateways[side].pid);
-          let used = 0;
-          const window = await loadWindow(calls, WINDOW, { start: () => (before = cpuOf(gateways[side].pid)), end: () => (used = cpuBetween(before, cpuOf(gateways[side].pid)).gateway) });
-          if (round > 0) keep(`${operation} ${side} CPU ms/req`, (1000 * used) / window.requests);
-          if (round > 0) keep(`${operation} ${side} req/s`, window.requests / window.seconds);
-        }
+        await Promise.all(
+          order.map(async (side, half) => {
+            const mine = popugs.slice(half * (CLIENTS / 2), (half + 1) * (CLIENTS / 2));
+            const calls: Call[] = mine.map((popug) => ({ ...callFor(stack, 'ours', operation, popug), url: gateways[side].url }));
+            let before = cpuOf(gateways[side].pid);
+            let used = 0;
+            const window = await loadWindow(calls, WINDOW, { start: () => (before = cpuOf(gateways[side].pid)), end: () => (used = cpuBetween(before, cpuOf(gateways[side].pid)).gateway) });
+            if (round > 0) keep(`${operation} ${side} CPU ms/req`, (1000 * used) / window.requests);
+            if (round > 0) keep(`${operation} ${side} req/s`, window.requests / window.seconds);
+          }),
+        );
       }
       // One client: direct, new, old in turn, so all three see the same moment.
       const popug = popugs[round % popugs.length];
