@@ -20,6 +20,9 @@ import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
+import { rememberQueryHashes } from './query-hashes';
+import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
+import { answerSingleFetchesAsTheSubgraphDid } from './single-fetch-shaping';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -39,6 +42,12 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const subgraphAgent = createSubgraphAgent();
   // The operation answers are shaped by, built once per document instead of per request.
   shapeWithOneOperationPerDocument();
+  // Each query text hashed once, not on every request.
+  rememberQueryHashes();
+  // No span and context per step of a request nothing records.
+  openGatewaySpansOnlyWhenRecorded();
+  // A one-fetch plan that selects what the client asked: the subgraph's data is the answer.
+  answerSingleFetchesAsTheSubgraphDid();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   const gateway = new ApolloGateway({
     supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
@@ -95,8 +104,9 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     context: async (req) => {
       const context = await buildGatewayContext(req.headers, identities, signer);
       // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
-      // parses the forwarding chain), not for every request; and no copy of the context.
-      Object.defineProperty(context, 'clientIp', { get: () => clientAddress(req, trust), enumerable: true });
+      // parses the forwarding chain), not for every request. A function, not a getter: Apollo
+      // copies the context per request with Object.assign, which would call a getter.
+      context.clientAddress = () => clientAddress(req, trust);
       return context;
     },
     otherwise: app,

@@ -50,7 +50,8 @@ export function signInLimits(env: Env): SignInLimits {
 }
 
 export interface ThrottledContext {
-  clientIp?: string;
+  /** The address attempts are counted against, worked out only when a sign-in asks for it. */
+  clientAddress?: () => string;
 }
 
 const FIRST_SLOWDOWN_MS = 250;
@@ -125,7 +126,7 @@ export class SignInThrottle {
         didResolveOperation: async (requestContext) => {
           const attempts = signInAttempts(requestContext);
           for (const { kind, email } of attempts) {
-            const clientIp = requestContext.contextValue.clientIp ?? 'unknown';
+            const clientIp = requestContext.contextValue.clientAddress?.() ?? 'unknown';
             try {
               await this.attempt(kind, clientIp, email);
             } catch (error) {

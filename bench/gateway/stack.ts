@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadPrivateKey, type Env } from '@popug/lib';
 import { freePort } from '@popug/testing/ports';
 import { DIST, ensureBuild } from '../../scripts/build';
 import { ROOT, startChild, waitForHealth } from '../processes';
@@ -22,17 +24,38 @@ const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
 /** Our services as `npm start` and production run them: the compiled JavaScript under dist/. */
 const compiledService = (entry: string) => [process.execPath, join(DIST, entry.replace(/\.ts$/, '.js'))];
 
+/** `BENCH_GATEWAY_CPU_PROF=dir`: our gateway under `node --cpu-prof`, its profile written there on exit (bench/profile-summary.ts reads it). */
+function profiled([node, ...args]: string[]): string[] {
+  const dir = process.env.BENCH_GATEWAY_CPU_PROF;
+  return dir ? [node ?? process.execPath, '--cpu-prof', '--cpu-prof-dir', resolve(dir), ...args] : [node ?? process.execPath, ...args];
+}
+
+/**
+ * What every service of the bench runs with, ours and Hive's alike: NODE_ENV=production (as
+ * deployed: graphql-js skips its development-only checks, introspection is off), with what
+ * production asks for in the environment (the two signers' keys as PEMs, an admin password
+ * of its own). Production gateways run only trusted documents; the bench's single-subgraph
+ * MyTaskTitles is not one and the popugs register with ad-hoc mutations, so our gateway gets
+ * the admin's switch ALLOW_ARBITRARY_OPERATIONS (README "Trusted documents"): it drops the
+ * manifest check, one Set lookup per request.
+ */
+export function productionSettings(env: Env): NodeJS.ProcessEnv {
+  const pem = (signer: 'auth' | 'gateway') => loadPrivateKey(env, signer).export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { NODE_ENV: 'production', AUTH_PRIVATE_KEY: pem('auth'), GATEWAY_PRIVATE_KEY: pem('gateway'), ADMIN_PASSWORD: randomBytes(18).toString('base64url'), ALLOW_ARBITRARY_OPERATIONS: 'true' };
+}
+
 /**
  * The four subgraphs, our gateway and two Hive Gateways (JavaScript and Rust planners), each
  * in its own process, as in production, so the load client's CPU (this process) is charged
  * to no server. Every child is pushed onto `children` as it starts, for the caller to stop.
+ * `env` is the bench's own (development) settings, whose keys the services are given.
  */
-export async function startStack(children: ChildProcess[], scratch: string): Promise<Stack> {
+export async function startStack(children: ChildProcess[], scratch: string, env: Env): Promise<Stack> {
   await ensureBuild();
   const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()]))) as Record<SubgraphName, number>;
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, url(ports[name])])) as Record<SubgraphName, string>;
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
   for (const name of SUBGRAPHS) {
     childEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
     childEnv[`${name.toUpperCase()}_URL`] = subgraphUrls[name];
@@ -47,11 +70,11 @@ export async function startStack(children: ChildProcess[], scratch: string): Pro
 
   const gatewayPorts: Record<Gateway, number> = { ours: await freePort(), hiveJs: await freePort(), hiveRust: await freePort() };
   const hive = writeHiveConfigs(scratch, subgraphUrls);
-  const hiveEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' };
+  const hiveEnv = { ...process.env, NODE_ENV: 'production' };
   const hiveCommand = (config: string, port: number) => [process.execPath, HIVE_BIN, 'supergraph', hive.supergraph, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'];
   const pids = {
     ...subgraphPids,
-    ours: start('gateway', compiledService('gateway/index.ts'), { ...childEnv, PORT: String(gatewayPorts.ours) }),
+    ours: start('gateway', profiled(compiledService('gateway/index.ts')), { ...childEnv, PORT: String(gatewayPorts.ours) }),
     hiveJs: start('hive-js', hiveCommand(hive.js, gatewayPorts.hiveJs), hiveEnv, scratch),
     hiveRust: start('hive-rust', hiveCommand(hive.rust, gatewayPorts.hiveRust), hiveEnv, scratch),
   };

@@ -37,7 +37,7 @@ export const gatewaySection: BenchSection = {
     const scratch = join(ROOT, 'var', `bench-gateway-${process.pid}`);
     mkdirSync(scratch, { recursive: true });
     try {
-      const stack = await startStack(children, scratch);
+      const stack = await startStack(children, scratch, env);
       process.stderr.write(`  services up after ${Math.round(performance.now() - started)} ms\n`);
       const popugs = await seedPopugs(env, { gateway: stack.gatewayUrls.ours, auth: stack.subgraphUrls.auth }, { count: POPUGS, tasks: TASKS, auditRows: AUDIT_ROWS });
       process.stderr.write(`  ${popugs.length} popugs seeded after ${Math.round(performance.now() - started)} ms\n`);
