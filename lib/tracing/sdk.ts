@@ -7,12 +7,15 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { BullMQOtel } from 'bullmq-otel';
 import { loadEnv } from '../env';
 import { setActiveTracing } from './active';
+import { edgeSampler, startedShare, tracedRequestsOnly } from './edge-sampling';
 import { recordingOnly } from './recording-only';
 import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor';
+import { skipUnlessSampled } from './unsampled-calls';
+import { UnsampledPassThroughProvider } from './unsampled-pass-through';
 
 /**
  * The OpenTelemetry SDK (README "Traces"), loaded by ./start.ts only when tracing is on:
@@ -22,38 +25,38 @@ import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor'
  */
 export function startTracing(): void {
   const env = loadEnv();
-  const provider = new NodeTracerProvider({
-    // Sampling follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the SDK reads them).
+  const share = startedShare();
+  const provider = new UnsampledPassThroughProvider({
+    // The share of traces follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, drawn once per trace where it starts.
+    sampler: edgeSampler(share),
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? serviceOfEntry(process.argv[1] ?? '') }),
     spanProcessors: [new RequestIdSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
   });
   provider.register();
   setActiveTracing({ queueTelemetry: new BullMQOtel('popug-jira'), shutdown: () => provider.shutdown() });
-  registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations() });
+  registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations(share) });
 }
 
-/** Probes and scrapes are not requests anyone traces: no span, no sampling decision. */
-const UNTRACED_PATHS = new Set(['/health', '/live', '/ready', '/metrics']);
-
-/** A `traceparent` whose flags clear the sampled bit: the caller (the gateway) decided not to keep this trace. */
-const UNSAMPLED_PARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f][02468ace]$/;
-
 /**
- * Cheap when a request is not sampled (README "Traces", cost): no span at all for probes,
- * scrapes and requests whose caller did not sample them, so nothing under them is
- * instrumented; GraphQL, pg and ioredis patches step aside unless a span is recording;
+ * Cheap when a request is not traced (README "Traces", cost): the decision is made as the
+ * request comes in (`untracedContext`: the caller's `traceparent`, or drawn here at
+ * `share`), and an untraced request, a probe or a scrape bypasses the HTTP instrumentation,
+ * so nothing under it is instrumented; outgoing calls carry the decision without a span of
+ * their own; GraphQL, pg and ioredis patches step aside unless a span is recording;
  * statements, commands and outgoing calls outside any request are not traced.
  */
-function instrumentations() {
+function instrumentations(share: number) {
   return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? '') || UNSAMPLED_PARENT.test(String(request.headers.traceparent ?? '')),
-      requestHook: (span, request) => {
-        if ('headers' in request) assignRequestId(span, request);
-      },
-    }),
-    new UndiciInstrumentation({ requireParentforSpans: true }),
-    recordingOnly(new GraphQLInstrumentation({ mergeItems: true, ignoreTrivialResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
+    tracedRequestsOnly(
+      new HttpInstrumentation({
+        requestHook: (span, request) => {
+          if ('headers' in request) assignRequestId(span, request);
+        },
+      }),
+      share,
+    ),
+    new UndiciInstrumentation({ ignoreRequestHook: skipUnlessSampled }),
+    recordingOnly(new GraphQLInstrumentation({ depth: 1, mergeItems: true, ignoreTrivialResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
     recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['_getClientQueryPatch', '_getClientConnectPatch', '_getPoolConnectPatch']),
     recordingOnly(new IORedisInstrumentation({ requireParentSpan: true }), ['_patchSendCommand']),
   ];
