@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBuild } from '../scripts/build';
 import { provideChromium } from '../testing/chromium';
 import { ensureTestServices } from '../testing/services';
 
@@ -14,6 +15,9 @@ export default async function globalSetup(): Promise<void> {
   await ensureTestServices();
   // Unpacked once here, not by each jest worker at the same moment; workers inherit the path.
   process.env.CHROMIUM_PATH = await provideChromium();
+  // Tests that start a service as a process of its own run it from dist/, as production does
+  // (test/faults/fixtures/jobs-process.ts): compiled once here (a few seconds; ~30 ms when up to date).
+  await ensureBuild();
   const run = randomBytes(3).toString('hex');
   process.env.NODE_ENV = 'test';
   process.env.TEST_RUN_ID = run;

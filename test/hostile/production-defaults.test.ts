@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DOCUMENTED_ADMIN_PASSWORD, parseEnv } from '@popug/lib/env';
+import { compiledEntry } from '@popug/testing/compiled';
 import { productionOverrides } from '@popug/testing/isolation';
 
 /**
@@ -11,9 +12,9 @@ import { productionOverrides } from '@popug/testing/isolation';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Starts a service entry point as an operator would, with only the variables given. */
+/** Starts a service entry point as an operator would (compiled, as `npm run start:<name>` runs it), with only the variables given. */
 function start(entry: string, variables: Record<string, string>) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', entry], {
+  const result = spawnSync(process.execPath, [compiledEntry(entry)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', DB_PREFIX: 'never_created_', LOG_LEVEL: 'fatal', ...variables },
     encoding: 'utf8',
