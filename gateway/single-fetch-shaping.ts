@@ -106,9 +106,12 @@ function rootsIfSelectedAsAsked(plan: QueryPlan, operation: ShapingOperation, ap
   } catch {
     return null; // selects something the API schema does not have: not the client's selection
   }
-  if (fetched.selectionSet.toString() !== operation.selectionSet.toString()) return null;
+  // Compared with fragments expanded: a client's named fragment on the field's own type (the
+  // contract's `...TaskFields`) prints as an inline fragment until expanded, the fetch never has one.
+  const fetchedSelection = fetched.expandAllFragments().selectionSet;
+  if (fetchedSelection.toString() !== operation.expandAllFragments().selectionSet.toString()) return null;
   const roots: string[] = [];
-  for (const selection of fetched.expandAllFragments().selectionSet.selections()) {
+  for (const selection of fetchedSelection.selections()) {
     const name = selection.kind === 'FieldSelection' ? selection.element.responseName?.() : undefined;
     if (name === undefined || name.startsWith('__')) return null;
     roots.push(name);

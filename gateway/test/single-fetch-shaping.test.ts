@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { contractOperation } from '@popug/testing/contract';
 import { SUPERGRAPH_FILE } from '../server';
 import { answerSingleFetchesAsTheSubgraphDid } from '../single-fetch-shaping';
 
@@ -55,6 +56,14 @@ describe('single-fetch plans', () => {
     const result = await run('query MyTaskTitles { myTasks { id title status } }');
     expect(result).toEqual({ data: { myTasks: [{ id: 't1', title: 'Feed the popug', status: 'OPEN' }] } });
     // Not copied by Apollo's result shaping: the very array the subgraph answered.
+    expect(result.data?.myTasks).toBe(tasks);
+  });
+
+  it("answers the contract's MyTasks, whose fields come in a named fragment, with the subgraph's own data", async () => {
+    const assignee = { id: 'u1', name: 'Popug', email: 'popug@popug.test', role: 'worker' };
+    const tasks = [{ id: 't1', title: 'Feed', jiraId: null, description: 'Seeds', status: 'OPEN', assignFee: 1000, completionReward: 2000, createdAt: '2026-12-01T00:00:00.000Z', completedAt: null, assignee }];
+    answers.tracker = { data: { myTasks: tasks } };
+    const result = await run(contractOperation('MyTasks'));
     expect(result.data?.myTasks).toBe(tasks);
   });
 
