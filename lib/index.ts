@@ -12,6 +12,7 @@ export * from './graphql-errors';
 export * from './db/database';
 export * from './db/orm';
 export * from './db/reference-loader';
+export * from './db/request-loader';
 export * from './db/sql';
 export * from './access/entities';
 export * from './access/permission-store';

@@ -1,8 +1,9 @@
 import type { AccountResolvers } from '../generated/resolvers-types';
-import { transactionsOf } from '../services/account-book';
+import { balanceOf, transactionsOf } from '../services/account-reads';
 import { parseDayOrToday } from '../services/day-input';
 
 export const Account: AccountResolvers = {
   user: (account) => ({ id: account.userId }),
+  balance: (account, _args, { em }) => account.balance ?? balanceOf(em, account.userId),
   transactions: (account, { day }, { em, services }) => transactionsOf(em, account.userId, parseDayOrToday(day, 'day', services.businessTimeZone)),
 };

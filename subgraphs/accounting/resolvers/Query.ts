@@ -1,11 +1,11 @@
 import { requireCaller } from '@popug/lib';
 import type { QueryResolvers } from '../generated/resolvers-types';
-import { accountOf, accountOfUserOrFail, listAccounts } from '../services/account-book';
+import { accountOfUserOrFail, listAccounts, ownAccount } from '../services/account-book';
 import { parseDayOrToday, parseDayRange, parseUserId } from '../services/day-input';
 import { earningsByDay, managementEarnings } from '../services/earnings';
 
 export const Query: QueryResolvers = {
-  myAccount: (_parent, _args, { em, caller }) => accountOf(em, requireCaller(caller).id),
+  myAccount: (_parent, _args, { caller }) => ownAccount(requireCaller(caller).id),
   account: (_parent, { userId }, { em }) => accountOfUserOrFail(em, parseUserId(userId, 'userId')),
   accounts: (_parent, _args, { em }) => listAccounts(em),
   managementEarnings: (_parent, { day }, { em, services }) => managementEarnings(em, parseDayOrToday(day, 'day', services.businessTimeZone)),

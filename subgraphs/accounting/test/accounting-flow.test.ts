@@ -61,6 +61,9 @@ test('fees at every assignment, rewards on completion: balance = the log, descri
     expect(account.user).toEqual({ id: user.id, name: user.name, email: user.email });
     expect(account.balance).toBe(expected.get(user.id));
     expect(account.transactions.reduce((sum, row) => sum + row.amount, 0)).toBe(account.balance);
+    // Newest first, ties by the row's number (read in one statement with the balance).
+    const order = account.transactions.map((row) => [Date.parse(row.createdAt), Number(row.id)] as const);
+    expect(order).toEqual([...order].sort((left, right) => right[0] - left[0] || right[1] - left[1]));
   }
   const first = created[0];
   if (!first) throw new Error('no task');

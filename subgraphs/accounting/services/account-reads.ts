@@ -1,0 +1,111 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { centsFrom, executeSql, requestLoader } from '@popug/lib';
+import type { BusinessDay } from '@popug/lib/business-day';
+import type { TransactionKind } from '../entities/AccountTransaction';
+import type { TransactionView } from './account-book';
+
+/** What a resolver reads of an account: its balance, or one business day of its audit log. */
+interface AccountRead {
+  userId: string;
+  day?: BusinessDay;
+}
+type ReadResult = number | TransactionView[];
+
+/** This module's key among a request's loaders. */
+const ACCOUNT_READS = {};
+
+/** A balance; a user with no money yet has 0. */
+export async function balanceOf(em: EntityManager, userId: string): Promise<number> {
+  // A read without a day is answered with a balance (readAccounts).
+  return (await readsOf(em).load({ userId })) as number;
+}
+
+/** One business day of an account's audit log, newest first. */
+export async function transactionsOf(em: EntityManager, userId: string, day: BusinessDay): Promise<TransactionView[]> {
+  // A read with a day is answered with that day's rows (readAccounts).
+  return (await readsOf(em).load({ userId, day })) as TransactionView[];
+}
+
+/**
+ * The request's reads of accounts, gathered per tick: the balance and the day's log of
+ * MyAccount are sibling fields, resolved in the same tick, so they go to PostgreSQL as one
+ * statement (each statement is a round trip and a socket write on both sides, a fifth of
+ * accounting's CPU under MyAccount). Any other mix is read one statement per read.
+ */
+function readsOf(em: EntityManager): DataLoader<AccountRead, ReadResult, string> {
+  return requestLoader(em, ACCOUNT_READS, () =>
+    new DataLoader<AccountRead, ReadResult, string>((reads) => readAccounts(em, reads), { cacheKeyFn: ({ userId, day }) => `${userId} ${day ?? 'balance'}` }),
+  );
+}
+
+async function readAccounts(em: EntityManager, reads: readonly AccountRead[]): Promise<ReadResult[]> {
+  const balance = reads.find((read) => read.day === undefined);
+  const dayRead = reads.find((read) => read.day !== undefined);
+  if (reads.length === 2 && balance && dayRead?.day && dayRead.userId === balance.userId) {
+    const both = await selectBalanceAndDay(em, balance.userId, dayRead.day);
+    return reads.map((read) => (read === balance ? both.balance : both.transactions));
+  }
+  return Promise.all(reads.map((read) => (read.day === undefined ? selectBalance(em, read.userId) : selectDay(em, read.userId, read.day))));
+}
+
+interface TransactionRow {
+  seq: string;
+  user_id: string;
+  kind: TransactionKind;
+  amount: string;
+  description: string;
+  business_day: string;
+  created_at: Date;
+  task_id: string | null;
+  task_title: string | null;
+  task_jira_id: string | null;
+}
+
+const TRANSACTION_COLUMNS = `id::text as seq, user_id, kind, amount::text as amount, description,
+       to_char(business_day, 'YYYY-MM-DD') as business_day, created_at, task_id, task_title, task_jira_id`;
+
+async function selectBalance(em: EntityManager, userId: string): Promise<number> {
+  const [row] = await executeSql<{ balance: string }>(em, 'select balance::text as balance from accounts where user_id = ?', [userId]);
+  return centsFrom(row?.balance ?? 0);
+}
+
+async function selectDay(em: EntityManager, userId: string, day: BusinessDay): Promise<TransactionView[]> {
+  const rows = await executeSql<TransactionRow>(
+    em,
+    `select ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date order by created_at desc, id desc`,
+    [userId, day],
+  );
+  return rows.map(transactionFromRow);
+}
+
+/** The balance (first row, `is_balance`) and the day's rows after it, newest first, in one statement. */
+async function selectBalanceAndDay(em: EntityManager, userId: string, day: BusinessDay): Promise<{ balance: number; transactions: TransactionView[] }> {
+  const rows = await executeSql<TransactionRow & { is_balance: boolean; id: string | null }>(
+    em,
+    `select true as is_balance, null::bigint as id, null::text as seq, null::uuid as user_id, null::text as kind,
+            (select balance::text from accounts where user_id = ?) as amount, null::text as description,
+            null::text as business_day, null::timestamptz as created_at, null::uuid as task_id, null::text as task_title, null::text as task_jira_id
+     union all
+     select false, id, ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date
+     order by is_balance desc, created_at desc, id desc`,
+    [userId, userId, day],
+  );
+  const [balanceRow, ...dayRows] = rows;
+  return { balance: centsFrom(balanceRow?.amount ?? 0), transactions: dayRows.map(transactionFromRow) };
+}
+
+function transactionFromRow(row: TransactionRow): TransactionView {
+  return {
+    id: row.seq,
+    userId: row.user_id,
+    kind: row.kind,
+    amount: centsFrom(row.amount),
+    description: row.description,
+    businessDay: row.business_day,
+    createdAt: row.created_at,
+    taskId: row.task_id,
+    taskTitle: row.task_title,
+    taskJiraId: row.task_jira_id,
+  };
+}
