@@ -35,3 +35,49 @@ function positioned(sql: string): string {
   let count = 0;
   return sql.replace(/(\\*)(\?)/g, (_match, escapes: string) => (escapes.length % 2 ? '?' : `$${++count}`));
 }
+
+/** A pooled pg connection, as knex's client hands it out. */
+interface PooledConnection {
+  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
+}
+interface ConnectionPool {
+  acquireConnection(): Promise<PooledConnection>;
+  releaseConnection(connection: PooledConnection): Promise<unknown>;
+}
+
+/** Statement text → its prepared statement's name; only statements written in the code come here. */
+const statementNames = new Map<string, string>();
+
+/**
+ * executeSql for a hot read outside any transaction, as a named prepared statement: each
+ * connection parses and plans it once instead of on every request (on a one-statement
+ * request that is a good part of its PostgreSQL backend's CPU). Only for statement texts
+ * written in the code — a text built from data would prepare a new statement every call.
+ * Inside a transaction it is plain executeSql. PostgreSQL re-plans a prepared statement
+ * after a migration by itself; only a change of a selected column's type fails it until
+ * the service restarts, which a deployment does after migrating anyway.
+ */
+export async function executePreparedSql<T extends object = Record<string, unknown>>(
+  em: EntityManager,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<T[]> {
+  if (em.getTransactionContext()) return executeSql<T>(em, sql, params);
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `popug_${statementNames.size}`;
+    statementNames.set(sql, name);
+  }
+  // knex's client is typed loosely; these two are its public pool methods.
+  const pool = em.getKnex().client as unknown as ConnectionPool;
+  const connection = await pool.acquireConnection();
+  try {
+    const result = await connection.query({ name, text: positioned(sql), values: params });
+    return result.rows as T[];
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    throw em.getDriver().convertException(error);
+  } finally {
+    await pool.releaseConnection(connection);
+  }
+}

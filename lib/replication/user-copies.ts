@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '../db/sql';
+import { executePreparedSql } from '../db/sql';
 import { requestLoader } from '../db/request-loader';
 import type { Caller } from '../identity';
 
@@ -58,7 +58,7 @@ export const userCopyFields = {
 };
 
 async function selectUserCopies(em: EntityManager, ids: readonly string[]): Promise<Array<UserCopy | Error>> {
-  const rows = await executeSql<UserCopy>(em, 'select id, email, name, role from users where id = any(?::uuid[])', [ids]);
+  const rows = await executePreparedSql<UserCopy>(em, 'select id, email, name, role from users where id = any(?::uuid[])', [ids]);
   const byId = new Map(rows.map((row) => [row.id, row]));
   // A user the copy lacks (money replicated before its owner, see day-close.ts) fails the
   // field asked for, as a user auth does not know would: nothing is made up.

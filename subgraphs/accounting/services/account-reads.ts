@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { centsFrom, executeSql, requestLoader } from '@popug/lib';
+import { centsFrom, executePreparedSql, requestLoader } from '@popug/lib';
 import type { BusinessDay } from '@popug/lib/business-day';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import type { TransactionView } from './account-book';
@@ -66,12 +66,12 @@ const TRANSACTION_COLUMNS = `id::text as seq, user_id, kind, amount::text as amo
        to_char(business_day, 'YYYY-MM-DD') as business_day, created_at, task_id, task_title, task_jira_id`;
 
 async function selectBalance(em: EntityManager, userId: string): Promise<number> {
-  const [row] = await executeSql<{ balance: string }>(em, 'select balance::text as balance from accounts where user_id = ?', [userId]);
+  const [row] = await executePreparedSql<{ balance: string }>(em, 'select balance::text as balance from accounts where user_id = ?', [userId]);
   return centsFrom(row?.balance ?? 0);
 }
 
 async function selectDay(em: EntityManager, userId: string, day: BusinessDay): Promise<TransactionView[]> {
-  const rows = await executeSql<TransactionRow>(
+  const rows = await executePreparedSql<TransactionRow>(
     em,
     `select ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date order by created_at desc, id desc`,
     [userId, day],
@@ -81,7 +81,7 @@ async function selectDay(em: EntityManager, userId: string, day: BusinessDay): P
 
 /** The balance (first row, `is_balance`) and the day's rows after it, newest first, in one statement. */
 async function selectBalanceAndDay(em: EntityManager, userId: string, day: BusinessDay): Promise<{ balance: number; transactions: TransactionView[] }> {
-  const rows = await executeSql<TransactionRow & { is_balance: boolean; id: string | null }>(
+  const rows = await executePreparedSql<TransactionRow & { is_balance: boolean; id: string | null }>(
     em,
     `select true as is_balance, null::bigint as id, null::text as seq, null::uuid as user_id, null::text as kind,
             (select balance::text from accounts where user_id = ?) as amount, null::text as description,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '@popug/lib';
+import { executePreparedSql } from '@popug/lib';
 import type { Task, TaskStatus } from '../entities/Task';
 
 /** The columns of a task, as `tasks` stores them. */
@@ -27,7 +27,7 @@ interface TaskRow {
  * the rest of a `myTasks` request together. Writes load entities as before.
  */
 export async function selectTasks(em: EntityManager, where: string, params: readonly unknown[]): Promise<Task[]> {
-  const rows = await executeSql<TaskRow>(em, `select ${TASK_COLUMNS} from tasks ${where}`, params);
+  const rows = await executePreparedSql<TaskRow>(em, `select ${TASK_COLUMNS} from tasks ${where}`, params);
   const platform = em.getPlatform();
   return rows.map((row) => taskFromRow(row, (value) => platform.parseDate(value)));
 }
