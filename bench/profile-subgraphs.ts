@@ -21,6 +21,7 @@ import { Pool } from 'undici';
 import type { ChildProcess } from 'node:child_process';
 import { databaseName, databaseUrl, loadPrivateKey, openDatabase, parseEnv, signIdentity, IDENTITY_HEADER, type Caller, type Env } from '@popug/lib';
 import { today as todayIn } from '@popug/lib/business-day';
+import { dropRunData } from '@popug/testing/cleanup';
 import { freePort } from '@popug/testing/ports';
 import { accountingDatabase } from '../subgraphs/accounting/database';
 import { trackerDatabase } from '../subgraphs/tracker/database';
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
     for (const [key, best] of lowest) console.log(`${key} ${best.serviceMs.toFixed(2)} ms, postgres ${best.postgresMs.toFixed(2)} ms (${best.rps.toFixed(0)} req/s)`);
   } finally {
     await Promise.all(deployments.flatMap(({ children }) => Object.values(children).map(stopChild)));
-    await dropDatabases(env);
+    // Its databases and the services' queue keys (the accounting service opens the mail queue).
+    await dropRunData(env);
   }
 }
 
@@ -197,17 +199,6 @@ async function backendPids(env: Env, service: Service): Promise<number[]> {
 function cpuSeconds(pids: number[]): Map<number, number> {
   const wanted = new Set(pids);
   return new Map(readProcesses().flatMap((process) => (wanted.has(process.pid) ? [[process.pid, process.cpuSeconds] as const] : [])));
-}
-
-async function dropDatabases(env: Env): Promise<void> {
-  const pg = new PgPool({ connectionString: databaseUrl(env, 'postgres'), max: 1 });
-  try {
-    for (const service of ['tracker', 'accounting'] as const) {
-      await pg.query(`drop database if exists "${databaseName(env, service)}" with (force)`);
-    }
-  } finally {
-    await pg.end();
-  }
 }
 
 main().catch((error: unknown) => {
