@@ -19,7 +19,8 @@ const ROUNDS = 8;
 const WARM_UP_MS = 3000;
 const ROUND_MS = 3000;
 const TASKS = 20;
-const SAMPLED = '0.1';
+/** The traced stack's sampling share; BENCH_TRACING_SAMPLE=0 isolates what tracing costs a request nobody keeps. */
+const SAMPLED = process.env.BENCH_TRACING_SAMPLE ?? '0.1';
 const STARTUP_MS = 300_000;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 const MY_TASKS = JSON.stringify({ query: contractOperation('MyTasks'), variables: {} });
@@ -55,7 +56,7 @@ export const tracingSection: BenchSection = {
     await ensureBuild();
     try {
       stacks.push(await startStack('off', {}));
-      stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }));
+      stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }, profiled()));
       for (const stack of stacks) stack.calls = await seedCalls(env, stack);
       for (const stack of stacks) await round(stack, WARM_UP_MS, false);
       for (let turn = 0; turn < ROUNDS; turn++) for (const stack of turn % 2 === 0 ? stacks : [...stacks].reverse()) await round(stack, ROUND_MS, true);
@@ -78,6 +79,12 @@ export const tracingSection: BenchSection = {
   },
 };
 
+/** BENCH_TRACING_CPU_PROF=dir: the traced stack's processes write CPU profiles there (bench/profile-summary.ts reads them). */
+function profiled(): string[] {
+  const dir = process.env.BENCH_TRACING_CPU_PROF;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}
+
 /** An OTLP/HTTP receiver that answers and drops what it is sent. */
 async function startSink(): Promise<Server> {
   const sink = createServer((req, res) => {
@@ -88,7 +95,7 @@ async function startSink(): Promise<Server> {
   return sink;
 }
 
-async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv): Promise<Stack> {
+async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Stack> {
   const ports = { auth: await freePort(), tracker: await freePort(), accounting: await freePort(), analytics: await freePort(), gateway: await freePort() };
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
   const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
@@ -96,15 +103,15 @@ async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv): Prom
     env[`${subgraph.toUpperCase()}_PORT`] = String(ports[subgraph]);
     env[`${subgraph.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[subgraph]}/graphql`;
   }
-  const children = SUBGRAPHS.map((subgraph) => startService(`${name}:${subgraph}`, `subgraphs/${subgraph}/index.js`, { ...env, OTEL_SERVICE_NAME: subgraph }));
+  const children = SUBGRAPHS.map((subgraph) => startService(`${name}:${subgraph}`, `subgraphs/${subgraph}/index.js`, { ...env, OTEL_SERVICE_NAME: subgraph }, nodeArgs));
   await Promise.all(SUBGRAPHS.map((subgraph) => waitForHealth(`http://127.0.0.1:${ports[subgraph]}/health`, STARTUP_MS)));
-  children.push(startService(`${name}:gateway`, 'gateway/index.js', { ...env, OTEL_SERVICE_NAME: 'gateway' }));
+  children.push(startService(`${name}:gateway`, 'gateway/index.js', { ...env, OTEL_SERVICE_NAME: 'gateway' }, nodeArgs));
   await waitForHealth(`http://127.0.0.1:${ports.gateway}/health`, STARTUP_MS);
   return { name, children, gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`, authUrl: `http://127.0.0.1:${ports.auth}/graphql`, calls: [], requests: 0, seconds: 0, cpuSeconds: 0 };
 }
 
 /** Our services as `npm start` runs them: the compiled JavaScript under dist/. */
-const startService = (name: string, compiled: string, env: NodeJS.ProcessEnv) => startChild(name, [process.execPath, join(DIST, compiled)], env);
+const startService = (name: string, compiled: string, env: NodeJS.ProcessEnv, nodeArgs: string[]) => startChild(name, [process.execPath, ...nodeArgs, join(DIST, compiled)], env);
 
 /** CLIENTS popugs of this stack's own (signed up through it, TASKS open tasks each), one MyTasks call for each. */
 async function seedCalls(env: Env, stack: Stack): Promise<Call[]> {
