@@ -45,8 +45,8 @@ interface ConnectionPool {
   releaseConnection(connection: PooledConnection): Promise<unknown>;
 }
 
-/** Statement text → its prepared statement's name; only statements written in the code come here. */
-const statementNames = new Map<string, string>();
+/** Statement text → its prepared statement (name, and the text as PostgreSQL gets it); only statements written in the code come here. */
+const preparedStatements = new Map<string, { name: string; text: string }>();
 
 /**
  * executeSql for a hot read outside any transaction, as a named prepared statement: each
@@ -63,16 +63,16 @@ export async function executePreparedSql<T extends object = Record<string, unkno
   params: readonly unknown[] = [],
 ): Promise<T[]> {
   if (em.getTransactionContext()) return executeSql<T>(em, sql, params);
-  let name = statementNames.get(sql);
-  if (!name) {
-    name = `popug_${statementNames.size}`;
-    statementNames.set(sql, name);
+  let statement = preparedStatements.get(sql);
+  if (!statement) {
+    statement = { name: `popug_${preparedStatements.size}`, text: positioned(sql) };
+    preparedStatements.set(sql, statement);
   }
   // knex's client is typed loosely; these two are its public pool methods.
   const pool = em.getKnex().client as unknown as ConnectionPool;
   const connection = await pool.acquireConnection();
   try {
-    const result = await connection.query({ name, text: positioned(sql), values: params });
+    const result = await connection.query({ ...statement, values: params });
     return result.rows as T[];
   } catch (error) {
     if (!(error instanceof Error)) throw error;
