@@ -1,8 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { compiledEntry } from '@popug/testing/compiled';
 
 /** The repository root, where child services are started from. */
 export const ROOT = resolve(__dirname, '..');
+
+/**
+ * The command for one of our services as `npm start` and production run it: the compiled
+ * `dist/` file of `entry`, under `node --cpu-prof` writing into `profileDir` when one is
+ * given (bench/profile-summary.ts reads the profile).
+ */
+export function compiledService(entry: string, profileDir?: string): string[] {
+  return [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : []), compiledEntry(entry)];
+}
 
 /** A service in its own process, its output (at LOG_LEVEL=warn: warnings and errors) prefixed with its name on our stderr. */
 export function startChild(name: string, [command, ...args]: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {

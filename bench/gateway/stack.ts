@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadPrivateKey, type Env } from '@popug/lib';
 import { freePort } from '@popug/testing/ports';
-import { DIST, ensureBuild } from '../../scripts/build';
-import { ROOT, startChild, waitForHealth } from '../processes';
+import { ensureBuild } from '../../scripts/build';
+import { compiledService, ROOT, startChild, waitForHealth } from '../processes';
 import { writeHiveConfigs } from './hive';
 import { SUBGRAPHS, type Gateway, type SubgraphName } from './targets';
 
@@ -21,14 +21,6 @@ export interface Stack {
 const STARTUP_MS = 180_000;
 
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-/** Our services as `npm start` and production run them: the compiled JavaScript under dist/. */
-const compiledService = (entry: string) => [process.execPath, join(DIST, entry.replace(/\.ts$/, '.js'))];
-
-/** `BENCH_GATEWAY_CPU_PROF=dir`: our gateway under `node --cpu-prof`, its profile written there on exit (bench/profile-summary.ts reads it). */
-function profiled([node, ...args]: string[]): string[] {
-  const dir = process.env.BENCH_GATEWAY_CPU_PROF;
-  return dir ? [node ?? process.execPath, '--cpu-prof', '--cpu-prof-dir', resolve(dir), ...args] : [node ?? process.execPath, ...args];
-}
 
 /**
  * What every service of the bench runs with, ours and Hive's alike: NODE_ENV=production (as
@@ -74,7 +66,7 @@ export async function startStack(children: ChildProcess[], scratch: string, env:
   const hiveCommand = (config: string, port: number) => [process.execPath, HIVE_BIN, 'supergraph', hive.supergraph, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'];
   const pids = {
     ...subgraphPids,
-    ours: start('gateway', profiled(compiledService('gateway/index.ts')), { ...childEnv, PORT: String(gatewayPorts.ours) }),
+    ours: start('gateway', compiledService('gateway/index.ts', process.env.BENCH_GATEWAY_CPU_PROF), { ...childEnv, PORT: String(gatewayPorts.ours) }),
     hiveJs: start('hive-js', hiveCommand(hive.js, gatewayPorts.hiveJs), hiveEnv, scratch),
     hiveRust: start('hive-rust', hiveCommand(hive.rust, gatewayPorts.hiveRust), hiveEnv, scratch),
   };

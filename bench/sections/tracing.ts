@@ -1,16 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Env } from '@popug/lib';
 import { contractOperation } from '@popug/testing/contract';
 import { freePort } from '@popug/testing/ports';
-import { DIST, ensureBuild } from '../../scripts/build';
+import { ensureBuild } from '../../scripts/build';
 import { readProcesses, treeCpuSeconds } from '../cpu';
 import { loadWindow, type Call } from '../gateway/load';
 import { seedPopugs } from '../gateway/popugs';
 import type { BenchSection } from '../harness';
-import { startChild, stopChild, waitForHealth } from '../processes';
+import { compiledService, startChild, stopChild, waitForHealth } from '../processes';
 import { prepareSystemDatabases } from '../system-databases';
 
 /** Each client speaks for its own popug, so no answer is shared between clients in flight. */
@@ -56,7 +55,7 @@ export const tracingSection: BenchSection = {
     await ensureBuild();
     try {
       stacks.push(await startStack('off', {}));
-      stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }, profiled()));
+      stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }, process.env.BENCH_TRACING_CPU_PROF));
       for (const stack of stacks) stack.calls = await seedCalls(env, stack);
       for (const stack of stacks) await round(stack, WARM_UP_MS, false);
       for (let turn = 0; turn < ROUNDS; turn++) for (const stack of turn % 2 === 0 ? stacks : [...stacks].reverse()) await round(stack, ROUND_MS, true);
@@ -79,12 +78,6 @@ export const tracingSection: BenchSection = {
   },
 };
 
-/** BENCH_TRACING_CPU_PROF=dir: the traced stack's processes write CPU profiles there (bench/profile-summary.ts reads them). */
-function profiled(): string[] {
-  const dir = process.env.BENCH_TRACING_CPU_PROF;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
-}
-
 /** An OTLP/HTTP receiver that answers and drops what it is sent. */
 async function startSink(): Promise<Server> {
   const sink = createServer((req, res) => {
@@ -95,7 +88,8 @@ async function startSink(): Promise<Server> {
   return sink;
 }
 
-async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Stack> {
+/** `profileDir` (BENCH_TRACING_CPU_PROF, the traced stack only): its processes write CPU profiles there. */
+async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, profileDir?: string): Promise<Stack> {
   const ports = { auth: await freePort(), tracker: await freePort(), accounting: await freePort(), analytics: await freePort(), gateway: await freePort() };
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
   const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
@@ -103,15 +97,15 @@ async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, nodeA
     env[`${subgraph.toUpperCase()}_PORT`] = String(ports[subgraph]);
     env[`${subgraph.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[subgraph]}/graphql`;
   }
-  const children = SUBGRAPHS.map((subgraph) => startService(`${name}:${subgraph}`, `subgraphs/${subgraph}/index.js`, { ...env, OTEL_SERVICE_NAME: subgraph }, nodeArgs));
+  const children = SUBGRAPHS.map((subgraph) => startService(`${name}:${subgraph}`, `subgraphs/${subgraph}/index.ts`, { ...env, OTEL_SERVICE_NAME: subgraph }, profileDir));
   await Promise.all(SUBGRAPHS.map((subgraph) => waitForHealth(`http://127.0.0.1:${ports[subgraph]}/health`, STARTUP_MS)));
-  children.push(startService(`${name}:gateway`, 'gateway/index.js', { ...env, OTEL_SERVICE_NAME: 'gateway' }, nodeArgs));
+  children.push(startService(`${name}:gateway`, 'gateway/index.ts', { ...env, OTEL_SERVICE_NAME: 'gateway' }, profileDir));
   await waitForHealth(`http://127.0.0.1:${ports.gateway}/health`, STARTUP_MS);
   return { name, children, gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`, authUrl: `http://127.0.0.1:${ports.auth}/graphql`, calls: [], requests: 0, seconds: 0, cpuSeconds: 0 };
 }
 
 /** Our services as `npm start` runs them: the compiled JavaScript under dist/. */
-const startService = (name: string, compiled: string, env: NodeJS.ProcessEnv, nodeArgs: string[]) => startChild(name, [process.execPath, ...nodeArgs, join(DIST, compiled)], env);
+const startService = (name: string, entry: string, env: NodeJS.ProcessEnv, profileDir: string | undefined) => startChild(name, compiledService(entry, profileDir), env);
 
 /** CLIENTS popugs of this stack's own (signed up through it, TASKS open tasks each), one MyTasks call for each. */
 async function seedCalls(env: Env, stack: Stack): Promise<Call[]> {
