@@ -20,7 +20,7 @@ import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
-import { rememberQueryHashes } from './query-hashes';
+import { rememberQueryHashes } from '@popug/lib/query-hashes';
 import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
 import { answerSingleFetchesAsTheSubgraphDid } from './single-fetch-shaping';
 import { mountWebApp } from './web-app';

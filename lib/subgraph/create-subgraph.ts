@@ -24,6 +24,7 @@ import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
+import { rememberQueryHashes } from '../query-hashes';
 import { buildContext, type SubgraphContext } from './context';
 
 export interface SubgraphOptions {
@@ -77,6 +78,7 @@ function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TCont
 
 /** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
+  rememberQueryHashes();
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
   const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
   const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });

@@ -2,13 +2,16 @@ import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
 /**
- * The SHA-256 of each query text remembered (README "Gateway CPU").
+ * The SHA-256 of each query text remembered, in the gateway and every subgraph (README
+ * "Gateway CPU").
  *
  * Apollo Server hashes the text of every request it is sent (`computeQueryHash`: its document
- * store and our trusted-documents check are keyed by the hash): a Hash object, SHA-256 over a
- * few kB and a hex string per request, about 1.7 % of the gateway's CPU. Clients send the same
- * few texts over and over, and looking a text up in a map is several times cheaper than hashing
- * it again, so the hash is computed once per text.
+ * store and the gateway's trusted-documents check are keyed by the hash): a Hash object,
+ * SHA-256 over a few kB and a hex string per request, about 1.7 % of the gateway's CPU, and
+ * with tracing on a `require('crypto')` per request through the instrumentations' require
+ * hook. Clients send the same few texts over and over (the subgraphs get the query planner's
+ * few), and looking a text up in a map is several times cheaper than hashing it again, so the
+ * hash is computed once per text.
  *
  * There is no option for this in @apollo/server 5, so the export its request pipeline reads
  * on every call (`@apollo/utils.createhash`, Apollo Server's own copy) is wrapped once per
