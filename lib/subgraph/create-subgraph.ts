@@ -25,6 +25,8 @@ import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { rememberQueryHashes } from '../query-hashes';
+import { tracingIsOn } from '../tracing/active';
+import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
 
 export interface SubgraphOptions {
@@ -82,7 +84,8 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
   const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
   const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
-  const schema = applyShield(subgraphSchema, options.rules);
+  const shielded = applyShield(subgraphSchema, options.rules);
+  const schema = tracingIsOn() ? spanRootFields(shielded) : shielded;
   const metrics = createServiceMetrics(options.name);
   const limits = queryLimitProtection<SubgraphContext>(SUBGRAPH_QUERY_LIMITS, { hideSchema: options.production === true });
   const apollo = new ApolloServer<SubgraphContext>({

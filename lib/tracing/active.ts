@@ -18,6 +18,11 @@ export function setActiveTracing(tracing: ActiveTracing): void {
   active = tracing;
 }
 
+/** Whether the SDK was started in this process (lib/tracing/start.ts). */
+export function tracingIsOn(): boolean {
+  return active !== undefined;
+}
+
 /** BullMQ's `telemetry` option: the job's trace context travels with it from `add` to the worker. */
 export function queueTelemetry(): { telemetry?: Telemetry } {
   return active ? { telemetry: active.queueTelemetry } : {};

@@ -19,7 +19,7 @@ import { UnsampledPassThroughProvider } from './unsampled-pass-through';
 
 /**
  * The OpenTelemetry SDK (README "Traces"), loaded by ./start.ts only when tracing is on:
- * HTTP in and out (Node's http, undici), GraphQL (operation, parse, validate, resolvers),
+ * HTTP in and out (Node's http, undici), GraphQL (operation, parse, validate; root-field resolvers),
  * PostgreSQL (pg) and Redis (ioredis), W3C `traceparent` propagation (the SDK's default),
  * OTLP/HTTP export, all configured by the standard OTEL_* variables.
  */
@@ -56,7 +56,8 @@ function instrumentations(share: number) {
       share,
     ),
     new UndiciInstrumentation({ ignoreRequestHook: skipUnlessSampled }),
-    recordingOnly(new GraphQLInstrumentation({ depth: 1, mergeItems: true, ignoreTrivialResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
+    // Resolver spans are ours, root fields only (./root-field-spans.ts).
+    recordingOnly(new GraphQLInstrumentation({ ignoreResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
     recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['_getClientQueryPatch', '_getClientConnectPatch', '_getPoolConnectPatch']),
     recordingOnly(new IORedisInstrumentation({ requireParentSpan: true }), ['_patchSendCommand']),
   ];

@@ -154,6 +154,10 @@ describe('traces', () => {
       return parent ? [parent, ...ancestors(parent)] : [];
     };
     expect(trace.filter(feeRow).some((span) => ancestors(span).includes(apply as Span))).toBe(true);
+    // The root field's resolver span holds the statements that write the task.
+    const resolveCreateTask = trace.find((span) => span.service === 'tracker' && span.name === 'graphql.resolve createTask');
+    expect(resolveCreateTask?.attributes['graphql.field.name']).toBe('createTask');
+    expect(trace.some((span) => /insert into "?tasks"?/.test(statementOf(span)) && ancestors(span).includes(resolveCreateTask as Span))).toBe(true);
     expect(ancestors(apply as Span).some((span) => span.service === 'tracker')).toBe(true);
     // The replication passes themselves are BullMQ jobs traced by BullMQ's own telemetry.
     expect(spans.some((span) => span.service === 'jobs' && span.name === 'process replication')).toBe(true);

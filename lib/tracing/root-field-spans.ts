@@ -1,0 +1,52 @@
+import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+
+const tracer = () => trace.getTracer('popug-graphql');
+
+/**
+ * A `graphql.resolve <field>` span around each root field (Query and Mutation) of a request
+ * whose trace is recorded, with the GraphQL instrumentation's attribute names; the
+ * instrumentation's own resolver spans stay off (`ignoreResolveSpans`, README "Traces",
+ * cost). Its way of making them wraps every field resolver of the schema after the first
+ * sampled request, for good, and in a sampled request switches context around every field
+ * of every row: a fifth of a subgraph's CPU for a list of tasks. Root fields are where our
+ * resolvers hand off to the services that touch the database, so their spans hold the
+ * statements; below them a field reads what its root field loaded.
+ */
+export function spanRootFields(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const field of Object.values(type?.getFields() ?? {})) field.resolve = inRootFieldSpan(field.resolve ?? defaultFieldResolver);
+  }
+  return schema;
+}
+
+function inRootFieldSpan<TSource, TContext, TArgs>(resolve: GraphQLFieldResolver<TSource, TContext, TArgs>): GraphQLFieldResolver<TSource, TContext, TArgs> {
+  return function resolveInSpan(this: unknown, source, args, context, info) {
+    if (!trace.getActiveSpan()?.isRecording()) return resolve.call(this, source, args, context, info);
+    const attributes = { 'graphql.field.name': info.fieldName, 'graphql.field.path': info.fieldName, 'graphql.field.type': info.returnType.toString(), 'graphql.parent.name': info.parentType.name };
+    return tracer().startActiveSpan(`graphql.resolve ${info.fieldName}`, { attributes }, (span) => {
+      try {
+        const result: unknown = resolve.call(this, source, args, context, info);
+        if (!(result instanceof Promise)) return endWith(span, result);
+        return result.then(
+          (value: unknown) => endWith(span, value),
+          (error: unknown) => failWith(span, error),
+        );
+      } catch (error) {
+        return failWith(span, error);
+      }
+    });
+  };
+}
+
+function endWith<T>(span: Span, value: T): T {
+  span.end();
+  return value;
+}
+
+function failWith(span: Span, error: unknown): never {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.end();
+  throw error;
+}
