@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
 import { callerSchema, systemClock, type Caller, type Clock } from '@popug/lib';
+import { withTraceContext } from '@popug/lib/tracing/outgoing';
 
 /**
  * Asks auth who a token belongs to, on every request (docs/architecture.md, Identity), through a
@@ -37,7 +38,7 @@ export class IdentityClient {
     const startedAt = this.clock.now();
     const response = await undiciRequest(this.identityUrl, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'x-request-id': requestId },
+      headers: withTraceContext({ authorization: `Bearer ${token}`, 'x-request-id': requestId }),
       signal: AbortSignal.timeout(5000),
       dispatcher: this.dispatcher,
     }).catch((error: unknown) => {

@@ -26,8 +26,8 @@ export interface SubgraphAnswer {
  * query planner parsed it (undefined when unknown): only a query may share a call.
  */
 export type SubgraphCall = (url: string, headers: Record<string, string>, body: string, kind?: OperationTypeNode) => Promise<SubgraphAnswer>;
-/** Differs per incoming request and does not change the answer. */
-const IGNORED_IN_KEY = new Set([REQUEST_ID_HEADER]);
+/** Differ per incoming request and do not change the answer: a shared call carries the first caller's. */
+const IGNORED_IN_KEY = new Set([REQUEST_ID_HEADER, 'traceparent', 'tracestate']);
 
 /**
  * Subgraph calls over an undici dispatcher. Identical reads in flight at the same moment

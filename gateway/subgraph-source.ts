@@ -3,6 +3,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import { getOperationAST, type OperationTypeNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { IDENTITY_HEADER, REQUEST_ID_HEADER } from '@popug/lib';
+import { withTraceContext } from '@popug/lib/tracing/outgoing';
 import type { GatewayContext } from './context';
 import type { SubgraphAnswer, SubgraphCall } from './subgraph-calls';
 
@@ -26,7 +27,8 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // The fetch's span is Apollo's `gateway.fetch`, active here: the subgraph's spans go below it.
+    const headers = withTraceContext<Record<string, string>>({ 'content-type': 'application/json' });
     // Health checks and schema loads carry no request context (the static supergraph makes neither).
     if ('requestId' in context) {
       headers[REQUEST_ID_HEADER] = context.requestId;

@@ -7,6 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response, 
 import helmet from 'helmet';
 import { LRUCache } from 'lru-cache';
 import { bearerToken, type Logger } from '@popug/lib';
+import { withTraceContext } from '@popug/lib/tracing/outgoing';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 export const QUEUE_BOARD_COOKIE = 'popug_queue_board';
@@ -54,7 +55,7 @@ class BoardAuthorizer {
     if (known) return known;
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: withTraceContext({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
       body: JSON.stringify({ permission: QUEUE_BOARD_PERMISSION }),
       signal: AbortSignal.timeout(5000),
     });

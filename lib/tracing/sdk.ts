@@ -5,7 +5,6 @@ import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { BullMQOtel } from 'bullmq-otel';
@@ -14,12 +13,11 @@ import { setActiveTracing } from './active';
 import { edgeSampler, startedShare, tracedRequestsOnly } from './edge-sampling';
 import { recordingOnly } from './recording-only';
 import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor';
-import { skipUnlessSampled } from './unsampled-calls';
 import { UnsampledPassThroughProvider } from './unsampled-pass-through';
 
 /**
  * The OpenTelemetry SDK (README "Traces"), loaded by ./start.ts only when tracing is on:
- * HTTP in and out (Node's http, undici), GraphQL (operation, parse, validate; root-field resolvers),
+ * HTTP in (Node's http; calls out carry the context themselves, ./outgoing.ts), GraphQL (operation, parse, validate; root-field resolvers),
  * PostgreSQL (pg) and Redis (ioredis), W3C `traceparent` propagation (the SDK's default),
  * OTLP/HTTP export, all configured by the standard OTEL_* variables.
  */
@@ -41,9 +39,9 @@ export function startTracing(): void {
  * Cheap when a request is not traced (README "Traces", cost): the decision is made as the
  * request comes in (`untracedContext`: the caller's `traceparent`, or drawn here at
  * `share`), and an untraced request, a probe or a scrape bypasses the HTTP instrumentation,
- * so nothing under it is instrumented; outgoing calls carry the decision without a span of
- * their own; GraphQL, pg and ioredis patches step aside unless a span is recording;
- * statements, commands and outgoing calls outside any request are not traced.
+ * so nothing under it is instrumented; outgoing calls carry the decision in their headers
+ * (./outgoing.ts); GraphQL, pg and ioredis patches step aside unless a span is recording;
+ * statements and commands outside any request are not traced.
  */
 function instrumentations(share: number) {
   return [
@@ -55,7 +53,6 @@ function instrumentations(share: number) {
       }),
       share,
     ),
-    new UndiciInstrumentation({ ignoreRequestHook: skipUnlessSampled }),
     // Resolver spans are ours, root fields only (./root-field-spans.ts).
     recordingOnly(new GraphQLInstrumentation({ ignoreResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
     recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['_getClientQueryPatch', '_getClientConnectPatch', '_getPoolConnectPatch']),
