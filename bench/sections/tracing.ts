@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Env } from '@popug/lib';
 import { contractOperation } from '@popug/testing/contract';
 import { freePort } from '@popug/testing/ports';
@@ -54,15 +55,16 @@ export const tracingSection: BenchSection = {
     const stacks: Stack[] = [];
     await ensureBuild();
     try {
-      stacks.push(await startStack('off', {}));
-      stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }, process.env.BENCH_TRACING_CPU_PROF));
+      const profileDir = process.env.BENCH_TRACING_CPU_PROF;
+      stacks.push(await startStack('off', {}, profileDir && join(profileDir, 'off')));
+      stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }, profileDir && join(profileDir, 'on')));
       for (const stack of stacks) stack.calls = await seedCalls(env, stack);
       for (const stack of stacks) await round(stack, WARM_UP_MS, false);
       for (let turn = 0; turn < ROUNDS; turn++) for (const stack of turn % 2 === 0 ? stacks : [...stacks].reverse()) await round(stack, ROUND_MS, true);
       const [off, on] = stacks as [Stack, Stack];
       const rps = (stack: Stack) => stack.requests / stack.seconds;
       const cpuMs = (stack: Stack) => (stack.cpuSeconds * 1000) / stack.requests;
-      process.stderr.write(`  MyTasks, whole stack: tracing off ${Math.round(rps(off))} req/s ${cpuMs(off).toFixed(2)} CPU ms/req, on (10 %) ${Math.round(rps(on))} req/s ${cpuMs(on).toFixed(2)} CPU ms/req\n`);
+      process.stderr.write(`  MyTasks, whole stack: tracing off ${Math.round(rps(off))} req/s ${cpuMs(off).toFixed(2)} CPU ms/req, on (${SAMPLED}) ${Math.round(rps(on))} req/s ${cpuMs(on).toFixed(2)} CPU ms/req; ${off.requests} and ${on.requests} requests measured\n`);
       record({ metric: `MyTasks through the gateway, whole stack traced (10 % sampled), ${CLIENTS} clients`, value: Math.round(rps(on)), unit: 'req/s' });
       record({ metric: `MyTasks through the gateway, tracing off, ${CLIENTS} clients (alternating rounds)`, value: Math.round(rps(off)), unit: 'req/s' });
       record({ metric: 'MyTasks CPU per request, whole stack traced (10 %)', value: round2(cpuMs(on)), unit: 'ms' });
@@ -88,7 +90,7 @@ async function startSink(): Promise<Server> {
   return sink;
 }
 
-/** `profileDir` (BENCH_TRACING_CPU_PROF, the traced stack only): its processes write CPU profiles there. */
+/** `profileDir` (BENCH_TRACING_CPU_PROF, its `off` and `on` folders): the stack's processes write CPU profiles there. */
 async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, profileDir?: string): Promise<Stack> {
   const ports = { auth: await freePort(), tracker: await freePort(), accounting: await freePort(), analytics: await freePort(), gateway: await freePort() };
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
