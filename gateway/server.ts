@@ -3,7 +3,7 @@ import type { RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import { errorLoggingPlugin, loadPrivateKey, maskError, mountProbes, redisAnswers, serviceUrls, type Env, type Logger } from '@popug/lib';
 import { createServiceMetrics } from '@popug/lib/metrics';
@@ -21,6 +21,7 @@ import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
 import { rememberQueryHashes } from '@popug/lib/query-hashes';
+import { asOnePlugin } from '@popug/lib/one-plugin';
 import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
 import { answerSingleFetchesAsTheSubgraphDid } from './single-fetch-shaping';
 import { mountWebApp } from './web-app';
@@ -75,11 +76,15 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     // No HTTP caching of GraphQL answers here: skip computing a cache policy per response.
-    plugins: [ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled(), errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>()],
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      // Not a subgraph: no inline traces to add.
+      ApolloServerPluginInlineTraceDisabled(),
+      // Query limits, sign-in throttling (README "Security") and trusted documents among them.
+      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
+    ],
   });
-  // Query limits and sign-in throttling (README "Security").
-  for (const plugin of [...limits.plugins, throttle.plugin<GatewayContext>(logger)]) apollo.addPlugin(plugin);
-  if (trusted.plugin) apollo.addPlugin(trusted.plugin);
   await apollo.start();
 
   const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);

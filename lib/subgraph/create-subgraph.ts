@@ -24,6 +24,7 @@ import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
+import { asOnePlugin } from '../one-plugin';
 import { rememberQueryHashes } from '../query-hashes';
 import { tracingIsOn } from '../tracing/active';
 import { spanRootFields } from '../tracing/root-field-spans';
@@ -99,13 +100,9 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
-      noStorePlugin(),
-      errorLoggingPlugin<SubgraphContext>(options.logger),
-      metrics.plugin<SubgraphContext>(),
-      textInputPlugin<SubgraphContext>(),
+      asOnePlugin([noStorePlugin(), errorLoggingPlugin<SubgraphContext>(options.logger), metrics.plugin<SubgraphContext>(), textInputPlugin<SubgraphContext>(), ...limits.plugins]),
     ],
   });
-  for (const plugin of limits.plugins) apollo.addPlugin(plugin);
   await apollo.start();
 
   const app = express();
