@@ -72,6 +72,8 @@ async function startReceiver(): Promise<void> {
   endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 }
 
+/** OTLP's numbering of span kinds: the API's plus one. */
+const OTLP_SERVER_KIND = 2;
 const TRACING = { OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_TRACES_SAMPLER: 'always_on' };
 
 beforeAll(async () => {
@@ -146,6 +148,12 @@ describe('traces', () => {
     expect(trace.some((span) => span.service === 'tracker' && span.name.startsWith('graphql.'))).toBe(true);
     // The request id on every span of the processes serving the request, not only on their HTTP spans.
     expect(trace.filter((span) => span.service !== 'jobs' && span.attributes[REQUEST_ID_ATTRIBUTE] !== requestId).map((span) => `${span.service}: ${span.name}`)).toEqual([]);
+    // The gateway's steps: the request and each fetch (its plan when one is made), the subgraph's request below its fetch; no client span repeating the fetch.
+    const gatewaySteps = trace.filter((span) => span.service === 'gateway' && span.name.startsWith('gateway.')).map((span) => span.name);
+    expect(gatewaySteps).toEqual(expect.arrayContaining(['gateway.request', 'gateway.fetch']));
+    expect(gatewaySteps.filter((name) => !['gateway.request', 'gateway.plan', 'gateway.fetch'].includes(name))).toEqual([]);
+    const trackerRequest = trace.find((span) => span.service === 'tracker' && span.kind === OTLP_SERVER_KIND);
+    expect(trace.find((span) => span.spanId === trackerRequest?.parentSpanId)?.name).toBe('gateway.fetch');
     // The replicator's apply in accounting is in the trace, and the fee row is its statement.
     const apply = trace.find((span) => span.service === 'jobs' && span.name === 'replicate apply accounting');
     expect(apply).toBeDefined();
