@@ -10,7 +10,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { BullMQOtel } from 'bullmq-otel';
 import { loadEnv } from '../env';
 import { setActiveTracing } from './active';
-import { UnboundEmittersContextManager } from './context-manager';
+import { PromiseContextManager } from './context-manager';
 import { edgeSampler, startedShare, tracedRequestsOnly } from './edge-sampling';
 import { recordingOnly } from './recording-only';
 import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor';
@@ -31,7 +31,7 @@ export function startTracing(): void {
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? serviceOfEntry(process.argv[1] ?? '') }),
     spanProcessors: [new RequestIdSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
   });
-  provider.register({ contextManager: new UnboundEmittersContextManager() });
+  provider.register({ contextManager: new PromiseContextManager() });
   setActiveTracing({ queueTelemetry: new BullMQOtel('popug-jira'), shutdown: () => provider.shutdown() });
   registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations(share) });
 }
