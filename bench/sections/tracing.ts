@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Env } from '@popug/lib';
 import { contractOperation } from '@popug/testing/contract';
 import { freePort } from '@popug/testing/ports';
@@ -16,11 +16,18 @@ import { prepareSystemDatabases } from '../system-databases';
 /** Each client speaks for its own popug, so no answer is shared between clients in flight. */
 const CLIENTS = 20;
 const ROUNDS = 8;
-const WARM_UP_MS = 3000;
+const WARM_UP_MS = 20_000;
 const ROUND_MS = 3000;
 const TASKS = 20;
 /** The traced stack's sampling share; BENCH_TRACING_SAMPLE=0 isolates what tracing costs a request nobody keeps. */
 const SAMPLED = process.env.BENCH_TRACING_SAMPLE ?? '0.1';
+/**
+ * BENCH_TRACING_BASELINE=als: the untraced stack runs every request inside an
+ * AsyncLocalStorage (./../request-context-floor.js), so the comparison leaves out what
+ * Node 20's promise hook costs and shows what the SDK adds beyond it.
+ */
+const BASELINE = process.env.BENCH_TRACING_BASELINE ?? 'off';
+const REQUEST_CONTEXT_FLOOR = resolve(__dirname, '../request-context-floor.js');
 const STARTUP_MS = 300_000;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 const MY_TASKS = JSON.stringify({ query: contractOperation('MyTasks'), variables: {} });
@@ -56,7 +63,7 @@ export const tracingSection: BenchSection = {
     await ensureBuild();
     try {
       const profileDir = process.env.BENCH_TRACING_CPU_PROF;
-      stacks.push(await startStack('off', {}, profileDir && join(profileDir, 'off')));
+      stacks.push(await startStack('off', BASELINE === 'als' ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${REQUEST_CONTEXT_FLOOR}` } : {}, profileDir && join(profileDir, 'off')));
       stacks.push(await startStack('on', { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: SAMPLED }, profileDir && join(profileDir, 'on')));
       for (const stack of stacks) stack.calls = await seedCalls(env, stack);
       for (const stack of stacks) await round(stack, WARM_UP_MS, false);
@@ -64,7 +71,7 @@ export const tracingSection: BenchSection = {
       const [off, on] = stacks as [Stack, Stack];
       const rps = (stack: Stack) => stack.requests / stack.seconds;
       const cpuMs = (stack: Stack) => (stack.cpuSeconds * 1000) / stack.requests;
-      process.stderr.write(`  MyTasks, whole stack: tracing off ${Math.round(rps(off))} req/s ${cpuMs(off).toFixed(2)} CPU ms/req, on (${SAMPLED}) ${Math.round(rps(on))} req/s ${cpuMs(on).toFixed(2)} CPU ms/req; ${off.requests} and ${on.requests} requests measured\n`);
+      process.stderr.write(`  MyTasks, whole stack (baseline ${BASELINE}): tracing off ${Math.round(rps(off))} req/s ${cpuMs(off).toFixed(2)} CPU ms/req, on (${SAMPLED}) ${Math.round(rps(on))} req/s ${cpuMs(on).toFixed(2)} CPU ms/req; ${off.requests} and ${on.requests} requests measured\n`);
       record({ metric: `MyTasks through the gateway, whole stack traced (10 % sampled), ${CLIENTS} clients`, value: Math.round(rps(on)), unit: 'req/s' });
       record({ metric: `MyTasks through the gateway, tracing off, ${CLIENTS} clients (alternating rounds)`, value: Math.round(rps(off)), unit: 'req/s' });
       record({ metric: 'MyTasks CPU per request, whole stack traced (10 %)', value: round2(cpuMs(on)), unit: 'ms' });
@@ -124,6 +131,7 @@ async function round(stack: Stack, ms: number, keep: boolean): Promise<void> {
   stack.seconds += window.seconds;
   stack.cpuSeconds += cpuAfter - cpuBefore;
   stack.requests += window.requests;
+  process.stderr.write(`    ${stack.name}: ${Math.round(window.requests / window.seconds)} req/s, ${(((cpuAfter - cpuBefore) * 1000) / window.requests).toFixed(2)} CPU ms/req\n`);
 }
 
 /** User and system CPU seconds the stack's processes have used so far, from /proc. */
