@@ -18,8 +18,8 @@ import { UnsampledPassThroughProvider } from './unsampled-pass-through';
 
 /**
  * The OpenTelemetry SDK (README "Traces"), loaded by ./start.ts only when tracing is on:
- * HTTP in (Node's http; calls out carry the context themselves, ./outgoing.ts), GraphQL (operation, parse, validate; root-field resolvers),
- * PostgreSQL (pg) and Redis (ioredis), W3C `traceparent` propagation (the SDK's default),
+ * HTTP in (Node's http; calls out carry the context themselves, ./outgoing.ts), GraphQL
+ * (operation, parse, validate; root-field resolvers), PostgreSQL (pg) and Redis (ioredis), W3C `traceparent` propagation (the SDK's default),
  * OTLP/HTTP export, all configured by the standard OTEL_* variables.
  */
 export function startTracing(): void {
@@ -31,6 +31,7 @@ export function startTracing(): void {
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? serviceOfEntry(process.argv[1] ?? '') }),
     spanProcessors: [new RequestIdSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
   });
+  // The context on V8's promise hooks, not an AsyncLocalStorage (./context-manager.ts).
   provider.register({ contextManager: new PromiseContextManager() });
   setActiveTracing({ queueTelemetry: new BullMQOtel('popug-jira'), shutdown: () => provider.shutdown() });
   registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations(share) });
