@@ -23,7 +23,7 @@ const TASKS = 20;
 const SAMPLED = process.env.BENCH_TRACING_SAMPLE ?? '0.1';
 /**
  * BENCH_TRACING_BASELINE=als: the untraced stack runs every request inside an
- * AsyncLocalStorage (./../request-context-floor.js), so the comparison leaves out what
+ * AsyncLocalStorage (bench/request-context-floor.js), so the comparison leaves out what
  * Node 20's promise hook costs and shows what the SDK adds beyond it.
  */
 const BASELINE = process.env.BENCH_TRACING_BASELINE ?? 'off';
