@@ -45,10 +45,15 @@ test('two worker processes on one schedule share the passes, and no two passes e
   await Promise.all(workers.map((worker) => worker.printed('ready', 30_000)));
 
   // Load for ~5 s: a steady ~2000 events/s, and a burst of 10 000 now and then, so some
-  // passes surely outlast the interval and the next ticks land on the other worker.
+  // passes surely outlast the interval and the next ticks land on the other worker. On a
+  // slow, busy host the second worker may take its first pass later: the load goes on (for
+  // at most 15 s in all) until both have run one, and the checks below stay as they are.
   let written = 0;
-  const loadUntil = Date.now() + 5000;
-  for (let round = 0; Date.now() < loadUntil; round++) {
+  const loadAtLeastUntil = Date.now() + 5000;
+  const loadAtMostUntil = Date.now() + 15_000;
+  const bothWorkersPassed = async () => (await master.query<{ n: number }>('select count(distinct worker)::int as n from replication_pass')).rows[0]?.n === 2;
+  const keepLoading = async () => Date.now() < loadAtLeastUntil || (Date.now() < loadAtMostUntil && !(await bothWorkersPassed()));
+  for (let round = 0; await keepLoading(); round++) {
     const users = round % 60 === 30 ? 10_000 : 50;
     written += await insertUserChanges(auth, { users, revisions: 1, tag: `load-${round}` });
     await new Promise((resolve) => setTimeout(resolve, 25));
