@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, readEvent, type EventType, type MikroORM } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { prepareDatabases } from '../jobs/replicator/test/fixtures/databases';
 import { accountingDatabase } from '../subgraphs/accounting/database';
 import { closeBusinessDay } from '../subgraphs/accounting/services/day-close';
 import { trackerDatabase } from '../subgraphs/tracker/database';
@@ -18,6 +19,7 @@ let tracker: MikroORM;
 let accounting: MikroORM;
 
 beforeAll(async () => {
+  await prepareDatabases(env);
   [tracker, accounting] = await Promise.all([
     openDatabase(env, { ...trackerDatabase, poolMax: 2 }),
     openDatabase(env, { ...accountingDatabase, poolMax: 2 }),

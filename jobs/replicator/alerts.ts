@@ -93,3 +93,37 @@ export async function mailRewind(mailQueue: MailQueue, recipients: readonly Mail
     `and in every replica; see the README, Operations, "Backup and restore", for what to check.`;
   await enqueueMailToEach(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
 }
+
+/** Events the log refused (collect.ts, DUPLICATES_SQL), as refused-events.ts reports them. */
+export interface RefusedEvent {
+  eventId: string;
+  source: string;
+  type: string;
+  payload: unknown;
+  reason: string;
+}
+
+/** One mail per admin for a group of refused events; the key (the first event's id) makes a repeated report harmless. */
+export async function mailRefused(mailQueue: MailQueue, recipients: readonly MailRecipient[], refused: readonly RefusedEvent[]): Promise<void> {
+  const first = refused[0];
+  if (!first) return;
+  const subject = `The master log refused ${refused.length} event${refused.length === 1 ? '' : 's'} from ${first.source}`;
+  const lines = refused.map((event) => `- ${event.type} ${JSON.stringify(event.payload)}: ${event.reason}`);
+  const text =
+    `These events would have paid money the log had already recorded as paid. They were not logged and were removed from the outbox; ` +
+    `they are kept in the master's refused_events table.\n\n${lines.join('\n')}\n\n` +
+    `Most likely accounting was restored or re-created and closed a day before it had read its own closes back from the log. ` +
+    `Check the popugs' balances in accounting against the log (README, Operations, "Backup and restore").`;
+  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `refused-events:${first.eventId}`);
+}
+
+/** One mail per admin per missing-database incident (missing_databases' `since` names it). */
+export async function mailDatabaseMissing(mailQueue: MailQueue, recipients: readonly MailRecipient[], database: string, since: Date): Promise<void> {
+  const subject = `The database ${database} is missing`;
+  const text =
+    `The database ${database} does not exist (it was dropped, or its server lost it). Nothing creates it again by itself: ` +
+    `the services that need it report not ready, and the replicator retries it every pass.\n\n` +
+    `Restore it from a backup (README, Operations, "Backup and restore"), or run \`npm run migrate\` to create it empty ` +
+    `(accounting then recovers its payouts and closed days from the master log).`;
+  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `database-missing:${database}:${since.getTime()}`);
+}

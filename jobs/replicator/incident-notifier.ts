@@ -1,7 +1,8 @@
 import type { EntityManager, Env, Logger, MailQueue, MailRecipient } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import type { SourceRewind } from './source-rewind';
-import { mailIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange } from './alerts';
+import { mailDatabaseMissing, mailIncident, mailRefused, mailRewind, recordFailure, recordSuccess, type IncidentChange, type RefusedEvent } from './alerts';
+import { recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
 
 export interface ReplicaFailure {
   reason: string;
@@ -51,6 +52,32 @@ export class IncidentNotifier {
     } catch (error) {
       this.logger.error({ err: error, source }, 'source rewind alert not queued');
     }
+  }
+
+  /**
+   * A database is missing (SQLSTATE 3D000): a line naming it on every pass that sees it,
+   * and one mail per incident. The replica's own failure count is left alone, so the
+   * admins get this mail rather than a second one about the replica.
+   */
+  async databaseMissing(master: EntityManager, database: string): Promise<void> {
+    this.logger.error({ database }, `database ${database} is missing: nothing re-creates it; restore it or run \`npm run migrate\``);
+    try {
+      const since = await recordDatabaseMissing(master, database);
+      if (since) await mailDatabaseMissing(this.mailQueue, await this.admins(), database, since);
+    } catch (error) {
+      this.logger.error({ err: error, database }, 'missing database alert not queued');
+    }
+  }
+
+  /** A database seen missing answers again: the incident ends with a log line. */
+  async databaseBack(master: EntityManager, database: string): Promise<void> {
+    if (await recordDatabaseBack(master, database)) this.logger.info({ database }, `database ${database} is back`);
+  }
+
+  /** Events the log refused (collect.ts): an error line and one mail per group. */
+  async eventsRefused(refused: RefusedEvent[]): Promise<void> {
+    this.logger.error({ refused }, `the master log refused ${refused.length} event(s): money already paid would have been paid again`);
+    await mailRefused(this.mailQueue, await this.admins(), refused);
   }
 
   private async mail(replica: string, change: IncidentChange, detail: string): Promise<void> {

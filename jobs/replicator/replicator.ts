@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import {
+  databaseName,
   executeSql,
+  isDatabaseMissing,
   PoisonEventError,
   type EntityManager,
   type Env,
@@ -17,6 +19,8 @@ import { IncidentNotifier } from './incident-notifier';
 import { masterDatabase } from './master/database';
 import { PassLock } from './pass-lock';
 import { finishPass, startPass } from './pass-history';
+import { missingDatabases } from './missing-databases';
+import { reportRefusedEvents } from './refused-events';
 
 export interface SourceDefinition {
   name: Source['name'];
@@ -55,7 +59,7 @@ export class Replicator {
 
   /** Runs one pass, or answers 'busy' when a pass is running anywhere (this process included). */
   async runPass(): Promise<PassReport | 'busy'> {
-    const master = await this.master(); // creates and migrates the master database on first use
+    const master = await this.master(); // opened on first use; `npm run migrate` created and migrated it
     return this.lock.tryHold(() => this.pass(master));
   }
 
@@ -85,32 +89,55 @@ export class Replicator {
   private async pass(master: EntityManager): Promise<PassReport> {
     const id = await startPass(master, this.worker);
     const report: PassReport = { collected: 0, applied: {}, failed: {} };
-    for (const source of this.sources) await this.collect(master, source, report);
-    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report)));
+    const missing = await missingDatabases(master);
+    for (const source of this.sources) await this.collect(master, source, report, missing);
+    await this.reportRefused(master);
+    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report, missing)));
     const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
     await finishPass(master, id, { collected: report.collected, applied });
     return report;
   }
 
-  private async collect(master: EntityManager, source: SourceDefinition, report: PassReport): Promise<void> {
+  private async collect(master: EntityManager, source: SourceDefinition, report: PassReport, missing: Set<string>): Promise<void> {
+    const database = databaseName(this.env, source.database.database);
     try {
       const orm = await this.databases.orm(source.database);
       const from = { name: source.name, em: () => orm.em.fork() };
       report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE, (rewind) => this.incidents.sourceRewound(rewind));
+      if (missing.has(database)) await this.incidents.databaseBack(master, database);
     } catch (error) {
       this.databases.forget(source.database);
-      this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
       report.failed[`source:${source.name}`] = (error as Error).message;
+      if (isDatabaseMissing(error)) await this.incidents.databaseMissing(master, database);
+      else this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
     }
   }
 
-  private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport): Promise<void> {
+  /** Tells the admins of events the log refused while collecting; a failure to tell is retried next pass. */
+  private async reportRefused(master: EntityManager): Promise<void> {
+    try {
+      await reportRefusedEvents(master, (refused) => this.incidents.eventsRefused(refused));
+    } catch (error) {
+      this.logger.error({ err: error }, 'refused events not reported; retried next pass');
+    }
+  }
+
+  private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport, missing: Set<string>): Promise<void> {
+    const database = databaseName(this.env, replica.database.database);
     try {
       const orm = await this.databases.orm(replica.database);
       const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
       report.applied[replica.name] = result.applied;
       await this.incidents.succeeded(master, replica.name, result);
+      if (missing.has(database)) await this.incidents.databaseBack(master, database);
     } catch (error) {
+      if (isDatabaseMissing(error)) {
+        // Not a replica incident: the database is gone, and nothing here creates it again.
+        this.databases.forget(replica.database);
+        report.failed[replica.name] = (error as Error).message;
+        await this.incidents.databaseMissing(master, database);
+        return;
+      }
       await this.applyFailed(master, replica, error, report);
     }
   }

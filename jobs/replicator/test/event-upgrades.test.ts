@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EVENT_SCHEMAS, openDatabase, type ChangeEvent, type EventType, type MikroORM, type ReplicaDefinition } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { REPLICAS } from '../topology';
+import { prepareDatabases } from './fixtures/databases';
 
 /**
  * An event written in an old schema version must leave every replica exactly as the
@@ -30,6 +31,7 @@ const env = isolateTestFile();
 const opened = new Map<string, MikroORM>();
 
 beforeAll(async () => {
+  await prepareDatabases(env);
   for (const replica of REPLICAS) opened.set(replica.name, await openDatabase(env, { ...replica.database, poolMax: 2 }));
 });
 afterAll(async () => {
