@@ -21,7 +21,12 @@ export function createPayoutMailReceipts(env: Env): MailReceipts {
     async delivered(key) {
       const payout = payoutOfMailKey(key);
       if (!payout) return;
-      pool ??= new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
+      if (!pool) {
+        pool = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
+        // An idle connection the server ended (a restart, a dropped database) leaves the pool;
+        // without a listener its 'error' would end the whole jobs process. The next query opens another.
+        pool.on('error', () => undefined);
+      }
       await pool.query(
         'update payouts set mail_delivered_at = now() where user_id = $1 and business_day = $2::date and mail_delivered_at is null',
         [payout.userId, payout.day],

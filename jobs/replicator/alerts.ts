@@ -117,13 +117,13 @@ export async function mailRefused(mailQueue: MailQueue, recipients: readonly Mai
   await enqueueMailToEach(mailQueue, recipients, { subject, text }, `refused-events:${first.eventId}`);
 }
 
-/** One mail per admin per missing-database incident (missing_databases' `since` names it). */
-export async function mailDatabaseMissing(mailQueue: MailQueue, recipients: readonly MailRecipient[], database: string, since: Date): Promise<void> {
+/** One mail per admin per missing-database incident (`incidentKey`: when it started, missing-databases.ts). */
+export async function mailDatabaseMissing(mailQueue: MailQueue, recipients: readonly MailRecipient[], database: string, incidentKey: string): Promise<void> {
   const subject = `The database ${database} is missing`;
   const text =
     `The database ${database} does not exist (it was dropped, or its server lost it). Nothing creates it again by itself: ` +
     `the services that need it report not ready, and the replicator retries it every pass.\n\n` +
     `Restore it from a backup (README, Operations, "Backup and restore"), or run \`npm run migrate\` to create it empty ` +
     `(accounting then recovers its payouts and closed days from the master log).`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `database-missing:${database}:${since.getTime()}`);
+  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `database-missing:${database}:${incidentKey}`);
 }

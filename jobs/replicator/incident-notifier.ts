@@ -2,7 +2,7 @@ import type { EntityManager, Env, Logger, MailQueue, MailRecipient } from '@popu
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import type { SourceRewind } from './source-rewind';
 import { mailDatabaseMissing, mailIncident, mailRefused, mailRewind, recordFailure, recordSuccess, type IncidentChange, type RefusedEvent } from './alerts';
-import { recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
+import { recordDatabaseAlerted, recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
 
 export interface ReplicaFailure {
   reason: string;
@@ -62,8 +62,10 @@ export class IncidentNotifier {
   async databaseMissing(master: EntityManager, database: string): Promise<void> {
     this.logger.error({ database }, `database ${database} is missing: nothing re-creates it; restore it or run \`npm run migrate\``);
     try {
-      const since = await recordDatabaseMissing(master, database);
-      if (since) await mailDatabaseMissing(this.mailQueue, await this.admins(), database, since);
+      const incident = await recordDatabaseMissing(master, database);
+      if (incident === null) return;
+      await mailDatabaseMissing(this.mailQueue, await this.admins(), database, incident);
+      await recordDatabaseAlerted(master, database);
     } catch (error) {
       this.logger.error({ err: error, database }, 'missing database alert not queued');
     }

@@ -3,16 +3,27 @@ import { executeSql } from '@popug/lib';
 
 /**
  * A database the replicator found missing (SQLSTATE 3D000) is one incident until it is
- * seen again: one row of the master's `missing_databases`. Returns when the incident
- * started if this call opened it (the caller tells the admins), null when it was open.
+ * seen again: one row of the master's `missing_databases`. Returns the incident's key (when
+ * it started, epoch ms) while no one has been told of it yet, null once they have been
+ * (`recordDatabaseAlerted`): a mail that fails to queue is tried again next pass.
  */
-export async function recordDatabaseMissing(master: EntityManager, database: string): Promise<Date | null> {
-  const [opened] = await executeSql<{ since: Date }>(
+export async function recordDatabaseMissing(master: EntityManager, database: string): Promise<string | null> {
+  const [incident] = await executeSql<{ since_ms: string; alerted: boolean }>(
     master,
-    'insert into missing_databases (database) values (?) on conflict (database) do nothing returning since',
-    [database],
+    `with opened as (
+       insert into missing_databases (database) values (?) on conflict (database) do nothing returning since, alerted_at
+     )
+     select (extract(epoch from since) * 1000)::bigint::text as since_ms, alerted_at is not null as alerted
+       from (select since, alerted_at from opened union all select since, alerted_at from missing_databases where database = ?) as i
+      limit 1`,
+    [database, database],
   );
-  return opened?.since ?? null;
+  return incident && !incident.alerted ? incident.since_ms : null;
+}
+
+/** The admins have been told of the database's open incident. */
+export async function recordDatabaseAlerted(master: EntityManager, database: string): Promise<void> {
+  await executeSql(master, 'update missing_databases set alerted_at = now() where database = ?', [database]);
 }
 
 /** The databases whose missing incident is open, read once per pass. */
