@@ -34,7 +34,7 @@ beforeAll(async () => {
   await prepareDatabases(env);
   authOrm = await openDatabase(env, authDatabase);
   auth = await connectTo(env, 'auth');
-  await replicator.runPass(); // creates and migrates master and every replica
+  await replicator.runPass(); // opens master and every replica (prepareDatabases created and migrated them)
   for (const name of REPLICA_NAMES) replicas.set(name, await connectTo(env, name));
 });
 afterAll(async () => {
