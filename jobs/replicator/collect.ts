@@ -26,18 +26,18 @@ export interface CollectResult {
  * of change_log (Migration20261206020000) refuse them too, so this is the polite path:
  * the row is kept in `refused_events`, reported (refused-events.ts), and leaves the outbox.
  */
-const DUPLICATES_SQL = `duplicates as (
-       select f.*, case f.type when 'payout.made' then 'the log already holds a payout of this user for this business day'
-                               else 'the log already holds the close of this business day' end as reason
-         from fresh f
-        where (f.type = 'payout.made'
-               and (exists (select 1 from change_log c where c.type = 'payout.made'
-                              and c.payload->>'userId' = f.payload->>'userId' and c.payload->>'businessDay' = f.payload->>'businessDay')
-                    or exists (select 1 from fresh e where e.type = 'payout.made' and e.seq < f.seq
-                                 and e.payload->>'userId' = f.payload->>'userId' and e.payload->>'businessDay' = f.payload->>'businessDay')))
-           or (f.type = 'day.closed'
-               and (exists (select 1 from change_log c where c.type = 'day.closed' and c.payload->>'businessDay' = f.payload->>'businessDay')
-                    or exists (select 1 from fresh e where e.type = 'day.closed' and e.seq < f.seq and e.payload->>'businessDay' = f.payload->>'businessDay')))
+const DUPLICATES_SQL = `keyed as (
+       select f.*, case f.type when 'payout.made' then f.payload->>'userId' else '' end as paid_user, f.payload->>'businessDay' as paid_day
+         from fresh f where f.type in ('payout.made', 'day.closed')
+     ), duplicates as (
+       select k.event_id, k.type, k.schema_version, k.payload, k.occurred_at,
+              case k.type when 'payout.made' then 'the log already holds a payout of this user for this business day'
+                          else 'the log already holds the close of this business day' end as reason
+         from (select k.*, row_number() over (partition by k.type, k.paid_user, k.paid_day order by k.seq) as nth from keyed k) as k
+        where k.nth > 1
+           or (k.type = 'payout.made' and exists (select 1 from change_log c where c.type = 'payout.made'
+                                                    and c.payload->>'userId' = k.paid_user and c.payload->>'businessDay' = k.paid_day))
+           or (k.type = 'day.closed' and exists (select 1 from change_log c where c.type = 'day.closed' and c.payload->>'businessDay' = k.paid_day))
      )`;
 
 /**
