@@ -55,6 +55,16 @@ export class IncidentNotifier {
   }
 
   /**
+   * A replica whose database is missing: its failure is recorded (consecutive failures,
+   * last error: the jobs worker's /health shows it degraded) without opening a replica
+   * incident, since databaseMissing is the one mail about it.
+   */
+  async replicaDatabaseMissing(master: EntityManager, replica: string, database: string, reason: string): Promise<void> {
+    await recordFailure(master, replica, reason, null, Number.MAX_SAFE_INTEGER);
+    await this.databaseMissing(master, database);
+  }
+
+  /**
    * A database is missing (SQLSTATE 3D000): a line naming it on every pass that sees it,
    * and one mail per incident. The replica's own failure count is left alone, so the
    * admins get this mail rather than a second one about the replica.

@@ -135,7 +135,7 @@ export class Replicator {
         // Not a replica incident: the database is gone, and nothing here creates it again.
         this.databases.forget(replica.database);
         report.failed[replica.name] = (error as Error).message;
-        await this.incidents.databaseMissing(master, database);
+        await this.incidents.replicaDatabaseMissing(master, replica.name, database, (error as Error).message);
         return;
       }
       await this.applyFailed(master, replica, error, report);

@@ -129,6 +129,7 @@ test('accounting dropped after a close is not re-created, alerts once, and resto
   expect(replicaAlerts()).toHaveLength(0);
   expect(jobs.run.child.exitCode).toBeNull();
   expect((await fetch(`${jobs.origin}/live`)).status).toBe(200);
+  expect((await fetch(jobs.healthUrl)).status).toBe(503); // degraded: the accounting replica fails
 
   // The operator restores the dump taken before the close, under another name, then renames it into place.
   const restoring = `${accountingName()}_restoring`;
@@ -138,6 +139,7 @@ test('accounting dropped after a close is not re-created, alerts once, and resto
 
   await waitForReplication(env, 30_000);
   await waitFor(async () => ((await ready()).status === 200 ? true : undefined), 10_000, 'accounting to be ready again');
+  await waitFor(async () => ((await fetch(jobs.healthUrl)).status === 200 ? true : undefined), 10_000, 'the jobs worker healthy again');
   expect(await payouts()).toEqual(paid);
   expect(await balances()).toEqual(balancesAfterClose);
   expect(dataOf(await closeDay(system, admin, day)).closeDay).toEqual([]);
