@@ -257,6 +257,24 @@ const cases: Case[] = [
   },
   {
     invariant: 6,
+    plant: "a late row that names another day than its event's",
+    run: async () => {
+      const version = await versionOf(T4, 'task.assigned');
+      await clients.accounting.query(`update transactions set late_from = '2025-09-30' where source_version = $1`, [version]);
+      return [`invariant 6: the audit-log row of log version ${version} is marked late from 2025-09-30, its event happened on ${D}`];
+    },
+  },
+  {
+    invariant: 6,
+    plant: 'a late row booked past the first open day',
+    run: async () => {
+      const version = await versionOf(T5, 'task.assigned');
+      await clients.accounting.query('update transactions set business_day = $1, late_from = $2 where source_version = $3', [G, F, version]);
+      return [`invariant 6: the audit-log row of log version ${version} is booked late on ${G}, but ${F} is not closed: a late row goes to the first open day`];
+    },
+  },
+  {
+    invariant: 6,
     plant: "a row booked late whose event was written before its day's fence (a close that ran before the day was complete)",
     run: async () => {
       const version = await versionOf(T2, 'task.assigned');
