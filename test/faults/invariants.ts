@@ -36,7 +36,7 @@ import { readAccounting, readAnalytics, readLog, readTracker } from './ledger/sn
  *    for a late row the first open day it was booked on) minus the payouts of earlier days:
  *    a close that pays double, half or nothing for a positive balance fails. A day closed by
  *    hand before its end paid the balances as they stood;
- * 6. every audit-log row is booked on the business day its event happened in BUSINESS_TZ,
+ * 6. every fee or reward row is booked on the business day its event happened in BUSINESS_TZ,
  *    or is a late row: its own day was closed, so it is booked on the first open day after
  *    it with `late_from` = its event's day, and its event was written after that day's
  *    fence (the end of the day + the 10 s source transaction limit) — a late row written

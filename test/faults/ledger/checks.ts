@@ -35,6 +35,13 @@ export function movingMoney(log: LogState): Set<string> {
   return moving;
 }
 
+/** Appends `value` to the list under `key` (in place: ledgers of thousands of rows stay linear). */
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 const applied = (version: string, watermark: string): boolean => BigInt(version) <= BigInt(watermark);
 const isTaskRow = (row: AuditRow): boolean => row.kind !== 'PAYOUT';
 
@@ -62,7 +69,7 @@ export function accountingAndTrackerMatchTheLog(accounting: AccountingState, tra
   const rowsByVersion = new Map<string, AuditRow[]>();
   for (const row of accounting.rows.filter(isTaskRow)) {
     const key = row.sourceVersion ?? `row ${row.id}`;
-    rowsByVersion.set(key, [...(rowsByVersion.get(key) ?? []), row]);
+    append(rowsByVersion, key, row);
   }
   const describe = (row: AuditRow) => `${row.kind} ${row.amount} for ${row.userId}`;
   const appliedEvents = new Set<string>();
@@ -89,7 +96,7 @@ export function accountingAndTrackerMatchTheLog(accounting: AccountingState, tra
   }
 
   const eventsByTask = new Map<string, TaskEvent[]>();
-  for (const event of log.taskEvents) eventsByTask.set(event.taskId, [...(eventsByTask.get(event.taskId) ?? []), event]);
+  for (const event of log.taskEvents) append(eventsByTask, event.taskId, event);
   const taskIds = new Set(tracker.tasks.map((task) => task.id));
   for (const taskId of eventsByTask.keys()) {
     if (!taskIds.has(taskId)) violations.push(`invariant 2: the master log has events of task ${taskId}, which the tracker does not have`);
@@ -206,7 +213,7 @@ export function payoutsAreEndOfDayBalances(accounting: AccountingState, log: Log
   for (const event of log.taskEvents) {
     if (!moving.has(event.version) || !applied(event.version, accounting.watermark)) continue;
     const entry = { day: late.get(event.version) ?? event.day, amount: amountOf(event) };
-    money.set(event.assigneeId, [...(money.get(event.assigneeId) ?? []), entry]);
+    append(money, event.assigneeId, entry);
   }
   const paid = new Map<string, number>();
   for (const row of accounting.rows) {
@@ -310,7 +317,7 @@ export function analyticsAgrees(accounting: AccountingState, analytics: Analytic
   for (const row of analyticsEarnings) if (!accountingEarnings.has(row)) violations.push(`invariant 7: earnings ${row} in analytics, not in accounting`);
 
   const movesByDay = new Map<string, AuditRow[]>();
-  for (const row of accounting.rows) movesByDay.set(dayOf(row), [...(movesByDay.get(dayOf(row)) ?? []), row]);
+  for (const row of accounting.rows) append(movesByDay, dayOf(row), row);
   const balances = new Map<string, number>();
   for (const day of [...movesByDay.keys()].sort()) {
     for (const row of movesByDay.get(day) ?? []) balances.set(row.userId, (balances.get(row.userId) ?? 0) + row.amount);
