@@ -42,7 +42,6 @@ const TABLES: Record<Db, string[]> = {
 };
 let redis: ReturnType<typeof createRedis>;
 let mailQueue: MailQueue;
-let replicator: Replicator;
 /** Undoes what a case changed beyond the copied tables, once they are back. */
 const afterRestore: (() => Promise<unknown>)[] = [];
 
@@ -52,10 +51,16 @@ async function track(type: 'task.assigned' | 'task.completed', payload: object, 
   await clients.tracker.query(`insert into outbox (type, schema_version, payload, occurred_at) values ($1, 1, $2, $3)`, [type, JSON.stringify(payload), writtenAt]);
 }
 
+/** One replication pass; the replicator's pools are closed after it, as PostgreSQL's connections are shared with other runs. */
 async function pass(): Promise<void> {
-  const report = await replicator.runPass();
-  expect(report).not.toBe('busy');
-  if (report !== 'busy') expect(report.failed).toEqual({});
+  const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  try {
+    const report = await replicator.runPass();
+    expect(report).not.toBe('busy');
+    if (report !== 'busy') expect(report.failed).toEqual({});
+  } finally {
+    await replicator.close();
+  }
 }
 
 async function close(day: string): Promise<void> {
@@ -86,7 +91,6 @@ beforeAll(async () => {
   for (const name of Object.keys(TABLES) as Db[]) clients[name] = await connectTo(env, name);
   redis = createRedis(env, 'producer');
   mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
 
   // The tracker's tasks as they end up.
   await clients.tracker.query(
@@ -132,7 +136,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await replicator?.close();
   await mailQueue?.close();
   redis?.disconnect();
   for (const client of Object.values(clients)) await client.end();
