@@ -14,6 +14,8 @@ export interface ChangeEvent {
   occurredAt: Date;
   /** The W3C `traceparent` of the request that wrote it, when that request was traced. */
   traceParent?: string | null;
+  /** A user.changed v1 event's revision, worked out from the log by the log reader (UpgradeContext). */
+  userRevision?: number;
 }
 
 /** An event a replica cannot apply: its replica stops before it, and admins are told. */
@@ -84,7 +86,7 @@ export function readChanges<T extends EventType>(events: readonly ChangeEvent[],
           type: event.type,
           version: event.version,
           occurredAt: event.occurredAt,
-          payload: readEvent(event.type, event.schemaVersion, event.payload),
+          payload: readEvent(event.type, event.schemaVersion, event.payload, event.userRevision === undefined ? {} : { userRevision: event.userRevision }),
         } as TypedChange<T>;
       } catch (error) {
         if (error instanceof InvalidEventError) throw new PoisonEventError(event.version, error.message);
