@@ -20,7 +20,7 @@ import { connectTo, prepareDatabases } from './fixtures/databases';
  * A tracker restored from a backup holds open again the tasks completed after the backup.
  * Once the replicator has brought the log's completions back, the tracker refuses to
  * complete them again; in the window before, it accepts, and accounting books one reward
- * per task anyway and reports the second completion once.
+ * per task anyway (analytics counts one too) and reports the second completion once.
  */
 const run = promisify(execFile);
 const env = isolateTestFile();
@@ -34,6 +34,7 @@ const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
 let system: TestSystem;
 let accounting: Client;
 let tracker: Client;
+let analytics: Client;
 let backupDir: string;
 let admin: TestUser;
 
@@ -42,12 +43,14 @@ beforeAll(async () => {
   system = await startSystem(env);
   accounting = await connectTo(env, 'accounting');
   tracker = await connectTo(env, 'tracker');
+  analytics = await connectTo(env, 'analytics');
   backupDir = await mkdtemp(join(tmpdir(), 'popug-tracker-restore-'));
   admin = await signInAdmin(system, env);
 }, 60_000);
 afterAll(async () => {
   await accounting?.end();
   await tracker?.end();
+  await analytics?.end();
   await replicator.close();
   await mailQueue.obliterate({ force: true });
   await mailQueue.close();
@@ -109,6 +112,10 @@ test('a task completed after the backup: refused by the restored tracker once re
     [worker.id],
   );
   expect(balance[0]?.balance).toBe(balance[0]?.logged);
+  // Analytics counts one reward per task as well.
+  const { rows: booked } = await accounting.query<{ rewards: string }>(`select sum(amount)::text as rewards from transactions where kind = 'COMPLETION_REWARD'`);
+  const { rows: counted } = await analytics.query<{ rewards: string }>('select sum(rewards)::text as rewards from daily_earnings');
+  expect(counted[0]?.rewards).toBe(booked[0]?.rewards);
   expect(logLines.filter((line) => line.level >= 50 && line.taskId !== undefined)).toEqual([
     expect.objectContaining({ taskId: early.id, msg: 'accounting: A task was completed twice' }),
   ]);
