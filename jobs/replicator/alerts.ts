@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib';
+import { enqueueMailToEach, type MailQueue, type MailRecipient, type ReplicaIncident } from '@popug/lib';
 import type { SourceRewind } from './source-rewind';
 
 export type Transition = 'incident-opened' | 'recovered';
@@ -92,4 +92,14 @@ export async function mailRewind(mailQueue: MailQueue, recipients: readonly Mail
     `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
     `and in every replica; see the README, Operations, "Backup and restore", for what to check.`;
   await enqueueMailToEach(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
+}
+
+/** One mail per incident a replica recorded per admin (see ReplicaIncidents). */
+export async function mailReplicaIncident(
+  mailQueue: MailQueue,
+  recipients: readonly MailRecipient[],
+  replica: string,
+  incident: ReplicaIncident,
+): Promise<void> {
+  await enqueueMailToEach(mailQueue, recipients, { subject: incident.subject, text: incident.text }, `replica-incident:${replica}:${incident.key}`);
 }

@@ -1,7 +1,10 @@
-import type { EntityManager, Env, Logger, MailQueue, MailRecipient } from '@popug/lib';
+import type { EntityManager, Env, Logger, MailQueue, MailRecipient, ReplicaIncidents } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import type { SourceRewind } from './source-rewind';
-import { mailIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange } from './alerts';
+import { mailIncident, mailReplicaIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange } from './alerts';
+
+/** How many of a replica's recorded incidents one pass tells; the rest wait for the next. */
+const INCIDENTS_PER_PASS = 100;
 
 export interface ReplicaFailure {
   reason: string;
@@ -51,6 +54,22 @@ export class IncidentNotifier {
     } catch (error) {
       this.logger.error({ err: error, source }, 'source rewind alert not queued');
     }
+  }
+
+  /**
+   * Tells the incidents a replica recorded while applying (a task completed twice): a log
+   * line and one mail per admin each, then marks them told. A failure leaves them to the
+   * next pass, whose mails the keys make no second ones.
+   */
+  async replicaRecorded(replica: string, em: EntityManager, incidents: ReplicaIncidents): Promise<void> {
+    const pending = await incidents.unreported(em, INCIDENTS_PER_PASS);
+    if (pending.length === 0) return;
+    const admins = await this.admins();
+    for (const incident of pending) {
+      this.logger.error({ replica, ...incident.details }, `${replica}: ${incident.subject}`);
+      await mailReplicaIncident(this.mailQueue, admins, replica, incident);
+    }
+    await incidents.markReported(em, pending.map((incident) => incident.key));
   }
 
   private async mail(replica: string, change: IncidentChange, detail: string): Promise<void> {

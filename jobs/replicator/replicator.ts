@@ -110,8 +110,19 @@ export class Replicator {
       const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
       report.applied[replica.name] = result.applied;
       await this.incidents.succeeded(master, replica.name, result);
+      await this.tellRecorded(orm.em.fork(), replica);
     } catch (error) {
       await this.applyFailed(master, replica, error, report);
+    }
+  }
+
+  /** Tells what the replica recorded for the admins; what fails here is told next pass. */
+  private async tellRecorded(em: EntityManager, replica: ReplicaDefinition): Promise<void> {
+    if (!replica.incidents) return;
+    try {
+      await this.incidents.replicaRecorded(replica.name, em, replica.incidents);
+    } catch (error) {
+      this.logger.warn({ err: error, replica: replica.name }, 'replica incidents not told; told next pass');
     }
   }
 

@@ -38,6 +38,11 @@ export const ChangeSchema = new EntitySchema<Change>({
   indexes: [
     { name: 'change_log_type_version_index', properties: ['type', 'version'] },
     { name: 'change_log_source_seq_index', properties: ['source', 'sourceSeq', 'version'] },
+    // A user's events in log order: a user.changed v1 event's revision comes from them (log-reader.ts).
+    {
+      name: 'change_log_user_version_index',
+      expression: `create index "change_log_user_version_index" on "change_log" ((payload->>'id'), "version") where "type" in ('user.registered', 'user.changed')`,
+    },
   ],
 });
 

@@ -9,7 +9,8 @@ export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
  *
  * `sourceVersion` is the master-log version of the event that produced a row (fees and
  * rewards); it is unique, so applying an event twice writes nothing the second time.
- * Payouts are accounting's own doing and have none. The task's title and jira id are
+ * Payouts are accounting's own doing and have none. A task has at most one completion
+ * reward (a partial unique index on `taskId`). The task's title and jira id are
  * copied from the event: accounting never asks the tracker to describe its own log.
  */
 export class AccountTransaction {
@@ -51,6 +52,13 @@ export const AccountTransactionSchema = new EntitySchema<AccountTransaction>({
     {
       name: 'transactions_day_kind_index',
       expression: 'create index "transactions_day_kind_index" on "transactions" ("business_day", "kind") include ("amount")',
+    },
+  ],
+  uniques: [
+    // One completion reward per task, whatever a source sends (services/task-ledger.ts).
+    {
+      name: 'transactions_task_reward_unique',
+      expression: `create unique index "transactions_task_reward_unique" on "transactions" ("task_id") where "kind" = 'COMPLETION_REWARD'`,
     },
   ],
   checks: [
