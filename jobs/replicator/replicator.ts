@@ -49,7 +49,7 @@ export class Replicator {
     mailQueue: MailQueue,
   ) {
     this.databases = new DatabaseHandles(env, logger);
-    this.lock = new PassLock(env);
+    this.lock = new PassLock(env, logger);
     this.incidents = new IncidentNotifier(env, logger, mailQueue, () => this.authEm());
   }
 
