@@ -87,6 +87,8 @@ export class Replicator {
     const report: PassReport = { collected: 0, applied: {}, failed: {} };
     for (const source of this.sources) await this.collect(master, source, report);
     await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report)));
+    // Incidents recorded by this pass (or by one that died before telling them) are told now.
+    await this.incidents.tell(master);
     const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
     await finishPass(master, id, { collected: report.collected, applied });
     return report;
@@ -96,7 +98,7 @@ export class Replicator {
     try {
       const orm = await this.databases.orm(source.database);
       const from = { name: source.name, em: () => orm.em.fork() };
-      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE, (rewind) => this.incidents.sourceRewound(rewind));
+      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE);
     } catch (error) {
       this.databases.forget(source.database);
       this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
