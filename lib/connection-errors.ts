@@ -24,7 +24,10 @@ export function logConnectionErrors<T extends ErrorEmitter>(emitter: T, logger: 
  */
 export function knexLog(logger: Logger, what: string) {
   return {
-    warn: (message: unknown) => logger.warn({ connection: what, detail: String(message) }, `${what}: knex dropped a pooled connection; a new one is opened when needed`),
+    warn: (message: unknown) =>
+      String(message).startsWith('Connection Error:')
+        ? logger.warn({ connection: what, detail: String(message) }, `${what}: knex dropped a pooled connection; a new one is opened when needed`)
+        : logger.warn({ connection: what, detail: String(message) }, `${what}: knex warning`),
     error: (message: unknown) => logger.error({ connection: what, detail: String(message) }, `${what}: knex error`),
     deprecate: (method: unknown, alternative: unknown) => logger.warn({ method, alternative }, 'knex deprecation'),
     debug: (message: unknown) => logger.debug({ connection: what, detail: String(message) }, 'knex debug'),
