@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMailToEach, type MailQueue, type MailRecipient, type ReplicaIncident } from '@popug/lib';
+import type { AlertMessage } from './alert-outbox';
 import type { SourceRewind } from './source-rewind';
 
 export type Transition = 'incident-opened' | 'recovered';
@@ -12,7 +12,8 @@ export interface IncidentChange {
 
 /**
  * Records a failed attempt. After `threshold` failures in a row an incident opens —
- * exactly once, however many passes keep failing — and the caller mails the admins.
+ * exactly once, however many passes keep failing — and the caller records its alert in the
+ * same transaction.
  */
 export async function recordFailure(
   master: EntityManager,
@@ -40,7 +41,7 @@ export async function recordFailure(
   return state?.opened && state.started ? { transition: 'incident-opened', incidentKey: state.started } : null;
 }
 
-/** Records a successful attempt; closes an open incident (the caller mails the recovery). */
+/** Records a successful attempt; closes an open incident (the caller records the recovery's alert in the same transaction). */
 export async function recordSuccess(
   master: EntityManager,
   replica: string,
@@ -63,43 +64,34 @@ export async function recordSuccess(
   return previous?.started ? { transition: 'recovered', incidentKey: previous.started } : null;
 }
 
-/** One mail per admin per incident transition; the key makes a repeated pass harmless. */
-export async function mailIncident(
-  mailQueue: MailQueue,
-  recipients: readonly MailRecipient[],
-  replica: string,
-  { transition, incidentKey }: IncidentChange,
-  detail: string,
-): Promise<void> {
-  const subject =
-    transition === 'incident-opened'
-      ? `Replication to ${replica} is failing`
-      : `Replication to ${replica} has recovered`;
-  const text =
-    transition === 'incident-opened'
-      ? `The ${replica} replica stopped receiving changes.\n\nLast error: ${detail}\n\nOther replicas keep running. You will get one more mail when it recovers.`
-      : `The ${replica} replica is receiving changes again and has caught up to version ${detail}.`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `replica:${replica}:${incidentKey}:${transition}`);
+/** The alert of an incident transition; its key makes a repeated pass harmless. */
+export function incidentAlert(replica: string, { transition, incidentKey }: IncidentChange, detail: string): AlertMessage {
+  if (transition === 'incident-opened') {
+    return {
+      key: `replica:${replica}:${incidentKey}:${transition}`,
+      subject: `Replication to ${replica} is failing`,
+      text: `The ${replica} replica stopped receiving changes.\n\nLast error: ${detail}\n\nOther replicas keep running. You will get one more mail when it recovers.`,
+    };
+  }
+  return {
+    key: `replica:${replica}:${incidentKey}:${transition}`,
+    level: 'info',
+    subject: `Replication to ${replica} has recovered`,
+    text: `The ${replica} replica is receiving changes again and has caught up to version ${detail}.`,
+  };
 }
 
-/** One mail per source rewind per admin (see source-rewind.ts). */
-export async function mailRewind(mailQueue: MailQueue, recipients: readonly MailRecipient[], rewind: SourceRewind): Promise<void> {
+/** The alert of a source rewind (see source-rewind.ts): one per rewind. */
+export function rewindAlert(rewind: SourceRewind): AlertMessage {
   const { source, previousHighSeq, firstNewSeq } = rewind;
-  const subject = `The ${source} database went back in time`;
-  const text =
-    `The ${source} database handed out outbox sequence ${firstNewSeq} again, after the replicator had collected up to ${previousHighSeq}: ` +
-    `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
-    `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
-    `and in every replica; see the README, Operations, "Backup and restore", for what to check.`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
-}
-
-/** One mail per incident a replica recorded per admin (see ReplicaIncidents). */
-export async function mailReplicaIncident(
-  mailQueue: MailQueue,
-  recipients: readonly MailRecipient[],
-  replica: string,
-  incident: ReplicaIncident,
-): Promise<void> {
-  await enqueueMailToEach(mailQueue, recipients, { subject: incident.subject, text: incident.text }, `replica-incident:${replica}:${incident.key}`);
+  return {
+    key: `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`,
+    subject: `The ${source} database went back in time`,
+    text:
+      `The ${source} database handed out outbox sequence ${firstNewSeq} again, after the replicator had collected up to ${previousHighSeq}: ` +
+      `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
+      `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
+      `and in every replica. What the system repairs by itself and what to check is in docs/backup-and-restore.md ` +
+      `(README, Operations, "Backup and restore").`,
+  };
 }

@@ -1,9 +1,9 @@
 import type { EntityManager, Env, Logger, MailQueue, MailRecipient, ReplicaIncidents } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
-import type { SourceRewind } from './source-rewind';
-import { mailIncident, mailReplicaIncident, mailRewind, recordFailure, recordSuccess, type IncidentChange } from './alerts';
+import { dispatchAlerts, recordAlert } from './alert-outbox';
+import { incidentAlert, recordFailure, recordSuccess } from './alerts';
 
-/** How many of a replica's recorded incidents one pass tells; the rest wait for the next. */
+/** How many of a replica's recorded incidents one pass moves to the alert outbox; the rest wait for the next. */
 const INCIDENTS_PER_PASS = 100;
 
 export interface ReplicaFailure {
@@ -15,10 +15,11 @@ export interface ReplicaFailure {
 }
 
 /**
- * Keeps each replica's health in the master's replica_state and tells the admins when an
- * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends:
- * one mail per admin per transition, whatever number of passes see it. A source gone back
- * in time (a restore) is told the same way.
+ * Keeps each replica's health in the master's replica_state and records an alert when an
+ * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends,
+ * in the same transaction as the state change: one alert per transition, whatever number
+ * of passes see it. A source gone back in time records its own (source-rewind.ts). `tell`,
+ * at the end of each pass, logs and mails every alert not yet told (alert-outbox.ts).
  */
 export class IncidentNotifier {
   constructor(
@@ -30,53 +31,43 @@ export class IncidentNotifier {
   ) {}
 
   async succeeded(master: EntityManager, replica: string, result: { applied: number; watermark: string }): Promise<void> {
-    const change = await recordSuccess(master, replica, result.watermark, result.applied);
-    if (!change) return;
-    this.logger.info({ replica }, 'replica recovered');
-    await this.mail(replica, change, result.watermark);
+    await master.transactional(async (tx) => {
+      const change = await recordSuccess(tx, replica, result.watermark, result.applied);
+      if (change) await recordAlert(tx, incidentAlert(replica, change, result.watermark));
+    });
   }
 
   async failed(master: EntityManager, replica: string, failure: ReplicaFailure): Promise<void> {
     const { reason, poisonVersion, watermark } = failure;
-    const change = await recordFailure(master, replica, reason, poisonVersion, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
-    if (change) await this.mail(replica, change, reason);
-  }
-
-  /** A source went back in time (source-rewind.ts recorded it once): a clear log line and one mail. */
-  async sourceRewound(rewind: SourceRewind): Promise<void> {
-    const { source, previousHighSeq, firstNewSeq } = rewind;
-    this.logger.error(
-      { source, previousHighSeq, firstNewSeq },
-      `source ${source} went back in time: outbox seq ${firstNewSeq} handed out again after ${previousHighSeq} was collected (restored from a backup?)`,
-    );
-    try {
-      await mailRewind(this.mailQueue, await this.admins(), rewind);
-    } catch (error) {
-      this.logger.error({ err: error, source }, 'source rewind alert not queued');
-    }
+    await master.transactional(async (tx) => {
+      const change = await recordFailure(tx, replica, reason, poisonVersion, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
+      if (change) await recordAlert(tx, incidentAlert(replica, change, reason));
+    });
   }
 
   /**
-   * Tells the incidents a replica recorded while applying (a task completed twice): a log
-   * line and one mail per admin each, then marks them told. A failure leaves them to the
-   * next pass, whose mails the keys make no second ones.
+   * Moves the incidents a replica recorded while applying (a task completed twice) into the
+   * alert outbox, then marks them reported in the replica. A crash in between records them
+   * again next pass, where their keys make no second alert.
    */
-  async replicaRecorded(replica: string, em: EntityManager, incidents: ReplicaIncidents): Promise<void> {
+  async replicaRecorded(master: EntityManager, replica: string, em: EntityManager, incidents: ReplicaIncidents): Promise<void> {
     const pending = await incidents.unreported(em, INCIDENTS_PER_PASS);
     if (pending.length === 0) return;
-    const admins = await this.admins();
-    for (const incident of pending) {
-      this.logger.error({ replica, ...incident.details }, `${replica}: ${incident.subject}`);
-      await mailReplicaIncident(this.mailQueue, admins, replica, incident);
-    }
+    await master.transactional(async (tx) => {
+      for (const incident of pending) {
+        const details = Object.entries(incident.details).map(([name, value]) => `${name}: ${value}`).join('\n');
+        await recordAlert(tx, { key: `replica-incident:${replica}:${incident.key}`, subject: incident.subject, text: `${incident.text}\n\n${details}` });
+      }
+    });
     await incidents.markReported(em, pending.map((incident) => incident.key));
   }
 
-  private async mail(replica: string, change: IncidentChange, detail: string): Promise<void> {
+  /** Logs and mails the alerts not yet told; what cannot be told now waits for the next pass. */
+  async tell(master: EntityManager): Promise<void> {
     try {
-      await mailIncident(this.mailQueue, await this.admins(), replica, change, detail);
+      await dispatchAlerts(master, this.mailQueue, () => this.admins(), this.logger);
     } catch (error) {
-      this.logger.error({ err: error, replica }, 'replication alert not queued');
+      this.logger.warn({ err: error }, 'alerts not all told; the next pass tries again');
     }
   }
 

@@ -49,7 +49,7 @@ export class Replicator {
     mailQueue: MailQueue,
   ) {
     this.databases = new DatabaseHandles(env, logger);
-    this.lock = new PassLock(env);
+    this.lock = new PassLock(env, logger);
     this.incidents = new IncidentNotifier(env, logger, mailQueue, () => this.authEm());
   }
 
@@ -87,6 +87,8 @@ export class Replicator {
     const report: PassReport = { collected: 0, applied: {}, failed: {} };
     for (const source of this.sources) await this.collect(master, source, report);
     await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report)));
+    // Incidents recorded by this pass (or by one that died before telling them) are told now.
+    await this.incidents.tell(master);
     const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
     await finishPass(master, id, { collected: report.collected, applied });
     return report;
@@ -96,7 +98,7 @@ export class Replicator {
     try {
       const orm = await this.databases.orm(source.database);
       const from = { name: source.name, em: () => orm.em.fork() };
-      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE, (rewind) => this.incidents.sourceRewound(rewind));
+      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE);
     } catch (error) {
       this.databases.forget(source.database);
       this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
@@ -110,17 +112,17 @@ export class Replicator {
       const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
       report.applied[replica.name] = result.applied;
       await this.incidents.succeeded(master, replica.name, result);
-      await this.tellRecorded(orm.em.fork(), replica);
+      await this.tellRecorded(master, orm.em.fork(), replica);
     } catch (error) {
       await this.applyFailed(master, replica, error, report);
     }
   }
 
-  /** Tells what the replica recorded for the admins; what fails here is told next pass. */
-  private async tellRecorded(em: EntityManager, replica: ReplicaDefinition): Promise<void> {
+  /** Hands what the replica recorded for the admins to the alert outbox; what fails here is handed over next pass. */
+  private async tellRecorded(master: EntityManager, em: EntityManager, replica: ReplicaDefinition): Promise<void> {
     if (!replica.incidents) return;
     try {
-      await this.incidents.replicaRecorded(replica.name, em, replica.incidents);
+      await this.incidents.replicaRecorded(master, replica.name, em, replica.incidents);
     } catch (error) {
       this.logger.warn({ err: error, replica: replica.name }, 'replica incidents not told; told next pass');
     }

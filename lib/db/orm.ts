@@ -1,7 +1,8 @@
 import { MikroORM, type EntitySchema, type Constructor } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Env } from '../env';
-import type { Logger } from '../logger';
+import { knexLog, logConnectionErrors } from '../connection-errors';
+import { createLogger, type Logger } from '../logger';
 import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
 
@@ -26,6 +27,7 @@ export interface OrmOptions {
  */
 export async function openDatabase(env: Env, options: OrmOptions): Promise<MikroORM> {
   const name = databaseName(env, options.database);
+  const logger = options.logger ?? createLogger('database');
   await ensureDatabase(env, name);
   const orm = await MikroORM.init({
     clientUrl: databaseUrl(env, name),
@@ -35,7 +37,7 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
     // seconds instead of holding it for knex's default minute.
     pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+    driverOptions: { connection: { connectionTimeoutMillis: 5_000 }, log: knexLog(logger, `${name} pool`) },
     debug: false,
     allowGlobalContext: false,
     migrations: {
@@ -53,7 +55,7 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
         .sort((left, right) => left.name.localeCompare(right.name)),
     },
   });
-  await withAdvisoryLock(env, name, () => orm.getMigrator().up());
+  await withAdvisoryLock(env, name, logger, () => orm.getMigrator().up());
   options.logger?.debug({ database: name }, 'database ready');
   return orm;
 }
@@ -61,8 +63,10 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
 const MIGRATION_LOCK = 727_001;
 
 /** Several copies of a service may start at once: only one migrates, the others wait for it. */
-async function withAdvisoryLock<T>(env: Env, database: string, work: () => Promise<T>): Promise<T> {
-  const lock = new Client({ connectionString: databaseUrl(env, database) });
+async function withAdvisoryLock<T>(env: Env, database: string, logger: Logger, work: () => Promise<T>): Promise<T> {
+  // Cut while migrations run, the lock is gone with its session; the migrations themselves
+  // run on the ORM's pool, each in its transaction, and a second migrator finds them done.
+  const lock = logConnectionErrors(new Client({ connectionString: databaseUrl(env, database) }), logger, `${database} migration lock`);
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -38,7 +38,7 @@ const closedDays = async (accounting: Pool) =>
 
 async function mailer(env: Env): Promise<{ smtp: SmtpListener; notifier: Notifier; receipts: MailReceipts }> {
   const smtp = await startSmtpListener();
-  const receipts = createPayoutMailReceipts(env);
+  const receipts = createPayoutMailReceipts(env, logger);
   const notifier = startNotifier({ ...env, SMTP_URL: smtp.url }, logger, receipts.delivered);
   closers.push(async () => {
     await notifier.close();

@@ -116,8 +116,8 @@ test('a task completed after the backup: refused by the restored tracker once re
   const { rows: booked } = await accounting.query<{ rewards: string }>(`select sum(amount)::text as rewards from transactions where kind = 'COMPLETION_REWARD'`);
   const { rows: counted } = await analytics.query<{ rewards: string }>('select sum(rewards)::text as rewards from daily_earnings');
   expect(counted[0]?.rewards).toBe(booked[0]?.rewards);
-  expect(logLines.filter((line) => line.level >= 50 && line.taskId !== undefined)).toEqual([
-    expect.objectContaining({ taskId: early.id, msg: 'accounting: A task was completed twice' }),
+  expect(logLines.filter((line) => line.level >= 50 && line.msg === 'A task was completed twice')).toEqual([
+    expect.objectContaining({ alert: expect.stringMatching(/^replica-incident:accounting:/), text: expect.stringContaining(early.id) }),
   ]);
   const mails = (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === 'A task was completed twice');
   expect(mails.length).toBeGreaterThan(0);
