@@ -3,8 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueMailToEach, type Logger, type MailQueue, type MailRecipient, type MikroORM } from '@popug/lib';
 import { endOfBusinessDay, lastEndedDay, today, type BusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
-import { dayBefore, fenceDays, FENCE_POLL_MS, lastFencedDay, provenDays, waitingForFence, type DayFence } from '../../subgraphs/accounting/services/close-fence';
-import { closeDayAndMail, daysToClose, lastClosedDay, type MailReport } from '../../subgraphs/accounting/services/day-close';
+import { fenceDay, fenceState, FENCE_POLL_MS, lastFencedDay, proves, type FenceState } from '../../subgraphs/accounting/services/close-fence';
+import { closeDayAndMail, daysToClose, lastClosedDay, mailPendingPayouts, type MailReport, type PayoutView } from '../../subgraphs/accounting/services/day-close';
 import { reportLateEvents } from '../../subgraphs/accounting/services/late-events';
 
 /** How often a worker looks for days to close and mails to deliver, at most. */
@@ -74,6 +74,8 @@ export class DayCloser {
   private timer: NodeJS.Timeout | undefined;
   private watcher: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The day last logged as waiting for its fence: one warning per wait, not one per tick. */
+  private warnedWaiting: BusinessDay | undefined;
 
   constructor(private readonly options: DayCloserOptions) {
     this.now = options.now ?? (() => new Date());
@@ -106,7 +108,9 @@ export class DayCloser {
     const oldest = daysDue[0];
     const dueSince = oldest === undefined ? null : endOfBusinessDay(oldest, this.options.timeZone);
     const stuck = dueSince !== null && now.getTime() - dueSince.getTime() > (this.options.stuckAfterMs ?? CLOSE_STUCK_AFTER_MS);
-    return { lastClosedDay: await lastClosedDay(em), daysDue, dueSince, stuck, waitingForCompleteness: await waitingForFence(em, daysDue) };
+    const fence = oldest === undefined ? null : await fenceState(em, oldest);
+    const waitingForCompleteness = oldest === undefined || fence === null || proves(fence, oldest) ? null : (fence.waiting ?? { day: oldest, since: dueSince ?? now });
+    return { lastClosedDay: await lastClosedDay(em), daysDue, dueSince, stuck, waitingForCompleteness };
   }
 
   /**
@@ -129,13 +133,18 @@ export class DayCloser {
    */
   private async runTick(): Promise<TickReport> {
     const now = this.now();
-    const due = await daysToClose(this.em(), lastFencedDay(now, this.options.timeZone));
-    const fences = await this.awaitFences(due);
-    const proven = provenDays(fences);
-    const waiting = fences.find((fence) => !fence.complete) ?? null;
-    if (waiting) this.options.logger.warn({ day: waiting.day, since: waiting.dueSeenAt }, 'business day waits for a complete ledger before it is closed');
-    const through = proven.at(-1) ?? (due[0] === undefined ? lastEndedDay(now, this.options.timeZone) : dayBefore(due[0]));
-    const { payouts, mail } = await closeDayAndMail(this.em(), this.options.mailQueue, through, this.options.logger, now);
+    const through = lastFencedDay(now, this.options.timeZone);
+    const last = await lastClosedDay(this.em());
+    const [oldest] = await daysToClose(this.em(), through);
+    // Nothing after the last closed day has ended: no fence to wait for.
+    const fence = last !== null && last >= through ? null : await this.awaitFence(through, oldest ?? through);
+    const waiting = fence === null || proves(fence, through) ? null : (fence.waiting ?? { day: through, since: now });
+    if (waiting && waiting.day !== this.warnedWaiting) {
+      this.options.logger.warn({ day: waiting.day, since: waiting.since }, 'business day waits for a complete ledger before it is closed');
+    }
+    this.warnedWaiting = waiting?.day;
+    const proven = fence?.provenThrough == null ? null : fence.provenThrough < through ? fence.provenThrough : through;
+    const { payouts, mail } = proven ? await closeDayAndMail(this.em(), this.options.mailQueue, proven, this.options.logger, now) : await this.mailOnly(now);
     const closed = [...new Set(payouts.map((payout) => payout.day))];
     await this.reportLateCloses(closed, now);
     await reportLateEvents(this.em(), this.options.mailQueue, () => this.admins(), this.options.logger).catch((error: unknown) =>
@@ -144,13 +153,23 @@ export class DayCloser {
     return { closed, waiting: waiting?.day ?? null, payouts: payouts.length, mail };
   }
 
-  /** The fences of `due`, waited for up to TICK_FENCE_WAIT_MS (a replication pass or two). */
-  private async awaitFences(due: readonly BusinessDay[]): Promise<DayFence[]> {
+  /** The fence of `through` (recorded as due now if it was not), waited for up to TICK_FENCE_WAIT_MS: a replication pass or two. */
+  private async awaitFence(through: BusinessDay, from: BusinessDay): Promise<FenceState> {
     const started = Date.now();
     for (;;) {
-      const fences = await fenceDays(this.em(), due);
-      if (fences.every((fence) => fence.complete) || this.stopped || Date.now() - started >= TICK_FENCE_WAIT_MS) return fences;
+      const fence = await fenceDay(this.em(), through, from);
+      if (proves(fence, through) || this.stopped || Date.now() - started >= TICK_FENCE_WAIT_MS) return fence;
       await sleep(FENCE_POLL_MS);
+    }
+  }
+
+  /** A tick that closes nothing still queues the payout mails not yet delivered. */
+  private async mailOnly(now: Date): Promise<{ payouts: PayoutView[]; mail: MailReport | { error: Error } }> {
+    try {
+      return { payouts: [], mail: await mailPendingPayouts(this.em(), this.options.mailQueue, { logger: this.options.logger, now }) };
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'payout mails not queued; the next tick queues them');
+      return { payouts: [], mail: { error: error instanceof Error ? error : new Error(String(error)) } };
     }
   }
 

@@ -52,7 +52,7 @@ function nonEmpty(byDay: Map<string, Map<string, number>>): Record<string, Recor
   return Object.fromEntries([...byDay].filter(([, paid]) => paid.size > 0).map(([day, paid]) => [day, Object.fromEntries(paid)]));
 }
 
-test('a worker stopped at 23:59:50 and started at 00:00:20 (past the day's end + the 10 s source transaction limit) closes the day once, dated that day, one mail each', async () => {
+test('a worker stopped at 23:59:50 and started at 00:00:20 (past the end of the day + the 10 s source transaction limit) closes the day once, dated that day, one mail each', async () => {
   const day = '2025-01-10';
   const made = await bed('restart', instantAt(day, '23:59', TZ));
   made.clock.set(new Date(instantAt(day, '23:59', TZ).getTime() + 50_000));

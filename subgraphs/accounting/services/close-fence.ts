@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeSql, type Logger, type MailQueue } from '@popug/lib';
-import { addDays, endOfBusinessDay, hasEnded, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
+import { endOfBusinessDay, hasEnded, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
 import { closeDayAndMail, daysToClose, type MailReport, type PayoutView } from './day-close';
 
@@ -22,13 +22,12 @@ import { closeDayAndMail, daysToClose, type MailReport, type PayoutView } from '
 /** How often a waiting close looks at the fence again. */
 export const FENCE_POLL_MS = 250;
 
-/** One due day and its fence. */
-export interface DayFence {
-  day: BusinessDay;
-  /** When a closer first found the day due (accounting database clock). */
-  dueSeenAt: Date;
-  /** A pass drained every source after `dueSeenAt` and accounting applied it. */
-  complete: boolean;
+/** How far the completeness fence proves the ledger complete, as one closer sees it. */
+export interface FenceState {
+  /** Every day up to this one is proven complete; null when none is. */
+  provenThrough: BusinessDay | null;
+  /** The oldest fence not proven yet, at or after `from`: the day and when it was first seen due. */
+  waiting: { day: BusinessDay; since: Date } | null;
 }
 
 /** The last day whose end lies more than the source transaction limit before `now`. */
@@ -36,52 +35,42 @@ export function lastFencedDay(now: Date, timeZone: string): BusinessDay {
   return lastEndedDay(new Date(now.getTime() - SOURCE_TRANSACTION_LIMIT_MS), timeZone);
 }
 
+const FENCE_STATE_SQL = `
+  with mark as (select complete_as_of from replication_watermark where id = 1)
+  select (select to_char(max(f.business_day), 'YYYY-MM-DD') from close_fences f, mark where mark.complete_as_of > f.due_seen_at) as proven_through,
+         (select to_char(f.business_day, 'YYYY-MM-DD') || ' ' || f.due_seen_at::text
+            from close_fences f left join mark on true
+           where f.business_day >= ?::date and not coalesce(mark.complete_as_of > f.due_seen_at, false)
+           order by f.business_day limit 1) as waiting`;
+
 /**
- * Records, once per day, when a closer first found each of `days` due (they must all be
- * past their end + limit on the caller's clock), and tells for each whether accounting is
- * complete past that instant. One statement, oldest first.
+ * Reads the fence: a fence row of day F (F was first seen due at `due_seen_at`, after
+ * end(F) + the limit) whose `due_seen_at` lies before accounting's `complete_as_of`
+ * proves every day up to F complete. `from` names the oldest day of interest.
  */
-export async function fenceDays(em: EntityManager, days: readonly BusinessDay[]): Promise<DayFence[]> {
-  if (days.length === 0) return [];
-  const rows = await executeSql<{ day: string; due_seen_at: Date; complete: boolean }>(
-    em,
-    `with wanted as (select d::date as business_day from jsonb_array_elements_text(?::jsonb) d),
-     seen as (
-       insert into close_fences (business_day, due_seen_at) select business_day, now() from wanted
-       on conflict (business_day) do nothing
-       returning business_day, due_seen_at
-     ), fences as (
-       select business_day, due_seen_at from seen
-       union all
-       select f.business_day, f.due_seen_at from close_fences f join wanted using (business_day)
-     )
-     select to_char(f.business_day, 'YYYY-MM-DD') as day, f.due_seen_at,
-            coalesce((select complete_as_of from replication_watermark where id = 1) > f.due_seen_at, false) as complete
-       from fences f order by f.business_day`,
-    [JSON.stringify(days)],
-  );
-  return rows.map((row) => ({ day: row.day, dueSeenAt: new Date(row.due_seen_at), complete: row.complete }));
+export async function fenceState(em: EntityManager, from: BusinessDay): Promise<FenceState> {
+  const [row] = await executeSql<{ proven_through: string | null; waiting: string | null }>(em, FENCE_STATE_SQL, [from]);
+  const waiting = row?.waiting ?? null;
+  return {
+    provenThrough: row?.proven_through ?? null,
+    waiting: waiting === null ? null : { day: waiting.slice(0, 10), since: new Date(waiting.slice(11)) },
+  };
 }
 
-/** The days that may be closed: the complete ones up to the first that waits. */
-export function provenDays(fences: readonly DayFence[]): BusinessDay[] {
-  const waiting = fences.findIndex((fence) => !fence.complete);
-  return (waiting < 0 ? fences : fences.slice(0, waiting)).map((fence) => fence.day);
+/**
+ * Records, once, when a closer first found `day` due (it must be past end(day) + the limit
+ * on the caller's clock: `lastFencedDay`), on accounting's clock, and reads the fence.
+ * Days before it need no row of their own: its proof covers them, and a day accounting
+ * has no money for yet (its events still in a source after an outage) is covered too.
+ */
+export async function fenceDay(em: EntityManager, day: BusinessDay, from: BusinessDay = day): Promise<FenceState> {
+  await executeSql(em, 'insert into close_fences (business_day, due_seen_at) values (?::date, now()) on conflict (business_day) do nothing', [day]);
+  return fenceState(em, from);
 }
 
-/** The oldest day that waits for its fence, and since when; null when none waits. */
-export async function waitingForFence(em: EntityManager, days: readonly BusinessDay[]): Promise<{ day: BusinessDay; since: Date } | null> {
-  if (days.length === 0) return null;
-  const [row] = await executeSql<{ day: string; due_seen_at: Date }>(
-    em,
-    `select to_char(f.business_day, 'YYYY-MM-DD') as day, f.due_seen_at
-       from close_fences f
-      where f.business_day in (select d::date from jsonb_array_elements_text(?::jsonb) d)
-        and not coalesce((select complete_as_of from replication_watermark where id = 1) > f.due_seen_at, false)
-      order by f.business_day limit 1`,
-    [JSON.stringify(days)],
-  );
-  return row ? { day: row.day, since: new Date(row.due_seen_at) } : null;
+/** Whether the fence proves `day` complete. */
+export function proves(state: FenceState, day: BusinessDay): boolean {
+  return state.provenThrough !== null && state.provenThrough >= day;
 }
 
 /** A close of an ended day that could not prove the day complete within its wait. */
@@ -119,25 +108,20 @@ export async function closeWhenComplete(
 ): Promise<{ payouts: PayoutView[]; mail: MailReport | { error: Error } }> {
   const now = options.now ?? (() => new Date());
   const ended = (await daysToClose(em, day)).filter((open) => hasEnded(open, now(), options.timeZone));
+  const [first] = ended;
   const last = ended.at(-1);
-  if (last !== undefined) {
+  if (first !== undefined && last !== undefined) {
     // Transactions that dated events in the last ended day may still commit until its end + the limit.
     const fencedAt = endOfBusinessDay(last, options.timeZone).getTime() + SOURCE_TRANSACTION_LIMIT_MS;
     const untilFenced = fencedAt - now().getTime();
     if (untilFenced > 0) await sleep(Math.min(untilFenced, SOURCE_TRANSACTION_LIMIT_MS));
     const started = Date.now();
     for (;;) {
-      const fences = await fenceDays(em, ended);
-      const waiting = fences.find((fence) => !fence.complete);
-      if (!waiting) break;
-      if (Date.now() - started >= options.waitMs) throw new CloseWaitsError(waiting.day, waiting.dueSeenAt);
+      const state = await fenceDay(em, last, first);
+      if (proves(state, last)) break;
+      if (Date.now() - started >= options.waitMs) throw new CloseWaitsError(state.waiting?.day ?? last, state.waiting?.since ?? new Date(started));
       await sleep(FENCE_POLL_MS);
     }
   }
   return closeDayAndMail(em, mailQueue, day, options.logger, now());
-}
-
-/** The day before `first`: closing through it closes nothing (and still mails what is pending). */
-export function dayBefore(first: BusinessDay): BusinessDay {
-  return addDays(first, -1);
 }
