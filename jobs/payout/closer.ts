@@ -74,6 +74,7 @@ export class DayCloser {
   private timer: NodeJS.Timeout | undefined;
   private watcher: NodeJS.Timeout | undefined;
   private stopped = false;
+  private started = false;
   /** The day last logged as waiting for its fence: one warning per wait, not one per tick. */
   private warnedWaiting: BusinessDay | undefined;
 
@@ -87,6 +88,7 @@ export class DayCloser {
    */
   start(): void {
     this.stopped = false;
+    this.started = true;
     void this.tickAndReschedule();
     const watch = () => void this.alertWhenStuck().catch((error: unknown) => this.options.logger.error({ err: error }, 'stuck-close check failed'));
     watch();
@@ -98,7 +100,11 @@ export class DayCloser {
   tick(): Promise<TickReport> {
     const run = this.chain.then(() => this.runTick());
     this.chain = run.catch(() => undefined);
-    return run;
+    return run.then((report) => {
+      // Whoever ticked (a reconnect, a test, the schedule): a day waiting for its fence is looked at again soon.
+      if (report.waiting !== null && this.started && !this.stopped) this.scheduleTick(FENCE_RECHECK_MS);
+      return report;
+    });
   }
 
   async status(): Promise<CloseStatus> {
@@ -204,6 +210,11 @@ export class DayCloser {
     const untilNextFenced = endOfBusinessDay(today(this.options.timeZone, now), this.options.timeZone).getTime() + AFTER_DAY_END_MS - now.getTime();
     const untilFence = untilFenced > 0 ? untilFenced : untilNextFenced;
     const delay = Math.max(1_000, Math.min(this.options.tickMs ?? CLOSE_TICK_MS, untilFence, waiting ? FENCE_RECHECK_MS : Infinity));
+    this.scheduleTick(delay);
+  }
+
+  private scheduleTick(delay: number): void {
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tickAndReschedule(), delay);
     this.timer.unref();
   }

@@ -40,6 +40,8 @@ interface World {
   /** Starts the jobs worker's replicator and payout worker: the payout worker first, as a restart may order them. */
   up(): Promise<PayoutWorker>;
   down(): Promise<void>;
+  /** Stops or starts the replicator alone. */
+  replication(on: boolean): Promise<void>;
   /** A task created for the popug and assigned at `at`; its fee. */
   assign(at: Date, fee: number): Promise<string>;
   complete(taskId: string, at: Date, reward: number, hold?: () => Promise<void>): Promise<void>;
@@ -99,6 +101,13 @@ async function world(name: string): Promise<World> {
       return payout;
     },
     down,
+    async replication(on) {
+      if (on && !replicator) replicator = await startReplicator(env, logger);
+      if (!on) {
+        await replicator?.close();
+        replicator = undefined;
+      }
+    },
     async assign(at, fee) {
       const taskId = randomUUID();
       const title = `Task ${titles.size + 1}`;
@@ -264,4 +273,31 @@ test('an event stamped 23:59:59.9 whose transaction commits after midnight is pa
   expect(smtp.received.filter((received) => /booked late/.test(received.subject ?? ''))).toHaveLength(1);
   const { rows: reported } = await made.accounting.query<{ n: number }>('select count(*)::int as n from transactions where late_from is not null and late_reported_at is null');
   expect(reported[0]?.n).toBe(0);
+}, 120_000);
+
+test('with the replicator down a due day waits, shown with since when, and is paid in full once replication is back', async () => {
+  const day = '2025-09-15';
+  const next = addDays(day, 1);
+  const made = await world('waits');
+  made.clock.set(at(day, '20:00'));
+  const worker = await made.up();
+  const task = await made.assign(at(day, '20:00'), 1500);
+  await made.complete(task, at(day, '21:00'), 3500);
+  await applied(made.accounting, 2);
+  await made.replication(false);
+  await made.assign(at(day, '23:59:59'), 1000); // in the tracker's outbox only
+
+  made.clock.set(at(next, '00:00:20'));
+  const seenBefore = new Date();
+  const report = await worker.tick();
+  expect(report).toMatchObject({ closed: [], waiting: day, payouts: 0 });
+  expect(await closed(made.accounting)).toEqual([]);
+  const status = await worker.status();
+  expect(status).toMatchObject({ daysDue: [day], stuck: false, waitingForCompleteness: { day } });
+  expect(Math.abs((status.waitingForCompleteness?.since.getTime() ?? 0) - seenBefore.getTime())).toBeLessThan(10_000);
+
+  await made.replication(true);
+  await waitFor(async () => ((await closed(made.accounting)).includes(day) ? true : undefined), 30_000, `${day} to be closed`);
+  expect(await paid(made.accounting)).toEqual({ [day]: 1000 });
+  expect((await worker.status()).waitingForCompleteness).toBeNull();
 }, 120_000);
