@@ -35,8 +35,10 @@ export interface PayoutWorker {
 
 /**
  * The end-of-day payout. A `DayCloser` ticks in every worker process (at start, after
- * Redis reconnects, a second after each business day ends and every few minutes) and
- * closes every ended day still open, oldest first. The payout queue takes jobs an
+ * Redis reconnects, right after each business day's end + the source transaction limit,
+ * every 2 s while a day waits for its completeness fence and every few minutes) and
+ * closes every ended day still open whose ledger is proven complete, oldest first
+ * (docs/architecture.md, Business days). The payout queue takes jobs an
  * operator adds by hand (`close-business-day`, optionally naming an ended day).
  */
 export async function startPayoutWorker(env: Env, logger: Logger, options: PayoutWorkerOptions = {}): Promise<PayoutWorker> {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import {
   executeSql,
+  markCompleteAsOf,
   PoisonEventError,
   type EntityManager,
   type Env,
@@ -11,7 +12,7 @@ import {
   type ReplicaSettings,
 } from '@popug/lib';
 import { catchUp } from './catch-up';
-import { collectAll, type Source } from './collect';
+import { drainSource, type Source } from './collect';
 import { DatabaseHandles } from './databases';
 import { IncidentNotifier } from './incident-notifier';
 import { masterDatabase } from './master/database';
@@ -25,6 +26,8 @@ export interface SourceDefinition {
 
 export interface PassReport {
   collected: number;
+  /** When each source was found drained this pass (source clock); a failed source has none. */
+  drainedAt: Record<string, string>;
   applied: Record<string, number>;
   failed: Record<string, string>;
 }
@@ -84,9 +87,10 @@ export class Replicator {
 
   private async pass(master: EntityManager): Promise<PassReport> {
     const id = await startPass(master, this.worker);
-    const report: PassReport = { collected: 0, applied: {}, failed: {} };
+    const report: PassReport = { collected: 0, drainedAt: {}, applied: {}, failed: {} };
     for (const source of this.sources) await this.collect(master, source, report);
-    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report)));
+    const fence = await this.fenceOf(master, report);
+    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report, fence)));
     // Incidents recorded by this pass (or by one that died before telling them) are told now.
     await this.incidents.tell(master);
     const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
@@ -98,7 +102,9 @@ export class Replicator {
     try {
       const orm = await this.databases.orm(source.database);
       const from = { name: source.name, em: () => orm.em.fork() };
-      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE);
+      const drained = await drainSource(master, from, this.env.REPLICATION_BATCH_SIZE);
+      report.collected += drained.copied;
+      report.drainedAt[source.name] = drained.drainedAt;
     } catch (error) {
       this.databases.forget(source.database);
       this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
@@ -106,11 +112,24 @@ export class Replicator {
     }
   }
 
-  private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport): Promise<void> {
+  /**
+   * The completeness fence of this pass (docs/architecture.md, Business days): when every
+   * source was drained, the head of the log those drains left and each drain's instant;
+   * null when a source failed (no replica can be called complete by this pass).
+   */
+  private async fenceOf(master: EntityManager, report: PassReport): Promise<{ head: string; drainedAt: string[] } | null> {
+    if (this.sources.some((source) => report.drainedAt[source.name] === undefined)) return null;
+    const [head] = await executeSql<{ version: string }>(master, 'select coalesce(max(version), 0)::text as version from change_log');
+    return { head: head?.version ?? '0', drainedAt: Object.values(report.drainedAt) };
+  }
+
+  private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport, fence: { head: string; drainedAt: string[] } | null): Promise<void> {
     try {
       const orm = await this.databases.orm(replica.database);
       const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
       report.applied[replica.name] = result.applied;
+      // Applied up to the head the drains left: everything committed before them is here.
+      if (fence) await markCompleteAsOf(orm.em.fork(), fence.head, fence.drainedAt);
       await this.incidents.succeeded(master, replica.name, result);
       await this.tellRecorded(master, orm.em.fork(), replica);
     } catch (error) {

@@ -5,6 +5,7 @@ import { knexLog, logConnectionErrors } from '../connection-errors';
 import { createLogger, type Logger } from '../logger';
 import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
+import { SOURCE_TRANSACTION_LIMIT_MS } from '../replication/completeness';
 
 export type { MikroORM };
 export type { EntityManager } from '@mikro-orm/postgresql';
@@ -20,6 +21,9 @@ export interface OrmOptions {
   logger?: Logger;
   poolMax?: number;
 }
+
+/** The longest one statement of a service may run; a payout close of 100 000 accounts takes about a second. */
+export const STATEMENT_TIMEOUT_MS = 60_000;
 
 /**
  * Opens the service's own database (created when missing) and runs its committed
@@ -37,7 +41,13 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
     // seconds instead of holding it for knex's default minute.
     pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 }, log: knexLog(logger, `${name} pool`) },
+    // Server-side bounds on every connection of a service (docs/architecture.md, Business
+    // days): no statement runs longer than a minute, and a transaction left idle is ended
+    // once it could no longer commit an outbox row anyway (SOURCE_TRANSACTION_LIMIT_MS).
+    driverOptions: {
+      connection: { connectionTimeoutMillis: 5_000, statement_timeout: STATEMENT_TIMEOUT_MS, idle_in_transaction_session_timeout: SOURCE_TRANSACTION_LIMIT_MS },
+      log: knexLog(logger, `${name} pool`),
+    },
     debug: false,
     allowGlobalContext: false,
     migrations: {

@@ -36,10 +36,10 @@ export const accountingReplica = defineReplica({
   incidents: duplicateCompletions,
   ownComparableState: [
     'select user_id, balance from accounts order by user_id',
-    `select source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at
+    `select source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, late_from, created_at
        from transactions order by source_version nulls last, user_id, business_day, id`,
     'select user_id, business_day, amount, transaction_id from payouts order by user_id, business_day',
-    'select business_day, payout_count, payout_total from closed_days order by business_day',
+    'select business_day, payout_count, payout_total, through_version from closed_days order by business_day',
     'select duplicate_version, task_id, first_version, user_id, reward from duplicate_completions order by duplicate_version',
   ],
 });

@@ -39,7 +39,8 @@ const PAYOUT_MADE_SQL = payloadSql('payout.made', {
  *    after it (money of the days still open, when days are caught up late). One
  *    statement: a PAYOUT transaction (negative) dated that day per positive end-of-day
  *    balance, the payout row, the balance reduced by exactly what was paid, a
- *    `payout.made` event, and the day's totals.
+ *    `payout.made` event, and the day's totals, and the log version applied so far
+ *    (`through_version`: events after it dated in this day are booked late, task-ledger.ts).
  *
  * Negative balances are not touched: they carry over. Mails go out after commit
  * (`mailPendingPayouts`).
@@ -80,7 +81,8 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
            from paid, stamp
          returning 1
        ), totals as (
-         update closed_days set payout_count = (select count(*) from paid), payout_total = (select coalesce(sum(amount), 0) from paid)
+         update closed_days set payout_count = (select count(*) from paid), payout_total = (select coalesce(sum(amount), 0) from paid),
+                through_version = (select version from replication_watermark where id = 1)
           where business_day = ?::date
          returning 1
        )

@@ -67,10 +67,21 @@ export function ledgerRowOf(change: TaskMoneyChange, timeZone: string): LedgerRo
  * and log change together, so the log always sums to the balance. A completion skipped
  * for its task — not one merely applied again — is recorded in `duplicate_completions`
  * (once per log version), for the replicator to tell the admins (duplicate-completions.ts).
+ *
+ * An event dated in a day already closed (a source clock gone back: the completeness rule
+ * makes it impossible otherwise, docs/architecture.md Business days) is never dropped and
+ * never reopens its day: it is booked on the first open day (the last closed day + 1) with
+ * `late_from` = its own day, and the payout worker reports it (late-events.ts). "Closed"
+ * means closed before this event was applied: a day whose `through_version` (the log
+ * version applied when it closed) is below the event's, so a rebuild replaying the log
+ * books every row where live application did. The lock on `accounts` comes first, so a
+ * close running now (which holds a stronger one) commits before the closed days are
+ * read, and a close that starts later waits for this batch and records a later version.
  */
 export async function recordTaskMoney(em: EntityManager, changes: readonly TaskMoneyChange[], timeZone: string): Promise<number> {
   if (changes.length === 0) return 0;
   const rows = changes.map((change) => ledgerRowOf(change, timeZone));
+  await executeSql(em, 'lock table accounts in row exclusive mode');
   // Bound parameters (executeSql): a batch is thousands of rows of JSON. Every CTE reads
   // the table as it was before the statement, so rows of this batch are seen via `inserted`.
   const [result] = await executeSql<{ inserted: string }>(
@@ -79,9 +90,16 @@ export async function recordTaskMoney(em: EntityManager, changes: readonly TaskM
        select r.* from jsonb_to_recordset(?::jsonb) as r(source_version bigint, user_id uuid, kind text, amount bigint, description text,
                                                          task_id uuid, task_title text, task_jira_id text, business_day date, created_at timestamptz)
      ), inserted as (
-       insert into transactions (source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at)
-       select r.source_version, r.user_id, r.kind, r.amount, r.description, r.task_id, r.task_title, r.task_jira_id, r.business_day, r.created_at
+       insert into transactions (source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, late_from, created_at)
+       select r.source_version, r.user_id, r.kind, r.amount, r.description, r.task_id, r.task_title, r.task_jira_id,
+              case when r.business_day <= closed.day then closed.day + 1 else r.business_day end,
+              case when r.business_day <= closed.day then r.business_day end,
+              r.created_at
          from incoming r
+              left join lateral (
+                select c.business_day as day from closed_days c where c.through_version < r.source_version
+                 order by c.through_version desc, c.business_day desc limit 1
+              ) closed on true
         order by r.source_version
        on conflict do nothing
        returning source_version, user_id, amount, kind, task_id
