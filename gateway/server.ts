@@ -9,6 +9,7 @@ import { errorLoggingPlugin, loadPrivateKey, maskError, mountProbes, redisAnswer
 import { createServiceMetrics } from '@popug/lib/metrics';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createRedis } from '@popug/lib/queues';
 import { textInputPlugin } from '@popug/lib/text-input';
 import { buildGatewayContext, type GatewayContext } from './context';
@@ -62,7 +63,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   const metrics = createServiceMetrics('gateway');
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
-  const redis = createRedis(env, 'producer');
+  const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
   const trusted = loadTrustedDocuments(env);
   const apollo = new ApolloServer<GatewayContext>({

@@ -16,7 +16,7 @@ import { JOB_DATA_PERMISSION, mountQueueBoard } from './queue-board';
  * many as you like; BullMQ and the pass lock share the work. `/health` shows replication.
  */
 export async function startJobs(env: Env, lifecycle: Lifecycle, payoutOptions: PayoutWorkerOptions = {}): Promise<{ port: number }> {
-  const receipts = createPayoutMailReceipts(env);
+  const receipts = createPayoutMailReceipts(env, createLogger('notifier'));
   lifecycle.add('payout mail receipts', () => receipts.close());
   const notifier = startNotifier(env, createLogger('notifier'), receipts.delivered);
   lifecycle.add('notifier', () => notifier.close());

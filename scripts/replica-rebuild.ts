@@ -1,4 +1,5 @@
 import { createLogger, createMailQueue, createRedis, loadEnv } from '@popug/lib';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { rebuildReplica } from '../jobs/replicator/rebuild';
 import { Replicator } from '../jobs/replicator/replicator';
 import { REPLICAS, replicaNamed, SOURCES } from '../jobs/replicator/topology';
@@ -9,7 +10,7 @@ async function main(): Promise<void> {
   const logger = createLogger('replica-rebuild');
   const replica = replicaNamed(process.argv[2] ?? '');
   const redis = createRedis(env, 'producer');
-  const mailQueue = createMailQueue(env, redis);
+  const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'alert mail queue');
   const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
   try {
     const started = Date.now();

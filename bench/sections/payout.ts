@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { databaseName, databaseUrl, migrateDatabase, openDatabase, parseEnv, resetEnvCache } from '@popug/lib';
 import { addDays } from '@popug/lib/business-day';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
+import { fenceDay, proves } from '../../subgraphs/accounting/services/close-fence';
 import { closeBusinessDay, daysToClose } from '../../subgraphs/accounting/services/day-close';
 import type { BenchSection } from '../harness';
 
@@ -12,8 +13,10 @@ const FIRST_DAY = '2024-01-01';
 /**
  * Catching up: a jobs worker back after 30 missed midnights closes the 30 days, oldest
  * first, each for 10 000 accounts with money on every day (some days positive, some not),
- * each as its own day and transaction, as its ticks do. (Closing one day for 100 000
- * accounts is in the accounting section.)
+ * each as its own day and transaction, as its ticks do, after the completeness fence
+ * (docs/architecture.md, Business days) is recorded and proven, as a tick does once the
+ * replicator has run its pass. (Closing one day for 100 000 accounts is in the accounting
+ * section.)
  */
 export const payoutSection: BenchSection = {
   name: 'payout',
@@ -43,6 +46,10 @@ export const payoutSection: BenchSection = {
       await accounting.query('vacuum analyze accounts, transactions');
       const lastDay = addDays(FIRST_DAY, DAYS - 1);
       const started = performance.now();
+      await fenceDay(orm.em.fork(), lastDay);
+      // The replicator's pass: every source drained after the closer saw the days due, and applied.
+      await accounting.query('update replication_watermark set complete_as_of = clock_timestamp() where id = 1');
+      if (!proves(await fenceDay(orm.em.fork(), lastDay), lastDay)) throw new Error('the fence does not prove the missed days complete');
       const due = await daysToClose(orm.em.fork(), lastDay);
       let payouts = 0;
       for (const day of due) payouts += (await closeBusinessDay(orm.em.fork(), day)).length;

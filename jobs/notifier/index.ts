@@ -8,7 +8,7 @@ import { startNotifier } from './worker';
 // Deep imports keep this process light: it needs neither GraphQL nor the ORM.
 const env = loadEnv();
 const logger = createLogger('notifier');
-const receipts = createPayoutMailReceipts(env);
+const receipts = createPayoutMailReceipts(env, logger);
 const notifier = startNotifier(env, logger, receipts.delivered);
 const lifecycle = new Lifecycle(logger);
 lifecycle.add('notifier', () => notifier.close());

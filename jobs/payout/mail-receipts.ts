@@ -1,6 +1,8 @@
 import { Pool } from 'pg';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
 import { payoutOfMailKey } from '../../subgraphs/accounting/services/payout-mail';
 
 export interface MailReceipts {
@@ -15,18 +17,13 @@ export interface MailReceipts {
  * say) is found and queued again by the payout worker. Plain `pg`, so the notifier
  * process stays light.
  */
-export function createPayoutMailReceipts(env: Env): MailReceipts {
+export function createPayoutMailReceipts(env: Env, logger: Logger): MailReceipts {
   let pool: Pool | undefined;
   return {
     async delivered(key) {
       const payout = payoutOfMailKey(key);
       if (!payout) return;
-      if (!pool) {
-        pool = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
-        // An idle connection the server ended (a restart, a dropped database) leaves the pool;
-        // without a listener its 'error' would end the whole jobs process. The next query opens another.
-        pool.on('error', () => undefined);
-      }
+      pool ??= logConnectionErrors(new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 }), logger, 'payout mail receipts');
       await pool.query(
         'update payouts set mail_delivered_at = now() where user_id = $1 and business_day = $2::date and mail_delivered_at is null',
         [payout.userId, payout.day],

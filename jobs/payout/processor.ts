@@ -1,7 +1,10 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger, MailQueue, MikroORM } from '@popug/lib';
 import { hasEnded, isBusinessDay, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
-import { closeDayAndMail } from '../../subgraphs/accounting/services/day-close';
+import { closeWhenComplete } from '../../subgraphs/accounting/services/close-fence';
+
+/** How long a job waits for an ended day's ledger to be proven complete before it fails (and is retried). */
+const JOB_FENCE_WAIT_MS = 30_000;
 
 /** The one job of the payout queue. */
 export const CLOSE_BUSINESS_DAY = 'close-business-day';
@@ -41,7 +44,8 @@ export function dayToClose(data: PayoutJobData | undefined, now: Date, timeZone:
 }
 
 /**
- * Closes every open day through the job's day and mails its payouts. Safe to run any
+ * Closes every open day through the job's day, each once its ledger is proven complete, and
+ * mails its payouts. Safe to run any
  * number of times (a retry, a duplicate, two workers): a day is paid only once, and every
  * run queues the mails still undelivered. A failure to queue mails fails the job, so its
  * retry queues them.
@@ -53,7 +57,8 @@ export function createPayoutProcessor(deps: PayoutDeps) {
     const at = now();
     const day = dayToClose(job.data, at, deps.timeZone);
     const logger = deps.logger.child({ jobId: job.id, day });
-    const { payouts, mail } = await closeDayAndMail(deps.orm.em.fork(), deps.mailQueue, day, logger, at);
+    // The completeness rule (docs/architecture.md, Business days): a day not proven complete fails the attempt, and a retry waits again.
+    const { payouts, mail } = await closeWhenComplete(deps.orm.em.fork(), deps.mailQueue, day, { timeZone: deps.timeZone, now: () => at, waitMs: JOB_FENCE_WAIT_MS, logger });
     if ('error' in mail) throw mail.error;
     return {
       day,

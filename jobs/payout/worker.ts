@@ -1,5 +1,6 @@
 import { Queue, type Worker } from 'bullmq';
 import { createMailQueue, createRedis, openDatabase, queueOptions, QUEUES, type Env, type Logger } from '@popug/lib';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { DayCloser, type CloseStatus, type TickReport } from './closer';
@@ -34,15 +35,21 @@ export interface PayoutWorker {
 
 /**
  * The end-of-day payout. A `DayCloser` ticks in every worker process (at start, after
- * Redis reconnects, a second after each business day ends and every few minutes) and
- * closes every ended day still open, oldest first. The payout queue takes jobs an
+ * Redis reconnects, right after each business day's end + the source transaction limit,
+ * every 2 s while a day waits for its completeness fence and every few minutes) and
+ * closes every ended day still open whose ledger is proven complete, oldest first
+ * (docs/architecture.md, Business days). The payout queue takes jobs an
  * operator adds by hand (`close-business-day`, optionally naming an ended day).
  */
 export async function startPayoutWorker(env: Env, logger: Logger, options: PayoutWorkerOptions = {}): Promise<PayoutWorker> {
   const orm = await openDatabase(env, { ...accountingDatabase, logger, poolMax: 4 });
   const producer = createRedis(env, 'producer');
-  const mailQueue = createMailQueue(env, producer);
-  const queue = new Queue<PayoutJobData, PayoutJobResult>(QUEUES.payout, { ...queueOptions(env, producer), defaultJobOptions: JOB_OPTIONS });
+  const mailQueue = logConnectionErrors(createMailQueue(env, producer), logger, 'payout mail queue');
+  const queue = logConnectionErrors(
+    new Queue<PayoutJobData, PayoutJobResult>(QUEUES.payout, { ...queueOptions(env, producer), defaultJobOptions: JOB_OPTIONS }),
+    logger,
+    'payout queue',
+  );
   await queue.removeJobScheduler(RETIRED_SCHEDULER_ID).catch((error: unknown) => logger.warn({ err: error }, 'retired payout scheduler not removed'));
 
   const closer = new DayCloser({

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib';
+import type { AlertMessage } from './alert-outbox';
 import type { SourceRewind } from './source-rewind';
 
 export type Transition = 'incident-opened' | 'recovered';
@@ -12,7 +12,8 @@ export interface IncidentChange {
 
 /**
  * Records a failed attempt. After `threshold` failures in a row an incident opens —
- * exactly once, however many passes keep failing — and the caller mails the admins.
+ * exactly once, however many passes keep failing — and the caller records its alert in the
+ * same transaction.
  */
 export async function recordFailure(
   master: EntityManager,
@@ -40,7 +41,7 @@ export async function recordFailure(
   return state?.opened && state.started ? { transition: 'incident-opened', incidentKey: state.started } : null;
 }
 
-/** Records a successful attempt; closes an open incident (the caller mails the recovery). */
+/** Records a successful attempt; closes an open incident (the caller records the recovery's alert in the same transaction). */
 export async function recordSuccess(
   master: EntityManager,
   replica: string,
@@ -63,35 +64,36 @@ export async function recordSuccess(
   return previous?.started ? { transition: 'recovered', incidentKey: previous.started } : null;
 }
 
-/** One mail per admin per incident transition; the key makes a repeated pass harmless. */
-export async function mailIncident(
-  mailQueue: MailQueue,
-  recipients: readonly MailRecipient[],
-  replica: string,
-  { transition, incidentKey }: IncidentChange,
-  detail: string,
-): Promise<void> {
-  const subject =
-    transition === 'incident-opened'
-      ? `Replication to ${replica} is failing`
-      : `Replication to ${replica} has recovered`;
-  const text =
-    transition === 'incident-opened'
-      ? `The ${replica} replica stopped receiving changes.\n\nLast error: ${detail}\n\nOther replicas keep running. You will get one more mail when it recovers.`
-      : `The ${replica} replica is receiving changes again and has caught up to version ${detail}.`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `replica:${replica}:${incidentKey}:${transition}`);
+/** The alert of an incident transition; its key makes a repeated pass harmless. */
+export function incidentAlert(replica: string, { transition, incidentKey }: IncidentChange, detail: string): AlertMessage {
+  if (transition === 'incident-opened') {
+    return {
+      key: `replica:${replica}:${incidentKey}:${transition}`,
+      subject: `Replication to ${replica} is failing`,
+      text: `The ${replica} replica stopped receiving changes.\n\nLast error: ${detail}\n\nOther replicas keep running. You will get one more mail when it recovers.`,
+    };
+  }
+  return {
+    key: `replica:${replica}:${incidentKey}:${transition}`,
+    level: 'info',
+    subject: `Replication to ${replica} has recovered`,
+    text: `The ${replica} replica is receiving changes again and has caught up to version ${detail}.`,
+  };
 }
 
-/** One mail per source rewind per admin (see source-rewind.ts). */
-export async function mailRewind(mailQueue: MailQueue, recipients: readonly MailRecipient[], rewind: SourceRewind): Promise<void> {
+/** The alert of a source rewind (see source-rewind.ts): one per rewind. */
+export function rewindAlert(rewind: SourceRewind): AlertMessage {
   const { source, previousHighSeq, firstNewSeq } = rewind;
-  const subject = `The ${source} database went back in time`;
-  const text =
-    `The ${source} database handed out outbox sequence ${firstNewSeq} again, after the replicator had collected up to ${previousHighSeq}: ` +
-    `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
-    `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
-    `and in every replica; see the README, Operations, "Backup and restore", for what to check.`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`);
+  return {
+    key: `source-rewind:${source}:${previousHighSeq}:${firstNewSeq}`,
+    subject: `The ${source} database went back in time`,
+    text:
+      `The ${source} database handed out outbox sequence ${firstNewSeq} again, after the replicator had collected up to ${previousHighSeq}: ` +
+      `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
+      `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
+      `and in every replica. What the system repairs by itself and what to check is in docs/backup-and-restore.md ` +
+      `(README, Operations, "Backup and restore").`,
+  };
 }
 
 /** Events the log refused (collect.ts, DUPLICATES_SQL), as refused-events.ts reports them. */
@@ -103,27 +105,30 @@ export interface RefusedEvent {
   reason: string;
 }
 
-/** One mail per admin for a group of refused events; the key (the first event's id) makes a repeated report harmless. */
-export async function mailRefused(mailQueue: MailQueue, recipients: readonly MailRecipient[], refused: readonly RefusedEvent[]): Promise<void> {
-  const first = refused[0];
-  if (!first) return;
-  const subject = `The master log refused ${refused.length} event${refused.length === 1 ? '' : 's'} from ${first.source}`;
+/** The alert of a group of refused events; its key (the first event's id) makes a repeated report one alert. */
+export function refusedAlert(refused: readonly RefusedEvent[]): AlertMessage {
+  const source = refused[0]?.source ?? 'a source';
   const lines = refused.map((event) => `- ${event.type} ${JSON.stringify(event.payload)}: ${event.reason}`);
-  const text =
-    `These events would have paid money the log had already recorded as paid. They were not logged and were removed from the outbox; ` +
-    `they are kept in the master's refused_events table.\n\n${lines.join('\n')}\n\n` +
-    `Most likely accounting was restored or re-created and closed a day before it had read its own closes back from the log. ` +
-    `Check the popugs' balances in accounting against the log (README, Operations, "Backup and restore").`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `refused-events:${first.eventId}`);
+  return {
+    key: `refused-events:${refused[0]?.eventId ?? 'none'}`,
+    subject: `The master log refused ${refused.length} event${refused.length === 1 ? '' : 's'} from ${source}`,
+    text:
+      `These events would have paid money the log had already recorded as paid. They were not logged and were removed from the outbox; ` +
+      `they are kept in the master's refused_events table.\n\n${lines.join('\n')}\n\n` +
+      `Most likely accounting was restored or re-created and closed a day before it had read its own closes back from the log. ` +
+      `Check the popugs' balances in accounting against the log (docs/backup-and-restore.md).`,
+  };
 }
 
-/** One mail per admin per missing-database incident (`incidentKey`: when it started, missing-databases.ts). */
-export async function mailDatabaseMissing(mailQueue: MailQueue, recipients: readonly MailRecipient[], database: string, incidentKey: string): Promise<void> {
-  const subject = `The database ${database} is missing`;
-  const text =
-    `The database ${database} does not exist (it was dropped, or its server lost it). Nothing creates it again by itself: ` +
-    `the services that need it report not ready, and the replicator retries it every pass.\n\n` +
-    `Restore it from a backup (README, Operations, "Backup and restore"), or run \`npm run migrate\` to create it empty ` +
-    `(accounting then recovers its payouts and closed days from the master log).`;
-  await enqueueMailToEach(mailQueue, recipients, { subject, text }, `database-missing:${database}:${incidentKey}`);
+/** The alert of a missing-database incident (`incidentKey`: when it started, missing-databases.ts). */
+export function databaseMissingAlert(database: string, incidentKey: string): AlertMessage {
+  return {
+    key: `database-missing:${database}:${incidentKey}`,
+    subject: `The database ${database} is missing`,
+    text:
+      `The database ${database} does not exist (it was dropped, or its server lost it). Nothing creates it again by itself: ` +
+      `the services that need it report not ready, and the replicator retries it every pass.\n\n` +
+      `Restore it from a backup (docs/backup-and-restore.md), or run \`npm run migrate\` to create it empty ` +
+      `(accounting then recovers its payouts and closed days from the master log).`,
+  };
 }

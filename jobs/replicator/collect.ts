@@ -16,6 +16,11 @@ export interface CollectResult {
   refused: number;
   /** Set when this batch showed the source gone back in time (a restore) for the first time. */
   rewind: SourceRewind | null;
+  /**
+   * The source database's `statement_timestamp()` of the read, as text (microseconds
+   * kept): every outbox row committed before it was in what this read could see.
+   */
+  readAt: string;
 }
 
 /**
@@ -59,19 +64,20 @@ const DUPLICATES_SQL = `keyed as (
  */
 export async function collectFrom(master: EntityManager, source: Source, batchSize: number): Promise<CollectResult> {
   const sourceEm = source.em();
-  const [batch] = await executeSql<{ count: number; rows: string }>(
+  const [batch] = await executeSql<{ count: number; rows: string; read_at: string }>(
     sourceEm,
-    `select count(*)::int as count,
+    `select count(*)::int as count, statement_timestamp()::text as read_at,
             coalesce(json_agg(json_build_object('seq', o.seq, 'event_id', o.event_id, 'type', o.type, 'schema_version', o.schema_version,
                                                 'payload', o.payload, 'occurred_at', o.occurred_at, 'trace_parent', o.trace_parent) order by o.seq), '[]')::text as rows
        from (select seq, event_id, type, schema_version, payload, occurred_at, trace_parent from outbox order by seq limit ?) as o`,
     [batchSize],
   );
-  if (!batch || batch.count === 0) return { read: 0, copied: 0, refused: 0, rewind: null };
+  if (!batch) throw new Error(`the outbox of ${source.name} answered no row`);
+  if (batch.count === 0) return { read: 0, copied: 0, refused: 0, rewind: null, readAt: batch.read_at };
   const rewind = await recordRewind(master, source.name, batch.rows);
   const logged = await logBatch(master, source.name, batch.rows);
   await executeSql(sourceEm, 'delete from outbox where event_id = any(?::uuid[])', [logged?.event_ids ?? '{}']);
-  return { read: batch.count, copied: logged?.copied ?? 0, refused: logged?.refused ?? 0, rewind };
+  return { read: batch.count, copied: logged?.copied ?? 0, refused: logged?.refused ?? 0, rewind, readAt: batch.read_at };
 }
 
 /**
@@ -112,21 +118,41 @@ async function logBatch(master: EntityManager, source: string, rows: string): Pr
   return logged;
 }
 
+/** What collecting a source's whole outbox did. */
+export interface DrainResult {
+  copied: number;
+  /**
+   * When the source was found drained: the `readAt` of the short read that ended the
+   * collection. Every row committed in the source before it is in the master log now.
+   */
+  drainedAt: string;
+}
+
 /**
- * Collects batches from one source until a short batch shows its outbox empty; returns rows
- * copied. `onRewind` hears of a source newly seen going back in time.
+ * Collects batches from one source until a short batch shows its outbox empty. `onRewind`
+ * hears of a source newly seen going back in time.
  */
+export async function drainSource(
+  master: EntityManager,
+  source: Source,
+  batchSize: number,
+  onRewind: (rewind: SourceRewind) => Promise<void> = async () => undefined,
+): Promise<DrainResult> {
+  let copied = 0;
+  for (;;) {
+    const batch = await collectFrom(master, source, batchSize);
+    copied += batch.copied;
+    if (batch.rewind) await onRewind(batch.rewind);
+    if (batch.read < batchSize) return { copied, drainedAt: batch.readAt };
+  }
+}
+
+/** `drainSource`, answering the rows copied. */
 export async function collectAll(
   master: EntityManager,
   source: Source,
   batchSize: number,
   onRewind: (rewind: SourceRewind) => Promise<void> = async () => undefined,
 ): Promise<number> {
-  let copied = 0;
-  for (;;) {
-    const batch = await collectFrom(master, source, batchSize);
-    copied += batch.copied;
-    if (batch.rewind) await onRewind(batch.rewind);
-    if (batch.read < batchSize) return copied;
-  }
+  return (await drainSource(master, source, batchSize, onRewind)).copied;
 }

@@ -1,8 +1,12 @@
-import type { EntityManager, Env, Logger, MailQueue, MailRecipient } from '@popug/lib';
+import type { EntityManager, Env, Logger, MailQueue, MailRecipient, ReplicaIncidents } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
-import type { SourceRewind } from './source-rewind';
-import { mailDatabaseMissing, mailIncident, mailRefused, mailRewind, recordFailure, recordSuccess, type IncidentChange, type RefusedEvent } from './alerts';
-import { recordDatabaseAlerted, recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
+import { dispatchAlerts, recordAlert } from './alert-outbox';
+import { databaseMissingAlert, incidentAlert, recordFailure, recordSuccess, refusedAlert } from './alerts';
+import { recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
+import { reportRefusedEvents } from './refused-events';
+
+/** How many of a replica's recorded incidents one pass moves to the alert outbox; the rest wait for the next. */
+const INCIDENTS_PER_PASS = 100;
 
 export interface ReplicaFailure {
   reason: string;
@@ -13,10 +17,11 @@ export interface ReplicaFailure {
 }
 
 /**
- * Keeps each replica's health in the master's replica_state and tells the admins when an
- * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends:
- * one mail per admin per transition, whatever number of passes see it. A source gone back
- * in time (a restore) is told the same way.
+ * Keeps each replica's health in the master's replica_state and records an alert when an
+ * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends,
+ * in the same transaction as the state change: one alert per transition, whatever number
+ * of passes see it. A source gone back in time records its own (source-rewind.ts). `tell`,
+ * at the end of each pass, logs and mails every alert not yet told (alert-outbox.ts).
  */
 export class IncidentNotifier {
   constructor(
@@ -28,36 +33,41 @@ export class IncidentNotifier {
   ) {}
 
   async succeeded(master: EntityManager, replica: string, result: { applied: number; watermark: string }): Promise<void> {
-    const change = await recordSuccess(master, replica, result.watermark, result.applied);
-    if (!change) return;
-    this.logger.info({ replica }, 'replica recovered');
-    await this.mail(replica, change, result.watermark);
+    await master.transactional(async (tx) => {
+      const change = await recordSuccess(tx, replica, result.watermark, result.applied);
+      if (change) await recordAlert(tx, incidentAlert(replica, change, result.watermark));
+    });
   }
 
   async failed(master: EntityManager, replica: string, failure: ReplicaFailure): Promise<void> {
     const { reason, poisonVersion, watermark } = failure;
-    const change = await recordFailure(master, replica, reason, poisonVersion, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
-    if (change) await this.mail(replica, change, reason);
+    await master.transactional(async (tx) => {
+      const change = await recordFailure(tx, replica, reason, poisonVersion, this.env.REPLICA_ALERT_AFTER_FAILURES, watermark);
+      if (change) await recordAlert(tx, incidentAlert(replica, change, reason));
+    });
   }
 
-  /** A source went back in time (source-rewind.ts recorded it once): a clear log line and one mail. */
-  async sourceRewound(rewind: SourceRewind): Promise<void> {
-    const { source, previousHighSeq, firstNewSeq } = rewind;
-    this.logger.error(
-      { source, previousHighSeq, firstNewSeq },
-      `source ${source} went back in time: outbox seq ${firstNewSeq} handed out again after ${previousHighSeq} was collected (restored from a backup?)`,
-    );
-    try {
-      await mailRewind(this.mailQueue, await this.admins(), rewind);
-    } catch (error) {
-      this.logger.error({ err: error, source }, 'source rewind alert not queued');
-    }
+  /**
+   * Moves the incidents a replica recorded while applying (a task completed twice) into the
+   * alert outbox, then marks them reported in the replica. A crash in between records them
+   * again next pass, where their keys make no second alert.
+   */
+  async replicaRecorded(master: EntityManager, replica: string, em: EntityManager, incidents: ReplicaIncidents): Promise<void> {
+    const pending = await incidents.unreported(em, INCIDENTS_PER_PASS);
+    if (pending.length === 0) return;
+    await master.transactional(async (tx) => {
+      for (const incident of pending) {
+        const details = Object.entries(incident.details).map(([name, value]) => `${name}: ${value}`).join('\n');
+        await recordAlert(tx, { key: `replica-incident:${replica}:${incident.key}`, subject: incident.subject, text: `${incident.text}\n\n${details}` });
+      }
+    });
+    await incidents.markReported(em, pending.map((incident) => incident.key));
   }
 
   /**
    * A replica whose database is missing: its failure is recorded (consecutive failures,
    * last error: the jobs worker's /health shows it degraded) without opening a replica
-   * incident, since databaseMissing is the one mail about it.
+   * incident, since databaseMissing is the one alert about it.
    */
   async replicaDatabaseMissing(master: EntityManager, replica: string, database: string, reason: string): Promise<void> {
     await recordFailure(master, replica, reason, null, Number.MAX_SAFE_INTEGER);
@@ -66,19 +76,14 @@ export class IncidentNotifier {
 
   /**
    * A database is missing (SQLSTATE 3D000): a line naming it on every pass that sees it,
-   * and one mail per incident. The replica's own failure count is left alone, so the
-   * admins get this mail rather than a second one about the replica.
+   * and one alert per incident, recorded with the incident (missing-databases.ts).
    */
   async databaseMissing(master: EntityManager, database: string): Promise<void> {
     this.logger.error({ database }, `database ${database} is missing: nothing re-creates it; restore it or run \`npm run migrate\``);
-    try {
-      const incident = await recordDatabaseMissing(master, database);
-      if (incident === null) return;
-      await mailDatabaseMissing(this.mailQueue, await this.admins(), database, incident);
-      await recordDatabaseAlerted(master, database);
-    } catch (error) {
-      this.logger.error({ err: error, database }, 'missing database alert not queued');
-    }
+    await master.transactional(async (tx) => {
+      const incident = await recordDatabaseMissing(tx, database);
+      if (incident) await recordAlert(tx, databaseMissingAlert(database, incident));
+    });
   }
 
   /** A database seen missing answers again: the incident ends with a log line. */
@@ -86,17 +91,21 @@ export class IncidentNotifier {
     if (await recordDatabaseBack(master, database)) this.logger.info({ database }, `database ${database} is back`);
   }
 
-  /** Events the log refused (collect.ts): an error line and one mail per group. */
-  async eventsRefused(refused: RefusedEvent[]): Promise<void> {
-    this.logger.error({ refused }, `the master log refused ${refused.length} event(s): money already paid would have been paid again`);
-    await mailRefused(this.mailQueue, await this.admins(), refused);
+  /** Events the log refused while collecting (collect.ts): one alert per group, recorded as they are marked reported. */
+  async refusedEvents(master: EntityManager): Promise<void> {
+    await master.transactional(async (tx) => {
+      await reportRefusedEvents(tx, async (refused) => {
+        await recordAlert(tx, refusedAlert(refused));
+      });
+    });
   }
 
-  private async mail(replica: string, change: IncidentChange, detail: string): Promise<void> {
+  /** Logs and mails the alerts not yet told; what cannot be told now waits for the next pass. */
+  async tell(master: EntityManager): Promise<void> {
     try {
-      await mailIncident(this.mailQueue, await this.admins(), replica, change, detail);
+      await dispatchAlerts(master, this.mailQueue, () => this.admins(), this.logger);
     } catch (error) {
-      this.logger.error({ err: error, replica }, 'replication alert not queued');
+      this.logger.warn({ err: error }, 'alerts not all told; the next pass tries again');
     }
   }
 

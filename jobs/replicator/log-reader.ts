@@ -65,7 +65,51 @@ export async function readSlice(
   );
   // A full slice stops at its last row; a short one has seen everything up to the end.
   const last = rows.length === size ? rows[rows.length - 1]?.version : undefined;
-  return { after, events: rows.map(toChangeEvent), watermark: last ?? String(end) };
+  const revisions = await userRevisionsOf(master, rows);
+  const events = rows.map((row) => {
+    const revision = revisions.get(row.version);
+    return revision === undefined ? toChangeEvent(row) : { ...toChangeEvent(row), userRevision: revision };
+  });
+  return { after, events, watermark: last ?? String(end) };
+}
+
+const isUserChangedV1 = (row: Pick<LogRow, 'type' | 'schema_version'>) => row.type === 'user.changed' && row.schema_version === 1;
+
+/**
+ * The revision each user.changed v1 event of a slice had when first applied (they carry
+ * none: UpgradeContext), from the log alone, so a rebuild gives it whatever copy the
+ * replica holds and whatever its batch size. Live, applied in log order from nothing, a
+ * v1 event was one past the newest copy before it: the copy before each event is the
+ * running maximum of the explicit revisions (registrations, v2 changes), each pushed up
+ * by the v1 events after it (the first copy being none, revision 0). With n = v1 events of
+ * the user up to the row, that is n + max(0, explicit − n over the rows before). One
+ * statement over the user's events (change_log_user_version_index), only
+ * for slices that hold a v1 event (none has been written since v2).
+ */
+async function userRevisionsOf(master: EntityManager, rows: readonly LogRow[]): Promise<Map<string, number>> {
+  const upgraded = rows.filter(isUserChangedV1);
+  if (upgraded.length === 0) return new Map();
+  const ids = [...new Set(upgraded.map((row) => (row.payload as { id?: unknown } | null)?.id).filter((id) => typeof id === 'string'))];
+  const revisions = await executeSql<{ version: string; revision: number }>(
+    master,
+    `with history as (
+       select h.version, h.type, h.schema_version, h.payload->>'id' as user_id,
+              case when jsonb_typeof(h.payload->'revision') = 'number' then (h.payload->>'revision')::numeric end as explicit,
+              count(*) filter (where h.type = 'user.changed' and h.schema_version = 1)
+                over (partition by h.payload->>'id' order by h.version) as upgraded
+         from change_log h
+        where h.type in ('user.registered', 'user.changed')
+          and h.payload->>'id' in (select jsonb_array_elements_text(?::jsonb)) and h.version <= ?
+     ), revised as (
+       select version, type, schema_version,
+              upgraded + greatest(max(explicit - upgraded) over (partition by user_id order by version), 0) as revision
+         from history
+     )
+     select version::text as version, revision::int as revision from revised
+      where type = 'user.changed' and schema_version = 1 and version in (select jsonb_array_elements_text(?::jsonb)::bigint)`,
+    [JSON.stringify(ids), upgraded[upgraded.length - 1]?.version ?? '0', JSON.stringify(upgraded.map((row) => row.version))],
+  );
+  return new Map(revisions.map((row) => [row.version, row.revision]));
 }
 
 /** The log's head, or the version just before `stopBefore` when that comes first. */

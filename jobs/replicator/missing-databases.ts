@@ -4,26 +4,17 @@ import { executeSql } from '@popug/lib';
 /**
  * A database the replicator found missing (SQLSTATE 3D000) is one incident until it is
  * seen again: one row of the master's `missing_databases`. Returns the incident's key (when
- * it started, epoch ms) while no one has been told of it yet, null once they have been
- * (`recordDatabaseAlerted`): a mail that fails to queue is tried again next pass.
+ * it started, epoch ms) when this call opened it, null when it was open already; the caller
+ * records its alert in the same transaction.
  */
 export async function recordDatabaseMissing(master: EntityManager, database: string): Promise<string | null> {
-  const [incident] = await executeSql<{ since_ms: string; alerted: boolean }>(
+  const [opened] = await executeSql<{ since_ms: string }>(
     master,
-    `with opened as (
-       insert into missing_databases (database) values (?) on conflict (database) do nothing returning since, alerted_at
-     )
-     select (extract(epoch from since) * 1000)::bigint::text as since_ms, alerted_at is not null as alerted
-       from (select since, alerted_at from opened union all select since, alerted_at from missing_databases where database = ?) as i
-      limit 1`,
-    [database, database],
+    `insert into missing_databases (database) values (?) on conflict (database) do nothing
+     returning (extract(epoch from since) * 1000)::bigint::text as since_ms`,
+    [database],
   );
-  return incident && !incident.alerted ? incident.since_ms : null;
-}
-
-/** The admins have been told of the database's open incident. */
-export async function recordDatabaseAlerted(master: EntityManager, database: string): Promise<void> {
-  await executeSql(master, 'update missing_databases set alerted_at = now() where database = ?', [database]);
+  return opened?.since_ms ?? null;
 }
 
 /** The databases whose missing incident is open, read once per pass. */

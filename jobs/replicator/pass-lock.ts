@@ -1,5 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
-import { databaseName, databaseUrl, type Env } from '@popug/lib';
+import { databaseName, databaseUrl, type Env, type Logger } from '@popug/lib';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 
 /** Any number on this, unique to the replicator: held for the whole of a pass. */
 const PASS_LOCK = 727_002;
@@ -14,10 +15,9 @@ const PASS_LOCK = 727_002;
 export class PassLock {
   private readonly pool: Pool;
 
-  constructor(env: Env) {
-    this.pool = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'master')), max: 4 });
+  constructor(env: Env, logger: Logger) {
     // An idle connection cut by a restarting server: the pool drops it and opens another.
-    this.pool.on('error', () => undefined);
+    this.pool = logConnectionErrors(new Pool({ connectionString: databaseUrl(env, databaseName(env, 'master')), max: 4 }), logger, 'replication pass lock');
   }
 
   /** Runs `work` holding the lock, or answers 'busy' at once when someone else holds it. */

@@ -3,6 +3,7 @@ import {
   databaseName,
   executeSql,
   isDatabaseMissing,
+  markCompleteAsOf,
   PoisonEventError,
   type EntityManager,
   type Env,
@@ -13,14 +14,13 @@ import {
   type ReplicaSettings,
 } from '@popug/lib';
 import { catchUp } from './catch-up';
-import { collectAll, type Source } from './collect';
+import { drainSource, type Source } from './collect';
 import { DatabaseHandles } from './databases';
 import { IncidentNotifier } from './incident-notifier';
 import { masterDatabase } from './master/database';
 import { PassLock } from './pass-lock';
 import { finishPass, startPass } from './pass-history';
 import { missingDatabases } from './missing-databases';
-import { reportRefusedEvents } from './refused-events';
 
 export interface SourceDefinition {
   name: Source['name'];
@@ -29,6 +29,8 @@ export interface SourceDefinition {
 
 export interface PassReport {
   collected: number;
+  /** When each source was found drained this pass (source clock); a failed source has none. */
+  drainedAt: Record<string, string>;
   applied: Record<string, number>;
   failed: Record<string, string>;
 }
@@ -53,7 +55,7 @@ export class Replicator {
     mailQueue: MailQueue,
   ) {
     this.databases = new DatabaseHandles(env, logger);
-    this.lock = new PassLock(env);
+    this.lock = new PassLock(env, logger);
     this.incidents = new IncidentNotifier(env, logger, mailQueue, () => this.authEm());
   }
 
@@ -88,11 +90,14 @@ export class Replicator {
 
   private async pass(master: EntityManager): Promise<PassReport> {
     const id = await startPass(master, this.worker);
-    const report: PassReport = { collected: 0, applied: {}, failed: {} };
+    const report: PassReport = { collected: 0, drainedAt: {}, applied: {}, failed: {} };
     const missing = await missingDatabases(master);
     for (const source of this.sources) await this.collect(master, source, report, missing);
-    await this.reportRefused(master);
-    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report, missing)));
+    await this.incidents.refusedEvents(master);
+    const fence = await this.fenceOf(master, report);
+    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report, fence, missing)));
+    // Incidents recorded by this pass (or by one that died before telling them) are told now.
+    await this.incidents.tell(master);
     const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
     await finishPass(master, id, { collected: report.collected, applied });
     return report;
@@ -103,7 +108,9 @@ export class Replicator {
     try {
       const orm = await this.databases.orm(source.database);
       const from = { name: source.name, em: () => orm.em.fork() };
-      report.collected += await collectAll(master, from, this.env.REPLICATION_BATCH_SIZE, (rewind) => this.incidents.sourceRewound(rewind));
+      const drained = await drainSource(master, from, this.env.REPLICATION_BATCH_SIZE);
+      report.collected += drained.copied;
+      report.drainedAt[source.name] = drained.drainedAt;
       if (missing.has(database)) await this.incidents.databaseBack(master, database);
     } catch (error) {
       this.databases.forget(source.database);
@@ -113,32 +120,50 @@ export class Replicator {
     }
   }
 
-  /** Tells the admins of events the log refused while collecting; a failure to tell is retried next pass. */
-  private async reportRefused(master: EntityManager): Promise<void> {
-    try {
-      await reportRefusedEvents(master, (refused) => this.incidents.eventsRefused(refused));
-    } catch (error) {
-      this.logger.error({ err: error }, 'refused events not reported; retried next pass');
-    }
+  /**
+   * The completeness fence of this pass (docs/architecture.md, Business days): when every
+   * source was drained, the head of the log those drains left and each drain's instant;
+   * null when a source failed (no replica can be called complete by this pass).
+   */
+  private async fenceOf(master: EntityManager, report: PassReport): Promise<{ head: string; drainedAt: string[] } | null> {
+    if (this.sources.some((source) => report.drainedAt[source.name] === undefined)) return null;
+    const [head] = await executeSql<{ version: string }>(master, 'select coalesce(max(version), 0)::text as version from change_log');
+    return { head: head?.version ?? '0', drainedAt: Object.values(report.drainedAt) };
   }
 
-  private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport, missing: Set<string>): Promise<void> {
+  private async apply(
+    master: EntityManager,
+    replica: ReplicaDefinition,
+    report: PassReport,
+    fence: { head: string; drainedAt: string[] } | null,
+    missing: Set<string>,
+  ): Promise<void> {
     const database = databaseName(this.env, replica.database.database);
     try {
       const orm = await this.databases.orm(replica.database);
       const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
       report.applied[replica.name] = result.applied;
+      // Applied up to the head the drains left: everything committed before them is here.
+      if (fence) await markCompleteAsOf(orm.em.fork(), fence.head, fence.drainedAt);
       await this.incidents.succeeded(master, replica.name, result);
+      await this.tellRecorded(master, orm.em.fork(), replica);
       if (missing.has(database)) await this.incidents.databaseBack(master, database);
     } catch (error) {
-      if (isDatabaseMissing(error)) {
-        // Not a replica incident: the database is gone, and nothing here creates it again.
-        this.databases.forget(replica.database);
-        report.failed[replica.name] = (error as Error).message;
-        await this.incidents.replicaDatabaseMissing(master, replica.name, database, (error as Error).message);
-        return;
-      }
-      await this.applyFailed(master, replica, error, report);
+      if (!isDatabaseMissing(error)) return this.applyFailed(master, replica, error, report);
+      // Not a replica incident: the database is gone, and nothing here creates it again.
+      this.databases.forget(replica.database);
+      report.failed[replica.name] = (error as Error).message;
+      await this.incidents.replicaDatabaseMissing(master, replica.name, database, (error as Error).message);
+    }
+  }
+
+  /** Hands what the replica recorded for the admins to the alert outbox; what fails here is handed over next pass. */
+  private async tellRecorded(master: EntityManager, em: EntityManager, replica: ReplicaDefinition): Promise<void> {
+    if (!replica.incidents) return;
+    try {
+      await this.incidents.replicaRecorded(master, replica.name, em, replica.incidents);
+    } catch (error) {
+      this.logger.warn({ err: error, replica: replica.name }, 'replica incidents not told; told next pass');
     }
   }
 

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeSql } from '@popug/lib';
+import { recordAlert } from './alert-outbox';
+import { rewindAlert } from './alerts';
 
 /** A source seen going back in time, as recorded in the master's source_rewinds. */
 export interface SourceRewind {
@@ -18,11 +20,21 @@ export interface SourceRewind {
  * Records the incident once: later reuses of seqs logged before it belong to it, so one
  * restore is one row, while a second restore (reusing seqs logged after the first was
  * detected, or seqs below the first one's) is a new one. Returns the incident when new.
+ * Its alert (log line and admin mail, alert-outbox.ts) is recorded in the same transaction:
+ * a copy that fails after it cannot leave an incident nobody was told of.
  *
  * The events the restore took from the source stay in the master log and so in every
  * replica; nothing here changes what is copied.
  */
-export async function recordRewind(master: EntityManager, source: string, batchRows: string): Promise<SourceRewind | null> {
+export function recordRewind(master: EntityManager, source: string, batchRows: string): Promise<SourceRewind | null> {
+  return master.transactional(async (tx) => {
+    const rewind = await insertRewind(tx, source, batchRows);
+    if (rewind) await recordAlert(tx, rewindAlert(rewind));
+    return rewind;
+  });
+}
+
+async function insertRewind(master: EntityManager, source: string, batchRows: string): Promise<SourceRewind | null> {
   const [rewind] = await executeSql<{ detected_at: Date; previous_high_seq: string; first_new_seq: string }>(
     master,
     `with incoming as (

@@ -1,5 +1,6 @@
 import type { Worker } from 'bullmq';
 import { createMailQueue, createRedis, QUEUES, type Env, type Logger, type ReplicaDefinition } from '@popug/lib';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { Replicator, type PassReport, type SourceDefinition } from './replicator';
 import { REPLICAS, SOURCES } from './topology';
@@ -24,8 +25,7 @@ export async function startReplicator(
   topology: { sources?: readonly SourceDefinition[]; replicas?: readonly ReplicaDefinition[] } = {},
 ): Promise<ReplicatorWorker> {
   const producer = createRedis(env, 'producer');
-  const mailQueue = createMailQueue(env, producer);
-  mailQueue.on('error', (error) => logger.warn({ err: error }, 'alert mail queue: Redis unavailable'));
+  const mailQueue = logConnectionErrors(createMailQueue(env, producer), logger, 'alert mail queue');
   const replicator = new Replicator(env, logger, topology.sources ?? SOURCES, topology.replicas ?? REPLICAS, mailQueue);
   const { worker, scheduled, close } = createQueueWorker<unknown, PassReport | 'busy'>(env, logger, {
     queue: QUEUES.replication,

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { REVISION_NEXT } from '../../schema/events/user';
 import { executeSql } from '../db/sql';
 
 export interface LocalUserRow {
@@ -11,25 +10,16 @@ export interface LocalUserRow {
   revision: number;
 }
 
-/** A copy to write; a `relative` one's revision counts changes past the stored copy. */
-interface PendingCopy extends LocalUserRow {
-  relative: boolean;
-}
-
 /**
- * The newest copy of each user in a batch, in log order. A copy with REVISION_NEXT (an
- * upgraded user.changed v1) is one change past the copy before it, in this batch or, for
- * the first, in the table; a copy with auth's own revision keeps the usual rule.
+ * The newest copy of each user in a batch: the highest revision, and of equal ones the
+ * later in log order. (A user.changed v1 event arrives with the revision the log reader
+ * worked out for it, so every copy has auth's revision.)
  */
-function newestCopies(users: readonly LocalUserRow[]): PendingCopy[] {
-  const newest = new Map<string, PendingCopy>();
+function newestCopies(users: readonly LocalUserRow[]): LocalUserRow[] {
+  const newest = new Map<string, LocalUserRow>();
   for (const user of users) {
     const known = newest.get(user.id);
-    if (user.revision === REVISION_NEXT) {
-      newest.set(user.id, { ...user, revision: (known?.revision ?? 0) + 1, relative: known?.relative ?? true });
-    } else if (!known || known.relative || known.revision <= user.revision) {
-      newest.set(user.id, { ...user, relative: false });
-    }
+    if (!known || known.revision <= user.revision) newest.set(user.id, user);
   }
   return [...newest.values()];
 }
@@ -45,11 +35,8 @@ export async function upsertLocalUsers(em: EntityManager, users: readonly LocalU
   await executeSql(
     em,
     `insert into users (id, email, name, role, active, revision, updated_at)
-     select u.id, u.email, u.name, u.role, u.active,
-            case when u.relative then coalesce(stored.revision, 0) + u.revision else u.revision end, now()
-       from jsonb_to_recordset(?::jsonb)
-            as u(id uuid, email text, name text, role text, active boolean, revision int, relative boolean)
-       left join users stored on stored.id = u.id
+     select u.id, u.email, u.name, u.role, u.active, u.revision, now()
+       from jsonb_to_recordset(?::jsonb) as u(id uuid, email text, name text, role text, active boolean, revision int)
      on conflict (id) do update set email = excluded.email, name = excluded.name, role = excluded.role,
        active = excluded.active, revision = excluded.revision, updated_at = now()
      where excluded.revision > users.revision

@@ -19,6 +19,7 @@ const UNIQUE_VIOLATION = '23505';
 /** Creates the database when missing; safe when several processes start at once. */
 export async function ensureDatabase(env: Env, database: string, template?: string): Promise<void> {
   const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
+  admin.on('error', () => undefined); // cut between two statements: the next one fails and says so
   await admin.connect();
   try {
     const exists = await admin.query('select 1 from pg_database where datname = $1', [database]);
@@ -52,6 +53,7 @@ export async function dropDatabases(env: Env, namePrefix: string, atOnce = 4): P
 
 async function withAdmin<T>(env: Env, use: (admin: Client) => Promise<T>): Promise<T> {
   const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
+  admin.on('error', () => undefined); // cut between two statements: the next one fails and says so
   await admin.connect();
   try {
     return await use(admin);

@@ -1,9 +1,11 @@
 import { MikroORM, type EntitySchema, type Constructor, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Env } from '../env';
-import type { Logger } from '../logger';
+import { knexLog, logConnectionErrors } from '../connection-errors';
+import { createLogger, type Logger } from '../logger';
 import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
+import { SOURCE_TRANSACTION_LIMIT_MS } from '../replication/completeness';
 
 export type { MikroORM };
 export type { EntityManager } from '@mikro-orm/postgresql';
@@ -19,6 +21,9 @@ export interface OrmOptions {
   logger?: Logger;
   poolMax?: number;
 }
+
+/** The longest one statement of a service may run; a payout close of 100 000 accounts takes about a second. */
+export const STATEMENT_TIMEOUT_MS = 60_000;
 
 /**
  * Opens the service's own database, as it is: nothing is created or migrated here
@@ -40,10 +45,11 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
  */
 export async function migrateDatabase(env: Env, options: OrmOptions): Promise<void> {
   const name = databaseName(env, options.database);
+  const logger = options.logger ?? createLogger('database');
   await ensureDatabase(env, name);
   const orm = await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 }));
   try {
-    await withAdvisoryLock(env, name, () => orm.getMigrator().up());
+    await withAdvisoryLock(env, name, logger, () => orm.getMigrator().up());
     options.logger?.info({ database: name }, 'database migrated');
   } finally {
     await orm.close();
@@ -56,8 +62,10 @@ export function migrationNames(options: OrmOptions): string[] {
 }
 
 function ormConfig(env: Env, options: OrmOptions): Options {
+  const name = databaseName(env, options.database);
+  const logger = options.logger ?? createLogger('database');
   return {
-    clientUrl: databaseUrl(env, databaseName(env, options.database)),
+    clientUrl: databaseUrl(env, name),
     entities: options.entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
@@ -66,7 +74,13 @@ function ormConfig(env: Env, options: OrmOptions): Options {
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
     // seconds instead of holding it for knex's default minute.
     pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 5_000 } },
+    // Server-side bounds on every connection of a service (docs/architecture.md, Business
+    // days): no statement runs longer than a minute, and a transaction left idle is ended
+    // once it could no longer commit an outbox row anyway (SOURCE_TRANSACTION_LIMIT_MS).
+    driverOptions: {
+      connection: { connectionTimeoutMillis: 5_000, statement_timeout: STATEMENT_TIMEOUT_MS, idle_in_transaction_session_timeout: SOURCE_TRANSACTION_LIMIT_MS },
+      log: knexLog(logger, `${name} pool`),
+    },
     debug: false,
     allowGlobalContext: false,
     migrations: {
@@ -89,10 +103,10 @@ function ormConfig(env: Env, options: OrmOptions): Options {
 const MIGRATION_LOCK = 727_001;
 
 /** Several copies of the migrate step may start at once: only one migrates, the others wait for it. */
-async function withAdvisoryLock<T>(env: Env, database: string, work: () => Promise<T>): Promise<T> {
-  const lock = new Client({ connectionString: databaseUrl(env, database) });
-  // A server-ended connection fails the lock query or the unlock; it must not crash the process.
-  lock.on('error', () => undefined);
+async function withAdvisoryLock<T>(env: Env, database: string, logger: Logger, work: () => Promise<T>): Promise<T> {
+  // Cut while migrations run, the lock is gone with its session; the migrations themselves
+  // run on the ORM's pool, each in its transaction, and a second migrator finds them done.
+  const lock = logConnectionErrors(new Client({ connectionString: databaseUrl(env, database) }), logger, `${database} migration lock`);
   await lock.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -15,6 +15,7 @@ export interface OwnReplication<T extends EventType> {
   reset: ReplicaDefinition['reset'];
   /** Queries of the replica's own tables; the directory's is added. */
   ownComparableState: readonly string[];
+  incidents?: ReplicaDefinition['incidents'];
 }
 
 /**
@@ -35,5 +36,6 @@ export function defineReplica<T extends EventType>(own: OwnReplication<T>): Repl
     },
     reset: own.reset,
     comparableState: [USERS_STATE, ...own.ownComparableState],
+    ...(own.incidents ? { incidents: own.incidents } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { ZodType } from 'zod';
-import { EVENT_SCHEMAS, type EventPayload, type EventType } from '../../schema/events';
+import { EVENT_SCHEMAS, UpgradeRefusedError, type EventPayload, type EventType, type UpgradeContext } from '../../schema/events';
 
-export { EVENT_SCHEMAS, EVENT_TYPES, type EventPayload, type EventType } from '../../schema/events';
+export { EVENT_SCHEMAS, EVENT_TYPES, type EventPayload, type EventType, type UpgradeContext } from '../../schema/events';
 
 /** An event that fails its schema or has an unknown type or version: it must not be skipped silently. */
 export class InvalidEventError extends Error {
@@ -17,7 +17,7 @@ export class InvalidEventError extends Error {
 interface EventDefinition {
   latest: number;
   versions: Record<number, ZodType>;
-  upgrade?: Record<number, (payload: never) => unknown>;
+  upgrade?: Record<number, (payload: never, context: UpgradeContext) => unknown>;
 }
 
 function definitionOf(type: string): EventDefinition {
@@ -30,8 +30,11 @@ export function latestVersion(type: EventType): number {
   return definitionOf(type).latest;
 }
 
-/** Checks a payload against its own version's schema, then reads it as the latest version. */
-export function readEvent<T extends EventType>(type: T, schemaVersion: number, payload: unknown): EventPayload<T> {
+/**
+ * Checks a payload against its own version's schema, then reads it as the latest version;
+ * `context` is what an upgrade needs from the log (a user.changed v1 event's revision).
+ */
+export function readEvent<T extends EventType>(type: T, schemaVersion: number, payload: unknown, context: UpgradeContext = {}): EventPayload<T> {
   const definition = definitionOf(type);
   const schema = definition.versions[schemaVersion];
   if (!schema) throw new InvalidEventError(type, schemaVersion, 'unknown schema version');
@@ -42,9 +45,14 @@ export function readEvent<T extends EventType>(type: T, schemaVersion: number, p
   }
   let current: unknown = parsed.data;
   for (let version = schemaVersion; version < definition.latest; version++) {
-    const upgrade = definition.upgrade?.[version] as ((payload: unknown) => unknown) | undefined;
+    const upgrade = definition.upgrade?.[version] as ((payload: unknown, context: UpgradeContext) => unknown) | undefined;
     if (!upgrade) throw new InvalidEventError(type, version, `no upgrade to v${version + 1}`);
-    current = upgrade(current);
+    try {
+      current = upgrade(current, context);
+    } catch (error) {
+      if (error instanceof UpgradeRefusedError) throw new InvalidEventError(type, version, error.message);
+      throw error;
+    }
   }
   return current as EventPayload<T>;
 }

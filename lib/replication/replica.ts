@@ -14,6 +14,8 @@ export interface ChangeEvent {
   occurredAt: Date;
   /** The W3C `traceparent` of the request that wrote it, when that request was traced. */
   traceParent?: string | null;
+  /** A user.changed v1 event's revision, worked out from the log by the log reader (UpgradeContext). */
+  userRevision?: number;
 }
 
 /** An event a replica cannot apply: its replica stops before it, and admins are told. */
@@ -43,6 +45,31 @@ export interface ReplicaDefinition {
   reset(em: EntityManager): Promise<void>;
   /** Queries whose rows must be equal between a rebuilt and a live replica. */
   comparableState: readonly string[];
+  /** What the replica records for the admins while applying (accounting: a task completed twice). */
+  incidents?: ReplicaIncidents;
+}
+
+/** Something a replica found in the log that admins must hear about, recorded by `apply`. */
+export interface ReplicaIncident {
+  /** Names the incident for good: the mail key, and what `markReported` is given back. */
+  key: string;
+  subject: string;
+  /** The mail's body. */
+  text: string;
+  /** Fields of the log line. */
+  details: Record<string, string>;
+}
+
+/**
+ * A replica's incidents, recorded in its own database in the transaction that applies the
+ * events showing them, and told by the replicator after the batch commits: a log line and
+ * one mail per admin, then marked reported. A failure in between tells them again on the
+ * next pass (the mail key keeps it to one mail), so none is recorded and never told.
+ */
+export interface ReplicaIncidents {
+  /** Incidents recorded and not yet told, oldest first, at most `limit`. */
+  unreported(em: EntityManager, limit: number): Promise<ReplicaIncident[]>;
+  markReported(em: EntityManager, keys: readonly string[]): Promise<void>;
 }
 
 export type TypedChange<T extends EventType = EventType> = {
@@ -59,7 +86,7 @@ export function readChanges<T extends EventType>(events: readonly ChangeEvent[],
           type: event.type,
           version: event.version,
           occurredAt: event.occurredAt,
-          payload: readEvent(event.type, event.schemaVersion, event.payload),
+          payload: readEvent(event.type, event.schemaVersion, event.payload, event.userRevision === undefined ? {} : { userRevision: event.userRevision }),
         } as TypedChange<T>;
       } catch (error) {
         if (error instanceof InvalidEventError) throw new PoisonEventError(event.version, error.message);

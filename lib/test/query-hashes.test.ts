@@ -1,5 +1,6 @@
 import { createHash as nodeCreateHash } from 'node:crypto';
 import { dirname } from 'node:path';
+import { ApolloServer } from '@apollo/server';
 import { rememberQueryHashes } from '../query-hashes';
 
 /**
@@ -17,16 +18,55 @@ const sha256 = (text: string, encoding: 'hex' | 'base64' = 'hex') => nodeCreateH
 describe('remembered query hashes', () => {
   const original = apolloHashes.createHash;
   let originalCalls = 0;
+  /** The texts the original SHA-256 was given: what was really hashed. */
+  let hashedTexts: unknown[] = [];
+  /** Calls of the export once wrapped: who reads it. */
+  let wrapperCalls = 0;
   beforeAll(() => {
     apolloHashes.createHash = (kind) => {
       originalCalls += 1;
-      return original(kind);
+      const hash = original(kind);
+      const recorded = {
+        update(data: unknown, encoding?: unknown) {
+          if (kind === 'sha256') hashedTexts.push(data);
+          hash.update(data, encoding);
+          return recorded;
+        },
+        digest: (encoding?: unknown) => hash.digest(encoding),
+      };
+      return recorded;
     };
     rememberQueryHashes();
     rememberQueryHashes(); // twice, as the gateway and a subgraph in one process would: wrapped once
+    const wrapped = apolloHashes.createHash;
+    apolloHashes.createHash = Object.assign((kind: string) => {
+      wrapperCalls += 1;
+      return wrapped(kind);
+    }, wrapped);
   });
   afterAll(() => {
     apolloHashes.createHash = original;
+  });
+
+  it('is what Apollo Server\'s request pipeline hashes a query with: each text hashed once, however often it is sent', async () => {
+    const server = new ApolloServer({ typeDefs: 'type Query { hello(name: String): String }', resolvers: { Query: { hello: (_parent: unknown, { name }: { name?: string }) => `hi ${name ?? ''}` } } });
+    await server.start();
+    try {
+      const texts = ['query Hello { hello }', 'query HelloName($name: String) { hello(name: $name) }'];
+      wrapperCalls = 0;
+      hashedTexts = [];
+      for (let round = 0; round < 3; round += 1) {
+        for (const query of texts) {
+          const response = await server.executeOperation({ query, variables: { name: 'popug' } });
+          expect(response.body.kind === 'single' && response.body.singleResult.errors).toBeUndefined();
+        }
+      }
+      // Six requests reached the wrapper (the pipeline reads the wrapped export per call), and each text was hashed once.
+      expect(wrapperCalls).toBeGreaterThanOrEqual(6);
+      expect(texts.map((query) => hashedTexts.filter((text) => text === query).length)).toEqual([1, 1]);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('answers the digest Node computes, and hashes a text once', () => {

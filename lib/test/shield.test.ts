@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { makeExecutableSchema } from '@graphql-tools/schema';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
 import { allow, and, rule } from 'graphql-shield';
 import { applyShield, signedIn, type AccessContext } from '../access/shield';
 import { AppError } from '../errors';
@@ -42,11 +44,13 @@ const failures: Record<string, () => Promise<unknown>> = {
 const ownerOnly = rule({ cache: 'no_cache' })((thing: Thing, _args, context: AccessContext) => thing.owner === context.caller?.id);
 
 async function startServer() {
-  const schema = makeExecutableSchema({
-    typeDefs,
+  // Built as every subgraph builds its schema (create-subgraph.ts), with what package.json holds.
+  const schema = buildSubgraphSchema({
+    typeDefs: parse(typeDefs),
     resolvers: { Mutation: { touch: (_parent: unknown, { fail }: { fail: string }) => failures[fail]?.() } },
   });
   const server = new ApolloServer<AccessContext>({
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
     schema: applyShield(schema, { Query: { ok: signedIn }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly } }),
   });
   await server.start();
@@ -113,8 +117,8 @@ describe('shield rules, compiled once per schema', () => {
   let server: ApolloServer<AccessContext>;
 
   beforeAll(async () => {
-    const schema = makeExecutableSchema({
-      typeDefs: rulesTypeDefs,
+    const schema = buildSubgraphSchema({
+      typeDefs: parse(rulesTypeDefs),
       resolvers: {
         Query: {
           open: () => 'open',
@@ -130,6 +134,7 @@ describe('shield rules, compiled once per schema', () => {
       },
     });
     server = new ApolloServer<AccessContext>({
+      plugins: [ApolloServerPluginInlineTraceDisabled()],
       schema: applyShield(schema, {
         Query: {
           open: allow,

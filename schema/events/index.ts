@@ -1,7 +1,12 @@
 import type { z } from 'zod';
 import { dayClosedV1, payoutMadeV1 } from './payout';
 import { taskAssignedV1, taskCompletedV1, taskCreatedV1 } from './task';
-import { REVISION_NEXT, userChangedV1, userChangedV2, userRegisteredV1 } from './user';
+import { userChangedV1, userChangedV2, userRegisteredV1, type UpgradeContext } from './user';
+
+export type { UpgradeContext } from './user';
+
+/** An upgrade cannot be made from what it was given (the log reader's context is missing). */
+export class UpgradeRefusedError extends Error {}
 
 /**
  * Every event type that crosses a service boundary, with each schema version still in
@@ -13,8 +18,14 @@ export const EVENT_SCHEMAS = {
   'user.changed': {
     latest: 2,
     versions: { 1: userChangedV1, 2: userChangedV2 },
-    // Before v2 no revision travelled: the change is simply the next one (see REVISION_NEXT).
-    upgrade: { 1: (payload: z.infer<typeof userChangedV1>): z.infer<typeof userChangedV2> => ({ ...payload, revision: REVISION_NEXT }) },
+    // Before v2 no revision travelled: the change gets the revision it had when first
+    // applied, which the log reader works out from the log (UpgradeContext.userRevision).
+    upgrade: {
+      1: (payload: z.infer<typeof userChangedV1>, context: UpgradeContext): z.infer<typeof userChangedV2> => {
+        if (context.userRevision === undefined) throw new UpgradeRefusedError('no revision from the log for a user.changed v1 event');
+        return { ...payload, revision: context.userRevision };
+      },
+    },
   },
   'task.created': { latest: 1, versions: { 1: taskCreatedV1 } },
   'task.assigned': { latest: 1, versions: { 1: taskAssignedV1 } },

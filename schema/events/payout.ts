@@ -22,5 +22,7 @@ export const dayClosedV1 = z
     payoutCount: z.number().int().nonnegative(),
     /** Cents, the sum of the day's payouts. */
     payoutTotal: z.number().int().nonnegative(),
+    /** The master-log version accounting had applied when it closed: an event after it dated in this day is booked late. */
+    throughVersion: z.number().int().nonnegative(),
   })
   .strict();

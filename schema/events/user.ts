@@ -13,12 +13,16 @@ const userFields = {
 const revision = z.number().int().positive();
 
 /**
- * The revision an upgraded user.changed v1 event (written before revisions travelled)
- * carries: no writer may write it; readers take it as "the next revision after the copy
- * I hold". Within one user the log keeps auth's order of changes, so that is the revision
- * auth gave the change.
+ * What an upgrade may need besides the payload: the log reader works it out from the
+ * master log (jobs/replicator/log-reader.ts).
  */
-export const REVISION_NEXT = 0;
+export interface UpgradeContext {
+  /**
+   * For a user.changed v1 event (written before revisions travelled): the revision it had
+   * when first applied, i.e. one past the newest copy of that user before it in the log.
+   */
+  userRevision?: number;
+}
 
 export const userRegisteredV1 = z.object({ ...userFields, revision }).strict();
 

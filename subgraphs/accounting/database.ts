@@ -3,6 +3,7 @@ import { OutboxSchema, ReplicationWatermarkSchema, accessEntities, replicaUserEn
 import { AccountSchema } from './entities/Account';
 import { AccountTransactionSchema } from './entities/AccountTransaction';
 import { ClosedDaySchema } from './entities/ClosedDay';
+import { CloseFenceSchema } from './entities/CloseFence';
 import { PayoutSchema } from './entities/Payout';
 import { migrations } from './migrations';
 
@@ -17,6 +18,7 @@ export const accountingDatabase: OrmOptions = {
     AccountTransactionSchema,
     PayoutSchema,
     ClosedDaySchema,
+    CloseFenceSchema,
   ],
   migrations,
   migrationsPath: join(__dirname, 'migrations'),

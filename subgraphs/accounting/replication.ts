@@ -1,5 +1,6 @@
 import { defineReplica, type TypedChange } from '@popug/lib';
 import { accountingDatabase } from './database';
+import { duplicateCompletions } from './services/duplicate-completions';
 import { CLOSE_EVENT_TYPES, recoverCloses, type CloseChange } from './services/payout-recovery';
 import { recordTaskMoney, type TaskMoneyChange } from './services/task-ledger';
 
@@ -20,17 +21,21 @@ function runsOf(changes: readonly AccountingChange[]): AccountingChange[][] {
 
 /**
  * What the replicator brings into accounting: the company directory, the task events
- * that move money (a fee at every assignment, a reward at completion), and accounting's
- * own closes (`payout.made`, `day.closed`): a restored or re-created accounting gets its
- * payouts and closed days back from them (payout-recovery.ts); a live one is unchanged.
+ * that move money (a fee at every assignment, a reward at completion — once per task: a
+ * second completion is recorded in `duplicate_completions` and told to the admins), and
+ * accounting's own closes (`payout.made`, `day.closed`): a restored or re-created
+ * accounting gets its payouts and closed days back from them (payout-recovery.ts); a live
+ * one is unchanged.
  *
  * Rebuild: users are kept and rewritten by the replay (newest revision wins), so payout
  * mails always find their owner. Fees and rewards are replicated, payouts are
  * accounting's own. `reset` removes
  * only the replicated rows of the audit log and recomputes every balance from what is
  * left (the payouts); replaying the log then adds the fees and rewards back, so each
- * balance is again the sum of its log and equals the live one. `closed_days` and
- * `payouts` are kept as they are, so the closes replayed find them there and change nothing.
+ * balance is again the sum of its log and equals the live one. `closed_days`,
+ * `payouts` and `duplicate_completions` are kept as they are (the closes replayed find
+ * them there and change nothing; the replay finds the same duplicates again, and records
+ * and tells none twice).
  */
 export const accountingReplica = defineReplica({
   name: 'accounting',
@@ -51,11 +56,13 @@ export const accountingReplica = defineReplica({
        select user_id, sum(amount)::bigint, now() from transactions group by user_id`,
     );
   },
+  incidents: duplicateCompletions,
   ownComparableState: [
     'select user_id, balance from accounts order by user_id',
-    `select source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, created_at
+    `select source_version, user_id, kind, amount, description, task_id, task_title, task_jira_id, business_day, late_from, created_at
        from transactions order by source_version nulls last, user_id, business_day, id`,
     'select user_id, business_day, amount, transaction_id from payouts order by user_id, business_day',
-    'select business_day, payout_count, payout_total from closed_days order by business_day',
+    'select business_day, payout_count, payout_total, through_version from closed_days order by business_day',
+    'select duplicate_version, task_id, first_version, user_id, reward from duplicate_completions order by duplicate_version',
   ],
 });

@@ -1,3 +1,4 @@
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createMailQueue, createRedis, createSubgraphServer, redisAnswers, type Env, type Logger, type SubgraphServer } from '@popug/lib';
 import type { AccountingServices } from './context';
 import { accountingDatabase } from './database';
@@ -15,7 +16,7 @@ export function createAccountingServer(env: Env, logger: Logger): Promise<Subgra
     keepsUserCopies: true,
     async prepare() {
       const redis = createRedis(env, 'producer');
-      const mailQueue = createMailQueue(env, redis);
+      const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'accounting mail queue');
       return {
         services: { mailQueue, businessTimeZone: env.BUSINESS_TZ },
         async close() {

@@ -1,3 +1,4 @@
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import {
   createMailQueue,
   createRedis,
@@ -31,7 +32,7 @@ export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServ
     async prepare(orm) {
       const bootstrap = await bootstrapFirstAdmin(() => orm.em.fork(), env, logger, () => checkDatabaseReady(orm.em, env, authDatabase));
       const redis = createRedis(env, 'producer');
-      const mailQueue = createMailQueue(env, redis);
+      const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'auth mail queue');
       return {
         services: { mailQueue, signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS },
         async close() {

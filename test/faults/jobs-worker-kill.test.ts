@@ -152,7 +152,7 @@ test('SIGKILL of the jobs worker mid-payout after midnight: nothing half paid; t
   await waitFor(async () => ((await early.getState()) === 'failed' ? true : undefined), 20_000, 'the early job to be refused');
   expect(await count(pool, 'select count(*)::text as n from closed_days')).toBe(0);
   for (const jobs of running) await jobs.stop();
-  const afterMidnight = endOfBusinessDay(day, env.BUSINESS_TZ).getTime() + 5_000 - Date.now();
+  const afterMidnight = endOfBusinessDay(day, env.BUSINESS_TZ).getTime() + 15_000 - Date.now();
 
   // Hold the accounts table: the close claims the day, then waits for it inside its transaction.
   const holder = await pool.connect();

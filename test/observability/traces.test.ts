@@ -20,7 +20,9 @@ import { replicateUntilCaughtUp } from '../faults/invariants';
  * auth and its fetch from tracker, tracker's request, GraphQL operation and PostgreSQL
  * statements (the task row and its outbox row, which carries the trace context), then the
  * replicator's apply of those events in accounting and the fee row it inserts; the request
- * id on every span of the processes that serve the request. SIGTERM flushes queued spans.
+ * id on every span of the processes that serve the request. With the sampler production
+ * runs (parentbased_traceidratio), each request is drawn once at the gateway and every
+ * process keeps to that decision. SIGTERM flushes queued spans.
  */
 const env = isolateTestFile();
 let system: TestSystem;
@@ -169,6 +171,65 @@ describe('traces', () => {
     expect(ancestors(apply as Span).some((span) => span.service === 'tracker')).toBe(true);
     // The replication passes themselves are BullMQ jobs traced by BullMQ's own telemetry.
     expect(spans.some((span) => span.service === 'jobs' && span.name === 'process replication')).toBe(true);
+  }, 300_000);
+
+  it('with the sampled configuration production runs, draws each request once at the gateway and keeps every process to that decision', async () => {
+    // Production's sampler (docs/observability.md) is parentbased_traceidratio at 0.1; at 0.5 a few dozen requests
+    // show both outcomes for certain (all of 24 on one side: 2 × 0.5^24, about one run in eight million).
+    const sampled = { ...process.env, ...TRACING, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' };
+    const started: ServiceProcess[] = [];
+    const stopAll = async () => {
+      for (const service of started.splice(0)) await service.stop();
+    };
+    try {
+      const auth = await startSubgraphProcess('auth', { ...sampled, OTEL_SERVICE_NAME: 'auth-sampled' });
+      started.push(auth);
+      const tracker = await startSubgraphProcess('tracker', { ...sampled, OTEL_SERVICE_NAME: 'tracker-sampled' });
+      started.push(tracker);
+      const gateway = await startGatewayProcess({
+        ...sampled,
+        OTEL_SERVICE_NAME: 'gateway-sampled',
+        AUTH_URL: `${auth.origin}/graphql`,
+        TRACKER_URL: `${tracker.origin}/graphql`,
+        ACCOUNTING_URL: system.env.ACCOUNTING_URL,
+        ANALYTICS_URL: system.env.ANALYTICS_URL,
+      });
+      started.push(gateway);
+
+      const requestIds: string[] = [];
+      for (let sent = 0; sent < 24; sent += 1) {
+        const requestId = `sampled-${sent}-${randomUUID()}`;
+        requestIds.push(requestId);
+        const response = await fetch(`${gateway.origin}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId },
+          body: JSON.stringify({ query: 'query MyTasks { myTasks { id } }' }),
+        });
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+      }
+      // SIGTERM flushes every queued span: after it, a span not received was never made.
+      await stopAll();
+
+      const ours = spans.filter((span) => span.service.endsWith('-sampled'));
+      const servicesOf = (requestId: string) => [...new Set(ours.filter((span) => span.attributes[REQUEST_ID_ATTRIBUTE] === requestId).map((span) => span.service))].sort();
+      const drawn = requestIds.filter((requestId) => ours.some((span) => span.service === 'gateway-sampled' && !span.parentSpanId && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId));
+      // Both outcomes of the draw happened.
+      expect(drawn.length).toBeGreaterThan(0);
+      expect(drawn.length).toBeLessThan(requestIds.length);
+      // A request not drawn left no span in any process: tracker followed the gateway's unsampled traceparent instead of drawing again.
+      expect(requestIds.filter((requestId) => !drawn.includes(requestId)).map((requestId) => ({ requestId, services: servicesOf(requestId) })).filter(({ services }) => services.length > 0)).toEqual([]);
+      // A drawn request is one connected trace through the gateway and tracker.
+      for (const requestId of drawn) {
+        const root = ours.find((span) => span.service === 'gateway-sampled' && !span.parentSpanId && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId) as Span;
+        const trace = ours.filter((span) => span.traceId === root.traceId);
+        expect({ requestId, services: [...new Set(trace.map((span) => span.service))].filter((service) => service !== 'auth-sampled').sort() }).toEqual({ requestId, services: ['gateway-sampled', 'tracker-sampled'] });
+        expect({ requestId, orphans: trace.filter((span) => span !== root && !trace.some((parent) => parent.spanId === span.parentSpanId)).map((span) => `${span.service}: ${span.name}`) }).toEqual({ requestId, orphans: [] });
+        expect({ requestId, outside: ours.filter((span) => span.attributes[REQUEST_ID_ATTRIBUTE] === requestId && span.traceId !== root.traceId).map((span) => `${span.service}: ${span.name}`) }).toEqual({ requestId, outside: [] });
+      }
+    } finally {
+      await stopAll();
+    }
   }, 300_000);
 
   it('flushes the spans still queued when the process is stopped with SIGTERM', async () => {

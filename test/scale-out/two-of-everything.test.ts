@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { createRedis, databaseName, databaseUrl, loadPrivateKey, QUEUES, queueOptions, type DatabaseName, type Env } from '@popug/lib';
@@ -18,8 +19,10 @@ import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
  * workers, each its own process as the README's "Running one service alone" describes.
  * The contract is driven through both gateways for 30 s (creates, completions, shuffles,
  * and a closeDay in the middle). Once the system settles: the master log is gap-free,
- * every event was applied once per replica, each account's audit log = its balance = the
- * tracker's events, each day was paid once, and every mail was sent once.
+ * every event was applied once per replica (tracker, accounting and analytics each checked
+ * against the master log), both jobs workers ran replication passes, each account's audit
+ * log = its balance = the tracker's events, each day was paid once, and every mail was
+ * sent once.
  */
 const LOAD_MS = 30_000;
 const WORKERS = 6;
@@ -39,6 +42,7 @@ const OPS = {
 let env: Env;
 let smtp: SmtpListener;
 const processes: ServiceProcess[] = [];
+const jobsWorkers: ServiceProcess[] = [];
 let gateways: GraphClient[] = [];
 
 type SubgraphOrigins = Record<(typeof SUBGRAPHS)[number], string>;
@@ -57,7 +61,9 @@ async function startGateway(childEnv: NodeJS.ProcessEnv, subgraphs: SubgraphOrig
 }
 
 async function startJobsWorker(childEnv: NodeJS.ProcessEnv): Promise<void> {
-  processes.push(await startJobsProcess(childEnv));
+  const worker = await startJobsProcess(childEnv);
+  processes.push(worker);
+  jobsWorkers.push(worker);
 }
 
 beforeAll(async () => {
@@ -185,6 +191,9 @@ async function loadAndCheck(): Promise<void> {
   for (let index = 0; index < WORKERS; index++) {
     workers.push(await hire(index % 2 ? gatewayA : gatewayB, admin.token, 'scale-out-password', 'worker', `worker${index}`));
   }
+  // A manager who never sends a request: every subgraph knows them through replication alone (a caller's own
+  // requests would bring their identity along), registration and role change both.
+  const bystander = await hire(gatewayA, admin.token, 'scale-out-password', 'manager', 'bystander');
   await waitForReplication(env, 30_000); // the tracker knows its receivers
 
   const report = await driveLoad(admin, manager, workers);
@@ -201,19 +210,32 @@ async function loadAndCheck(): Promise<void> {
   const summary = await expectLedgerHolds(env);
   expect(summary.tasks).toBe(report.created);
 
-  // Every event applied once per replica: accounting holds one row per task event of the log.
-  const [logEvents, ledgerRows] = await Promise.all([
-    withDatabase('master', async (master) =>
-      (await master.query<{ n: string }>(`select count(*)::text as n from change_log where type in ('task.assigned', 'task.completed')`)).rows[0]?.n,
-    ),
-    withDatabase('accounting', async (accounting) =>
-      (await accounting.query<{ n: string; versions: string }>(
-        `select count(*)::text as n, count(distinct source_version)::text as versions from transactions where kind <> 'PAYOUT'`,
-      )).rows[0],
-    ),
-  ]);
-  expect(ledgerRows).toEqual({ n: logEvents, versions: logEvents });
-  // …and analytics counts the same money as accounting.
+  // Every event applied once per replica, each replica against the master log (waitForReplication has seen
+  // every replica's watermark at the log's head). The log's own totals: its task money events and their amounts.
+  const log = await withDatabase('master', async (master) =>
+    (await master.query<{ moneyEvents: string; fees: string; rewards: string }>(
+      `select count(*) filter (where type in ('task.assigned', 'task.completed'))::text as "moneyEvents",
+              coalesce(sum((payload->>'fee')::bigint) filter (where type = 'task.assigned'), 0)::text as fees,
+              coalesce(sum((payload->>'reward')::bigint) filter (where type = 'task.completed'), 0)::text as rewards
+         from change_log`,
+    )).rows[0],
+  );
+  expect(Number(log?.moneyEvents)).toBeGreaterThan(0);
+  // The company directory, in every replica as auth has it: every registration and role change, at its latest revision.
+  const USERS = 'select id::text, email, name, role, active, revision from users order by id';
+  const directories = await Promise.all((['auth', 'tracker', 'accounting', 'analytics'] as const).map((name) => withDatabase(name, async (db) => (await db.query(USERS)).rows)));
+  const [authUsers, ...replicaUsers] = directories;
+  expect(authUsers?.length).toBe(WORKERS + 3);
+  expect(authUsers).toContainEqual(expect.objectContaining({ id: bystander.id, role: 'manager' }));
+  expect({ tracker: replicaUsers[0], accounting: replicaUsers[1], analytics: replicaUsers[2] }).toEqual({ tracker: authUsers, accounting: authUsers, analytics: authUsers });
+  // accounting: one transaction per task money event of the log, each event's version once.
+  const ledgerRows = await withDatabase('accounting', async (accounting) =>
+    (await accounting.query<{ n: string; versions: string }>(
+      `select count(*)::text as n, count(distinct source_version)::text as versions from transactions where kind <> 'PAYOUT'`,
+    )).rows[0],
+  );
+  expect(ledgerRows).toEqual({ n: log?.moneyEvents, versions: log?.moneyEvents });
+  // analytics: the days' fees and rewards add up to the log's (an event applied twice would count twice)…
   const [accountingDay, analyticsDay] = await Promise.all([
     withDatabase('accounting', async (accounting) =>
       (await accounting.query<{ fees: string; rewards: string }>(
@@ -225,13 +247,22 @@ async function loadAndCheck(): Promise<void> {
       (await analytics.query<{ fees: string; rewards: string }>(`select coalesce(sum(fees), 0)::text as fees, coalesce(sum(rewards), 0)::text as rewards from daily_earnings`)).rows[0],
     ),
   ]);
+  expect(analyticsDay).toEqual({ fees: log?.fees, rewards: log?.rewards });
+  // …and analytics counts the same money as accounting.
   expect(analyticsDay).toEqual(accountingDay);
 
-  // Every mail once: one per registration (to the admin) and one per payout, no Message-ID twice.
+  // Both jobs workers ran replication passes: the master's pass history names each by host and pid.
+  const passes = await withDatabase('master', async (master) =>
+    (await master.query<{ worker: string; passes: string }>(`select worker, count(*) filter (where finished_at is not null)::text as passes from replication_pass group by worker`)).rows,
+  );
+  const passesOf = (worker: ServiceProcess) => Number(passes.find((row) => row.worker === `${hostname()}:${worker.run.child.pid}`)?.passes ?? 0);
+  expect(jobsWorkers.map((worker) => ({ pid: worker.run.child.pid, ranPasses: passesOf(worker) > 0 }))).toEqual(jobsWorkers.map((worker) => ({ pid: worker.run.child.pid, ranPasses: true })));
+
+  // Every mail once: one per registration (to the admin: the manager, the bystander, the workers) and one per payout, no Message-ID twice.
   await waitForMailQueueDrained();
   const payouts = await withDatabase('accounting', async (accounting) => (await accounting.query<{ n: string }>('select count(*)::text as n from payouts')).rows[0]?.n);
   const messageIds = smtp.received.map((mail) => mail.messageId);
   expect(new Set(messageIds).size).toBe(messageIds.length);
   expect(smtp.received.filter((mail) => mail.subject?.startsWith('You were paid'))).toHaveLength(Number(payouts));
-  expect(smtp.received.filter((mail) => mail.subject?.startsWith('New popug registered'))).toHaveLength(WORKERS + 1);
+  expect(smtp.received.filter((mail) => mail.subject?.startsWith('New popug registered'))).toHaveLength(WORKERS + 2);
 }

@@ -38,7 +38,7 @@ const closedDays = async (accounting: Pool) =>
 
 async function mailer(env: Env): Promise<{ smtp: SmtpListener; notifier: Notifier; receipts: MailReceipts }> {
   const smtp = await startSmtpListener();
-  const receipts = createPayoutMailReceipts(env);
+  const receipts = createPayoutMailReceipts(env, logger);
   const notifier = startNotifier({ ...env, SMTP_URL: smtp.url }, logger, receipts.delivered);
   closers.push(async () => {
     await notifier.close();
@@ -52,7 +52,7 @@ function nonEmpty(byDay: Map<string, Map<string, number>>): Record<string, Recor
   return Object.fromEntries([...byDay].filter(([, paid]) => paid.size > 0).map(([day, paid]) => [day, Object.fromEntries(paid)]));
 }
 
-test('a worker stopped at 23:59:50 and started at 00:00:10 closes the day once, dated that day, one mail each', async () => {
+test('a worker stopped at 23:59:50 and started at 00:00:20 (past the end of the day + the 10 s source transaction limit) closes the day once, dated that day, one mail each', async () => {
   const day = '2025-01-10';
   const made = await bed('restart', instantAt(day, '23:59', TZ));
   made.clock.set(new Date(instantAt(day, '23:59', TZ).getTime() + 50_000));
@@ -66,7 +66,7 @@ test('a worker stopped at 23:59:50 and started at 00:00:10 closes the day once, 
   expect(await closedDays(made.accounting)).toEqual([]); // the day has not ended
   await before.close();
 
-  made.clock.set(new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 10_000));
+  made.clock.set(new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 20_000));
   await made.start(); // no tick by hand: starting is enough
   await waitFor(async () => ((await closedDays(made.accounting)).length > 0 ? true : undefined), 30_000, 'the day to be closed');
   expect(await closedDays(made.accounting)).toEqual([day]);
@@ -156,7 +156,7 @@ test('two workers running at once across a midnight close the day once', async (
   const money: Money[] = users.map((userId, index) => ({ userId, day, amount: 1000 + index }));
   await addMoney(made.accounting, money);
   const [first, second] = await Promise.all([made.start(), made.start()]);
-  made.clock.set(new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 1_000));
+  made.clock.set(new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 12_000));
   const reports = await Promise.all([first?.tick(), second?.tick(), first?.tick(), second?.tick()]);
   expect(reports.reduce((sum, report) => sum + (report?.payouts ?? 0), 0)).toBe(users.length);
   expect(await closedDays(made.accounting)).toEqual([day]);

@@ -43,8 +43,8 @@ const paidMails = () => smtp.received.filter((mail) => /You were paid/.test(mail
 
 test('Redis wiped after a close queued its mails: every payout mail still arrives, once', async () => {
   const day = '2025-06-02';
-  const made = await bed('wipe', new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 5_000), { REDIS_URL: redis.url });
-  receipts = createPayoutMailReceipts(made.env);
+  const made = await bed('wipe', new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 15_000), { REDIS_URL: redis.url });
+  receipts = createPayoutMailReceipts(made.env, logger);
   const users = await createUsers(made.accounting, 12, 'wipe');
   await addMoney(made.accounting, users.map((userId, index) => ({ userId, day, amount: 1000 + index })));
   notifier = startNotifier({ ...made.env, SMTP_URL: smtp.url }, logger, receipts.delivered);

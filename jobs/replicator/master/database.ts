@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import type { OrmOptions } from '@popug/lib';
-import { ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema } from './entities';
+import { AlertSchema, ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema } from './entities';
 import { migrations } from './migrations';
 
 export const masterDatabase: OrmOptions = {
   database: 'master',
-  entities: [ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema],
+  entities: [ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema, AlertSchema],
   migrations,
   migrationsPath: join(__dirname, 'migrations'),
 };

@@ -38,6 +38,11 @@ export const ChangeSchema = new EntitySchema<Change>({
   indexes: [
     { name: 'change_log_type_version_index', properties: ['type', 'version'] },
     { name: 'change_log_source_seq_index', properties: ['source', 'sourceSeq', 'version'] },
+    // A user's events in log order: a user.changed v1 event's revision comes from them (log-reader.ts).
+    {
+      name: 'change_log_user_version_index',
+      expression: `create index "change_log_user_version_index" on "change_log" ((payload->>'id'), "version") where "type" in ('user.registered', 'user.changed')`,
+    },
   ],
 });
 
@@ -117,5 +122,39 @@ export const ReplicationPassSchema = new EntitySchema<ReplicationPass>({
     finishedAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
     collected: { type: 'integer', default: 0 },
     applied: { type: 'integer', default: 0 },
+  },
+});
+
+/**
+ * The alert outbox: an incident the admins must hear of, written in the same transaction
+ * that records the incident (alert-outbox.ts). The pass's dispatcher logs it (`loggedAt`),
+ * queues its mail and sets `sentAt`; `key` names the incident, so recording it twice is harmless.
+ */
+export class Alert {
+  id!: string;
+  key!: string;
+  /** The log level the dispatcher logs it at: 'error' for an incident, 'info' for its end. */
+  level!: string;
+  subject!: string;
+  text!: string;
+  createdAt!: Date;
+  /** When the dispatcher logged it: once, even while its mail cannot be queued. */
+  loggedAt!: Date | null;
+  /** When its mail was queued to the admins. */
+  sentAt!: Date | null;
+}
+
+export const AlertSchema = new EntitySchema<Alert>({
+  class: Alert,
+  tableName: 'alerts',
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    key: { type: 'string', length: 255, unique: 'alerts_key_unique' },
+    level: { type: 'string', length: 8, default: 'error' },
+    subject: { type: 'text' },
+    text: { type: 'text' },
+    createdAt: { type: 'datetime', columnType: 'timestamptz', defaultRaw: 'clock_timestamp()' },
+    loggedAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
+    sentAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
   },
 });

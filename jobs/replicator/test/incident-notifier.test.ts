@@ -31,7 +31,7 @@ async function addUser(email: string, name: string, role: string, active = true)
 const queuedMails = async () =>
   (await mailQueue.getJobs()).map((job) => job.data as MailJobData).map(({ to, subject }) => `${to}: ${subject}`).sort();
 
-test('an incident opens after the threshold with one mail per active user manager, and its end is mailed once too', async () => {
+test('an incident opens after the threshold with one mail per active user manager, and its end is mailed once too (each told by the pass that recorded it)', async () => {
   await addUser('boss@popug.test', 'Boss', 'admin');
   await addUser('former@popug.test', 'Former', 'admin', false);
   await addUser('worker@popug.test', 'Worker', 'worker');
@@ -40,13 +40,18 @@ test('an incident opens after the threshold with one mail per active user manage
   const failure = { reason: 'connection refused', poisonVersion: null, watermark: null };
 
   await notifier.failed(master, 'analytics', failure);
+  await notifier.tell(master);
   expect(await queuedMails()).toEqual([]);
   await notifier.failed(master, 'analytics', failure);
+  await notifier.tell(master);
   await notifier.failed(master, 'analytics', failure);
+  await notifier.tell(master);
   expect(await queuedMails()).toEqual(['boss@popug.test: Replication to analytics is failing']);
 
   await notifier.succeeded(master, 'analytics', { applied: 3, watermark: '42' });
+  await notifier.tell(master);
   await notifier.succeeded(master, 'analytics', { applied: 0, watermark: '42' });
+  await notifier.tell(master);
   expect(await queuedMails()).toEqual([
     'boss@popug.test: Replication to analytics has recovered',
     'boss@popug.test: Replication to analytics is failing',
@@ -59,5 +64,6 @@ test('when the user directory cannot be read, the first admin from the configura
   const failure = { reason: 'deadlock', poisonVersion: null, watermark: null };
   await notifier.failed(master, 'tracker', failure);
   await notifier.failed(master, 'tracker', failure);
+  await notifier.tell(master);
   expect(await queuedMails()).toContain(`${env.ADMIN_EMAIL}: Replication to tracker is failing`);
 });

@@ -1,3 +1,4 @@
+import { createLogger } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { PassLock } from '../pass-lock';
 import { waitFor } from '@popug/testing/wait';
@@ -5,8 +6,8 @@ import { connectTo, prepareDatabases } from './fixtures/databases';
 
 const env = isolateTestFile();
 /** Two locks stand for two processes (or two machines): each has its own connections to the one server. */
-const one = new PassLock(env);
-const two = new PassLock(env);
+const one = new PassLock(env, createLogger('pass-lock-test'));
+const two = new PassLock(env, createLogger('pass-lock-test'));
 
 beforeAll(async () => prepareDatabases(env));
 afterAll(async () => {

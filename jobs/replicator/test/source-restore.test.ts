@@ -17,7 +17,7 @@ const env = isolateTestFile();
 const trackerUrl = databaseUrl(env, databaseName(env, 'tracker'));
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
-const logLines: { level: number; msg: string; source?: string; previousHighSeq?: string; firstNewSeq?: string }[] = [];
+const logLines: { level: number; msg: string; alert?: string; text?: string }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
 const replicator = new Replicator(env, logger, SOURCES, auditedReplicas(REPLICAS), mailQueue);
 let master: Client;
@@ -96,10 +96,13 @@ test('a tracker restored from a pg_dump backup: every event written after the re
   // The rewind: one row, one error line, one mail per admin — however many passes saw reused seqs.
   const { rows: rewinds } = await master.query('select source, previous_high_seq::int as previous, first_new_seq::int as first from source_rewinds');
   expect(rewinds).toEqual([{ source: 'tracker', previous: 9, first: 6 }]);
-  const errors = logLines.filter((line) => line.level >= 50 && line.source === 'tracker');
-  expect(errors).toEqual([expect.objectContaining({ previousHighSeq: '9', firstNewSeq: '6', msg: expect.stringContaining('tracker went back in time') })]);
+  const errors = logLines.filter((line) => line.level >= 50 && line.alert?.startsWith('source-rewind:tracker:'));
+  expect(errors).toEqual([
+    expect.objectContaining({ alert: 'source-rewind:tracker:9:6', msg: 'The tracker database went back in time', text: expect.stringContaining('sequence 6 again, after the replicator had collected up to 9') }),
+  ]);
   const mails = (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === 'The tracker database went back in time');
   expect(mails.length).toBeGreaterThan(0);
   expect(new Set(mails.map((mail) => mail.to)).size).toBe(mails.length);
   expect(mails[0]?.text).toContain('sequence 6 again, after the replicator had collected up to 9');
+  expect(mails[0]?.text).toContain('docs/backup-and-restore.md');
 });

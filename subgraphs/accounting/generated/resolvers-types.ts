@@ -143,12 +143,19 @@ export type Transaction = {
   __typename?: 'Transaction';
   /** Signed cents: fees and payouts negative, rewards positive. */
   amount: Scalars['Money']['output'];
+  /** The day the row is booked on, and paid with. */
   businessDay: Scalars['Date']['output'];
   createdAt: Scalars['DateTime']['output'];
   /** Names the task (jira id and title), or the day paid out. */
   description: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   kind: TransactionKind;
+  /**
+   * Set on a row booked late: its event happened on this day, which was already closed when
+   * the event arrived, so it was booked on businessDay, the first open day. Null for every
+   * row booked on its own day.
+   */
+  lateFrom: Maybe<Scalars['Date']['output']>;
   /** The task a fee or reward was for; null for a payout. */
   task: Maybe<TransactionTask>;
 };
@@ -350,6 +357,7 @@ export type TransactionResolvers<ContextType = AccountingContext, ParentType ext
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['TransactionKind'], ParentType, ContextType>;
+  lateFrom?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
   task?: Resolver<Maybe<ResolversTypes['TransactionTask']>, ParentType, ContextType>;
 }>;
 

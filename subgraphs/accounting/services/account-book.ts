@@ -22,6 +22,8 @@ export interface TransactionView {
   taskId: string | null;
   taskTitle: string | null;
   taskJiraId: string | null;
+  /** The day the event happened, when it was booked late on `businessDay` (docs/architecture.md, Business days). */
+  lateFrom: BusinessDay | null;
 }
 
 /**

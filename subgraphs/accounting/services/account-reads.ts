@@ -60,10 +60,12 @@ interface TransactionRow {
   task_id: string | null;
   task_title: string | null;
   task_jira_id: string | null;
+  late_from: string | null;
 }
 
 const TRANSACTION_COLUMNS = `id::text as seq, user_id, kind, amount::text as amount, description,
-       to_char(business_day, 'YYYY-MM-DD') as business_day, created_at, task_id, task_title, task_jira_id`;
+       to_char(business_day, 'YYYY-MM-DD') as business_day, created_at, task_id, task_title, task_jira_id,
+       to_char(late_from, 'YYYY-MM-DD') as late_from`;
 
 async function selectBalance(em: EntityManager, userId: string): Promise<number> {
   const [row] = await executePreparedSql<{ balance: string }>(em, 'select balance::text as balance from accounts where user_id = ?', [userId]);
@@ -85,7 +87,8 @@ async function selectBalanceAndDay(em: EntityManager, userId: string, day: Busin
     em,
     `select true as is_balance, null::bigint as id, null::text as seq, null::uuid as user_id, null::text as kind,
             (select balance::text from accounts where user_id = ?) as amount, null::text as description,
-            null::text as business_day, null::timestamptz as created_at, null::uuid as task_id, null::text as task_title, null::text as task_jira_id
+            null::text as business_day, null::timestamptz as created_at, null::uuid as task_id, null::text as task_title, null::text as task_jira_id,
+            null::text as late_from
      union all
      select false, id, ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date
      order by is_balance desc, created_at desc, id desc`,
@@ -107,5 +110,6 @@ function transactionFromRow(row: TransactionRow): TransactionView {
     taskId: row.task_id,
     taskTitle: row.task_title,
     taskJiraId: row.task_jira_id,
+    lateFrom: row.late_from,
   };
 }

@@ -29,6 +29,7 @@ const DAY_CLOSED_SQL = payloadSql('day.closed', {
   closedAt: 'stamp.paid_at',
   payoutCount: 'summed.payout_count',
   payoutTotal: 'summed.payout_total',
+  throughVersion: 'summed.through_version',
 });
 
 /**
@@ -47,9 +48,11 @@ const DAY_CLOSED_SQL = payloadSql('day.closed', {
  *    after it (money of the days still open, when days are caught up late). One
  *    statement: a PAYOUT transaction (negative) dated that day per positive end-of-day
  *    balance, the payout row, the balance reduced by exactly what was paid, a
- *    `payout.made` event, and the day's totals, in `closed_days` and in a `day.closed`
- *    event (written also when no one is paid). Accounting reads both events back from the
- *    log (payout-recovery.ts), so a restored or re-created accounting knows its closes.
+ *    `payout.made` event, and the day's totals and the log version applied so far
+ *    (`through_version`: events after it dated in this day are booked late, task-ledger.ts),
+ *    in `closed_days` and in a `day.closed` event (written also when no one is paid).
+ *    Accounting reads both events back from the log (payout-recovery.ts), so a restored or
+ *    re-created accounting knows its closes.
  *
  * Negative balances are not touched: they carry over. Mails go out after commit
  * (`mailPendingPayouts`).
@@ -90,14 +93,17 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
            from paid, stamp
          returning 1
        ), summed as (
-         select count(*)::int as payout_count, coalesce(sum(amount), 0)::bigint as payout_total from paid
+         select count(*)::int as payout_count, coalesce(sum(amount), 0)::bigint as payout_total,
+                (select version from replication_watermark where id = 1) as through_version
+           from paid
        ), closed as (
          insert into outbox (type, schema_version, payload)
          select '${DAY_CLOSED_SQL.type}', ${DAY_CLOSED_SQL.schemaVersion}, ${DAY_CLOSED_SQL.expression}
            from summed, stamp
          returning 1
        ), totals as (
-         update closed_days set payout_count = (select count(*) from paid), payout_total = (select coalesce(sum(amount), 0) from paid)
+         update closed_days set payout_count = (select count(*) from paid), payout_total = (select coalesce(sum(amount), 0) from paid),
+                through_version = (select version from replication_watermark where id = 1)
           where business_day = ?::date
          returning 1
        )

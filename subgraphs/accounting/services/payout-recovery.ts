@@ -12,11 +12,14 @@ export const CLOSE_EVENT_TYPES = ['payout.made', 'day.closed'] as const;
  * a close, or dropped and re-created empty, it brings the close back exactly as it was
  * made, before any close may run again (a close never pays a day in `closed_days`):
  *
- * - `day.closed`: the closed day with its totals.
+ * - `day.closed`: the closed day with its totals and the log version it was closed
+ *   through (`through_version`), so events after it dated in that day are booked late as
+ *   they were live (task-ledger.ts).
  * - `payout.made` of a user and day accounting lacks: the payout row, its PAYOUT
  *   transaction (same amount, same day, same time, no log version: it is accounting's own
  *   row, as the close wrote it, so a rebuild keeps it), the balance reduced by it, and the
- *   day closed (with the totals of its payouts, for closes older than `day.closed`).
+ *   day closed (for closes older than `day.closed`: with the totals of its payouts, closed
+ *   through the version before its first payout).
  *   The payout counts as mailed and delivered at its paid time: the close that made it
  *   queued its mail, under a key that made it one mail; a restore never mails it again.
  *
@@ -28,9 +31,9 @@ export async function recoverCloses(em: EntityManager, changes: readonly CloseCh
   if (days.length > 0) {
     await executeSql(
       em,
-      `insert into closed_days (business_day, closed_at, payout_count, payout_total)
-       select d."businessDay", d."closedAt", d."payoutCount", d."payoutTotal"
-         from jsonb_to_recordset(?::jsonb) as d("businessDay" date, "closedAt" timestamptz, "payoutCount" int, "payoutTotal" bigint)
+      `insert into closed_days (business_day, closed_at, payout_count, payout_total, through_version)
+       select d."businessDay", d."closedAt", d."payoutCount", d."payoutTotal", d."throughVersion"
+         from jsonb_to_recordset(?::jsonb) as d("businessDay" date, "closedAt" timestamptz, "payoutCount" int, "payoutTotal" bigint, "throughVersion" bigint)
        on conflict (business_day) do nothing`,
       [JSON.stringify(days)],
     );
@@ -43,7 +46,7 @@ async function recoverPayouts(em: EntityManager, payouts: string): Promise<void>
     em,
     `with incoming as (
        -- the first payout of a user and day in the log; a log older than its refusal may hold a second
-       select distinct on (p."userId", p."businessDay") p."userId" as user_id, p."businessDay" as business_day, p.amount, p."paidAt" as paid_at
+       select distinct on (p."userId", p."businessDay") p."userId" as user_id, p."businessDay" as business_day, p.amount, p."paidAt" as paid_at, p.version
          from jsonb_to_recordset(?::jsonb) as p("userId" uuid, "businessDay" date, amount bigint, "paidAt" timestamptz, version bigint)
         order by p."userId", p."businessDay", p.version
      ), missing as (
@@ -62,8 +65,9 @@ async function recoverPayouts(em: EntityManager, payouts: string): Promise<void>
        on conflict (user_id) do update set balance = a.balance + excluded.balance, updated_at = excluded.updated_at
        returning 1
      ), closed as (
-       insert into closed_days (business_day, closed_at, payout_count, payout_total)
-       select business_day, min(paid_at), count(*), sum(amount) from paid group by business_day
+       insert into closed_days (business_day, closed_at, payout_count, payout_total, through_version)
+       select p.business_day, min(p.paid_at), count(*), sum(p.amount), min(m.version) - 1
+         from paid p join missing m using (user_id, business_day) group by p.business_day
        on conflict (business_day) do nothing
        returning 1
      )

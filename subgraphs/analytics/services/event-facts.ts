@@ -27,14 +27,14 @@ export interface BatchFacts {
   earnings: DayEarnings[];
   /** Each day's completions with that day's highest reward in the batch: the only ones that can win it. */
   completions: Completion[];
-  /** Net per popug and day: −fee on assignment, +reward on completion, −amount on payout. */
+  /** Net per popug and day: −fee on assignment, +reward on completion, −amount on the day a payout pays for. */
   moves: BalanceMove[];
 }
 
 /**
- * What one batch of changes means for the read model. Every event counts on the business
- * day (in `timeZone`) of its own time — when the task was assigned or completed, when the
- * payout was paid — not when it was replicated.
+ * What one batch of changes means for the read model. A task event counts on the business
+ * day (in `timeZone`) of its own time — when the task was assigned or completed — and a
+ * payout on the business day it pays for; nothing counts on when it was replicated.
  */
 export function factsOf(changes: readonly TypedChange<MoneyEventType>[], timeZone: string): BatchFacts {
   const earnings = new Map<string, DayEarnings>();
@@ -77,8 +77,10 @@ export function factsOf(changes: readonly TypedChange<MoneyEventType>[], timeZon
         break;
       }
       case 'payout.made': {
-        const { userId, amount, paidAt } = change.payload;
-        move(userId, dayOf(paidAt), -amount);
+        // A payout counts on the day it pays for, as accounting books it — not on the day
+        // it was paid, which after a catch-up close is later.
+        const { userId, amount, businessDay } = change.payload;
+        move(userId, businessDay, -amount);
         break;
       }
     }

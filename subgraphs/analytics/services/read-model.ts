@@ -16,10 +16,34 @@ export async function applyMoneyChanges(
   timeZone: string,
 ): Promise<void> {
   if (changes.length === 0) return;
-  const facts = factsOf(changes, timeZone);
+  const facts = factsOf(await withFirstCompletions(em, changes), timeZone);
   await addEarnings(em, facts.earnings);
   await offerTopTasks(em, facts.completions);
   await moveBalances(em, facts.moves);
+}
+
+/**
+ * The batch without the completions of tasks already completed: a task's reward counts
+ * once, at its first completion in the log, as accounting books one per task (a restored
+ * tracker can complete a task again). One statement records the batch's first completions.
+ */
+async function withFirstCompletions(
+  em: EntityManager,
+  changes: readonly TypedChange<MoneyEventType>[],
+): Promise<readonly TypedChange<MoneyEventType>[]> {
+  const completions = changes.flatMap((change) => (change.type === 'task.completed' ? [{ task_id: change.payload.taskId, version: change.version }] : []));
+  if (completions.length === 0) return changes;
+  const counted = await executeSql<{ version: string }>(
+    em,
+    `insert into rewarded_tasks (task_id, version)
+     select distinct on (c.task_id) c.task_id, c.version from jsonb_to_recordset(?::jsonb) as c(task_id uuid, version bigint)
+      order by c.task_id, c.version
+     on conflict (task_id) do nothing
+     returning version::text as version`,
+    [JSON.stringify(completions)],
+  );
+  const first = new Set(counted.map((row) => row.version));
+  return changes.filter((change) => change.type !== 'task.completed' || first.has(change.version));
 }
 
 async function addEarnings(em: EntityManager, earnings: readonly DayEarnings[]): Promise<void> {
@@ -132,7 +156,7 @@ async function shiftNegativeCounts(em: EntityManager, countSteps: ReadonlyMap<st
 
 /** Empties every aggregate, before a rebuild from version 0. */
 export async function resetReadModel(em: EntityManager): Promise<void> {
-  await em.execute('truncate table daily_earnings, daily_top_tasks, daily_balances, negative_balance_counts');
+  await em.execute('truncate table daily_earnings, daily_top_tasks, daily_balances, negative_balance_counts, rewarded_tasks');
 }
 
 /** The aggregates row by row, for comparing a rebuilt replica with the live one. */
@@ -141,4 +165,5 @@ export const READ_MODEL_STATE = [
   `select day::text, task_id, title, jira_id, reward, completed_at from daily_top_tasks order by day`,
   'select user_id, day::text, balance::text from daily_balances order by user_id, day',
   'select day::text, negative_count from negative_balance_counts order by day',
+  'select task_id, version::text from rewarded_tasks order by task_id',
 ] as const;

@@ -11,7 +11,7 @@ let version = 0;
 const change = <T extends MoneyEventType>(type: T, payload: TypedChange<T>['payload']) =>
   ({ type, version: String(++version), occurredAt: new Date(), payload }) as TypedChange<MoneyEventType>;
 
-test('each event counts on the business day of its own time, in the business time zone', () => {
+test('each task event counts on the business day of its own time, in the business time zone; a payout on the day it pays for', () => {
   const [alice, bob] = [randomUUID(), randomUUID()];
   const facts = factsOf(
     [
@@ -28,8 +28,8 @@ test('each event counts on the business day of its own time, in the business tim
     { day: '2027-01-01', fees: 0, rewards: 3000 },
   ]);
   expect(facts.moves).toEqual([
-    { userId: alice, day: '2026-12-31', amount: -1500 },
-    { userId: alice, day: '2027-01-01', amount: 3000 - 1500 },
+    { userId: alice, day: '2026-12-31', amount: -1500 - 1500 },
+    { userId: alice, day: '2027-01-01', amount: 3000 },
     { userId: bob, day: '2026-12-31', amount: -1200 },
   ]);
   expect(facts.completions).toEqual([

@@ -35,7 +35,8 @@ export async function recompute(em: EntityManager, events: readonly SourcedEvent
     if (!day) throw new Error(`no day for ${at}`);
     return day;
   };
-  const dated = events.map((item) => ({ ...item, day: dayOf(item.at) }));
+  // A payout belongs to the day it pays for, whenever it was paid.
+  const dated = events.map((item) => ({ ...item, day: item.event.type === 'payout.made' ? item.event.payload.businessDay : dayOf(item.at) }));
 
   return {
     dayOf,

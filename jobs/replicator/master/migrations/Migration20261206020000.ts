@@ -29,7 +29,7 @@ export class Migration20261206020000 extends Migration {
       "schema_version" int not null, "payload" jsonb not null, "occurred_at" timestamptz not null,
       "reason" text not null, "refused_at" timestamptz not null default now(), "reported_at" timestamptz null);`);
     this.addSql(`create index "refused_events_unreported" on "refused_events" ("refused_at") where reported_at is null;`);
-    this.addSql(`create table "missing_databases" ("database" varchar(128) not null primary key, "since" timestamptz not null default now(), "alerted_at" timestamptz null);`);
+    this.addSql(`create table "missing_databases" ("database" varchar(128) not null primary key, "since" timestamptz not null default now());`);
   }
 
   override async down(): Promise<void> {

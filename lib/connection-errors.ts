@@ -1,0 +1,35 @@
+import type { Logger } from './logger';
+
+/** Anything that reports a lost connection by emitting 'error': a pg Pool or Client, ioredis, a BullMQ Queue or Worker. */
+interface ErrorEmitter {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+/**
+ * Gives a long-lived connection (or pool) its 'error' listener: a warning that names it.
+ * Without one, Node turns a server that ends an idle connection (a failover, a restart,
+ * `pg_terminate_backend`) into an uncaught exception and the whole process goes down. With
+ * it, a pg pool drops the dead client and opens another when next asked; ioredis and BullMQ
+ * reconnect by themselves; a pg Client's owner sees its next query fail.
+ */
+export function logConnectionErrors<T extends ErrorEmitter>(emitter: T, logger: Logger, what: string): T {
+  emitter.on('error', (error) => logger.warn({ err: error, connection: what }, `${what}: connection ended or failed; a new one is opened when needed`));
+  return emitter;
+}
+
+/**
+ * knex's own log, for MikroORM's `driverOptions.log`: knex already listens for 'error' on
+ * each pooled connection and drops a dead one when it is next taken, but says so with
+ * console.log ("Connection Error: …"). This routes that warning to the service's log.
+ */
+export function knexLog(logger: Logger, what: string) {
+  return {
+    warn: (message: unknown) =>
+      String(message).startsWith('Connection Error:')
+        ? logger.warn({ connection: what, detail: String(message) }, `${what}: knex dropped a pooled connection; a new one is opened when needed`)
+        : logger.warn({ connection: what, detail: String(message) }, `${what}: knex warning`),
+    error: (message: unknown) => logger.error({ connection: what, detail: String(message) }, `${what}: knex error`),
+    deprecate: (method: unknown, alternative: unknown) => logger.warn({ method, alternative }, 'knex deprecation'),
+    debug: (message: unknown) => logger.debug({ connection: what, detail: String(message) }, 'knex debug'),
+  };
+}
