@@ -101,5 +101,5 @@ test('a day close writes payout.made rows its schema accepts, one per positive b
   expect(rows.map((row) => row.type).sort()).toEqual(['day.closed', 'payout.made', 'payout.made', 'payout.made']);
   expectEveryRowValid(rows);
   expect(rows.filter((row) => row.type === 'payout.made').map((row) => row.payload.amount).sort()).toEqual([1000, 2000, 3000]);
-  expect(rows.find((row) => row.type === 'day.closed')?.payload).toEqual({ businessDay: day, closedAt: '2026-01-06T00:00:05.000Z', payoutCount: 3, payoutTotal: 6000 });
+  expect(rows.find((row) => row.type === 'day.closed')?.payload).toEqual({ businessDay: day, closedAt: '2026-01-06T00:00:05.000Z', payoutCount: 3, payoutTotal: 6000, throughVersion: 0 });
 });

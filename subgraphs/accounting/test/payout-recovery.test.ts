@@ -57,10 +57,12 @@ beforeAll(async () => {
     logged('tracker', 'task.assigned', task(poor, { fee: 1800 }, `${DAY}T11:00:00.000Z`)),
   ];
   await apply([...users, ...money]);
-  // The close, and its events as they reach the log.
+  // The close (accounting has applied the log through version 7, say), and its events as they reach the log.
+  await orm.em.fork().execute('update replication_watermark set version = 7 where id = 1');
   expect(await closeBusinessDay(orm.em.fork(), DAY, CLOSED_AT)).toEqual([{ userId: rich, amount: 3200, day: DAY, paidAt: CLOSED_AT }]);
   const outbox = await orm.em.fork().execute<{ type: string; payload: unknown }[]>('select type, payload from outbox order by seq');
   expect(outbox.map((row) => row.type).sort()).toEqual(['day.closed', 'payout.made']);
+  expect(await orm.em.fork().execute('select through_version::int as through from closed_days')).toEqual([{ through: 7 }]);
   for (const row of outbox) logged('accounting', row.type, row.payload);
 }, 60_000);
 afterAll(async () => {
