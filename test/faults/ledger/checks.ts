@@ -1,17 +1,12 @@
 import { addDays, endOfBusinessDay } from '@popug/lib/business-day';
 import type { AccountingState, AnalyticsState, AuditRow, LogState, TaskEvent, TrackerState } from './snapshot';
+import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
 
 /**
  * The ledger invariants, one function each, numbered as in invariants.ts; each reads a
  * snapshot and returns its violations, every message starting with "invariant N:".
  */
 
-/**
- * How long a source transaction that writes its outbox may stay open (docs/architecture.md,
- * Business days): an event dated in day D is committed by the end of D plus this, or never.
- * The end of D plus this is D's fence.
- */
-export const SOURCE_TRANSACTION_LIMIT_MS = 10_000;
 
 const KIND_OF = { 'task.assigned': 'ASSIGN_FEE', 'task.completed': 'COMPLETION_REWARD' } as const;
 
