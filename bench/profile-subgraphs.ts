@@ -13,18 +13,17 @@
  * With --cpu-prof each subgraph runs under `node --cpu-prof` and writes a .cpuprofile
  * there when it stops (read it with bench/profile-summary.ts).
  */
+import { migrateAllDatabases } from '../scripts/all-databases';
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool as PgPool } from 'pg';
 import { Pool } from 'undici';
 import type { ChildProcess } from 'node:child_process';
-import { databaseName, databaseUrl, loadPrivateKey, openDatabase, parseEnv, signIdentity, IDENTITY_HEADER, type Caller, type Env } from '@popug/lib';
+import { databaseName, databaseUrl, loadPrivateKey, parseEnv, signIdentity, IDENTITY_HEADER, type Caller, type Env } from '@popug/lib';
 import { today as todayIn } from '@popug/lib/business-day';
 import { dropRunData } from '@popug/testing/cleanup';
 import { freePort } from '@popug/testing/ports';
-import { accountingDatabase } from '../subgraphs/accounting/database';
-import { trackerDatabase } from '../subgraphs/tracker/database';
 import { seedAuditRows } from './audit-rows';
 import { readProcesses } from './cpu';
 import { AUDIT_ROWS, OPERATIONS as GATEWAY_OPERATIONS, TASKS } from './gateway/operations';
@@ -118,7 +117,7 @@ async function seed(env: Env): Promise<Caller[]> {
     revision: 1,
   }));
   // Created and migrated here once, before the services start.
-  for (const database of [trackerDatabase, accountingDatabase]) await (await openDatabase(env, database)).close();
+  await migrateAllDatabases(env);
   await seedTrackerRows(env, callers, TASKS);
   const accounting = new PgPool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 1 });
   try {

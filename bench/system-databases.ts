@@ -1,16 +1,13 @@
-import { openDatabase, parseEnv, resetEnvCache, type Env } from '@popug/lib';
-import { accountingDatabase } from '../subgraphs/accounting/database';
-import { analyticsDatabase } from '../subgraphs/analytics/database';
-import { authDatabase } from '../subgraphs/auth/database';
-import { trackerDatabase } from '../subgraphs/tracker/database';
+import { parseEnv, resetEnvCache, type Env } from '@popug/lib';
+import { migrateAllDatabases } from '../scripts/all-databases';
 
 /**
- * This run's settings, with the four subgraphs' databases created and migrated here once,
- * so the services a section starts as child processes do not race to do it.
+ * This run's settings, with every database created and migrated here once (the migrate
+ * step: the services a section starts as child processes never create or migrate one).
  */
 export async function prepareSystemDatabases(): Promise<Env> {
   resetEnvCache();
   const env = parseEnv(process.env);
-  for (const database of [authDatabase, trackerDatabase, accountingDatabase, analyticsDatabase]) await (await openDatabase(env, database)).close();
+  await migrateAllDatabases(env);
   return env;
 }

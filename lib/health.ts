@@ -19,29 +19,37 @@ export function mountProbes(app: Express, service: string, checks: ReadinessChec
     res.json({ status: 'ok', service });
   });
   app.get('/ready', async (_req, res) => {
-    const results = await runChecks(checks);
-    const ready = Object.values(results).every((result) => result === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service, checks: results });
+    const outcomes = await checkAll(checks);
+    const results = Object.fromEntries(Object.entries(outcomes).map(([name, outcome]) => [name, outcome.ok ? 'ok' : 'down']));
+    const reasons = Object.fromEntries(Object.entries(outcomes).flatMap(([name, outcome]) => (outcome.ok ? [] : [[name, outcome.reason]])));
+    const ready = Object.values(outcomes).every((outcome) => outcome.ok);
+    // A check that is down says why (a missing database names itself), so an operator reading one probe knows what to fix.
+    res.status(ready ? 200 : 503).json(ready ? { status: 'ready', service, checks: results } : { status: 'unavailable', service, checks: results, reasons });
   });
 }
+
+type Outcome = { ok: true } | { ok: false; reason: string };
 
 /** Every check at once, each `ok` or `down`. */
 export async function runChecks(checks: ReadinessChecks, timeoutMs = READINESS_TIMEOUT_MS): Promise<Record<string, 'ok' | 'down'>> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => [name, (await answersWithin(check, timeoutMs)) ? 'ok' : 'down'] as const),
-  );
+  const outcomes = await checkAll(checks, timeoutMs);
+  return Object.fromEntries(Object.entries(outcomes).map(([name, outcome]) => [name, outcome.ok ? 'ok' : 'down']));
+}
+
+async function checkAll(checks: ReadinessChecks, timeoutMs = READINESS_TIMEOUT_MS): Promise<Record<string, Outcome>> {
+  const entries = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await answersWithin(check, timeoutMs)] as const));
   return Object.fromEntries(entries);
 }
 
-async function answersWithin(check: ReadinessCheck, timeoutMs: number): Promise<boolean> {
+async function answersWithin(check: ReadinessCheck, timeoutMs: number): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
+  const timedOut = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${timeoutMs} ms` }), timeoutMs);
   });
   try {
-    return await Promise.race([check().then(() => true), timedOut]);
-  } catch {
-    return false;
+    return await Promise.race([check().then((): Outcome => ({ ok: true })), timedOut]);
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
   }

@@ -11,6 +11,7 @@ export * from './queues';
 export * from './graphql-errors';
 export * from './db/database';
 export * from './db/orm';
+export * from './db/readiness';
 export * from './db/reference-loader';
 export * from './db/request-loader';
 export * from './db/sql';

@@ -1,4 +1,4 @@
-import { dropDatabases, loadEnv, openDatabase, type OrmOptions } from '@popug/lib';
+import { dropDatabases, loadEnv, migrateDatabase, openDatabase, type OrmOptions } from '@popug/lib';
 import { writeMigrationsIndex } from './migrations-index';
 
 /**
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const scratchEnv = { ...env, DB_PREFIX: `${env.DB_PREFIX}migrate_` };
   const options = await load();
+  // A scratch database at the committed migrations: the new one is the difference to the entities.
+  await migrateDatabase(scratchEnv, options);
   const orm = await openDatabase(scratchEnv, options);
   try {
     const result = await orm.getMigrator().createMigration();

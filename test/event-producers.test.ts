@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openDatabase, readEvent, type EventType, type MikroORM } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { prepareDatabases } from '../jobs/replicator/test/fixtures/databases';
 import { accountingDatabase } from '../subgraphs/accounting/database';
 import { closeBusinessDay } from '../subgraphs/accounting/services/day-close';
 import { trackerDatabase } from '../subgraphs/tracker/database';
@@ -18,6 +19,7 @@ let tracker: MikroORM;
 let accounting: MikroORM;
 
 beforeAll(async () => {
+  await prepareDatabases(env);
   [tracker, accounting] = await Promise.all([
     openDatabase(env, { ...trackerDatabase, poolMax: 2 }),
     openDatabase(env, { ...accountingDatabase, poolMax: 2 }),
@@ -82,7 +84,7 @@ test('a shuffle writes task.assigned rows its schema accepts, one per open task'
   expectEveryRowValid(rows);
 });
 
-test('a day close writes payout.made rows its schema accepts, one per positive balance', async () => {
+test('a day close writes payout.made rows its schema accepts, one per positive balance, and one day.closed with the totals', async () => {
   const day = '2026-01-05';
   const earners = [randomUUID(), randomUUID(), randomUUID()];
   await accounting.em.fork().execute(
@@ -96,7 +98,8 @@ test('a day close writes payout.made rows its schema accepts, one per positive b
     [`{${earners.join(',')}}`, day],
   );
   const rows = await outboxAfter(() => closeBusinessDay(accounting.em.fork(), day, new Date('2026-01-06T00:00:05Z')), accounting);
-  expect(rows.map((row) => row.type)).toEqual(['payout.made', 'payout.made', 'payout.made']);
+  expect(rows.map((row) => row.type).sort()).toEqual(['day.closed', 'payout.made', 'payout.made', 'payout.made']);
   expectEveryRowValid(rows);
-  expect(rows.map((row) => row.payload.amount).sort()).toEqual([1000, 2000, 3000]);
+  expect(rows.filter((row) => row.type === 'payout.made').map((row) => row.payload.amount).sort()).toEqual([1000, 2000, 3000]);
+  expect(rows.find((row) => row.type === 'day.closed')?.payload).toEqual({ businessDay: day, closedAt: '2026-01-06T00:00:05.000Z', payoutCount: 3, payoutTotal: 6000, throughVersion: 0 });
 });

@@ -5,6 +5,7 @@ import {
   createRedis,
   databaseName,
   databaseUrl,
+  migrateDatabase,
   openDatabase,
   parseEnv,
   resetEnvCache,
@@ -47,6 +48,7 @@ export const accountingSection: BenchSection = {
 
 /** The replicator's apply step for accounting: task events turned into audit-log rows and balances. */
 async function applyThroughput(env: Env, record: RecordMeasurement): Promise<void> {
+  await migrateDatabase(env, accountingDatabase); // the migrate step, as `npm run migrate` takes it
   const orm = await openDatabase(env, accountingDatabase);
   try {
     const assignees = Array.from({ length: 1000 }, () => randomUUID());
@@ -71,6 +73,7 @@ async function applyThroughput(env: Env, record: RecordMeasurement): Promise<voi
 }
 
 async function closeDayFigures(env: Env, record: RecordMeasurement): Promise<void> {
+  await migrateDatabase(env, accountingDatabase); // the migrate step, as `npm run migrate` takes it
   const orm = await openDatabase(env, accountingDatabase);
   const accounting = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
   const redis = createRedis(env, 'producer');

@@ -3,6 +3,7 @@ import {
   createLogger,
   IDENTITY_HEADER,
   loadPrivateKey,
+  migrateDatabase,
   openDatabase,
   parseEnv,
   signIdentity,
@@ -38,6 +39,7 @@ export const analyticsSection: BenchSection = {
   async run(record) {
     const env = parseEnv(process.env);
     const logger = createLogger('bench-analytics');
+    await migrateDatabase(env, analyticsReplica.database); // the migrate step, as `npm run migrate` takes it
     const orm = await openDatabase(env, analyticsReplica.database);
     try {
       const started = performance.now();

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { databaseName, databaseUrl, openDatabase, parseEnv, resetEnvCache } from '@popug/lib';
+import { databaseName, databaseUrl, migrateDatabase, openDatabase, parseEnv, resetEnvCache } from '@popug/lib';
 import { addDays } from '@popug/lib/business-day';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { fenceDay, proves } from '../../subgraphs/accounting/services/close-fence';
@@ -23,6 +23,7 @@ export const payoutSection: BenchSection = {
   async run(record) {
     resetEnvCache();
     const env = { ...parseEnv(process.env), DB_PREFIX: `${parseEnv(process.env).DB_PREFIX}payout_` };
+    await migrateDatabase(env, accountingDatabase); // the migrate step, as `npm run migrate` takes it
     const orm = await openDatabase(env, accountingDatabase);
     const accounting = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 });
     try {

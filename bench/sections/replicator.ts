@@ -1,3 +1,4 @@
+import { migrateAllDatabases } from '../../scripts/all-databases';
 import { Client } from 'pg';
 import {
   createLogger,
@@ -6,6 +7,7 @@ import {
   databaseName,
   databaseUrl,
   dropDatabases,
+  migrateDatabase,
   openDatabase,
   parseEnv,
   resetEnvCache,
@@ -48,7 +50,7 @@ export const replicatorSection: BenchSection = {
     const env = parseEnv(process.env);
     const auth = new Client({ connectionString: databaseUrl(env, databaseName(env, 'auth')) });
     try {
-      await (await openDatabase(env, authDatabase)).close(); // auth's outbox, as auth creates it
+      await migrateAllDatabases(env); // the migrate step: auth's outbox, the master log, the replicas
       await auth.connect();
       await measureBacklog(env, auth, record);
       await measureSteadyLag(env, auth, record);
@@ -117,7 +119,7 @@ async function measureBacklog(env: Env, auth: Client, record: Recorder): Promise
 async function measureSteadyLag(env: Env, auth: Client, record: Recorder): Promise<void> {
   const watchers: Client[] = [];
   for (const replica of REPLICAS) {
-    await (await openDatabase(env, replica.database)).close(); // exists and is migrated before anyone watches it
+    await migrateDatabase(env, replica.database); // exists and is migrated before anyone watches it
     const client = new Client({ connectionString: databaseUrl(env, databaseName(env, replica.database.database)) });
     await client.connect();
     watchers.push(client);

@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import { openDatabase, parseEnv, type EntityManager } from '@popug/lib';
+import { migrateDatabase, openDatabase, parseEnv, type EntityManager } from '@popug/lib';
 import { postGraphQL } from '../../testing/stack';
 import { startSystem } from '../../test/system';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
@@ -28,6 +28,7 @@ export const trackerSection: BenchSection = {
   async run(record) {
     record({ metric: 'machine load average (1 min) at start', value: loadavg()[0] ?? 0, unit: 'runnable' });
     const env = parseEnv(process.env);
+    await migrateDatabase(env, trackerDatabase); // the migrate step, as `npm run migrate` takes it
     const orm = await openDatabase(env, trackerDatabase);
     try {
       const em = () => orm.em.fork();

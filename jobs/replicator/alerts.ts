@@ -95,3 +95,40 @@ export function rewindAlert(rewind: SourceRewind): AlertMessage {
       `(README, Operations, "Backup and restore").`,
   };
 }
+
+/** Events the log refused (collect.ts, DUPLICATES_SQL), as refused-events.ts reports them. */
+export interface RefusedEvent {
+  eventId: string;
+  source: string;
+  type: string;
+  payload: unknown;
+  reason: string;
+}
+
+/** The alert of a group of refused events; its key (the first event's id) makes a repeated report one alert. */
+export function refusedAlert(refused: readonly RefusedEvent[]): AlertMessage {
+  const source = refused[0]?.source ?? 'a source';
+  const lines = refused.map((event) => `- ${event.type} ${JSON.stringify(event.payload)}: ${event.reason}`);
+  return {
+    key: `refused-events:${refused[0]?.eventId ?? 'none'}`,
+    subject: `The master log refused ${refused.length} event${refused.length === 1 ? '' : 's'} from ${source}`,
+    text:
+      `These events would have paid money the log had already recorded as paid. They were not logged and were removed from the outbox; ` +
+      `they are kept in the master's refused_events table.\n\n${lines.join('\n')}\n\n` +
+      `Most likely accounting was restored or re-created and closed a day before it had read its own closes back from the log. ` +
+      `Check the popugs' balances in accounting against the log (docs/backup-and-restore.md).`,
+  };
+}
+
+/** The alert of a missing-database incident (`incidentKey`: when it started, missing-databases.ts). */
+export function databaseMissingAlert(database: string, incidentKey: string): AlertMessage {
+  return {
+    key: `database-missing:${database}:${incidentKey}`,
+    subject: `The database ${database} is missing`,
+    text:
+      `The database ${database} does not exist (it was dropped, or its server lost it). Nothing creates it again by itself: ` +
+      `the services that need it report not ready, and the replicator retries it every pass.\n\n` +
+      `Restore it from a backup (docs/backup-and-restore.md), or run \`npm run migrate\` to create it empty ` +
+      `(accounting then recovers its payouts and closed days from the master log).`,
+  };
+}

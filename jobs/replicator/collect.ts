@@ -12,6 +12,8 @@ export interface CollectResult {
   read: number;
   /** Of those, rows new to the master log; fewer after a crash between copy and delete. */
   copied: number;
+  /** Of those, rows the log refused (a second payout of one user and day, a second close of one day): kept in `refused_events`. */
+  refused: number;
   /** Set when this batch showed the source gone back in time (a restore) for the first time. */
   rewind: SourceRewind | null;
   /**
@@ -22,10 +24,34 @@ export interface CollectResult {
 }
 
 /**
+ * The incoming rows the log refuses: money it already holds. A `payout.made` of a user and
+ * day the log has (or an earlier row of the batch has), a `day.closed` of a day the log
+ * has. Only an accounting restored or re-created behind the log's back writes them (it
+ * closed a day again before it had read its own close back); the partial unique indexes
+ * of change_log (Migration20261206020000) refuse them too, so this is the polite path:
+ * the row is kept in `refused_events`, reported (refused-events.ts), and leaves the outbox.
+ */
+const DUPLICATES_SQL = `keyed as (
+       select f.*, case f.type when 'payout.made' then f.payload->>'userId' else '' end as paid_user, f.payload->>'businessDay' as paid_day
+         from fresh f where f.type in ('payout.made', 'day.closed')
+     ), duplicates as (
+       select k.event_id, k.type, k.schema_version, k.payload, k.occurred_at,
+              case k.type when 'payout.made' then 'the log already holds a payout of this user for this business day'
+                          else 'the log already holds the close of this business day' end as reason
+         from (select k.*, row_number() over (partition by k.type, k.paid_user, k.paid_day order by k.seq) as nth from keyed k) as k
+        where k.nth > 1
+           or (k.type = 'payout.made' and exists (select 1 from change_log c where c.type = 'payout.made'
+                                                    and c.payload->>'userId' = k.paid_user and c.payload->>'businessDay' = k.paid_day))
+           or (k.type = 'day.closed' and exists (select 1 from change_log c where c.type = 'day.closed' and c.payload->>'businessDay' = k.paid_day))
+     )`;
+
+/**
  * Moves up to `batchSize` outbox rows of one source into the master log. The master
  * insert commits first and skips rows it already has (by event id), then exactly the rows
  * now in the log leave the outbox: a crash between the two only means the next pass finds
- * them again and copies nothing. Versions are the log's head plus the row's rank, so they
+ * them again and copies nothing. A row the log refuses (DUPLICATES_SQL) is recorded in
+ * `refused_events` instead and leaves the outbox too, so it never holds up the rows after
+ * it. Versions are the log's head plus the row's rank, so they
  * stay gap-free as long as one pass runs at a time (the pass lock, pass-lock.ts); the
  * primary key on `version` turns a second writer into an error, never into a duplicate or
  * a gap.
@@ -47,29 +73,49 @@ export async function collectFrom(master: EntityManager, source: Source, batchSi
     [batchSize],
   );
   if (!batch) throw new Error(`the outbox of ${source.name} answered no row`);
-  if (batch.count === 0) return { read: 0, copied: 0, rewind: null, readAt: batch.read_at };
+  if (batch.count === 0) return { read: 0, copied: 0, refused: 0, rewind: null, readAt: batch.read_at };
   const rewind = await recordRewind(master, source.name, batch.rows);
-  const [logged] = await executeSql<{ copied: number; event_ids: string }>(
+  const logged = await logBatch(master, source.name, batch.rows);
+  await executeSql(sourceEm, 'delete from outbox where event_id = any(?::uuid[])', [logged?.event_ids ?? '{}']);
+  return { read: batch.count, copied: logged?.copied ?? 0, refused: logged?.refused ?? 0, rewind, readAt: batch.read_at };
+}
+
+/**
+ * Writes one batch into the master log, in one statement: rows it already holds (or
+ * refused before) are skipped, rows it refuses now go to `refused_events`, the rest get
+ * the next versions. Returns the event ids that may leave the outbox.
+ */
+async function logBatch(master: EntityManager, source: string, rows: string): Promise<{ copied: number; refused: number; event_ids: string } | undefined> {
+  const [logged] = await executeSql<{ copied: number; refused: number; event_ids: string }>(
     master,
     `with incoming as (
        select r.seq, r.event_id, r.type, r.schema_version, r.payload, r.occurred_at, r.trace_parent
          from jsonb_to_recordset(?::jsonb) as r(seq bigint, event_id uuid, type text, schema_version int, payload jsonb, occurred_at timestamptz, trace_parent text)
      ), known as (
-       select i.event_id from incoming i where exists (select 1 from change_log c where c.event_id = i.event_id)
+       select i.event_id from incoming i
+        where exists (select 1 from change_log c where c.event_id = i.event_id)
+           or exists (select 1 from refused_events r where r.event_id = i.event_id)
+     ), fresh as (
+       select i.* from incoming i where i.event_id not in (select event_id from known)
+     ), ${DUPLICATES_SQL},
+     refused as (
+       insert into refused_events (event_id, source, type, schema_version, payload, occurred_at, reason)
+       select d.event_id, ?, d.type, d.schema_version, d.payload, d.occurred_at, d.reason from duplicates d
+       returning event_id
      ), head as (select coalesce(max(version), 0) as version from change_log),
      written as (
        insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at, trace_parent)
-       select head.version + row_number() over (order by i.seq), ?, i.seq, i.event_id, i.type, i.schema_version, i.payload, i.occurred_at, i.trace_parent
-         from incoming i, head
-        where i.event_id not in (select event_id from known)
+       select head.version + row_number() over (order by f.seq), ?, f.seq, f.event_id, f.type, f.schema_version, f.payload, f.occurred_at, f.trace_parent
+         from fresh f, head
+        where f.event_id not in (select event_id from duplicates)
        returning event_id
      )
-     select (select count(*) from written)::int as copied,
-            (select coalesce(array_agg(event_id), '{}') from (select event_id from written union all select event_id from known) as l)::text as event_ids`,
-    [batch.rows, source.name],
+     select (select count(*) from written)::int as copied, (select count(*) from refused)::int as refused,
+            (select coalesce(array_agg(event_id), '{}')
+               from (select event_id from written union all select event_id from known union all select event_id from refused) as l)::text as event_ids`,
+    [rows, source, source],
   );
-  await executeSql(sourceEm, 'delete from outbox where event_id = any(?::uuid[])', [logged?.event_ids ?? '{}']);
-  return { read: batch.count, copied: logged?.copied ?? 0, rewind, readAt: batch.read_at };
+  return logged;
 }
 
 /** What collecting a source's whole outbox did. */

@@ -1,9 +1,11 @@
 import { openDatabase, type EntityManager, type Env, type Logger, type MikroORM, type OrmOptions } from '@popug/lib';
 
 /**
- * The databases the replicator reads and writes, opened (created, migrated) on first use
- * and kept open between passes. A database that failed is forgotten, so the next pass
- * opens it afresh and a restarted server is picked up.
+ * The databases the replicator reads and writes, opened on first use and kept open
+ * between passes. A database that failed is forgotten, so the next pass opens it afresh
+ * and a restarted server is picked up. Opening never creates or migrates (`npm run
+ * migrate` does): a dropped database stays missing, and the replicator reports it
+ * (IncidentNotifier.databaseMissing) until an operator restores it.
  */
 export class DatabaseHandles {
   private readonly orms = new Map<string, Promise<MikroORM>>();

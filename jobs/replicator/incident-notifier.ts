@@ -1,7 +1,9 @@
 import type { EntityManager, Env, Logger, MailQueue, MailRecipient, ReplicaIncidents } from '@popug/lib';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import { dispatchAlerts, recordAlert } from './alert-outbox';
-import { incidentAlert, recordFailure, recordSuccess } from './alerts';
+import { databaseMissingAlert, incidentAlert, recordFailure, recordSuccess, refusedAlert } from './alerts';
+import { recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
+import { reportRefusedEvents } from './refused-events';
 
 /** How many of a replica's recorded incidents one pass moves to the alert outbox; the rest wait for the next. */
 const INCIDENTS_PER_PASS = 100;
@@ -60,6 +62,42 @@ export class IncidentNotifier {
       }
     });
     await incidents.markReported(em, pending.map((incident) => incident.key));
+  }
+
+  /**
+   * A replica whose database is missing: its failure is recorded (consecutive failures,
+   * last error: the jobs worker's /health shows it degraded) without opening a replica
+   * incident, since databaseMissing is the one alert about it.
+   */
+  async replicaDatabaseMissing(master: EntityManager, replica: string, database: string, reason: string): Promise<void> {
+    await recordFailure(master, replica, reason, null, Number.MAX_SAFE_INTEGER);
+    await this.databaseMissing(master, database);
+  }
+
+  /**
+   * A database is missing (SQLSTATE 3D000): a line naming it on every pass that sees it,
+   * and one alert per incident, recorded with the incident (missing-databases.ts).
+   */
+  async databaseMissing(master: EntityManager, database: string): Promise<void> {
+    this.logger.error({ database }, `database ${database} is missing: nothing re-creates it; restore it or run \`npm run migrate\``);
+    await master.transactional(async (tx) => {
+      const incident = await recordDatabaseMissing(tx, database);
+      if (incident) await recordAlert(tx, databaseMissingAlert(database, incident));
+    });
+  }
+
+  /** A database seen missing answers again: the incident ends with a log line. */
+  async databaseBack(master: EntityManager, database: string): Promise<void> {
+    if (await recordDatabaseBack(master, database)) this.logger.info({ database }, `database ${database} is back`);
+  }
+
+  /** Events the log refused while collecting (collect.ts): one alert per group, recorded as they are marked reported. */
+  async refusedEvents(master: EntityManager): Promise<void> {
+    await master.transactional(async (tx) => {
+      await reportRefusedEvents(tx, async (refused) => {
+        await recordAlert(tx, refusedAlert(refused));
+      });
+    });
   }
 
   /** Logs and mails the alerts not yet told; what cannot be told now waits for the next pass. */

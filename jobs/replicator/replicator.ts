@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import {
+  databaseName,
   executeSql,
+  isDatabaseMissing,
   markCompleteAsOf,
   PoisonEventError,
   type EntityManager,
@@ -18,6 +20,7 @@ import { IncidentNotifier } from './incident-notifier';
 import { masterDatabase } from './master/database';
 import { PassLock } from './pass-lock';
 import { finishPass, startPass } from './pass-history';
+import { missingDatabases } from './missing-databases';
 
 export interface SourceDefinition {
   name: Source['name'];
@@ -58,7 +61,7 @@ export class Replicator {
 
   /** Runs one pass, or answers 'busy' when a pass is running anywhere (this process included). */
   async runPass(): Promise<PassReport | 'busy'> {
-    const master = await this.master(); // creates and migrates the master database on first use
+    const master = await this.master(); // opened on first use; `npm run migrate` created and migrated it
     return this.lock.tryHold(() => this.pass(master));
   }
 
@@ -88,9 +91,11 @@ export class Replicator {
   private async pass(master: EntityManager): Promise<PassReport> {
     const id = await startPass(master, this.worker);
     const report: PassReport = { collected: 0, drainedAt: {}, applied: {}, failed: {} };
-    for (const source of this.sources) await this.collect(master, source, report);
+    const missing = await missingDatabases(master);
+    for (const source of this.sources) await this.collect(master, source, report, missing);
+    await this.incidents.refusedEvents(master);
     const fence = await this.fenceOf(master, report);
-    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report, fence)));
+    await Promise.all(this.replicas.map((replica) => this.apply(master.fork(), replica, report, fence, missing)));
     // Incidents recorded by this pass (or by one that died before telling them) are told now.
     await this.incidents.tell(master);
     const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
@@ -98,17 +103,20 @@ export class Replicator {
     return report;
   }
 
-  private async collect(master: EntityManager, source: SourceDefinition, report: PassReport): Promise<void> {
+  private async collect(master: EntityManager, source: SourceDefinition, report: PassReport, missing: Set<string>): Promise<void> {
+    const database = databaseName(this.env, source.database.database);
     try {
       const orm = await this.databases.orm(source.database);
       const from = { name: source.name, em: () => orm.em.fork() };
       const drained = await drainSource(master, from, this.env.REPLICATION_BATCH_SIZE);
       report.collected += drained.copied;
       report.drainedAt[source.name] = drained.drainedAt;
+      if (missing.has(database)) await this.incidents.databaseBack(master, database);
     } catch (error) {
       this.databases.forget(source.database);
-      this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
       report.failed[`source:${source.name}`] = (error as Error).message;
+      if (isDatabaseMissing(error)) await this.incidents.databaseMissing(master, database);
+      else this.logger.warn({ err: error, source: source.name }, 'collect failed; retried next pass');
     }
   }
 
@@ -123,7 +131,14 @@ export class Replicator {
     return { head: head?.version ?? '0', drainedAt: Object.values(report.drainedAt) };
   }
 
-  private async apply(master: EntityManager, replica: ReplicaDefinition, report: PassReport, fence: { head: string; drainedAt: string[] } | null): Promise<void> {
+  private async apply(
+    master: EntityManager,
+    replica: ReplicaDefinition,
+    report: PassReport,
+    fence: { head: string; drainedAt: string[] } | null,
+    missing: Set<string>,
+  ): Promise<void> {
+    const database = databaseName(this.env, replica.database.database);
     try {
       const orm = await this.databases.orm(replica.database);
       const result = await catchUp(master, () => orm.em.fork(), replica, this.env, this.env.REPLICATION_BATCH_SIZE);
@@ -132,8 +147,13 @@ export class Replicator {
       if (fence) await markCompleteAsOf(orm.em.fork(), fence.head, fence.drainedAt);
       await this.incidents.succeeded(master, replica.name, result);
       await this.tellRecorded(master, orm.em.fork(), replica);
+      if (missing.has(database)) await this.incidents.databaseBack(master, database);
     } catch (error) {
-      await this.applyFailed(master, replica, error, report);
+      if (!isDatabaseMissing(error)) return this.applyFailed(master, replica, error, report);
+      // Not a replica incident: the database is gone, and nothing here creates it again.
+      this.databases.forget(replica.database);
+      report.failed[replica.name] = (error as Error).message;
+      await this.incidents.replicaDatabaseMissing(master, replica.name, database, (error as Error).message);
     }
   }
 

@@ -1,4 +1,4 @@
-import { MikroORM, type EntitySchema, type Constructor } from '@mikro-orm/postgresql';
+import { MikroORM, type EntitySchema, type Constructor, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Env } from '../env';
 import { knexLog, logConnectionErrors } from '../connection-errors';
@@ -26,18 +26,51 @@ export interface OrmOptions {
 export const STATEMENT_TIMEOUT_MS = 60_000;
 
 /**
- * Opens the service's own database (created when missing) and runs its committed
- * migrations. Entities are EntitySchema definitions, so no decorator metadata is needed.
+ * Opens the service's own database, as it is: nothing is created or migrated here
+ * (`migrateDatabase`, run by `npm run migrate`, does that). The pool connects lazily, so
+ * a database that is missing or not migrated yet opens all the same: every query fails
+ * until it is there, the service's `/ready` says which database (databaseReadiness), and
+ * each new connection tries again. A service never creates its database: one dropped
+ * while it runs stays dropped until an operator restores it.
  */
 export async function openDatabase(env: Env, options: OrmOptions): Promise<MikroORM> {
+  return MikroORM.init(ormConfig(env, options));
+}
+
+/**
+ * Creates the database when missing and runs its committed migrations: the explicit
+ * step (`npm run migrate`, scripts/migrate.ts; the compose and Kubernetes migrate jobs;
+ * `prepareDatabases` in tests). Several copies may run at once: one migrates, the others
+ * wait for it on an advisory lock.
+ */
+export async function migrateDatabase(env: Env, options: OrmOptions): Promise<void> {
   const name = databaseName(env, options.database);
   const logger = options.logger ?? createLogger('database');
   await ensureDatabase(env, name);
-  const orm = await MikroORM.init({
+  const orm = await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 }));
+  try {
+    await withAdvisoryLock(env, name, logger, () => orm.getMigrator().up());
+    options.logger?.info({ database: name }, 'database migrated');
+  } finally {
+    await orm.close();
+  }
+}
+
+/** The names of the committed migrations, as the migrations table records them once run. */
+export function migrationNames(options: OrmOptions): string[] {
+  return Object.keys(options.migrations).sort();
+}
+
+function ormConfig(env: Env, options: OrmOptions): Options {
+  const name = databaseName(env, options.database);
+  const logger = options.logger ?? createLogger('database');
+  return {
     clientUrl: databaseUrl(env, name),
     entities: options.entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
+    // MikroORM creates a missing database on connect by default; only migrateDatabase may.
+    ensureDatabase: false,
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
     // seconds instead of holding it for knex's default minute.
     pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
@@ -64,15 +97,12 @@ export async function openDatabase(env: Env, options: OrmOptions): Promise<Mikro
         .map(([fileName, migration]) => ({ name: fileName, class: migration }))
         .sort((left, right) => left.name.localeCompare(right.name)),
     },
-  });
-  await withAdvisoryLock(env, name, logger, () => orm.getMigrator().up());
-  options.logger?.debug({ database: name }, 'database ready');
-  return orm;
+  };
 }
 
 const MIGRATION_LOCK = 727_001;
 
-/** Several copies of a service may start at once: only one migrates, the others wait for it. */
+/** Several copies of the migrate step may start at once: only one migrates, the others wait for it. */
 async function withAdvisoryLock<T>(env: Env, database: string, logger: Logger, work: () => Promise<T>): Promise<T> {
   // Cut while migrations run, the lock is gone with its session; the migrations themselves
   // run on the ORM's pool, each in its transaction, and a second migrator finds them done.

@@ -19,7 +19,7 @@ import { IdentityVerifier } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
 import { graphqlEndpoint } from '../graphql-endpoint';
-import { databaseAnswers, mountProbes, type ReadinessChecks } from '../health';
+import { databaseAnswers, mountProbes, type ReadinessCheck, type ReadinessChecks } from '../health';
 import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
@@ -50,6 +50,8 @@ export interface SubgraphOptions {
   routes?: (app: Express) => void;
   /** What `/ready` checks besides the database (auth and accounting: the Redis their mail queue uses). */
   readiness?: ReadinessChecks;
+  /** `/ready`'s database check; by default the database answers `select 1`. */
+  databaseReady?: ReadinessCheck;
   /** NODE_ENV=production: no introspection (the gateway composes from the committed supergraph), no field suggestions. */
   production?: boolean;
 }
@@ -115,7 +117,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
       res.status(503).json({ status: 'unavailable', service: options.name, database: 'unreachable' });
     }
   });
-  mountProbes(app, options.name, { database: databaseAnswers(options.orm.em), ...options.readiness });
+  mountProbes(app, options.name, { database: options.databaseReady ?? databaseAnswers(options.orm.em), ...options.readiness });
   metrics.mount(app);
   options.routes?.(app);
   const identities = new IdentityVerifier(options.gatewayKey);

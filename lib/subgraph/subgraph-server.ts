@@ -8,6 +8,7 @@ import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';
 import type { ReadinessChecks } from '../health';
 import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
+import { checkDatabaseReady } from '../db/readiness';
 import { readSubgraphSdl, type SubgraphName } from '../../schema/subgraph-sdl';
 import { createSubgraph, type Subgraph } from './create-subgraph';
 
@@ -32,13 +33,21 @@ export interface SubgraphServer {
   close(): Promise<void>;
 }
 
-/** A subgraph ready to listen: own database migrated, SDL of schema/subgraph-sdl.ts, shield on. */
+/**
+ * A subgraph ready to listen: SDL of schema/subgraph-sdl.ts, shield on, its own database
+ * opened as it is. A database that is missing or not migrated does not stop the start:
+ * the service listens, `/ready` answers 503 naming the database, and every request tries
+ * the database again, so the service serves as soon as the migrate step or a restore has
+ * put it there. It never creates it.
+ */
 export async function createSubgraphServer<TServices>(
   env: Env,
   logger: Logger,
   options: SubgraphServerOptions<TServices>,
 ): Promise<SubgraphServer> {
   const orm = await openDatabase(env, { ...options.database, logger });
+  const databaseReady = () => checkDatabaseReady(orm.em, env, options.database);
+  await databaseReady().catch((error: unknown) => logger.error({ err: error }, `${options.name} is not ready: ${(error as Error).message}`));
   const prepared = await options.prepare?.(orm);
   const subgraph = await createSubgraph({
     name: options.name,
@@ -55,6 +64,7 @@ export async function createSubgraphServer<TServices>(
     routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
     production: env.NODE_ENV === 'production',
     readiness: prepared?.readiness,
+    databaseReady,
   });
   return {
     subgraph,

@@ -1,6 +1,7 @@
 import { DriverException } from '@mikro-orm/core';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { prepareDatabases } from '../../jobs/replicator/test/fixtures/databases';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { openDatabase } from '../db/orm';
 import { executePreparedSql, executeSql } from '../db/sql';
@@ -9,7 +10,9 @@ import { executePreparedSql, executeSql } from '../db/sql';
 let orm: MikroORM;
 
 beforeAll(async () => {
-  orm = await openDatabase(isolateTestFile(), { ...trackerDatabase, poolMax: 1 });
+  const env = isolateTestFile();
+  await prepareDatabases(env);
+  orm = await openDatabase(env, { ...trackerDatabase, poolMax: 1 });
   await orm.em.fork().execute(`insert into roles (name) values ('worker'), ('manager') on conflict do nothing`);
 });
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { payoutMadeV1 } from './payout';
+import { dayClosedV1, payoutMadeV1 } from './payout';
 import { taskAssignedV1, taskCompletedV1, taskCreatedV1 } from './task';
 import { userChangedV1, userChangedV2, userRegisteredV1, type UpgradeContext } from './user';
 
@@ -31,6 +31,7 @@ export const EVENT_SCHEMAS = {
   'task.assigned': { latest: 1, versions: { 1: taskAssignedV1 } },
   'task.completed': { latest: 1, versions: { 1: taskCompletedV1 } },
   'payout.made': { latest: 1, versions: { 1: payoutMadeV1 } },
+  'day.closed': { latest: 1, versions: { 1: dayClosedV1 } },
 } as const;
 
 export type EventType = keyof typeof EVENT_SCHEMAS;

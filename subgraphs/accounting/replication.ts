@@ -1,12 +1,31 @@
-import { defineReplica } from '@popug/lib';
+import { defineReplica, type TypedChange } from '@popug/lib';
 import { accountingDatabase } from './database';
 import { duplicateCompletions } from './services/duplicate-completions';
-import { recordTaskMoney } from './services/task-ledger';
+import { CLOSE_EVENT_TYPES, recoverCloses, type CloseChange } from './services/payout-recovery';
+import { recordTaskMoney, type TaskMoneyChange } from './services/task-ledger';
+
+type AccountingChange = TypedChange<'task.assigned' | 'task.completed' | 'payout.made' | 'day.closed'>;
+
+const isClose = (change: AccountingChange): change is CloseChange => (CLOSE_EVENT_TYPES as readonly string[]).includes(change.type);
+
+/** The batch cut where it turns between task money and closes, so each run is applied set-based and in log order. */
+function runsOf(changes: readonly AccountingChange[]): AccountingChange[][] {
+  const runs: AccountingChange[][] = [];
+  for (const change of changes) {
+    const last = runs.at(-1);
+    if (last?.[0] && isClose(last[0]) === isClose(change)) last.push(change);
+    else runs.push([change]);
+  }
+  return runs;
+}
 
 /**
- * What the replicator brings into accounting: the company directory, and the task events
+ * What the replicator brings into accounting: the company directory, the task events
  * that move money (a fee at every assignment, a reward at completion — once per task: a
- * second completion is recorded in `duplicate_completions` and told to the admins).
+ * second completion is recorded in `duplicate_completions` and told to the admins), and
+ * accounting's own closes (`payout.made`, `day.closed`): a restored or re-created
+ * accounting gets its payouts and closed days back from them (payout-recovery.ts); a live
+ * one is unchanged.
  *
  * Rebuild: users are kept and rewritten by the replay (newest revision wins), so payout
  * mails always find their owner. Fees and rewards are replicated, payouts are
@@ -14,15 +33,19 @@ import { recordTaskMoney } from './services/task-ledger';
  * only the replicated rows of the audit log and recomputes every balance from what is
  * left (the payouts); replaying the log then adds the fees and rewards back, so each
  * balance is again the sum of its log and equals the live one. `closed_days`,
- * `payouts` and `duplicate_completions` are kept as they are (the replay finds the same
- * duplicates again, and records and tells none twice).
+ * `payouts` and `duplicate_completions` are kept as they are (the closes replayed find
+ * them there and change nothing; the replay finds the same duplicates again, and records
+ * and tells none twice).
  */
 export const accountingReplica = defineReplica({
   name: 'accounting',
   database: accountingDatabase,
-  ownEventTypes: ['task.assigned', 'task.completed'],
-  async applyOwn(em, money, settings) {
-    await recordTaskMoney(em, money, settings.BUSINESS_TZ);
+  ownEventTypes: ['task.assigned', 'task.completed', ...CLOSE_EVENT_TYPES],
+  async applyOwn(em, changes, settings) {
+    for (const run of runsOf(changes)) {
+      if (run[0] && isClose(run[0])) await recoverCloses(em, run as CloseChange[]);
+      else await recordTaskMoney(em, run as TaskMoneyChange[], settings.BUSINESS_TZ);
+    }
   },
   async reset(em) {
     await em.execute('lock table accounts in share row exclusive mode');

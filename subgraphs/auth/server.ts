@@ -2,6 +2,7 @@ import { logConnectionErrors } from '@popug/lib/connection-errors';
 import {
   createMailQueue,
   createRedis,
+  checkDatabaseReady,
   createSubgraphServer,
   redisAnswers,
   loadPrivateKey,
@@ -15,10 +16,10 @@ import { authDatabase } from './database';
 import { mountIdentityRoute } from './identity-route';
 import { AUTH_PERMISSIONS, authRules } from './permissions';
 import { resolvers } from './resolvers';
-import { ensureFirstAdmin } from './services/admin-bootstrap';
+import { bootstrapFirstAdmin } from './services/admin-bootstrap';
 import { limitPasswordWork } from './services/password';
 
-/** Builds auth without listening: database migrated, first admin present, identity route mounted. */
+/** Builds auth without listening: first admin present (or on its way, while the database is not ready), identity route mounted. */
 export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServer> {
   limitPasswordWork({ concurrency: env.ARGON2_CONCURRENCY, queueLimit: env.ARGON2_QUEUE_LIMIT, maxWaitMs: env.ARGON2_QUEUE_WAIT_MS });
   return createSubgraphServer<AuthServices>(env, logger, {
@@ -29,12 +30,13 @@ export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServ
     permissionCatalog: AUTH_PERMISSIONS,
     keepsUserCopies: false,
     async prepare(orm) {
-      await ensureFirstAdmin(orm.em.fork(), env, logger);
+      const bootstrap = await bootstrapFirstAdmin(() => orm.em.fork(), env, logger, () => checkDatabaseReady(orm.em, env, authDatabase));
       const redis = createRedis(env, 'producer');
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'auth mail queue');
       return {
         services: { mailQueue, signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS },
         async close() {
+          bootstrap.stop();
           await mailQueue.close();
           redis.disconnect();
         },

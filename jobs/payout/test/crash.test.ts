@@ -8,6 +8,7 @@ import {
   createRedis,
   databaseName,
   databaseUrl,
+  migrateDatabase,
   openDatabase,
   mailJobId,
   readEvent,
@@ -43,7 +44,8 @@ let before: Map<string, number>;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  orm = await openDatabase(env, accountingDatabase); // creates and migrates the database
+  await migrateDatabase(env, accountingDatabase); // the migrate step
+  orm = await openDatabase(env, accountingDatabase);
   accounting = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 3 });
   redis = createRedis(env, 'producer');
   mailQueue = createMailQueue(env, redis);

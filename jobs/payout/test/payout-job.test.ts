@@ -6,6 +6,7 @@ import {
   createRedis,
   databaseName,
   databaseUrl,
+  migrateDatabase,
   queueOptions,
   QUEUES,
   type MailQueue,
@@ -17,6 +18,7 @@ import { instantAt } from '@popug/lib/business-day';
 import { CLOSE_BUSINESS_DAY, dayToClose, type PayoutJobResult } from '../processor';
 import { RETIRED_SCHEDULER_ID, startPayoutWorker, type PayoutWorker } from '../worker';
 import { seedAccounts } from './fixtures/accounts-seed';
+import { accountingDatabase } from '../../../subgraphs/accounting/database';
 
 /**
  * Hand-added payout jobs on real Redis and PostgreSQL: closing the day they name (or the
@@ -35,7 +37,8 @@ let mailQueue: MailQueue;
 let fence: NodeJS.Timeout | undefined;
 
 beforeAll(async () => {
-  payout = await startPayoutWorker(env, logger); // also creates and migrates accounting's database
+  await migrateDatabase(env, accountingDatabase); // the migrate step: the worker never creates or migrates it
+  payout = await startPayoutWorker(env, logger);
   eventsConnection = createRedis(env, 'worker');
   events = new QueueEvents(QUEUES.payout, queueOptions(env, eventsConnection));
   await events.waitUntilReady();

@@ -19,7 +19,7 @@ import { authDatabase } from '../../../subgraphs/auth/database';
 import { Replicator } from '../replicator';
 import { replicationStatus } from '../status';
 import { REPLICAS, SOURCES } from '../topology';
-import { connectTo, insertRawEvent, REPLICA_NAMES, type ReplicaName } from './fixtures/databases';
+import { connectTo, insertRawEvent, prepareDatabases, REPLICA_NAMES, type ReplicaName } from './fixtures/databases';
 
 const env = isolateTestFile();
 const redis = createRedis(env, 'producer');
@@ -30,9 +30,10 @@ let auth: Client;
 const replicas = new Map<ReplicaName, Client>();
 
 beforeAll(async () => {
+  await prepareDatabases(env);
   authOrm = await openDatabase(env, authDatabase);
   auth = await connectTo(env, 'auth');
-  await replicator.runPass(); // creates and migrates master and every replica
+  await replicator.runPass(); // opens master and every replica (prepareDatabases created and migrated them)
   for (const name of REPLICA_NAMES) replicas.set(name, await connectTo(env, name));
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { createLogger, openDatabase, type OrmOptions } from '@popug/lib';
+import { createLogger, migrateDatabase, type OrmOptions } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { collectAll } from '../collect';
@@ -25,8 +25,8 @@ afterAll(async () => {
 });
 
 test('rows copied by the old collector but still in the outbox at the upgrade (a crash between copy and delete) are not copied again', async () => {
-  await (await openDatabase(env, before(authDatabase, 'Migration20261130235859'))).close();
-  await (await openDatabase(env, before(masterDatabase, 'Migration20261130235911'))).close();
+  await migrateDatabase(env, before(authDatabase, 'Migration20261130235859'));
+  await migrateDatabase(env, before(masterDatabase, 'Migration20261130235911'));
   auth = await connectTo(env, 'auth');
   master = await connectTo(env, 'master');
   await insertUserChanges(auth, { users: 3, revisions: 1, tag: 'upgrade' });
@@ -39,8 +39,8 @@ test('rows copied by the old collector but still in the outbox at the upgrade (a
     );
   }
 
-  await (await openDatabase(env, authDatabase)).close();
-  await (await openDatabase(env, masterDatabase)).close();
+  await migrateDatabase(env, authDatabase);
+  await migrateDatabase(env, masterDatabase);
   const orm = await databases.orm(authDatabase);
   expect(await collectAll(await databases.em(masterDatabase), { name: 'auth', em: () => orm.em.fork() }, 10)).toBe(1);
 

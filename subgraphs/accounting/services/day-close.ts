@@ -23,6 +23,15 @@ const PAYOUT_MADE_SQL = payloadSql('payout.made', {
   paidAt: 'stamp.paid_at',
 });
 
+/** The day.closed event of the close, with the totals of what it `paid`. */
+const DAY_CLOSED_SQL = payloadSql('day.closed', {
+  businessDay: 'stamp.business_day',
+  closedAt: 'stamp.paid_at',
+  payoutCount: 'summed.payout_count',
+  payoutTotal: 'summed.payout_total',
+  throughVersion: 'summed.through_version',
+});
+
 /**
  * Closes one business day: every account whose balance at the end of that day was
  * positive is paid that balance, at most once per account and day. One transaction, a
@@ -39,8 +48,11 @@ const PAYOUT_MADE_SQL = payloadSql('payout.made', {
  *    after it (money of the days still open, when days are caught up late). One
  *    statement: a PAYOUT transaction (negative) dated that day per positive end-of-day
  *    balance, the payout row, the balance reduced by exactly what was paid, a
- *    `payout.made` event, and the day's totals, and the log version applied so far
- *    (`through_version`: events after it dated in this day are booked late, task-ledger.ts).
+ *    `payout.made` event, and the day's totals and the log version applied so far
+ *    (`through_version`: events after it dated in this day are booked late, task-ledger.ts),
+ *    in `closed_days` and in a `day.closed` event (written also when no one is paid).
+ *    Accounting reads both events back from the log (payout-recovery.ts), so a restored or
+ *    re-created accounting knows its closes.
  *
  * Negative balances are not touched: they carry over. Mails go out after commit
  * (`mailPendingPayouts`).
@@ -79,6 +91,15 @@ export async function closeBusinessDay(em: EntityManager, day: BusinessDay, paid
          insert into outbox (type, schema_version, payload)
          select '${PAYOUT_MADE_SQL.type}', ${PAYOUT_MADE_SQL.schemaVersion}, ${PAYOUT_MADE_SQL.expression}
            from paid, stamp
+         returning 1
+       ), summed as (
+         select count(*)::int as payout_count, coalesce(sum(amount), 0)::bigint as payout_total,
+                (select version from replication_watermark where id = 1) as through_version
+           from paid
+       ), closed as (
+         insert into outbox (type, schema_version, payload)
+         select '${DAY_CLOSED_SQL.type}', ${DAY_CLOSED_SQL.schemaVersion}, ${DAY_CLOSED_SQL.expression}
+           from summed, stamp
          returning 1
        ), totals as (
          update closed_days set payout_count = (select count(*) from paid), payout_total = (select coalesce(sum(amount), 0) from paid),

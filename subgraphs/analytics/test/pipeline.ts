@@ -18,6 +18,7 @@ import type { AnalyticsContext } from '../context';
 import { analyticsReplica } from '../replication';
 import { createAnalyticsServer } from '../server';
 import type { SourcedEvent } from './event-world';
+import { prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
 
 /**
  * The way events really reach analytics: written into tracker's and accounting's outbox
@@ -45,6 +46,7 @@ export interface QueryResult<TData> {
 
 export async function openPipeline(env: Env): Promise<Pipeline> {
   const logger = createLogger('analytics-test');
+  await prepareDatabases(env);
   const [tracker, accounting, analytics] = await Promise.all([
     openDatabase(env, trackerDatabase),
     openDatabase(env, accountingDatabase),

@@ -16,3 +16,37 @@ export async function ensureFirstAdmin(em: EntityManager, env: Env, logger: Logg
     throw error;
   }
 }
+
+/** How often auth tries again to create the first admin while its database is not there yet. */
+const BOOTSTRAP_RETRY_MS = 5_000;
+
+/**
+ * `ensureFirstAdmin` at start. While auth's database is missing or not migrated (auth
+ * starts anyway, not ready) it is tried again every few seconds until it succeeds;
+ * `stop` ends the retries when auth closes. Any other failure fails the start as before.
+ */
+export async function bootstrapFirstAdmin(
+  em: () => EntityManager,
+  env: Env,
+  logger: Logger,
+  databaseReady: () => Promise<void>,
+): Promise<{ stop(): void }> {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const attempt = async (): Promise<void> => {
+    try {
+      await ensureFirstAdmin(em(), env, logger);
+    } catch (error) {
+      if (await databaseReady().then(() => true, () => false)) throw error;
+      logger.warn({ err: error }, 'first admin not created yet: the database is not ready; trying again');
+      if (!stopped) timer = setTimeout(() => void attempt().catch((failure: unknown) => logger.error({ err: failure }, 'first admin not created')), BOOTSTRAP_RETRY_MS);
+    }
+  };
+  await attempt();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

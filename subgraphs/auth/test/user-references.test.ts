@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadReference, openDatabase, type MikroORM } from '@popug/lib';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
 import { authDatabase } from '../database';
 import { User } from '../entities/User';
 
@@ -12,7 +13,9 @@ let orm: MikroORM;
 const people = [randomUUID(), randomUUID(), randomUUID()];
 
 beforeAll(async () => {
-  orm = await openDatabase(isolateTestFile(), authDatabase);
+  const env = isolateTestFile();
+  await prepareDatabases(env);
+  orm = await openDatabase(env, authDatabase);
   await orm.em.fork().execute(
     `insert into users (id, email, name, password_hash, role)
      select id::uuid, 'ref-' || n || '@popug.test', 'Ref ' || n, 'x', 'worker' from unnest(string_to_array(?, ',')) with ordinality as p(id, n)`,

@@ -1,0 +1,18 @@
+import { migrateDatabase, type Env, type Logger, type OrmOptions } from '@popug/lib';
+import { masterDatabase } from '../jobs/replicator/master/database';
+import { accountingDatabase } from '../subgraphs/accounting/database';
+import { analyticsDatabase } from '../subgraphs/analytics/database';
+import { authDatabase } from '../subgraphs/auth/database';
+import { trackerDatabase } from '../subgraphs/tracker/database';
+
+/** Every database of the system: each service's own, and the replicator's master log. */
+export const ALL_DATABASES: readonly OrmOptions[] = [authDatabase, trackerDatabase, accountingDatabase, analyticsDatabase, masterDatabase];
+
+/**
+ * The explicit step before any service starts (`npm run migrate`, the compose and
+ * Kubernetes migrate step, `npm start` first): creates each missing database and runs its
+ * committed migrations, one database after the other. Services never do either.
+ */
+export async function migrateAllDatabases(env: Env, logger?: Logger): Promise<void> {
+  for (const database of ALL_DATABASES) await migrateDatabase(env, { ...database, logger });
+}
