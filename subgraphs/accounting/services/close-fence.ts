@@ -14,10 +14,23 @@ import { closeDayAndMail, daysToClose, type MailReport, type PayoutView } from '
  * 2. accounting's `replication_watermark.complete_as_of` is later than `due_seen_at`,
  *    the accounting database's clock when a closer first found D due under (1): a
  *    replication pass whose drain of every source began after that instant has been
- *    applied, so every event dated in D is in the ledger.
+ *    applied, so every event dated in D is in the ledger;
+ * 3. that `complete_as_of` is fresh: within COMPLETENESS_FRESH_MS of accounting's clock
+ *    now. A restored (or re-created and recovered) accounting carries the dump's
+ *    `complete_as_of` and `close_fences` rows, which may prove D although the restored
+ *    ledger lacks what was applied after the dump (its own payouts and closes, task
+ *    events); only a pass applied after the restore makes it fresh again, and that pass
+ *    has brought the ledger back to the log's head.
  *
  * Until then the day waits; it is never paid from part of its ledger.
  */
+
+/**
+ * How old accounting's `complete_as_of` may be for a close (rule 3): a restore brings back
+ * an old one. The replicator makes it fresh on every pass (each second by default); a
+ * restore older than this cannot pass for a fresh proof.
+ */
+export const COMPLETENESS_FRESH_MS = 60_000;
 
 /** How often a waiting close looks at the fence again. */
 export const FENCE_POLL_MS = 250;
@@ -36,7 +49,10 @@ export function lastFencedDay(now: Date, timeZone: string): BusinessDay {
 }
 
 const FENCE_STATE_SQL = `
-  with mark as (select complete_as_of from replication_watermark where id = 1)
+  with mark as (
+    select complete_as_of from replication_watermark
+     where id = 1 and complete_as_of > now() - make_interval(secs => ${COMPLETENESS_FRESH_MS / 1000})
+  )
   select (select to_char(max(f.business_day), 'YYYY-MM-DD') from close_fences f, mark where mark.complete_as_of > f.due_seen_at) as proven_through,
          (select to_char(f.business_day, 'YYYY-MM-DD') || ' ' || f.due_seen_at::text
             from close_fences f left join mark on true

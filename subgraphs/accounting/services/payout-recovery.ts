@@ -14,7 +14,8 @@ export const CLOSE_EVENT_TYPES = ['payout.made', 'day.closed'] as const;
  *
  * - `day.closed`: the closed day with its totals and the log version it was closed
  *   through (`through_version`), so events after it dated in that day are booked late as
- *   they were live (task-ledger.ts).
+ *   they were live (task-ledger.ts), and rows of such events applied already, before the
+ *   `day.closed` in the log, are moved to where live booked them (`rebookLateRows`).
  * - `payout.made` of a user and day accounting lacks: the payout row, its PAYOUT
  *   transaction (same amount, same day, same time, no log version: it is accounting's own
  *   row, as the close wrote it, so a rebuild keeps it), the balance reduced by it, and the
@@ -23,7 +24,7 @@ export const CLOSE_EVENT_TYPES = ['payout.made', 'day.closed'] as const;
  *   The payout counts as mailed and delivered at its paid time: the close that made it
  *   queued its mail, under a key that made it one mail; a restore never mails it again.
  *
- * Set-based: one statement for the days, one for the payouts, whatever their number.
+ * Set-based: two statements for the days, one for the payouts, whatever their number.
  */
 export async function recoverCloses(em: EntityManager, changes: readonly CloseChange[]): Promise<void> {
   const days = changes.flatMap((change) => (change.type === 'day.closed' ? [change.payload] : []));
@@ -37,8 +38,51 @@ export async function recoverCloses(em: EntityManager, changes: readonly CloseCh
        on conflict (business_day) do nothing`,
       [JSON.stringify(days)],
     );
+    await rebookLateRows(em, JSON.stringify(days));
   }
   if (payouts.length > 0) await recoverPayouts(em, JSON.stringify(payouts));
+}
+
+/**
+ * Live, a task event applied after day D was closed (its log version above D's
+ * `through_version` T) and dated in D or before is booked late on D + 1 (task-ledger.ts).
+ * But `day.closed` reaches the log after the close, so such an event can stand before it:
+ * an accounting replaying the log (empty, restored, rebuilt) applies it while D is not
+ * closed yet and books it on its own day. Here, when `day.closed` of D is applied, every
+ * row with a log version above T still booked on or before D is moved to D + 1 with
+ * `late_from` = the day it was first booked on (its own day) — what live did.
+ *
+ * Closes run in order, so a later day has a through_version at least as high. Live books
+ * a row v on (the latest day closed before v) + 1; here each `day.closed` moves v on to
+ * its D + 1 when T_D < v and v sits on or before D. For days closed in order D1 < D2 that
+ * ends at D2 + 1 when T_D2 < v (D1 + 1 <= D2), at D1 + 1 when only T_D1 < v: the live day,
+ * in whichever order the task event and the `day.closed` events are applied (a task event
+ * applied after `day.closed` D is booked late by task-ledger.ts directly). Several
+ * `day.closed` of a batch at once: the latest qualifying day of each row, one statement.
+ * Balances do not change (a late row moves between days, not accounts); an accounting
+ * that closed D itself has no such row, so this moves nothing there.
+ */
+async function rebookLateRows(em: EntityManager, days: string): Promise<void> {
+  await executeSql(
+    em,
+    `with closed as (
+       select d."businessDay" as business_day, d."throughVersion" as through_version
+         from jsonb_to_recordset(?::jsonb) as d("businessDay" date, "throughVersion" bigint)
+     ), moved as (
+       select t.id, c.business_day + 1 as business_day
+         from transactions t
+              join lateral (
+                select c.business_day from closed c
+                 where c.through_version < t.source_version and t.business_day <= c.business_day
+                 order by c.business_day desc limit 1
+              ) c on true
+        where t.source_version > (select min(through_version) from closed)
+          and t.business_day <= (select max(business_day) from closed)
+     )
+     update transactions t set late_from = coalesce(t.late_from, t.business_day), business_day = moved.business_day
+       from moved where t.id = moved.id`,
+    [days],
+  );
 }
 
 async function recoverPayouts(em: EntityManager, payouts: string): Promise<void> {

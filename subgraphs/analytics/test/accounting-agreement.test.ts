@@ -19,6 +19,7 @@ import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
 import { startSystem } from '../../../test/system';
 import { trackerDatabase } from '../../tracker/database';
 import { random } from './event-world';
+import { whileReplicating } from './replicating';
 
 /**
  * Analytics and accounting read the same log on their own: for the same days they must
@@ -124,7 +125,8 @@ test('the same days give the same management earnings, and the negative count ma
   await appendToOutbox(tracker.em.fork(), events);
   await replicate();
   // The days before today are closed first, each as its own day, as the jobs worker does after each midnight.
-  dataOf(await system.request('mutation ($day: Date) { closeDay(day: $day) { day } }', { day: days[2] }, adminToken));
+  // Each waits for a replication pass that began after it found its day due (the completeness fence).
+  dataOf(await whileReplicating(replicator, () => system.request('mutation ($day: Date) { closeDay(day: $day) { day } }', { day: days[2] }, adminToken)));
   await replicate();
 
   const before = await figures(days);
@@ -152,7 +154,10 @@ test('the same days give the same management earnings, and the negative count ma
   await replicate();
   const latest = await figures([businessDayOf(new Date(), TIME_ZONE)]);
   const [figure] = Object.values(latest);
-  expect(figure?.accounting).toBe(figure?.analytics);
+  // Today is closed, so accounting books the fee late, on the first open day (docs/architecture.md,
+  // Business days: late events); analytics dates every fee by its event, so it counts it today.
+  expect(figure?.accounting).toBe(after[today]?.accounting);
+  expect(figure?.analytics).toBe((after[today]?.analytics ?? NaN) + 1500);
   expect(figure?.negative).toBe(negativeBefore + 1);
   expect(await negativeAccounts()).toBe(negativeBefore + 1);
 });
