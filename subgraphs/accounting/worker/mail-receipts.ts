@@ -1,36 +1,42 @@
-import { Pool } from 'pg';
-import { databaseName, databaseUrl } from '@popug/lib/db/database';
-import { logConnectionErrors } from '@popug/lib/connection-errors';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
-import { payoutOfMailKey } from '../../subgraphs/accounting/services/payout-mail';
+import { MAIL_DELIVERED, mailDeliveredSchema } from '@popug/lib/mail';
+import { QUEUES } from '@popug/lib/queues';
+import { createQueueWorker } from '@popug/lib/queue-worker';
+import { payoutOfMailKey } from '../services/payout-mail';
 
-export interface MailReceipts {
-  /** Records that the mail with this logical key was delivered; other mails are ignored. */
-  delivered(key: string): Promise<void>;
+export interface PayoutReceipts {
+  worker: Worker<unknown, boolean>;
   close(): Promise<void>;
 }
 
 /**
- * The notifier's receipts for payout mails: `payouts.mail_delivered_at` is set when the
- * mail server took the mail, so a payout whose mail never got there (lost with Redis,
- * say) is found and queued again by the payout worker. Plain `pg`, so the notifier
- * process stays light.
+ * Accounting's receipts for payout mails: the notifier adds a `mail-delivered` job to
+ * accounting's `payout-receipts` queue once the mail server took a payout mail, and this
+ * worker sets `payouts.mail_delivered_at`; a payout whose mail never got there (lost with
+ * Redis, say) is found and queued again by the day closer. A receipt that fails (database
+ * down) is retried by BullMQ. The result says whether a payout was marked now.
  */
-export function createPayoutMailReceipts(env: Env, logger: Logger): MailReceipts {
-  let pool: Pool | undefined;
-  return {
-    async delivered(key) {
-      const payout = payoutOfMailKey(key);
-      if (!payout) return;
-      pool ??= logConnectionErrors(new Pool({ connectionString: databaseUrl(env, databaseName(env, 'accounting')), max: 2 }), logger, 'payout mail receipts');
-      await pool.query(
-        'update payouts set mail_delivered_at = now() where user_id = $1 and business_day = $2::date and mail_delivered_at is null',
+export function startPayoutReceipts(env: Env, logger: Logger, orm: MikroORM): PayoutReceipts {
+  const { worker, close } = createQueueWorker<unknown, boolean>(env, logger, {
+    queue: QUEUES.payoutReceipts,
+    jobNoun: 'payout mail receipt',
+    processor: async (job: Job<unknown, boolean>) => {
+      if (job.name !== MAIL_DELIVERED) throw new UnrecoverableError(`unknown receipt job "${job.name}"`);
+      const parsed = mailDeliveredSchema.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError('invalid receipt job data: a non-empty "key" is needed');
+      const payout = payoutOfMailKey(parsed.data.key);
+      if (!payout) throw new UnrecoverableError(`"${parsed.data.key}" is no payout mail key`);
+      const marked = await orm.em.fork().getConnection().execute<{ affectedRows?: number }>(
+        'update payouts set mail_delivered_at = now() where user_id = ? and business_day = ?::date and mail_delivered_at is null',
         [payout.userId, payout.day],
+        'run',
       );
+      return (marked.affectedRows ?? 0) > 0;
     },
-    async close() {
-      await pool?.end();
-    },
-  };
+    describeJob: (job) => ({ key: (job.data as { key?: unknown } | undefined)?.key }),
+  });
+  return { worker, close };
 }
