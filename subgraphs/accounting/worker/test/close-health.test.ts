@@ -7,6 +7,7 @@ import { sampleValue, scrapeMetrics } from '@popug/testing/metrics';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { waitFor } from '@popug/testing/wait';
 import { startNotifier } from '../../../../jobs/notifier/worker';
+import { startReplicator } from '../../../../jobs/replicator/worker';
 import { prepareDatabases } from '../../../../jobs/replicator/test/fixtures/databases';
 import { createAccountingServer } from '../../server';
 import { CLOSE_STUCK_AFTER_MS } from '../closer';
@@ -58,8 +59,11 @@ test('a stuck close: 503 with the days due, a metric, one mail to the admins; th
   await blocker.query('begin');
   await blocker.query('lock table accounts in exclusive mode');
   try {
+    // The jobs worker's parts: mail, and replication passes (they prove the day's ledger complete, which a close waits for).
     const notifier = startNotifier({ ...env, SMTP_URL: smtp.url }, createLogger('notifier'));
     lifecycle.add('notifier', () => notifier.close());
+    const replication = await startReplicator(env, createLogger('replicator'));
+    lifecycle.add('replicator', () => replication.close());
     const service = await createAccountingServer(env, createLogger('accounting'), { worker: { now: clock.now } });
     lifecycle.add('accounting', () => service.close());
     const { server, port } = await listen(service.app, 0, '127.0.0.1');
