@@ -5,7 +5,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { errorLoggingPlugin, loadPrivateKey, maskError, mountProbes, redisAnswers, serviceUrls, type Env, type Logger } from '@popug/lib';
+import { request, type Dispatcher } from 'undici';
+import { errorLoggingPlugin, loadPrivateKey, maskError, mountHealthAndProbes, redisAnswers, serviceUrls, type Env, type Logger } from '@popug/lib';
 import { createServiceMetrics } from '@popug/lib/metrics';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
@@ -92,15 +93,19 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', async (_req, res) => {
-    const subgraphs = Object.fromEntries(
-      await Promise.all(
-        Object.entries(urls).map(async ([name, url]) => [name, await probe(url.replace(/\/graphql$/, '/health'))] as const),
-      ),
-    );
-    res.json({ status: 'ok', service: 'gateway', subgraphs });
+  // /health lists each subgraph's own /health through the shared agent; it stays 200 (the gateway serves what answers).
+  mountHealthAndProbes(app, 'gateway', {
+    essential: {},
+    details: async () => ({
+      degraded: false,
+      details: {
+        subgraphs: Object.fromEntries(
+          await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await probe(subgraphAgent, url.replace(/\/graphql$/, '/health'))] as const)),
+        ),
+      },
+    }),
+    ready: { redis: redisAnswers(redis), ...subgraphRoundTrips(urls, callSubgraph) },
   });
-  mountProbes(app, 'gateway', { redis: redisAnswers(redis), ...subgraphRoundTrips(urls, callSubgraph) });
   metrics.mount(app);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   await mountWebApp(app, logger);
@@ -127,10 +132,12 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   };
 }
 
-async function probe(url: string): Promise<'ok' | 'down'> {
+/** A subgraph's /health through the gateway's pooled agent: `ok` for a 2xx within a second. */
+async function probe(agent: Dispatcher, url: string): Promise<'ok' | 'down'> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return response.ok ? 'ok' : 'down';
+    const { statusCode, body } = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(1000) });
+    await body.dump();
+    return statusCode >= 200 && statusCode < 300 ? 'ok' : 'down';
   } catch {
     return 'down';
   }

@@ -1,16 +1,14 @@
 import type { Queue, Worker } from 'bullmq';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { createMetricsRegistry, METRIC_PREFIX, type Logger, type QueueName } from '@popug/lib';
-import type { CloseStatus } from './payout/closer';
 import type { ReplicaStatus } from './replicator/status';
 
 /** Job states reported as queue depth. */
 export const QUEUE_DEPTH_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 export interface JobsMetricsSources {
-  queues: Readonly<Record<QueueName, Queue>>;
+  queues: Readonly<Partial<Record<QueueName, Queue>>>;
   replicationStatus(): Promise<ReplicaStatus[]>;
-  closeStatus(): Promise<CloseStatus>;
   logger: Logger;
 }
 
@@ -90,33 +88,6 @@ export function createJobsMetrics(sources: JobsMetricsSources): JobsMetrics {
     'replication_consecutive_failures',
     'Failed replication passes in a row for the replica; 0 when healthy',
     (status) => status.consecutiveFailures,
-  );
-
-  const closing = sharedFor(async () => {
-    try {
-      return await sources.closeStatus();
-    } catch (error) {
-      sources.logger.warn({ err: error }, 'close status unavailable for /metrics');
-      return undefined;
-    }
-  }, 250);
-  const closeGauge = (name: string, help: string, value: (status: CloseStatus) => number) =>
-    new Gauge({
-      name: `${METRIC_PREFIX}${name}`,
-      help,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        const status = await closing();
-        if (status) this.set(value(status));
-      },
-    });
-  closeGauge('business_days_due', 'Ended business days not closed yet (their payouts wait)', (status) => status.daysDue.length);
-  closeGauge('business_day_close_stuck', '1 when the oldest due day ended longer ago than a close may take', (status) => (status.stuck ? 1 : 0));
-  closeGauge(
-    'business_day_last_closed_seconds',
-    'The last closed business day, as the Unix time of its date at 00:00 UTC; 0 before the first close',
-    (status) => (status.lastClosedDay === null ? 0 : Date.parse(`${status.lastClosedDay}T00:00:00Z`) / 1000),
   );
 
   return {

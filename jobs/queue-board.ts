@@ -14,13 +14,13 @@ export const QUEUE_BOARD_COOKIE = 'popug_queue_board';
 /** The auth permission that opens the board, and nothing else. */
 export const QUEUE_BOARD_PERMISSION = 'queue:view';
 /**
- * Accounting's view-all permission: the jobs' data is the payout runs, the payout mails
- * (names, emails, amounts) and the replicated events (the same, and every fee and reward),
- * so only those who may see every account see it.
+ * The auth permission that shows the jobs' data: the mails (names, emails, payout amounts)
+ * and the replicated events (the same, and every fee and reward). Auth decides it, as it
+ * decides `queue:view`: the board reads no other service's tables. Admins hold it.
  */
-export const JOB_DATA_PERMISSION = 'account:view_all';
+export const JOB_DATA_PERMISSION = 'queue:view_data';
 /** What a viewer without JOB_DATA_PERMISSION sees in place of job data, results and failure reasons. */
-export const HIDDEN = `hidden: needs accounting's ${JOB_DATA_PERMISSION}`;
+export const HIDDEN = `hidden: needs ${JOB_DATA_PERMISSION}`;
 /** The board cookie's life; every request behind it is still checked with auth. */
 const COOKIE_MAX_AGE_MS = 15 * 60 * 1000;
 /** How long a verdict of auth's is reused (the UI polls); well under the 5 s rule. */
@@ -30,8 +30,6 @@ export interface QueueBoardOptions {
   queues: readonly Queue[];
   /** auth's `/identity/authorize` (see subgraphs/auth/identity-route.ts). */
   authorizeUrl: string;
-  /** Whether a role holds JOB_DATA_PERMISSION in accounting. */
-  seesJobData: (role: string) => Promise<boolean>;
   /** Marks the cookie `Secure` (production sits behind TLS). */
   secureCookie: boolean;
   logger: Logger;
@@ -41,34 +39,32 @@ type Refusal = 'forbidden' | 'unauthenticated';
 /** What a token may do on the board: look (with or without the jobs' data), or nothing. */
 type Verdict = { look: true; seesData: boolean } | { look: false; refusal: Refusal };
 
-/** Asks auth whether a token's user is signed in, active and may look; and accounting whether they see data. */
+/** Asks auth whether a token's user is signed in, active and may look, and whether they see data. */
 class BoardAuthorizer {
   private readonly verdicts = new LRUCache<string, Verdict>({ max: 1000, ttl: VERDICT_CACHE_MS });
 
-  constructor(
-    private readonly url: string,
-    private readonly seesJobData: (role: string) => Promise<boolean>,
-  ) {}
+  constructor(private readonly url: string) {}
 
   async check(token: string): Promise<Verdict> {
     const known = this.verdicts.get(token);
     if (known) return known;
+    const looks = await this.holds(token, QUEUE_BOARD_PERMISSION);
+    const verdict: Verdict = looks === 'unauthenticated' ? { look: false, refusal: 'unauthenticated' } : looks ? { look: true, seesData: (await this.holds(token, JOB_DATA_PERMISSION)) === true } : { look: false, refusal: 'forbidden' };
+    this.verdicts.set(token, verdict);
+    return verdict;
+  }
+
+  private async holds(token: string, permission: string): Promise<boolean | 'unauthenticated'> {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: withTraceContext({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }),
-      body: JSON.stringify({ permission: QUEUE_BOARD_PERMISSION }),
+      body: JSON.stringify({ permission }),
       signal: AbortSignal.timeout(5000),
     });
-    let verdict: Verdict;
-    if (response.status === 401) verdict = { look: false, refusal: 'unauthenticated' };
-    else if (!response.ok) throw new Error(`auth answered ${response.status} to a permission check`);
-    else {
-      const answer = (await response.json()) as { granted?: unknown; caller?: { role?: unknown } };
-      const role = typeof answer.caller?.role === 'string' ? answer.caller.role : '';
-      verdict = answer.granted === true ? { look: true, seesData: await this.seesJobData(role) } : { look: false, refusal: 'forbidden' };
-    }
-    this.verdicts.set(token, verdict);
-    return verdict;
+    if (response.status === 401) return 'unauthenticated';
+    if (!response.ok) throw new Error(`auth answered ${response.status} to a permission check`);
+    const answer = (await response.json()) as { granted?: unknown };
+    return answer.granted === true;
   }
 }
 
@@ -120,13 +116,13 @@ const boardHeaders = helmet({
  * user's token as `Authorization: Bearer …` or in the cookie that `POST /admin/queues/login`
  * sets; auth decides on every request (through a 2 s cache) that the user exists, is active
  * and that their role holds `queue:view`. No token: 401; a token without it: 403. Job data,
- * results and failure reasons are shown only to holders of accounting's `account:view_all`
+ * results and failure reasons are shown only to holders of auth's `queue:view_data`
  * (job logs refused to the others). The board is read-only for everyone: no add, retry,
  * promote, clean, empty or scheduler change (405). A payout run is redone through the
  * `closeDay` mutation, which needs `payout:run`; mails are re-queued until delivered.
  */
 export function mountQueueBoard(app: Express, options: QueueBoardOptions): void {
-  const authorizer = new BoardAuthorizer(options.authorizeUrl, options.seesJobData);
+  const authorizer = new BoardAuthorizer(options.authorizeUrl);
   const board = express.Router();
   board.use(boardHeaders, (_req, res, next) => {
     res.set('cache-control', 'no-store');

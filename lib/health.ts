@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 /**
  * Probes an orchestrator can use (README "Operations"): `/live` answers while the
  * process does, `/ready` only while every dependency the service needs answers too.
- * `/health` stays each service's richer status page.
+ * `/health` is the richer status page (`mountHealth`), the same code for every service.
  */
 
 /** One dependency: resolves when it answered, throws (or takes longer than the timeout) when not. */
@@ -26,6 +26,44 @@ export function mountProbes(app: Express, service: string, checks: ReadinessChec
     // A check that is down says why (a missing database names itself), so an operator reading one probe knows what to fix.
     res.status(ready ? 200 : 503).json(ready ? { status: 'ready', service, checks: results } : { status: 'unavailable', service, checks: results, reasons });
   });
+}
+
+/** What a service adds to `/health` beside its dependencies: its own status, and whether that status is a degraded one. */
+export type HealthDetails = () => Promise<{ degraded: boolean; details: Record<string, unknown> }>;
+
+export interface HealthOptions {
+  /** Dependencies without which the service cannot work: one down answers 503 `unavailable`, naming it `unreachable`. */
+  essential: ReadinessChecks;
+  /** The service's own status (replication, the day close): `degraded` answers 503 with it. */
+  details?: HealthDetails;
+}
+
+/**
+ * `/health`, the richer status page, the same for every service: 200 `ok` (with the
+ * service's details), 503 `degraded` (details say what), or 503 `unavailable` when an
+ * essential dependency does not answer or the details cannot be read.
+ */
+export function mountHealth(app: Express, service: string, options: HealthOptions): void {
+  app.get('/health', async (_req, res) => {
+    const checks = await runChecks(options.essential);
+    const down = Object.entries(checks).filter(([, state]) => state === 'down');
+    if (down.length > 0) {
+      res.status(503).json({ status: 'unavailable', service, ...Object.fromEntries(down.map(([name]) => [name, 'unreachable'])) });
+      return;
+    }
+    try {
+      const { degraded, details } = options.details ? await options.details() : { degraded: false, details: {} };
+      res.status(degraded ? 503 : 200).json({ status: degraded ? 'degraded' : 'ok', service, ...details });
+    } catch {
+      res.status(503).json({ status: 'unavailable', service });
+    }
+  });
+}
+
+/** `/health`, `/live` and `/ready` of a service: what every service mounts. */
+export function mountHealthAndProbes(app: Express, service: string, options: HealthOptions & { ready: ReadinessChecks }): void {
+  mountHealth(app, service, options);
+  mountProbes(app, service, options.ready);
 }
 
 type Outcome = { ok: true } | { ok: false; reason: string };

@@ -27,6 +27,14 @@ export type MailJobData = z.infer<typeof mailJobDataSchema>;
 export type MailQueue = Queue<MailJobData, unknown, typeof SEND_MAIL>;
 
 /**
+ * The job of a receipt queue (accounting's `payout-receipts`): the notifier reports a
+ * delivered mail by its logical key, and the service that owns the mail records it.
+ */
+export const MAIL_DELIVERED = 'mail-delivered';
+export const mailDeliveredSchema = z.object({ key: z.string().min(1) });
+export type MailDeliveredData = z.infer<typeof mailDeliveredSchema>;
+
+/**
  * How long a mail key is remembered after its first enqueue. A producer that retries
  * (an outbox relay after a crash, the payout job run twice) gets its second enqueue
  * swallowed within this window, whether or not the first job is still stored.

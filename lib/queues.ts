@@ -7,6 +7,8 @@ export const QUEUES = {
   mail: 'mail',
   replication: 'replication',
   payout: 'payout',
+  /** Accounting's: the notifier reports each delivered payout mail here; accounting's worker records it. */
+  payoutReceipts: 'payout-receipts',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

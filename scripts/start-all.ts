@@ -9,7 +9,8 @@ import { createTrackerServer } from '../subgraphs/tracker/server';
 
 /**
  * `npm start`: the whole system in one process for a single machine — the four subgraphs,
- * then the gateway, then the jobs worker (mail, replication, payouts). Each also runs alone (`npm run start:<name>`).
+ * accounting with its worker (the day close and payouts), then the gateway, then the jobs worker (mail,
+ * replication). Each also runs alone (`npm run start:<name>`).
  */
 type Build = (env: Env, logger: Logger) => Promise<Service>;
 
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   await Promise.all([
     startHttp('auth', createAuthServer, env.AUTH_PORT),
     startHttp('tracker', createTrackerServer, env.TRACKER_PORT),
-    startHttp('accounting', createAccountingServer, env.ACCOUNTING_PORT),
+    // Accounting with its worker (the day close, payout runs, payout mail receipts), as its own process runs it.
+    startHttp('accounting', (serviceEnv, logger) => createAccountingServer(serviceEnv, logger, { worker: {} }), env.ACCOUNTING_PORT),
     startHttp('analytics', createAnalyticsServer, env.ANALYTICS_PORT),
   ]);
   await startHttp('gateway', createGateway, env.PORT);

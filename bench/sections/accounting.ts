@@ -16,7 +16,7 @@ import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { accountingReplica } from '../../subgraphs/accounting/replication';
 import { today as todayIn } from '@popug/lib/business-day';
 import { closeBusinessDay, mailPendingPayouts } from '../../subgraphs/accounting/services/day-close';
-import { seedAccounts } from '../../jobs/payout/test/fixtures/accounts-seed';
+import { seedAccounts } from '../../subgraphs/accounting/worker/test/fixtures/accounts-seed';
 import { startSystem } from '../../test/system';
 import { seedAuditRows } from '../audit-rows';
 import { percentile, type BenchSection, type RecordMeasurement } from '../harness';

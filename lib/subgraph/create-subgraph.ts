@@ -12,6 +12,7 @@ import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Registry } from 'prom-client';
 import { CallerSync } from '../access/caller-sync';
 import { PermissionStore } from '../access/permission-store';
 import { applyShield } from '../access/shield';
@@ -19,7 +20,7 @@ import { IdentityVerifier } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
 import { graphqlEndpoint } from '../graphql-endpoint';
-import { databaseAnswers, mountProbes, type ReadinessCheck, type ReadinessChecks } from '../health';
+import { databaseAnswers, mountHealthAndProbes, type HealthDetails, type ReadinessCheck, type ReadinessChecks } from '../health';
 import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
@@ -50,6 +51,10 @@ export interface SubgraphOptions {
   routes?: (app: Express) => void;
   /** What `/ready` checks besides the database (auth and accounting: the Redis their mail queue uses). */
   readiness?: ReadinessChecks;
+  /** Gauges of the subgraph's own on its /metrics (accounting: the day close). */
+  metrics?: (registry: Registry) => void;
+  /** What `/health` shows beside the database (accounting: the day close). */
+  health?: HealthDetails;
   /** `/ready`'s database check; by default the database answers `select 1`. */
   databaseReady?: ReadinessCheck;
   /** NODE_ENV=production: no introspection (the gateway composes from the committed supergraph), no field suggestions. */
@@ -109,15 +114,12 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
 
   const app = express();
   app.disable('x-powered-by');
-  app.get('/health', async (_req, res) => {
-    try {
-      await options.orm.em.execute('select 1');
-      res.json({ status: 'ok', service: options.name });
-    } catch {
-      res.status(503).json({ status: 'unavailable', service: options.name, database: 'unreachable' });
-    }
+  mountHealthAndProbes(app, options.name, {
+    essential: { database: databaseAnswers(options.orm.em) },
+    details: options.health,
+    ready: { database: options.databaseReady ?? databaseAnswers(options.orm.em), ...options.readiness },
   });
-  mountProbes(app, options.name, { database: options.databaseReady ?? databaseAnswers(options.orm.em), ...options.readiness });
+  options.metrics?.(metrics.registry);
   metrics.mount(app);
   options.routes?.(app);
   const identities = new IdentityVerifier(options.gatewayKey);

@@ -6,7 +6,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Env } from '../env';
 import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';
-import type { ReadinessChecks } from '../health';
+import type { Registry } from 'prom-client';
+import type { HealthDetails, ReadinessChecks } from '../health';
 import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
 import { checkDatabaseReady } from '../db/readiness';
 import { readSubgraphSdl, type SubgraphName } from '../../schema/subgraph-sdl';
@@ -22,7 +23,7 @@ export interface SubgraphServerOptions<TServices> {
   permissionCatalog: readonly string[];
   keepsUserCopies: boolean;
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
-  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void>; readiness?: ReadinessChecks }>;
+  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void>; readiness?: ReadinessChecks; health?: HealthDetails; metrics?: (registry: Registry) => void }>;
   routes?: (app: Express, orm: MikroORM) => void;
 }
 
@@ -64,6 +65,8 @@ export async function createSubgraphServer<TServices>(
     routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
     production: env.NODE_ENV === 'production',
     readiness: prepared?.readiness,
+    health: prepared?.health,
+    metrics: prepared?.metrics,
     databaseReady,
   });
   return {

@@ -2,4 +2,5 @@ import '@popug/lib/tracing/start';
 import { runService } from '@popug/lib';
 import { createAccountingServer } from './server';
 
-runService('accounting', (env) => env.ACCOUNTING_PORT, createAccountingServer);
+// Accounting's process serves the subgraph and runs its worker (the day close, payout runs, mail receipts).
+runService('accounting', (env) => env.ACCOUNTING_PORT, (env, logger) => createAccountingServer(env, logger, { worker: {} }));

@@ -4,9 +4,20 @@ import type { AccountingServices } from './context';
 import { accountingDatabase } from './database';
 import { ACCOUNTING_PERMISSIONS, accountingRules } from './permissions';
 import { resolvers } from './resolvers';
+import { registerCloseMetrics } from './worker/close-metrics';
+import { startPayoutWorker, type PayoutWorker, type PayoutWorkerOptions } from './worker/worker';
+
+export interface AccountingServerOptions {
+  /**
+   * Runs accounting's worker in this process too: the day closer, the payout queue and the
+   * payout mail receipts (subgraphs/accounting/worker). The deployed process does
+   * (index.ts, `npm start`); tests that only need the subgraph leave it out.
+   */
+  worker?: PayoutWorkerOptions;
+}
 
 /** Builds the accounting subgraph without listening. */
-export function createAccountingServer(env: Env, logger: Logger): Promise<SubgraphServer> {
+export function createAccountingServer(env: Env, logger: Logger, options: AccountingServerOptions = {}): Promise<SubgraphServer> {
   return createSubgraphServer<AccountingServices>(env, logger, {
     name: 'accounting',
     database: accountingDatabase,
@@ -17,13 +28,23 @@ export function createAccountingServer(env: Env, logger: Logger): Promise<Subgra
     async prepare() {
       const redis = createRedis(env, 'producer');
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'accounting mail queue');
+      const worker: PayoutWorker | undefined = options.worker ? await startPayoutWorker(env, logger.child({ component: 'payout' }), options.worker) : undefined;
       return {
         services: { mailQueue, businessTimeZone: env.BUSINESS_TZ },
         async close() {
+          await worker?.close();
           await mailQueue.close();
           redis.disconnect();
         },
         readiness: { redis: redisAnswers(redis) },
+        // The day close on /health: a close stuck past CLOSE_STUCK_AFTER_MS makes accounting degraded.
+        health: worker
+          ? async () => {
+              const closing = await worker.status();
+              return { degraded: closing.stuck, details: { closing } };
+            }
+          : undefined,
+        metrics: worker ? (registry) => registerCloseMetrics(registry, () => worker.status(), logger) : undefined,
       };
     },
   });

@@ -4,8 +4,11 @@ import type { AuthContext } from './context';
 import type { User } from './entities/User';
 import { isOwnRecord } from './own-record';
 
-/** `queue:view` opens the jobs worker's queue board (jobs/queue-board.ts); auth only keeps it. */
-export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage', 'queue:view'] as const;
+/**
+ * `queue:view` opens the jobs worker's queue board (jobs/queue-board.ts) and `queue:view_data`
+ * shows the jobs' data on it; auth only keeps them.
+ */
+export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage', 'queue:view', 'queue:view_data'] as const;
 
 export const authPermissionAdmin = permissionAdmin('auth');
 

@@ -12,7 +12,7 @@ import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../system';
-import { startJobsProcess, type JobsProcess } from './fixtures/jobs-process';
+import { startAccountingProcess, startJobsProcess, type JobsProcess, type ServiceProcess } from './fixtures/jobs-process';
 import { closeDay, completeTask, createTask, dataOf, hireStaff, type Popug } from './fixtures/popugs';
 import { expectLedgerHolds, replicateUntilCaughtUp, waitForReplication } from './invariants';
 
@@ -63,8 +63,15 @@ afterAll(async () => {
   if (dumpDir) rmSync(dumpDir, { recursive: true, force: true });
 });
 
-async function jobsWorker(clockAheadMs?: number): Promise<JobsProcess> {
-  const started = await startJobsProcess(process.env, clockAheadMs);
+async function jobsWorker(): Promise<JobsProcess> {
+  const started = await startJobsProcess(process.env);
+  running.push(started);
+  return started;
+}
+
+/** Accounting's process (subgraph and worker: the day closer) with its worker's clock ahead. */
+async function accountingWorker(clockAheadMs: number): Promise<ServiceProcess> {
+  const started = await startAccountingProcess(process.env, clockAheadMs);
   running.push(started);
   return started;
 }
@@ -95,15 +102,14 @@ async function earnMoney(): Promise<void> {
 
 test('accounting dropped after a close is not re-created, alerts once, and restored from a dump pays no day twice', async () => {
   const day = today(env.BUSINESS_TZ);
-  let jobs = await jobsWorker();
+  const jobs = await jobsWorker();
   await earnMoney();
   await waitForReplication(env, 30_000);
   const dump = join(dumpDir, 'accounting.dump');
   await execFileAsync('pg_dump', ['--format=custom', `--file=${dump}`, `--dbname=${databaseUrl(env, accountingName())}`]);
 
-  // Midnight: a jobs worker whose clock is past it closes the day on its own and mails the payouts.
-  await jobs.stop();
-  jobs = await jobsWorker(endOfBusinessDay(day, env.BUSINESS_TZ).getTime() - Date.now() + 1000);
+  // Midnight: an accounting process whose clock is past it closes the day on its own and mails the payouts.
+  const closer = await accountingWorker(endOfBusinessDay(day, env.BUSINESS_TZ).getTime() - Date.now() + 1000);
   await waitFor(async () => ((await rows(accounting, 'select 1 from closed_days where business_day = $1', [day])).length > 0 ? true : undefined), 30_000, 'the day to be closed');
   await waitForReplication(env, 30_000);
   const paid = await payouts();
@@ -129,6 +135,8 @@ test('accounting dropped after a close is not re-created, alerts once, and resto
   expect(replicaAlerts()).toHaveLength(0);
   expect(jobs.run.child.exitCode).toBeNull();
   expect((await fetch(`${jobs.origin}/live`)).status).toBe(200);
+  expect(closer.run.child.exitCode).toBeNull();
+  expect((await fetch(`${closer.origin}/live`)).status).toBe(200);
   expect((await fetch(jobs.healthUrl)).status).toBe(503); // degraded: the accounting replica fails
 
   // The operator restores the dump taken before the close, under another name, then renames it into place.

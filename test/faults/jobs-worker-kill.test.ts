@@ -6,18 +6,21 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
-import { CLOSE_BUSINESS_DAY, type PayoutJobData } from '../../jobs/payout/processor';
+import { CLOSE_BUSINESS_DAY, type PayoutJobData } from '../../subgraphs/accounting/worker/processor';
 import { startSystem } from '../system';
-import { startJobsProcess, type JobsProcess } from './fixtures/jobs-process';
+import { startAccountingProcess, startJobsProcess, type JobsProcess } from './fixtures/jobs-process';
 import { closeDay, completeTask, createTask, dataOf, hireStaff, type Popug, shuffleTasks } from './fixtures/popugs';
 import { expectLedgerHolds, replicateUntilCaughtUp, waitForReplication } from './invariants';
 
 /**
- * kill -9 of the whole jobs worker process (`jobs/index.ts`), once in the middle of a
- * replication pass and once in the middle of a payout run taken from the payout queue.
- * A fresh worker finishes the work, and the ledger invariants hold after each.
- * (jobs/replicator/test/crash.test.ts and jobs/payout/test/crash.test.ts kill one-purpose
- * processes; this kills the deployed worker with everything it runs.)
+ * kill -9 of a deployed process in the middle of its work: the whole jobs worker
+ * (`jobs/index.ts`) in the middle of a replication pass, and accounting's process
+ * (`subgraphs/accounting/index.ts`, the subgraph with its worker) in the middle of the
+ * close its day closer starts on its own after midnight (a timer-driven tick, not a job of
+ * the payout queue; the payout queue here only refuses a job naming a day not yet ended).
+ * A fresh process finishes the work, and the ledger invariants hold after each.
+ * (jobs/replicator/test/crash.test.ts and subgraphs/accounting/worker/test/crash.test.ts
+ * kill one-purpose processes; this kills the deployed processes with everything they run.)
  */
 // Small batches: the backlog takes many transactions, so the kill lands between two of them.
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200', REPLICATION_BATCH_SIZE: '20' });
@@ -32,8 +35,15 @@ let redis: Redis;
 let payoutQueue: Queue<PayoutJobData>;
 const running: JobsProcess[] = [];
 
-async function jobsWorker(clockAheadMs?: number): Promise<JobsProcess> {
-  const started = await startJobsProcess(process.env, clockAheadMs);
+async function jobsWorker(): Promise<JobsProcess> {
+  const started = await startJobsProcess(process.env);
+  running.push(started);
+  return started;
+}
+
+/** Accounting's process (subgraph and worker), its worker's clock `clockAheadMs` ahead. */
+async function accountingProcess(clockAheadMs?: number): Promise<JobsProcess> {
+  const started = await startAccountingProcess(process.env, clockAheadMs);
   running.push(started);
   return started;
 }
@@ -143,15 +153,18 @@ test('SIGKILL of the jobs worker mid-replication: a new worker finishes the pass
   expect(summary).toMatchObject({ tasks: TASKS, payouts: 0 });
 }, 90_000);
 
-test('SIGKILL of the jobs worker mid-payout after midnight: nothing half paid; the next worker pays every positive balance once; the ledger holds', async () => {
+test('SIGKILL of accounting\'s process mid-close after midnight (its day closer\'s own tick): nothing half paid; the next process pays every positive balance once; the ledger holds', async () => {
   const day = today(env.BUSINESS_TZ);
   const { rows: before } = await pool.query<{ user_id: string; balance: string }>('select user_id, balance::text as balance from accounts where balance > 0');
   expect(before.length).toBeGreaterThan(0);
-  // Today has not ended: a job naming it is refused by the job itself, and nothing is paid.
+  // Today has not ended: a job naming it, taken from the payout queue by accounting's worker, is refused by the job itself, and nothing is paid.
+  await accountingProcess();
   const early = await payoutQueue.add(CLOSE_BUSINESS_DAY, { day }, { attempts: 1 });
   await waitFor(async () => ((await early.getState()) === 'failed' ? true : undefined), 20_000, 'the early job to be refused');
   expect(await count(pool, 'select count(*)::text as n from closed_days')).toBe(0);
-  for (const jobs of running) await jobs.stop();
+  for (const service of running) await service.stop();
+  // The jobs worker runs throughout: its replication passes prove the ended day's ledger complete, which the close waits for.
+  await jobsWorker();
   const afterMidnight = endOfBusinessDay(day, env.BUSINESS_TZ).getTime() + 15_000 - Date.now();
 
   // Hold the accounts table: the close claims the day, then waits for it inside its transaction.
@@ -160,8 +173,8 @@ test('SIGKILL of the jobs worker mid-payout after midnight: nothing half paid; t
   try {
     await holder.query('begin');
     await holder.query('lock table accounts in share mode');
-    // A worker starting after midnight (its clock says so) closes the day that ended, on its own.
-    const payer = await jobsWorker(afterMidnight);
+    // Accounting's process starting after midnight (its worker's clock says so) closes the day that ended, on its own.
+    const payer = await accountingProcess(afterMidnight);
     closer = await waitFor(
       async () => {
         const { rows } = await pool.query<{ pid: number }>(
@@ -171,7 +184,7 @@ test('SIGKILL of the jobs worker mid-payout after midnight: nothing half paid; t
         return rows[0]?.pid;
       },
       20_000,
-      'the payout run to wait inside its close',
+      'the close to wait inside its transaction',
       5,
     );
     await payer.kill();
@@ -185,8 +198,8 @@ test('SIGKILL of the jobs worker mid-payout after midnight: nothing half paid; t
   expect(await count(pool, `select count(*)::text as n from transactions where kind = 'PAYOUT'`)).toBe(0);
   await expectLedgerHolds(env);
 
-  // The next worker closes the day when it starts; the day is paid once.
-  await jobsWorker(afterMidnight);
+  // The next accounting process closes the day when it starts; the day is paid once.
+  await accountingProcess(afterMidnight);
   await waitFor(async () => ((await count(pool, 'select count(*)::text as n from closed_days where business_day = $1', [day])) === 1 ? true : undefined), 20_000, 'the day to be closed');
   const { rows: paid } = await pool.query<{ user_id: string; amount: string }>('select user_id, amount::text as amount from payouts where business_day = $1', [day]);
   expect(new Map(paid.map((row) => [row.user_id, row.amount]))).toEqual(new Map(before.map((row) => [row.user_id, row.balance])));

@@ -8,8 +8,8 @@ import { PASSWORD, useHostileBed } from './hostile-bed';
 
 /**
  * The queue board by least privilege: viewing needs auth's `queue:view` (not `user:manage`),
- * job data, return values and failure reasons only for holders of accounting's
- * `account:view_all`, and no action at all (add, retry, promote, clean, empty, remove a
+ * job data, return values and failure reasons only for holders of auth's
+ * `queue:view_data` (auth decides both; the board reads no service's tables), and no action at all (add, retry, promote, clean, empty, remove a
  * scheduler…): the board is read-only for everyone, the payout queue included.
  */
 
@@ -86,10 +86,16 @@ describe('who may look', () => {
     expect((await board(`/api/queues/mail/${String(job?.id)}/logs`, token)).status).toBe(403);
   });
 
-  it('shows job data to a holder of accounting\'s account:view_all', async () => {
-    const token = await userHolding(['queue:view'], ['account:view_all']);
+  it('shows job data to a holder of auth\'s queue:view_data', async () => {
+    const token = await userHolding(['queue:view', 'queue:view_data']);
     const text = await (await mailJobs(token)).text();
     expect(text).toContain(SECRET_EMAIL);
+  });
+
+  it('hides job data from a holder of accounting\'s account:view_all alone: auth decides', async () => {
+    const token = await userHolding(['queue:view'], ['account:view_all']);
+    const text = await (await mailJobs(token)).text();
+    expect(text).not.toContain(SECRET_EMAIL);
   });
 });
 

@@ -4,6 +4,7 @@ import { Migration20261130231500 } from './Migration20261130231500';
 import { Migration20261130235859 } from './Migration20261130235859';
 import { Migration20261201025029 } from './Migration20261201025029';
 import { Migration20261206010001 } from './Migration20261206010001';
+import { Migration20261206035000 } from './Migration20261206035000';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -13,4 +14,5 @@ export const migrations = {
   Migration20261130235859,
   Migration20261201025029,
   Migration20261206010001,
+  Migration20261206035000,
 };

@@ -18,9 +18,9 @@ import {
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
-import { accountingDatabase } from '../../../subgraphs/accounting/database';
-import { closeDayAndMail } from '../../../subgraphs/accounting/services/day-close';
-import { payoutMailKey } from '../../../subgraphs/accounting/services/payout-mail';
+import { accountingDatabase } from '../../database';
+import { closeDayAndMail } from '../../services/day-close';
+import { payoutMailKey } from '../../services/payout-mail';
 import { seedAccounts, type SeededAccounts } from './fixtures/accounts-seed';
 
 /**

@@ -4,8 +4,8 @@ import { addDays, instantAt } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { waitFor } from '@popug/testing/wait';
-import { startNotifier, type Notifier } from '../../notifier/worker';
-import { createPayoutMailReceipts, type MailReceipts } from '../mail-receipts';
+import { startNotifier, type Notifier } from '../../../../jobs/notifier/worker';
+import { createMailReceipts, type MailReceipts } from '../../../../jobs/notifier/receipts';
 import { payoutBeds } from './fixtures/bed';
 import { addMoney, createUsers, onTimePayouts, payoutsByDay, type Money } from './fixtures/ledger';
 
@@ -38,7 +38,7 @@ const closedDays = async (accounting: Pool) =>
 
 async function mailer(env: Env): Promise<{ smtp: SmtpListener; notifier: Notifier; receipts: MailReceipts }> {
   const smtp = await startSmtpListener();
-  const receipts = createPayoutMailReceipts(env, logger);
+  const receipts = createMailReceipts(env, logger);
   const notifier = startNotifier({ ...env, SMTP_URL: smtp.url }, logger, receipts.delivered);
   closers.push(async () => {
     await notifier.close();

@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger, MailQueue, MikroORM } from '@popug/lib';
 import { hasEnded, isBusinessDay, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
-import { closeWhenComplete } from '../../subgraphs/accounting/services/close-fence';
+import { closeWhenComplete } from '../services/close-fence';
 
 /** How long a job waits for an ended day's ledger to be proven complete before it fails (and is retried). */
 const JOB_FENCE_WAIT_MS = 30_000;

@@ -3,9 +3,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { enqueueMailToEach, type Logger, type MailQueue, type MailRecipient, type MikroORM } from '@popug/lib';
 import { endOfBusinessDay, lastEndedDay, today, type BusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
-import { fenceDay, fenceState, FENCE_POLL_MS, lastFencedDay, proves, type FenceState } from '../../subgraphs/accounting/services/close-fence';
-import { closeDayAndMail, daysToClose, lastClosedDay, mailPendingPayouts, type MailReport, type PayoutView } from '../../subgraphs/accounting/services/day-close';
-import { reportLateEvents } from '../../subgraphs/accounting/services/late-events';
+import { fenceDay, fenceState, FENCE_POLL_MS, lastFencedDay, proves, type FenceState } from '../services/close-fence';
+import { closeDayAndMail, daysToClose, lastClosedDay, mailPendingPayouts, type MailReport, type PayoutView } from '../services/day-close';
+import { reportLateEvents } from '../services/late-events';
 
 /** How often a worker looks for days to close and mails to deliver, at most. */
 export const CLOSE_TICK_MS = 5 * 60_000;

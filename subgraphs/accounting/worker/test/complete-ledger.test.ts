@@ -6,11 +6,11 @@ import { addDays, instantAt } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { waitFor } from '@popug/testing/wait';
-import { trackerDatabase } from '../../../subgraphs/tracker/database';
-import { startNotifier } from '../../notifier/worker';
-import { connectTo, prepareDatabases } from '../../replicator/test/fixtures/databases';
-import { startReplicator, type ReplicatorWorker } from '../../replicator/worker';
-import { createPayoutMailReceipts } from '../mail-receipts';
+import { trackerDatabase } from '../../../tracker/database';
+import { startNotifier } from '../../../../jobs/notifier/worker';
+import { connectTo, prepareDatabases } from '../../../../jobs/replicator/test/fixtures/databases';
+import { startReplicator, type ReplicatorWorker } from '../../../../jobs/replicator/worker';
+import { createMailReceipts } from '../../../../jobs/notifier/receipts';
 import { startPayoutWorker, type PayoutWorker } from '../worker';
 import { onTimePayouts, type Money } from './fixtures/ledger';
 
@@ -227,7 +227,7 @@ test('an event stamped 23:59:59.9 whose transaction commits after midnight is pa
   const next = addDays(day, 1);
   const made = await world('stamp');
   const smtp: SmtpListener = await startSmtpListener();
-  const receipts = createPayoutMailReceipts(made.env, logger);
+  const receipts = createMailReceipts(made.env, logger);
   const notifier = startNotifier({ ...made.env, SMTP_URL: smtp.url }, logger, receipts.delivered);
   cleanups.push(async () => {
     await notifier.close();

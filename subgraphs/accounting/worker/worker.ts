@@ -2,8 +2,9 @@ import { Queue, type Worker } from 'bullmq';
 import { createMailQueue, createRedis, openDatabase, queueOptions, QUEUES, type Env, type Logger } from '@popug/lib';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createQueueWorker } from '@popug/lib/queue-worker';
-import { accountingDatabase } from '../../subgraphs/accounting/database';
+import { accountingDatabase } from '../database';
 import { DayCloser, type CloseStatus, type TickReport } from './closer';
+import { startPayoutReceipts } from './mail-receipts';
 import { createPayoutProcessor, type PayoutJobData, type PayoutJobResult } from './processor';
 
 /** The midnight job scheduler of earlier versions; removed at start, as ticks replace it. */
@@ -30,16 +31,21 @@ export interface PayoutWorker {
   /** Closes what is due and queues undelivered payout mails now. */
   tick(): Promise<TickReport>;
   status(): Promise<CloseStatus>;
+  /** Looks for a stuck close now and mails the admins once per incident (the watch does so on its own). */
+  alertWhenStuck(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * The end-of-day payout. A `DayCloser` ticks in every worker process (at start, after
+ * Accounting's worker: the end-of-day payout and the payout mail receipts, run in
+ * accounting's process (subgraphs/accounting/index.ts, and once in `npm start`). A
+ * `DayCloser` ticks in every accounting process (at start, after
  * Redis reconnects, right after each business day's end + the source transaction limit,
  * every 2 s while a day waits for its completeness fence and every few minutes) and
  * closes every ended day still open whose ledger is proven complete, oldest first
  * (docs/architecture.md, Business days). The payout queue takes jobs an
- * operator adds by hand (`close-business-day`, optionally naming an ended day).
+ * operator adds by hand (`close-business-day`, optionally naming an ended day); the
+ * `payout-receipts` queue takes the notifier's reports of delivered payout mails.
  */
 export async function startPayoutWorker(env: Env, logger: Logger, options: PayoutWorkerOptions = {}): Promise<PayoutWorker> {
   const orm = await openDatabase(env, { ...accountingDatabase, logger, poolMax: 4 });
@@ -50,6 +56,7 @@ export async function startPayoutWorker(env: Env, logger: Logger, options: Payou
     logger,
     'payout queue',
   );
+  const receipts = startPayoutReceipts(env, logger, orm);
   await queue.removeJobScheduler(RETIRED_SCHEDULER_ID).catch((error: unknown) => logger.warn({ err: error }, 'retired payout scheduler not removed'));
 
   const closer = new DayCloser({
@@ -76,6 +83,7 @@ export async function startPayoutWorker(env: Env, logger: Logger, options: Payou
     processor: createPayoutProcessor({ orm, mailQueue, timeZone: env.BUSINESS_TZ, logger, now: options.now }),
     producer,
     release: async () => {
+      await receipts.close();
       await queue.close();
       await mailQueue.close();
       await orm.close();
@@ -89,6 +97,7 @@ export async function startPayoutWorker(env: Env, logger: Logger, options: Payou
     worker,
     tick: () => closer.tick(),
     status: () => closer.status(),
+    alertWhenStuck: () => closer.alertWhenStuck(),
     close() {
       // No tick may start a close once the worker and its connections are going away.
       closing ??= closer.stop().then(close, async (error: unknown) => {

@@ -18,7 +18,7 @@ import { instantAt } from '@popug/lib/business-day';
 import { CLOSE_BUSINESS_DAY, dayToClose, type PayoutJobResult } from '../processor';
 import { RETIRED_SCHEDULER_ID, startPayoutWorker, type PayoutWorker } from '../worker';
 import { seedAccounts } from './fixtures/accounts-seed';
-import { accountingDatabase } from '../../../subgraphs/accounting/database';
+import { accountingDatabase } from '../../database';
 
 /**
  * Hand-added payout jobs on real Redis and PostgreSQL: closing the day they name (or the

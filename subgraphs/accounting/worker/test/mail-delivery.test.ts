@@ -4,9 +4,9 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { waitFor } from '@popug/testing/wait';
-import { startNotifier, type Notifier } from '../../notifier/worker';
-import { MAIL_REQUEUE_AFTER_MS } from '../../../subgraphs/accounting/services/day-close';
-import { createPayoutMailReceipts } from '../mail-receipts';
+import { startNotifier, type Notifier } from '../../../../jobs/notifier/worker';
+import { MAIL_REQUEUE_AFTER_MS } from '../../services/day-close';
+import { createMailReceipts } from '../../../../jobs/notifier/receipts';
 import { payoutBeds } from './fixtures/bed';
 import { addMoney, createUsers } from './fixtures/ledger';
 
@@ -29,7 +29,7 @@ beforeAll(async () => {
 const env = isolateTestFile({ BUSINESS_TZ: TZ });
 const logger = createLogger('mail-delivery-test');
 const { bed, closeBeds } = payoutBeds(env, logger);
-let receipts: ReturnType<typeof createPayoutMailReceipts>;
+let receipts: ReturnType<typeof createMailReceipts>;
 
 afterAll(async () => {
   await closeBeds();
@@ -44,7 +44,7 @@ const paidMails = () => smtp.received.filter((mail) => /You were paid/.test(mail
 test('Redis wiped after a close queued its mails: every payout mail still arrives, once', async () => {
   const day = '2025-06-02';
   const made = await bed('wipe', new Date(instantAt(addDays(day, 1), '00:00', TZ).getTime() + 15_000), { REDIS_URL: redis.url });
-  receipts = createPayoutMailReceipts(made.env, logger);
+  receipts = createMailReceipts(made.env, logger);
   const users = await createUsers(made.accounting, 12, 'wipe');
   await addMoney(made.accounting, users.map((userId, index) => ({ userId, day, amount: 1000 + index })));
   notifier = startNotifier({ ...made.env, SMTP_URL: smtp.url }, logger, receipts.delivered);
@@ -66,10 +66,16 @@ test('Redis wiped after a close queued its mails: every payout mail still arrive
   notifier = startNotifier({ ...made.env, SMTP_URL: smtp.url }, logger, receipts.delivered);
   // Within the re-queue interval a tick leaves the mails alone (they may still be in Redis) ...
   made.clock.set(new Date(made.clock.now().getTime() + MAIL_REQUEUE_AFTER_MS / 2));
-  await waitFor(() => worker.tick().then(() => true).catch(() => undefined), 30_000, 'a tick once Redis is back');
+  const within = await waitFor(
+    () => worker.tick().then((report) => ('error' in report.mail ? undefined : report), () => undefined),
+    30_000,
+    'a tick that reached Redis once it is back',
+  );
+  expect(within.mail).toEqual({ queued: 0, waitingForUser: 0 });
   // ... after it, the undelivered ones are queued again and delivered.
   made.clock.set(new Date(made.clock.now().getTime() + MAIL_REQUEUE_AFTER_MS));
-  await worker.tick();
+  const after = await worker.tick();
+  expect(after.mail).toEqual({ queued: users.length, waitingForUser: 0 });
   await smtp.waitForMails((mail) => /You were paid/.test(mail.subject ?? ''), users.length, 60_000);
   await waitFor(
     async () => {

@@ -3,13 +3,13 @@ import { createLogger, createMailQueue, createRedis, databaseName, openDatabase,
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
-import { accountingDatabase } from '../../../subgraphs/accounting/database';
-import { accountingReplica } from '../../../subgraphs/accounting/replication';
-import { closeDayAndMail } from '../../../subgraphs/accounting/services/day-close';
-import { rebuildReplica } from '../../replicator/rebuild';
-import { Replicator } from '../../replicator/replicator';
-import { REPLICAS, SOURCES } from '../../replicator/topology';
-import { connectTo, prepareDatabases } from '../../replicator/test/fixtures/databases';
+import { accountingDatabase } from '../../database';
+import { accountingReplica } from '../../replication';
+import { closeDayAndMail } from '../../services/day-close';
+import { rebuildReplica } from '../../../../jobs/replicator/rebuild';
+import { Replicator } from '../../../../jobs/replicator/replicator';
+import { REPLICAS, SOURCES } from '../../../../jobs/replicator/topology';
+import { connectTo, prepareDatabases } from '../../../../jobs/replicator/test/fixtures/databases';
 
 /**
  * A rebuild of accounting and a close exclude each other: a close asked for while the
