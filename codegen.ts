@@ -21,19 +21,19 @@ const scalars = {
 
 const mappers: Record<SubgraphName, Record<string, string>> = {
   auth: { User: '../entities/User#User as UserEntity' },
-  tracker: { Task: '../entities/Task#Task as TaskEntity', User: '@popug/lib#UserReference' },
+  tracker: { Task: '../entities/Task#Task as TaskEntity', User: '@popug/lib/replication/user-copies#UserReference' },
   accounting: {
     Account: '../services/account-book#AccountView',
     Transaction: '../services/account-book#TransactionView',
     Payout: '../services/day-close#PayoutView',
-    User: '@popug/lib#UserReference',
+    User: '@popug/lib/replication/user-copies#UserReference',
   },
   analytics: {},
 };
 
 const contexts: Record<SubgraphName, string> = {
   auth: '../context#AuthContext',
-  tracker: '@popug/lib#SubgraphContext',
+  tracker: '@popug/lib/subgraph/context#SubgraphContext',
   accounting: '../context#AccountingContext',
   analytics: '../context#AnalyticsContext',
 };

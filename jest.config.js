@@ -10,7 +10,6 @@ module.exports = {
   // jose 6 is ESM-only: let swc turn it into CommonJS for jest's module system.
   transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
   moduleNameMapper: {
-    '^@popug/lib$': '<rootDir>/lib/index.ts',
     '^@popug/lib/(.*)$': '<rootDir>/lib/$1',
     '^@popug/testing/(.*)$': '<rootDir>/testing/$1',
   },

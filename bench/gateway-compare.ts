@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { databaseName, parseEnv } from '@popug/lib';
+import { databaseName } from '@popug/lib/db/database';
+import { parseEnv } from '@popug/lib/env';
 import { dropRunData } from '../testing/cleanup';
 import { isolateTestFile } from '../testing/isolation';
 import { freePort } from '@popug/testing/ports';

@@ -1,4 +1,4 @@
-import { parseEnv } from '../lib';
+import { parseEnv } from '../lib/env';
 import { dropRunData } from '../testing/cleanup';
 import { isolateTestFile } from '../testing/isolation';
 import { printTable, writeResults, type BenchSection, type Measurement } from './harness';

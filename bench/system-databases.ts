@@ -1,4 +1,4 @@
-import { parseEnv, resetEnvCache, type Env } from '@popug/lib';
+import { parseEnv, resetEnvCache, type Env } from '@popug/lib/env';
 import { migrateAllDatabases } from '../scripts/all-databases';
 
 /**

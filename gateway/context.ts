@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { bearerToken, REQUEST_ID_HEADER, type Caller } from '@popug/lib';
-import { tagRequest } from '@popug/lib/tracing/request-id';
+import { bearerToken, type Caller } from '@popug/lib/identity';
+import { tagRequest, REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import type { IdentityClient } from './identity-client';
 import type { IdentitySigner } from './identity-signer';
 

@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
-import { callerSchema, systemClock, type Caller, type Clock } from '@popug/lib';
+import { systemClock, type Clock } from '@popug/lib/clock';
+import { callerSchema, type Caller } from '@popug/lib/identity';
 import { withTraceContext } from '@popug/lib/tracing/outgoing';
 
 /**

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { signAnonymousStatement, signIdentity, type Caller } from '@popug/lib';
+import { signAnonymousStatement, signIdentity, type Caller } from '@popug/lib/identity';
 
 const LIFETIME_SECONDS = 60;
 const REUSE_MS = 30_000;

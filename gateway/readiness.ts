@@ -1,4 +1,4 @@
-import type { ReadinessChecks } from '@popug/lib';
+import type { ReadinessChecks } from '@popug/lib/health';
 import type { SubgraphCall } from './subgraph-calls';
 
 /** The smallest operation a subgraph can answer: no resolver, no database. */

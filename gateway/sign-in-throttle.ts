@@ -5,7 +5,9 @@ import { Kind, type FieldNode, type FragmentDefinitionNode, type ValueNode } fro
 import { collectFields } from 'graphql/execution/collectFields';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError, type Env, type Logger } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { AppError } from '@popug/lib/errors';
+import type { Logger } from '@popug/lib/logger';
 
 /**
  * Login and registration attempts, counted in Redis so the counts hold across every

@@ -1,6 +1,6 @@
 import type { OperationTypeNode } from 'graphql';
 import { Agent, type Dispatcher } from 'undici';
-import { REQUEST_ID_HEADER } from '@popug/lib';
+import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 
 /** Keep-alive connections per subgraph origin: enough for the gateway's concurrency, bounded so a spike cannot open thousands. */
 export const SUBGRAPH_CONNECTIONS = 64;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
 
 /**
  * Trusted documents (README "Trusted documents"). The dashboards send the id of an

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
-import type { Logger } from '@popug/lib';
+import type { Logger } from '@popug/lib/logger';
 import { ASSET_PREFIX, ensureWebBuild } from '../web/build';
 
 /** The dashboards' pages: each answers with the single-page app, which routes in the browser. */

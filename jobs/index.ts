@@ -1,5 +1,7 @@
 import '@popug/lib/tracing/start';
-import { createLogger, Lifecycle, loadEnv } from '@popug/lib';
+import { loadEnv } from '@popug/lib/env';
+import { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger } from '@popug/lib/logger';
 import { startJobs } from './jobs';
 
 const env = loadEnv();

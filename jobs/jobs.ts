@@ -1,7 +1,13 @@
 import { Queue } from 'bullmq';
 import express from 'express';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
-import { closeServer, createLogger, createRedis, databaseAnswers, listen, mountHealthAndProbes, mountMetricsRoute, redisAnswers, queueOptions, QUEUES, serviceUrls, type Env, type Lifecycle } from '@popug/lib';
+import { serviceUrls, type Env } from '@popug/lib/env';
+import { databaseAnswers, mountHealthAndProbes, redisAnswers } from '@popug/lib/health';
+import { closeServer, listen } from '@popug/lib/http';
+import type { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger } from '@popug/lib/logger';
+import { mountMetricsRoute } from '@popug/lib/metrics';
+import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
 import { createJobsMetrics } from './metrics';
 import { createMailReceipts } from './notifier/receipts';
 import { startNotifier } from './notifier/worker';

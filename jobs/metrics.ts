@@ -1,6 +1,8 @@
 import type { Queue, Worker } from 'bullmq';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { createMetricsRegistry, METRIC_PREFIX, type Logger, type QueueName } from '@popug/lib';
+import type { Logger } from '@popug/lib/logger';
+import { createMetricsRegistry, METRIC_PREFIX } from '@popug/lib/metrics';
+import type { QueueName } from '@popug/lib/queues';
 import type { ReplicaStatus } from './replicator/status';
 
 /** Job states reported as queue depth. */

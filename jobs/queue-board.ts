@@ -6,7 +6,8 @@ import { parseCookie } from 'cookie';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { LRUCache } from 'lru-cache';
-import { bearerToken, type Logger } from '@popug/lib';
+import { bearerToken } from '@popug/lib/identity';
+import type { Logger } from '@popug/lib/logger';
 import { withTraceContext } from '@popug/lib/tracing/outgoing';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';

@@ -1,4 +1,6 @@
-import { migrateDatabase, type Env, type Logger, type OrmOptions } from '@popug/lib';
+import { migrateDatabase, type OrmOptions } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
 import { masterDatabase } from '../jobs/replicator/master/database';
 import { accountingDatabase } from '../subgraphs/accounting/database';
 import { analyticsDatabase } from '../subgraphs/analytics/database';

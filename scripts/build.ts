@@ -35,10 +35,8 @@ const ENTRY_POINTS = [
 /** Folders whose sources can reach the output: a change under them is a new hash. */
 const HASHED = ['lib', 'gateway', 'subgraphs', 'jobs', 'scripts', 'web/build.ts', 'tsconfig.json', 'package-lock.json'];
 const STAMP = 'build.json';
-const ALIASES: [prefix: string, target: string][] = [
-  ['@popug/lib', 'lib/index.ts'],
-  ['@popug/lib/', 'lib/'],
-];
+/** `@popug/lib/<path>` is lib/<path>; there is no bare `@popug/lib` (each import names its module). */
+const LIB_PREFIX = '@popug/lib/';
 
 export interface BuildResult {
   built: boolean;
@@ -116,11 +114,10 @@ function keepImportsOutside(): Plugin {
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
-        const alias = ALIASES.find(([prefix]) => (prefix.endsWith('/') ? args.path.startsWith(prefix) : args.path === prefix));
         if (args.path.startsWith('@popug/testing')) return { errors: [{ text: `${args.importer} imports test helpers` }] };
-        if (!alias) return { path: args.path, external: true };
-        const [prefix, target] = alias;
-        const source = join(ROOT, target + args.path.slice(prefix.length)).replace(/\.ts$/, '');
+        if (args.path === '@popug/lib') return { errors: [{ text: `${args.importer} imports '@popug/lib': name the module (@popug/lib/<path>)` }] };
+        if (!args.path.startsWith(LIB_PREFIX)) return { path: args.path, external: true };
+        const source = join(ROOT, 'lib', args.path.slice(LIB_PREFIX.length)).replace(/\.ts$/, '');
         let path = relative(dirname(args.importer), source).split(sep).join('/');
         if (!path.startsWith('.')) path = `./${path}`;
         return { path, external: true };

@@ -1,4 +1,5 @@
-import { loadEnv, loadPrivateKey } from '@popug/lib';
+import { loadEnv } from '@popug/lib/env';
+import { loadPrivateKey } from '@popug/lib/keys';
 
 /** Writes the signing key pairs into KEYS_DIR once, before the services start (docker compose). */
 const env = loadEnv();

@@ -1,4 +1,5 @@
-import { createLogger, loadEnv } from '@popug/lib';
+import { loadEnv } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
 import { migrateAllDatabases } from './all-databases';
 
 /**

@@ -1,4 +1,6 @@
-import { dropDatabases, loadEnv, migrateDatabase, openDatabase, type OrmOptions } from '@popug/lib';
+import { dropDatabases } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase, type OrmOptions } from '@popug/lib/db/orm';
+import { loadEnv } from '@popug/lib/env';
 import { writeMigrationsIndex } from './migrations-index';
 
 /**

@@ -1,4 +1,7 @@
-import { createLogger, createMailQueue, createRedis, loadEnv } from '@popug/lib';
+import { loadEnv } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { rebuildReplica } from '../jobs/replicator/rebuild';
 import { Replicator } from '../jobs/replicator/replicator';

@@ -1,4 +1,4 @@
-import { loadEnv } from '@popug/lib';
+import { loadEnv } from '@popug/lib/env';
 
 /**
  * `npm run seed`: a demo company, made through the public API of a running system

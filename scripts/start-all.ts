@@ -1,5 +1,9 @@
 import '@popug/lib/tracing/start';
-import { closeServer, createLogger, Lifecycle, listen, loadEnv, serviceUrls, type Env, type Logger, type Service } from '@popug/lib';
+import { loadEnv, serviceUrls, type Env } from '@popug/lib/env';
+import { closeServer, listen } from '@popug/lib/http';
+import { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger, type Logger } from '@popug/lib/logger';
+import type { Service } from '@popug/lib/subgraph/serve';
 import { createGateway } from '../gateway/server';
 import { startJobs } from '../jobs/jobs';
 import { createAccountingServer } from '../subgraphs/accounting/server';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { openDatabase, readEvent, type EventType, type MikroORM } from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { readEvent, type EventType } from '@popug/lib/replication/events';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { prepareDatabases } from '../jobs/replicator/test/fixtures/databases';
 import { accountingDatabase } from '../subgraphs/accounting/database';

@@ -1,4 +1,4 @@
-import { parseEnv } from '../lib';
+import { parseEnv } from '../lib/env';
 import { dropRunData } from '../testing/cleanup';
 
 /** Drops every database and Redis key this run created, and its scratch folder. */

@@ -1,4 +1,4 @@
-import type { Env } from '../lib';
+import type { Env } from '../lib/env';
 import { startTestSystem, type TestSystem } from '../testing/system';
 import { createGateway } from '../gateway/server';
 import { createAuthServer } from '../subgraphs/auth/server';

@@ -1,4 +1,6 @@
-import { createMailQueue, createRedis, type Env, type MailQueue } from '../lib';
+import type { Env } from '../lib/env';
+import { createMailQueue, type MailQueue } from '../lib/mail';
+import { createRedis } from '../lib/queues';
 import { waitFor } from './wait';
 
 /**

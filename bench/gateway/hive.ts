@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IDENTITY_HEADER } from '@popug/lib';
+import { IDENTITY_HEADER } from '@popug/lib/identity';
 import { SUPERGRAPH_FILE } from '../../gateway/server';
 import type { SubgraphName } from './targets';
 

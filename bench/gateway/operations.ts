@@ -1,4 +1,4 @@
-import { IDENTITY_HEADER } from '@popug/lib';
+import { IDENTITY_HEADER } from '@popug/lib/identity';
 import { contractOperation } from '@popug/testing/contract';
 import type { Call } from './load';
 import type { Popug } from './popugs';

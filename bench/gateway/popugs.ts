@@ -1,5 +1,9 @@
 import { Pool } from 'pg';
-import { callerSchema, databaseName, databaseUrl, loadPrivateKey, openDatabase, signIdentity, type Caller, type Env } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { openDatabase } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import { callerSchema, signIdentity, type Caller } from '@popug/lib/identity';
+import { loadPrivateKey } from '@popug/lib/keys';
 import { today as todayIn } from '@popug/lib/business-day';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { seedOpenTasks } from '../../subgraphs/tracker/services/task-seeding';

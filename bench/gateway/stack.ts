@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadPrivateKey, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { loadPrivateKey } from '@popug/lib/keys';
 import { freePort } from '@popug/testing/ports';
 import { ensureBuild } from '../../scripts/build';
 import { compiledService, ROOT, startChild, waitForHealth } from '../processes';

@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import {
-  createMailQueue,
-  createRedis,
-  databaseName,
-  databaseUrl,
-  migrateDatabase,
-  openDatabase,
-  parseEnv,
-  resetEnvCache,
-  type ChangeEvent,
-  type Env,
-} from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase } from '@popug/lib/db/orm';
+import { parseEnv, resetEnvCache, type Env } from '@popug/lib/env';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import type { ChangeEvent } from '@popug/lib/replication/replica';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { accountingReplica } from '../../subgraphs/accounting/replication';
 import { today as todayIn } from '@popug/lib/business-day';

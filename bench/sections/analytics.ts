@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createLogger,
-  IDENTITY_HEADER,
-  loadPrivateKey,
-  migrateDatabase,
-  openDatabase,
-  parseEnv,
-  signIdentity,
-  type ChangeEvent,
-  type EventPayload,
-  type MikroORM,
-} from '@popug/lib';
+import { migrateDatabase, openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { parseEnv } from '@popug/lib/env';
+import { IDENTITY_HEADER, signIdentity } from '@popug/lib/identity';
+import { loadPrivateKey } from '@popug/lib/keys';
+import { createLogger } from '@popug/lib/logger';
+import type { EventPayload } from '@popug/lib/replication/events';
+import type { ChangeEvent } from '@popug/lib/replication/replica';
 import { addDays, startOfBusinessDay } from '@popug/lib/business-day';
 import { postGraphQL, startOnFreePort } from '@popug/testing/stack';
 import { analyticsReplica } from '../../subgraphs/analytics/replication';

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { databaseName } from '@popug/lib';
+import { databaseName } from '@popug/lib/db/database';
 import type { BenchSection, RecordMeasurement } from '../harness';
 import { alternating } from '../gateway/load';
 import { AUDIT_ROWS, callFor, TASKS, type OperationName } from '../gateway/operations';

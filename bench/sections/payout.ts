@@ -1,5 +1,7 @@
 import { Pool } from 'pg';
-import { databaseName, databaseUrl, migrateDatabase, openDatabase, parseEnv, resetEnvCache } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase } from '@popug/lib/db/orm';
+import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { addDays } from '@popug/lib/business-day';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { fenceDay, proves } from '../../subgraphs/accounting/services/close-fence';

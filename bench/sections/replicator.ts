@@ -1,18 +1,11 @@
 import { migrateAllDatabases } from '../../scripts/all-databases';
 import { Client } from 'pg';
-import {
-  createLogger,
-  createMailQueue,
-  createRedis,
-  databaseName,
-  databaseUrl,
-  dropDatabases,
-  migrateDatabase,
-  openDatabase,
-  parseEnv,
-  resetEnvCache,
-  type Env,
-} from '@popug/lib';
+import { databaseName, databaseUrl, dropDatabases } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase } from '@popug/lib/db/orm';
+import { parseEnv, resetEnvCache, type Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { authDatabase } from '../../subgraphs/auth/database';
 import { trackerReplica } from '../../subgraphs/tracker/replication';
 import { catchUp } from '../../jobs/replicator/catch-up';

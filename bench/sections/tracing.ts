@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
 import { contractOperation } from '@popug/testing/contract';
 import { freePort } from '@popug/testing/ports';
 import { ensureBuild } from '../../scripts/build';

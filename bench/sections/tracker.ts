@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
-import { migrateDatabase, openDatabase, parseEnv, type EntityManager } from '@popug/lib';
+import { migrateDatabase, openDatabase, type EntityManager } from '@popug/lib/db/orm';
+import { parseEnv } from '@popug/lib/env';
 import { postGraphQL } from '../../testing/stack';
 import { startSystem } from '../../test/system';
 import { trackerDatabase } from '../../subgraphs/tracker/database';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { manualClock, type Caller } from '@popug/lib';
+import { manualClock } from '@popug/lib/clock';
+import type { Caller } from '@popug/lib/identity';
 import { IdentityClient } from '../identity-client';
 import { createSubgraphAgent } from '../subgraph-calls';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { parseEnv, resetEnvCache } from '@popug/lib';
+import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { apiSchema } from '@popug/testing/contract';
 import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
 import { signInAdmin, type TestUser } from '@popug/testing/people';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createTransport, type SendMailOptions } from 'nodemailer';
-import type { Env, MailMessage } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import type { MailMessage } from '@popug/lib/mail';
 
 /** A mail ready to leave: the message plus the job it came from. */
 export type OutgoingMail = MailMessage & {

@@ -1,4 +1,7 @@
-import { enqueueMailToEach, executeSql, type EntityManager, type Logger, type MailQueue, type MailRecipient } from '@popug/lib';
+import type { EntityManager } from '@popug/lib/db/orm';
+import { executeSql } from '@popug/lib/db/sql';
+import type { Logger } from '@popug/lib/logger';
+import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib/mail';
 
 /** An incident the admins must hear of. `key` names the incident: one alert per key, ever. */
 export interface AlertMessage {

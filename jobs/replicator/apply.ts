@@ -1,4 +1,6 @@
-import { executeSql, type ChangeEvent, type EntityManager, type ReplicaDefinition, type ReplicaSettings } from '@popug/lib';
+import type { EntityManager } from '@popug/lib/db/orm';
+import { executeSql } from '@popug/lib/db/sql';
+import type { ChangeEvent, ReplicaDefinition, ReplicaSettings } from '@popug/lib/replication/replica';
 import { inBatchSpan } from '@popug/lib/tracing/event-context';
 import type { LogReader } from './log-reader';
 

@@ -1,4 +1,5 @@
-import type { EntityManager, PoisonEventError, ReplicaDefinition, ReplicaSettings } from '@popug/lib';
+import type { EntityManager } from '@popug/lib/db/orm';
+import type { PoisonEventError, ReplicaDefinition, ReplicaSettings } from '@popug/lib/replication/replica';
 import { applyBatch, type BatchResult } from './apply';
 import { LogReader } from './log-reader';
 import { nextStep } from './poison-policy';

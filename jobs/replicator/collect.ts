@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
 import { recordRewind, type SourceRewind } from './source-rewind';
 
 export interface Source {

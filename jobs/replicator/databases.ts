@@ -1,4 +1,6 @@
-import { openDatabase, type EntityManager, type Env, type Logger, type MikroORM, type OrmOptions } from '@popug/lib';
+import { openDatabase, type EntityManager, type MikroORM, type OrmOptions } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
 
 /**
  * The databases the replicator reads and writes, opened on first use and kept open

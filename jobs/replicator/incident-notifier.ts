@@ -1,4 +1,8 @@
-import type { EntityManager, Env, Logger, MailQueue, MailRecipient, ReplicaIncidents } from '@popug/lib';
+import type { EntityManager } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
+import type { MailQueue, MailRecipient } from '@popug/lib/mail';
+import type { ReplicaIncidents } from '@popug/lib/replication/replica';
 import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import { dispatchAlerts, recordAlert } from './alert-outbox';
 import { databaseMissingAlert, incidentAlert, recordFailure, recordSuccess, refusedAlert } from './alerts';

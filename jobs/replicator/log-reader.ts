@@ -1,4 +1,6 @@
-import { executeSql, type ChangeEvent, type EntityManager, type ReplicaDefinition } from '@popug/lib';
+import type { EntityManager } from '@popug/lib/db/orm';
+import { executeSql } from '@popug/lib/db/sql';
+import type { ChangeEvent, ReplicaDefinition } from '@popug/lib/replication/replica';
 
 interface LogRow {
   version: string;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
 
 /**
  * A database the replicator found missing (SQLSTATE 3D000) is one incident until it is

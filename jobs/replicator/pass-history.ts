@@ -1,4 +1,4 @@
-import type { EntityManager } from '@popug/lib';
+import type { EntityManager } from '@popug/lib/db/orm';
 
 /** Rows of replication_pass kept: for operators and tests the latest passes are plenty (a day at 1 s). */
 const KEPT_PASSES = 100_000;

@@ -1,5 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
-import { databaseName, databaseUrl, type Env, type Logger } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 
 /** Any number on this, unique to the replicator: held for the whole of a pass. */

@@ -1,5 +1,5 @@
 import { DriverException } from '@mikro-orm/core';
-import { PoisonEventError } from '@popug/lib';
+import { PoisonEventError } from '@popug/lib/replication/replica';
 import { HandlerFailure } from './apply';
 
 /**

@@ -1,4 +1,4 @@
-import type { ReplicaDefinition } from '@popug/lib';
+import type { ReplicaDefinition } from '@popug/lib/replication/replica';
 import { catchUp } from './catch-up';
 import type { Replicator } from './replicator';
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
 import type { RefusedEvent } from './alerts';
 
 /** How many refused events one report names at most; the rest follow in the next pass's. */

@@ -1,18 +1,13 @@
 import { hostname } from 'node:os';
-import {
-  databaseName,
-  executeSql,
-  isDatabaseMissing,
-  markCompleteAsOf,
-  PoisonEventError,
-  type EntityManager,
-  type Env,
-  type Logger,
-  type MailQueue,
-  type OrmOptions,
-  type ReplicaDefinition,
-  type ReplicaSettings,
-} from '@popug/lib';
+import { databaseName } from '@popug/lib/db/database';
+import type { EntityManager, OrmOptions } from '@popug/lib/db/orm';
+import { isDatabaseMissing } from '@popug/lib/db/readiness';
+import { executeSql } from '@popug/lib/db/sql';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
+import type { MailQueue } from '@popug/lib/mail';
+import { PoisonEventError, type ReplicaDefinition, type ReplicaSettings } from '@popug/lib/replication/replica';
+import { markCompleteAsOf } from '@popug/lib/replication/watermark';
 import { catchUp } from './catch-up';
 import { drainSource, type Source } from './collect';
 import { DatabaseHandles } from './databases';

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
 import { recordAlert } from './alert-outbox';
 import { rewindAlert } from './alerts';
 

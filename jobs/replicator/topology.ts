@@ -1,4 +1,4 @@
-import type { ReplicaDefinition } from '@popug/lib';
+import type { ReplicaDefinition } from '@popug/lib/replication/replica';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { accountingReplica } from '../../subgraphs/accounting/replication';
 import { analyticsReplica } from '../../subgraphs/analytics/replication';

@@ -1,5 +1,9 @@
 import type { Worker } from 'bullmq';
-import { createMailQueue, createRedis, QUEUES, type Env, type Logger, type ReplicaDefinition } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis, QUEUES } from '@popug/lib/queues';
+import type { ReplicaDefinition } from '@popug/lib/replication/replica';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { Replicator, type PassReport, type SourceDefinition } from './replicator';

@@ -1,4 +1,5 @@
-import type { MailQueue, SubgraphContext } from '@popug/lib';
+import type { MailQueue } from '@popug/lib/mail';
+import type { SubgraphContext } from '@popug/lib/subgraph/context';
 
 /** What accounting's resolvers need beyond the common context. */
 export interface AccountingServices {

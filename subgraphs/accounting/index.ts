@@ -1,5 +1,5 @@
 import '@popug/lib/tracing/start';
-import { runService } from '@popug/lib';
+import { runService } from '@popug/lib/subgraph/serve';
 import { createAccountingServer } from './server';
 
 // Accounting's process serves the subgraph and runs its worker (the day close, payout runs, mail receipts).

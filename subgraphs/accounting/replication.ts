@@ -1,4 +1,5 @@
-import { defineReplica, type TypedChange } from '@popug/lib';
+import { defineReplica } from '@popug/lib/replication/define-replica';
+import type { TypedChange } from '@popug/lib/replication/replica';
 import { accountingDatabase } from './database';
 import { duplicateCompletions } from './services/duplicate-completions';
 import { CLOSE_EVENT_TYPES, recoverCloses, type CloseChange } from './services/payout-recovery';

@@ -1,5 +1,10 @@
 import { logConnectionErrors } from '@popug/lib/connection-errors';
-import { createMailQueue, createRedis, createSubgraphServer, redisAnswers, type Env, type Logger, type SubgraphServer } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { redisAnswers } from '@popug/lib/health';
+import type { Logger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AccountingServices } from './context';
 import { accountingDatabase } from './database';
 import { ACCOUNTING_PERMISSIONS, accountingRules } from './permissions';

@@ -1,4 +1,4 @@
-import type { SubgraphContext } from '@popug/lib';
+import type { SubgraphContext } from '@popug/lib/subgraph/context';
 
 /** What analytics' resolvers need beyond the common context. */
 export interface AnalyticsServices {

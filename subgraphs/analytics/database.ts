@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { ReplicationWatermarkSchema, accessEntities, replicaUserEntities, type OrmOptions } from '@popug/lib';
+import { accessEntities, replicaUserEntities } from '@popug/lib/access/entities';
+import type { OrmOptions } from '@popug/lib/db/orm';
+import { ReplicationWatermarkSchema } from '@popug/lib/replication/watermark';
 import { DailyBalanceSchema } from './entities/DailyBalance';
 import { DailyEarningsSchema } from './entities/DailyEarnings';
 import { DailyTopTaskSchema } from './entities/DailyTopTask';

@@ -1,5 +1,5 @@
 import '@popug/lib/tracing/start';
-import { runService } from '@popug/lib';
+import { runService } from '@popug/lib/subgraph/serve';
 import { createAnalyticsServer } from './server';
 
 runService('analytics', (env) => env.ANALYTICS_PORT, createAnalyticsServer);

@@ -1,4 +1,6 @@
-import { anyone, can, permissionAdmin, subgraphRules } from '@popug/lib';
+import { permissionAdmin } from '@popug/lib/access/permission-admin';
+import { anyone, can } from '@popug/lib/access/shield';
+import { subgraphRules } from '@popug/lib/access/subgraph-rules';
 
 export const ANALYTICS_PERMISSIONS = ['analytics:view', 'permission:manage'] as const;
 

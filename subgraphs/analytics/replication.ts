@@ -1,4 +1,4 @@
-import { defineReplica } from '@popug/lib';
+import { defineReplica } from '@popug/lib/replication/define-replica';
 import { analyticsDatabase } from './database';
 import { MONEY_EVENT_TYPES } from './services/event-facts';
 import { applyMoneyChanges, READ_MODEL_STATE, resetReadModel } from './services/read-model';

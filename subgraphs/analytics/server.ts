@@ -1,4 +1,6 @@
-import { createSubgraphServer, type Env, type Logger, type SubgraphServer } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
+import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AnalyticsServices } from './context';
 import { analyticsDatabase } from './database';
 import { ANALYTICS_PERMISSIONS, analyticsRules } from './permissions';

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import type { MailQueue, SubgraphContext } from '@popug/lib';
+import type { MailQueue } from '@popug/lib/mail';
+import type { SubgraphContext } from '@popug/lib/subgraph/context';
 
 /** What auth's resolvers need beyond the common context. */
 export interface AuthServices {

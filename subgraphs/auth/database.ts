@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { OutboxSchema, accessEntities, type OrmOptions } from '@popug/lib';
+import { accessEntities } from '@popug/lib/access/entities';
+import type { OrmOptions } from '@popug/lib/db/orm';
+import { OutboxSchema } from '@popug/lib/replication/outbox';
 import { UserSchema } from './entities/User';
 import { migrations } from './migrations';
 

@@ -1,7 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import express, { type Express } from 'express';
 import { GraphQLError } from 'graphql';
-import { bearerToken, unauthenticated, type MikroORM } from '@popug/lib';
+import type { MikroORM } from '@popug/lib/db/orm';
+import { unauthenticated } from '@popug/lib/errors';
+import { bearerToken } from '@popug/lib/identity';
 import { resolveCaller } from './services/session';
 
 export const IDENTITY_PATH = '/identity';

@@ -1,5 +1,8 @@
 import { rule } from 'graphql-shield';
-import { anyone, can, forbidden, permissionAdmin, signedIn, subgraphRules, unauthenticated } from '@popug/lib';
+import { permissionAdmin } from '@popug/lib/access/permission-admin';
+import { anyone, can, signedIn } from '@popug/lib/access/shield';
+import { subgraphRules } from '@popug/lib/access/subgraph-rules';
+import { forbidden, unauthenticated } from '@popug/lib/errors';
 import type { AuthContext } from './context';
 import type { User } from './entities/User';
 import { isOwnRecord } from './own-record';

@@ -1,16 +1,12 @@
 import { logConnectionErrors } from '@popug/lib/connection-errors';
-import {
-  createMailQueue,
-  createRedis,
-  checkDatabaseReady,
-  createSubgraphServer,
-  redisAnswers,
-  loadPrivateKey,
-  loadPublicKey,
-  type Env,
-  type Logger,
-  type SubgraphServer,
-} from '@popug/lib';
+import { checkDatabaseReady } from '@popug/lib/db/readiness';
+import type { Env } from '@popug/lib/env';
+import { redisAnswers } from '@popug/lib/health';
+import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
+import type { Logger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AuthServices } from './context';
 import { authDatabase } from './database';
 import { mountIdentityRoute } from './identity-route';

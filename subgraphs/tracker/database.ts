@@ -1,5 +1,8 @@
 import { join } from 'node:path';
-import { OutboxSchema, ReplicationWatermarkSchema, accessEntities, replicaUserEntities, type OrmOptions } from '@popug/lib';
+import { accessEntities, replicaUserEntities } from '@popug/lib/access/entities';
+import type { OrmOptions } from '@popug/lib/db/orm';
+import { OutboxSchema } from '@popug/lib/replication/outbox';
+import { ReplicationWatermarkSchema } from '@popug/lib/replication/watermark';
 import { TaskSchema } from './entities/Task';
 import { migrations } from './migrations';
 

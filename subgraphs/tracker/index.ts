@@ -1,5 +1,5 @@
 import '@popug/lib/tracing/start';
-import { runService } from '@popug/lib';
+import { runService } from '@popug/lib/subgraph/serve';
 import { createTrackerServer } from './server';
 
 runService('tracker', (env) => env.TRACKER_PORT, createTrackerServer);

@@ -1,5 +1,9 @@
 import { rule } from 'graphql-shield';
-import { anyone, can, forbidden, permissionAdmin, signedIn, subgraphRules, unauthenticated, type SubgraphContext } from '@popug/lib';
+import { permissionAdmin } from '@popug/lib/access/permission-admin';
+import { anyone, can, signedIn } from '@popug/lib/access/shield';
+import { subgraphRules } from '@popug/lib/access/subgraph-rules';
+import { forbidden, unauthenticated } from '@popug/lib/errors';
+import type { SubgraphContext } from '@popug/lib/subgraph/context';
 import type { Task } from './entities/Task';
 import { canSeeTask, noTaskAccess, VIEW_ALL_PERMISSION, viewerOf } from './services/task-access';
 

@@ -1,4 +1,4 @@
-import { defineReplica } from '@popug/lib';
+import { defineReplica } from '@popug/lib/replication/define-replica';
 import { trackerDatabase } from './database';
 import { applyLoggedCompletions } from './services/logged-completions';
 

@@ -1,4 +1,6 @@
-import { createSubgraphServer, type Env, type Logger, type SubgraphServer } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
+import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import { trackerDatabase } from './database';
 import { TRACKER_PERMISSIONS, trackerRules } from './permissions';
 import { resolvers } from './resolvers';

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { createLogger, createMailQueue, createRedis, openDatabase, type MailQueue } from '@popug/lib';
+import { openDatabase } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { endOfBusinessDay } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingDatabase } from '../../subgraphs/accounting/database';

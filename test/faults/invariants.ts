@@ -1,5 +1,7 @@
 import { Client } from 'pg';
-import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
 import { waitFor } from '@popug/testing/wait';
 import { startReplicator } from '../../jobs/replicator/worker';
 import {

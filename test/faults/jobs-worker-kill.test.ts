@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
-import { createRedis, databaseName, databaseUrl, queueOptions, QUEUES } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
 import { endOfBusinessDay, today } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';

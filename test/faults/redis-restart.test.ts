@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { databaseName, databaseUrl } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import { today } from '@popug/lib/business-day';
 import { startCompany, type Company } from './fixtures/company';
 import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { enqueueMail, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { enqueueMail } from '@popug/lib/mail';
 import { today } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { openMailQueue } from '@popug/testing/mail-queue';

@@ -1,4 +1,4 @@
-import { createLogger } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';

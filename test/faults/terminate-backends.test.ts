@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
-import { loadPrivateKey, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { loadPrivateKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import type { GraphQLResponse } from '@popug/testing/stack';

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, createMailQueue, createRedis, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';
 import { connectTo } from '../../jobs/replicator/test/fixtures/databases';

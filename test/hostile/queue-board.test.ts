@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { createLogger, createRedis, Lifecycle, queueOptions, QUEUES, SEND_MAIL } from '@popug/lib';
+import { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger } from '@popug/lib/logger';
+import { SEND_MAIL } from '@popug/lib/mail';
+import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
 import { dataOf } from '@popug/testing/stack';
 import { startJobs } from '../../jobs/jobs';
 import { QUEUE_BOARD_PATH } from '../../jobs/queue-board';

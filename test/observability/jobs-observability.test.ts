@@ -1,5 +1,8 @@
 import { Queue } from 'bullmq';
-import { createLogger, createRedis, Lifecycle, queueOptions, QUEUES, SEND_MAIL } from '../../lib';
+import { Lifecycle } from '../../lib/lifecycle';
+import { createLogger } from '../../lib/logger';
+import { SEND_MAIL } from '../../lib/mail';
+import { createRedis, queueOptions, QUEUES } from '../../lib/queues';
 import { isolateTestFile } from '../../testing/isolation';
 import { sampleValue, samplesOf, scrapeMetrics } from '../../testing/metrics';
 import type { TestSystem } from '../../testing/system';

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { databaseName, databaseUrl, migrateDatabase, quoteIdent } from '@popug/lib';
+import { databaseName, databaseUrl, quoteIdent } from '@popug/lib/db/database';
+import { migrateDatabase } from '@popug/lib/db/orm';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';

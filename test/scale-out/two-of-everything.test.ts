@@ -1,7 +1,10 @@
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
-import { createRedis, databaseName, databaseUrl, loadPrivateKey, QUEUES, queueOptions, type DatabaseName, type Env } from '@popug/lib';
+import { databaseName, databaseUrl, type DatabaseName } from '@popug/lib/db/database';
+import type { Env } from '@popug/lib/env';
+import { loadPrivateKey } from '@popug/lib/keys';
+import { createRedis, QUEUES, queueOptions } from '@popug/lib/queues';
 import { today } from '@popug/lib/business-day';
 import { contractOperation } from '@popug/testing/contract';
 import { isolateTestFile } from '@popug/testing/isolation';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AppError } from '@popug/lib';
+import { AppError } from '@popug/lib/errors';
 import * as server from '../../subgraphs/tracker/services/task-input';
 import * as browser from '../src/tracker/task-validation';
 

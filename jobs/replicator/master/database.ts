@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { OrmOptions } from '@popug/lib';
+import type { OrmOptions } from '@popug/lib/db/orm';
 import { AlertSchema, ChangeSchema, ReplicaStateSchema, ReplicationPassSchema, SourceRewindSchema } from './entities';
 import { migrations } from './migrations';
 

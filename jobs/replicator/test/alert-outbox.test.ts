@@ -1,6 +1,8 @@
 import type { Client } from 'pg';
 import pino from 'pino';
-import { createLogger, createMailQueue, createRedis, type MailJobData } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailJobData } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dispatchAlerts, recordAlert } from '../alert-outbox';
 import { DatabaseHandles } from '../databases';

@@ -1,5 +1,8 @@
 import type { Client } from 'pg';
-import { createLogger, databaseName, Lifecycle, quoteIdent, type Env } from '@popug/lib';
+import { databaseName, quoteIdent } from '@popug/lib/db/database';
+import type { Env } from '@popug/lib/env';
+import { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { register } from '@popug/testing/people';
 import { freePort } from '@popug/testing/ports';

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
-import { createLogger, PoisonEventError, type ChangeEvent, type ReplicaDefinition } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
+import { PoisonEventError, type ChangeEvent, type ReplicaDefinition } from '@popug/lib/replication/replica';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { trackerReplica } from '../../../subgraphs/tracker/replication';
 import { applyBatch, HandlerFailure } from '../apply';

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { createLogger } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { collectAll, collectFrom, type Source } from '../collect';

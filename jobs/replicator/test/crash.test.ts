@@ -1,5 +1,7 @@
 import type { Client } from 'pg';
-import { createLogger, createMailQueue, createRedis } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import { Replicator } from '../replicator';

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_SCHEMAS, openDatabase, type EntityManager, type EventType, type MikroORM, type ReplicaDefinition } from '@popug/lib';
+import { openDatabase, type EntityManager, type MikroORM } from '@popug/lib/db/orm';
+import { EVENT_SCHEMAS, type EventType } from '@popug/lib/replication/events';
+import type { ReplicaDefinition } from '@popug/lib/replication/replica';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { readSlice } from '../log-reader';
 import { masterDatabase } from '../master/database';

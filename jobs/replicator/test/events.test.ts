@@ -2,17 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'pg';
-import {
-  appendToOutbox,
-  createLogger,
-  createMailQueue,
-  createRedis,
-  InvalidEventError,
-  newEvent,
-  openDatabase,
-  readEvent,
-  type MikroORM,
-} from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { InvalidEventError, readEvent } from '@popug/lib/replication/events';
+import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { renderEventJsonSchemas } from '../../../schema/events/json-schema';
 import { authDatabase } from '../../../subgraphs/auth/database';

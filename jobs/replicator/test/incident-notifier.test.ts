@@ -1,5 +1,7 @@
 import type { Client } from 'pg';
-import { createLogger, createMailQueue, createRedis, type MailJobData } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailJobData } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { DatabaseHandles } from '../databases';

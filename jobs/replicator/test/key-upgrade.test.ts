@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
-import { createLogger, migrateDatabase, type OrmOptions } from '@popug/lib';
+import { migrateDatabase, type OrmOptions } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
 import { collectAll } from '../collect';

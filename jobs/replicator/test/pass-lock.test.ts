@@ -1,4 +1,4 @@
-import { createLogger } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { PassLock } from '../pass-lock';
 import { waitFor } from '@popug/testing/wait';

@@ -1,5 +1,5 @@
 import { ConnectionException, DriverException } from '@mikro-orm/core';
-import { PoisonEventError, type ChangeEvent } from '@popug/lib';
+import { PoisonEventError, type ChangeEvent } from '@popug/lib/replication/replica';
 import { HandlerFailure } from '../apply';
 import { failureKind, nextStep } from '../poison-policy';
 

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import {
-  applyUserChanges,
-  createLogger,
-  createMailQueue,
-  createRedis,
-  readChanges,
-  type ReplicaDefinition,
-} from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { readChanges, type ReplicaDefinition } from '@popug/lib/replication/replica';
+import { applyUserChanges } from '@popug/lib/replication/user-replication';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingReplica } from '../../../subgraphs/accounting/replication';
 import { analyticsReplica } from '../../../subgraphs/analytics/replication';

@@ -1,5 +1,8 @@
 import type { Client } from 'pg';
-import { createLogger, createMailQueue, createRedis, Lifecycle } from '@popug/lib';
+import { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';

@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
-import { createLogger, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { register } from '@popug/testing/people';
 import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';

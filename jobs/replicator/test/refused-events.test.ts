@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { createLogger, migrateDatabase } from '@popug/lib';
+import { migrateDatabase } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingDatabase } from '../../../subgraphs/accounting/database';
 import { collectFrom, type Source } from '../collect';

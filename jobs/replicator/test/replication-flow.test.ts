@@ -1,5 +1,7 @@
 import { Client } from 'pg';
-import { databaseName, databaseUrl, Lifecycle, createLogger } from '../../../lib';
+import { databaseName, databaseUrl } from '../../../lib/db/database';
+import { Lifecycle } from '../../../lib/lifecycle';
+import { createLogger } from '../../../lib/logger';
 import { isolateTestFile } from '../../../testing/isolation';
 import type { TestSystem } from '../../../testing/system';
 import { waitFor } from '../../../testing/wait';

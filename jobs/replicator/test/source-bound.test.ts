@@ -1,5 +1,6 @@
 import { DatabaseError, type Client } from 'pg';
-import { executeSql, openDatabase, STATEMENT_TIMEOUT_MS } from '@popug/lib';
+import { openDatabase, STATEMENT_TIMEOUT_MS } from '@popug/lib/db/orm';
+import { executeSql } from '@popug/lib/db/sql';
 import { SOURCE_TRANSACTION_LIMIT_MS, SOURCE_TRANSACTION_LIMIT_SECONDS } from '@popug/lib/replication/completeness';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { trackerDatabase } from '../../../subgraphs/tracker/database';

@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { AccountView, TransactionView } from '../services/account-book';
 import type { PayoutView } from '../services/day-close';
-import type { UserReference } from '@popug/lib';
+import type { UserReference } from '@popug/lib/replication/user-copies';
 import type { AccountingContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;

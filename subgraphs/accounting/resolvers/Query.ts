@@ -1,4 +1,4 @@
-import { requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib/identity';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { accountOfUserOrFail, listAccounts, ownAccount } from '../services/account-book';
 import { parseDayOrToday, parseDayRange, parseUserId } from '../services/day-input';

@@ -1,4 +1,5 @@
-import { MoneyScalar, userCopyFields } from '@popug/lib';
+import { MoneyScalar } from '@popug/lib/money';
+import { userCopyFields } from '@popug/lib/replication/user-copies';
 import type { Resolvers } from '../generated/resolvers-types';
 import { accountingPermissionAdmin } from '../permissions';
 import { Account } from './Account';

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { notFound, centsFrom } from '@popug/lib';
+import { notFound } from '@popug/lib/errors';
+import { centsFrom } from '@popug/lib/money';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import type { BusinessDay } from '@popug/lib/business-day';
 

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { centsFrom, executePreparedSql, requestLoader } from '@popug/lib';
+import { requestLoader } from '@popug/lib/db/request-loader';
+import { executePreparedSql } from '@popug/lib/db/sql';
+import { centsFrom } from '@popug/lib/money';
 import type { BusinessDay } from '@popug/lib/business-day';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import type { TransactionView } from './account-book';

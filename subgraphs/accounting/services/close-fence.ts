@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql, type Logger, type MailQueue } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import type { Logger } from '@popug/lib/logger';
+import type { MailQueue } from '@popug/lib/mail';
 import { endOfBusinessDay, hasEnded, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
 import { closeDayAndMail, daysToClose, type MailReport, type PayoutView } from './day-close';

@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { centsFrom, enqueueMail, payloadSql, type Logger, type MailQueue } from '@popug/lib';
+import type { Logger } from '@popug/lib/logger';
+import { enqueueMail, type MailQueue } from '@popug/lib/mail';
+import { centsFrom } from '@popug/lib/money';
+import { payloadSql } from '@popug/lib/replication/payload-sql';
 import type { BusinessDay } from '@popug/lib/business-day';
 import { payoutMail, payoutMailKey } from './payout-mail';
 

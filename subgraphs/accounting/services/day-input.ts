@@ -1,4 +1,5 @@
-import { badInput, isUuid } from '@popug/lib';
+import { badInput } from '@popug/lib/errors';
+import { isUuid } from '@popug/lib/ids';
 import { addDays, daysInRange, isBusinessDay, today as todayIn, type BusinessDay } from '@popug/lib/business-day';
 
 /** The longest range `earningsByDay` answers: a leap year. */

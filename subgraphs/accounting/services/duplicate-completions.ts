@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { centsFrom, executeSql, type ReplicaIncident, type ReplicaIncidents } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import { centsFrom } from '@popug/lib/money';
+import type { ReplicaIncident, ReplicaIncidents } from '@popug/lib/replication/replica';
 import { formatCents } from './money';
 import { taskLabel } from './task-ledger';
 

@@ -1,4 +1,4 @@
-import { centsFrom } from '@popug/lib';
+import { centsFrom } from '@popug/lib/money';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { BusinessDay } from '@popug/lib/business-day';
 

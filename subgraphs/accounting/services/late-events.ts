@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { centsFrom, enqueueMailToEach, executeSql, type Logger, type MailQueue, type MailRecipient } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import type { Logger } from '@popug/lib/logger';
+import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib/mail';
+import { centsFrom } from '@popug/lib/money';
 
 /** How many unreported late rows one report names at most; the rest go into the next. */
 const LATE_REPORT_LIMIT = 1_000;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql, type TypedChange } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import type { TypedChange } from '@popug/lib/replication/replica';
 
 /** accounting's own close, as the log holds it: what it paid each user, and the day closed. */
 export type CloseChange = TypedChange<'payout.made' | 'day.closed'>;

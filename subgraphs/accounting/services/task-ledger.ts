@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql, type TypedChange } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import type { TypedChange } from '@popug/lib/replication/replica';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import { businessDayOf } from '@popug/lib/business-day';
 

@@ -1,17 +1,12 @@
 import { contractOperation } from '../../../testing/contract';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import {
-  appendToOutbox,
-  createLogger,
-  databaseName,
-  databaseUrl,
-  newEvent,
-  openDatabase,
-  type EventPayload,
-  type Env,
-  type MikroORM,
-} from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
+import type { EventPayload } from '@popug/lib/replication/events';
+import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { codesOf, dataOf } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';

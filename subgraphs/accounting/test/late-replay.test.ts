@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { appendToOutbox, createLogger, createMailQueue, createRedis, databaseName, migrateDatabase, newEvent, openDatabase, quoteIdent, type MailQueue, type MikroORM } from '@popug/lib';
+import { databaseName, quoteIdent } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { addDays, startOfBusinessDay, today as todayIn } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { rebuildReplica } from '../../../jobs/replicator/rebuild';

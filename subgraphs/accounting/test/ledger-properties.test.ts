@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { readEvent } from '@popug/lib';
+import { readEvent } from '@popug/lib/replication/events';
 import { addDays, today as todayIn } from '@popug/lib/business-day';
 import { OPS, dataOf, ledgerTotals, startTestbed, type TaskView, type Testbed, type TestUser } from './accounting-testkit';
 

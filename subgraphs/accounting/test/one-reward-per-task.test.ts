@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { openDatabase, type ChangeEvent, type MikroORM } from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import type { ChangeEvent } from '@popug/lib/replication/replica';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
 import { accountingReplica } from '../replication';

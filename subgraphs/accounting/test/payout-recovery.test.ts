@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { databaseName, migrateDatabase, openDatabase, quoteIdent, type ChangeEvent, type MikroORM } from '@popug/lib';
+import { databaseName, quoteIdent } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import type { ChangeEvent } from '@popug/lib/replication/replica';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { connectTo } from '../../../jobs/replicator/test/fixtures/databases';
 import { accountingDatabase } from '../database';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
-import { createLogger, readEvent } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
+import { readEvent } from '@popug/lib/replication/events';
 import { mailQueueDrained, openMailQueue } from '@popug/testing/mail-queue';
 import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';

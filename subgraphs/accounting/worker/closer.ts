@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMailToEach, type Logger, type MailQueue, type MailRecipient, type MikroORM } from '@popug/lib';
+import type { MikroORM } from '@popug/lib/db/orm';
+import type { Logger } from '@popug/lib/logger';
+import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib/mail';
 import { endOfBusinessDay, lastEndedDay, today, type BusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
 import { fenceDay, fenceState, FENCE_POLL_MS, lastFencedDay, proves, type FenceState } from '../services/close-fence';

@@ -1,5 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { Logger, MailQueue, MikroORM } from '@popug/lib';
+import type { MikroORM } from '@popug/lib/db/orm';
+import type { Logger } from '@popug/lib/logger';
+import type { MailQueue } from '@popug/lib/mail';
 import { hasEnded, isBusinessDay, lastEndedDay, type BusinessDay } from '@popug/lib/business-day';
 import { closeWhenComplete } from '../services/close-fence';
 

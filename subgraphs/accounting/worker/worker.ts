@@ -1,5 +1,9 @@
 import { Queue, type Worker } from 'bullmq';
-import { createMailQueue, createRedis, openDatabase, queueOptions, QUEUES, type Env, type Logger } from '@popug/lib';
+import { openDatabase } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { accountingDatabase } from '../database';

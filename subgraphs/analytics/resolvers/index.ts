@@ -1,4 +1,4 @@
-import { MoneyScalar } from '@popug/lib';
+import { MoneyScalar } from '@popug/lib/money';
 import type { Resolvers } from '../generated/resolvers-types';
 import { analyticsPermissionAdmin } from '../permissions';
 import { Query } from './Query';

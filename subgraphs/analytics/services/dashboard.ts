@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, centsFrom } from '@popug/lib';
+import { badInput } from '@popug/lib/errors';
+import { centsFrom } from '@popug/lib/money';
 import { isoWeekOf, monthOf, parseBusinessDay, today, type BusinessDay } from '@popug/lib/business-day';
 
 /**

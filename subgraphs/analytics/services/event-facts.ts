@@ -1,5 +1,5 @@
 import { businessDayOf } from '@popug/lib/business-day';
-import type { TypedChange } from '@popug/lib';
+import type { TypedChange } from '@popug/lib/replication/replica';
 import type { BalanceMove } from './balance-history';
 
 /** The money and task events analytics reads, besides the company directory. */

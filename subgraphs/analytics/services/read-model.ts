@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql, type TypedChange, centsFrom } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import { centsFrom } from '@popug/lib/money';
+import type { TypedChange } from '@popug/lib/replication/replica';
 import { firstMovedDays, replayBalances, type BalanceMove } from './balance-history';
 import { factsOf, type Completion, type DayEarnings, type MoneyEventType } from './event-facts';
 

@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  appendToOutbox,
-  createLogger,
-  createMailQueue,
-  createRedis,
-  newEvent,
-  openDatabase,
-  type MailQueue,
-  type MikroORM,
-  type NewEvent,
-} from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { appendToOutbox, newEvent, type NewEvent } from '@popug/lib/replication/outbox';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf } from '@popug/testing/stack';

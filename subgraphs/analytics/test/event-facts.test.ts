@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import type { TypedChange } from '@popug/lib';
+import type { TypedChange } from '@popug/lib/replication/replica';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
 import { factsOf, type MoneyEventType } from '../services/event-facts';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newEvent, type NewEvent } from '@popug/lib';
+import { newEvent, type NewEvent } from '@popug/lib/replication/outbox';
 import { addDays, startOfBusinessDay } from '@popug/lib/business-day';
 
 /**

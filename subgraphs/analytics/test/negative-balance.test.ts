@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { newEvent } from '@popug/lib';
+import { newEvent } from '@popug/lib/replication/outbox';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { SourcedEvent } from './event-world';
 import { openPipeline, type Pipeline } from './pipeline';

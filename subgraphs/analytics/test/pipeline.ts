@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  appendToOutbox,
-  createLogger,
-  createMailQueue,
-  createRedis,
-  openDatabase,
-  type EntityManager,
-  type Env,
-  type MikroORM,
-  type SubgraphServer,
-} from '@popug/lib';
+import { openDatabase, type EntityManager, type MikroORM } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { appendToOutbox } from '@popug/lib/replication/outbox';
+import type { SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import { rebuildReplica } from '../../../jobs/replicator/rebuild';
 import { Replicator } from '../../../jobs/replicator/replicator';
 import { accountingDatabase } from '../../accounting/database';

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { NewEvent } from '@popug/lib';
+import type { NewEvent } from '@popug/lib/replication/outbox';
 import { balanceEffect, type SourcedEvent } from './event-world';
 
 /**

@@ -1,4 +1,4 @@
-import { requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib/identity';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { asOwnRecord } from '../own-record';
 import { setUserActive, setUserRole } from '../services/account-admin';

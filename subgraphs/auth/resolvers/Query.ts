@@ -2,7 +2,7 @@ import type { QueryResolvers } from '../generated/resolvers-types';
 import { listRoles } from '../services/role-service';
 import { findUserById, findUserByIdOrFail, listUsers } from '../services/user-directory';
 import { parseUserId } from '../services/validation';
-import { requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib/identity';
 
 export const Query: QueryResolvers = {
   me: (_parent, _args, { em, caller }) => findUserByIdOrFail(em, requireCaller(caller).id),

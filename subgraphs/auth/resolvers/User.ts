@@ -1,5 +1,5 @@
 import type { UserResolvers } from '../generated/resolvers-types';
-import { loadReference } from '@popug/lib';
+import { loadReference } from '@popug/lib/db/reference-loader';
 import { User as UserEntity } from '../entities/User';
 
 export const User: UserResolvers = {

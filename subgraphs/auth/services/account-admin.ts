@@ -1,5 +1,8 @@
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { appendToOutbox, badInput, lockHouseKeys, newEvent, type Caller } from '@popug/lib';
+import { lockHouseKeys } from '@popug/lib/access/permission-store';
+import { badInput } from '@popug/lib/errors';
+import type { Caller } from '@popug/lib/identity';
+import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { userPayload } from './user-events';
 import { User } from '../entities/User';
 import { assertActiveUserManagerRemains, assertRoleExists } from './role-service';

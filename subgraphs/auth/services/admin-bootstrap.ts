@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Env, Logger } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import type { Logger } from '@popug/lib/logger';
 import { registerUser } from './registration';
 import { findUserByEmail } from './user-directory';
 

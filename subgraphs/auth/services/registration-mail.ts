@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueMail, type MailQueue } from '@popug/lib';
+import { enqueueMail, type MailQueue } from '@popug/lib/mail';
 import type { User } from '../entities/User';
 import { activeHoldersOf } from './user-directory';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { appendToOutbox, badInput, newEvent } from '@popug/lib';
+import { badInput } from '@popug/lib/errors';
+import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { userPayload } from './user-events';
 import { User } from '../entities/User';
 import { hashPassword } from './password';

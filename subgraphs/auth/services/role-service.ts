@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ROLE_NAME_PATTERN, assertRoleName, badInput, lockHouseKeys, type PermissionStore, type RolePermissionsView } from '@popug/lib';
+import { ROLE_NAME_PATTERN, assertRoleName, lockHouseKeys, type PermissionStore, type RolePermissionsView } from '@popug/lib/access/permission-store';
+import { badInput } from '@popug/lib/errors';
 
 export async function listRoles(em: EntityManager): Promise<string[]> {
   const rows = await em.execute<{ name: string }[]>('select name from roles order by name');

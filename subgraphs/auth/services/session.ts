@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { signUserToken, unauthenticated, verifyUserToken, type Caller, type UserToken } from '@popug/lib';
+import { unauthenticated } from '@popug/lib/errors';
+import { signUserToken, verifyUserToken, type Caller, type UserToken } from '@popug/lib/identity';
 import type { User } from '../entities/User';
 import { burnPasswordCheck, verifyPassword } from './password';
 import { findUserByEmail, findUserById } from './user-directory';

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ROLE_NAME_PATTERN, badInput } from '@popug/lib';
+import { ROLE_NAME_PATTERN } from '@popug/lib/access/permission-store';
+import { badInput } from '@popug/lib/errors';
 import { User } from '../entities/User';
 import { parseEmail } from './validation';
 

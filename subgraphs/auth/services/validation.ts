@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { badInput, isUuid } from '@popug/lib';
+import { badInput } from '@popug/lib/errors';
+import { isUuid } from '@popug/lib/ids';
 
 const email = z.string().trim().toLowerCase().max(320, 'at most 320 characters').email('not an email address');
 const name = z

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { loadReference, openDatabase, type MikroORM } from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { loadReference } from '@popug/lib/db/reference-loader';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
 import { authDatabase } from '../database';

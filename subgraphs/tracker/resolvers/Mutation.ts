@@ -1,4 +1,4 @@
-import { requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib/identity';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { completeTask } from '../services/task-completion';
 import { createTask } from '../services/task-creation';

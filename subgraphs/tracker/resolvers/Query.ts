@@ -1,4 +1,4 @@
-import { requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib/identity';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { viewerOf } from '../services/task-access';
 import { findVisibleTaskOrFail, listAssignedTasks, listTasks } from '../services/task-directory';

@@ -1,4 +1,4 @@
-import { requireCaller } from '@popug/lib';
+import { requireCaller } from '@popug/lib/identity';
 import type { TaskResolvers } from '../generated/resolvers-types';
 import { findTaskReference } from '../services/task-directory';
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executeSql, type TypedChange } from '@popug/lib';
+import { executeSql } from '@popug/lib/db/sql';
+import type { TypedChange } from '@popug/lib/replication/replica';
 
 /**
  * Makes every task the master log says is completed DONE here, in one statement. Live this

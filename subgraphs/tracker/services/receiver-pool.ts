@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput } from '@popug/lib';
+import { badInput } from '@popug/lib/errors';
 
 export const RECEIVE_PERMISSION = 'task:receive';
 

@@ -1,4 +1,5 @@
-import { forbidden, type Caller } from '@popug/lib';
+import { forbidden } from '@popug/lib/errors';
+import type { Caller } from '@popug/lib/identity';
 import type { Task } from '../entities/Task';
 
 export const VIEW_ALL_PERMISSION = 'task:view_all';

@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendToOutbox, badInput, forbidden, type Caller } from '@popug/lib';
+import { badInput, forbidden } from '@popug/lib/errors';
+import type { Caller } from '@popug/lib/identity';
+import { appendToOutbox } from '@popug/lib/replication/outbox';
 import { Task } from '../entities/Task';
 import { findTaskOrFail } from './task-directory';
 import { taskCompleted } from './task-events';

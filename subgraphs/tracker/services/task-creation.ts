@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendToOutbox, type Caller } from '@popug/lib';
+import type { Caller } from '@popug/lib/identity';
+import { appendToOutbox } from '@popug/lib/replication/outbox';
 import { Task } from '../entities/Task';
 import { pickRandomReceiver } from './receiver-pool';
 import { taskAssigned, taskCreated } from './task-events';

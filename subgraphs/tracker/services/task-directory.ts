@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { badInput, loadReference, notFound } from '@popug/lib';
+import { loadReference } from '@popug/lib/db/reference-loader';
+import { badInput, notFound } from '@popug/lib/errors';
 import { Task, type TaskStatus } from '../entities/Task';
 import { assertCanSeeTask, type TaskViewer } from './task-access';
 import { parseTaskIdOrFail, parseTaskPage, type TaskPageInput } from './task-input';

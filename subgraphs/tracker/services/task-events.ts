@@ -1,4 +1,6 @@
-import { newEvent, payloadSql, type EventPayload, type NewEvent } from '@popug/lib';
+import type { EventPayload } from '@popug/lib/replication/events';
+import { newEvent, type NewEvent } from '@popug/lib/replication/outbox';
+import { payloadSql } from '@popug/lib/replication/payload-sql';
 import type { Task } from '../entities/Task';
 
 /** What every task event says about the task itself: readers need no call back to tracker. */

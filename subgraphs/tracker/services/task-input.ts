@@ -1,4 +1,5 @@
-import { badInput, isUuid, notFound } from '@popug/lib';
+import { badInput, notFound } from '@popug/lib/errors';
+import { isUuid } from '@popug/lib/ids';
 import type { TaskStatus } from '../entities/Task';
 
 export const TITLE_MAX = 200;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { executePreparedSql } from '@popug/lib';
+import { executePreparedSql } from '@popug/lib/db/sql';
 import type { Task, TaskStatus } from '../entities/Task';
 
 /** The columns of a task, as `tasks` stores them. */

@@ -1,4 +1,6 @@
-import { readEvent, signIdentity, loadPrivateKey } from '@popug/lib';
+import { signIdentity } from '@popug/lib/identity';
+import { loadPrivateKey } from '@popug/lib/keys';
+import { readEvent } from '@popug/lib/replication/events';
 import { postGraphQL } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
 import { contractOperation } from '../../../testing/contract';

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import { openDatabase, readEvent, type EventPayload, type MikroORM } from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { readEvent, type EventPayload } from '@popug/lib/replication/events';
 import { waitFor } from '@popug/testing/wait';
 import { trackerDatabase } from '../database';
 import { seedOpenTasks } from '../services/task-seeding';

@@ -1,6 +1,8 @@
 import { contractOperation } from '../../../testing/contract';
 import { Pool } from 'pg';
-import { createLogger, databaseName, databaseUrl, type Env } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';

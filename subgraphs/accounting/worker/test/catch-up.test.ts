@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { createLogger, type Env } from '@popug/lib';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
 import { addDays, instantAt } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';

@@ -1,5 +1,8 @@
 import { Pool } from 'pg';
-import { closeServer, createLogger, databaseName, databaseUrl, Lifecycle, listen } from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { closeServer, listen } from '@popug/lib/http';
+import { Lifecycle } from '@popug/lib/lifecycle';
+import { createLogger } from '@popug/lib/logger';
 import { endOfBusinessDay } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { mailQueueDrained, openMailQueue } from '@popug/testing/mail-queue';

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
-import { appendToOutbox, createLogger, newEvent, openDatabase, type Env, type MikroORM, type NewEvent } from '@popug/lib';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
+import { appendToOutbox, newEvent, type NewEvent } from '@popug/lib/replication/outbox';
 import { addDays, instantAt } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';

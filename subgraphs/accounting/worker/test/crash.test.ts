@@ -2,19 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import {
-  createLogger,
-  createMailQueue,
-  createRedis,
-  databaseName,
-  databaseUrl,
-  migrateDatabase,
-  openDatabase,
-  mailJobId,
-  readEvent,
-  type MailQueue,
-  type MikroORM,
-} from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { migrateDatabase, openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, mailJobId, type MailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
+import { readEvent } from '@popug/lib/replication/events';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';

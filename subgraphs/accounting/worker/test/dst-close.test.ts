@@ -1,4 +1,4 @@
-import { createLogger } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
 import { addDays, endOfBusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
 import { isolateTestFile } from '@popug/testing/isolation';

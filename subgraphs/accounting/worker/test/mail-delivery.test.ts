@@ -1,4 +1,4 @@
-import { createLogger } from '@popug/lib';
+import { createLogger } from '@popug/lib/logger';
 import { addDays, instantAt } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { privateRedis, type PrivateRedis } from '@popug/testing/private-redis';

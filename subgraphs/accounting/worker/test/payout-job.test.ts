@@ -1,16 +1,10 @@
 import { UnrecoverableError, QueueEvents } from 'bullmq';
 import { Pool } from 'pg';
-import {
-  createLogger,
-  createMailQueue,
-  createRedis,
-  databaseName,
-  databaseUrl,
-  migrateDatabase,
-  queueOptions,
-  QUEUES,
-  type MailQueue,
-} from '@popug/lib';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { migrateDatabase } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailQueue } from '@popug/lib/mail';
+import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';

@@ -1,5 +1,9 @@
 import type { Client } from 'pg';
-import { createLogger, createMailQueue, createRedis, databaseName, openDatabase, type MailQueue, type MikroORM } from '@popug/lib';
+import { databaseName } from '@popug/lib/db/database';
+import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { createLogger } from '@popug/lib/logger';
+import { createMailQueue, type MailQueue } from '@popug/lib/mail';
+import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import type { Redis } from 'ioredis';
