@@ -6,6 +6,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
+import { replicateUntil } from '../../test/replicate-until';
 import { startSystem } from '../../test/system';
 
 /**
@@ -149,7 +150,12 @@ describe('a new role through the gateway', () => {
     for (const subgraph of SUBGRAPHS) {
       expect(await outcomes(subgraph, role, token)).toEqual(all(subgraph, role, 'FORBIDDEN'));
     }
-    // Each subgraph has now met the role (its users called there) and holds no grant for it.
+    // Once its user is replicated, each subgraph knows the role and holds no grant for it.
+    await replicateUntil(
+      env,
+      async () => (await Promise.all(SUBGRAPHS.map((subgraph) => permissionsIn(subgraph, role)))).every((permissions) => permissions !== undefined),
+      'the role in every subgraph',
+    );
     for (const subgraph of SUBGRAPHS) expect(await permissionsIn(subgraph, role)).toEqual([]);
 
     const opened: SubgraphName[] = [];

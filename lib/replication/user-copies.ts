@@ -31,9 +31,8 @@ interface CopyContext {
  * subgraph @provides on a user it hands out (a task's assignee, an account's user): the
  * gateway then asks auth nothing. Every other user a page names goes to PostgreSQL as one
  * statement; the copy is the replicator's, so a rename or role change shows once it has
- * replicated. The caller needs no statement (userCopyFields): this request's signed
- * identity is what CallerSync has just written to the copy, so `myTasks` and `myAccount`
- * read nothing more.
+ * replicated. The caller needs no statement (userCopyFields): their fields come from
+ * this request's signed identity, so `myTasks` and `myAccount` read nothing more.
  */
 function loadUserCopy(em: EntityManager, id: string): Promise<UserCopy> {
   const loader = requestLoader(em, USER_COPIES, () => new DataLoader<string, UserCopy>((ids) => selectUserCopies(em, ids)));

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { CallerSync } from '../access/caller-sync';
 import type { PermissionStore } from '../access/permission-store';
 import type { AccessContext } from '../access/shield';
 import { unauthenticated } from '../errors';
@@ -25,7 +24,6 @@ export interface ContextDeps {
   services: unknown;
   identities: IdentityVerifier;
   permissionStore: PermissionStore;
-  callerSync: CallerSync;
   logger: Logger;
 }
 
@@ -34,8 +32,10 @@ const NO_PERMISSIONS: ReadonlySet<string> = new Set();
 /**
  * One forked EntityManager per request; the caller comes only from the gateway's signed
  * statement (a missing, forged or expired one is UNAUTHENTICATED, HTTP 401, before any
- * resolver runs; the gateway's anonymous statement makes an anonymous caller), is upserted into the local
- * tables, and its role's permissions are loaded once for the whole request.
+ * resolver runs; the gateway's anonymous statement makes an anonymous caller), and its
+ * role's permissions are loaded once for the whole request. Building a context writes
+ * nothing: the subgraph's copy of the directory is the replicator's (docs/architecture.md,
+ * Identity), and the caller's own fields come from the signed statement.
  */
 export async function buildContext(deps: ContextDeps, headers: IncomingHttpHeaders): Promise<SubgraphContext> {
   const requestId = headerValue(headers[REQUEST_ID_HEADER]) ?? randomUUID();
@@ -49,7 +49,6 @@ export async function buildContext(deps: ContextDeps, headers: IncomingHttpHeade
     throw withHttpStatus(error, 401);
   });
   if (!caller) return { ...base, caller: null, permissions: NO_PERMISSIONS };
-  await deps.callerSync.sync(em, caller);
   const permissions = await deps.permissionStore.permissionsOf(em, caller.role);
   return { ...base, caller, permissions };
 }

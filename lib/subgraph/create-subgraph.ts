@@ -13,7 +13,6 @@ import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Registry } from 'prom-client';
-import { CallerSync } from '../access/caller-sync';
 import { PermissionStore } from '../access/permission-store';
 import { applyShield } from '../access/shield';
 import { IdentityVerifier } from '../identity';
@@ -43,8 +42,6 @@ export interface SubgraphOptions {
   gatewayKey: KeyObject;
   logger: Logger;
   permissionCacheMs: number;
-  /** auth is the source of users: it keeps no local copy of them. */
-  keepsUserCopies: boolean;
   /** The subgraph's own dependencies, handed to resolvers as `context.services`. */
   services?: unknown;
   /** Extra routes (auth's identity endpoint) mounted before /graphql. */
@@ -90,7 +87,6 @@ function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TCont
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
   rememberQueryHashes();
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
-  const callerSync = new CallerSync({ withUsers: options.keepsUserCopies, freshForMs: options.permissionCacheMs });
   const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
   const shielded = applyShield(subgraphSchema, options.rules);
   const schema = tracingIsOn() ? spanRootFields(shielded) : shielded;
@@ -123,7 +119,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   metrics.mount(app);
   options.routes?.(app);
   const identities = new IdentityVerifier(options.gatewayKey);
-  const deps = { orm: options.orm, services: options.services, identities, permissionStore, callerSync, logger: options.logger };
+  const deps = { orm: options.orm, services: options.services, identities, permissionStore, logger: options.logger };
   // auth's /identity routes read JSON bodies with express.json.
   app.use(bodyErrorHandler());
   const service = graphqlEndpoint(apollo, {

@@ -21,7 +21,6 @@ export interface SubgraphServerOptions<TServices> {
   resolvers: GraphQLResolverMap<any>;
   rules: IRules;
   permissionCatalog: readonly string[];
-  keepsUserCopies: boolean;
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
   prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void>; readiness?: ReadinessChecks; health?: HealthDetails; metrics?: (registry: Registry) => void }>;
   routes?: (app: Express, orm: MikroORM) => void;
@@ -60,7 +59,6 @@ export async function createSubgraphServer<TServices>(
     gatewayKey: loadPublicKey(env, 'gateway'),
     logger,
     permissionCacheMs: env.PERMISSION_CACHE_MS,
-    keepsUserCopies: options.keepsUserCopies,
     services: prepared?.services,
     routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
     production: env.NODE_ENV === 'production',

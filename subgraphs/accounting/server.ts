@@ -29,7 +29,6 @@ export function createAccountingServer(env: Env, logger: Logger, options: Accoun
     resolvers,
     rules: accountingRules,
     permissionCatalog: ACCOUNTING_PERMISSIONS,
-    keepsUserCopies: true,
     async prepare() {
       const redis = createRedis(env, 'producer');
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'accounting mail queue');

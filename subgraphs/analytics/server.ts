@@ -14,7 +14,6 @@ export function createAnalyticsServer(env: Env, logger: Logger): Promise<Subgrap
     resolvers,
     rules: analyticsRules,
     permissionCatalog: ANALYTICS_PERMISSIONS,
-    keepsUserCopies: true,
     prepare: async () => ({ services: { businessTimeZone: env.BUSINESS_TZ } }),
   });
 }

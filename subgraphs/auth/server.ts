@@ -24,7 +24,6 @@ export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServ
     resolvers,
     rules: authRules,
     permissionCatalog: AUTH_PERMISSIONS,
-    keepsUserCopies: false,
     async prepare(orm) {
       const bootstrap = await bootstrapFirstAdmin(() => orm.em.fork(), env, logger, () => checkDatabaseReady(orm.em, env, authDatabase));
       const redis = createRedis(env, 'producer');

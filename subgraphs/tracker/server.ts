@@ -13,6 +13,5 @@ export function createTrackerServer(env: Env, logger: Logger): Promise<SubgraphS
     resolvers,
     rules: trackerRules,
     permissionCatalog: TRACKER_PERMISSIONS,
-    keepsUserCopies: true,
   });
 }

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
+import { replicateUntil } from '../replicate-until';
 import { startSystem } from '../system';
 
 export { codesOf } from '@popug/testing/stack';
@@ -91,8 +94,14 @@ export async function startHostileBed(overrides: Record<string, string> = {}): P
   };
   const worker = await register('worker');
   const workerToken = await system.login(worker.email, PASSWORD);
-  // The worker becomes a task receiver in the tracker by calling it once.
-  dataOf(await system.request('{ myTasks { id } }', {}, workerToken));
+  // The worker becomes a task receiver in the tracker once replicated there.
+  const tracker = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'tracker')), max: 1 });
+  tracker.on('error', () => undefined); // closed right below; a failing query fails the wait
+  try {
+    await replicateUntil(env, async () => (await tracker.query('select 1 from users where id = $1', [worker.id])).rowCount === 1, 'the worker in tracker');
+  } finally {
+    await tracker.end();
+  }
   const admin = dataOf(await system.request<{ me: User }>('{ me { id email name role } }', {}, adminToken)).me;
   const gatewayBase = system.services.gateway.url;
   return {

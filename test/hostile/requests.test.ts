@@ -6,6 +6,7 @@ import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
 import { anonymousGatewayHeaders, dataOf, postGraphQL, testLogger, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
+import { replicateUntil } from '../replicate-until';
 import { startSystem } from '../system';
 import { expectNoInternals } from './hostile-bed';
 
@@ -50,12 +51,6 @@ beforeAll(async () => {
   adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   worker = await register({ email: `worker-${randomUUID().slice(0, 8)}@popug.test`, name: 'Plain Worker' });
   workerToken = await system.login(worker.email, PASSWORD);
-  // Each subgraph keeps a row for every caller it has seen, written as it builds the context of
-  // the caller's first request to it, allowed or refused (lib/subgraph/context.ts, callerSync).
-  // Both callers reach every subgraph once here, so no snapshot below mistakes that for a change.
-  for (const token of [adminToken, workerToken]) {
-    for (const query of ['{ myTasks { id } }', '{ myAccount { balance } }', '{ analyticsSummary { __typename } }']) await system.request(query, {}, token);
-  }
   const logger = testLogger('hostile-requests');
   for (const name of SERVICES) {
     const pool = new Pool({ connectionString: databaseUrl(env, databaseName(env, name)), max: 1 });
@@ -293,8 +288,9 @@ describe('SQL-looking text', () => {
   });
 
   it('stores task titles, descriptions and jira ids as text, or refuses them as bad input', async () => {
-    // The worker becomes a receiver in the tracker by calling it once.
-    dataOf(await system.request('{ myTasks { id } }', {}, workerToken));
+    // The worker becomes a receiver in the tracker once replicated there.
+    const tracker = databases.get('tracker')!;
+    await replicateUntil(env, async () => (await tracker.query('select 1 from users where id = $1', [worker.id])).rowCount === 1, 'the worker in tracker');
     const created: { title: string; description: string; jiraId: string | null }[] = [];
     for (const injection of INJECTIONS) {
       const result = await system.request<{ createTask: { title: string; description: string; jiraId: string | null } }>(

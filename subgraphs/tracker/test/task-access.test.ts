@@ -20,10 +20,8 @@ beforeAll(async () => {
   for (const role of ['manager', 'accountant', 'worker', 'intern'] as const) callers.set(role, await bed.user(role));
   callers.set('anonymous', undefined);
   const outsider = await bed.user('worker', 'outsider');
-  // First requests put the receivers into tracker's directory, hence the pool.
-  for (const user of [callers.get('accountant'), callers.get('worker'), outsider]) {
-    dataOf(await bed.system.request(OPS.myTasks, {}, user?.token));
-  }
+  // The replicator puts the receivers into tracker's directory, hence the pool.
+  await bed.replicateUsers([...[...callers.values()].filter((user): user is TestUser => user !== undefined), outsider]);
   ownTasks = new Map();
   for (let attempt = 0; attempt < 60 && !(ownTasks.has('accountant') && ownTasks.has('worker') && othersTask); attempt++) {
     const task = dataOf(

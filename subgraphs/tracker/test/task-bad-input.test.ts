@@ -5,7 +5,8 @@ import { OPS, dataOf, refusal, startTestbed, storedState, type Testbed, type Tes
 /**
  * Every bad input of the tracker through the gateway: the right code, a clear message,
  * and nothing stored — tracker's tasks and outbox read before and after. (No replicator
- * here, so the outbox holds still; workers join the pool by their own first request.)
+ * runs during the tests, so the outbox holds still; one runs in setup to bring the workers
+ * into tracker's directory, hence the pool.)
  */
 
 let bed: Testbed;
@@ -19,8 +20,7 @@ beforeAll(async () => {
   manager = await bed.user('manager');
   worker = await bed.user('worker');
   colleague = await bed.user('worker', 'colleague');
-  // A first request upserts the caller into tracker's directory: that puts them in the pool.
-  for (const user of [worker, colleague]) dataOf(await bed.system.request(OPS.myTasks, {}, user.token));
+  await bed.replicateUsers([manager, worker, colleague]);
   workersTask = await createOwnedBy(worker);
 });
 

@@ -60,6 +60,11 @@ export interface Testbed extends TestbedPeople {
   setPermission(role: string, permission: string, granted: boolean): Promise<void>;
   /** Waits until the replicator has brought these users into tracker's directory with their roles. */
   awaitInTracker(users: readonly TestUser[]): Promise<void>;
+  /**
+   * For a testbed without a running replicator: runs one until these users are in tracker's
+   * directory (the only way users get there), then stops it, so the outbox holds still after.
+   */
+  replicateUsers(users: readonly TestUser[]): Promise<void>;
   /** Waits until tracker's outbox is empty, i.e. everything is in the master log. */
   awaitReplicated(): Promise<void>;
   /** Everything tracker wrote to the master log so far, in version order. */
@@ -89,6 +94,19 @@ export async function startTestbed(options: { replicator: boolean }): Promise<Te
     if (options.replicator) replication = await startReplicator(env, createLogger('replicator'));
     const people = await testbedPeople(system, env, PASSWORD);
 
+    const awaitInTracker = async (users: readonly TestUser[]) => {
+      await waitFor(
+        async () => {
+          const { rows } = await tracker.query<{ id: string; role: string }>('select id, role from users where id = any($1::uuid[])', [
+            users.map((known) => known.id),
+          ]);
+          const roles = new Map(rows.map((row) => [row.id, row.role]));
+          return users.every((known) => roles.get(known.id) === known.role) ? true : undefined;
+        },
+        15_000,
+        'users replicated into tracker',
+      );
+    };
     return {
       env,
       system,
@@ -104,18 +122,15 @@ export async function startTestbed(options: { replicator: boolean }): Promise<Te
           ),
         );
       },
-      async awaitInTracker(users) {
-        await waitFor(
-          async () => {
-            const { rows } = await tracker.query<{ id: string; role: string }>('select id, role from users where id = any($1::uuid[])', [
-              users.map((known) => known.id),
-            ]);
-            const roles = new Map(rows.map((row) => [row.id, row.role]));
-            return users.every((known) => roles.get(known.id) === known.role) ? true : undefined;
-          },
-          15_000,
-          'users replicated into tracker',
-        );
+      awaitInTracker,
+      async replicateUsers(users) {
+        if (replication) return awaitInTracker(users);
+        const once = await startReplicator(env, createLogger('replicator'));
+        try {
+          await awaitInTracker(users);
+        } finally {
+          await once.close();
+        }
       },
       async awaitReplicated() {
         await waitFor(
