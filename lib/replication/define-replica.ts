@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EventType } from './events';
 import { changesOfTypes, readChanges, type ReplicaDefinition, type ReplicaSettings, type TypedChange } from './replica';
-import { applyUserChanges, USER_EVENT_TYPES } from './user-replication';
+import { applyUserChanges, USER_EVENT_TYPES } from './local-users';
 
 const USERS_STATE = 'select id, email, name, role, active, revision from users order by id';
 

@@ -4,7 +4,7 @@ import { createLogger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import { readChanges, type ReplicaDefinition } from '@popug/lib/replication/replica';
-import { applyUserChanges } from '@popug/lib/replication/user-replication';
+import { applyUserChanges } from '@popug/lib/replication/local-users';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingReplica } from '../../../subgraphs/accounting/replication';
 import { analyticsReplica } from '../../../subgraphs/analytics/replication';

@@ -1,7 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { executeSql } from '../db/sql';
+import type { TypedChange } from './replica';
 
-export interface LocalUserRow {
+/** The directory's events: every replica applies them, first in each batch (define-replica.ts). */
+export const USER_EVENT_TYPES = ['user.registered', 'user.changed'] as const;
+
+interface LocalUserRow {
   id: string;
   email: string;
   name: string;
@@ -25,10 +29,14 @@ function newestCopies(users: readonly LocalUserRow[]): LocalUserRow[] {
 }
 
 /**
- * Writes users into a subgraph's local `users` table in one statement. Requests and the
- * replicator both write here; the revision guard keeps whichever copy is newest.
+ * Every replica keeps the company directory the same way: the batch's user events written
+ * into the subgraph's local `users` in one statement, their roles into `roles` in another;
+ * newest revision wins, so replaying the log after a rebuild changes nothing.
  */
-export async function upsertLocalUsers(em: EntityManager, users: readonly LocalUserRow[]): Promise<void> {
+export async function applyUserChanges(em: EntityManager, changes: readonly TypedChange[]): Promise<void> {
+  const users = changes.flatMap((change) =>
+    change.type === 'user.registered' || change.type === 'user.changed' ? [change.payload] : [],
+  );
   const copies = newestCopies(users);
   if (copies.length === 0) return;
   // Bound parameters: the replicator sends thousands of users at once (see executeSql).
