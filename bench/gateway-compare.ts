@@ -17,7 +17,7 @@ import { ROOT, startChild, stopChild, waitForHealth } from './processes';
 import { prepareSystemDatabases } from './system-databases';
 
 /**
- * Two builds of our gateway side by side (README "Gateway CPU"): `tsx bench/gateway-compare.ts
+ * Two builds of our gateway side by side (docs/performance.md "Gateway CPU"): `tsx bench/gateway-compare.ts
  * OTHER_CHECKOUT [rounds]` starts the gateway section's stack (this checkout's services, compiled)
  * and a second gateway from OTHER_CHECKOUT's dist/ (build it there first) over the same
  * subgraphs, then measures the two at once: MyTasks and MyAccount from 24 clients each

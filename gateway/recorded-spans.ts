@@ -1,7 +1,7 @@
 import { INVALID_SPAN_CONTEXT, trace, type Span, type Tracer } from '@opentelemetry/api';
 
 /**
- * The gateway's own OpenTelemetry spans only where a trace is being recorded (README
+ * The gateway's own OpenTelemetry spans only where a trace is being recorded (docs/performance.md
  * "Gateway CPU"), and only those of KEPT_STEPS.
  *
  * @apollo/gateway opens a span for every step of every request (request, validation, plan,
@@ -23,7 +23,7 @@ interface GatewayTelemetryModule {
 const UNRECORDED: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
- * The steps a recorded request shows (README "Traces"): the request, its query plan when one
+ * The steps a recorded request shows (docs/observability.md "Traces"): the request, its query plan when one
  * is made, and each subgraph fetch. Validation, execution and post-processing are the gaps
  * between them, sub-millisecond each; their spans cost a sampled request about as much as
  * the three that say something.

@@ -45,7 +45,7 @@ export interface GatewayServer {
 /** Builds the gateway over the committed supergraph, without listening. */
 export async function createGateway(env: Env, logger: Logger): Promise<GatewayServer> {
   const urls = serviceUrls(env);
-  // Keep-alive, bounded connections to the subgraphs and auth (README "Performance").
+  // Keep-alive, bounded connections to the subgraphs and auth (docs/performance.md "Performance").
   const subgraphAgent = createSubgraphAgent();
   // The operation answers are shaped by, built once per document instead of per request.
   shapeWithOneOperationPerDocument();
@@ -77,7 +77,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     includeStacktraceInErrorResponses: false,
     introspection: env.NODE_ENV !== 'production',
     csrfPrevention: true,
-    // Operation ids from the trusted-documents manifest (README "Trusted documents").
+    // Operation ids from the trusted-documents manifest (docs/security.md "Trusted documents").
     persistedQueries: { cache: trusted.cache, ttl: null },
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
@@ -87,7 +87,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
       ApolloServerPluginLandingPageDisabled(),
       // Not a subgraph: no inline traces to add.
       ApolloServerPluginInlineTraceDisabled(),
-      // Query limits, sign-in throttling (README "Security") and trusted documents among them.
+      // Query limits, sign-in throttling (docs/security.md "Security") and trusted documents among them.
       asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
     ],
   });

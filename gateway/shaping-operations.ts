@@ -1,7 +1,7 @@
 import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 
 /**
- * One federation `Operation` per document for shaping answers (README "Gateway CPU").
+ * One federation `Operation` per document for shaping answers (docs/performance.md "Gateway CPU").
  *
  * Apollo's gateway caches the query plan of a document, but `executeQueryPlan` rebuilds the
  * operation the plan's results are shaped by (`operationFromDocument` over the API schema)

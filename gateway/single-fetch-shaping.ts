@@ -4,7 +4,7 @@ import { shapeWithOneOperationPerDocument } from './shaping-operations';
 
 /**
  * A plan of one fetch whose selection is the client's own: the subgraph's answer is the
- * answer (README "Gateway CPU").
+ * answer (docs/performance.md "Gateway CPU").
  *
  * Apollo's gateway shapes every answer by walking the operation over the merged data
  * (`computeResponse`: copying each object, checking each leaf against the API schema, null

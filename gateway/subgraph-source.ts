@@ -15,7 +15,7 @@ type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
  *
  * A data source of our own rather than Apollo's RemoteGraphQLDataSource: that one builds
  * a node-fetch Headers and Request and a WHATWG Response around every call, about a tenth
- * of the gateway's CPU per request (README "Performance"). The wire behaviour is the same:
+ * of the gateway's CPU per request (docs/performance.md "Performance"). The wire behaviour is the same:
  * POST the operation as JSON; unlike it, a non-2xx answer is an internal error whose
  * details (URL, status, body) reach the log and never the client.
  */

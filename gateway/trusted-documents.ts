@@ -5,7 +5,7 @@ import { GraphQLError } from 'graphql';
 import type { Env } from '@popug/lib/env';
 
 /**
- * Trusted documents (README "Trusted documents"). The dashboards send the id of an
+ * Trusted documents (docs/security.md "Trusted documents"). The dashboards send the id of an
  * operation in gateway/trusted-documents.json (`extensions.persistedQuery.sha256Hash`, the
  * automatic-persisted-queries protocol) instead of its text; Apollo resolves the id through
  * `cache`, a lookup in a Map. With NODE_ENV=production, unless ALLOW_ARBITRARY_OPERATIONS

@@ -87,7 +87,7 @@ export const envSchema = z.object({
   ARGON2_CONCURRENCY: intFromEnv(4),
   ARGON2_QUEUE_LIMIT: intFromEnv(64),
   ARGON2_QUEUE_WAIT_MS: intFromEnv(5000),
-  /** OpenTelemetry (README "Traces"): tracing is on when one of the endpoints is set; the SDK reads the other OTEL_* itself. */
+  /** OpenTelemetry (docs/observability.md "Traces"): tracing is on when one of the endpoints is set; the SDK reads the other OTEL_* itself. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),

@@ -18,7 +18,7 @@ export interface GraphQLEndpointOptions<TContext extends BaseContext> {
 /**
  * Serves Apollo on `path` straight from Node's HTTP server, and hands every other request
  * to `otherwise`. Express in front of GraphQL cost a router pass, a body-parser and an ETag
- * hash of every answer — about a tenth of the gateway's CPU per request (README
+ * hash of every answer — about a tenth of the gateway's CPU per request (docs/performance.md
  * "Performance"). The body rules are body-parser's: JSON only when the content type says
  * so, UTF-8, no content encoding, an object or an array at the top, at most `maxBodyBytes`;
  * refusals answer with the same GraphQL-shaped JSON errors as the Express routes.

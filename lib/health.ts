@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 
 /**
- * Probes an orchestrator can use (README "Operations"): `/live` answers while the
+ * Probes an orchestrator can use (docs/operations.md "Operations"): `/live` answers while the
  * process does, `/ready` only while every dependency the service needs answers too.
  * `/health` is the richer status page (`mountHealth`), the same code for every service.
  */

@@ -6,7 +6,7 @@ type Closer = { name: string; close: () => Promise<void> | void };
 /**
  * Graceful shutdown: on SIGTERM or SIGINT every registered closer runs, newest first
  * (servers stop taking work before their connections close), then the spans still queued
- * for export are flushed (README "Traces"), then the process exits.
+ * for export are flushed (docs/observability.md "Traces"), then the process exits.
  */
 export class Lifecycle {
   private readonly closers: Closer[] = [];

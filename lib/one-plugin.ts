@@ -6,7 +6,7 @@ type Notification = (typeof NOTIFICATIONS)[number];
 type NotificationHook = (requestContext: never) => Promise<void>;
 
 /**
- * Our request plugins as one (README "Gateway CPU"). Apollo Server calls every hook of
+ * Our request plugins as one (docs/performance.md "Gateway CPU"). Apollo Server calls every hook of
  * every plugin on every request through `Promise.all`, a promise or two per plugin per hook
  * even where a plugin has no such hook: with seven plugins, more than half of the promises
  * a request made, and each of them costs more again under the tracing SDK's promise hook.

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { LRUCache } from 'lru-cache';
 
 /**
- * The SHA-256 of each query text remembered, in the gateway and every subgraph (README
+ * The SHA-256 of each query text remembered, in the gateway and every subgraph (docs/performance.md
  * "Gateway CPU").
  *
  * Apollo Server hashes the text of every request it is sent (`computeQueryHash`: its document

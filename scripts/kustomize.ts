@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 
 /**
  * The part of kustomize that deploy/k8s/ uses, in TypeScript, so the manifests render and
- * are checked on any machine after `npm ci` (README "Kubernetes"): `resources` (files and
+ * are checked on any machine after `npm ci` (docs/operations.md "Kubernetes"): `resources` (files and
  * directories with a kustomization.yaml), `namespace`, `labels` (metadata only), `images`
  * and `patches` given by path as strategic-merge patches (lists of named items, such as
  * containers and env, merge by `name`). Anything else in a kustomization is refused rather

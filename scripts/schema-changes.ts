@@ -4,7 +4,7 @@ import { buildSchema, lexicographicSortSchema, NoUnusedFragmentsRule, parse, pri
 import { composeApiSchema } from './supergraph';
 
 /**
- * Schema checks (README "Schema checks"): what changed between the released baseline and
+ * Schema checks (docs/development.md "Schema checks"): what changed between the released baseline and
  * the current SDL, which of it breaks clients, and whether each breaking change is
  * recorded as intended in the changelog. Pure apart from composition: the CLI
  * (`scripts/schema-check.ts`) reads and writes the files.

@@ -5,7 +5,7 @@ import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import * as generated from '../web/src/generated/graphql';
 
 /**
- * The trusted-documents manifest (README "Trusted documents"): every operation the web app
+ * The trusted-documents manifest (docs/security.md "Trusted documents"): every operation the web app
  * can send (the client contract and web/src/graphql/, as codegen wrote them into
  * web/src/generated/graphql.ts), exactly as the app sends it, in Apollo's persisted query
  * manifest format, with the id the gateway resolves: the body's SHA-256, as Apollo's

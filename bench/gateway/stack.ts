@@ -29,7 +29,7 @@ const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
  * production asks for in the environment (the two signers' keys as PEMs, an admin password
  * of its own). Production gateways run only trusted documents; the bench's single-subgraph
  * MyTaskTitles is not one and the popugs register with ad-hoc mutations, so our gateway gets
- * the admin's switch ALLOW_ARBITRARY_OPERATIONS (README "Trusted documents"): it drops the
+ * the admin's switch ALLOW_ARBITRARY_OPERATIONS (docs/security.md "Trusted documents"): it drops the
  * manifest check, one Set lookup per request.
  */
 export function productionSettings(env: Env): NodeJS.ProcessEnv {

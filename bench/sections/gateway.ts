@@ -22,7 +22,7 @@ const WINDOW = { warmUpMs: 1000, measureMs: 4000 };
 const ONE_CLIENT = { warmUpMs: 2000, measureMs: 6000 };
 
 /**
- * The gateway, side by side in one run (README "Gateway section"): MyTasks and MyAccount from
+ * The gateway, side by side in one run (docs/performance.md "Gateway section"): MyTasks and MyAccount from
  * CLIENTS keep-alive clients, each a different popug, direct to the subgraph, through our
  * gateway, through Hive Gateway with its JavaScript planner and with Hive Router's Rust planner,
  * in alternating rounds; throughput, p50, p99 and the CPU per request of every process.

@@ -44,7 +44,7 @@ interface Stack {
 }
 
 /**
- * The cost of tracing (README "Traces"): two whole stacks side by side, the gateway and
+ * The cost of tracing (docs/observability.md "Traces"): two whole stacks side by side, the gateway and
  * the four subgraphs each in its own process, one with tracing off and one with the SDK on
  * everywhere, sampling 10 % of traces at the gateway (parent-based below it) and exporting
  * OTLP/HTTP to a sink in this process. MyTasks with CLIENTS keep-alive clients, each its own

@@ -7,7 +7,7 @@ import { answerSingleFetchesAsTheSubgraphDid } from '../single-fetch-shaping';
 
 /**
  * A one-fetch plan that selects exactly the client's selection is answered with the subgraph's
- * data as it came (README "Gateway CPU"); everything else is still shaped by Apollo. The
+ * data as it came (docs/performance.md "Gateway CPU"); everything else is still shaped by Apollo. The
  * subgraphs here are stubs that answer each fetch with the data a test gives them.
  */
 type Answer = { data?: Record<string, unknown> | null; errors?: { message: string }[] };

@@ -13,7 +13,7 @@ import { startSystem } from '../../test/system';
 import { createGateway, SUPERGRAPH_FILE } from '../server';
 
 /**
- * Trusted documents (README "Trusted documents"): the gateway resolves operation ids from
+ * Trusted documents (docs/security.md "Trusted documents"): the gateway resolves operation ids from
  * gateway/trusted-documents.json; with NODE_ENV=production it runs nothing else unless
  * ALLOW_ARBITRARY_OPERATIONS is set; in development anything goes.
  */

@@ -92,7 +92,7 @@ export function rewindAlert(rewind: SourceRewind): AlertMessage {
       `it was most likely restored from a backup.\n\nEvery event written after the restore is still replicated. ` +
       `The events ${source} wrote between the backup and the restore are gone from ${source} itself but are still in the master log ` +
       `and in every replica. What the system repairs by itself and what to check is in docs/backup-and-restore.md ` +
-      `(README, Operations, "Backup and restore").`,
+      `(README, "Backup and restore").`,
   };
 }
 

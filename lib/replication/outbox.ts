@@ -17,7 +17,7 @@ export class OutboxRow {
   schemaVersion!: number;
   payload!: unknown;
   occurredAt: Date = new Date();
-  /** The W3C `traceparent` of the request that wrote the event, so its replication joins that trace (README "Traces"). */
+  /** The W3C `traceparent` of the request that wrote the event, so its replication joins that trace (docs/observability.md "Traces"). */
   traceParent?: string | null;
 }
 

@@ -4,7 +4,7 @@ import { context, createContextKey, ROOT_CONTEXT } from '@opentelemetry/api';
 import { PromiseContextManager } from '../tracing/context-manager';
 
 /**
- * The tracing SDK's context manager (README "Traces", cost): the context follows calls,
+ * The tracing SDK's context manager (docs/observability.md "Traces", cost): the context follows calls,
  * `then` and `await`, each flow its own however they interleave; bound functions carry it;
  * event emitters and plain callbacks are left alone.
  */

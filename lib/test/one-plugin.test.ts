@@ -2,7 +2,7 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo
 import { GraphQLError } from 'graphql';
 import { asOnePlugin } from '../one-plugin';
 
-/** Our request plugins joined into one (README "Gateway CPU"): every hook still called, in order, and failures still fail. */
+/** Our request plugins joined into one (docs/performance.md "Gateway CPU"): every hook still called, in order, and failures still fail. */
 const typeDefs = 'type Query { hello: String }';
 const resolvers = { Query: { hello: () => 'world' } };
 

@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { rememberQueryHashes } from '../query-hashes';
 
 /**
- * Apollo Server's query hashes, remembered per text (README "Gateway CPU"): the same digests
+ * Apollo Server's query hashes, remembered per text (docs/performance.md "Gateway CPU"): the same digests
  * as Node's, whatever the shape of the call, and a repeated text is not hashed again.
  */
 interface ApolloCreateHash {

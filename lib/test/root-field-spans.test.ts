@@ -4,7 +4,7 @@ import { buildSchema, graphql, type GraphQLFieldResolver, type GraphQLSchema } f
 import { spanRootFields } from '../tracing/root-field-spans';
 
 /**
- * Resolver spans of a recorded request (README "Traces"): one per root field, wrapping its
+ * Resolver spans of a recorded request (docs/observability.md "Traces"): one per root field, wrapping its
  * resolver, the statements it issues below it; none for nested fields, none at all when the
  * request's trace is not recorded.
  */

@@ -9,7 +9,7 @@ interface WithContext {
 }
 
 /**
- * The tracing SDK's context manager (README "Traces", cost): the active context follows the
+ * The tracing SDK's context manager (docs/observability.md "Traces", cost): the active context follows the
  * code through calls, `then` and `await`, carried by V8's promise hooks.
  *
  * The SDK's own manager keeps it in an AsyncLocalStorage, which on Node 20 turns on Node's

@@ -8,7 +8,7 @@ import { aroundPatches, type Patched } from './recording-only';
  * The share of traces started in this process, from the standard OTEL_TRACES_SAMPLER and
  * OTEL_TRACES_SAMPLER_ARG: `always_on` (and the default, `parentbased_always_on`) 1,
  * `always_off` 0, `traceidratio` the argument. The parent-based and plain forms mean the
- * same here: a trace is decided once, where it starts (README "Traces", cost).
+ * same here: a trace is decided once, where it starts (docs/observability.md "Traces", cost).
  */
 export function startedShare(env: NodeJS.ProcessEnv = process.env): number {
   const sampler = (env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on').trim().toLowerCase().replace(/^parentbased_/, '');
@@ -48,7 +48,7 @@ export function untracedContext(request: IncomingMessage, share: number): Contex
 }
 
 /**
- * Leaves untraced requests out of the HTTP instrumentation altogether (README "Traces",
+ * Leaves untraced requests out of the HTTP instrumentation altogether (docs/observability.md "Traces",
  * cost). Its own way out, `ignoreIncomingRequestHook`, still runs the request with tracing
  * suppressed and binds the request's and response's event emitters to that context (every
  * listener wrapped, a context switch per event); here such a request goes to the

@@ -23,7 +23,7 @@ export function aroundPatches<T extends object>(instrumentation: T, methods: rea
 
 /**
  * Makes some of an instrumentation's patches step aside unless the active span is being
- * recorded (README "Traces", cost). The OpenTelemetry instrumentations do their work (a span
+ * recorded (docs/observability.md "Traces", cost). The OpenTelemetry instrumentations do their work (a span
  * with its attributes, query text parsing, wrapped callbacks and, for GraphQL, a span
  * around every non-trivial resolver) whether or not the trace is sampled; at 10 % sampling
  * that is nine requests in ten paying for spans nobody keeps.

@@ -6,7 +6,7 @@ const tracer = () => trace.getTracer('popug-graphql');
 /**
  * A `graphql.resolve <field>` span around each root field (Query and Mutation) of a request
  * whose trace is recorded, with the GraphQL instrumentation's attribute names; the
- * instrumentation's own resolver spans stay off (`ignoreResolveSpans`, README "Traces",
+ * instrumentation's own resolver spans stay off (`ignoreResolveSpans`, docs/observability.md "Traces",
  * cost). Its way of making them wraps every field resolver of the schema after the first
  * sampled request, for good, and in a sampled request switches context around every field
  * of every row: a fifth of a subgraph's CPU for a list of tasks. Root fields are where our

@@ -17,7 +17,7 @@ import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor'
 import { UnsampledPassThroughProvider } from './unsampled-pass-through';
 
 /**
- * The OpenTelemetry SDK (README "Traces"), loaded by ./start.ts only when tracing is on:
+ * The OpenTelemetry SDK (docs/observability.md "Traces"), loaded by ./start.ts only when tracing is on:
  * HTTP in (Node's http; calls out carry the context themselves, ./outgoing.ts), GraphQL
  * (operation, parse, validate; root-field resolvers), PostgreSQL (pg) and Redis (ioredis), W3C `traceparent` propagation (the SDK's default),
  * OTLP/HTTP export, all configured by the standard OTEL_* variables.
@@ -38,7 +38,7 @@ export function startTracing(): void {
 }
 
 /**
- * Cheap when a request is not traced (README "Traces", cost): the decision is made as the
+ * Cheap when a request is not traced (docs/observability.md "Traces", cost): the decision is made as the
  * request comes in (`untracedContext`: the caller's `traceparent`, or drawn here at
  * `share`), and an untraced request, a probe or a scrape bypasses the HTTP instrumentation,
  * so nothing under it is instrumented; outgoing calls carry the decision in their headers

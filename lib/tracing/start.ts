@@ -3,7 +3,7 @@ import type { startTracing } from './sdk';
 
 /**
  * Imported first by every service's entry point, before anything it instruments is loaded
- * (README "Traces"). Tracing is on only when an OTLP endpoint is set and OTEL_SDK_DISABLED
+ * (docs/observability.md "Traces"). Tracing is on only when an OTLP endpoint is set and OTEL_SDK_DISABLED
  * is not `true`; off, not even the SDK is loaded.
  */
 const env = loadEnv();

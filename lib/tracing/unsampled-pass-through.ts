@@ -15,7 +15,7 @@ function unsampledParent(options: SpanOptions | undefined, parentContext: Contex
 }
 
 /**
- * A tracer that starts no span below an unsampled one (README "Traces", cost): Apollo
+ * A tracer that starts no span below an unsampled one (docs/observability.md "Traces", cost): Apollo
  * Gateway's five spans per request, and any other instrumentation's, cost the SDK's span
  * creation (ids, attributes, the sampler) and a context switch each even when the request
  * is not sampled. Here such a span is the parent itself, handed to the caller without a

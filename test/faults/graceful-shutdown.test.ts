@@ -15,7 +15,7 @@ import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
 
 /**
- * SIGTERM under load (README "Operations"): the gateway stops taking connections,
+ * SIGTERM under load (docs/operations.md "Operations"): the gateway stops taking connections,
  * answers every request it accepted and exits 0; the jobs worker finishes the mails it was
  * sending, leaves the rest queued and exits 0, and a new worker sends each mail once.
  * Clients keep their connections alive, as load balancers and scrapers do: that is what

@@ -3,7 +3,7 @@ import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@
 import { activeTraceParent, batchPlacement, inBatchSpan } from '@popug/lib/tracing/event-context';
 
 /**
- * Where a span applying a batch of events goes (README "Traces"): into the trace of the
+ * Where a span applying a batch of events goes (docs/observability.md "Traces"): into the trace of the
  * first sampled event's request, linked to every other one.
  */
 const exporter = new InMemorySpanExporter();

@@ -6,7 +6,7 @@ import { startJobsProcess } from '../faults/fixtures/jobs-process';
 import { restartService, stopService } from '../faults/fixtures/restartable';
 
 /**
- * /live and /ready on every service (README "Operations"): ready names each
+ * /live and /ready on every service (docs/operations.md "Operations"): ready names each
  * dependency it checked; the gateway's readiness follows a subgraph going away and back.
  */
 const env = isolateTestFile();

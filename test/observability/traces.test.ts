@@ -14,7 +14,7 @@ import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type Servi
 import { replicateUntilCaughtUp } from '../faults/invariants';
 
 /**
- * OpenTelemetry (README "Traces"): the gateway, auth, tracker and the jobs worker as their
+ * OpenTelemetry (docs/observability.md "Traces"): the gateway, auth, tracker and the jobs worker as their
  * own processes, exporting OTLP/HTTP JSON to a receiver in this test. One createTask
  * through the gateway is one connected trace: the gateway's request, its identity call to
  * auth and its fetch from tracker, tracker's request, GraphQL operation and PostgreSQL

@@ -19,7 +19,7 @@ import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
 
 /**
  * Scale-out on one machine: two gateways, two copies of each subgraph and two jobs
- * workers, each its own process as the README's "Running one service alone" describes.
+ * workers, each its own process as the docs/operations.md's "Running one service alone" describes.
  * The contract is driven through both gateways for 30 s (creates, completions, shuffles,
  * and a closeDay in the middle). Once the system settles: the master log is gap-free,
  * every event was applied once per replica (tracker, accounting and analytics each checked

@@ -16,7 +16,7 @@ export class Change {
   payload!: unknown;
   occurredAt!: Date;
   recordedAt!: Date;
-  /** Copied from the source's outbox row: the request that wrote the event (README "Traces"). */
+  /** Copied from the source's outbox row: the request that wrote the event (docs/observability.md "Traces"). */
   traceParent?: string | null;
 }
 

@@ -24,7 +24,7 @@ function incidentOf(row: DuplicateRow): ReplicaIncident {
       `The master log holds a second completion of ${task}: log version ${row.duplicate_version}, by popug ${row.user_id}, ` +
       `after the first at log version ${row.first_version}. Accounting booked the reward once, at the first completion; ` +
       `the second (${formatCents(centsFrom(row.reward))}) was not booked.\n\n` +
-      'A tracker that completes a task again was most likely restored from a backup; see the README, Operations, "Backup and restore".',
+      'A tracker that completes a task again was most likely restored from a backup; see docs/backup-and-restore.md (README, "Backup and restore").',
     details: { taskId: row.task_id, userId: row.user_id, firstVersion: row.first_version, duplicateVersion: row.duplicate_version },
   };
 }
