@@ -13,10 +13,11 @@ import { terminateBackends } from './fixtures/terminate-backends';
 
 /**
  * The server ends the jobs worker's idle connections (`pg_terminate_backend`, as a failover
- * or an operator does): the payout mail receipts' pool, the pass lock's pool, the queue
- * board's pool and the ORM pools of the replicator and the payout worker. The worker runs
- * as its own process, as deployed, so nothing in the test can catch what would kill it:
- * it stays up, logs what it lost, and keeps replicating and recording mail receipts.
+ * or an operator does): the pass lock's pool and the ORM pools of the replicator (the
+ * payout mail receipts moved to accounting's worker; test/faults/terminate-backends.test.ts
+ * cuts those). The worker runs as its own process, as deployed, so nothing in the test can
+ * catch what would kill it: it stays up, logs what it lost, and keeps replicating and
+ * delivering mail.
  */
 let smtp: SmtpListener;
 let env: Env;
@@ -39,7 +40,7 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-/** A payout mail for a payout that does not exist: delivering it still runs the receipt's update on the receipts' pool. */
+/** A payout mail for a payout that does not exist: the notifier delivers it and hands its receipt to accounting's queue. */
 async function deliverPayoutMail(label: string): Promise<void> {
   const key = `payout:${randomUUID()}:${today(env.BUSINESS_TZ)}`;
   const subject = `receipt ${label}`;
@@ -78,7 +79,7 @@ test('pg_terminate_backend on the jobs worker’s idle connections: it stays up,
   }
   expect(deathOf(jobs)).toBeUndefined();
   // Each cut connection is named in a warning, not printed raw by a library.
-  expect(jobs.run.output()).toMatch(/payout mail receipts.*connection ended/);
+  expect(jobs.run.output()).toMatch(/replication pass lock.*connection ended/);
   expect(jobs.run.output()).toMatch(/master pool.*knex dropped a pooled connection/);
   expect(jobs.run.output()).not.toMatch(/^Connection Error:/m);
 }, 90_000);
