@@ -81,6 +81,7 @@ test('an incident opens after the threshold with one mail per active user manage
 });
 
 
+// Planted once: dropping `u.active` from auth's activeHoldersOf makes this fail (former@popug.test is mailed).
 test("an alert reaches every active admin and none else through auth's queue: a deactivated admin and a worker get nothing, a repeat sends nothing twice", async () => {
   await addUser('deputy@popug.test', 'Deputy', 'admin');
   const notifier = new IncidentNotifier(env, createLogger('replicator'), alertQueue);
