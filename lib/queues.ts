@@ -9,6 +9,8 @@ export const QUEUES = {
   payout: 'payout',
   /** Accounting's: the notifier reports each delivered payout mail here; accounting's worker records it. */
   payoutReceipts: 'payout-receipts',
+  /** Auth's: the replicator's alert outbox hands each incident alert here; auth's worker mails every active admin. */
+  adminAlerts: 'admin-alerts',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

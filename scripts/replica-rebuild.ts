@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const replica = replicaNamed(process.argv[2] ?? '');
   const redis = createRedis(env, 'producer');
   const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'alert mail queue');
-  const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  const replicator = new Replicator(env, logger, SOURCES, REPLICAS);
   try {
     const started = Date.now();
     const applied = await rebuildReplica(replicator, replica, env.REPLICATION_BATCH_SIZE);

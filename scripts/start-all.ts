@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     logger.info({ port }, `${name} listening`);
   };
   await Promise.all([
-    startHttp('auth', createAuthServer, env.AUTH_PORT),
+    // Auth with its worker (incident alerts to every active admin), as its own process runs it.
+    startHttp('auth', (serviceEnv, logger) => createAuthServer(serviceEnv, logger, { worker: true }), env.AUTH_PORT),
     startHttp('tracker', createTrackerServer, env.TRACKER_PORT),
     // Accounting with its worker (the day close, payout runs, payout mail receipts), as its own process runs it.
     startHttp('accounting', (serviceEnv, logger) => createAccountingServer(serviceEnv, logger, { worker: {} }), env.ACCOUNTING_PORT),

@@ -6,11 +6,11 @@ import { createTrackerServer } from '../subgraphs/tracker/server';
 import { createAccountingServer } from '../subgraphs/accounting/server';
 import { createAnalyticsServer } from '../subgraphs/analytics/server';
 
-/** The real services, wired for a test file. */
+/** The real services, wired for a test file; auth with its worker (incident alerts to the admins), as its process runs it. */
 export function startSystem(env: Env): Promise<TestSystem> {
   return startTestSystem(
     {
-      auth: createAuthServer,
+      auth: (serviceEnv, logger) => createAuthServer(serviceEnv, logger, { worker: true }),
       tracker: createTrackerServer,
       accounting: createAccountingServer,
       analytics: createAnalyticsServer,

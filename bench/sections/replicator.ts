@@ -59,7 +59,7 @@ export const replicatorSection: BenchSection = {
 async function measureBacklog(env: Env, auth: Client, record: Recorder): Promise<void> {
   const redis = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, redis);
-  const replicator = new Replicator(env, createLogger('bench-replicator'), SOURCES, [trackerReplica], mailQueue);
+  const replicator = new Replicator(env, createLogger('bench-replicator'), SOURCES, [trackerReplica]);
   const authOrm = await openDatabase(env, authDatabase);
   try {
     const written = await insertUserChanges(auth, { users: BATCH_EVENTS / 4, revisions: 4, tag: 'bench' });

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@popug/lib/db/orm';
 import { executeSql } from '@popug/lib/db/sql';
 import type { Logger } from '@popug/lib/logger';
-import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/lib/mail';
+import { enqueueAdminAlert, type AdminAlertQueue } from '@popug/lib/admin-alerts';
 
 /** An incident the admins must hear of. `key` names the incident: one alert per key, ever. */
 export interface AlertMessage {
@@ -42,14 +42,15 @@ interface PendingAlert {
 const BATCH = 50;
 
 /**
- * Tells every alert not yet told: one log line (then `logged_at`, so a mail that cannot be
- * queued yet does not log it again each pass), one mail per admin keyed
- * `alert:<key>:<email>`, then `sent_at`. The mail is queued before the mark, so a crash or a
- * Redis failure in between leaves the alert unsent and a later pass queues it again — where
- * the mail key swallows the second copy. Runs inside the pass lock, so one dispatcher at a
- * time. Answers how many alerts were mailed; a failure leaves the rest for the next pass.
+ * Tells every alert not yet told: one log line (then `logged_at`, so an alert that cannot be
+ * handed over yet does not log it again each pass), one job on auth's `admin-alerts` queue
+ * (auth mails every active admin, keyed `alert:<key>:<email>`), then `sent_at`. The job is
+ * added before the mark, so a crash or a Redis failure in between leaves the alert unsent
+ * and a later pass adds it again — where the job id, and then the mail keys, swallow the
+ * second copy. Runs inside the pass lock, so one dispatcher at a time. Answers how many
+ * alerts were handed over; a failure leaves the rest for the next pass.
  */
-export async function dispatchAlerts(master: EntityManager, mailQueue: MailQueue, admins: () => Promise<MailRecipient[]>, logger: Logger): Promise<number> {
+export async function dispatchAlerts(master: EntityManager, alertQueue: AdminAlertQueue, logger: Logger): Promise<number> {
   const pending = await executeSql<PendingAlert>(
     master,
     'select id::text as id, key, level, subject, text, logged_at is not null as logged from alerts where sent_at is null order by id limit ?',
@@ -59,9 +60,8 @@ export async function dispatchAlerts(master: EntityManager, mailQueue: MailQueue
   for (const alert of unlogged) logger[alert.level]({ alert: alert.key, text: alert.text }, alert.subject);
   if (unlogged.length) await executeSql(master, 'update alerts set logged_at = clock_timestamp() where id = any(?::bigint[])', [unlogged.map((alert) => alert.id)]);
   if (pending.length === 0) return 0;
-  const recipients = await admins();
   for (const alert of pending) {
-    await enqueueMailToEach(mailQueue, recipients, alert, `alert:${alert.key}`);
+    await enqueueAdminAlert(alertQueue, { key: alert.key, subject: alert.subject, text: alert.text });
     await executeSql(master, 'update alerts set sent_at = clock_timestamp() where id = ?', [alert.id]);
   }
   return pending.length;

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@popug/lib/db/orm';
 import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
-import type { MailQueue, MailRecipient } from '@popug/lib/mail';
+import type { AdminAlertQueue } from '@popug/lib/admin-alerts';
 import type { ReplicaIncidents } from '@popug/lib/replication/replica';
-import { activeHoldersOf } from '../../subgraphs/auth/services/user-directory';
 import { dispatchAlerts, recordAlert } from './alert-outbox';
 import { databaseMissingAlert, incidentAlert, recordFailure, recordSuccess, refusedAlert } from './alerts';
 import { recordDatabaseBack, recordDatabaseMissing } from './missing-databases';
@@ -25,15 +24,15 @@ export interface ReplicaFailure {
  * incident opens (after REPLICA_ALERT_AFTER_FAILURES failures in a row) and when it ends,
  * in the same transaction as the state change: one alert per transition, whatever number
  * of passes see it. A source gone back in time records its own (source-rewind.ts). `tell`,
- * at the end of each pass, logs and mails every alert not yet told (alert-outbox.ts).
+ * at the end of each pass, logs every alert not yet told and hands it to auth, which mails
+ * every active admin (alert-outbox.ts, subgraphs/auth/worker/admin-alerts.ts).
  */
 export class IncidentNotifier {
   constructor(
-    private readonly env: Pick<Env, 'ADMIN_EMAIL' | 'ADMIN_NAME' | 'REPLICA_ALERT_AFTER_FAILURES'>,
+    private readonly env: Pick<Env, 'REPLICA_ALERT_AFTER_FAILURES'>,
     private readonly logger: Logger,
-    private readonly mailQueue: MailQueue,
-    /** Auth's database, where the user directory lives. */
-    private readonly authEm: () => Promise<EntityManager>,
+    /** Auth's `admin-alerts` queue: auth knows who the admins are and mails them. */
+    private readonly alertQueue: AdminAlertQueue,
   ) {}
 
   async succeeded(master: EntityManager, replica: string, result: { applied: number; watermark: string }): Promise<void> {
@@ -104,23 +103,12 @@ export class IncidentNotifier {
     });
   }
 
-  /** Logs and mails the alerts not yet told; what cannot be told now waits for the next pass. */
+  /** Logs the alerts not yet told and hands them to auth; what cannot be handed now waits for the next pass. */
   async tell(master: EntityManager): Promise<void> {
     try {
-      await dispatchAlerts(master, this.mailQueue, () => this.admins(), this.logger);
+      await dispatchAlerts(master, this.alertQueue, this.logger);
     } catch (error) {
       this.logger.warn({ err: error }, 'alerts not all told; the next pass tries again');
     }
-  }
-
-  /** Who hears about incidents: active holders of user:manage in auth's directory, or the first admin. */
-  private async admins(): Promise<MailRecipient[]> {
-    try {
-      const managers = await activeHoldersOf(await this.authEm(), 'user:manage');
-      if (managers.length) return managers.map(({ email, name }) => ({ email, name }));
-    } catch (error) {
-      this.logger.warn({ err: error }, 'admins unknown; alerting the first admin');
-    }
-    return [{ email: this.env.ADMIN_EMAIL, name: this.env.ADMIN_NAME }];
   }
 }

@@ -1,11 +1,14 @@
 import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
 import { databaseName } from '@popug/lib/db/database';
 import type { EntityManager, OrmOptions } from '@popug/lib/db/orm';
 import { isDatabaseMissing } from '@popug/lib/db/readiness';
 import { executeSql } from '@popug/lib/db/sql';
 import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
-import type { MailQueue } from '@popug/lib/mail';
+import { createAdminAlertQueue, type AdminAlertQueue } from '@popug/lib/admin-alerts';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
+import { createRedis } from '@popug/lib/queues';
 import { PoisonEventError, type ReplicaDefinition, type ReplicaSettings } from '@popug/lib/replication/replica';
 import { markCompleteAsOf } from '@popug/lib/replication/watermark';
 import { catchUp } from './catch-up';
@@ -41,17 +44,21 @@ export class Replicator {
   private readonly lock: PassLock;
   private readonly incidents: IncidentNotifier;
   private readonly worker = `${hostname()}:${process.pid}`;
+  /** Auth's `admin-alerts` queue, where the alert outbox hands its alerts (auth mails the admins). */
+  private readonly alertRedis: Redis;
+  private readonly alertQueue: AdminAlertQueue;
 
   constructor(
     private readonly env: Env,
     private readonly logger: Logger,
     private readonly sources: readonly SourceDefinition[],
     private readonly replicas: readonly ReplicaDefinition[],
-    mailQueue: MailQueue,
   ) {
     this.databases = new DatabaseHandles(env, logger);
     this.lock = new PassLock(env, logger);
-    this.incidents = new IncidentNotifier(env, logger, mailQueue, () => this.authEm());
+    this.alertRedis = logConnectionErrors(createRedis(env, 'producer'), logger, 'admin alert producer');
+    this.alertQueue = logConnectionErrors(createAdminAlertQueue(env, this.alertRedis), logger, 'admin alert queue');
+    this.incidents = new IncidentNotifier(env, logger, this.alertQueue);
   }
 
   /** Runs one pass, or answers 'busy' when a pass is running anywhere (this process included). */
@@ -81,6 +88,8 @@ export class Replicator {
   async close(): Promise<void> {
     await this.lock.close();
     await this.databases.close();
+    await this.alertQueue.close();
+    this.alertRedis.disconnect();
   }
 
   private async pass(master: EntityManager): Promise<PassReport> {
@@ -181,11 +190,5 @@ export class Replicator {
     } catch {
       return null;
     }
-  }
-
-  private authEm(): Promise<EntityManager> {
-    const auth = this.sources.find((source) => source.name === 'auth');
-    if (!auth) return Promise.reject(new Error('no auth source'));
-    return this.databases.em(auth.database);
   }
 }

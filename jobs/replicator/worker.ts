@@ -1,10 +1,8 @@
 import type { Worker } from 'bullmq';
 import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
-import { createMailQueue } from '@popug/lib/mail';
 import { createRedis, QUEUES } from '@popug/lib/queues';
 import type { ReplicaDefinition } from '@popug/lib/replication/replica';
-import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { Replicator, type PassReport, type SourceDefinition } from './replicator';
 import { REPLICAS, SOURCES } from './topology';
@@ -29,8 +27,7 @@ export async function startReplicator(
   topology: { sources?: readonly SourceDefinition[]; replicas?: readonly ReplicaDefinition[] } = {},
 ): Promise<ReplicatorWorker> {
   const producer = createRedis(env, 'producer');
-  const mailQueue = logConnectionErrors(createMailQueue(env, producer), logger, 'alert mail queue');
-  const replicator = new Replicator(env, logger, topology.sources ?? SOURCES, topology.replicas ?? REPLICAS, mailQueue);
+  const replicator = new Replicator(env, logger, topology.sources ?? SOURCES, topology.replicas ?? REPLICAS);
   const { worker, scheduled, close } = createQueueWorker<unknown, PassReport | 'busy'>(env, logger, {
     queue: QUEUES.replication,
     jobNoun: 'replication pass',
@@ -42,7 +39,6 @@ export async function startReplicator(
       return report;
     },
     release: async () => {
-      await mailQueue.close();
       await replicator.close();
     },
   });

@@ -14,9 +14,19 @@ import { AUTH_PERMISSIONS, authRules } from './permissions';
 import { resolvers } from './resolvers';
 import { bootstrapFirstAdmin } from './services/admin-bootstrap';
 import { limitPasswordWork } from './services/password';
+import { startAdminAlerts } from './worker/admin-alerts';
+
+export interface AuthServerOptions {
+  /**
+   * Runs auth's worker in this process too: it mails every active admin the incident
+   * alerts the replicator hands to the `admin-alerts` queue (worker/admin-alerts.ts). The
+   * deployed process does (index.ts, `npm start`); tests that only need the subgraph leave it out.
+   */
+  worker?: boolean;
+}
 
 /** Builds auth without listening: first admin present (or on its way, while the database is not ready), identity route mounted. */
-export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServer> {
+export function createAuthServer(env: Env, logger: Logger, options: AuthServerOptions = {}): Promise<SubgraphServer> {
   limitPasswordWork({ concurrency: env.ARGON2_CONCURRENCY, queueLimit: env.ARGON2_QUEUE_LIMIT, maxWaitMs: env.ARGON2_QUEUE_WAIT_MS });
   return createSubgraphServer<AuthServices>(env, logger, {
     name: 'auth',
@@ -28,10 +38,12 @@ export function createAuthServer(env: Env, logger: Logger): Promise<SubgraphServ
       const bootstrap = await bootstrapFirstAdmin(() => orm.em.fork(), env, logger, () => checkDatabaseReady(orm.em, env, authDatabase));
       const redis = createRedis(env, 'producer');
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'auth mail queue');
+      const alerts = options.worker ? startAdminAlerts(env, logger.child({ component: 'admin-alerts' }), () => orm.em.fork(), mailQueue) : undefined;
       return {
         services: { mailQueue, signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS },
         async close() {
           bootstrap.stop();
+          await alerts?.close();
           await mailQueue.close();
           redis.disconnect();
         },

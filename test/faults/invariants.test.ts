@@ -56,7 +56,7 @@ async function track(type: 'task.assigned' | 'task.completed', payload: object, 
 
 /** One replication pass; the replicator's pools are closed after it, as PostgreSQL's connections are shared with other runs. */
 async function pass(): Promise<void> {
-  const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  const replicator = new Replicator(env, logger, SOURCES, REPLICAS);
   try {
     const report = await replicator.runPass();
     expect(report).not.toBe('busy');

@@ -61,7 +61,7 @@ afterAll(async () => {
 test('a tracker rebuild under createTask load: no failed create, no task for a deactivated popug', async () => {
   const redis = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, redis);
-  const replicator = new Replicator(env, createLogger('rebuild'), SOURCES, REPLICAS, mailQueue);
+  const replicator = new Replicator(env, createLogger('rebuild'), SOURCES, REPLICAS);
   let rebuilding = true;
   const made: { ok: boolean; assignee?: string; error?: string }[] = [];
   const load = async (client: number) => {

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import pino from 'pino';
 import { createLogger } from '@popug/lib/logger';
+import { createAdminAlertQueue } from '@popug/lib/admin-alerts';
 import { createMailQueue, type MailJobData } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
@@ -9,6 +10,8 @@ import { DatabaseHandles } from '../databases';
 import { masterDatabase } from '../master/database';
 import { Replicator, type PassReport } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
+import { authDatabase } from '../../../subgraphs/auth/database';
+import { runAuthAlerts } from './fixtures/auth-alerts';
 import { connectTo, insertUserChanges, prepareDatabases } from './fixtures/databases';
 
 /**
@@ -22,8 +25,11 @@ const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
 const logLines: { level: number; msg: string; alert?: string }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
-const replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+const replicator = new Replicator(env, logger, SOURCES, REPLICAS);
 const databases = new DatabaseHandles(env, createLogger('alert-outbox-test'));
+const alertQueue = createAdminAlertQueue(env, redis);
+/** Auth's process mails the admins what the replicator hands to its queue; here it runs in the test's process. */
+const authAlerts = runAuthAlerts(env, () => databases.em(authDatabase), mailQueue);
 let master: Client;
 let tracker: Client;
 
@@ -36,6 +42,8 @@ afterAll(async () => {
   await master?.end();
   await tracker?.end();
   await replicator.close();
+  await authAlerts.close();
+  await alertQueue.close();
   await databases.close();
   await mailQueue.obliterate({ force: true });
   await mailQueue.close();
@@ -48,7 +56,10 @@ async function pass(): Promise<PassReport> {
   return report;
 }
 
-const mailsAbout = async (subject: string) => (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === subject);
+const mailsAbout = async (subject: string) => {
+  await authAlerts.drained();
+  return (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === subject);
+};
 
 test('a copy that fails right after the rewind was recorded: the next pass ends with one error line and one mail for it', async () => {
   await insertUserChanges(tracker, { users: 3, revisions: 1, tag: 'before-rewind' });
@@ -79,15 +90,17 @@ test('a copy that fails right after the rewind was recorded: the next pass ends 
 
 test('a dispatcher that dies after queueing the mail, before marking it sent: the next one queues it again and the mail key swallows it', async () => {
   const em = await databases.em(masterDatabase);
-  const admins = async () => [{ email: 'boss@popug.test', name: 'Boss' }];
+  const auth = await connectTo(env, 'auth');
+  await auth.query(`insert into users (email, name, password_hash, role, active) values ('boss@popug.test', 'Boss', 'x', 'admin', true)`);
+  await auth.end();
   const alert = { key: 'test:crash-between-mail-and-mark', subject: 'Crash between mail and mark', text: 'once' };
   expect(await em.transactional((tx) => recordAlert(tx, alert))).toBe(true);
   expect(await em.transactional((tx) => recordAlert(tx, alert))).toBe(false);
-  expect(await dispatchAlerts(em, mailQueue, admins, logger)).toBe(1);
+  expect(await dispatchAlerts(em, alertQueue, logger)).toBe(1);
   // The mark is lost, as if the process died right after queueing.
   await master.query(`update alerts set sent_at = null where key = $1`, [alert.key]);
-  expect(await dispatchAlerts(em, mailQueue, admins, logger)).toBe(1);
-  expect(await dispatchAlerts(em, mailQueue, admins, logger)).toBe(0);
+  expect(await dispatchAlerts(em, alertQueue, logger)).toBe(1);
+  expect(await dispatchAlerts(em, alertQueue, logger)).toBe(0);
   expect((await mailsAbout(alert.subject)).map((mail) => mail.to)).toEqual(['boss@popug.test']);
   expect(logLines.filter((line) => line.alert === alert.key)).toHaveLength(1);
 });

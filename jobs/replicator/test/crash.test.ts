@@ -88,7 +88,7 @@ test('a worker killed with SIGKILL mid-collect and again mid-apply leaves, once 
   // 3. Resumed here, with the same audited replicas.
   const redis = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, redis);
-  const replicator = new Replicator(env, createLogger('replicator'), SOURCES, auditedReplicas(REPLICAS), mailQueue);
+  const replicator = new Replicator(env, createLogger('replicator'), SOURCES, auditedReplicas(REPLICAS));
   try {
     // The killed worker's session (and its pass lock) goes when PostgreSQL notices.
     const report = await waitFor(async () => {

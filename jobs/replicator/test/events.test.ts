@@ -19,7 +19,7 @@ import { connectTo, insertRawEvent, prepareDatabases, REPLICA_NAMES, type Replic
 const env = isolateTestFile();
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
-const replicator = new Replicator(env, createLogger('replicator'), SOURCES, REPLICAS, mailQueue);
+const replicator = new Replicator(env, createLogger('replicator'), SOURCES, REPLICAS);
 let authOrm: MikroORM;
 let auth: Client;
 const replicas = new Map<ReplicaName, Client>();

@@ -90,8 +90,8 @@ test('runPass called at once from two replicators, or twice on one: one runs, th
   const redis = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, redis);
   const logger = createLogger('replicator');
-  const one = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
-  const two = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  const one = new Replicator(env, logger, SOURCES, REPLICAS);
+  const two = new Replicator(env, logger, SOURCES, REPLICAS);
   try {
     // Warm both (databases open, lock connection made) so they really start together.
     expect(await one.runPass()).not.toBe('busy');

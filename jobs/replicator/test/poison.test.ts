@@ -32,7 +32,7 @@ const registrationsOnly: ReplicaDefinition = {
 
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
-const replicator = new Replicator(env, createLogger('replicator'), SOURCES, [trackerReplica, analyticsReplica, registrationsOnly], mailQueue);
+const replicator = new Replicator(env, createLogger('replicator'), SOURCES, [trackerReplica, analyticsReplica, registrationsOnly]);
 let auth: Client;
 let master: Client;
 let tracker: Client;

@@ -19,7 +19,7 @@ import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/database
 const env = isolateTestFile();
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
-const replicator = new Replicator(env, createLogger('rebuild-upgrades'), SOURCES, REPLICAS, mailQueue);
+const replicator = new Replicator(env, createLogger('rebuild-upgrades'), SOURCES, REPLICAS);
 let auth: Client;
 
 beforeAll(async () => {

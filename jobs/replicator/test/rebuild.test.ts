@@ -87,7 +87,7 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
   // In process, every replica, while the scheduled passes keep running.
   const redis = createRedis(env, 'producer');
   const mailQueue = createMailQueue(env, redis);
-  const replicator = new Replicator(env, createLogger('rebuild'), SOURCES, REPLICAS, mailQueue);
+  const replicator = new Replicator(env, createLogger('rebuild'), SOURCES, REPLICAS);
   try {
     const head = await headOf(master);
     for (const replica of REPLICAS) {

@@ -42,7 +42,7 @@ beforeAll(async () => {
   accounting = await openDatabase(env, accountingDatabase);
   redis = createRedis(env, 'producer');
   mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  replicator = new Replicator(env, logger, SOURCES, REPLICAS);
   postgres = await connectTo(env, 'postgres');
 }, 60_000);
 afterAll(async () => {
@@ -139,7 +139,7 @@ test('late rows before day.closed in the log are booked where live booked them a
     await postgres.query(`drop database ${quoteIdent(databaseName(env, 'accounting'))} with (force)`);
     await migrateDatabase(env, accountingDatabase);
     accounting = await openDatabase(env, accountingDatabase);
-    replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+    replicator = new Replicator(env, logger, SOURCES, REPLICAS);
     if (refill === 'passes') {
       await replicate();
       await replicate();

@@ -48,7 +48,7 @@ beforeAll(async () => {
   accounting = await openDatabase(env, accountingDatabase);
   redis = createRedis(env, 'producer');
   mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  replicator = new Replicator(env, logger, SOURCES, REPLICAS);
   postgres = await connectTo(env, 'postgres');
   dumpDir = mkdtempSync(join(tmpdir(), 'restore-fence-'));
 }, 60_000);
@@ -114,7 +114,7 @@ test('after a restore carrying a proven fence, a close waits for a pass and then
   expect(await restored.em.fork().execute('select user_id from payouts')).toEqual([]);
 
   // With the replicator back, the close follows a pass that re-applied the log, and pays the whole day.
-  const running = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  const running = new Replicator(env, logger, SOURCES, REPLICAS);
   replicator = running;
   const { payouts } = await whileReplicating(running, () => close(restored, day, 30_000));
   expect(payouts.map(({ userId, amount, day: paidFor }) => ({ userId, amount, paidFor }))).toEqual([{ userId: earner, amount: complete, paidFor: day }]);

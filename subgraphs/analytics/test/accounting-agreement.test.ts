@@ -37,7 +37,7 @@ beforeAll(async () => {
   tracker = await openDatabase(env, trackerDatabase);
   redis = createRedis(env, 'producer');
   mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, createLogger('replicator'), SOURCES, REPLICAS, mailQueue);
+  replicator = new Replicator(env, createLogger('replicator'), SOURCES, REPLICAS);
   adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 }, 60_000);
 afterAll(async () => {

@@ -58,7 +58,6 @@ export async function openPipeline(env: Env): Promise<Pipeline> {
       { name: 'accounting', database: accountingDatabase },
     ],
     [analyticsReplica],
-    mailQueue,
   );
   const sources: Record<SourcedEvent['source'], MikroORM> = { tracker, accounting };
 

@@ -42,7 +42,7 @@ beforeAll(async () => {
   orm = await openDatabase(env, accountingDatabase);
   redis = createRedis(env, 'producer');
   mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS, mailQueue);
+  replicator = new Replicator(env, logger, SOURCES, REPLICAS);
 }, 60_000);
 afterAll(async () => {
   await replicator?.close();
