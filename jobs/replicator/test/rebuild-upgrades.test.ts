@@ -7,6 +7,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { rebuildReplica } from '../rebuild';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
+import { snapshotReplicas } from './fixtures/replica-state';
 import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/databases';
 
 /**
@@ -33,21 +34,6 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-/** Every comparableState query of every replica: the directory first. */
-async function snapshot(): Promise<Record<string, unknown[][]>> {
-  const state: Record<string, unknown[][]> = {};
-  for (const replica of REPLICAS) {
-    const client = await connectTo(env, replica.name);
-    try {
-      state[replica.name] = [];
-      for (const query of replica.comparableState) state[replica.name]?.push((await client.query(query)).rows);
-    } finally {
-      await client.end();
-    }
-  }
-  return state;
-}
-
 async function copiesOf(id: string): Promise<Record<string, unknown>> {
   const copies: Record<string, unknown> = {};
   for (const replica of REPLICAS) {
@@ -70,13 +56,13 @@ test('a popug renamed by a v1 event and deactivated by a v2 one stays deactivate
   const report = await replicator.runPass();
   if (report === 'busy') throw new Error('no other pass runs in this test');
   expect(report.failed).toEqual({});
-  const live = await snapshot();
+  const live = await snapshotReplicas(env);
   const deactivated = { name: 'Polly Renamed', active: false, revision: 3 };
   expect(await copiesOf(id)).toEqual({ tracker: deactivated, accounting: deactivated, analytics: deactivated });
 
   for (const size of [1, 10_000]) {
     for (const replica of REPLICAS) await rebuildReplica(replicator, replica, size);
     expect({ size, copies: await copiesOf(id) }).toEqual({ size, copies: { tracker: deactivated, accounting: deactivated, analytics: deactivated } });
-    expect({ size, state: await snapshot() }).toEqual({ size, state: live });
+    expect({ size, state: await snapshotReplicas(env) }).toEqual({ size, state: live });
   }
 });

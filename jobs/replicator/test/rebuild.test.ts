@@ -11,6 +11,7 @@ import { rebuildReplica } from '../rebuild';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
 import { startReplicator } from '../worker';
+import { snapshotReplicas } from './fixtures/replica-state';
 import { connectTo, headOf, insertRawEvent, insertUserChanges, prepareDatabases, watermarkOf } from './fixtures/databases';
 import { run } from './fixtures/processes';
 
@@ -35,21 +36,6 @@ afterAll(async () => {
   await auth?.end();
   await master?.end();
 });
-
-/** Every comparableState query of every replica, run on its database. */
-async function snapshot(): Promise<Record<string, unknown[][]>> {
-  const state: Record<string, unknown[][]> = {};
-  for (const replica of REPLICAS) {
-    const client = await connectTo(env, replica.name);
-    try {
-      state[replica.name] = [];
-      for (const query of replica.comparableState) state[replica.name]?.push((await client.query(query)).rows);
-    } finally {
-      await client.end();
-    }
-  }
-  return state;
-}
 
 async function caughtUp(): Promise<true | undefined> {
   if ((await auth.query<{ n: number }>('select count(*)::int as n from outbox')).rows[0]?.n !== 0) return undefined;
@@ -81,7 +67,7 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
   }
   await insertUserChanges(auth, { users: 1500, revisions: 3, tag: 'rebuild' });
   await waitFor(caughtUp, 30_000, 'replicas caught up');
-  const live = await snapshot();
+  const live = await snapshotReplicas(env);
   expect(live.tracker?.[0]?.length).toBeGreaterThan(1500);
 
   // In process, every replica, while the scheduled passes keep running.
@@ -99,13 +85,13 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
     await mailQueue.close();
     redis.disconnect();
   }
-  expect(await snapshot()).toEqual(live);
+  expect(await snapshotReplicas(env)).toEqual(live);
 
   // The operator's command, as a separate process with this test's environment.
   const cli = run('npm', ['run', '--silent', 'replica:rebuild', '--', 'tracker'], { ...process.env, LOG_LEVEL: 'warn' });
   expect(await cli.exited).toBe(0);
   expect(cli.output()).toMatch(/✅ rebuilt tracker: \d+ events applied/);
-  expect(await snapshot()).toEqual(live);
+  expect(await snapshotReplicas(env)).toEqual(live);
 
   const unknown = run('npm', ['run', '--silent', 'replica:rebuild', '--', 'nowhere'], { ...process.env, LOG_LEVEL: 'warn' });
   expect(await unknown.exited).toBe(1);
