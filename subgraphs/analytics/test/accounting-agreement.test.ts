@@ -14,6 +14,7 @@ import { startSystem } from '../../../test/system';
 import { trackerDatabase } from '../../tracker/database';
 import { random } from './event-world';
 import { whileReplicating } from './replicating';
+import { replicateCleanly } from '../../../jobs/replicator/test/fixtures/passes';
 
 /**
  * Analytics and accounting read the same log on their own: for the same days they must
@@ -48,12 +49,7 @@ afterAll(async () => {
   await system?.close();
 });
 
-async function replicate(): Promise<void> {
-  const report = await replicator.runPass();
-  if (report === 'busy') throw new Error('a replication pass is already running');
-  expect(report.failed).toEqual({});
-}
-
+const replicate = () => replicateCleanly(replicator);
 
 async function registerWorker(): Promise<string> {
   const email = `agree-${randomUUID().slice(0, 8)}@popug.test`;

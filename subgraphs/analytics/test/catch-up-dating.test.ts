@@ -15,6 +15,7 @@ import { connectTo, prepareDatabases } from '../../../jobs/replicator/test/fixtu
 import { startSystem } from '../../../test/system';
 import { trackerDatabase } from '../../tracker/database';
 import { whileReplicating } from './replicating';
+import { replicateCleanly } from '../../../jobs/replicator/test/fixtures/passes';
 
 /**
  * A payout belongs to the business day it pays for, in analytics as in accounting. A
@@ -55,11 +56,7 @@ afterAll(async () => {
   await system?.close();
 });
 
-async function replicate(): Promise<void> {
-  const report = await replicator.runPass();
-  if (report === 'busy') throw new Error('a replication pass is already running');
-  expect(report.failed).toEqual({});
-}
+const replicate = () => replicateCleanly(replicator);
 
 /** Each popug's balance at the end of `day`, as accounting's audit log sums it. */
 async function accountingBalances(day: string): Promise<Record<string, number>> {
