@@ -1,17 +1,11 @@
 import type { Client } from 'pg';
 import pino from 'pino';
-import { createLogger } from '@popug/lib/logger';
-import { createAdminAlertQueue } from '@popug/lib/admin-alerts';
-import { createMailQueue, type MailJobData } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dispatchAlerts, recordAlert } from '../alert-outbox';
-import { DatabaseHandles } from '../databases';
 import { masterDatabase } from '../master/database';
 import { Replicator, type PassReport } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
-import { authDatabase } from '../../../subgraphs/auth/database';
-import { runAuthAlerts } from './fixtures/auth-alerts';
+import { openAlertMailbox } from './fixtures/auth-alerts';
 import { connectTo, insertUserChanges, prepareDatabases } from './fixtures/databases';
 
 /**
@@ -21,15 +15,12 @@ import { connectTo, insertUserChanges, prepareDatabases } from './fixtures/datab
  * later, with exactly one log line and one mail — where it used to end with neither.
  */
 const env = isolateTestFile();
-const redis = createRedis(env, 'producer');
-const mailQueue = createMailQueue(env, redis);
 const logLines: { level: number; msg: string; alert?: string }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
 const replicator = new Replicator(env, logger, SOURCES, REPLICAS);
-const databases = new DatabaseHandles(env, createLogger('alert-outbox-test'));
-const alertQueue = createAdminAlertQueue(env, redis);
 /** Auth's process mails the admins what the replicator hands to its queue; here it runs in the test's process. */
-const authAlerts = runAuthAlerts(env, () => databases.em(authDatabase), mailQueue);
+const mailbox = openAlertMailbox(env, 'alert-outbox-test');
+const { databases, alertQueue, mailsAbout } = mailbox;
 let master: Client;
 let tracker: Client;
 
@@ -42,12 +33,7 @@ afterAll(async () => {
   await master?.end();
   await tracker?.end();
   await replicator.close();
-  await authAlerts.close();
-  await alertQueue.close();
-  await databases.close();
-  await mailQueue.obliterate({ force: true });
-  await mailQueue.close();
-  redis.disconnect();
+  await mailbox.close();
 });
 
 async function pass(): Promise<PassReport> {
@@ -55,11 +41,6 @@ async function pass(): Promise<PassReport> {
   if (report === 'busy') throw new Error('no other pass runs in this test');
   return report;
 }
-
-const mailsAbout = async (subject: string) => {
-  await authAlerts.drained();
-  return (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === subject);
-};
 
 test('a copy that fails right after the rewind was recorded: the next pass ends with one error line and one mail for it', async () => {
   await insertUserChanges(tracker, { users: 3, revisions: 1, tag: 'before-rewind' });

@@ -1,24 +1,15 @@
 import type { Client } from 'pg';
 import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailJobData } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
+import { type MailJobData } from '@popug/lib/mail';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { authDatabase } from '../../../subgraphs/auth/database';
-import { createAdminAlertQueue } from '@popug/lib/admin-alerts';
-import { DatabaseHandles } from '../databases';
 import { IncidentNotifier } from '../incident-notifier';
 import { masterDatabase } from '../master/database';
-import { runAuthAlerts } from './fixtures/auth-alerts';
+import { openAlertMailbox } from './fixtures/auth-alerts';
 import { connectTo, prepareDatabases } from './fixtures/databases';
 
 const env = isolateTestFile({ REPLICA_ALERT_AFTER_FAILURES: '2' });
-const databases = new DatabaseHandles(env, createLogger('replicator'));
-const redis = createRedis(env, 'producer');
-const mailQueue = createMailQueue(env, redis);
-/** The replicator's side: it hands alerts to auth's queue and never reads auth's database. */
-const alertQueue = createAdminAlertQueue(env, redis);
-/** Auth's side: its worker turns each alert into one mail per active admin. */
-const authAlerts = runAuthAlerts(env, () => databases.em(authDatabase), mailQueue);
+const mailbox = openAlertMailbox(env, 'replicator');
+const { databases, mailQueue, alertQueue, authAlerts } = mailbox;
 let auth: Client;
 
 beforeAll(async () => {
@@ -27,12 +18,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await auth?.end();
-  await authAlerts.close();
-  await alertQueue.close();
-  await databases.close();
-  await mailQueue.obliterate({ force: true });
-  await mailQueue.close();
-  redis.disconnect();
+  await mailbox.close();
 });
 
 async function addUser(email: string, name: string, role: string, active = true): Promise<void> {
@@ -79,7 +65,6 @@ test('an incident opens after the threshold with one mail per active user manage
     'boss@popug.test: Replication to analytics is failing',
   ]);
 });
-
 
 // Planted once: dropping `u.active` from auth's activeHoldersOf makes this fail (former@popug.test is mailed).
 test("an alert reaches every active admin and none else through auth's queue: a deactivated admin and a worker get nothing, a repeat sends nothing twice", async () => {
