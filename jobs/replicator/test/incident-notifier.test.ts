@@ -1,28 +1,22 @@
-import type { Client } from 'pg';
 import { createLogger } from '@popug/lib/logger';
 import { type MailJobData } from '@popug/lib/mail';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { IncidentNotifier } from '../incident-notifier';
 import { masterDatabase } from '../master/database';
 import { openAlertMailbox } from './fixtures/auth-alerts';
-import { connectTo, prepareDatabases } from './fixtures/databases';
+import { useConnections } from './fixtures/connections';
 
 const env = isolateTestFile({ REPLICA_ALERT_AFTER_FAILURES: '2' });
+const db = useConnections(env, ['auth']);
 const mailbox = openAlertMailbox(env, 'replicator');
 const { databases, mailQueue, alertQueue, authAlerts } = mailbox;
-let auth: Client;
 
-beforeAll(async () => {
-  await prepareDatabases(env);
-  auth = await connectTo(env, 'auth');
-});
 afterAll(async () => {
-  await auth?.end();
   await mailbox.close();
 });
 
 async function addUser(email: string, name: string, role: string, active = true): Promise<void> {
-  await auth.query(`insert into users (email, name, password_hash, role, active) values ($1, $2, 'x', $3, $4)`, [email, name, role, active]);
+  await db.auth.query(`insert into users (email, name, password_hash, role, active) values ($1, $2, 'x', $3, $4)`, [email, name, role, active]);
 }
 const queuedMails = async () => {
   await authAlerts.drained();

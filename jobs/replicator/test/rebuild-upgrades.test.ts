@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from 'pg';
 import { createLogger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
@@ -8,7 +7,8 @@ import { rebuildReplica } from '../rebuild';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
 import { snapshotReplicas } from './fixtures/replica-state';
-import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/databases';
+import { connectTo, insertRawEvent } from './fixtures/databases';
+import { useConnections } from './fixtures/connections';
 
 /**
  * A user.changed v1 event means in a rebuild what it meant live (issue 24): a popug
@@ -18,17 +18,12 @@ import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/database
  * one batch of everything.
  */
 const env = isolateTestFile();
+const db = useConnections(env, ['auth']);
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
 const replicator = new Replicator(env, createLogger('rebuild-upgrades'), SOURCES, REPLICAS);
-let auth: Client;
 
-beforeAll(async () => {
-  await prepareDatabases(env);
-  auth = await connectTo(env, 'auth');
-});
 afterAll(async () => {
-  await auth?.end();
   await replicator.close();
   await mailQueue.close();
   redis.disconnect();
@@ -50,9 +45,9 @@ async function copiesOf(id: string): Promise<Record<string, unknown>> {
 test('a popug renamed by a v1 event and deactivated by a v2 one stays deactivated through rebuilds in batches of 1 and of all', async () => {
   const id = randomUUID();
   const popug = { id, email: `deactivated-${id.slice(0, 8)}@popug.test`, name: 'Polly', role: 'worker', active: true };
-  await insertRawEvent(auth, 'user.registered', 1, { ...popug, revision: 1 });
-  await insertRawEvent(auth, 'user.changed', 1, { ...popug, name: 'Polly Renamed' });
-  await insertRawEvent(auth, 'user.changed', 2, { ...popug, name: 'Polly Renamed', active: false, revision: 3 });
+  await insertRawEvent(db.auth, 'user.registered', 1, { ...popug, revision: 1 });
+  await insertRawEvent(db.auth, 'user.changed', 1, { ...popug, name: 'Polly Renamed' });
+  await insertRawEvent(db.auth, 'user.changed', 2, { ...popug, name: 'Polly Renamed', active: false, revision: 3 });
   const report = await replicator.runPass();
   if (report === 'busy') throw new Error('no other pass runs in this test');
   expect(report.failed).toEqual({});

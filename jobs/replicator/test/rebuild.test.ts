@@ -1,4 +1,3 @@
-import type { Client } from 'pg';
 import { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
@@ -12,34 +11,29 @@ import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
 import { startReplicator } from '../worker';
 import { snapshotReplicas } from './fixtures/replica-state';
-import { connectTo, headOf, insertRawEvent, insertUserChanges, prepareDatabases, watermarkOf } from './fixtures/databases';
+import { connectTo, headOf, insertRawEvent, insertUserChanges, watermarkOf } from './fixtures/databases';
 import { run } from './fixtures/processes';
+import { useConnections } from './fixtures/connections';
 
 const INTERVAL_MS = 200;
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(INTERVAL_MS), REPLICATION_BATCH_SIZE: '700' });
+const db = useConnections(env, ['auth', 'master']);
 let system: TestSystem;
-let auth: Client;
-let master: Client;
 const lifecycle = new Lifecycle(createLogger('test'));
 
 beforeAll(async () => {
-  await prepareDatabases(env);
   system = await startSystem(env);
   const worker = await startReplicator(env, createLogger('replicator'));
   lifecycle.add('replicator', () => worker.close());
-  auth = await connectTo(env, 'auth');
-  master = await connectTo(env, 'master');
 }, 60_000);
 afterAll(async () => {
   await lifecycle.stop();
   await system?.close();
-  await auth?.end();
-  await master?.end();
 });
 
 async function caughtUp(): Promise<true | undefined> {
-  if ((await auth.query<{ n: number }>('select count(*)::int as n from outbox')).rows[0]?.n !== 0) return undefined;
-  const head = await headOf(master);
+  if ((await db.auth.query<{ n: number }>('select count(*)::int as n from outbox')).rows[0]?.n !== 0) return undefined;
+  const head = await headOf(db.master);
   for (const replica of REPLICAS) {
     const client = await connectTo(env, replica.name);
     try {
@@ -63,9 +57,9 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
     if (!id) throw new Error(JSON.stringify(registered.errors));
     await system.request('mutation($id: ID!) { setUserRole(userId: $id, role: "manager") { role } }', { id }, admin);
     if (n % 2 === 0) await system.request('mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }', { id }, admin);
-    if (n === 0) await insertRawEvent(auth, 'user.changed', 1, { id, email: 'rebuild-0@popug.test', name: 'Renamed by v1', role: 'worker', active: true });
+    if (n === 0) await insertRawEvent(db.auth, 'user.changed', 1, { id, email: 'rebuild-0@popug.test', name: 'Renamed by v1', role: 'worker', active: true });
   }
-  await insertUserChanges(auth, { users: 1500, revisions: 3, tag: 'rebuild' });
+  await insertUserChanges(db.auth, { users: 1500, revisions: 3, tag: 'rebuild' });
   await waitFor(caughtUp, 30_000, 'replicas caught up');
   const live = await snapshotReplicas(env);
   expect(live.tracker?.[0]?.length).toBeGreaterThan(1500);
@@ -75,7 +69,7 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
   const mailQueue = createMailQueue(env, redis);
   const replicator = new Replicator(env, createLogger('rebuild'), SOURCES, REPLICAS);
   try {
-    const head = await headOf(master);
+    const head = await headOf(db.master);
     for (const replica of REPLICAS) {
       const applied = await rebuildReplica(replicator, replica, env.REPLICATION_BATCH_SIZE);
       expect(applied).toBe(Number(head)); // every replica reads every user event, all of the log
