@@ -1,25 +1,15 @@
-import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { authDatabase } from '../../../subgraphs/auth/database';
-import { collectAll, collectFrom, type Source } from '../collect';
+import { collectAll, collectFrom } from '../collect';
 import type { SourceRewind } from '../source-rewind';
-import { DatabaseHandles } from '../databases';
 import { masterDatabase } from '../master/database';
 import { insertUserChanges } from './fixtures/databases';
 import { useConnections } from './fixtures/connections';
+import { useSource } from './fixtures/source';
 
 const env = isolateTestFile();
 const db = useConnections(env, ['auth', 'master']);
-const databases = new DatabaseHandles(env, createLogger('replicator'));
-let source: Source;
-
-beforeAll(async () => {
-  const orm = await databases.orm(authDatabase);
-  source = { name: 'auth', em: () => orm.em.fork() };
-});
-afterAll(async () => {
-  await databases.close();
-});
+const { databases, source } = useSource(env, 'auth', authDatabase);
 
 const outboxSize = async () => (await db.auth.query<{ n: number }>('select count(*)::int as n from outbox')).rows[0]?.n;
 const logVersions = async () => (await db.master.query<{ version: string }>('select version::text from change_log order by version')).rows.map((row) => row.version);

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { migrateDatabase } from '@popug/lib/db/orm';
-import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingDatabase } from '../../../subgraphs/accounting/database';
-import { collectFrom, type Source } from '../collect';
-import { DatabaseHandles } from '../databases';
+import { collectFrom } from '../collect';
 import { masterDatabase } from '../master/database';
 import { reportRefusedEvents } from '../refused-events';
 import type { RefusedEvent } from '../alerts';
 import { connectTo, insertRawEvent } from './fixtures/databases';
 import { useConnections } from './fixtures/connections';
+import { useSource } from './fixtures/source';
 
 /**
  * The master log refuses money it already holds: a second payout.made of one user and
@@ -20,16 +19,7 @@ import { useConnections } from './fixtures/connections';
  */
 const env = isolateTestFile();
 const db = useConnections(env, ['accounting', 'master']);
-const databases = new DatabaseHandles(env, createLogger('replicator'));
-let source: Source;
-
-beforeAll(async () => {
-  const orm = await databases.orm(accountingDatabase);
-  source = { name: 'accounting', em: () => orm.em.fork() };
-});
-afterAll(async () => {
-  await databases.close();
-});
+const { databases, source } = useSource(env, 'accounting', accountingDatabase);
 
 const payout = (userId: string, businessDay: string, amount: number) => ({ userId, amount, businessDay, paidAt: `${businessDay}T23:00:00.000Z` });
 const closed = (businessDay: string, payoutTotal: number) => ({ businessDay, closedAt: `${businessDay}T23:00:00.000Z`, payoutCount: 1, payoutTotal });
