@@ -6,7 +6,8 @@ import { createMailQueue, type MailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
 import { Replicator } from '../../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
-import { connectTo, prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
+import { connectTo } from '../../../jobs/replicator/test/fixtures/databases';
+import { prepareDatabasesOnce } from '../../../jobs/replicator/test/fixtures/connections';
 import { replicateCleanly } from '../../../jobs/replicator/test/fixtures/passes';
 import { trackerDatabase } from '../../tracker/database';
 import { accountingDatabase } from '../database';
@@ -16,7 +17,7 @@ import { accountingDatabase } from '../database';
  * connection to `postgres` (to drop or restore a database): what a test of accounting's
  * replay of the log stands on. A test that drops or restores accounting closes `accounting`
  * and `replicator`, sets them undefined, and sets the new ones; whatever is set at the end
- * is closed after the file's tests.
+ * is closed after the file's tests, and the mail queue emptied.
  */
 export interface ReplicationBed {
   tracker: MikroORM;
@@ -33,7 +34,7 @@ export function useReplicationBed(env: Env, logger: Logger): ReplicationBed {
   let redis: ReturnType<typeof createRedis> | undefined;
   const bed = { replicate: () => replicateCleanly(bed.replicator) } as ReplicationBed;
   beforeAll(async () => {
-    await prepareDatabases(env);
+    await prepareDatabasesOnce(env);
     bed.tracker = await openDatabase(env, trackerDatabase);
     bed.accounting = await openDatabase(env, accountingDatabase);
     redis = createRedis(env, 'producer');
@@ -45,6 +46,7 @@ export function useReplicationBed(env: Env, logger: Logger): ReplicationBed {
     await bed.replicator?.close();
     await bed.accounting?.close();
     await bed.tracker?.close();
+    await bed.mailQueue?.obliterate({ force: true }).catch(() => undefined); // nothing of the file's mail stays queued
     await bed.mailQueue?.close();
     redis?.disconnect();
     await bed.postgres?.end();

@@ -6,7 +6,7 @@ import { createRedis } from '@popug/lib/queues';
 import type { TestSystem } from '@popug/testing/system';
 import { Replicator } from '../../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
-import { prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
+import { prepareDatabasesOnce } from '../../../jobs/replicator/test/fixtures/connections';
 import { replicateCleanly } from '../../../jobs/replicator/test/fixtures/passes';
 import { startSystem } from '../../../test/system';
 import { trackerDatabase } from '../../tracker/database';
@@ -31,7 +31,7 @@ export function useGatewayBed(env: Env): GatewayBed {
   let redis: ReturnType<typeof createRedis> | undefined;
   const bed = { replicate: () => replicateCleanly(bed.replicator) } as GatewayBed;
   beforeAll(async () => {
-    await prepareDatabases(env);
+    await prepareDatabasesOnce(env);
     bed.system = await startSystem(env);
     bed.tracker = await openDatabase(env, trackerDatabase);
     redis = createRedis(env, 'producer');

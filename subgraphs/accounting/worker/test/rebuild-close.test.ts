@@ -1,18 +1,14 @@
 import { databaseName } from '@popug/lib/db/database';
-import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { type MikroORM } from '@popug/lib/db/orm';
 import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailQueue } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
-import type { Redis } from 'ioredis';
-import { accountingDatabase } from '../../database';
 import { accountingReplica } from '../../replication';
 import { closeDayAndMail } from '../../services/day-close';
 import { rebuildReplica } from '../../../../jobs/replicator/rebuild';
-import { Replicator } from '../../../../jobs/replicator/replicator';
-import { REPLICAS, SOURCES } from '../../../../jobs/replicator/topology';
+import { type Replicator } from '../../../../jobs/replicator/replicator';
 import { useConnections } from '../../../../jobs/replicator/test/fixtures/connections';
+import { useReplicationBed } from '../../test/replication-bed';
 
 /**
  * A rebuild of accounting and a close exclude each other: a close asked for while the
@@ -28,24 +24,8 @@ const USERS = 300;
 const PAID_DAY = '2025-07-01';
 const DAY = '2025-07-02';
 
-let orm: MikroORM;
-let redis: Redis;
-let mailQueue: MailQueue;
-let replicator: Replicator;
-
-beforeAll(async () => {
-  orm = await openDatabase(env, accountingDatabase);
-  redis = createRedis(env, 'producer');
-  mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS);
-}, 60_000);
-afterAll(async () => {
-  await replicator?.close();
-  await mailQueue?.obliterate({ force: true }).catch(() => undefined);
-  await mailQueue?.close();
-  redis?.disconnect();
-  await orm?.close();
-});
+const bed = useReplicationBed(env, logger);
+const accounting = () => bed.accounting as MikroORM;
 
 /**
  * Straight into the master log: a user each, then per user on PAID_DAY a fee of 1500, a
@@ -85,8 +65,8 @@ const balances = async () =>
 
 test('closeDay during a rebuild of accounting waits for it, then pays what it would have paid without it', async () => {
   await writeLog();
-  await rebuildReplica(replicator, accountingReplica, 5000); // the first apply of the log
-  const first = await closeDayAndMail(orm.em.fork(), mailQueue, PAID_DAY, logger);
+  await rebuildReplica(bed.replicator as Replicator, accountingReplica, 5000); // the first apply of the log
+  const first = await closeDayAndMail(accounting().em.fork(), bed.mailQueue, PAID_DAY, logger);
   expect(first.payouts).toHaveLength(USERS);
   expect(first.payouts.every((payout) => payout.amount === 1000)).toBe(true);
   const before = await balances();
@@ -94,7 +74,7 @@ test('closeDay during a rebuild of accounting waits for it, then pays what it wo
   expect(due.size).toBe(USERS / 2);
 
   const order: string[] = [];
-  const rebuilding = rebuildReplica(replicator, accountingReplica, 10).then((applied) => {
+  const rebuilding = rebuildReplica(bed.replicator as Replicator, accountingReplica, 10).then((applied) => {
     order.push('rebuilt');
     return applied;
   });
@@ -111,7 +91,7 @@ test('closeDay during a rebuild of accounting waits for it, then pays what it wo
     'the rebuild to be under way',
     2,
   );
-  const closing = closeDayAndMail(orm.em.fork(), mailQueue, DAY, logger).then((result) => {
+  const closing = closeDayAndMail(accounting().em.fork(), bed.mailQueue, DAY, logger).then((result) => {
     order.push('closed');
     return result;
   });
