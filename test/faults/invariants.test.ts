@@ -84,6 +84,17 @@ async function head(): Promise<number> {
   const { rows } = await clients.master.query<{ head: string }>('select coalesce(max(version), 0)::text as head from change_log');
   return Number(rows[0]?.head);
 }
+/**
+ * Writes one row into the master log behind the collector's back, `ahead` versions past the
+ * head (`rows` is a VALUES list or SELECT with the version as $1), brings the replicas up to it
+ * and returns its version.
+ */
+async function writeLogRow(ahead: number, rows: string): Promise<number> {
+  const next = (await head()) + ahead;
+  await clients.master.query(`insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at) ${rows}`, [next]);
+  await replicasAt(next);
+  return next;
+}
 /** Moves every replica's watermark to `version`, as if each had applied the log up to it. */
 async function replicasAt(version: number): Promise<void> {
   for (const replica of ['tracker', 'accounting', 'analytics'] as const) await clients[replica].query('update replication_watermark set version = $1 where id = 1', [version]);
@@ -212,13 +223,7 @@ const cases: Case[] = [
     invariant: 4,
     plant: "a source's seq logged twice with no rewind recorded",
     run: async () => {
-      const next = (await head()) + 1;
-      await clients.master.query(
-        `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
-         select $1, source, source_seq, gen_random_uuid(), 'task.created', 1, '{}', now() from change_log where version = 1`,
-        [next],
-      );
-      await replicasAt(next);
+      await writeLogRow(1, `select $1, source, source_seq, gen_random_uuid(), 'task.created', 1, '{}', now() from change_log where version = 1`);
       return ['invariant 4: the master log repeats 1 (source, source_seq) of tracker, which has no source_rewinds row'];
     },
   },
@@ -226,13 +231,7 @@ const cases: Case[] = [
     invariant: 4,
     plant: 'a gap in the master log',
     run: async () => {
-      const next = (await head()) + 2;
-      await clients.master.query(
-        `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
-         values ($1, 'tracker', 1000, gen_random_uuid(), 'task.created', 1, '{}', now())`,
-        [next],
-      );
-      await replicasAt(next);
+      const next = await writeLogRow(2, `values ($1, 'tracker', 1000, gen_random_uuid(), 'task.created', 1, '{}', now())`);
       return [`invariant 4: the master log is not gap-free: ${next - 1} versions from 1 to ${next}`];
     },
   },

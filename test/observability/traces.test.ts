@@ -103,6 +103,17 @@ function printTree(trace: Span[]): string {
   return lines.join('\n');
 }
 
+/** Sends one operation as the manager through `gateway` under `requestId`; it must answer without errors. */
+async function askAsManager(gateway: ServiceProcess, requestId: string, query: string): Promise<void> {
+  const response = await fetch(`${gateway.origin}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId },
+    body: JSON.stringify({ query }),
+  });
+  expect(response.status).toBe(200);
+  expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+}
+
 describe('traces', () => {
   it('one createTask through the gateway is one connected trace from the gateway to tracker\'s PostgreSQL statements', async () => {
     const traced = { ...process.env, ...TRACING };
@@ -122,13 +133,7 @@ describe('traces', () => {
     running.push(gateway);
 
     const requestId = `trace-${randomUUID()}`;
-    const response = await fetch(`${gateway.origin}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId },
-      body: JSON.stringify({ query: 'mutation CreateTask { createTask(title: "Traced task", description: "one trace") { id } }' }),
-    });
-    expect(response.status).toBe(200);
-    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+    await askAsManager(gateway, requestId, 'mutation CreateTask { createTask(title: "Traced task", description: "one trace") { id } }');
 
     const root = await waitFor(async () => spans.find((span) => span.service === 'gateway' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId && !span.parentSpanId), 30_000, 'the gateway span of the request');
     const inTrace = () => spans.filter((span) => span.traceId === root.traceId);
@@ -200,13 +205,7 @@ describe('traces', () => {
       for (let sent = 0; sent < 24; sent += 1) {
         const requestId = `sampled-${sent}-${randomUUID()}`;
         requestIds.push(requestId);
-        const response = await fetch(`${gateway.origin}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId },
-          body: JSON.stringify({ query: 'query MyTasks { myTasks { id } }' }),
-        });
-        expect(response.status).toBe(200);
-        expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+        await askAsManager(gateway, requestId, 'query MyTasks { myTasks { id } }');
       }
       // SIGTERM flushes every queued span: after it, a span not received was never made.
       await stopAll();

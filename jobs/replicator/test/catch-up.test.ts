@@ -1,4 +1,3 @@
-import type { Client } from 'pg';
 import { createLogger } from '@popug/lib/logger';
 import { PoisonEventError, type ChangeEvent, type ReplicaDefinition } from '@popug/lib/replication/replica';
 import { isolateTestFile } from '@popug/testing/isolation';
@@ -8,31 +7,24 @@ import { catchUp } from '../catch-up';
 import { DatabaseHandles } from '../databases';
 import { LogReader } from '../log-reader';
 import { masterDatabase } from '../master/database';
-import { connectTo, prepareDatabases, watermarkOf } from './fixtures/databases';
+import { watermarkOf } from './fixtures/databases';
+import { useConnections } from './fixtures/connections';
 
 const env = isolateTestFile();
+const db = useConnections(env, ['master', 'tracker']);
 const databases = new DatabaseHandles(env, createLogger('replicator'));
-let master: Client;
-let tracker: Client;
 
-beforeAll(async () => {
-  await prepareDatabases(env);
-  master = await connectTo(env, 'master');
-  tracker = await connectTo(env, 'tracker');
-});
 beforeEach(async () => {
-  await master.query('truncate change_log');
-  await tracker.query('update replication_watermark set version = 0 where id = 1');
+  await db.master.query('truncate change_log');
+  await db.tracker.query('update replication_watermark set version = 0 where id = 1');
 });
 afterAll(async () => {
-  await master?.end();
-  await tracker?.end();
   await databases.close();
 });
 
 /** Writes versions 1..count into the master log; `other` versions carry a type the replica does not read. */
 async function writeLog(count: number, other: readonly number[] = []): Promise<void> {
-  await master.query(
+  await db.master.query(
     `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
      select v, 'auth', v, gen_random_uuid(), case when v = any($2::int[]) then 'task.created' else 'user.changed' end, 2, '{}'::jsonb, now()
        from generate_series(1, $1::int) as v`,
@@ -71,7 +63,7 @@ describe('applyBatch: one batch, one transaction', () => {
     const reader = new LogReader(await databases.em(masterDatabase), replica);
     expect(await applyBatch(await replicaEm(), replica, env, reader, 10)).toEqual({ applied: 4, watermark: '6' });
     expect(batches).toEqual([['1', '3', '4', '5']]);
-    expect(await watermarkOf(tracker)).toBe(6n);
+    expect(await watermarkOf(db.tracker)).toBe(6n);
   });
 
   test('a handler that throws rolls the batch back and is reported with the batch’s events', async () => {
@@ -83,7 +75,7 @@ describe('applyBatch: one batch, one transaction', () => {
     const second = await applyBatch(await replicaEm(), replica, env, reader, 3).catch((error: unknown) => error);
     expect(second).toBeInstanceOf(HandlerFailure);
     expect((second as HandlerFailure).events.map((event) => event.version)).toEqual(['4', '5']);
-    expect(await watermarkOf(tracker)).toBe(3n);
+    expect(await watermarkOf(db.tracker)).toBe(3n);
   });
 });
 
@@ -101,7 +93,7 @@ describe('catchUp', () => {
     const error = await run(replica, 8).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(PoisonEventError);
     expect(error).toMatchObject({ version: '7', message: 'event v7 cannot be applied: handler failed: value too long' });
-    expect(await watermarkOf(tracker)).toBe(6n);
+    expect(await watermarkOf(db.tracker)).toBe(6n);
     // 1-8 fails; 1-4 applies; 5-8 fails; 5-6 applies; 7-8 fails; 7 alone fails; then up to the poison, nothing past it.
     expect(batches).toEqual([
       ['1', '2', '3', '4', '5', '6', '7', '8'],
@@ -117,7 +109,7 @@ describe('catchUp', () => {
     await writeLog(12);
     const { replica } = recordingReplica(['9', '3']);
     await expect(run(replica, 4)).rejects.toMatchObject({ version: '3' });
-    expect(await watermarkOf(tracker)).toBe(2n);
+    expect(await watermarkOf(db.tracker)).toBe(2n);
   });
 
   test('a failure of the moment ends the catch-up with that error; committed batches stay', async () => {
@@ -131,6 +123,6 @@ describe('catchUp', () => {
       },
     };
     await expect(run(replica, 3)).rejects.toBe(shutdown);
-    expect(await watermarkOf(tracker)).toBe(3n);
+    expect(await watermarkOf(db.tracker)).toBe(3n);
   });
 });

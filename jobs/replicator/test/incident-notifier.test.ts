@@ -1,42 +1,22 @@
-import type { Client } from 'pg';
 import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailJobData } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
+import { type MailJobData } from '@popug/lib/mail';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { authDatabase } from '../../../subgraphs/auth/database';
-import { createAdminAlertQueue } from '@popug/lib/admin-alerts';
-import { DatabaseHandles } from '../databases';
 import { IncidentNotifier } from '../incident-notifier';
 import { masterDatabase } from '../master/database';
-import { runAuthAlerts } from './fixtures/auth-alerts';
-import { connectTo, prepareDatabases } from './fixtures/databases';
+import { openAlertMailbox } from './fixtures/auth-alerts';
+import { useConnections } from './fixtures/connections';
 
 const env = isolateTestFile({ REPLICA_ALERT_AFTER_FAILURES: '2' });
-const databases = new DatabaseHandles(env, createLogger('replicator'));
-const redis = createRedis(env, 'producer');
-const mailQueue = createMailQueue(env, redis);
-/** The replicator's side: it hands alerts to auth's queue and never reads auth's database. */
-const alertQueue = createAdminAlertQueue(env, redis);
-/** Auth's side: its worker turns each alert into one mail per active admin. */
-const authAlerts = runAuthAlerts(env, () => databases.em(authDatabase), mailQueue);
-let auth: Client;
+const db = useConnections(env, ['auth']);
+const mailbox = openAlertMailbox(env, 'replicator');
+const { databases, mailQueue, alertQueue, authAlerts } = mailbox;
 
-beforeAll(async () => {
-  await prepareDatabases(env);
-  auth = await connectTo(env, 'auth');
-});
 afterAll(async () => {
-  await auth?.end();
-  await authAlerts.close();
-  await alertQueue.close();
-  await databases.close();
-  await mailQueue.obliterate({ force: true });
-  await mailQueue.close();
-  redis.disconnect();
+  await mailbox.close();
 });
 
 async function addUser(email: string, name: string, role: string, active = true): Promise<void> {
-  await auth.query(`insert into users (email, name, password_hash, role, active) values ($1, $2, 'x', $3, $4)`, [email, name, role, active]);
+  await db.auth.query(`insert into users (email, name, password_hash, role, active) values ($1, $2, 'x', $3, $4)`, [email, name, role, active]);
 }
 const queuedMails = async () => {
   await authAlerts.drained();
@@ -79,7 +59,6 @@ test('an incident opens after the threshold with one mail per active user manage
     'boss@popug.test: Replication to analytics is failing',
   ]);
 });
-
 
 // Planted once: dropping `u.active` from auth's activeHoldersOf makes this fail (former@popug.test is mailed).
 test("an alert reaches every active admin and none else through auth's queue: a deactivated admin and a worker get nothing, a repeat sends nothing twice", async () => {

@@ -12,9 +12,11 @@ import { trackerReplica } from '../../../subgraphs/tracker/replication';
 import { Replicator, type PassReport } from '../replicator';
 import { replicationStatus } from '../status';
 import { SOURCES } from '../topology';
-import { connectTo, headOf, insertRawEvent, prepareDatabases, watermarkOf } from './fixtures/databases';
+import { headOf, insertRawEvent, watermarkOf } from './fixtures/databases';
+import { useConnections } from './fixtures/connections';
 
 const env = isolateTestFile({ REPLICA_ALERT_AFTER_FAILURES: '2' });
+const db = useConnections(env, ['auth', 'master', 'tracker', 'analytics', 'accounting']);
 
 /**
  * The real tracker and analytics replicas read both user events. Beside them, the
@@ -33,22 +35,8 @@ const registrationsOnly: ReplicaDefinition = {
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
 const replicator = new Replicator(env, createLogger('replicator'), SOURCES, [trackerReplica, analyticsReplica, registrationsOnly]);
-let auth: Client;
-let master: Client;
-let tracker: Client;
-let analytics: Client;
-let accounting: Client;
 
-beforeAll(async () => {
-  await prepareDatabases(env);
-  auth = await connectTo(env, 'auth');
-  master = await connectTo(env, 'master');
-  tracker = await connectTo(env, 'tracker');
-  analytics = await connectTo(env, 'analytics');
-  accounting = await connectTo(env, 'accounting');
-});
 afterAll(async () => {
-  for (const client of [auth, master, tracker, analytics, accounting]) await client?.end();
   await replicator.close();
   await mailQueue.obliterate({ force: true });
   await mailQueue.close();
@@ -61,10 +49,10 @@ const user = (name: string) => {
 };
 const names = async (client: Client) => (await client.query<{ name: string }>('select name from users order by name')).rows.map((row) => row.name);
 const versionOf = async (name: string) =>
-  BigInt((await master.query<{ version: string }>(`select version::text as version from change_log where payload->>'name' = $1`, [name])).rows[0]?.version ?? '0');
+  BigInt((await db.master.query<{ version: string }>(`select version::text as version from change_log where payload->>'name' = $1`, [name])).rows[0]?.version ?? '0');
 const stateOf = async (replica: string) =>
   (
-    await master.query<{ watermark: string; poison_version: string | null; last_error: string | null; consecutive_failures: number }>(
+    await db.master.query<{ watermark: string; poison_version: string | null; last_error: string | null; consecutive_failures: number }>(
       'select watermark::text, poison_version::text, last_error, consecutive_failures from replica_state where replica = $1',
       [replica],
     )
@@ -80,25 +68,25 @@ test('an invalid event and an event its handler rejects each stop only their rep
   const a = user('a-before');
   const b = user('b-between');
   const c = user('c-after');
-  await insertRawEvent(auth, 'user.registered', 1, a);
-  await insertRawEvent(auth, 'user.changed', 2, { ...a, name: 'a-renamed', revision: 2 });
+  await insertRawEvent(db.auth, 'user.registered', 1, a);
+  await insertRawEvent(db.auth, 'user.changed', 2, { ...a, name: 'a-renamed', revision: 2 });
   // Poison 1: fails its schema (v2 without `active`).
   const { active: _dropped, ...withoutActive } = { ...a, name: 'p-invalid', revision: 3 };
-  await insertRawEvent(auth, 'user.changed', 2, withoutActive);
-  await insertRawEvent(auth, 'user.registered', 1, b);
+  await insertRawEvent(db.auth, 'user.changed', 2, withoutActive);
+  await insertRawEvent(db.auth, 'user.registered', 1, b);
   // Poison 2: valid by its schema, but no replica's users.role (varchar 64) can hold it.
-  await insertRawEvent(auth, 'user.registered', 1, { ...user('h-handler'), role: 'r'.repeat(70) });
-  await insertRawEvent(auth, 'user.registered', 1, c);
-  await insertRawEvent(auth, 'user.changed', 2, { ...c, name: 'c-renamed', revision: 2 });
+  await insertRawEvent(db.auth, 'user.registered', 1, { ...user('h-handler'), role: 'r'.repeat(70) });
+  await insertRawEvent(db.auth, 'user.registered', 1, c);
+  await insertRawEvent(db.auth, 'user.changed', 2, { ...c, name: 'c-renamed', revision: 2 });
 
   const first = await pass();
   const invalid = await versionOf('p-invalid');
   const handler = await versionOf('h-handler');
-  const head = await headOf(master);
+  const head = await headOf(db.master);
   expect(head).toBe(7n);
 
   // Both readers of user.changed stop right before the invalid event; what came before is applied.
-  for (const [replica, client] of [['tracker', tracker], ['analytics', analytics]] as const) {
+  for (const [replica, client] of [['tracker', db.tracker], ['analytics', db.analytics]] as const) {
     expect(first.failed[replica]).toMatch(/active/);
     expect(await watermarkOf(client)).toBe(invalid - 1n);
     expect(await names(client)).toEqual(['a-renamed']);
@@ -108,15 +96,15 @@ test('an invalid event and an event its handler rejects each stop only their rep
   // The registrations-only replica passes the invalid user.changed (not its type), applies b,
   // and stops right before the registration its handler cannot store: found inside a batch.
   expect(first.failed.accounting).toMatch(/handler failed: .*too long/);
-  expect(await watermarkOf(accounting)).toBe(handler - 1n);
-  expect(await names(accounting)).toEqual(['a-before', 'b-between']);
+  expect(await watermarkOf(db.accounting)).toBe(handler - 1n);
+  expect(await names(db.accounting)).toEqual(['a-before', 'b-between']);
   expect(await stateOf('accounting')).toMatchObject({ poison_version: String(handler), consecutive_failures: 1 });
 
   // Never skipped: the next pass tries again and stops at the same place.
   const second = await pass();
   expect(Object.keys(second.failed).sort()).toEqual(['accounting', 'analytics', 'tracker']);
-  expect(await watermarkOf(tracker)).toBe(invalid - 1n);
-  expect(await watermarkOf(accounting)).toBe(handler - 1n);
+  expect(await watermarkOf(db.tracker)).toBe(invalid - 1n);
+  expect(await watermarkOf(db.accounting)).toBe(handler - 1n);
   expect(await stateOf('tracker')).toMatchObject({ poison_version: String(invalid), consecutive_failures: 2 });
 
   // The status operators see: how far each replica is, how far behind, and why.

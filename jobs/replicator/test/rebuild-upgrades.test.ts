@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from 'pg';
 import { createLogger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
@@ -7,7 +6,9 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { rebuildReplica } from '../rebuild';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
-import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/databases';
+import { snapshotReplicas } from './fixtures/replica-state';
+import { connectTo, insertRawEvent } from './fixtures/databases';
+import { useConnections } from './fixtures/connections';
 
 /**
  * A user.changed v1 event means in a rebuild what it meant live (issue 24): a popug
@@ -17,36 +18,16 @@ import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/database
  * one batch of everything.
  */
 const env = isolateTestFile();
+const db = useConnections(env, ['auth']);
 const redis = createRedis(env, 'producer');
 const mailQueue = createMailQueue(env, redis);
 const replicator = new Replicator(env, createLogger('rebuild-upgrades'), SOURCES, REPLICAS);
-let auth: Client;
 
-beforeAll(async () => {
-  await prepareDatabases(env);
-  auth = await connectTo(env, 'auth');
-});
 afterAll(async () => {
-  await auth?.end();
   await replicator.close();
   await mailQueue.close();
   redis.disconnect();
 });
-
-/** Every comparableState query of every replica: the directory first. */
-async function snapshot(): Promise<Record<string, unknown[][]>> {
-  const state: Record<string, unknown[][]> = {};
-  for (const replica of REPLICAS) {
-    const client = await connectTo(env, replica.name);
-    try {
-      state[replica.name] = [];
-      for (const query of replica.comparableState) state[replica.name]?.push((await client.query(query)).rows);
-    } finally {
-      await client.end();
-    }
-  }
-  return state;
-}
 
 async function copiesOf(id: string): Promise<Record<string, unknown>> {
   const copies: Record<string, unknown> = {};
@@ -64,19 +45,19 @@ async function copiesOf(id: string): Promise<Record<string, unknown>> {
 test('a popug renamed by a v1 event and deactivated by a v2 one stays deactivated through rebuilds in batches of 1 and of all', async () => {
   const id = randomUUID();
   const popug = { id, email: `deactivated-${id.slice(0, 8)}@popug.test`, name: 'Polly', role: 'worker', active: true };
-  await insertRawEvent(auth, 'user.registered', 1, { ...popug, revision: 1 });
-  await insertRawEvent(auth, 'user.changed', 1, { ...popug, name: 'Polly Renamed' });
-  await insertRawEvent(auth, 'user.changed', 2, { ...popug, name: 'Polly Renamed', active: false, revision: 3 });
+  await insertRawEvent(db.auth, 'user.registered', 1, { ...popug, revision: 1 });
+  await insertRawEvent(db.auth, 'user.changed', 1, { ...popug, name: 'Polly Renamed' });
+  await insertRawEvent(db.auth, 'user.changed', 2, { ...popug, name: 'Polly Renamed', active: false, revision: 3 });
   const report = await replicator.runPass();
   if (report === 'busy') throw new Error('no other pass runs in this test');
   expect(report.failed).toEqual({});
-  const live = await snapshot();
+  const live = await snapshotReplicas(env);
   const deactivated = { name: 'Polly Renamed', active: false, revision: 3 };
   expect(await copiesOf(id)).toEqual({ tracker: deactivated, accounting: deactivated, analytics: deactivated });
 
   for (const size of [1, 10_000]) {
     for (const replica of REPLICAS) await rebuildReplica(replicator, replica, size);
     expect({ size, copies: await copiesOf(id) }).toEqual({ size, copies: { tracker: deactivated, accounting: deactivated, analytics: deactivated } });
-    expect({ size, state: await snapshot() }).toEqual({ size, state: live });
+    expect({ size, state: await snapshotReplicas(env) }).toEqual({ size, state: live });
   }
 });

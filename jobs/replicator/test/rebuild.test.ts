@@ -1,4 +1,3 @@
-import type { Client } from 'pg';
 import { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
@@ -11,49 +10,30 @@ import { rebuildReplica } from '../rebuild';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
 import { startReplicator } from '../worker';
-import { connectTo, headOf, insertRawEvent, insertUserChanges, prepareDatabases, watermarkOf } from './fixtures/databases';
+import { snapshotReplicas } from './fixtures/replica-state';
+import { connectTo, headOf, insertRawEvent, insertUserChanges, watermarkOf } from './fixtures/databases';
 import { run } from './fixtures/processes';
+import { useConnections } from './fixtures/connections';
 
 const INTERVAL_MS = 200;
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(INTERVAL_MS), REPLICATION_BATCH_SIZE: '700' });
+const db = useConnections(env, ['auth', 'master']);
 let system: TestSystem;
-let auth: Client;
-let master: Client;
 const lifecycle = new Lifecycle(createLogger('test'));
 
 beforeAll(async () => {
-  await prepareDatabases(env);
   system = await startSystem(env);
   const worker = await startReplicator(env, createLogger('replicator'));
   lifecycle.add('replicator', () => worker.close());
-  auth = await connectTo(env, 'auth');
-  master = await connectTo(env, 'master');
 }, 60_000);
 afterAll(async () => {
   await lifecycle.stop();
   await system?.close();
-  await auth?.end();
-  await master?.end();
 });
 
-/** Every comparableState query of every replica, run on its database. */
-async function snapshot(): Promise<Record<string, unknown[][]>> {
-  const state: Record<string, unknown[][]> = {};
-  for (const replica of REPLICAS) {
-    const client = await connectTo(env, replica.name);
-    try {
-      state[replica.name] = [];
-      for (const query of replica.comparableState) state[replica.name]?.push((await client.query(query)).rows);
-    } finally {
-      await client.end();
-    }
-  }
-  return state;
-}
-
 async function caughtUp(): Promise<true | undefined> {
-  if ((await auth.query<{ n: number }>('select count(*)::int as n from outbox')).rows[0]?.n !== 0) return undefined;
-  const head = await headOf(master);
+  if ((await db.auth.query<{ n: number }>('select count(*)::int as n from outbox')).rows[0]?.n !== 0) return undefined;
+  const head = await headOf(db.master);
   for (const replica of REPLICAS) {
     const client = await connectTo(env, replica.name);
     try {
@@ -77,11 +57,11 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
     if (!id) throw new Error(JSON.stringify(registered.errors));
     await system.request('mutation($id: ID!) { setUserRole(userId: $id, role: "manager") { role } }', { id }, admin);
     if (n % 2 === 0) await system.request('mutation($id: ID!) { setUserActive(userId: $id, active: false) { active } }', { id }, admin);
-    if (n === 0) await insertRawEvent(auth, 'user.changed', 1, { id, email: 'rebuild-0@popug.test', name: 'Renamed by v1', role: 'worker', active: true });
+    if (n === 0) await insertRawEvent(db.auth, 'user.changed', 1, { id, email: 'rebuild-0@popug.test', name: 'Renamed by v1', role: 'worker', active: true });
   }
-  await insertUserChanges(auth, { users: 1500, revisions: 3, tag: 'rebuild' });
+  await insertUserChanges(db.auth, { users: 1500, revisions: 3, tag: 'rebuild' });
   await waitFor(caughtUp, 30_000, 'replicas caught up');
-  const live = await snapshot();
+  const live = await snapshotReplicas(env);
   expect(live.tracker?.[0]?.length).toBeGreaterThan(1500);
 
   // In process, every replica, while the scheduled passes keep running.
@@ -89,7 +69,7 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
   const mailQueue = createMailQueue(env, redis);
   const replicator = new Replicator(env, createLogger('rebuild'), SOURCES, REPLICAS);
   try {
-    const head = await headOf(master);
+    const head = await headOf(db.master);
     for (const replica of REPLICAS) {
       const applied = await rebuildReplica(replicator, replica, env.REPLICATION_BATCH_SIZE);
       expect(applied).toBe(Number(head)); // every replica reads every user event, all of the log
@@ -99,13 +79,13 @@ test('a replica rebuilt from version 0 equals the live one, by function and by `
     await mailQueue.close();
     redis.disconnect();
   }
-  expect(await snapshot()).toEqual(live);
+  expect(await snapshotReplicas(env)).toEqual(live);
 
   // The operator's command, as a separate process with this test's environment.
   const cli = run('npm', ['run', '--silent', 'replica:rebuild', '--', 'tracker'], { ...process.env, LOG_LEVEL: 'warn' });
   expect(await cli.exited).toBe(0);
   expect(cli.output()).toMatch(/✅ rebuilt tracker: \d+ events applied/);
-  expect(await snapshot()).toEqual(live);
+  expect(await snapshotReplicas(env)).toEqual(live);
 
   const unknown = run('npm', ['run', '--silent', 'replica:rebuild', '--', 'nowhere'], { ...process.env, LOG_LEVEL: 'warn' });
   expect(await unknown.exited).toBe(1);

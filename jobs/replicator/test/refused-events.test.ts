@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { migrateDatabase } from '@popug/lib/db/orm';
-import { createLogger } from '@popug/lib/logger';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { accountingDatabase } from '../../../subgraphs/accounting/database';
-import { collectFrom, type Source } from '../collect';
-import { DatabaseHandles } from '../databases';
+import { collectFrom } from '../collect';
 import { masterDatabase } from '../master/database';
 import { reportRefusedEvents } from '../refused-events';
 import type { RefusedEvent } from '../alerts';
-import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/databases';
+import { connectTo, insertRawEvent } from './fixtures/databases';
+import { useConnections } from './fixtures/connections';
+import { useSource } from './fixtures/source';
 
 /**
  * The master log refuses money it already holds: a second payout.made of one user and
@@ -18,23 +18,8 @@ import { connectTo, insertRawEvent, prepareDatabases } from './fixtures/database
  * with the rows after it, versions staying gap-free; the admins are told once.
  */
 const env = isolateTestFile();
-const databases = new DatabaseHandles(env, createLogger('replicator'));
-let accounting: Client;
-let master: Client;
-let source: Source;
-
-beforeAll(async () => {
-  await prepareDatabases(env);
-  accounting = await connectTo(env, 'accounting');
-  master = await connectTo(env, 'master');
-  const orm = await databases.orm(accountingDatabase);
-  source = { name: 'accounting', em: () => orm.em.fork() };
-});
-afterAll(async () => {
-  await accounting?.end();
-  await master?.end();
-  await databases.close();
-});
+const db = useConnections(env, ['accounting', 'master']);
+const { databases, source } = useSource(env, 'accounting', accountingDatabase);
 
 const payout = (userId: string, businessDay: string, amount: number) => ({ userId, amount, businessDay, paidAt: `${businessDay}T23:00:00.000Z` });
 const closed = (businessDay: string, payoutTotal: number) => ({ businessDay, closedAt: `${businessDay}T23:00:00.000Z`, payoutCount: 1, payoutTotal });
@@ -42,20 +27,20 @@ const count = async (client: Client, sql: string) => Number((await client.query<
 
 test('a second payout of a user and day, and a second close of a day, are refused, recorded and leave the outbox; the rest is logged gap-free', async () => {
   const [ann, bob] = [randomUUID(), randomUUID()];
-  await insertRawEvent(accounting, 'payout.made', 1, payout(ann, '2026-02-01', 1000));
-  await insertRawEvent(accounting, 'day.closed', 1, closed('2026-02-01', 1000));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout(ann, '2026-02-01', 1000));
+  await insertRawEvent(db.accounting, 'day.closed', 1, closed('2026-02-01', 1000));
   expect(await collectFrom(await databases.em(masterDatabase), source, 100)).toMatchObject({ read: 2, copied: 2, refused: 0 });
 
   // A restored accounting pays ann's day again (twice in one batch, even), closes it again, and pays bob for the first time.
-  await insertRawEvent(accounting, 'payout.made', 1, payout(ann, '2026-02-01', 1200));
-  await insertRawEvent(accounting, 'payout.made', 1, payout(bob, '2026-02-01', 700));
-  await insertRawEvent(accounting, 'payout.made', 1, payout(bob, '2026-02-01', 700));
-  await insertRawEvent(accounting, 'day.closed', 1, closed('2026-02-01', 1900));
-  await insertRawEvent(accounting, 'payout.made', 1, payout(ann, '2026-02-02', 300));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout(ann, '2026-02-01', 1200));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout(bob, '2026-02-01', 700));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout(bob, '2026-02-01', 700));
+  await insertRawEvent(db.accounting, 'day.closed', 1, closed('2026-02-01', 1900));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout(ann, '2026-02-02', 300));
   expect(await collectFrom(await databases.em(masterDatabase), source, 100)).toMatchObject({ read: 5, copied: 2, refused: 3 });
 
-  expect(await count(accounting, 'select count(*)::text as n from outbox')).toBe(0);
-  const { rows: log } = await master.query<{ version: string; type: string; day: string; amount: number | null }>(
+  expect(await count(db.accounting, 'select count(*)::text as n from outbox')).toBe(0);
+  const { rows: log } = await db.master.query<{ version: string; type: string; day: string; amount: number | null }>(
     `select version::text, type, payload->>'businessDay' as day, (payload->>'amount')::int as amount from change_log order by version`,
   );
   expect(log).toEqual([
@@ -64,7 +49,7 @@ test('a second payout of a user and day, and a second close of a day, are refuse
     { version: '3', type: 'payout.made', day: '2026-02-01', amount: 700 },
     { version: '4', type: 'payout.made', day: '2026-02-02', amount: 300 },
   ]);
-  const { rows: refused } = await master.query<{ type: string; amount: number | null }>(
+  const { rows: refused } = await db.master.query<{ type: string; amount: number | null }>(
     `select type, (payload->>'amount')::int as amount from refused_events order by type, amount`,
   );
   expect(refused).toEqual([
@@ -74,7 +59,7 @@ test('a second payout of a user and day, and a second close of a day, are refuse
   ]);
   // The index refuses what the collector would have let through.
   await expect(
-    master.query(
+    db.master.query(
       `insert into change_log (version, source, source_seq, event_id, type, schema_version, payload, occurred_at)
        values (5, 'accounting', 99, gen_random_uuid(), 'payout.made', 1, $1::jsonb, now())`,
       [JSON.stringify(payout(ann, '2026-02-01', 1))],
@@ -92,8 +77,8 @@ test('a second payout of a user and day, and a second close of a day, are refuse
 });
 
 test('a report that fails to go out is tried again', async () => {
-  await insertRawEvent(accounting, 'payout.made', 1, payout(randomUUID(), '2026-02-01', 10));
-  await insertRawEvent(accounting, 'payout.made', 1, payout((await master.query<{ id: string }>(`select payload->>'userId' as id from change_log where version = 1`)).rows[0]?.id ?? '', '2026-02-01', 10));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout(randomUUID(), '2026-02-01', 10));
+  await insertRawEvent(db.accounting, 'payout.made', 1, payout((await db.master.query<{ id: string }>(`select payload->>'userId' as id from change_log where version = 1`)).rows[0]?.id ?? '', '2026-02-01', 10));
   await collectFrom(await databases.em(masterDatabase), source, 100);
   await expect(reportRefusedEvents(await databases.em(masterDatabase), async () => Promise.reject(new Error('Redis away')))).rejects.toThrow('Redis away');
   expect(await reportRefusedEvents(await databases.em(masterDatabase), async () => undefined)).toBe(1);

@@ -6,26 +6,18 @@ import { promisify } from 'node:util';
 import type { Client } from 'pg';
 import pino from 'pino';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
-import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailJobData } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { authDatabase } from '../../../subgraphs/auth/database';
-import { DatabaseHandles } from '../databases';
 import { Replicator, type PassReport } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
 import { auditedReplicas, connectAuditedReplicas } from './fixtures/audited-replicas';
-import { runAuthAlerts } from './fixtures/auth-alerts';
+import { openAlertMailbox } from './fixtures/auth-alerts';
 import { connectTo, insertUserChanges, prepareDatabases, type ReplicaName } from './fixtures/databases';
 
 const run = promisify(execFile);
 const env = isolateTestFile();
 const trackerUrl = databaseUrl(env, databaseName(env, 'tracker'));
-const redis = createRedis(env, 'producer');
-const mailQueue = createMailQueue(env, redis);
 /** Auth's process mails the admins the alerts the replicator hands to its queue; here it runs in the test's process. */
-const authDirectory = new DatabaseHandles(env, createLogger('auth'));
-const authAlerts = runAuthAlerts(env, () => authDirectory.em(authDatabase), mailQueue);
+const mailbox = openAlertMailbox(env, 'auth');
 const logLines: { level: number; msg: string; alert?: string; text?: string }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
 const replicator = new Replicator(env, logger, SOURCES, auditedReplicas(REPLICAS));
@@ -44,11 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of [master, tracker, ...replicas.values()]) await client?.end();
   await replicator.close();
-  await authAlerts.close();
-  await authDirectory.close();
-  await mailQueue.obliterate({ force: true });
-  await mailQueue.close();
-  redis.disconnect();
+  await mailbox.close();
   if (backupDir) await rm(backupDir, { recursive: true, force: true });
 });
 
@@ -111,8 +99,7 @@ test('a tracker restored from a pg_dump backup: every event written after the re
   expect(errors).toEqual([
     expect.objectContaining({ alert: 'source-rewind:tracker:9:6', msg: 'The tracker database went back in time', text: expect.stringContaining('sequence 6 again, after the replicator had collected up to 9') }),
   ]);
-  await authAlerts.drained();
-  const mails = (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === 'The tracker database went back in time');
+  const mails = await mailbox.mailsAbout('The tracker database went back in time');
   expect(mails.length).toBeGreaterThan(0);
   expect(new Set(mails.map((mail) => mail.to)).size).toBe(mails.length);
   expect(mails[0]?.text).toContain('sequence 6 again, after the replicator had collected up to 9');

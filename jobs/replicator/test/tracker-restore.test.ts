@@ -6,20 +6,15 @@ import { promisify } from 'node:util';
 import type { Client } from 'pg';
 import pino from 'pino';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
-import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailJobData } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { signInAdmin, hire, type TestUser } from '@popug/testing/people';
 import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { contractOperation } from '../../../testing/contract';
 import { startSystem } from '../../../test/system';
-import { authDatabase } from '../../../subgraphs/auth/database';
-import { DatabaseHandles } from '../databases';
 import { Replicator } from '../replicator';
 import { REPLICAS, SOURCES } from '../topology';
-import { runAuthAlerts } from './fixtures/auth-alerts';
+import { openAlertMailbox } from './fixtures/auth-alerts';
 import { connectTo, prepareDatabases } from './fixtures/databases';
 
 /**
@@ -34,11 +29,8 @@ const trackerUrl = databaseUrl(env, databaseName(env, 'tracker'));
 const PASSWORD = 'correct horse battery';
 const logLines: { level: number; msg: string; taskId?: string }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line)) });
-const redis = createRedis(env, 'producer');
-const mailQueue = createMailQueue(env, redis);
 /** Auth's process mails the admins the alerts the replicator hands to its queue; here it runs in the test's process. */
-const authDirectory = new DatabaseHandles(env, createLogger('auth'));
-const authAlerts = runAuthAlerts(env, () => authDirectory.em(authDatabase), mailQueue);
+const mailbox = openAlertMailbox(env, 'auth');
 const replicator = new Replicator(env, logger, SOURCES, REPLICAS);
 let system: TestSystem;
 let accounting: Client;
@@ -61,11 +53,7 @@ afterAll(async () => {
   await tracker?.end();
   await analytics?.end();
   await replicator.close();
-  await authAlerts.close();
-  await authDirectory.close();
-  await mailQueue.obliterate({ force: true });
-  await mailQueue.close();
-  redis.disconnect();
+  await mailbox.close();
   await system?.close();
   if (backupDir) await rm(backupDir, { recursive: true, force: true });
 });
@@ -130,8 +118,7 @@ test('a task completed after the backup: refused by the restored tracker once re
   expect(logLines.filter((line) => line.level >= 50 && line.msg === 'A task was completed twice')).toEqual([
     expect.objectContaining({ alert: expect.stringMatching(/^replica-incident:accounting:/), text: expect.stringContaining(early.id) }),
   ]);
-  await authAlerts.drained();
-  const mails = (await mailQueue.getJobs()).map((job) => job.data as MailJobData).filter((mail) => mail.subject === 'A task was completed twice');
+  const mails = await mailbox.mailsAbout('A task was completed twice');
   expect(mails.length).toBeGreaterThan(0);
   expect(new Set(mails.map((mail) => mail.to)).size).toBe(mails.length);
   expect(mails[0]?.text).toContain(early.id);

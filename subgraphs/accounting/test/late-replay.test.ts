@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from 'pg';
 import { databaseName, quoteIdent } from '@popug/lib/db/database';
 import { migrateDatabase, openDatabase, type MikroORM } from '@popug/lib/db/orm';
 import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailQueue } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { addDays, startOfBusinessDay, today as todayIn } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { rebuildReplica } from '../../../jobs/replicator/rebuild';
 import { Replicator } from '../../../jobs/replicator/replicator';
 import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
-import { connectTo, prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
-import { trackerDatabase } from '../../tracker/database';
+import { connectTo } from '../../../jobs/replicator/test/fixtures/databases';
 import { accountingDatabase } from '../database';
 import { accountingReplica } from '../replication';
 import { closeBusinessDay } from '../services/day-close';
+import { useReplicationBed } from './replication-bed';
 
 /**
  * An event dated in a closed day and applied after the close is booked late, on the day
@@ -28,41 +25,11 @@ import { closeBusinessDay } from '../services/day-close';
 const TIME_ZONE = 'UTC';
 const env = isolateTestFile({ BUSINESS_TZ: TIME_ZONE });
 const logger = createLogger('late-replay');
-
-let tracker: MikroORM;
-let accounting: MikroORM | undefined;
-let replicator: Replicator | undefined;
-let redis: ReturnType<typeof createRedis>;
-let mailQueue: MailQueue;
-let postgres: Client;
-
-beforeAll(async () => {
-  await prepareDatabases(env);
-  tracker = await openDatabase(env, trackerDatabase);
-  accounting = await openDatabase(env, accountingDatabase);
-  redis = createRedis(env, 'producer');
-  mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS);
-  postgres = await connectTo(env, 'postgres');
-}, 60_000);
-afterAll(async () => {
-  await replicator?.close();
-  await accounting?.close();
-  await tracker?.close();
-  await mailQueue?.close();
-  redis?.disconnect();
-  await postgres?.end();
-});
-
-async function replicate(): Promise<void> {
-  const report = await replicator?.runPass();
-  if (report === undefined || report === 'busy') throw new Error('no replication pass ran');
-  expect(report.failed).toEqual({});
-}
+const bed = useReplicationBed(env, logger);
 
 /** The audit log, each row with the day it is booked on and the day it is late from. */
 async function auditLog(): Promise<unknown[]> {
-  return (accounting as MikroORM).em.fork().execute(
+  return (bed.accounting as MikroORM).em.fork().execute(
     `select source_version::text, user_id, kind, amount::text, to_char(business_day, 'YYYY-MM-DD') as business_day,
             to_char(late_from, 'YYYY-MM-DD') as late_from, created_at
        from transactions order by source_version nulls last, user_id, business_day, kind`,
@@ -70,8 +37,8 @@ async function auditLog(): Promise<unknown[]> {
 }
 const state = async () => ({
   log: await auditLog(),
-  balances: await (accounting as MikroORM).em.fork().execute('select user_id, balance::text from accounts order by user_id'),
-  closed: await (accounting as MikroORM).em.fork().execute(`select to_char(business_day, 'YYYY-MM-DD') as day, through_version::text from closed_days order by 1`),
+  balances: await (bed.accounting as MikroORM).em.fork().execute('select user_id, balance::text from accounts order by user_id'),
+  closed: await (bed.accounting as MikroORM).em.fork().execute(`select to_char(business_day, 'YYYY-MM-DD') as day, through_version::text from closed_days order by 1`),
 });
 
 test('late rows before day.closed in the log are booked where live booked them after a rebuild and in a re-created accounting', async () => {
@@ -88,19 +55,19 @@ test('late rows before day.closed in the log are booked where live booked them a
   };
   /** A fee dated in `day` by a source whose clock went back, written after `day` is closed. */
   const lateFee = (day: string, fee: number) => newEvent('task.assigned', { ...task(`Late for ${day}`), assigneeId: earner, fee, reason: 'created', assignedAt: noonOf(day) });
-  const close = (day: string) => closeBusinessDay((accounting as MikroORM).em.fork(), day);
+  const close = (day: string) => closeBusinessDay((bed.accounting as MikroORM).em.fork(), day);
 
-  await appendToOutbox(tracker.em.fork(), worked(first));
-  await replicate();
+  await appendToOutbox(bed.tracker.em.fork(), worked(first));
+  await bed.replicate();
   await close(first);
-  await appendToOutbox(tracker.em.fork(), [lateFee(first, 100)]);
-  await replicate(); // the tracker first: the late fee's version is below day.closed's
-  await appendToOutbox(tracker.em.fork(), worked(second));
-  await replicate();
+  await appendToOutbox(bed.tracker.em.fork(), [lateFee(first, 100)]);
+  await bed.replicate(); // the tracker first: the late fee's version is below day.closed's
+  await appendToOutbox(bed.tracker.em.fork(), worked(second));
+  await bed.replicate();
   await close(second);
-  await appendToOutbox(tracker.em.fork(), [lateFee(first, 200), lateFee(second, 300)]);
-  await replicate();
-  await replicate();
+  await appendToOutbox(bed.tracker.em.fork(), [lateFee(first, 200), lateFee(second, 300)]);
+  await bed.replicate();
+  await bed.replicate();
 
   const live = await state();
   const lateRows = (live.log as { kind: string; amount: string; business_day: string; late_from: string | null }[]).filter((row) => row.late_from !== null);
@@ -125,26 +92,26 @@ test('late rows before day.closed in the log are booked where live booked them a
   }
 
   for (const batchSize of [1, 1_000_000]) {
-    await rebuildReplica(replicator as Replicator, accountingReplica, batchSize);
+    await rebuildReplica(bed.replicator as Replicator, accountingReplica, batchSize);
     expect({ batchSize, ...(await state()) }).toEqual({ batchSize, ...live });
   }
 
   // Accounting re-created empty (dropped, then the migrate step): everything comes back from the
   // log, by the replicator's passes or by a rebuild in batches of 1 (closed_days empty at the start).
   for (const refill of ['passes', 'rebuild in batches of 1'] as const) {
-    await replicator?.close();
-    replicator = undefined;
-    await accounting?.close();
-    accounting = undefined;
-    await postgres.query(`drop database ${quoteIdent(databaseName(env, 'accounting'))} with (force)`);
+    await bed.replicator?.close();
+    bed.replicator = undefined;
+    await bed.accounting?.close();
+    bed.accounting = undefined;
+    await bed.postgres.query(`drop database ${quoteIdent(databaseName(env, 'accounting'))} with (force)`);
     await migrateDatabase(env, accountingDatabase);
-    accounting = await openDatabase(env, accountingDatabase);
-    replicator = new Replicator(env, logger, SOURCES, REPLICAS);
+    bed.accounting = await openDatabase(env, accountingDatabase);
+    bed.replicator = new Replicator(env, logger, SOURCES, REPLICAS);
     if (refill === 'passes') {
-      await replicate();
-      await replicate();
+      await bed.replicate();
+      await bed.replicate();
     } else {
-      await rebuildReplica(replicator, accountingReplica, 1);
+      await rebuildReplica(bed.replicator, accountingReplica, 1);
     }
     expect({ refill, ...(await state()) }).toEqual({ refill, ...live });
   }

@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
-import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailQueue } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { appendToOutbox, newEvent, type NewEvent } from '@popug/lib/replication/outbox';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf } from '@popug/testing/stack';
-import type { TestSystem } from '@popug/testing/system';
-import { Replicator } from '../../../jobs/replicator/replicator';
-import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
-import { startSystem } from '../../../test/system';
-import { trackerDatabase } from '../../tracker/database';
 import { random } from './event-world';
 import { whileReplicating } from './replicating';
+import { useGatewayBed } from './gateway-bed';
 
 /**
  * Analytics and accounting read the same log on their own: for the same days they must
@@ -23,41 +15,12 @@ import { whileReplicating } from './replicating';
  */
 const TIME_ZONE = 'America/New_York';
 const env = isolateTestFile({ BUSINESS_TZ: TIME_ZONE });
+const bed = useGatewayBed(env);
 const PASSWORD = 'correct horse battery';
-
-let system: TestSystem;
-let tracker: MikroORM;
-let replicator: Replicator;
-let mailQueue: MailQueue;
-let redis: ReturnType<typeof createRedis>;
-let adminToken: string;
-
-beforeAll(async () => {
-  system = await startSystem(env);
-  tracker = await openDatabase(env, trackerDatabase);
-  redis = createRedis(env, 'producer');
-  mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, createLogger('replicator'), SOURCES, REPLICAS);
-  adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-}, 60_000);
-afterAll(async () => {
-  await replicator?.close();
-  await mailQueue?.close();
-  redis?.disconnect();
-  await tracker?.close();
-  await system?.close();
-});
-
-async function replicate(): Promise<void> {
-  const report = await replicator.runPass();
-  if (report === 'busy') throw new Error('a replication pass is already running');
-  expect(report.failed).toEqual({});
-}
-
 
 async function registerWorker(): Promise<string> {
   const email = `agree-${randomUUID().slice(0, 8)}@popug.test`;
-  const result = await system.request<{ register: { id: string } }>(
+  const result = await bed.system.request<{ register: { id: string } }>(
     'mutation ($email: String!, $password: String!) { register(email: $email, name: "Worker", password: $password) { id } }',
     { email, password: PASSWORD },
   );
@@ -71,7 +34,7 @@ async function figures(days: readonly string[]): Promise<Record<string, DayFigur
   const query = `{ ${days
     .map((day, index) => `a${index}: managementEarnings(day: "${day}") s${index}: analyticsSummary(day: "${day}") { managementEarnings negativeBalanceCount }`)
     .join(' ')} }`;
-  const data = dataOf(await system.request<Record<string, number | { managementEarnings: number; negativeBalanceCount: number }>>(query, {}, adminToken));
+  const data = dataOf(await bed.system.request<Record<string, number | { managementEarnings: number; negativeBalanceCount: number }>>(query, {}, bed.adminToken));
   return Object.fromEntries(
     days.map((day, index) => {
       const summary = data[`s${index}`] as { managementEarnings: number; negativeBalanceCount: number };
@@ -81,7 +44,7 @@ async function figures(days: readonly string[]): Promise<Record<string, DayFigur
 }
 
 async function negativeAccounts(): Promise<number> {
-  const { accounts } = dataOf(await system.request<{ accounts: { balance: number }[] }>('{ accounts { user { id } balance } }', {}, adminToken));
+  const { accounts } = dataOf(await bed.system.request<{ accounts: { balance: number }[] }>('{ accounts { user { id } balance } }', {}, bed.adminToken));
   return accounts.filter((account) => account.balance < 0).length;
 }
 
@@ -116,12 +79,12 @@ test('the same days give the same management earnings, and the negative count ma
       }
     }
   }
-  await appendToOutbox(tracker.em.fork(), events);
-  await replicate();
+  await appendToOutbox(bed.tracker.em.fork(), events);
+  await bed.replicate();
   // The days before today are closed first, each as its own day, as the jobs worker does after each midnight.
   // Each waits for a replication pass that began after it found its day due (the completeness fence).
-  dataOf(await whileReplicating(replicator, () => system.request('mutation ($day: Date) { closeDay(day: $day) { day } }', { day: days[2] }, adminToken)));
-  await replicate();
+  dataOf(await whileReplicating(bed.replicator, () => bed.system.request('mutation ($day: Date) { closeDay(day: $day) { day } }', { day: days[2] }, bed.adminToken)));
+  await bed.replicate();
 
   const before = await figures(days);
   for (const day of days) {
@@ -132,9 +95,9 @@ test('the same days give the same management earnings, and the negative count ma
   expect(before[today]?.negative).toBe(negativeBefore);
 
   // Accounting closes today by hand: positive balances are paid out, nobody new goes below zero.
-  const { closeDay } = dataOf(await system.request<{ closeDay: { user: { id: string }; amount: number }[] }>('mutation { closeDay { user { id } amount day } }', {}, adminToken));
+  const { closeDay } = dataOf(await bed.system.request<{ closeDay: { user: { id: string }; amount: number }[] }>('mutation { closeDay { user { id } amount day } }', {}, bed.adminToken));
   expect(closeDay.length).toBeGreaterThan(0);
-  await replicate();
+  await bed.replicate();
   const after = await figures(days);
   expect(after).toEqual(before);
   expect(await negativeAccounts()).toBe(negativeBefore);
@@ -142,10 +105,10 @@ test('the same days give the same management earnings, and the negative count ma
   // A fee for someone just paid out now takes them below zero in both services.
   const paidOut = closeDay[0]?.user.id as string;
   const task = { taskId: randomUUID(), title: 'After the close', jiraId: null, description: '' };
-  await appendToOutbox(tracker.em.fork(), [
+  await appendToOutbox(bed.tracker.em.fork(), [
     newEvent('task.assigned', { ...task, assigneeId: paidOut, fee: 1500, reason: 'created', assignedAt: new Date().toISOString() }),
   ]);
-  await replicate();
+  await bed.replicate();
   const latest = await figures([businessDayOf(new Date(), TIME_ZONE)]);
   const [figure] = Object.values(latest);
   // Today is closed, so accounting books the fee late, on the first open day (docs/architecture.md,

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
-import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
-import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailQueue } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf } from '@popug/testing/stack';
-import type { TestSystem } from '@popug/testing/system';
-import { Replicator } from '../../../jobs/replicator/replicator';
-import { REPLICAS, SOURCES } from '../../../jobs/replicator/topology';
-import { connectTo, prepareDatabases } from '../../../jobs/replicator/test/fixtures/databases';
-import { startSystem } from '../../../test/system';
-import { trackerDatabase } from '../../tracker/database';
+import { connectTo } from '../../../jobs/replicator/test/fixtures/databases';
 import { whileReplicating } from './replicating';
+import { useGatewayBed } from './gateway-bed';
 
 /**
  * A payout belongs to the business day it pays for, in analytics as in accounting. A
@@ -24,42 +16,19 @@ import { whileReplicating } from './replicating';
  */
 const TIME_ZONE = 'Europe/Berlin';
 const env = isolateTestFile({ BUSINESS_TZ: TIME_ZONE });
+const bed = useGatewayBed(env);
 
-let system: TestSystem;
-let tracker: MikroORM;
-let replicator: Replicator;
-let mailQueue: MailQueue;
-let redis: ReturnType<typeof createRedis>;
 let accounting: Client;
 let analytics: Client;
-let adminToken: string;
 
 beforeAll(async () => {
-  await prepareDatabases(env);
-  system = await startSystem(env);
-  tracker = await openDatabase(env, trackerDatabase);
-  redis = createRedis(env, 'producer');
-  mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, createLogger('replicator'), SOURCES, REPLICAS);
   accounting = await connectTo(env, 'accounting');
   analytics = await connectTo(env, 'analytics');
-  adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 }, 60_000);
 afterAll(async () => {
   await accounting?.end();
   await analytics?.end();
-  await replicator?.close();
-  await mailQueue?.close();
-  redis?.disconnect();
-  await tracker?.close();
-  await system?.close();
 });
-
-async function replicate(): Promise<void> {
-  const report = await replicator.runPass();
-  if (report === 'busy') throw new Error('a replication pass is already running');
-  expect(report.failed).toEqual({});
-}
 
 /** Each popug's balance at the end of `day`, as accounting's audit log sums it. */
 async function accountingBalances(day: string): Promise<Record<string, number>> {
@@ -80,10 +49,10 @@ async function analyticsBalances(day: string): Promise<Record<string, number>> {
 }
 
 async function negativeCount(day: string): Promise<number> {
-  const data = dataOf(await system.request<{ analyticsSummary: { negativeBalanceCount: number } }>(
+  const data = dataOf(await bed.system.request<{ analyticsSummary: { negativeBalanceCount: number } }>(
     'query ($day: Date) { analyticsSummary(day: $day) { negativeBalanceCount } }',
     { day },
-    adminToken,
+    bed.adminToken,
   ));
   return data.analyticsSummary.negativeBalanceCount;
 }
@@ -99,23 +68,23 @@ test('after a catch-up close of an earlier day, analytics gives every day the en
   const others = task('Someone else');
   // Two days ago the earner ends at +2000; yesterday a fee of 1500 takes them to −1500 once
   // that day is paid out (accounting), or leaves them at +500 if the payout counted today.
-  await appendToOutbox(tracker.em.fork(), [
+  await appendToOutbox(bed.tracker.em.fork(), [
     newEvent('task.assigned', { ...done, assigneeId: earner, fee: 1000, reason: 'created', assignedAt: noonOf(twoDaysAgo) }),
     newEvent('task.completed', { ...done, assigneeId: earner, reward: 3000, completedAt: noonOf(twoDaysAgo) }),
     newEvent('task.assigned', { ...others, assigneeId: other, fee: 1200, reason: 'created', assignedAt: noonOf(twoDaysAgo) }),
     newEvent('task.assigned', { ...later, assigneeId: earner, fee: 1500, reason: 'created', assignedAt: noonOf(yesterday) }),
   ]);
-  await replicate();
+  await bed.replicate();
 
   // The close of two days ago catches up today (the jobs worker was down over two midnights).
   // The close waits for a replication pass that began after it found the day due (the completeness fence).
-  const { closeDay } = dataOf(await whileReplicating(replicator, () => system.request<{ closeDay: { user: { id: string }; amount: number; day: string }[] }>(
+  const { closeDay } = dataOf(await whileReplicating(bed.replicator, () => bed.system.request<{ closeDay: { user: { id: string }; amount: number; day: string }[] }>(
     'mutation ($day: Date) { closeDay(day: $day) { user { id } amount day } }',
     { day: twoDaysAgo },
-    adminToken,
+    bed.adminToken,
   )));
   expect(closeDay.map(({ user, amount, day }) => ({ user: user.id, amount, day }))).toEqual([{ user: earner, amount: 2000, day: twoDaysAgo }]);
-  await replicate();
+  await bed.replicate();
 
   for (const day of [twoDaysAgo, yesterday, today]) {
     const expected = await accountingBalances(day);

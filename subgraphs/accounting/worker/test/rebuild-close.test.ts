@@ -1,19 +1,14 @@
-import type { Client } from 'pg';
 import { databaseName } from '@popug/lib/db/database';
-import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
+import { type MikroORM } from '@popug/lib/db/orm';
 import { createLogger } from '@popug/lib/logger';
-import { createMailQueue, type MailQueue } from '@popug/lib/mail';
-import { createRedis } from '@popug/lib/queues';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
-import type { Redis } from 'ioredis';
-import { accountingDatabase } from '../../database';
 import { accountingReplica } from '../../replication';
 import { closeDayAndMail } from '../../services/day-close';
 import { rebuildReplica } from '../../../../jobs/replicator/rebuild';
-import { Replicator } from '../../../../jobs/replicator/replicator';
-import { REPLICAS, SOURCES } from '../../../../jobs/replicator/topology';
-import { connectTo, prepareDatabases } from '../../../../jobs/replicator/test/fixtures/databases';
+import { type Replicator } from '../../../../jobs/replicator/replicator';
+import { useConnections } from '../../../../jobs/replicator/test/fixtures/connections';
+import { useReplicationBed } from '../../test/replication-bed';
 
 /**
  * A rebuild of accounting and a close exclude each other: a close asked for while the
@@ -23,43 +18,21 @@ import { connectTo, prepareDatabases } from '../../../../jobs/replicator/test/fi
  * The close is the service `closeDay` and the payout worker both run.
  */
 const env = isolateTestFile();
+const db = useConnections(env, ['master', 'accounting']);
 const logger = createLogger('rebuild-close-test');
 const USERS = 300;
 const PAID_DAY = '2025-07-01';
 const DAY = '2025-07-02';
 
-let master: Client;
-let accounting: Client;
-let orm: MikroORM;
-let redis: Redis;
-let mailQueue: MailQueue;
-let replicator: Replicator;
-
-beforeAll(async () => {
-  await prepareDatabases(env);
-  master = await connectTo(env, 'master');
-  accounting = await connectTo(env, 'accounting');
-  orm = await openDatabase(env, accountingDatabase);
-  redis = createRedis(env, 'producer');
-  mailQueue = createMailQueue(env, redis);
-  replicator = new Replicator(env, logger, SOURCES, REPLICAS);
-}, 60_000);
-afterAll(async () => {
-  await replicator?.close();
-  await mailQueue?.obliterate({ force: true }).catch(() => undefined);
-  await mailQueue?.close();
-  redis?.disconnect();
-  await orm?.close();
-  await accounting?.end();
-  await master?.end();
-});
+const bed = useReplicationBed(env, logger);
+const accounting = () => bed.accounting as MikroORM;
 
 /**
  * Straight into the master log: a user each, then per user on PAID_DAY a fee of 1500, a
  * reward of 4000 and a fee of 1500 (+1000), and on DAY a reward of 3000 or a fee of 1500.
  */
 async function writeLog(): Promise<void> {
-  await master.query(
+  await db.master.query(
     `with people as materialized (select gen_random_uuid() as id, n from generate_series(1, $1::int) n),
      events as (
        select 'auth' as source, 'user.changed' as type, 2 as schema_version, p.n * 10 as seq,
@@ -88,12 +61,12 @@ async function writeLog(): Promise<void> {
 }
 
 const balances = async () =>
-  new Map((await accounting.query<{ user_id: string; balance: string }>('select user_id, balance::text as balance from accounts')).rows.map((row) => [row.user_id, Number(row.balance)]));
+  new Map((await db.accounting.query<{ user_id: string; balance: string }>('select user_id, balance::text as balance from accounts')).rows.map((row) => [row.user_id, Number(row.balance)]));
 
 test('closeDay during a rebuild of accounting waits for it, then pays what it would have paid without it', async () => {
   await writeLog();
-  await rebuildReplica(replicator, accountingReplica, 5000); // the first apply of the log
-  const first = await closeDayAndMail(orm.em.fork(), mailQueue, PAID_DAY, logger);
+  await rebuildReplica(bed.replicator as Replicator, accountingReplica, 5000); // the first apply of the log
+  const first = await closeDayAndMail(accounting().em.fork(), bed.mailQueue, PAID_DAY, logger);
   expect(first.payouts).toHaveLength(USERS);
   expect(first.payouts.every((payout) => payout.amount === 1000)).toBe(true);
   const before = await balances();
@@ -101,14 +74,14 @@ test('closeDay during a rebuild of accounting waits for it, then pays what it wo
   expect(due.size).toBe(USERS / 2);
 
   const order: string[] = [];
-  const rebuilding = rebuildReplica(replicator, accountingReplica, 10).then((applied) => {
+  const rebuilding = rebuildReplica(bed.replicator as Replicator, accountingReplica, 10).then((applied) => {
     order.push('rebuilt');
     return applied;
   });
   // The rebuild has reset accounting once it works on the watermark; then the close is asked for.
   await waitFor(
     async () => {
-      const { rows } = await accounting.query(
+      const { rows } = await db.accounting.query(
         `select 1 from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and query like '%replication_watermark%'`,
         [databaseName(env, 'accounting')],
       );
@@ -118,7 +91,7 @@ test('closeDay during a rebuild of accounting waits for it, then pays what it wo
     'the rebuild to be under way',
     2,
   );
-  const closing = closeDayAndMail(orm.em.fork(), mailQueue, DAY, logger).then((result) => {
+  const closing = closeDayAndMail(accounting().em.fork(), bed.mailQueue, DAY, logger).then((result) => {
     order.push('closed');
     return result;
   });
@@ -130,11 +103,11 @@ test('closeDay during a rebuild of accounting waits for it, then pays what it wo
   // Balances and payouts are those of a run without the rebuild.
   const after = await balances();
   for (const [userId, balance] of before) expect({ userId, balance: after.get(userId) }).toEqual({ userId, balance: balance > 0 ? 0 : balance });
-  const { rows: sums } = await accounting.query<{ broken: number }>(
+  const { rows: sums } = await db.accounting.query<{ broken: number }>(
     'select count(*)::int as broken from accounts a where balance <> (select coalesce(sum(amount), 0) from transactions t where t.user_id = a.user_id)',
   );
   expect(sums[0]?.broken).toBe(0);
-  const { rows: days } = await accounting.query<{ day: string; n: number; total: string }>(
+  const { rows: days } = await db.accounting.query<{ day: string; n: number; total: string }>(
     `select to_char(business_day, 'YYYY-MM-DD') as day, count(*)::int as n, sum(amount)::text as total from payouts group by 1 order by 1`,
   );
   expect(days).toEqual([
