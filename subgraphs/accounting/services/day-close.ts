@@ -241,10 +241,19 @@ export async function closeDayAndMail(
     logger.info({ day: open, payouts: paid.length, total }, 'business day closed');
     payouts.push(...paid);
   }
+  return { payouts, mail: await queuePendingMails(em, mailQueue, logger, now) };
+}
+
+/**
+ * Queues every payout mail not yet delivered (mailPendingPayouts), after a close or on a
+ * tick that closes nothing. A failure is returned, not thrown: the caller decides, and
+ * the next tick queues them.
+ */
+export async function queuePendingMails(em: EntityManager, mailQueue: MailQueue, logger: Logger, now: Date): Promise<MailReport | { error: Error }> {
   try {
-    return { payouts, mail: await mailPendingPayouts(em, mailQueue, { logger, now }) };
+    return await mailPendingPayouts(em, mailQueue, { logger, now });
   } catch (error) {
-    logger.error({ err: error, day }, 'payout mails not queued; the next tick queues them');
-    return { payouts, mail: { error: error instanceof Error ? error : new Error(String(error)) } };
+    logger.error({ err: error }, 'payout mails not queued; the next tick queues them');
+    return { error: error instanceof Error ? error : new Error(String(error)) };
   }
 }

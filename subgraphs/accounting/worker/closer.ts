@@ -6,7 +6,7 @@ import { enqueueMailToEach, type MailQueue, type MailRecipient } from '@popug/li
 import { endOfBusinessDay, lastEndedDay, today, type BusinessDay } from '@popug/lib/business-day';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '@popug/lib/replication/completeness';
 import { fenceDay, fenceState, FENCE_POLL_MS, lastFencedDay, proves, type FenceState } from '../services/close-fence';
-import { closeDayAndMail, daysToClose, lastClosedDay, mailPendingPayouts, type MailReport, type PayoutView } from '../services/day-close';
+import { closeDayAndMail, daysToClose, lastClosedDay, queuePendingMails, type MailReport } from '../services/day-close';
 import { reportLateEvents } from '../services/late-events';
 
 /** How often a worker looks for days to close and mails to deliver, at most. */
@@ -152,7 +152,7 @@ export class DayCloser {
     }
     this.warnedWaiting = waiting?.day;
     const proven = fence?.provenThrough == null ? null : fence.provenThrough < through ? fence.provenThrough : through;
-    const { payouts, mail } = proven ? await closeDayAndMail(this.em(), this.options.mailQueue, proven, this.options.logger, now) : await this.mailOnly(now);
+    const { payouts, mail } = proven ? await closeDayAndMail(this.em(), this.options.mailQueue, proven, this.options.logger, now) : { payouts: [], mail: await queuePendingMails(this.em(), this.options.mailQueue, this.options.logger, now) };
     const closed = [...new Set(payouts.map((payout) => payout.day))];
     await this.reportLateCloses(closed, now);
     await reportLateEvents(this.em(), this.options.mailQueue, () => this.admins(), this.options.logger).catch((error: unknown) =>
@@ -168,16 +168,6 @@ export class DayCloser {
       const fence = await fenceDay(this.em(), through, from);
       if (proves(fence, through) || this.stopped || Date.now() - started >= TICK_FENCE_WAIT_MS) return fence;
       await sleep(FENCE_POLL_MS);
-    }
-  }
-
-  /** A tick that closes nothing still queues the payout mails not yet delivered. */
-  private async mailOnly(now: Date): Promise<{ payouts: PayoutView[]; mail: MailReport | { error: Error } }> {
-    try {
-      return { payouts: [], mail: await mailPendingPayouts(this.em(), this.options.mailQueue, { logger: this.options.logger, now }) };
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'payout mails not queued; the next tick queues them');
-      return { payouts: [], mail: { error: error instanceof Error ? error : new Error(String(error)) } };
     }
   }
 
