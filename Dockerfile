@@ -1,5 +1,5 @@
 # One image for every service; docker-compose.yml picks the entry point per container.
-FROM node:20-bookworm-slim
+FROM node:26.10.0-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./

@@ -2,6 +2,7 @@ import '@popug/lib/tracing/start';
 import { loadEnv, serviceUrls, type Env } from '@popug/lib/env';
 import { closeServer, listen } from '@popug/lib/http';
 import { Lifecycle } from '@popug/lib/lifecycle';
+import { assertSupportedNode } from '@popug/lib/node-runtime';
 import { createLogger, type Logger } from '@popug/lib/logger';
 import type { Service } from '@popug/lib/subgraph/serve';
 import { createGateway } from '../gateway/server';
@@ -19,6 +20,7 @@ import { createTrackerServer } from '../subgraphs/tracker/server';
 type Build = (env: Env, logger: Logger) => Promise<Service>;
 
 async function main(): Promise<void> {
+  assertSupportedNode();
   const env = loadEnv();
   const lifecycle = new Lifecycle(createLogger('popug'));
   lifecycle.exitOnSignals();
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   await startHttp('gateway', createGateway, env.PORT);
   await startJobs(env, lifecycle);
   createLogger('popug').info(
-    { gateway: `http://localhost:${env.PORT}/`, subgraphs: serviceUrls(env) },
+    { gateway: `http://localhost:${env.PORT}/`, subgraphs: serviceUrls(env), node: process.version },
     `Popug Jira is up: open http://localhost:${env.PORT}/`,
   );
 }

@@ -1,3 +1,4 @@
+import { assertSupportedNode } from '@popug/lib/node-runtime';
 import { provideChromium } from '../testing/chromium';
 import { ensureTestServices } from '../testing/services';
 
@@ -7,6 +8,7 @@ import { ensureTestServices } from '../testing/services';
  * run at once with one line saying what to install or start.
  */
 async function main(): Promise<void> {
+  assertSupportedNode();
   await ensureTestServices();
   await provideChromium();
 }
