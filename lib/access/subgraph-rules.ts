@@ -1,10 +1,8 @@
-import type { IRules } from 'graphql-shield';
 import type { permissionAdmin } from './permission-admin';
+import type { RuleTypeMap, ShieldRule } from './rule-tree';
 import { anyone, federationQueryRules, federationTypeRules } from './shield';
 
-/** graphql-shield exports only the union: a map of types to rules, or one rule. */
-type RuleTypeMap = Extract<IRules, Record<string, unknown>>;
-type FieldRules = Record<string, Exclude<IRules, RuleTypeMap>>;
+type FieldRules = Record<string, ShieldRule>;
 
 /** What a subgraph writes itself: its root fields' rules and its types' rules. */
 export type OwnRules = { Query: FieldRules; Mutation?: FieldRules } & RuleTypeMap;

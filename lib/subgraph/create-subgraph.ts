@@ -14,7 +14,7 @@ import type { IRules } from 'graphql-shield';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Registry } from 'prom-client';
 import { PermissionStore } from '../access/permission-store';
-import { applyShield } from '../access/shield';
+import { applyShield } from '../access/apply-shield';
 import { IdentityVerifier } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';

@@ -4,7 +4,9 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { allow, and, rule } from 'graphql-shield';
-import { applyShield, signedIn, type AccessContext } from '../access/shield';
+import { applyShield } from '../access/apply-shield';
+import { UncoveredFieldsError } from '../access/rule-tree';
+import { accessCheck, nobody, signedIn, type AccessContext } from '../access/shield';
 import { AppError } from '../errors';
 import type { Caller } from '../identity';
 
@@ -41,7 +43,7 @@ const failures: Record<string, () => Promise<unknown>> = {
   },
 };
 
-const ownerOnly = rule({ cache: 'no_cache' })((thing: Thing, _args, context: AccessContext) => thing.owner === context.caller?.id);
+const ownerOnly = accessCheck('test:owner-only', 'no_cache', (thing: Thing, context: AccessContext) => thing.owner === context.caller?.id);
 
 async function startServer() {
   // Built as every subgraph builds its schema (create-subgraph.ts), with what package.json holds.
@@ -51,7 +53,7 @@ async function startServer() {
   });
   const server = new ApolloServer<AccessContext>({
     plugins: [ApolloServerPluginInlineTraceDisabled()],
-    schema: applyShield(schema, { Query: { ok: signedIn }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly } }),
+    schema: applyShield(schema, { Query: { ok: signedIn, _service: allow }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly }, _Service: allow }),
   });
   await server.start();
   return server;
@@ -98,7 +100,7 @@ describe('shield and resolver errors', () => {
 describe('shield rules, compiled once per schema', () => {
   const rulesTypeDefs = `type Query {
     open: String
-    unlisted: String
+    closed: String
     refused: String
     thrown: String
     coded: String
@@ -122,7 +124,7 @@ describe('shield rules, compiled once per schema', () => {
       resolvers: {
         Query: {
           open: () => 'open',
-          unlisted: () => 'unlisted',
+          closed: () => 'closed',
           refused: () => 'refused',
           thrown: () => 'thrown',
           coded: () => 'coded',
@@ -138,6 +140,8 @@ describe('shield rules, compiled once per schema', () => {
       schema: applyShield(schema, {
         Query: {
           open: allow,
+          closed: nobody,
+          _service: allow,
           refused: rule()(() => false),
           thrown: rule()(() => {
             throw new Error('rule broke');
@@ -149,6 +153,7 @@ describe('shield rules, compiled once per schema', () => {
           counted: contextualOnce,
         },
         Row: { value: contextualOnce, secret: rowSecret },
+        _Service: allow,
       }),
     });
     await server.start();
@@ -172,9 +177,9 @@ describe('shield rules, compiled once per schema', () => {
     expect(await run('{ open }', null)).toEqual({ data: { open: 'open' } });
   });
 
-  it('refuses a field with no rule: FORBIDDEN for a caller, UNAUTHENTICATED for nobody', async () => {
-    expect(codes(await run('{ unlisted }'))).toEqual([['unlisted', 'FORBIDDEN', expect.any(String)]]);
-    expect(codes(await run('{ unlisted }', null))).toEqual([['unlisted', 'UNAUTHENTICATED', expect.any(String)]]);
+  it('refuses a field whose rule is nobody (also shield\'s fallback): FORBIDDEN for a caller, UNAUTHENTICATED for nobody', async () => {
+    expect(codes(await run('{ closed }'))).toEqual([['closed', 'FORBIDDEN', expect.any(String)]]);
+    expect(codes(await run('{ closed }', null))).toEqual([['closed', 'UNAUTHENTICATED', expect.any(String)]]);
   });
 
   it('reads false and a throwing rule as FORBIDDEN, an error or a string as the field error, an async true as allowed', async () => {
@@ -210,5 +215,29 @@ describe('shield rules, compiled once per schema', () => {
     expect(evaluations).toBe(1);
     await run('{ counted { value } }');
     expect(evaluations).toBe(2);
+  });
+});
+
+describe('permissions fail closed', () => {
+  const typeDefs = 'type Query { listed: String, forgotten: String } type Row { value: Int, hidden: Int }';
+  const schema = () => buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: {} });
+
+  it('refuses a schema with a field that has no rule, naming every such field', () => {
+    const refusal = (() => {
+      try {
+        applyShield(schema(), { Query: { listed: signedIn, _service: allow }, Row: { value: signedIn }, _Service: allow });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(refusal).toBeInstanceOf(UncoveredFieldsError);
+    expect(refusal).toMatchObject({ code: 'PERMISSIONS_UNCOVERED', fields: ['Query.forgotten', 'Row.hidden'] });
+    expect((refusal as Error).message).toContain('Query.forgotten, Row.hidden');
+  });
+
+  it('counts a type\'s rule and its * as covering its fields, and federation\'s fields as fields like any other', () => {
+    expect(() => applyShield(schema(), { Query: { '*': signedIn, _service: allow }, Row: signedIn, _Service: allow })).not.toThrow();
+    expect(() => applyShield(schema(), { Query: { listed: signedIn, forgotten: signedIn }, Row: signedIn })).toThrow('Query._service, _Service.sdl');
   });
 });

@@ -1,6 +1,5 @@
-import { rule } from 'graphql-shield';
 import { permissionAdmin } from '@popug/lib/access/permission-admin';
-import { anyone, can, signedIn } from '@popug/lib/access/shield';
+import { accessCheck, anyone, can, signedIn } from '@popug/lib/access/shield';
 import { subgraphRules } from '@popug/lib/access/subgraph-rules';
 import { forbidden, unauthenticated } from '@popug/lib/errors';
 import type { AuthContext } from './context';
@@ -19,12 +18,12 @@ export const authPermissionAdmin = permissionAdmin('auth');
 const selfOrRegistrant = (parent: User, context: AuthContext) => parent.id === context.caller?.id || isOwnRecord(parent);
 
 /** The directory (id, name, email, role) is open to anyone signed in, and to a new registrant about themselves. */
-const directory = rule({ cache: 'no_cache' })((parent: User, _args, context: AuthContext) =>
+const directory = accessCheck('auth:directory', 'no_cache', (parent: User, context: AuthContext) =>
   context.caller || selfOrRegistrant(parent, context) ? true : unauthenticated(),
 );
 
 /** Account state is the user's own business, and that of whoever manages users. */
-const ownOrManaged = rule({ cache: 'no_cache' })((parent: User, _args, context: AuthContext) => {
+const ownOrManaged = accessCheck('auth:own-or-managed', 'no_cache', (parent: User, context: AuthContext) => {
   if (selfOrRegistrant(parent, context)) return true;
   if (!context.caller) return unauthenticated();
   return context.permissions.has('user:manage') ? true : forbidden('Only user managers see other users\' account state');

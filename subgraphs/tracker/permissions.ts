@@ -1,6 +1,5 @@
-import { rule } from 'graphql-shield';
 import { permissionAdmin } from '@popug/lib/access/permission-admin';
-import { anyone, can, signedIn } from '@popug/lib/access/shield';
+import { accessCheck, anyone, can, signedIn } from '@popug/lib/access/shield';
 import { subgraphRules } from '@popug/lib/access/subgraph-rules';
 import { forbidden, unauthenticated } from '@popug/lib/errors';
 import type { SubgraphContext } from '@popug/lib/subgraph/context';
@@ -19,13 +18,13 @@ export const TRACKER_PERMISSIONS = [
 export const trackerPermissionAdmin = permissionAdmin('tracker');
 
 /** A role tracker has granted nothing has no access here at all (docs/architecture.md, Permissions). */
-const trackerMember = rule({ cache: 'contextual' })((_parent, _args, context: SubgraphContext) => {
+const trackerMember = accessCheck('tracker:member', 'contextual', (_parent, context: SubgraphContext) => {
   if (!context.caller) return unauthenticated();
   return context.permissions.size > 0 ? true : forbidden('You have no access to the tracker: your role holds no tracker permission');
 });
 
 /** A task's details: its assignee, its creator, or task:view_all (services/task-access.ts). */
-const taskDetails = rule({ cache: 'no_cache' })((task: Task, _args, context: SubgraphContext) => {
+const taskDetails = accessCheck('tracker:task-details', 'no_cache', (task: Task, context: SubgraphContext) => {
   if (!context.caller) return unauthenticated();
   return canSeeTask(task, viewerOf(context.caller, context.permissions)) ? true : noTaskAccess();
 });
