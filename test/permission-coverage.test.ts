@@ -34,3 +34,11 @@ describe.each(SUBGRAPHS)('%s permissions', (name) => {
     expect(() => applyShield(schema(), rules)).not.toThrow();
   });
 });
+
+test('a subgraph whose rules leave out one field refuses to start, naming it', () => {
+  const { description: _left, ...task } = trackerRules.Task as Record<string, unknown>;
+  const schema = buildSubgraphSchema({ typeDefs: gql(readSubgraphSdl('tracker')), resolvers: trackerResolvers });
+  expect(() => applyShield(schema, { ...trackerRules, Task: task } as SubgraphOptions['rules'])).toThrow(
+    expect.objectContaining({ code: 'PERMISSIONS_UNCOVERED', fields: ['Task.description'] }),
+  );
+});
