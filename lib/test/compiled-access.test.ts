@@ -13,7 +13,8 @@ import type { Caller } from '../identity';
  * schema and rule tree, guarded once by shield alone (graphql-middleware around every
  * field) and once by compiledShield, answer every query alike — data, and each error's
  * path, code and message — for random callers, permissions, rows and rule assignments,
- * fields without a rule included (shield's fallback refuses them; so does the compiled path).
+ * fields without a rule included (shield's fallback refuses them; so does the compiled path),
+ * and rules given per field, per type or by a type's `*`.
  */
 
 interface Row {
@@ -63,10 +64,20 @@ function schemaWith(rows: Row[]): GraphQLSchema {
   return buildSubgraphSchema({ typeDefs, resolvers: { Query: { ...fieldValues, rows: () => rows } } });
 }
 
-function treeOf(assigned: Record<string, string>) {
+/** How Row's rules are written: a rule per field, one rule for the type, or a `*` with one field of its own. */
+type RowShape = 'fields' | 'type' | 'star';
+
+function treeOf(assigned: Record<string, string>, rowShape: RowShape) {
+  const ruleOf = (key: string) => RULES[assigned[key] ?? 'missing'];
   const pick = (fields: readonly string[], prefix: string) =>
-    Object.fromEntries(fields.flatMap((field) => (RULES[assigned[`${prefix}.${field}`] ?? ''] ? [[field, RULES[assigned[`${prefix}.${field}`] ?? ''] as ShieldRule]] : [])));
-  return { Query: { ...pick(QUERY_FIELDS, 'Query'), _service: allow }, Row: pick(ROW_FIELDS, 'Row'), _Service: allow };
+    Object.fromEntries(fields.flatMap((field) => {
+      const fieldRule = ruleOf(`${prefix}.${field}`);
+      return fieldRule ? [[field, fieldRule]] : [];
+    }));
+  const typeRule = ruleOf('Row.owner');
+  const row =
+    rowShape === 'fields' ? pick(ROW_FIELDS, 'Row') : rowShape === 'type' ? typeRule : { ...pick(['secret'], 'Row'), ...(typeRule ? { '*': typeRule } : {}) };
+  return { Query: { ...pick(QUERY_FIELDS, 'Query'), _service: allow }, ...(row ? { Row: row } : {}), _Service: allow };
 }
 
 const caller = (id: string): Caller => ({ id, email: `${id}@popug.test`, name: id, role: 'worker', revision: 1 });
@@ -96,9 +107,10 @@ describe('the compiled path and graphql-shield', () => {
         fc.array(fc.record({ owner: fc.constantFrom(...USERS), value: fc.integer({ min: 0, max: 9 }), secret: fc.constantFrom('s', 't') }), { maxLength: 4 }),
         fc.subarray([...QUERY_FIELDS], { minLength: 1 }),
         fc.subarray([...ROW_FIELDS], { minLength: 1 }),
-        async (assigned, who, permissions, rows, queryFields, rowFields) => {
+        fc.constantFrom<RowShape>('fields', 'type', 'star'),
+        async (assigned, who, permissions, rows, queryFields, rowFields, rowShape) => {
           const schema = schemaWith(rows);
-          const rules = treeOf(assigned);
+          const rules = treeOf(assigned, rowShape);
           const document = parse(`{ ${queryFields.map((field) => (field === 'rows' ? `rows { ${rowFields.join(' ')} }` : field)).join(' ')} }`);
           const run = async (guarded: GraphQLSchema) =>
             outcome(await execute({ schema: guarded, document, contextValue: { caller: who ? caller(who) : null, permissions: new Set(permissions) } }));
