@@ -97,7 +97,7 @@ describe('shield and resolver errors', () => {
   });
 });
 
-describe('shield rules, compiled once per schema', () => {
+describe('shield rules through applyShield', () => {
   const rulesTypeDefs = `type Query {
     open: String
     closed: String
