@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { RequestListener } from 'node:http';
+import type { SubgraphResolverMap } from './resolver-map';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -7,7 +8,6 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
@@ -33,9 +33,7 @@ import { buildContext, type SubgraphContext } from './context';
 export interface SubgraphOptions {
   name: string;
   typeDefs: DocumentNode;
-  // Resolver maps are typed per subgraph by codegen; here any of them is accepted.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  resolvers: GraphQLResolverMap<any>;
+  resolvers: SubgraphResolverMap;
   rules: IRules;
   permissionCatalog: readonly string[];
   orm: MikroORM;

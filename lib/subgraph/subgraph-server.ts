@@ -1,8 +1,8 @@
 import type { RequestListener } from 'node:http';
+import type { SubgraphResolverMap } from './resolver-map';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
 import type { IRules } from 'graphql-shield';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Env } from '../env';
 import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';
@@ -16,9 +16,7 @@ import { createSubgraph, type Subgraph } from './create-subgraph';
 export interface SubgraphServerOptions<TServices> {
   name: SubgraphName;
   database: OrmOptions;
-  // Typed per subgraph by codegen; any subgraph's map is accepted here.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  resolvers: GraphQLResolverMap<any>;
+  resolvers: SubgraphResolverMap;
   rules: IRules;
   permissionCatalog: readonly string[];
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
