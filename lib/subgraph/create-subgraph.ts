@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import type { RequestListener } from 'node:http';
-import type { SubgraphResolverMap } from './resolver-map';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -29,6 +28,7 @@ import { rememberQueryHashes } from '../query-hashes';
 import { tracingIsOn } from '../tracing/active';
 import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
+import type { SubgraphResolverMap } from './resolver-map';
 
 export interface SubgraphOptions {
   name: string;

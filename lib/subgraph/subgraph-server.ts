@@ -1,5 +1,4 @@
 import type { RequestListener } from 'node:http';
-import type { SubgraphResolverMap } from './resolver-map';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
 import type { IRules } from 'graphql-shield';
@@ -12,6 +11,7 @@ import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
 import { checkDatabaseReady } from '../db/readiness';
 import { readSubgraphSdl, type SubgraphName } from '../../schema/subgraph-sdl';
 import { createSubgraph, type Subgraph } from './create-subgraph';
+import type { SubgraphResolverMap } from './resolver-map';
 
 export interface SubgraphServerOptions<TServices> {
   name: SubgraphName;
