@@ -7,7 +7,6 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
@@ -28,13 +27,13 @@ import { asOnePlugin } from '../one-plugin';
 import { tracingIsOn } from '../tracing/active';
 import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
+import type { ResolverMap } from './resolver-map';
 
 export interface SubgraphOptions {
   name: string;
   typeDefs: DocumentNode;
   // Resolver maps are typed per subgraph by codegen; here any of them is accepted.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  resolvers: GraphQLResolverMap<any>;
+  resolvers: ResolverMap;
   rules: IRules;
   permissionCatalog: readonly string[];
   orm: MikroORM;
