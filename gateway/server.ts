@@ -25,11 +25,9 @@ import { subgraphRoundTrips } from './readiness';
 import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
-import { shapeWithOneOperationPerDocument } from './shaping-operations';
-import { rememberQueryHashes } from '@popug/lib/query-hashes';
 import { asOnePlugin } from '@popug/lib/one-plugin';
 import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
-import { answerSingleFetchesAsTheSubgraphDid } from './single-fetch-shaping';
+import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
 
@@ -47,25 +45,25 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const urls = serviceUrls(env);
   // Keep-alive, bounded connections to the subgraphs and auth (docs/performance.md "Performance").
   const subgraphAgent = createSubgraphAgent();
-  // The operation answers are shaped by, built once per document instead of per request.
-  shapeWithOneOperationPerDocument();
-  // Each query text hashed once, not on every request.
-  rememberQueryHashes();
   // No span and context per step of a request nothing records.
   openGatewaySpansOnlyWhenRecorded();
-  // A one-fetch plan that selects what the client asked: the subgraph's data is the answer.
-  answerSingleFetchesAsTheSubgraphDid();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
-  const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-    buildService: ({ name }) => new SubgraphSource(urls[name as SubgraphName], callSubgraph),
-    // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
-    experimental_approximateQueryPlanStoreMiB: 30,
-    // Each fetch carries its parsed document, so a subgraph call knows its operation kind
-    // (only queries share a call in flight: subgraph-calls.ts) without reading the JSON text.
-    queryPlannerConfig: { exposeDocumentNodeInFetchNode: true },
-    logger,
-  });
+  // Each fetch carries its parsed document, so a subgraph call knows its operation kind
+  // (only queries share a call in flight: subgraph-calls.ts) without reading the JSON text.
+  const queryPlannerConfig = { exposeDocumentNodeInFetchNode: true };
+  // A one-fetch plan that selects what the client asked: the subgraph's data is the answer.
+  const gateway = new SingleFetchGateway(
+    queryPlannerConfig,
+    (wrap) =>
+      new ApolloGateway({
+        supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
+        buildService: ({ name }) => wrap(name, new SubgraphSource(urls[name as SubgraphName], callSubgraph)),
+        // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
+        experimental_approximateQueryPlanStoreMiB: 30,
+        queryPlannerConfig,
+        logger,
+      }),
+  );
   const metrics = createServiceMetrics('gateway');
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');

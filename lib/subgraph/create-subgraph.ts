@@ -24,16 +24,15 @@ import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { asOnePlugin } from '../one-plugin';
-import { rememberQueryHashes } from '../query-hashes';
 import { tracingIsOn } from '../tracing/active';
 import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
-import type { SubgraphResolverMap } from './resolver-map';
+import type { ResolverMap } from './resolver-map';
 
 export interface SubgraphOptions {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: SubgraphResolverMap;
+  resolvers: ResolverMap;
   rules: IRules;
   permissionCatalog: readonly string[];
   orm: MikroORM;
@@ -83,7 +82,6 @@ function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TCont
 
 /** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
-  rememberQueryHashes();
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
   const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
   const shielded = applyShield(subgraphSchema, options.rules);

@@ -1,8 +1,10 @@
 import type { buildSubgraphSchema } from '@apollo/subgraph';
-import type { DocumentNode } from 'graphql';
 
-/** One schema module as `buildSubgraphSchema` takes it: its public signature, since the type itself is not exported. */
-type SubgraphSchemaModule = Exclude<Extract<Parameters<typeof buildSubgraphSchema>[0], readonly unknown[]>[number], DocumentNode>;
+type SchemaModule = Extract<Extract<Parameters<typeof buildSubgraphSchema>[0], readonly unknown[]>[number], { typeDefs: unknown }>;
 
-/** A subgraph's resolver map, whichever codegen-typed map it is. */
-export type SubgraphResolverMap = NonNullable<SubgraphSchemaModule['resolvers']>;
+/**
+ * @apollo/subgraph's resolver map for any context (its `GraphQLResolverMap<any>`), read off
+ * the public `buildSubgraphSchema` signature: the type's own module is under the package's
+ * dist/, which is not its public API (docs/dependency-patches.md).
+ */
+export type ResolverMap = NonNullable<SchemaModule['resolvers']>;

@@ -11,12 +11,13 @@ import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
 import { checkDatabaseReady } from '../db/readiness';
 import { readSubgraphSdl, type SubgraphName } from '../../schema/subgraph-sdl';
 import { createSubgraph, type Subgraph } from './create-subgraph';
-import type { SubgraphResolverMap } from './resolver-map';
+import type { ResolverMap } from './resolver-map';
 
 export interface SubgraphServerOptions<TServices> {
   name: SubgraphName;
   database: OrmOptions;
-  resolvers: SubgraphResolverMap;
+  // Typed per subgraph by codegen; any subgraph's map is accepted here.
+  resolvers: ResolverMap;
   rules: IRules;
   permissionCatalog: readonly string[];
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
