@@ -6,8 +6,7 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
@@ -87,7 +86,7 @@ function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TCont
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
   rememberQueryHashes();
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
-  const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
+  const subgraphSchema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]);
   const shielded = applyShield(subgraphSchema, options.rules);
   const schema = tracingIsOn() ? spanRootFields(shielded) : shielded;
   const metrics = createServiceMetrics(options.name);

@@ -2,7 +2,7 @@ import type { RequestListener } from 'node:http';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
 import type { IRules } from 'graphql-shield';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { Env } from '../env';
 import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';

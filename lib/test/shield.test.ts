@@ -45,10 +45,10 @@ const ownerOnly = rule({ cache: 'no_cache' })((thing: Thing, _args, context: Acc
 
 async function startServer() {
   // Built as every subgraph builds its schema (create-subgraph.ts), with what package.json holds.
-  const schema = buildSubgraphSchema({
+  const schema = buildSubgraphSchema([{
     typeDefs: parse(typeDefs),
     resolvers: { Mutation: { touch: (_parent: unknown, { fail }: { fail: string }) => failures[fail]?.() } },
-  });
+  }]);
   const server = new ApolloServer<AccessContext>({
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     schema: applyShield(schema, { Query: { ok: signedIn }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly } }),
@@ -117,7 +117,7 @@ describe('shield rules, compiled once per schema', () => {
   let server: ApolloServer<AccessContext>;
 
   beforeAll(async () => {
-    const schema = buildSubgraphSchema({
+    const schema = buildSubgraphSchema([{
       typeDefs: parse(rulesTypeDefs),
       resolvers: {
         Query: {
@@ -132,7 +132,7 @@ describe('shield rules, compiled once per schema', () => {
           counted: () => [1, 2, 3, 4].map((value) => ({ value, secret: value * 10 })),
         },
       },
-    });
+    }]);
     server = new ApolloServer<AccessContext>({
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       schema: applyShield(schema, {
