@@ -1,7 +1,9 @@
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+// ESLint's own defineConfig: typescript-eslint deprecates its tseslint.config() helper for it.
+export default defineConfig(
   { ignores: ['node_modules/', 'var/', 'dist/', 'coverage/', '**/generated/', 'web/dist/', 'test-artifacts/', 'gateway/landing/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
