@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -16,7 +17,8 @@ const PRIVATE_INTERNALS = [
   { selector: 'ImportExpression > Literal.source[value=/(^|\\/)dist(\\/|$)/]', message: `a file under dist/ is ${PRIVATE_MESSAGE}` },
 ];
 
-export default tseslint.config(
+// ESLint's own defineConfig: typescript-eslint deprecates its tseslint.config() helper for it.
+export default defineConfig(
   { ignores: ['node_modules/', 'var/', 'dist/', 'coverage/', '**/generated/', 'web/dist/', 'test-artifacts/', 'gateway/landing/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,

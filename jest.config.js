@@ -7,11 +7,17 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  // jose 6 is ESM-only: let swc turn it into CommonJS for jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // ESM-only packages (jose 6, cookie 2; kubernetes-models 5 and what it imports, for test/k8s.test.ts):
+  // let swc turn them into CommonJS for jest's module system.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|cookie|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)'],
   moduleNameMapper: {
     '^@popug/lib/(.*)$': '<rootDir>/lib/$1',
     '^@popug/testing/(.*)$': '<rootDir>/testing/$1',
+    // kubernetes-models 5 (test/k8s.test.ts) exports its files under the `import` condition only,
+    // which jest's CommonJS resolution does not match: name the files themselves.
+    '^kubernetes-models/(.*)$': '<rootDir>/node_modules/kubernetes-models/$1.js',
+    '^@kubernetes-models/(base|validate)$': '<rootDir>/node_modules/@kubernetes-models/$1/dist/index.js',
+    '^@kubernetes-models/apimachinery/(.*)$': '<rootDir>/node_modules/@kubernetes-models/apimachinery/$1.js',
   },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

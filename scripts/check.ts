@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 
 /**
  * `npm run check`: every static check of `npm test`, each still its own npm script. The type
- * check is the longest (one single-threaded tsc) and needs nothing from the others, so it runs
- * beside the rest, which run one after the other: on a 2-core machine the phase takes about
- * as long as tsc alone instead of the sum. Each step's output is printed whole when it ends,
+ * check (TypeScript 7's native tsc, about as long as lint now) needs nothing from the others, so
+ * it runs beside the rest, which run one after the other: on a 2-core machine the phase takes
+ * about as long as the longer lane instead of the sum. Each step's output is printed whole when it ends,
  * so two steps never interleave their lines; the check fails when any step fails, after all
  * of them have run.
  */

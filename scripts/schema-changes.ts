@@ -104,7 +104,7 @@ async function subgraphChanges(baseline: Record<string, string>, current: Record
       continue;
     }
     // Federation directives make a raw SDL diff noisy; the built subgraph schemas diff cleanly.
-    found.push(...(await diffSchemas(name, buildSubgraphSchema({ typeDefs: parse(sdl) }), buildSubgraphSchema({ typeDefs: parse(now) }))));
+    found.push(...(await diffSchemas(name, buildSubgraphSchema(parse(sdl)), buildSubgraphSchema(parse(now)))));
   }
   return found;
 }

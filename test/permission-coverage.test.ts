@@ -27,7 +27,7 @@ const subgraphs: Record<SubgraphName, Pick<SubgraphOptions, 'resolvers' | 'rules
 
 describe.each(SUBGRAPHS)('%s permissions', (name) => {
   const { resolvers, rules } = subgraphs[name];
-  const schema = () => buildSubgraphSchema({ typeDefs: gql(readSubgraphSdl(name)), resolvers });
+  const schema = () => buildSubgraphSchema([{ typeDefs: gql(readSubgraphSdl(name)), resolvers }]);
 
   it('give every field of the schema, federation\'s included, a rule', () => {
     expect(uncoveredFields(schema(), rules)).toEqual([]);
@@ -37,7 +37,7 @@ describe.each(SUBGRAPHS)('%s permissions', (name) => {
 
 test('a subgraph whose rules leave out one field refuses to start, naming it', () => {
   const { description: _left, ...task } = trackerRules.Task as Record<string, unknown>;
-  const schema = buildSubgraphSchema({ typeDefs: gql(readSubgraphSdl('tracker')), resolvers: trackerResolvers });
+  const schema = buildSubgraphSchema([{ typeDefs: gql(readSubgraphSdl('tracker')), resolvers: trackerResolvers }]);
   expect(() => applyShield(schema, { ...trackerRules, Task: task } as SubgraphOptions['rules'])).toThrow(
     expect.objectContaining({ code: 'PERMISSIONS_UNCOVERED', fields: ['Task.description'] }),
   );

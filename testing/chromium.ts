@@ -15,6 +15,7 @@ export async function provideChromium(): Promise<string> {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
       `Browser tests need Chromium: unpacking the one in @sparticuz/chromium failed (${reason}); run npm ci again, or set CHROMIUM_PATH to an installed Chromium (Debian: apt-get install chromium, then CHROMIUM_PATH=/usr/bin/chromium).`,
+      { cause: error },
     );
   }
 }

@@ -11,7 +11,7 @@ import { waitFor } from './wait';
 export async function mailQueueDrained(queue: MailQueue, timeoutMs = 30_000): Promise<void> {
   await waitFor(
     async () => {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed');
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
       return Object.values(counts).every((count) => count === 0) ? true : undefined;
     },
     timeoutMs,

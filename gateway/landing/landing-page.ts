@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Express, Response } from 'express';
+import { playgroundAssets, playgroundEntries } from './playground-bundle';
 
 export interface LandingPageOptions {
   /** Where the gateway answers GraphQL, e.g. `/graphql`; the playground's fetcher posts there. */
@@ -12,7 +13,7 @@ export interface LandingPageOptions {
 const PLAYGROUND_LINK = /<!--playground:start-->[\s\S]*?<!--playground:end-->\n?/;
 /** The dashboards' palette (web/src/palette.css): the landing page looks like the app it leads to. */
 const PALETTE = join(__dirname, '..', '..', 'web', 'src', 'palette.css');
-const ASSET_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+const ASSET_MAX_AGE_S = 24 * 60 * 60;
 
 /**
  * Serves the landing page at `GET /` (with the palette it shares with the dashboards at
@@ -35,45 +36,25 @@ export function mountLandingPage(app: Express, options: LandingPageOptions): voi
     '{{GRAPHQL_PATH}}',
     escapeHtml(options.graphqlPath),
   );
-  const assets = playgroundAssets();
+  // Resolved now, so a missing package fails the gateway at start; bundled on first use.
+  for (const path of Object.values(playgroundEntries())) {
+    if (!existsSync(path)) throw new Error(`Playground source missing: ${path}`);
+  }
   app.get('/playground', (_req, res) => sendHtml(res, playground));
   app.get('/playground/assets/:file', (req, res, next) => {
-    const path = assets.get(req.params.file);
-    if (!path) {
-      next();
-      return;
-    }
-    res.sendFile(path, { maxAge: ASSET_MAX_AGE_MS }, (error) => {
-      if (error) next(error);
-    });
+    playgroundAssets().then(
+      (assets) => {
+        const asset = assets.get(req.params.file);
+        if (!asset) return next();
+        res.set('Cache-Control', `public, max-age=${ASSET_MAX_AGE_S}`).type(asset.type).send(Buffer.from(asset.body));
+      },
+      (error: unknown) => next(error),
+    );
   });
 }
 
 function sendHtml(res: Response, html: string): void {
   res.set('Cache-Control', 'no-cache').type('html').send(html);
-}
-
-/**
- * GraphiQL and React ship browser (UMD) builds in their npm packages; the playground
- * serves those files itself, so it works on a machine with no internet access.
- * Resolved once and checked, so a missing package fails the gateway at start.
- */
-function playgroundAssets(): ReadonlyMap<string, string> {
-  const assets = new Map([
-    ['react.production.min.js', packageFile('react', 'umd/react.production.min.js')],
-    ['react-dom.production.min.js', packageFile('react-dom', 'umd/react-dom.production.min.js')],
-    ['graphiql.min.js', packageFile('graphiql', 'graphiql.min.js')],
-    ['graphiql.min.css', packageFile('graphiql', 'graphiql.min.css')],
-    ['playground.js', join(__dirname, 'playground.js')],
-  ]);
-  for (const path of assets.values()) {
-    if (!existsSync(path)) throw new Error(`Playground asset missing: ${path}`);
-  }
-  return assets;
-}
-
-function packageFile(name: string, file: string): string {
-  return join(dirname(require.resolve(`${name}/package.json`)), file);
 }
 
 function escapeHtml(text: string): string {

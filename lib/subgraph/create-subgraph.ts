@@ -6,7 +6,7 @@ import {
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
@@ -27,12 +27,13 @@ import { asOnePlugin } from '../one-plugin';
 import { tracingIsOn } from '../tracing/active';
 import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
-import type { ResolverMap } from './resolver-map';
 
 export interface SubgraphOptions {
   name: string;
   typeDefs: DocumentNode;
-  resolvers: ResolverMap;
+  // Resolver maps are typed per subgraph by codegen; here any of them is accepted.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
   rules: IRules;
   permissionCatalog: readonly string[];
   orm: MikroORM;
@@ -83,7 +84,7 @@ function noStorePlugin<TContext extends BaseContext>(): ApolloServerPlugin<TCont
 /** Builds a subgraph's HTTP app without listening, so tests can drive it as it is. */
 export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph> {
   const permissionStore = new PermissionStore(options.permissionCatalog, options.permissionCacheMs);
-  const subgraphSchema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
+  const subgraphSchema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]);
   const shielded = applyShield(subgraphSchema, options.rules);
   const schema = tracingIsOn() ? spanRootFields(shielded) : shielded;
   const metrics = createServiceMetrics(options.name);

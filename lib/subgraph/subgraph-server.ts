@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
 import type { IRules } from 'graphql-shield';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { Env } from '../env';
 import { loadPublicKey } from '../keys';
 import type { Logger } from '../logger';
@@ -11,13 +12,13 @@ import { openDatabase, type MikroORM, type OrmOptions } from '../db/orm';
 import { checkDatabaseReady } from '../db/readiness';
 import { readSubgraphSdl, type SubgraphName } from '../../schema/subgraph-sdl';
 import { createSubgraph, type Subgraph } from './create-subgraph';
-import type { ResolverMap } from './resolver-map';
 
 export interface SubgraphServerOptions<TServices> {
   name: SubgraphName;
   database: OrmOptions;
   // Typed per subgraph by codegen; any subgraph's map is accepted here.
-  resolvers: ResolverMap;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
   rules: IRules;
   permissionCatalog: readonly string[];
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */

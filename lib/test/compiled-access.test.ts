@@ -61,7 +61,7 @@ const typeDefs = parse(`type Query { f0: String, f1: String, f2: String, f3: Str
 
 function schemaWith(rows: Row[]): GraphQLSchema {
   const fieldValues = Object.fromEntries(QUERY_FIELDS.filter((field) => field !== 'rows').map((field) => [field, () => field]));
-  return buildSubgraphSchema({ typeDefs, resolvers: { Query: { ...fieldValues, rows: () => rows } } });
+  return buildSubgraphSchema([{ typeDefs, resolvers: { Query: { ...fieldValues, rows: () => rows } } }]);
 }
 
 /** How Row's rules are written: a rule per field, one rule for the type, or a `*` with one field of its own. */

@@ -47,10 +47,10 @@ const ownerOnly = accessCheck('test:owner-only', 'no_cache', (thing: Thing, cont
 
 async function startServer() {
   // Built as every subgraph builds its schema (create-subgraph.ts), with what package.json holds.
-  const schema = buildSubgraphSchema({
+  const schema = buildSubgraphSchema([{
     typeDefs: parse(typeDefs),
     resolvers: { Mutation: { touch: (_parent: unknown, { fail }: { fail: string }) => failures[fail]?.() } },
-  });
+  }]);
   const server = new ApolloServer<AccessContext>({
     plugins: [ApolloServerPluginInlineTraceDisabled()],
     schema: applyShield(schema, { Query: { ok: signedIn, _service: allow }, Mutation: { touch: signedIn }, Thing: { owner: ownerOnly, name: ownerOnly }, _Service: allow }),
@@ -119,7 +119,7 @@ describe('shield rules through applyShield', () => {
   let server: ApolloServer<AccessContext>;
 
   beforeAll(async () => {
-    const schema = buildSubgraphSchema({
+    const schema = buildSubgraphSchema([{
       typeDefs: parse(rulesTypeDefs),
       resolvers: {
         Query: {
@@ -134,7 +134,7 @@ describe('shield rules through applyShield', () => {
           counted: () => [1, 2, 3, 4].map((value) => ({ value, secret: value * 10 })),
         },
       },
-    });
+    }]);
     server = new ApolloServer<AccessContext>({
       plugins: [ApolloServerPluginInlineTraceDisabled()],
       schema: applyShield(schema, {
@@ -220,7 +220,7 @@ describe('shield rules through applyShield', () => {
 
 describe('permissions fail closed', () => {
   const typeDefs = 'type Query { listed: String, forgotten: String } type Row { value: Int, hidden: Int }';
-  const schema = () => buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: {} });
+  const schema = () => buildSubgraphSchema([{ typeDefs: parse(typeDefs), resolvers: {} }]);
 
   it('refuses a schema with a field that has no rule, naming every such field', () => {
     const refusal = (() => {

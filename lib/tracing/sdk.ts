@@ -33,7 +33,7 @@ export function startTracing(): void {
   });
   // The context on V8's promise hooks, not an AsyncLocalStorage (./context-manager.ts).
   provider.register({ contextManager: new PromiseContextManager() });
-  setActiveTracing({ queueTelemetry: new BullMQOtel('popug-jira'), shutdown: () => provider.shutdown() });
+  setActiveTracing({ queueTelemetry: new BullMQOtel({ tracerName: 'popug-jira' }), shutdown: () => provider.shutdown() });
   registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations(share) });
 }
 

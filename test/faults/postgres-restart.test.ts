@@ -98,7 +98,7 @@ test('pg_ctl restart -m fast under load: masked errors during the outage, full s
   const outcome: Outcome = { ok: 0, okAfterRestart: 0, errors: [], transportFailures: [], restarted: false, stop: false };
   const progress = Array.from({ length: LANES }, () => 0);
   const load = Promise.all(Array.from({ length: LANES }, (_, index) => lane(index, outcome, progress)));
-  let okBefore = 0;
+  let okBefore: number;
   let outOfService: GraphQLResponse<unknown> | undefined;
   try {
     // Restart once every lane is well into its work; stop the load once every lane works again.

@@ -139,7 +139,7 @@ test('every backend cut three times a minute for two minutes under load and a cl
   const cuts: number[] = [];
   const cut = async () => void cuts.push(await terminateBackends(postgres, env.DB_PREFIX));
   let closed: GraphQLResponse<{ closeDay: unknown[] }> | undefined;
-  let started = Date.now();
+  let started: number;
   try {
     await waitFor(async () => (load.created.size >= LANES * 2 ? true : undefined), 30_000, 'the load to get going');
     started = Date.now();

@@ -84,7 +84,7 @@ async function register(input: { email: string; name: string }): Promise<User> {
 async function raw(path: string, init: RequestInit): Promise<Raw> {
   const response = await fetch(`${baseUrl}${path}`, init);
   const text = await response.text();
-  let body: Raw['body'] = null;
+  let body: Raw['body'];
   try {
     body = JSON.parse(text) as Raw['body'];
   } catch {

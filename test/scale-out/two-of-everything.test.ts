@@ -182,7 +182,7 @@ test('two of everything under load: nothing lost, nothing doubled', async () => 
   try {
     await loadAndCheck();
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nerrors the services logged:\n${processErrors()}`);
+    throw new Error(`${(error as Error).message}\nerrors the services logged:\n${processErrors()}`, { cause: error });
   }
 }, 240_000);
 

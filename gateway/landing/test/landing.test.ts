@@ -13,7 +13,7 @@ import { mountLandingPage } from '../landing-page';
 /**
  * The landing page and the playground, driven in Debian's Chromium against a real
  * (trivial) Apollo endpoint. The machine has no internet: every request the browser makes
- * must stay on 127.0.0.1, so GraphiQL has to come from the gateway itself.
+ * must stay on 127.0.0.1, so GraphiQL (and Monaco's workers) has to come from the gateway itself.
  */
 
 const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
@@ -21,10 +21,6 @@ const GRAPHQL_PATH = '/graphql';
 const TOKEN = 'test-token-42';
 
 /** The shapes of the page objects that the test reads beyond the DOM's own. */
-interface CodeMirrorHost {
-  CodeMirror: { getValue(): string };
-}
-
 interface ScrollBox {
   scrollWidth: number;
   clientWidth: number;
@@ -135,18 +131,18 @@ describe('landing page and playground', () => {
     await page.goto(`${origin()}/playground`);
     await page.locator('.graphiql-container').waitFor({ timeout: 15_000 });
 
-    // Type the query into the query editor (CodeMirror), replacing the welcome text.
-    await page.locator('.graphiql-query-editor .CodeMirror').click();
+    // Type the query into the query editor (Monaco), replacing the welcome text.
+    const queryEditor = page.locator('.graphiql-query-editor .monaco-editor');
+    await queryEditor.click();
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     await page.keyboard.insertText('{ hello }');
-    const query = await page
-      .locator('.graphiql-query-editor .CodeMirror')
-      .evaluate((element: HTMLElement & CodeMirrorHost) => element.CodeMirror.getValue());
-    expect(query).toBe('{ hello }');
+    // Monaco draws the text it holds as lines of spans (spaces as no-break spaces).
+    const shown = await queryEditor.locator('.view-lines').innerText();
+    expect(shown.replace(/\u00a0/g, ' ').trim()).toBe('{ hello }');
 
     // The headers editor is open by default; put the token in it.
-    await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').click();
+    await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor').click();
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(`{ "Authorization": "Bearer ${TOKEN}" }`);
@@ -163,7 +159,7 @@ describe('landing page and playground', () => {
       const { protocol, hostname } = new URL(url);
       return !(protocol === 'data:' || protocol === 'blob:' || hostname === '127.0.0.1');
     });
-    expect(requested.some((url) => url.endsWith('/playground/assets/graphiql.min.js'))).toBe(true);
+    expect(requested.some((url) => url.endsWith('/playground/assets/playground.js'))).toBe(true);
     expect(requested.some((url) => url.endsWith(GRAPHQL_PATH))).toBe(true);
     expect(external).toEqual([]);
   });
@@ -175,7 +171,7 @@ describe('landing page and playground', () => {
       expect(loaded.filter((url) => /^(https?:)?\/\//i.test(url))).toEqual([]);
       expect(html).not.toMatch(/@import|fonts\.googleapis|unpkg|jsdelivr|cdnjs/i);
     }
-    const css = await (await fetch(`${origin()}/playground/assets/graphiql.min.css`)).text();
+    const css = await (await fetch(`${origin()}/playground/assets/playground.css`)).text();
     expect(css).not.toMatch(/url\(\s*["']?(https?:)?\/\//i);
     expect(css).not.toMatch(/@import/i);
   });
@@ -201,6 +197,6 @@ describe('landing page without the playground', () => {
     expect(html).toContain('href="/admin"');
     expect(html).not.toContain('/playground');
     expect((await fetch(`${stack.origin}/playground`)).status).toBe(404);
-    expect((await fetch(`${stack.origin}/playground/assets/graphiql.min.js`)).status).toBe(404);
+    expect((await fetch(`${stack.origin}/playground/assets/playground.js`)).status).toBe(404);
   });
 });

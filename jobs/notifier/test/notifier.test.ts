@@ -72,7 +72,7 @@ async function settled(queue: MailQueue, jobId: string, state: 'completed' | 'fa
 
 /** Jobs that are still to run; zero means no further delivery can happen. */
 async function pending(queue: MailQueue): Promise<number> {
-  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
+  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
