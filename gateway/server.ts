@@ -28,7 +28,6 @@ import { SubgraphSource } from './subgraph-source';
 import { shapeWithOneOperationPerDocument } from './shaping-operations';
 import { rememberQueryHashes } from '@popug/lib/query-hashes';
 import { asOnePlugin } from '@popug/lib/one-plugin';
-import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
 import { answerSingleFetchesAsTheSubgraphDid } from './single-fetch-shaping';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
@@ -51,8 +50,6 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   shapeWithOneOperationPerDocument();
   // Each query text hashed once, not on every request.
   rememberQueryHashes();
-  // No span and context per step of a request nothing records.
-  openGatewaySpansOnlyWhenRecorded();
   // A one-fetch plan that selects what the client asked: the subgraph's data is the answer.
   answerSingleFetchesAsTheSubgraphDid();
   const callSubgraph = createSubgraphCaller(subgraphAgent);

@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
-import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { buildSchema, graphql, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { registerTracing } from '../tracing/register';
 import { spanRootFields } from '../tracing/root-field-spans';
 
 /**
@@ -9,8 +10,8 @@ import { spanRootFields } from '../tracing/root-field-spans';
  * request's trace is not recorded.
  */
 const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-provider.register();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+registerTracing(provider);
 afterAll(() => provider.shutdown());
 afterEach(() => exporter.reset());
 
