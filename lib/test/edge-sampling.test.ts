@@ -1,9 +1,12 @@
-import type { IncomingMessage } from 'node:http';
-import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
-import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { edgeSampler, isProbe, startedShare } from '../tracing/edge-sampling';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
+import { edgeSampler, startedShare } from '../tracing/edge-sampling';
 import { withTraceContext } from '../tracing/outgoing';
 import { registerTracing } from '../tracing/register';
+import { inServerSpan, isProbe } from '../tracing/server-span';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const request = (url: string) => ({ url, headers: {} }) as unknown as IncomingMessage;
@@ -40,7 +43,13 @@ describe('the sampling decision, made once where a trace starts', () => {
 
 // One provider for the file: the global context manager and tracer provider are set once per process.
 const exporter = new InMemorySpanExporter();
-const provider = new TracerProvider({ sampler: edgeSampler(1), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+/** The edge sampler at a share a test can change (1 unless a test says otherwise). */
+const sampler = {
+  share: 1,
+  shouldSample: (...args: Parameters<Sampler['shouldSample']>) => edgeSampler(sampler.share).shouldSample(...args),
+  toString: () => `edge sampler at ${sampler.share}`,
+};
+const provider = new TracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 beforeAll(() => registerTracing(provider));
 afterAll(() => provider.shutdown());
 beforeEach(() => exporter.reset());
@@ -82,5 +91,64 @@ describe('a trace under the SDK\'s own parts', () => {
       });
     for (const [own, afterAwait, afterTimer] of await Promise.all([seenIn('one'), seenIn('two')])) expect([afterAwait, afterTimer]).toEqual([own, own]);
     expect(trace.getActiveSpan()).toBeUndefined();
+  });
+});
+
+describe('the server span of a request', () => {
+  let server: Server;
+  let base = '';
+  let seen: Context | undefined;
+  beforeAll(async () => {
+    server = createServer(
+      inServerSpan((request, response) => {
+        seen = context.active();
+        response.statusCode = request.url === '/broken' ? 500 : 200;
+        response.end('ok');
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  /** The spans the processor was handed: a server span ends on its response's 'finish', after the client may have read it. */
+  async function exported(count: number) {
+    for (let waited = 0; exporter.getFinishedSpans().length < count && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    return exporter.getFinishedSpans();
+  }
+  async function get(path: string, headers: Record<string, string> = {}, share = 1) {
+    sampler.share = share;
+    seen = undefined;
+    expect(await (await fetch(`${base}${path}`, { headers })).text()).toBe('ok');
+    return seen as Context | undefined;
+  }
+
+  it('is a child of a sampled caller, with the request id, the path and the status it answered', async () => {
+    await get('/graphql', { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01`, 'x-request-id': 'req-1' });
+    await get('/broken');
+    const [followed, broken] = await exported(2);
+    expect(followed?.kind).toBe(SpanKind.SERVER);
+    expect(followed?.parentSpanContext).toMatchObject({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331' });
+    expect(followed?.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.path': '/graphql', 'http.response.status_code': 200, 'popug.request_id': 'req-1' });
+    expect(broken?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('runs a request nobody records with tracing suppressed, its calls carrying the unsampled decision, and a probe outside any trace', async () => {
+    const callers: Record<string, string>[] = [{ traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` }, {}];
+    for (const headers of callers) {
+      const untraced = (await get('/graphql', headers, 0)) ?? ROOT_CONTEXT;
+      expect(isTracingSuppressed(untraced)).toBe(true);
+      expect(trace.getSpan(untraced)).toBeUndefined();
+      const carried = context.with(untraced, () => withTraceContext<{ traceparent?: string }>({})).traceparent ?? '';
+      expect(carried).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-00$/);
+      if ('traceparent' in headers) expect(carried.slice(3, 35)).toBe(TRACE_ID);
+      // Whatever starts a span in it gets none that records.
+      expect(context.with(untraced, () => tracer().startSpan('graphql.execute').isRecording())).toBe(false);
+    }
+    expect(await get('/health')).toBe(ROOT_CONTEXT);
+    // A recorded request after them, so "no span" is not just "not exported yet".
+    await get('/graphql');
+    expect((await exported(1)).map((span) => span.attributes['url.path'])).toEqual(['/graphql']);
+    sampler.share = 1;
   });
 });

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace';
 
@@ -15,16 +14,6 @@ export function startedShare(env: NodeJS.ProcessEnv = process.env): number {
   if (sampler !== 'traceidratio') return 1;
   const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG ?? '1');
   return Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 1;
-}
-
-/** Probes and scrapes are not requests anyone traces. */
-const UNTRACED_PATHS = new Set(['/health', '/live', '/ready', '/metrics']);
-
-/** The HTTP instrumentation's `ignoreIncomingRequestHook`: a probe or a scrape gets no span. */
-export function isProbe(request: IncomingMessage): boolean {
-  const url = request.url ?? '';
-  const query = url.indexOf('?');
-  return UNTRACED_PATHS.has(query < 0 ? url : url.slice(0, query));
 }
 
 /**

@@ -10,13 +10,14 @@ import { BatchSpanProcessor, TracerProvider, type BatchSpanProcessorOptions } fr
 import { BullMQOtel } from 'bullmq-otel';
 import { loadEnv, type Env } from '../env';
 import { setActiveTracing } from './active';
-import { edgeSampler, isProbe, startedShare } from './edge-sampling';
+import { edgeSampler, startedShare } from './edge-sampling';
 import { registerTracing } from './register';
-import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor';
+import { RequestIdSpanProcessor } from './request-id-processor';
 
 /**
  * The OpenTelemetry SDK (docs/observability.md "Traces"), loaded by ./start.ts only when tracing is on:
- * HTTP in (Node's http; calls out carry the context themselves, ./outgoing.ts), GraphQL
+ * HTTP in (./server-span.ts, wrapped around our servers by lib/http.ts; calls out carry the
+ * context themselves, ./outgoing.ts), GraphQL
  * (operation, parse, validate; root-field resolvers), PostgreSQL (pg) and Redis (ioredis),
  * W3C `traceparent` propagation, OTLP/HTTP export, configured by the standard OTEL_* variables.
  * Stock parts only: the SDK's provider, sampler interface, span processors and context manager.
@@ -45,18 +46,15 @@ function batchOptions(env: Env): BatchSpanProcessorOptions {
 }
 
 /**
- * Probes and scrapes get no span; statements and commands outside any span are not traced;
+ * Statements and commands outside any span are not traced;
  * resolver spans are ours, root fields only (./root-field-spans.ts: the instrumentation's
  * own wrap every field resolver of the schema).
  */
 function instrumentations() {
   return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: isProbe,
-      requestHook: (span, request) => {
-        if ('headers' in request) assignRequestId(span, request);
-      },
-    }),
+    // Calls out through Node's http (ours go through undici and carry the context themselves, ./outgoing.ts);
+    // requests in get their span from ./server-span.ts, far cheaper than the instrumentation's.
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     new GraphQLInstrumentation({ ignoreResolveSpans: true }),
     new PgInstrumentation({ requireParentSpan: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
