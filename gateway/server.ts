@@ -26,7 +26,6 @@ import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { asOnePlugin } from '@popug/lib/one-plugin';
-import { openGatewaySpansOnlyWhenRecorded } from './recorded-spans';
 import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
@@ -45,8 +44,6 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const urls = serviceUrls(env);
   // Keep-alive, bounded connections to the subgraphs and auth (docs/performance.md "Performance").
   const subgraphAgent = createSubgraphAgent();
-  // No span and context per step of a request nothing records.
-  openGatewaySpansOnlyWhenRecorded();
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   // Each fetch carries its parsed document, so a subgraph call knows its operation kind
   // (only queries share a call in flight: subgraph-calls.ts) without reading the JSON text.

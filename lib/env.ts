@@ -87,10 +87,15 @@ export const envSchema = z.object({
   ARGON2_CONCURRENCY: intFromEnv(4),
   ARGON2_QUEUE_LIMIT: intFromEnv(64),
   ARGON2_QUEUE_WAIT_MS: intFromEnv(5000),
-  /** OpenTelemetry (docs/observability.md "Traces"): tracing is on when one of the endpoints is set; the SDK reads the other OTEL_* itself. */
+  /** OpenTelemetry (docs/observability.md "Traces"): tracing is on when one of the endpoints is set; the exporter reads its own OTEL_EXPORTER_OTLP_*, lib/tracing reads the sampler's. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** The batch span processor's standard settings, read here: SDK 3's processor takes them only as options. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().positive().optional(),
+  OTEL_BSP_MAX_QUEUE_SIZE: z.coerce.number().int().positive().optional(),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: z.coerce.number().int().positive().optional(),
+  OTEL_BSP_EXPORT_TIMEOUT: z.coerce.number().int().positive().optional(),
   OTEL_SDK_DISABLED: z
     .enum(['true', 'false'])
     .default('false')

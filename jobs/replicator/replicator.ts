@@ -11,6 +11,7 @@ import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createRedis } from '@popug/lib/queues';
 import { PoisonEventError, type ReplicaDefinition, type ReplicaSettings } from '@popug/lib/replication/replica';
 import { markCompleteAsOf } from '@popug/lib/replication/watermark';
+import { inPassSpan } from '@popug/lib/tracing/replication-pass';
 import { catchUp } from './catch-up';
 import { drainSource, type Source } from './collect';
 import { DatabaseHandles } from './databases';
@@ -31,6 +32,12 @@ export interface PassReport {
   drainedAt: Record<string, string>;
   applied: Record<string, number>;
   failed: Record<string, string>;
+}
+
+/** The pass span's attributes: what it moved, and what failed. */
+function describePass(report: PassReport) {
+  const applied = Object.values(report.applied).reduce((sum, count) => sum + count, 0);
+  return { 'popug.replication.collected': report.collected, 'popug.replication.applied': applied, 'popug.replication.failed': Object.keys(report.failed).length };
 }
 
 /**
@@ -61,10 +68,14 @@ export class Replicator {
     this.incidents = new IncidentNotifier(env, logger, this.alertQueue);
   }
 
-  /** Runs one pass, or answers 'busy' when a pass is running anywhere (this process included). */
+  /**
+   * Runs one pass, or answers 'busy' when a pass is running anywhere (this process included).
+   * A pass that runs is a trace of its own, linked to what started it and to its events'
+   * traces (lib/tracing/replication-pass.ts).
+   */
   async runPass(): Promise<PassReport | 'busy'> {
     const master = await this.master(); // opened on first use; `npm run migrate` created and migrated it
-    return this.lock.tryHold(() => this.pass(master));
+    return this.lock.tryHold(() => inPassSpan('replication pass', describePass, () => this.pass(master)));
   }
 
   /** Runs `work` while no pass can run, here or in any other process: a rebuild uses it. */

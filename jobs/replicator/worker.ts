@@ -32,7 +32,9 @@ export async function startReplicator(
     queue: QUEUES.replication,
     jobNoun: 'replication pass',
     producer,
-    schedule: { id: SCHEDULER_ID, repeat: { every: env.REPLICATION_INTERVAL_MS }, job: { name: REPLICATE, opts: { removeOnComplete: 100, removeOnFail: 500 } } },
+    // omitContext: the scheduler's jobs would otherwise all carry the trace context of the
+    // one span that set it up, and every pass's `process replication` would join that one trace.
+    schedule: { id: SCHEDULER_ID, repeat: { every: env.REPLICATION_INTERVAL_MS }, job: { name: REPLICATE, opts: { removeOnComplete: 100, removeOnFail: 500, telemetry: { omitContext: true } } } },
     processor: async () => {
       const report = await replicator.runPass();
       if (report !== 'busy' && (report.collected > 0 || Object.keys(report.failed).length > 0)) logger.debug({ report }, 'replication pass');

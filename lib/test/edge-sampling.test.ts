@@ -1,20 +1,18 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, INVALID_SPAN_CONTEXT, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
-import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { parse, print } from 'graphql';
-import { edgeSampler, startedShare, tracedRequestsOnly, untracedContext } from '../tracing/edge-sampling';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Context } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
+import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
+import { edgeSampler, startedShare } from '../tracing/edge-sampling';
 import { withTraceContext } from '../tracing/outgoing';
-import { recordingOnly, type Patched } from '../tracing/recording-only';
-import { UnsampledPassThroughProvider } from '../tracing/unsampled-pass-through';
+import { registerTracing } from '../tracing/register';
+import { inServerSpan, isProbe } from '../tracing/server-span';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const request = (url: string, headers: Record<string, string> = {}) => ({ url, headers }) as unknown as IncomingMessage;
-const unsampled = (traceId = TRACE_ID) => trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.NONE });
+const request = (url: string) => ({ url, headers: {} }) as unknown as IncomingMessage;
+const remote = (traceFlags: TraceFlags) => trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags, isRemote: true });
 
-describe('the sampling decision made once, where a trace starts', () => {
+describe('the sampling decision, made once where a trace starts', () => {
   it('reads the share of traces from the standard OTEL_TRACES_SAMPLER variables', () => {
     expect(startedShare({})).toBe(1);
     expect(startedShare({ OTEL_TRACES_SAMPLER: 'always_off' })).toBe(0);
@@ -22,173 +20,135 @@ describe('the sampling decision made once, where a trace starts', () => {
     expect(startedShare({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '7' })).toBe(1);
   });
 
-  it('follows the caller\'s traceparent, draws a request without one, and leaves probes out of any trace', () => {
-    expect(untracedContext(request('/graphql', { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01` }), 0)).toBeUndefined();
-    const callerSaidNo = untracedContext(request('/graphql', { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` }), 1);
-    expect(trace.getSpanContext(callerSaidNo as Context)).toMatchObject({ traceId: TRACE_ID, traceFlags: TraceFlags.NONE });
-    expect(untracedContext(request('/graphql'), 1)).toBeUndefined();
-    const notDrawn = trace.getSpanContext(untracedContext(request('/graphql'), 0) as Context);
-    expect(notDrawn && trace.isSpanContextValid(notDrawn) && notDrawn.traceFlags).toBe(TraceFlags.NONE);
-    expect(untracedContext(request('/health?full=1'), 1)).toBe(ROOT_CONTEXT);
+  it('draws a root at the share and makes a child follow its parent, a caller\'s traceparent included', () => {
+    const decide = (share: number, parent = ROOT_CONTEXT, name = 'POST') => edgeSampler(share).shouldSample(parent, TRACE_ID, name, SpanKind.SERVER, {}, []).decision;
+    expect(decide(1)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(0)).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide(0, remote(TraceFlags.SAMPLED))).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(1, remote(TraceFlags.NONE))).toBe(SamplingDecision.NOT_RECORD);
   });
 
-  it('keeps a server span with no parent (its request was drawn) and draws other roots at the share', () => {
-    const sampler = edgeSampler(0);
-    expect(sampler.shouldSample(ROOT_CONTEXT, TRACE_ID, 'POST', SpanKind.SERVER, {}, []).decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
-    expect(sampler.shouldSample(ROOT_CONTEXT, TRACE_ID, 'gateway.request', SpanKind.INTERNAL, {}, []).decision).toBe(SamplingDecision.NOT_RECORD);
-    expect(edgeSampler(1).shouldSample(unsampled(), TRACE_ID, 'gateway.fetch', SpanKind.INTERNAL, {}, []).decision).toBe(SamplingDecision.NOT_RECORD);
+  it('does not record the gateway\'s validation and post-processing steps, and keeps the execution that holds the fetches', () => {
+    const decide = (name: string) => edgeSampler(1).shouldSample(remote(TraceFlags.SAMPLED), TRACE_ID, name, SpanKind.INTERNAL, {}, []).decision;
+    expect(decide('gateway.validate')).toBe(SamplingDecision.NOT_RECORD);
+    expect(decide('gateway.postprocessing')).toBe(SamplingDecision.NOT_RECORD);
+    expect(['gateway.request', 'gateway.plan', 'gateway.execute', 'gateway.fetch'].map(decide)).toEqual(Array(4).fill(SamplingDecision.RECORD_AND_SAMPLED));
+  });
+
+  it('leaves probes and scrapes out of tracing', () => {
+    expect(['/health', '/live?x=1', '/ready', '/metrics'].map((url) => isProbe(request(url)))).toEqual([true, true, true, true]);
+    expect(isProbe(request('/graphql'))).toBe(false);
   });
 });
 
 // One provider for the file: the global context manager and tracer provider are set once per process.
 const exporter = new InMemorySpanExporter();
-const provider = new UnsampledPassThroughProvider({ sampler: edgeSampler(1), spanProcessors: [new SimpleSpanProcessor(exporter)] });
-beforeAll(() => provider.register());
+/** The edge sampler at a share a test can change (1 unless a test says otherwise). */
+const sampler = {
+  share: 1,
+  shouldSample: (...args: Parameters<Sampler['shouldSample']>) => edgeSampler(sampler.share).shouldSample(...args),
+  toString: () => `edge sampler at ${sampler.share}`,
+};
+const provider = new TracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+beforeAll(() => registerTracing(provider));
 afterAll(() => provider.shutdown());
 beforeEach(() => exporter.reset());
 const tracer = () => trace.getTracer('test');
 
-describe('an untraced request', () => {
-
-  it('starts no span below its unsampled context, and no context switch', () => {
-    const parent = trace.getSpan(unsampled());
-    context.with(unsampled(), () => {
-      const outer = context.active();
-      expect(tracer().startSpan('child')).toBe(trace.getSpan(outer));
-      tracer().startActiveSpan('child', (span) => {
-        expect(span).toBe(trace.getSpan(outer));
-        expect(context.active()).toBe(outer);
-        span.end();
+describe('a trace under the SDK\'s own parts', () => {
+  it('records nothing below an unsampled caller, and a dropped step\'s own children are not recorded either', () => {
+    context.with(remote(TraceFlags.NONE), () => tracer().startActiveSpan('POST', (span) => {
+      expect(span.isRecording()).toBe(false);
+      span.end();
+    }));
+    tracer().startActiveSpan('gateway.request', (request) => {
+      tracer().startActiveSpan('gateway.validate', (validate) => {
+        expect(validate.isRecording()).toBe(false);
+        tracer().startSpan('graphql.validate').end();
+        validate.end();
       });
+      request.end();
     });
-    expect(parent?.isRecording()).toBe(false);
+    expect(exporter.getFinishedSpans().map((span) => [span.name, span.parentSpanContext?.spanId])).toEqual([['gateway.request', undefined]]);
   });
 
-  it('a sampled trace still gets its children', () => {
-    tracer().startActiveSpan('root', { kind: SpanKind.SERVER }, (root) => {
-      const child = tracer().startSpan('child');
-      expect(child).not.toBe(root);
-      expect(child.isRecording()).toBe(true);
-      expect(child.spanContext().traceId).toBe(root.spanContext().traceId);
-      child.end();
-      root.end();
-    });
-  });
-
-  it('makes its outgoing calls carry the decision: unsampled, sampled, and nothing outside a trace', () => {
-    expect(context.with(unsampled(), () => withTraceContext({}))).toEqual({ traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` });
+  it('makes outgoing calls carry the decision: unsampled, sampled, and nothing outside a trace', () => {
+    expect(context.with(remote(TraceFlags.NONE), () => withTraceContext({}))).toEqual({ traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` });
     expect(withTraceContext({ 'x-request-id': 'r' })).toEqual({ 'x-request-id': 'r' });
     tracer().startActiveSpan('root', { kind: SpanKind.SERVER }, (root) => {
       expect(withTraceContext({})).toEqual({ traceparent: `00-${root.spanContext().traceId}-${root.spanContext().spanId}-01` });
       root.end();
     });
   });
+
+  it('carries the active span through awaits, timers and interleaved work (AsyncLocalStorage)', async () => {
+    const seenIn = (name: string) =>
+      tracer().startActiveSpan(name, async (span) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const afterTimer = await new Promise<string | undefined>((resolve) => setTimeout(() => resolve(trace.getActiveSpan()?.spanContext().spanId), 1));
+        span.end();
+        return [span.spanContext().spanId, trace.getActiveSpan()?.spanContext().spanId, afterTimer];
+      });
+    for (const [own, afterAwait, afterTimer] of await Promise.all([seenIn('one'), seenIn('two')])) expect([afterAwait, afterTimer]).toEqual([own, own]);
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
 });
 
-/** An instrumentation's private patch factories, as aroundPatches reaches them. */
-type PatchFactories = Record<string, (...patchArgs: unknown[]) => (original: Patched) => Patched>;
-const factory = (instrumentation: object, method: string, ...patchArgs: unknown[]) => (instrumentation as PatchFactories)[method]!(...patchArgs);
-
-/** Polls for what the span processor has been handed: a server span ends on its response's 'finish', after the client may have read it. */
-async function exported(count: number) {
-  for (let waited = 0; exporter.getFinishedSpans().length < count && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-  return exporter.getFinishedSpans();
-}
-
-describe('tracedRequestsOnly: the HTTP instrumentation sees only requests that are traced', () => {
-  /** What a request's handler ran under: the active span, if any, whether it recorded then (an ended span no longer does), and the context. */
-  type Seen = { span: Span | undefined; recording: boolean | undefined; context: Context };
-  let seen: Seen | undefined;
-  const servers: Server[] = [];
-
-  /** A server whose `emit` the HTTP instrumentation patches, wrapped as the SDK wraps it, with the edge's share. */
-  async function serverAt(share: number): Promise<string> {
-    const instrumentation = new HttpInstrumentation({ enabled: false });
-    instrumentation.setTracerProvider(provider);
-    const server = createServer((_request, response) => {
-      const span = trace.getActiveSpan();
-      seen = { span, recording: span?.isRecording(), context: context.active() };
-      response.end('ok');
-    });
-    server.emit = factory(tracedRequestsOnly(instrumentation, share), '_getPatchIncomingRequestFunction', 'http')(server.emit as Patched) as Server['emit'];
-    servers.push(server);
+describe('the server span of a request', () => {
+  let server: Server;
+  let base = '';
+  let seen: Context | undefined;
+  beforeAll(async () => {
+    server = createServer(
+      inServerSpan((request, response) => {
+        seen = context.active();
+        response.statusCode = request.url === '/broken' ? 500 : 200;
+        response.end('ok');
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-  afterAll(async () => {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  async function get(base: string, path: string, headers: Record<string, string> = {}) {
+  /** The spans the processor was handed: a server span ends on its response's 'finish', after the client may have read it. */
+  async function exported(count: number) {
+    for (let waited = 0; exporter.getFinishedSpans().length < count && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    return exporter.getFinishedSpans();
+  }
+  async function get(path: string, headers: Record<string, string> = {}, share = 1) {
+    sampler.share = share;
     seen = undefined;
-    const response = await fetch(`${base}${path}`, { headers });
-    expect(await response.text()).toBe('ok');
-    // Set by the handler while the request ran (control flow analysis cannot see that).
-    return seen as Seen | undefined;
+    expect(await (await fetch(`${base}${path}`, { headers })).text()).toBe('ok');
+    return seen as Context | undefined;
   }
 
-  it('starts a server span for a drawn request and for a caller\'s sampled traceparent', async () => {
-    const everyRequest = await serverAt(1);
-    const drawn = await get(everyRequest, '/graphql');
-    expect(drawn?.recording).toBe(true);
-    const noneDrawn = await serverAt(0);
-    const followed = await get(noneDrawn, '/graphql', { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01` });
-    expect(followed?.span?.spanContext().traceId).toBe(TRACE_ID);
-    expect(followed?.recording).toBe(true);
-    const spans = await exported(2);
-    expect(spans.map((span) => [span.kind, span.spanContext().traceId === TRACE_ID])).toEqual([
-      [SpanKind.SERVER, false],
-      [SpanKind.SERVER, true],
-    ]);
+  it('is a child of a sampled caller, with the request id, the path and the status it answered', async () => {
+    await get('/graphql', { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01`, 'x-request-id': 'req-1' });
+    await get('/broken');
+    const [followed, broken] = await exported(2);
+    expect(followed?.kind).toBe(SpanKind.SERVER);
+    expect(followed?.parentSpanContext).toMatchObject({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331' });
+    expect(followed?.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.path': '/graphql', 'http.response.status_code': 200, 'popug.request_id': 'req-1' });
+    expect(broken?.status.code).toBe(SpanStatusCode.ERROR);
   });
 
-  it('leaves a request not drawn, one its caller did not sample, and a probe outside the instrumentation', async () => {
-    const noneDrawn = await serverAt(0);
-    const notDrawn = await get(noneDrawn, '/graphql');
-    // Runs in a new unsampled context (its calls out carry the decision), with no span of the instrumentation's.
-    expect(notDrawn?.recording).toBe(false);
-    expect(notDrawn?.span?.spanContext().traceFlags).toBe(TraceFlags.NONE);
-    expect(trace.isSpanContextValid(notDrawn?.span?.spanContext() ?? INVALID_SPAN_CONTEXT)).toBe(true);
-    const callerSaidNo = await get(noneDrawn, '/graphql', { traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` });
-    expect(callerSaidNo?.span?.spanContext()).toMatchObject({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.NONE });
-    expect(callerSaidNo?.recording).toBe(false);
-    const everyRequest = await serverAt(1);
-    const probe = await get(everyRequest, '/health?full=1');
-    expect(probe?.span).toBeUndefined();
-    expect(probe?.context).toBe(ROOT_CONTEXT);
-    // A traced request after them, so "no span" is not just "not exported yet".
-    await get(everyRequest, '/graphql');
-    expect((await exported(1)).map((span) => span.kind)).toEqual([SpanKind.SERVER]);
-  });
-});
-
-describe('recordingOnly: a patch steps aside unless the active span records', () => {
-  const parsed = (instrumentation: GraphQLInstrumentation) => factory(instrumentation, '_patchParse')(parse as Patched) as typeof parse;
-  const graphqlInstrumentation = () => {
-    const instrumentation = new GraphQLInstrumentation({ enabled: false });
-    instrumentation.setTracerProvider(provider);
-    return instrumentation;
-  };
-  const query = '{ myTasks { id } }';
-
-  it('parses outside any span and in an unsampled trace without a span, but as the instrumentation would under a recording one', async () => {
-    const patchedParse = parsed(recordingOnly(graphqlInstrumentation(), ['_patchParse']));
-    expect(print(patchedParse(query))).toBe(print(parse(query)));
-    context.with(unsampled(), () => expect(print(patchedParse(query))).toBe(print(parse(query))));
-    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual([]);
-    tracer().startActiveSpan('request', { kind: SpanKind.SERVER }, (root) => {
-      patchedParse(query);
-      root.end();
-    });
-    const spans = await exported(2);
-    expect(spans.map((span) => [span.name, span.parentSpanContext?.spanId ?? null])).toEqual([
-      ['graphql.parse', spans[1]?.spanContext().spanId],
-      ['request', null],
-    ]);
-  });
-
-  it('is what keeps the span out: the instrumentation unwrapped starts one outside any span', async () => {
-    parsed(graphqlInstrumentation())(query);
-    expect((await exported(1)).map((span) => span.name)).toEqual(['graphql.parse']);
+  it('runs a request nobody records with tracing suppressed, its calls carrying the unsampled decision, and a probe outside any trace', async () => {
+    const callers: Record<string, string>[] = [{ traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` }, {}];
+    for (const headers of callers) {
+      const untraced = (await get('/graphql', headers, 0)) ?? ROOT_CONTEXT;
+      expect(isTracingSuppressed(untraced)).toBe(true);
+      expect(trace.getSpan(untraced)).toBeUndefined();
+      const carried = context.with(untraced, () => withTraceContext<{ traceparent?: string }>({})).traceparent ?? '';
+      expect(carried).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-00$/);
+      if ('traceparent' in headers) expect(carried.slice(3, 35)).toBe(TRACE_ID);
+      // Whatever starts a span in it gets none that records.
+      expect(context.with(untraced, () => tracer().startSpan('graphql.execute').isRecording())).toBe(false);
+    }
+    expect(await get('/health')).toBe(ROOT_CONTEXT);
+    // A recorded request after them, so "no span" is not just "not exported yet".
+    await get('/graphql');
+    expect((await exported(1)).map((span) => span.attributes['url.path'])).toEqual(['/graphql']);
+    sampler.share = 1;
   });
 });

@@ -1,7 +1,9 @@
-import { ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
-import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { buildSchema, graphql, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { registerTracing } from '../tracing/register';
 import { spanRootFields } from '../tracing/root-field-spans';
+import { untracedContext } from '../tracing/untraced';
 
 /**
  * Resolver spans of a recorded request (docs/observability.md "Traces"): one per root field, wrapping its
@@ -9,15 +11,18 @@ import { spanRootFields } from '../tracing/root-field-spans';
  * request's trace is not recorded.
  */
 const exporter = new InMemorySpanExporter();
-const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-provider.register();
+const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+registerTracing(provider);
 afterAll(() => provider.shutdown());
 afterEach(() => exporter.reset());
 
 const tracer = () => trace.getTracer('test');
+/** The span a root field's statements would find as their parent (what `requireParentSpan` looks at). */
+let spanSeenByStatements: ReturnType<typeof trace.getActiveSpan>;
 const schema = spanRootFields(
   withResolvers(buildSchema('type Task { id: ID! title: String! } type Query { tasks: [Task!]! broken: Int } type Mutation { close(id: ID!): Task! }'), {
     tasks: async () => {
+      spanSeenByStatements = trace.getActiveSpan();
       tracer().startSpan('pg.query:SELECT').end();
       return [{ id: '1', title: 'one' }, { id: '2', title: 'two' }];
     },
@@ -74,5 +79,14 @@ describe('root-field resolver spans', () => {
     expect(result.data).toEqual({ tasks: [{ id: '1' }, { id: '2' }] });
     expect(underUnsampled.data).toEqual(result.data);
     expect(spanNames()).toEqual(['pg.query:SELECT']);
+  });
+
+  it('in an untraced request, leaves its statements no parent span at all, so pg and ioredis skip them', async () => {
+    const untraced = untracedContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.NONE });
+    // As the GraphQL instrumentation runs execute: under the span the SDK hands out while tracing is suppressed.
+    const result = await context.with(untraced, () => tracer().startActiveSpan('graphql.execute', (execute) => graphql({ schema, source: '{ tasks { id } }', contextValue: {} }).finally(() => execute.end())));
+    expect(result.data).toEqual({ tasks: [{ id: '1' }, { id: '2' }] });
+    expect(spanSeenByStatements).toBeUndefined();
+    expect(spanNames()).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 import { context, trace } from '@opentelemetry/api';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { registerTracing } from '../tracing/register';
 import { traceFields } from '../tracing/request-id';
 
 describe('log lines in a trace', () => {
-  const provider = new NodeTracerProvider();
-  beforeAll(() => provider.register());
+  const provider = new TracerProvider();
+  beforeAll(() => registerTracing(provider));
   afterAll(() => provider.shutdown());
 
   it('carry the trace and span of the span active where they are written, and nothing outside one', () => {

@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
+import { linkEventsToPass } from './replication-pass';
 
 const tracer = () => trace.getTracer('popug-replication');
 
@@ -17,6 +18,11 @@ function spanContextOf(traceParent: string): SpanContext | undefined {
   return spanContext && trace.isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
+/** The span contexts of the events' stored `traceparent`s; what is not one is left out. */
+function eventContexts(traceParents: readonly (string | null | undefined)[]): SpanContext[] {
+  return traceParents.flatMap((traceParent) => (traceParent ? (spanContextOf(traceParent) ?? []) : []));
+}
+
 /**
  * Where a span handling a batch of events belongs: one apply serves many requests, and a
  * span has one parent. It becomes a child of the first event whose trace was sampled (the
@@ -25,7 +31,10 @@ function spanContextOf(traceParent: string): SpanContext | undefined {
  * the link. No sampled event: it stays a child of the active span (the pass).
  */
 export function batchPlacement(traceParents: readonly (string | null | undefined)[]): { parent: Context; links: Link[] } {
-  const contexts = traceParents.flatMap((traceParent) => (traceParent ? (spanContextOf(traceParent) ?? []) : []));
+  return placementAmong(eventContexts(traceParents));
+}
+
+function placementAmong(contexts: readonly SpanContext[]): { parent: Context; links: Link[] } {
   const sampled = contexts.find((spanContext) => (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0);
   const active = trace.getActiveSpan()?.spanContext();
   const linked = [...(sampled && active && trace.isSpanContextValid(active) ? [active] : []), ...contexts.filter((spanContext) => spanContext !== sampled)];
@@ -35,10 +44,13 @@ export function batchPlacement(traceParents: readonly (string | null | undefined
 
 /**
  * Runs `work` in a consumer span placed by `batchPlacement`, so the statements it issues
- * are its children. With tracing off the API hands out non-recording spans: a few objects.
+ * are its children, and links the pass applying the batch (the active span) to the events'
+ * traces. With tracing off the API hands out non-recording spans: a few objects.
  */
 export async function inBatchSpan<T>(name: string, traceParents: readonly (string | null | undefined)[], attributes: Attributes, work: () => Promise<T>): Promise<T> {
-  const { parent, links } = batchPlacement(traceParents);
+  const contexts = eventContexts(traceParents);
+  linkEventsToPass(trace.getActiveSpan(), contexts);
+  const { parent, links } = placementAmong(contexts);
   return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, links, attributes }, parent, async (span) => {
     try {
       return await work();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { trace, type Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { REQUEST_ID_ATTRIBUTE, REQUEST_ID_HEADER } from './request-id';
 
 /**
@@ -36,7 +36,9 @@ export class RequestIdSpanProcessor implements SpanProcessor {
  * one written into its headers, where the gateway's context (gateway/context.ts) takes it
  * from, so the id is known from the request's first span on.
  */
-export function assignRequestId(span: { setAttribute(key: string, value: string): unknown }, request: IncomingMessage): void {
+export function assignRequestId(span: { setAttribute(key: string, value: string): unknown; isRecording(): boolean }, request: IncomingMessage): void {
+  // A request nobody records gets its id where the gateway builds its context (gateway/context.ts).
+  if (!span.isRecording()) return;
   const offered = request.headers[REQUEST_ID_HEADER];
   const requestId = typeof offered === 'string' ? offered : randomUUID();
   if (typeof offered !== 'string') request.headers[REQUEST_ID_HEADER] = requestId;

@@ -1,4 +1,5 @@
-import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context as otelContext, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import { defaultFieldResolver, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 
 const tracer = () => trace.getTracer('popug-graphql');
@@ -22,7 +23,13 @@ export function spanRootFields(schema: GraphQLSchema): GraphQLSchema {
 
 function inRootFieldSpan<TSource, TContext, TArgs>(resolve: GraphQLFieldResolver<TSource, TContext, TArgs>): GraphQLFieldResolver<TSource, TContext, TArgs> {
   return function resolveInSpan(this: unknown, source, args, context, info) {
-    if (!trace.getActiveSpan()?.isRecording()) return resolve.call(this, source, args, context, info);
+    const active = trace.getActiveSpan();
+    if (!active?.isRecording()) {
+      // An untraced request (lib/tracing/untraced.ts): the GraphQL instrumentation's span is the SDK's invalid one;
+      // without it the statements and commands below find no parent and `pg` and `ioredis` skip their work.
+      if (active && isTracingSuppressed(otelContext.active())) return otelContext.with(trace.deleteSpan(otelContext.active()), () => resolve.call(this, source, args, context, info));
+      return resolve.call(this, source, args, context, info);
+    }
     const attributes = { 'graphql.field.name': info.fieldName, 'graphql.field.path': info.fieldName, 'graphql.field.type': info.returnType.toString(), 'graphql.parent.name': info.parentType.name };
     return tracer().startActiveSpan(`graphql.resolve ${info.fieldName}`, { attributes }, (span) => {
       try {

@@ -6,59 +6,58 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, TracerProvider, type BatchSpanProcessorOptions } from '@opentelemetry/sdk-trace';
 import { BullMQOtel } from 'bullmq-otel';
-import { loadEnv } from '../env';
+import { loadEnv, type Env } from '../env';
 import { setActiveTracing } from './active';
-import { PromiseContextManager } from './context-manager';
-import { edgeSampler, startedShare, tracedRequestsOnly } from './edge-sampling';
-import { recordingOnly } from './recording-only';
-import { assignRequestId, RequestIdSpanProcessor } from './request-id-processor';
-import { UnsampledPassThroughProvider } from './unsampled-pass-through';
+import { edgeSampler, startedShare } from './edge-sampling';
+import { registerTracing } from './register';
+import { RequestIdSpanProcessor } from './request-id-processor';
 
 /**
  * The OpenTelemetry SDK (docs/observability.md "Traces"), loaded by ./start.ts only when tracing is on:
- * HTTP in (Node's http; calls out carry the context themselves, ./outgoing.ts), GraphQL
- * (operation, parse, validate; root-field resolvers), PostgreSQL (pg) and Redis (ioredis), W3C `traceparent` propagation (the SDK's default),
- * OTLP/HTTP export, all configured by the standard OTEL_* variables.
+ * HTTP in (./server-span.ts, wrapped around our servers by lib/http.ts; calls out carry the
+ * context themselves, ./outgoing.ts), GraphQL
+ * (operation, parse, validate; root-field resolvers), PostgreSQL (pg) and Redis (ioredis),
+ * W3C `traceparent` propagation, OTLP/HTTP export, configured by the standard OTEL_* variables.
+ * Stock parts only: the SDK's provider, sampler interface, span processors and context manager.
  */
 export function startTracing(): void {
   const env = loadEnv();
-  const share = startedShare();
-  const provider = new UnsampledPassThroughProvider({
-    // The share of traces follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, drawn once per trace where it starts.
-    sampler: edgeSampler(share),
+  const provider = new TracerProvider({
+    sampler: edgeSampler(startedShare()),
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? serviceOfEntry(process.argv[1] ?? '') }),
-    spanProcessors: [new RequestIdSpanProcessor(), new BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [new RequestIdSpanProcessor(), new BatchSpanProcessor(batchOptions(env))],
   });
-  // The context on V8's promise hooks, not an AsyncLocalStorage (./context-manager.ts).
-  provider.register({ contextManager: new PromiseContextManager() });
+  registerTracing(provider);
   setActiveTracing({ queueTelemetry: new BullMQOtel({ tracerName: 'popug-jira' }), shutdown: () => provider.shutdown() });
-  registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations(share) });
+  registerInstrumentations({ tracerProvider: provider, instrumentations: instrumentations() });
+}
+
+/** The exporter and the OTEL_BSP_* settings, which SDK 3's processor no longer reads itself. */
+function batchOptions(env: Env): BatchSpanProcessorOptions {
+  return {
+    exporter: new OTLPTraceExporter(),
+    ...(env.OTEL_BSP_SCHEDULE_DELAY && { scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY }),
+    ...(env.OTEL_BSP_MAX_QUEUE_SIZE && { maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE }),
+    ...(env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE && { maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE }),
+    ...(env.OTEL_BSP_EXPORT_TIMEOUT && { exportTimeoutMillis: env.OTEL_BSP_EXPORT_TIMEOUT }),
+  };
 }
 
 /**
- * Cheap when a request is not traced (docs/observability.md "Traces", cost): the decision is made as the
- * request comes in (`untracedContext`: the caller's `traceparent`, or drawn here at
- * `share`), and an untraced request, a probe or a scrape bypasses the HTTP instrumentation,
- * so nothing under it is instrumented; outgoing calls carry the decision in their headers
- * (./outgoing.ts); GraphQL, pg and ioredis patches step aside unless a span is recording;
- * statements and commands outside any request are not traced.
+ * Statements and commands outside any span are not traced;
+ * resolver spans are ours, root fields only (./root-field-spans.ts: the instrumentation's
+ * own wrap every field resolver of the schema).
  */
-function instrumentations(share: number) {
+function instrumentations() {
   return [
-    tracedRequestsOnly(
-      new HttpInstrumentation({
-        requestHook: (span, request) => {
-          if ('headers' in request) assignRequestId(span, request);
-        },
-      }),
-      share,
-    ),
-    // Resolver spans are ours, root fields only (./root-field-spans.ts).
-    recordingOnly(new GraphQLInstrumentation({ ignoreResolveSpans: true }), ['_patchExecute', '_patchParse', '_patchValidate']),
-    recordingOnly(new PgInstrumentation({ requireParentSpan: true }), ['_getClientQueryPatch', '_getClientConnectPatch', '_getPoolConnectPatch']),
-    recordingOnly(new IORedisInstrumentation({ requireParentSpan: true }), ['_patchSendCommand']),
+    // Calls out through Node's http (ours go through undici and carry the context themselves, ./outgoing.ts);
+    // requests in get their span from ./server-span.ts, far cheaper than the instrumentation's.
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
+    new GraphQLInstrumentation({ ignoreResolveSpans: true }),
+    new PgInstrumentation({ requireParentSpan: true }),
+    new IORedisInstrumentation({ requireParentSpan: true }),
   ];
 }
 

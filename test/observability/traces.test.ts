@@ -41,12 +41,13 @@ interface Span {
   kind: number;
   durationMs: number;
   attributes: Record<string, string>;
+  links: { traceId: string; spanId: string }[];
 }
 
 interface OtlpExport {
   resourceSpans: {
     resource: { attributes: OtlpAttribute[] };
-    scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; startTimeUnixNano: string; endTimeUnixNano: string; attributes: OtlpAttribute[] }[] }[];
+    scopeSpans: { spans: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; startTimeUnixNano: string; endTimeUnixNano: string; attributes: OtlpAttribute[]; links?: { traceId: string; spanId: string }[] }[] }[];
   }[];
 }
 type OtlpAttribute = { key: string; value: { stringValue?: string; intValue?: string | number; boolValue?: boolean } };
@@ -64,7 +65,7 @@ async function startReceiver(): Promise<void> {
         const service = attributesOf(resourceSpans.resource.attributes)['service.name'] ?? '?';
         for (const span of resourceSpans.scopeSpans.flatMap((scope) => scope.spans)) {
           const durationMs = Number((BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)) / 1000n) / 1000;
-          spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId || undefined, name: span.name, kind: span.kind, durationMs, attributes: attributesOf(span.attributes) });
+          spans.push({ service, traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId || undefined, name: span.name, kind: span.kind, durationMs, attributes: attributesOf(span.attributes), links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })) });
         }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -155,10 +156,11 @@ describe('traces', () => {
     expect(trace.some((span) => span.service === 'tracker' && span.name.startsWith('graphql.'))).toBe(true);
     // The request id on every span of the processes serving the request, not only on their HTTP spans.
     expect(trace.filter((span) => span.service !== 'jobs' && span.attributes[REQUEST_ID_ATTRIBUTE] !== requestId).map((span) => `${span.service}: ${span.name}`)).toEqual([]);
-    // The gateway's steps: the request and each fetch (its plan when one is made), the subgraph's request below its fetch; no client span repeating the fetch.
+    // The gateway's steps: the request, its execution and each fetch (its plan when one is made), the subgraph's request below its fetch;
+    // validation and post-processing left out by the sampler; no client span repeating the fetch.
     const gatewaySteps = trace.filter((span) => span.service === 'gateway' && span.name.startsWith('gateway.')).map((span) => span.name);
-    expect(gatewaySteps).toEqual(expect.arrayContaining(['gateway.request', 'gateway.fetch']));
-    expect(gatewaySteps.filter((name) => !['gateway.request', 'gateway.plan', 'gateway.fetch'].includes(name))).toEqual([]);
+    expect(gatewaySteps).toEqual(expect.arrayContaining(['gateway.request', 'gateway.execute', 'gateway.fetch']));
+    expect(gatewaySteps.filter((name) => !['gateway.request', 'gateway.plan', 'gateway.execute', 'gateway.fetch'].includes(name))).toEqual([]);
     const trackerRequest = trace.find((span) => span.service === 'tracker' && span.kind === OTLP_SERVER_KIND);
     expect(trace.find((span) => span.spanId === trackerRequest?.parentSpanId)?.name).toBe('gateway.fetch');
     // The replicator's apply in accounting is in the trace, and the fee row is its statement.
@@ -174,8 +176,19 @@ describe('traces', () => {
     expect(resolveCreateTask?.attributes['graphql.field.name']).toBe('createTask');
     expect(trace.some((span) => /insert into "?tasks"?/.test(statementOf(span)) && ancestors(span).includes(resolveCreateTask as Span))).toBe(true);
     expect(ancestors(apply as Span).some((span) => span.service === 'tracker')).toBe(true);
-    // The replication passes themselves are BullMQ jobs traced by BullMQ's own telemetry.
-    expect(spans.some((span) => span.service === 'jobs' && span.name === 'process replication')).toBe(true);
+    // Each replication pass is a trace of its own (not one trace growing for the worker's life), the root
+    // `replication pass` linked to the traces of the events it carried: this request's among them.
+    const linksTheRequest = (span: Span) => span.service === 'jobs' && span.name === 'replication pass' && span.links.some((link) => link.traceId === root.traceId);
+    await waitFor(async () => spans.find(linksTheRequest), 30_000, 'the replication pass linked to the request');
+    const passes = spans.filter((span) => span.service === 'jobs' && span.name === 'replication pass');
+    expect(passes.filter((span) => span.parentSpanId).map((span) => span.traceId)).toEqual([]);
+    expect(new Set(passes.map((span) => span.traceId)).size).toBe(passes.length);
+    expect(trace.some((span) => span.name === 'replication pass')).toBe(false);
+    expect(apply?.links.some((link) => passes.some((pass) => pass.spanId === link.spanId))).toBe(true);
+    // BullMQ's own span of each pass's job starts a trace of its own too: the scheduler's jobs carry no context.
+    const jobs = spans.filter((span) => span.service === 'jobs' && span.name === 'process replication');
+    expect(jobs.length).toBeGreaterThan(1);
+    expect(new Set(jobs.map((span) => span.traceId)).size).toBe(jobs.length);
   }, 300_000);
 
   it('with the sampled configuration production runs, draws each request once at the gateway and keeps every process to that decision', async () => {
@@ -241,15 +254,18 @@ describe('traces', () => {
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(response.status).toBe(401); // no gateway statement: refused, but traced
+    expect((await fetch(`${tracker.origin}/health`)).status).toBe(200);
     const exported = () => spans.some((span) => span.service === 'tracker-flushed' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId);
     expect(exported()).toBe(false);
     await tracker.stop();
     expect(tracker.run.child.exitCode).toBe(0);
     expect(exported()).toBe(true);
+    // A probe is no trace at all.
+    expect(spans.filter((span) => span.service === 'tracker-flushed' && Object.values(span.attributes).some((value) => value.includes('/health'))).map((span) => span.name)).toEqual([]);
   }, 180_000);
 
   it('is off when no OTLP endpoint is set: the SDK is not even loaded', async () => {
-    const probe = "require('./lib/tracing/start'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('sdk-trace-node'))))";
+    const probe = "require('./lib/tracing/start'); process.stdout.write(String(Object.keys(require.cache).some((file) => file.includes('@opentelemetry/sdk-trace/'))))";
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
     delete env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
