@@ -1,5 +1,6 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
 import { linkEventsToPass } from './replication-pass';
+import { asSpanBody } from './span-work';
 
 const tracer = () => trace.getTracer('popug-replication');
 
@@ -51,15 +52,5 @@ export async function inBatchSpan<T>(name: string, traceParents: readonly (strin
   const contexts = eventContexts(traceParents);
   linkEventsToPass(trace.getActiveSpan(), contexts);
   const { parent, links } = placementAmong(contexts);
-  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, links, attributes }, parent, async (span) => {
-    try {
-      return await work();
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, links, attributes }, parent, (span) => asSpanBody(span, work));
 }

@@ -1,4 +1,5 @@
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import { SpanKind, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import { asSpanBody } from './span-work';
 
 const tracer = () => trace.getTracer('popug-replication');
 
@@ -16,19 +17,13 @@ const linkedBy = new WeakMap<Span, Set<string>>();
 export async function inPassSpan<T>(name: string, describe: (result: T) => Attributes, work: () => Promise<T>): Promise<T> {
   const trigger = trace.getActiveSpan()?.spanContext();
   const links: Link[] = trigger && trace.isSpanContextValid(trigger) ? [{ context: trigger }] : [];
-  return tracer().startActiveSpan(name, { root: true, kind: SpanKind.INTERNAL, links }, async (span) => {
-    try {
+  return tracer().startActiveSpan(name, { root: true, kind: SpanKind.INTERNAL, links }, (span) =>
+    asSpanBody(span, async () => {
       const result = await work();
       span.setAttributes(describe(result));
       return result;
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+    }),
+  );
 }
 
 /** Links the pass span `pass` to each event context not linked yet (the SDK caps a span's links, 128 by default). */
