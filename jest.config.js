@@ -8,7 +8,7 @@ module.exports = {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   // jose 6 is ESM-only: let swc turn it into CommonJS for jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@mikro-orm|kysely)/)'],
   moduleNameMapper: {
     '^@popug/lib/(.*)$': '<rootDir>/lib/$1',
     '^@popug/testing/(.*)$': '<rootDir>/testing/$1',

@@ -1,7 +1,8 @@
 import { MikroORM, type EntitySchema, type Constructor, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Env } from '../env';
-import { knexLog, logConnectionErrors } from '../connection-errors';
+import { logConnectionErrors } from '../connection-errors';
+import { ormLogger } from './orm-logger';
 import { createLogger, type Logger } from '../logger';
 import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
@@ -49,7 +50,7 @@ export async function migrateDatabase(env: Env, options: OrmOptions): Promise<vo
   await ensureDatabase(env, name);
   const orm = await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 }));
   try {
-    await withAdvisoryLock(env, name, logger, () => orm.getMigrator().up());
+    await withAdvisoryLock(env, name, logger, () => orm.migrator.up());
     options.logger?.info({ database: name }, 'database migrated');
   } finally {
     await orm.close();
@@ -72,15 +73,14 @@ function ormConfig(env: Env, options: OrmOptions): Options {
     // MikroORM creates a missing database on connect by default; only migrateDatabase may.
     ensureDatabase: false,
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
-    // seconds instead of holding it for knex's default minute.
-    pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
+    // seconds instead of holding it. pg's pool has one bound for both waits, a free pooled
+    // connection and a new one's connect: 15 s, the longest either took before.
+    pool: { min: 0, max: options.poolMax ?? 10 },
     // Server-side bounds on every connection of a service (docs/architecture.md, Business
     // days): no statement runs longer than a minute, and a transaction left idle is ended
     // once it could no longer commit an outbox row anyway (SOURCE_TRANSACTION_LIMIT_MS).
-    driverOptions: {
-      connection: { connectionTimeoutMillis: 5_000, statement_timeout: STATEMENT_TIMEOUT_MS, idle_in_transaction_session_timeout: SOURCE_TRANSACTION_LIMIT_MS },
-      log: knexLog(logger, `${name} pool`),
-    },
+    driverOptions: { connectionTimeoutMillis: 15_000, statement_timeout: STATEMENT_TIMEOUT_MS, idle_in_transaction_session_timeout: SOURCE_TRANSACTION_LIMIT_MS },
+    loggerFactory: () => ormLogger(logger, `${name} pool`),
     debug: false,
     allowGlobalContext: false,
     migrations: {
