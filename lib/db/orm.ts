@@ -91,6 +91,9 @@ function ormConfig(env: Env, options: OrmOptions): Options {
       silent: true,
       allOrNothing: true,
       snapshot: true,
+      // The snapshot is what `npm run migration:create` compares the entities with: written
+      // by it alone, never rewritten by a migrate run (MikroORM 7's default does).
+      snapshotOnMigrate: false,
       snapshotName: `.snapshot-${options.database}`,
       emit: 'ts',
       migrationsList: Object.entries(options.migrations)
