@@ -73,9 +73,10 @@ function ormConfig(env: Env, options: OrmOptions): Options {
     // MikroORM creates a missing database on connect by default; only migrateDatabase may.
     ensureDatabase: false,
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
-    // seconds instead of holding it. pg's pool has one bound for both waits, a free pooled
-    // connection and a new one's connect: 15 s, the longest either took before.
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    // seconds instead of holding it. pg's pool has one bound (connectionTimeoutMillis below)
+    // for both waits, a free pooled connection and a new one's connect: 15 s, as long as a
+    // request waited at most before. An idle connection is closed after 30 s, not pg's 10.
+    pool: { min: 0, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 },
     // Server-side bounds on every connection of a service (docs/architecture.md, Business
     // days): no statement runs longer than a minute, and a transaction left idle is ended
     // once it could no longer commit an outbox row anyway (SOURCE_TRANSACTION_LIMIT_MS).
