@@ -15,6 +15,9 @@ export async function executeSql<T extends object = Record<string, unknown>>(
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<T[]> {
+  // pg would send an undefined parameter as NULL; as under knex, a missing value is a bug to show.
+  const missing = params.indexOf(undefined);
+  if (missing >= 0) throw new TypeError(`executeSql: parameter ${missing + 1} is undefined`);
   // em's Kysely runs on the pool, or on em's transaction when it has one.
   const query = CompiledQuery.raw(positioned(sql), [...params]) as CompiledQuery<T>;
   try {
