@@ -7,7 +7,9 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  // jose 6 is ESM-only: let swc turn it into CommonJS for jest's module system.
+  // jose 6, MikroORM 7 and kysely are ESM-only: let swc turn them into CommonJS for jest's module
+  // system (Node 26 requires ESM natively, but jest's own require does so only under
+  // --experimental-vm-modules).
   transformIgnorePatterns: ['/node_modules/(?!(jose|@mikro-orm|kysely)/)'],
   moduleNameMapper: {
     '^@popug/lib/(.*)$': '<rootDir>/lib/$1',
