@@ -3,6 +3,7 @@ import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Env } from '../env';
 import { logConnectionErrors } from '../connection-errors';
 import { ormLogger } from './orm-logger';
+import { releaseAbandonedConnections } from './abandoned-connections';
 import { createLogger, type Logger } from '../logger';
 import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
@@ -35,7 +36,13 @@ export const STATEMENT_TIMEOUT_MS = 60_000;
  * while it runs stays dropped until an operator restores it.
  */
 export async function openDatabase(env: Env, options: OrmOptions): Promise<MikroORM> {
-  return MikroORM.init(ormConfig(env, options));
+  return withPoolCare(await MikroORM.init(ormConfig(env, options)));
+}
+
+/** The pool behind the ORM (it opens no connection yet) takes back what kysely abandons. */
+async function withPoolCare(orm: MikroORM): Promise<MikroORM> {
+  releaseAbandonedConnections(await orm.driver.getConnection().getNativeClient());
+  return orm;
 }
 
 /**
@@ -48,7 +55,7 @@ export async function migrateDatabase(env: Env, options: OrmOptions): Promise<vo
   const name = databaseName(env, options.database);
   const logger = options.logger ?? createLogger('database');
   await ensureDatabase(env, name);
-  const orm = await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 }));
+  const orm = await withPoolCare(await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 })));
   try {
     await withAdvisoryLock(env, name, logger, () => orm.migrator.up());
     options.logger?.info({ database: name }, 'database migrated');
