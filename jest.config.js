@@ -7,9 +7,10 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  // ESM-only packages (jose 6, cookie 2; kubernetes-models 5 and what it imports, for test/k8s.test.ts):
-  // let swc turn them into CommonJS for jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|cookie|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex)/)'],
+  // ESM-only packages (jose 6, cookie 2, MikroORM 7 and kysely; kubernetes-models 5 and what it
+  // imports, for test/k8s.test.ts): let swc turn them into CommonJS for jest's module system (Node 26
+  // requires ESM natively, but jest's own require does so only under --experimental-vm-modules).
+  transformIgnorePatterns: ['/node_modules/(?!(jose|cookie|kubernetes-models|@kubernetes-models|is-cidr|cidr-regex|@mikro-orm|kysely)/)'],
   moduleNameMapper: {
     '^@popug/lib/(.*)$': '<rootDir>/lib/$1',
     '^@popug/testing/(.*)$': '<rootDir>/testing/$1',

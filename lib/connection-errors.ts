@@ -17,19 +17,3 @@ export function logConnectionErrors<T extends ErrorEmitter>(emitter: T, logger: 
   return emitter;
 }
 
-/**
- * knex's own log, for MikroORM's `driverOptions.log`: knex already listens for 'error' on
- * each pooled connection and drops a dead one when it is next taken, but says so with
- * console.log ("Connection Error: …"). This routes that warning to the service's log.
- */
-export function knexLog(logger: Logger, what: string) {
-  return {
-    warn: (message: unknown) =>
-      String(message).startsWith('Connection Error:')
-        ? logger.warn({ connection: what, detail: String(message) }, `${what}: knex dropped a pooled connection; a new one is opened when needed`)
-        : logger.warn({ connection: what, detail: String(message) }, `${what}: knex warning`),
-    error: (message: unknown) => logger.error({ connection: what, detail: String(message) }, `${what}: knex error`),
-    deprecate: (method: unknown, alternative: unknown) => logger.warn({ method, alternative }, 'knex deprecation'),
-    debug: (message: unknown) => logger.debug({ connection: what, detail: String(message) }, 'knex debug'),
-  };
-}

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   await migrateDatabase(scratchEnv, options);
   const orm = await openDatabase(scratchEnv, options);
   try {
-    const result = await orm.getMigrator().createMigration();
+    const result = await orm.migrator.create();
     writeMigrationsIndex(options.migrationsPath);
     process.stdout.write(result.fileName ? `created ${result.fileName}\n` : 'no changes\n');
   } finally {

@@ -1,7 +1,9 @@
 import { MikroORM, type EntitySchema, type Constructor, type Options } from '@mikro-orm/postgresql';
 import { Migrator, type Migration } from '@mikro-orm/migrations';
 import type { Env } from '../env';
-import { knexLog, logConnectionErrors } from '../connection-errors';
+import { logConnectionErrors } from '../connection-errors';
+import { ormLogger } from './orm-logger';
+import { releaseAbandonedConnections } from './abandoned-connections';
 import { createLogger, type Logger } from '../logger';
 import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
@@ -34,7 +36,13 @@ export const STATEMENT_TIMEOUT_MS = 60_000;
  * while it runs stays dropped until an operator restores it.
  */
 export async function openDatabase(env: Env, options: OrmOptions): Promise<MikroORM> {
-  return MikroORM.init(ormConfig(env, options));
+  return withPoolCare(await MikroORM.init(ormConfig(env, options)));
+}
+
+/** The pool behind the ORM (it opens no connection yet) takes back what kysely abandons. */
+async function withPoolCare(orm: MikroORM): Promise<MikroORM> {
+  releaseAbandonedConnections(await orm.driver.getConnection().getNativeClient());
+  return orm;
 }
 
 /**
@@ -47,9 +55,9 @@ export async function migrateDatabase(env: Env, options: OrmOptions): Promise<vo
   const name = databaseName(env, options.database);
   const logger = options.logger ?? createLogger('database');
   await ensureDatabase(env, name);
-  const orm = await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 }));
+  const orm = await withPoolCare(await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 })));
   try {
-    await withAdvisoryLock(env, name, logger, () => orm.getMigrator().up());
+    await withAdvisoryLock(env, name, logger, () => orm.migrator.up());
     options.logger?.info({ database: name }, 'database migrated');
   } finally {
     await orm.close();
@@ -72,15 +80,15 @@ function ormConfig(env: Env, options: OrmOptions): Options {
     // MikroORM creates a missing database on connect by default; only migrateDatabase may.
     ensureDatabase: false,
     // Bounded waits: a database that hangs fails the request (or the replica's pass) in
-    // seconds instead of holding it for knex's default minute.
-    pool: { min: 0, max: options.poolMax ?? 10, acquireTimeoutMillis: 15_000 },
+    // seconds instead of holding it. pg's pool has one bound (connectionTimeoutMillis below)
+    // for both waits, a free pooled connection and a new one's connect: 15 s, as long as a
+    // request waited at most before. An idle connection is closed after 30 s, not pg's 10.
+    pool: { min: 0, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 },
     // Server-side bounds on every connection of a service (docs/architecture.md, Business
     // days): no statement runs longer than a minute, and a transaction left idle is ended
     // once it could no longer commit an outbox row anyway (SOURCE_TRANSACTION_LIMIT_MS).
-    driverOptions: {
-      connection: { connectionTimeoutMillis: 5_000, statement_timeout: STATEMENT_TIMEOUT_MS, idle_in_transaction_session_timeout: SOURCE_TRANSACTION_LIMIT_MS },
-      log: knexLog(logger, `${name} pool`),
-    },
+    driverOptions: { connectionTimeoutMillis: 15_000, statement_timeout: STATEMENT_TIMEOUT_MS, idle_in_transaction_session_timeout: SOURCE_TRANSACTION_LIMIT_MS },
+    loggerFactory: () => ormLogger(logger, `${name} pool`),
     debug: false,
     allowGlobalContext: false,
     migrations: {
@@ -91,6 +99,9 @@ function ormConfig(env: Env, options: OrmOptions): Options {
       silent: true,
       allOrNothing: true,
       snapshot: true,
+      // The snapshot is what `npm run migration:create` compares the entities with: written
+      // by it alone, never rewritten by a migrate run (MikroORM 7's default does).
+      snapshotOnMigrate: false,
       snapshotName: `.snapshot-${options.database}`,
       emit: 'ts',
       migrationsList: Object.entries(options.migrations)

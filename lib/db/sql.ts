@@ -1,4 +1,5 @@
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { CompiledQuery } from 'kysely';
+import type { EntityManager } from '@mikro-orm/postgresql';
 
 /**
  * Runs one statement through `em`'s connection — inside its transaction when it has one —
@@ -14,35 +15,24 @@ export async function executeSql<T extends object = Record<string, unknown>>(
   sql: string,
   params: readonly unknown[] = [],
 ): Promise<T[]> {
-  // Same parameter contract as em.execute; knex refuses an undefined binding at run time.
-  const query = em.getKnex().raw(sql, params as Knex.RawBinding[]);
-  const transaction = em.getTransactionContext<Knex.Transaction>();
-  if (transaction) query.transacting(transaction);
+  // pg would send an undefined parameter as NULL; as under knex, a missing value is a bug to show.
+  const missing = params.indexOf(undefined);
+  if (missing >= 0) throw new TypeError(`executeSql: parameter ${missing + 1} is undefined`);
+  // em's Kysely runs on the pool, or on em's transaction when it has one.
+  const query = CompiledQuery.raw(positioned(sql), [...params]) as CompiledQuery<T>;
   try {
-    const result = (await query) as { rows: T[] };
-    return result.rows;
+    const result = await em.getKysely().executeQuery(query);
+    return [...result.rows];
   } catch (error) {
     if (!(error instanceof Error)) throw error;
-    // knex prefixes the statement to PostgreSQL's message; the reason is what matters.
-    const prefix = `${positioned(sql)} - `;
-    if (error.message.startsWith(prefix)) error.message = error.message.slice(prefix.length);
     throw em.getDriver().convertException(error);
   }
 }
 
-/** The statement as knex sends it to PostgreSQL: `?` placeholders numbered `$1`, `$2`, … */
+/** The statement as PostgreSQL takes it: `?` placeholders numbered `$1`, `$2`, …; `\?` is a literal `?`. */
 function positioned(sql: string): string {
   let count = 0;
   return sql.replace(/(\\*)(\?)/g, (_match, escapes: string) => (escapes.length % 2 ? '?' : `$${++count}`));
-}
-
-/** A pooled pg connection, as knex's client hands it out. */
-interface PooledConnection {
-  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
-}
-interface ConnectionPool {
-  acquireConnection(): Promise<PooledConnection>;
-  releaseConnection(connection: PooledConnection): Promise<unknown>;
 }
 
 /** Statement text → its prepared statement (name, and the text as PostgreSQL gets it); only statements written in the code come here. */
@@ -68,16 +58,14 @@ export async function executePreparedSql<T extends object = Record<string, unkno
     statement = { name: `popug_${preparedStatements.size}`, text: positioned(sql) };
     preparedStatements.set(sql, statement);
   }
-  // knex's client is typed loosely; these two are its public pool methods.
-  const pool = em.getKnex().client as unknown as ConnectionPool;
-  const connection = await pool.acquireConnection();
+  // The ORM's own pg pool (its public native client): a pooled connection keeps the
+  // statements prepared on it, so each is parsed and planned once per connection.
+  const pool = await em.getConnection().getNativeClient();
   try {
-    const result = await connection.query({ ...statement, values: params });
-    return result.rows as T[];
+    const result = await pool.query<T>({ ...statement, values: [...params] });
+    return result.rows;
   } catch (error) {
     if (!(error instanceof Error)) throw error;
     throw em.getDriver().convertException(error);
-  } finally {
-    await pool.releaseConnection(connection);
   }
 }

@@ -50,3 +50,7 @@ test('a failing statement comes out as the driver exception executeSql would thr
   expect((prepared as DriverException).code).toBe((plain as DriverException).code);
   expect((prepared as DriverException).code).toBe('22012');
 });
+
+test('executeSql refuses an undefined parameter instead of sending NULL', async () => {
+  await expect(executeSql(orm.em.fork(), ROLES, [undefined])).rejects.toBeInstanceOf(TypeError);
+});

@@ -20,7 +20,7 @@ let company: Company;
 /** Popugs registered by the load (workers, so tasks may go to them): id → email. */
 const newcomers = new Map<string, string>();
 
-// knex tells of every pooled connection the restart cut on the console; that is the fault itself, not news.
+// A library that tells of every pooled connection the restart cut on the console: that is the fault itself, not news.
 const consoleLog = console.log.bind(console);
 jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0].startsWith('Connection Error:')) return;
