@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
+import { context, INVALID_SPANID, INVALID_TRACEID, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
 import { assignRequestId } from './request-id-processor';
 import { untracedContext } from './untraced';
 
@@ -47,9 +47,10 @@ const UNSAMPLED_TRACEPARENT = /^00-([\da-f]{32})-([\da-f]{16})-[\da-f][02468ace]
 export function unsampledCaller(header: string | string[] | undefined): SpanContext | undefined {
   if (typeof header !== 'string' || header.length !== 55) return undefined;
   const parsed = UNSAMPLED_TRACEPARENT.exec(header);
-  if (!parsed) return undefined;
-  const caller = { traceId: parsed[1] as string, spanId: parsed[2] as string, traceFlags: TraceFlags.NONE, isRemote: true };
-  return trace.isSpanContextValid(caller) ? caller : undefined;
+  const [, traceId, spanId] = parsed ?? [];
+  // The pattern has checked the digits: what is left of the API's validity is the all-zero ids.
+  if (!traceId || !spanId || traceId === INVALID_TRACEID || spanId === INVALID_SPANID) return undefined;
+  return { traceId, spanId, traceFlags: TraceFlags.NONE, isRemote: true };
 }
 
 function record(span: Span, method: string, request: IncomingMessage, response: ServerResponse): void {
