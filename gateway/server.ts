@@ -26,6 +26,8 @@ import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { asOnePlugin } from '@popug/lib/one-plugin';
+import { tracingIsOn } from '@popug/lib/tracing/active';
+import { operationSpansPlugin } from '@popug/lib/tracing/operation-spans';
 import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
@@ -84,6 +86,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
       ApolloServerPluginInlineTraceDisabled(),
       // Query limits, sign-in throttling (docs/security.md "Security") and trusted documents among them.
       asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
+      // A recorded request's parse and validate spans; its execution is Apollo Gateway's own `gateway.request`.
+      ...(tracingIsOn() ? [operationSpansPlugin<GatewayContext>({ operation: false })] : []),
     ],
   });
   await apollo.start();

@@ -1,8 +1,8 @@
 import type { ApolloGateway, GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { QueryPlannerConfig } from '@apollo/query-planner';
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
-import { trace } from '@opentelemetry/api';
 import { getVariableValues } from 'graphql';
+import { inShortcutSteps, isRecorded } from './shortcut-spans';
 import { SingleFetchPlans, type SingleFetch } from './single-fetch-plans';
 
 type GatewayInterface = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
@@ -34,8 +34,8 @@ interface Held {
  * executor, and the answer already fetched is handed to its identical fetch (`Held`), so the
  * subgraph is not asked twice and Apollo forms errors, paths and nulls as it always does. So do
  * operations the judgement refuses, requests whose variables do not validate (the stock path
- * reports them), requests whose trace is recorded (Apollo's spans stay whole) and requests
- * capturing usage traces.
+ * reports them) and requests capturing usage traces. A request whose trace is recorded takes
+ * the shortcut too, recording Apollo's steps around its fetch itself (./shortcut-spans.ts).
  */
 export class SingleFetchGateway implements GatewayInterface {
   private plans?: SingleFetchPlans;
@@ -98,7 +98,10 @@ export class SingleFetchGateway implements GatewayInterface {
     const single = this.plans?.judge(requestContext.document, requestContext.request.operationName);
     const source = single && this.sources.get(single.fetch.serviceName);
     if (!single || !source || !this.mayShortcut(requestContext)) return stock(requestContext);
-    const answer = source.process(this.fetchOptions(single, requestContext));
+    const options = this.fetchOptions(single, requestContext);
+    const answer = isRecorded()
+      ? inShortcutSteps({ name: requestContext.operationName ?? undefined, type: requestContext.operation?.operation }, single.fetch.serviceName, () => source.process(options))
+      : source.process(options);
     try {
       const response = await answer;
       if (isComplete(response, single.roots)) return { data: response.data };
@@ -115,7 +118,7 @@ export class SingleFetchGateway implements GatewayInterface {
   }
 
   private mayShortcut(requestContext: RequestContext): boolean {
-    if (requestContext.metrics?.captureTraces || trace.getActiveSpan()?.isRecording()) return false;
+    if (requestContext.metrics?.captureTraces) return false;
     const definitions = requestContext.operation?.variableDefinitions;
     if (!definitions?.length) return true;
     return !getVariableValues(requestContext.schema, definitions, requestContext.request.variables ?? {}).errors;

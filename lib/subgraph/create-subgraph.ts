@@ -25,6 +25,7 @@ import type { Logger } from '../logger';
 import { createServiceMetrics } from '../metrics';
 import { asOnePlugin } from '../one-plugin';
 import { tracingIsOn } from '../tracing/active';
+import { operationSpansPlugin } from '../tracing/operation-spans';
 import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
 
@@ -101,6 +102,8 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
       ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginCacheControlDisabled(),
       asOnePlugin([noStorePlugin(), errorLoggingPlugin<SubgraphContext>(options.logger), metrics.plugin<SubgraphContext>(), textInputPlugin<SubgraphContext>(), ...limits.plugins]),
+      // GraphQL's spans of a recorded request (parse, validate, the operation holding the root fields' spans).
+      ...(tracingIsOn() ? [operationSpansPlugin<SubgraphContext>({ operation: true })] : []),
     ],
   });
   await apollo.start();

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProv
 import { edgeSampler, startedShare } from '../tracing/edge-sampling';
 import { withTraceContext } from '../tracing/outgoing';
 import { registerTracing } from '../tracing/register';
-import { inServerSpan, isProbe } from '../tracing/server-span';
+import { inServerSpan, isProbe, unsampledCaller } from '../tracing/server-span';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const request = (url: string) => ({ url, headers: {} }) as unknown as IncomingMessage;
@@ -131,6 +131,14 @@ describe('the server span of a request', () => {
     expect(followed?.parentSpanContext).toMatchObject({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331' });
     expect(followed?.attributes).toMatchObject({ 'http.request.method': 'GET', 'url.path': '/graphql', 'http.response.status_code': 200, 'popug.request_id': 'req-1' });
     expect(broken?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('reads a caller\'s unsampled decision from its traceparent itself, and leaves anything else to the SDK', () => {
+    expect(unsampledCaller(`00-${TRACE_ID}-b7ad6b7169203331-00`)).toEqual({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.NONE, isRemote: true });
+    expect(unsampledCaller(`00-${TRACE_ID}-b7ad6b7169203331-02`)?.traceId).toBe(TRACE_ID);
+    for (const other of [`00-${TRACE_ID}-b7ad6b7169203331-01`, `00-${TRACE_ID}-b7ad6b7169203331-03`, `00-${'0'.repeat(32)}-b7ad6b7169203331-00`, `00-${TRACE_ID}-${'0'.repeat(16)}-00`, `01-${TRACE_ID}-b7ad6b7169203331-00`, `00-${TRACE_ID.toUpperCase()}-b7ad6b7169203331-00`, `00-${TRACE_ID}-b7ad6b7169203331-00-extra`, undefined, ['a', 'b']]) {
+      expect({ other, read: unsampledCaller(other) }).toEqual({ other, read: undefined });
+    }
   });
 
   it('runs a request nobody records with tracing suppressed, its calls carrying the unsampled decision, and a probe outside any trace', async () => {

@@ -1,7 +1,6 @@
 import { basename, dirname } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -17,8 +16,9 @@ import { RequestIdSpanProcessor } from './request-id-processor';
 /**
  * The OpenTelemetry SDK (docs/observability.md "Traces"), loaded by ./start.ts only when tracing is on:
  * HTTP in (./server-span.ts, wrapped around our servers by lib/http.ts; calls out carry the
- * context themselves, ./outgoing.ts), GraphQL
- * (operation, parse, validate; root-field resolvers), PostgreSQL (pg) and Redis (ioredis),
+ * context themselves, ./outgoing.ts), PostgreSQL (pg) and Redis (ioredis); GraphQL's spans
+ * (parse, validate, operation, root-field resolvers) are ours, from an Apollo Server plugin
+ * (./operation-spans.ts, ./root-field-spans.ts), which the servers add while tracing is on;
  * W3C `traceparent` propagation, OTLP/HTTP export, configured by the standard OTEL_* variables.
  * Stock parts only: the SDK's provider, sampler interface, span processors and context manager.
  */
@@ -46,16 +46,15 @@ function batchOptions(env: Env): BatchSpanProcessorOptions {
 }
 
 /**
- * Statements and commands outside any span are not traced;
- * resolver spans are ours, root fields only (./root-field-spans.ts: the instrumentation's
- * own wrap every field resolver of the schema).
+ * Statements and commands outside any span are not traced. No GraphQL instrumentation: it
+ * wrapped graphql's parse, validate and execute for every request, recorded or not
+ * (./operation-spans.ts makes those spans, for recorded requests only).
  */
 function instrumentations() {
   return [
     // Calls out through Node's http (ours go through undici and carry the context themselves, ./outgoing.ts);
     // requests in get their span from ./server-span.ts, far cheaper than the instrumentation's.
     new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
-    new GraphQLInstrumentation({ ignoreResolveSpans: true }),
     new PgInstrumentation({ requireParentSpan: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),
   ];

@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPANID, INVALID_TRACEID, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
 import { assignRequestId } from './request-id-processor';
 import { untracedContext } from './untraced';
 
@@ -22,12 +22,16 @@ export function isProbe(request: IncomingMessage): boolean {
  * same and much more on every request, recorded or not: a dozen attributes computed before
  * the sampler was asked, both emitters bound to the context (every listener wrapped), the
  * response wrapped; a tenth of the gateway's CPU. Here a request the sampler leaves out runs
- * in an untraced context (./untraced.ts): nothing below it starts a span. Probes and scrapes
- * run in no trace.
+ * in an untraced context (./untraced.ts): nothing below it starts a span. A caller that says
+ * it did not sample the request (a subgraph called by the gateway) decides it without the SDK:
+ * the parent-based sampler would only follow it, after extracting the header, drawing ids
+ * and making a span nobody records. Probes and scrapes run in no trace.
  */
 export function inServerSpan(handler: RequestListener): RequestListener {
   return (request, response) => {
     if (isProbe(request)) return handler(request, response);
+    const unsampled = unsampledCaller(request.headers.traceparent);
+    if (unsampled) return context.with(untracedContext(unsampled), () => handler(request, response));
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const method = request.method ?? 'GET';
     const span = tracer().startSpan(method, { kind: SpanKind.SERVER }, parent);
@@ -35,6 +39,18 @@ export function inServerSpan(handler: RequestListener): RequestListener {
     record(span, method, request, response);
     context.with(trace.setSpan(parent, span), () => handler(request, response));
   };
+}
+
+/** A W3C `traceparent` of version 00 whose sampled flag is off: the caller's span context. Anything else is the SDK's to read. */
+const UNSAMPLED_TRACEPARENT = /^00-([\da-f]{32})-([\da-f]{16})-[\da-f][02468ace]$/;
+
+export function unsampledCaller(header: string | string[] | undefined): SpanContext | undefined {
+  if (typeof header !== 'string' || header.length !== 55) return undefined;
+  const parsed = UNSAMPLED_TRACEPARENT.exec(header);
+  const [, traceId, spanId] = parsed ?? [];
+  // The pattern has checked the digits: what is left of the API's validity is the all-zero ids.
+  if (!traceId || !spanId || traceId === INVALID_TRACEID || spanId === INVALID_SPANID) return undefined;
+  return { traceId, spanId, traceFlags: TraceFlags.NONE, isRemote: true };
 }
 
 function record(span: Span, method: string, request: IncomingMessage, response: ServerResponse): void {

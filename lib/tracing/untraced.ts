@@ -3,6 +3,8 @@ import { suppressTracing } from '@opentelemetry/core';
 
 /** The span context of the request an untraced context serves (./server-span.ts). */
 const UNTRACED_REQUEST = createContextKey('popug.untraced_request');
+/** Made once: setting a context value copies the context's map. */
+const SUPPRESSED = suppressTracing(ROOT_CONTEXT);
 
 /**
  * The context a request nobody records runs in (docs/observability.md "Traces", cost):
@@ -13,7 +15,7 @@ const UNTRACED_REQUEST = createContextKey('popug.untraced_request');
  * (UntracedAwarePropagator).
  */
 export function untracedContext(request: SpanContext): Context {
-  return suppressTracing(ROOT_CONTEXT.setValue(UNTRACED_REQUEST, request));
+  return SUPPRESSED.setValue(UNTRACED_REQUEST, request);
 }
 
 /**
