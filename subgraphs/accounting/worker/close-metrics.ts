@@ -3,23 +3,21 @@ import { METRIC_PREFIX } from '@popug/lib/metrics';
 import type { Logger } from '@popug/lib/logger';
 import type { CloseStatus } from './closer';
 
-/** A scrape asks three gauges at once: one status read answers all of them. */
-const FRESH_MS = 250;
-
 /** The day close on accounting's /metrics: what is due, whether it is stuck, the last closed day. */
 export function registerCloseMetrics(registry: Registry, closeStatus: () => Promise<CloseStatus>, logger: Logger): void {
-  let last: { at: number; value: Promise<CloseStatus | undefined> } | undefined;
+  // A scrape collects the three gauges at once: they share the read in flight, and the next
+  // scrape reads again (a status kept for a while would show a close that already went through).
+  let reading: Promise<CloseStatus | undefined> | undefined;
   const closing = () => {
-    if (!last || Date.now() - last.at > FRESH_MS) {
-      last = {
-        at: Date.now(),
-        value: closeStatus().catch((error: unknown) => {
-          logger.warn({ err: error }, 'close status unavailable for /metrics');
-          return undefined;
-        }),
-      };
-    }
-    return last.value;
+    reading ??= closeStatus()
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'close status unavailable for /metrics');
+        return undefined;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
   };
   const closeGauge = (name: string, help: string, value: (status: CloseStatus) => number) =>
     new Gauge({
