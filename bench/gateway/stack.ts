@@ -9,7 +9,8 @@ import { compiledService, ROOT, startChild, waitForHealth } from '../processes';
 import { writeHiveConfigs } from './hive';
 import { SUBGRAPHS, type Gateway, type SubgraphName } from './targets';
 
-const HIVE_BIN = join(ROOT, 'node_modules/@graphql-hive/gateway/dist/bin.js');
+// The command the package declares (its `bin`), as npm links it.
+const HIVE_BIN = join(ROOT, 'node_modules/.bin/hive-gateway');
 
 /** The running services: where to reach each and which process it is. */
 export interface Stack {
