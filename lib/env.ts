@@ -10,6 +10,22 @@ export const DOCUMENTED_ADMIN_PASSWORD = 'popug-admin-password';
 
 const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/**
+ * Kubernetes gives a pod `<SERVICE>_PORT=tcp://<ip>:<port>` for each Service while service links
+ * are on (its default), and our port settings have those very names: say so instead of "NaN".
+ * The names stay, so existing deployments keep working; deploy/k8s turns the links off.
+ */
+const SERVICE_LINK = /^tcp:\/\//i;
+const portFromEnv = (fallback: number) =>
+  z.coerce
+    .string()
+    .refine((value) => !SERVICE_LINK.test(value.trim()), {
+      message: 'holds a Kubernetes service link (tcp://…), not a port number: set `enableServiceLinks: false` in the pod spec (deploy/k8s does) or give the port explicitly',
+      abort: true,
+    })
+    .pipe(z.coerce.number<string>().int().positive())
+    .default(fallback);
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432'),
@@ -19,16 +35,16 @@ export const envSchema = z.object({
     .default('popug_'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-"').default('popug'),
-  PORT: intFromEnv(4000),
+  PORT: portFromEnv(4000),
   /**
    * Where every service listens. Loopback by default: the subgraphs and the jobs worker
    * are internal, reached only through the gateway; containers set it explicitly.
    */
   HOST: z.string().default(LOOPBACK),
-  AUTH_PORT: intFromEnv(4001),
-  TRACKER_PORT: intFromEnv(4002),
-  ACCOUNTING_PORT: intFromEnv(4003),
-  ANALYTICS_PORT: intFromEnv(4004),
+  AUTH_PORT: portFromEnv(4001),
+  TRACKER_PORT: portFromEnv(4002),
+  ACCOUNTING_PORT: portFromEnv(4003),
+  ANALYTICS_PORT: portFromEnv(4004),
   AUTH_URL: z.string().url().optional(),
   TRACKER_URL: z.string().url().optional(),
   ACCOUNTING_URL: z.string().url().optional(),
@@ -45,7 +61,7 @@ export const envSchema = z.object({
   /** Failed passes in a row before a replica's incident is declared and admins are mailed. */
   REPLICA_ALERT_AFTER_FAILURES: intFromEnv(3),
   /** The jobs worker's /health (replication status lives there). */
-  JOBS_PORT: intFromEnv(4005),
+  JOBS_PORT: portFromEnv(4005),
   BUSINESS_TZ: z
     .string()
     .default('UTC')
