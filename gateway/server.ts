@@ -72,6 +72,9 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     gateway,
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
+    // SIGTERM is ours (lib/lifecycle.ts): Apollo's own handler, on unless NODE_ENV=test, re-raised
+    // the signal a few ms into our drain and killed the requests in flight (exit 143).
+    stopOnTerminationSignals: false,
     introspection: env.NODE_ENV !== 'production',
     csrfPrevention: true,
     // Operation ids from the trusted-documents manifest (docs/security.md "Trusted documents").

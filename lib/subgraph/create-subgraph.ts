@@ -92,6 +92,9 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   const limits = queryLimitProtection<SubgraphContext>(SUBGRAPH_QUERY_LIMITS, { hideSchema: options.production === true });
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
+    // SIGTERM is ours (lib/lifecycle.ts): Apollo's own handler, on unless NODE_ENV=test, re-raised
+    // the signal a few ms into our drain and killed the requests in flight (exit 143).
+    stopOnTerminationSignals: false,
     introspection: options.production !== true,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
