@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
-import { loadPrivateKey } from '@popug/lib/keys';
 import { freePort } from '@popug/testing/ports';
+import { productionSettings } from '@popug/testing/production-settings';
 import { ensureBuild } from '../../scripts/build';
 import { compiledService, ROOT, startChild, waitForHealth } from '../processes';
 import { writeHiveConfigs } from './hive';
@@ -23,20 +22,6 @@ export interface Stack {
 const STARTUP_MS = 180_000;
 
 const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
-
-/**
- * What every service of the bench runs with, ours and Hive's alike: NODE_ENV=production (as
- * deployed: graphql-js skips its development-only checks, introspection is off), with what
- * production asks for in the environment (the two signers' keys as PEMs, an admin password
- * of its own). Production gateways run only trusted documents; the bench's single-subgraph
- * MyTaskTitles is not one and the popugs register with ad-hoc mutations, so our gateway gets
- * the admin's switch ALLOW_ARBITRARY_OPERATIONS (docs/security.md "Trusted documents"): it drops the
- * manifest check, one Set lookup per request.
- */
-export function productionSettings(env: Env): NodeJS.ProcessEnv {
-  const pem = (signer: 'auth' | 'gateway') => loadPrivateKey(env, signer).export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { NODE_ENV: 'production', AUTH_PRIVATE_KEY: pem('auth'), GATEWAY_PRIVATE_KEY: pem('gateway'), ADMIN_PASSWORD: randomBytes(18).toString('base64url'), ALLOW_ARBITRARY_OPERATIONS: 'true' };
-}
 
 /**
  * The four subgraphs, our gateway and two Hive Gateways (JavaScript and Rust planners), each

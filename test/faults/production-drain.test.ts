@@ -5,7 +5,7 @@ import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
-import { productionSettings } from '../../bench/gateway/stack';
+import { productionSettings } from '@popug/testing/production-settings';
 import { startSystem } from '../system';
 import { startGatewayProcess, startSubgraphProcess, type ServiceProcess } from './fixtures/jobs-process';
 import { hireStaff, type Popug } from './fixtures/popugs';
