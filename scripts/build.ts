@@ -28,6 +28,7 @@ const ENTRY_POINTS = [
   'jobs/index.ts',
   'jobs/notifier/index.ts',
   'scripts/generate-keys.ts',
+  'scripts/compose-secrets.ts',
   'scripts/migrate.ts',
   'scripts/seed.ts',
   'scripts/replica-rebuild.ts',
