@@ -1,11 +1,37 @@
-# One image for every service; docker-compose.yml picks the entry point per container.
-FROM node:26.10.0-bookworm-slim
+# One image for every service; docker-compose.yml and the Kubernetes manifests pick the entry point per container.
+
+# Build: every dependency (tsx, esbuild, the pinned `node` package the npm scripts run on),
+# then the compiled services (dist/) and the web dashboards (web/dist/<hash>/).
+FROM node:26.10.0-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm run web:build
+
+# Runtime: the same Node, production dependencies only, the compiled JavaScript and the
+# files the services read at run time. dist/ points `__dirname` back at the source folders
+# (scripts/build.ts), so those files keep their source paths: the SDL and operations, the
+# supergraph and the trusted-documents manifest, the landing and playground pages, and the
+# web sources and template, whose hash finds the prebuilt web/dist/<hash>/ (web/build.ts).
+# Migrations are compiled into dist/ (each database's migrationsList).
+FROM node:26.10.0-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
-COPY . .
-# The services run as compiled JavaScript (dist/, README "Scripts"); tsx and esbuild are runtime dependencies.
-RUN npm run build
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY tsconfig.json ./
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/schema ./schema
+COPY --from=build /app/gateway/supergraph.graphql /app/gateway/trusted-documents.json ./gateway/
+COPY --from=build /app/gateway/landing/index.html /app/gateway/landing/playground.html ./gateway/landing/
+COPY --from=build /app/gateway/landing/playground ./gateway/landing/playground
+COPY --from=build /app/web/index.html /app/web/build.ts /app/web/tsconfig.json ./web/
+COPY --from=build /app/web/src ./web/src
+COPY --from=build /app/web/dist ./web/dist
 USER node
+# For docker and compose (Kubernetes uses its own probes): /live on the port of the service
+# PID 1 runs, found from its entry point and its port setting (lib/env.ts defaults); a
+# one-shot container (migrate, keys) has no port and counts as healthy. No curl in a slim image.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD ["node", "-e", "const c=require('fs').readFileSync('/proc/1/cmdline','utf8');const s=[['dist/gateway/','PORT',4000],['dist/subgraphs/auth/','AUTH_PORT',4001],['dist/subgraphs/tracker/','TRACKER_PORT',4002],['dist/subgraphs/accounting/','ACCOUNTING_PORT',4003],['dist/subgraphs/analytics/','ANALYTICS_PORT',4004],['dist/jobs/index.js','JOBS_PORT',4005]].find(([e])=>c.includes(e));if(!s)process.exit(0);const p=process.env[s[1]]||s[2];fetch('http://127.0.0.1:'+p+'/live',{signal:AbortSignal.timeout(4000)}).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/gateway/index.js"]

@@ -6,6 +6,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -24,6 +25,7 @@ const MODELS: Record<string, new (data: never) => Model> = {
   'v1/Secret': Secret,
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
+  'batch/v1/Job': Job,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
@@ -78,6 +80,39 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
       expect(pod?.securityContext?.runAsNonRoot).toBe(true);
       expect(pod?.terminationGracePeriodSeconds).toBeGreaterThan(15);
     }
+  });
+
+  it('spread each Deployment over zones and nodes without refusing to schedule, and budget disruptions below its replicas', () => {
+    const budgets = ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget');
+    for (const deployment of deployments) {
+      const name = deployment.metadata.name;
+      const spread = deployment.spec?.template.spec?.topologySpreadConstraints ?? [];
+      expect({ name, spread: spread.map((constraint) => [constraint.topologyKey, constraint.whenUnsatisfiable, constraint.labelSelector?.matchLabels]) }).toEqual({
+        name,
+        spread: [
+          ['topology.kubernetes.io/zone', 'ScheduleAnyway', { 'app.kubernetes.io/name': name }],
+          ['kubernetes.io/hostname', 'ScheduleAnyway', { 'app.kubernetes.io/name': name }],
+        ],
+      });
+      // A budget at or above the replicas would block every node drain.
+      expect({ name, budgetBelowReplicas: Number(named(budgets, name).spec?.minAvailable) < (deployment.spec?.replicas ?? 1) }).toEqual({ name, budgetBelowReplicas: true });
+    }
+  });
+
+  it('migrate the databases in a Job that runs once, with the services\' database settings', () => {
+    const jobs = ofKind<IJob>(objects, 'Job');
+    expect(jobs.map((job) => job.metadata.name)).toEqual(['migrate']);
+    const job = named(jobs, 'migrate');
+    const pod = job.spec?.template.spec;
+    const container = pod?.containers[0];
+    expect(container?.command).toEqual(['node', 'dist/scripts/migrate.js']);
+    expect(pod?.restartPolicy).toBe('Never');
+    expect(pod?.enableServiceLinks).toBe(false);
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true);
+    expect(job.spec?.backoffLimit).toBeGreaterThan(0);
+    const sources = (container?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name);
+    const worker = named(deployments, 'jobs').spec?.template.spec?.containers[0];
+    expect(sources).toEqual((worker?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name));
   });
 
   it('scale each Deployment with an HPA and keep some of it through a disruption', () => {
