@@ -29,6 +29,8 @@ COPY --from=build /app/gateway/landing/playground ./gateway/landing/playground
 COPY --from=build /app/web/index.html /app/web/build.ts /app/web/tsconfig.json ./web/
 COPY --from=build /app/web/src ./web/src
 COPY --from=build /app/web/dist ./web/dist
+# docker compose's entry point: each service's secrets from the keys volume (docker-compose.yml).
+COPY --from=build /app/scripts/compose-env.sh ./scripts/
 USER node
 # For docker and compose (Kubernetes uses its own probes): /live on the port of the service
 # PID 1 runs, found from its entry point and its port setting (lib/env.ts defaults); a

@@ -91,4 +91,12 @@ describe('the Dockerfile', () => {
     // The whole source tree is not in the runtime stage.
     expect(copies.filter((words) => words.includes('.') && words[0] === '.')).toEqual([]);
   });
+
+  it('holds every file of the image that docker-compose.yml runs', () => {
+    const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const run = [...compose.matchAll(/\/app\/([\w./-]+)/g)].map(([, path]) => path ?? '');
+    const copied = runtimeOf('COPY').flatMap((copy) => copy.args.split(/\s+/).slice(1, -1)).map((path) => path.replace(/^\/app\//, ''));
+    expect(run.length).toBeGreaterThan(0);
+    expect(run.filter((path) => !copied.some((source) => path === source || path.startsWith(`${source}/`)))).toEqual([]);
+  });
 });
