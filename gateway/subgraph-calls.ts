@@ -11,6 +11,10 @@ export const SUBGRAPH_CONNECTIONS = 64;
  * CPU per call on loopback; see the gateway section of `npm run bench`.
  */
 export function createSubgraphAgent(connections = SUBGRAPH_CONNECTIONS): Agent {
+  // Idle connections are dropped by us first: 60 s here against the subgraphs' 65 s
+  // (`server.keepAliveTimeout` in lib/http.ts; Node's own default is 5 s), so a subgraph's
+  // idle timeout never closes a connection we are about to reuse. A drain still can: see
+  // `isClosedBeforeAnswer`.
   return new Agent({ connections, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
 }
 
@@ -51,12 +55,18 @@ export function createSubgraphCaller(dispatcher: Dispatcher): SubgraphCall {
     const { origin, path } = targetOf(url);
     return post(dispatcher, { origin, path, method: 'POST', headers, body });
   };
+  // A query reads only, so sending it twice is safe; a mutation the subgraph may have run is not.
+  const sendQuery = (url: string, headers: Record<string, string>, body: string) =>
+    send(url, headers, body).catch((error: unknown) => {
+      if (!isClosedBeforeAnswer(error)) throw error;
+      return send(url, headers, body);
+    });
   return (url, headers, body, kind) => {
     if (kind !== 'query') return send(url, headers, body);
     const key = dedupKey(url, headers, body);
     let shared = inFlight.get(key);
     if (!shared) {
-      shared = send(url, headers, body).finally(() => inFlight.delete(key));
+      shared = sendQuery(url, headers, body).finally(() => inFlight.delete(key));
       inFlight.set(key, shared);
     }
     return shared;
@@ -69,6 +79,7 @@ export function createSubgraphCaller(dispatcher: Dispatcher): SubgraphCall {
  */
 function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Promise<SubgraphAnswer> {
   return new Promise((resolve, reject) => {
+    let answered = false;
     let status = 0;
     let contentType: string | undefined;
     let chunks: Buffer[] = [];
@@ -77,6 +88,7 @@ function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Prom
       onRequestStart() {},
       onResponseStart(_controller, statusCode, headers) {
         // Called again after a 1xx: only the final answer's status, headers and body count.
+        answered = true;
         status = statusCode;
         const type = headers['content-type'];
         contentType = Array.isArray(type) ? type[0] : type;
@@ -91,10 +103,33 @@ function post(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): Prom
         resolve({ status, contentType, text: whole.toString('utf8') });
       },
       onResponseError(_controller, error) {
-        reject(error);
+        reject(answered ? new AnswerCutError(error) : error);
       },
     });
   });
+}
+
+/**
+ * Undici's codes for a connection the server closed or reset under a request: a subgraph
+ * draining (lib/http.ts `closeServer`) closes each idle kept-alive connection, and a call
+ * sent on one in that instant meets the close. ECONNREFUSED (nobody listening) is not here:
+ * a second try would find nobody either.
+ */
+const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** The connection went away before any byte of an answer: worth one more try, if the call is safe to repeat. */
+export function isClosedBeforeAnswer(error: unknown): boolean {
+  if (error instanceof AnswerCutError) return false;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return typeof code === 'string' && CLOSED_CODES.has(code);
+}
+
+/** The connection failed after the answer began: the subgraph read the call, so it is not tried again. */
+class AnswerCutError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+    this.name = 'AnswerCutError';
+  }
 }
 
 /**
