@@ -18,6 +18,8 @@ beforeAll(async () => {
     bed.user('auditor'),
   ]);
   Object.assign(users, { worker, manager, accountant, auditor, admin: bed.admin });
+  // `account(userId)` reads the worker's account, which accounting has once its registration is replicated.
+  await bed.replicate();
 }, 60_000);
 afterAll(async () => {
   await bed?.close();
