@@ -10,6 +10,7 @@ import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../system';
+import { createTaskOnce } from './fixtures/create-task-call';
 import { startGatewayProcess, startJobsProcess, type ServiceProcess } from './fixtures/jobs-process';
 import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
@@ -43,25 +44,11 @@ type Outcome = { kind: 'answered'; afterSignal: boolean; taskId: string } | { ki
 /** Connection-level errors of a request the server never read: the connection was refused or closed before it. */
 const NOT_ACCEPTED = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
-const CREATE_TASK = 'mutation Create($title: String!) { createTask(title: $title, description: "made under SIGTERM") { id } }';
-
-async function createTaskOnce(http: HttpPool, title: string, signalled: () => boolean): Promise<Outcome> {
-  try {
-    const response = await http.request({
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}` },
-      body: JSON.stringify({ query: CREATE_TASK, variables: { title } }),
-    });
-    const text = await response.body.text();
-    const body = JSON.parse(text) as { data?: { createTask?: { id: string } }; errors?: unknown };
-    const taskId = body.data?.createTask?.id;
-    if (response.statusCode !== 200 || !taskId || body.errors) return { kind: 'failed', detail: `${response.statusCode} ${text}` };
-    return { kind: 'answered', afterSignal: signalled(), taskId };
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? String(error);
-    return NOT_ACCEPTED.has(code) ? { kind: 'refused', code } : { kind: 'failed', detail: `${code}: ${String(error)}` };
-  }
+/** A dropped call whose request the server never read is refused; any other drop is a failure. */
+async function createTaskUnderSignal(http: HttpPool, title: string, signalled: () => boolean): Promise<Outcome> {
+  const call = await createTaskOnce(http, manager.token, { title, description: 'made under SIGTERM' }, signalled);
+  if (call.kind !== 'dropped') return call;
+  return NOT_ACCEPTED.has(call.code) ? { kind: 'refused', code: call.code } : { kind: 'failed', detail: call.detail };
 }
 
 describe('SIGTERM under load', () => {
@@ -80,7 +67,7 @@ describe('SIGTERM under load', () => {
     let signalSent = false;
     const clients = Array.from({ length: CLIENTS }, async (_, client) => {
       for (let n = 0; n < 5000; n += 1) {
-        const outcome = await createTaskOnce(http, `${titlePrefix}-${client}-${n}`, () => signalSent);
+        const outcome = await createTaskUnderSignal(http, `${titlePrefix}-${client}-${n}`, () => signalSent);
         outcomes.push(outcome);
         if (outcome.kind !== 'answered' && (signalSent || outcome.kind === 'failed')) return;
       }

@@ -7,6 +7,7 @@ import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { productionSettings } from '@popug/testing/production-settings';
 import { startSystem } from '../system';
+import { createTaskOnce, type CreateTaskCall } from './fixtures/create-task-call';
 import { startGatewayProcess, startSubgraphProcess, type ServiceProcess } from './fixtures/jobs-process';
 import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 /** `dropped`: the connection ended without an answer (a request the server never read, or one it died holding). */
-type Outcome = { kind: 'answered'; afterSignal: boolean; taskId: string } | { kind: 'failed'; detail: string } | { kind: 'dropped'; code: string };
+type Outcome = CreateTaskCall;
 
 const MY_TASKS = 'query MyTasks { myTasks { id title } }';
 
@@ -87,27 +88,6 @@ async function loggedCodes(gateway: ServiceProcess, failures: QueryFailure[]): P
   return failures.map((failure) => codeOf(failure.requestId) ?? failure.detail);
 }
 
-const CREATE_TASK = 'mutation Create($title: String!) { createTask(title: $title, description: "made under SIGTERM in production") { id } }';
-
-async function createTaskOnce(http: HttpPool, title: string, signalled: () => boolean): Promise<Outcome> {
-  try {
-    const response = await http.request({
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}` },
-      body: JSON.stringify({ query: CREATE_TASK, variables: { title } }),
-    });
-    const text = await response.body.text();
-    const body = JSON.parse(text) as { data?: { createTask?: { id: string } }; errors?: unknown };
-    const taskId = body.data?.createTask?.id;
-    if (response.statusCode !== 200 || !taskId || body.errors) return { kind: 'failed', detail: `${response.statusCode} ${text}` };
-    return { kind: 'answered', afterSignal: signalled(), taskId };
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? String(error);
-    return { kind: 'dropped', code };
-  }
-}
-
 async function startPair(): Promise<{ tracker: ServiceProcess; gateway: ServiceProcess }> {
   const tracker = await startSubgraphProcess('tracker', production);
   running.push(tracker);
@@ -136,7 +116,7 @@ async function sigtermUnderLoad(gateway: ServiceProcess, target: ServiceProcess,
   let signalSent = false;
   const writers = Array.from({ length: CLIENTS }, async (_, client) => {
     for (let n = 0; n < 5000 && !signalSent; n += 1) {
-      outcomes.push(await createTaskOnce(http, `${titlePrefix}-${client}-${n}`, () => signalSent));
+      outcomes.push(await createTaskOnce(http, manager.token, { title: `${titlePrefix}-${client}-${n}`, description: 'made under SIGTERM in production' }, () => signalSent));
     }
   });
   const reading = Array.from({ length: readers }, async () => {
