@@ -32,14 +32,24 @@ async function resettingServer(): Promise<{ url: string; bodies: string[]; serve
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, bodies, server };
 }
 
+/** Runs `work` against a fresh resetting server, closed afterwards whatever happens. */
+async function withResettingServer(work: (subgraph: Awaited<ReturnType<typeof resettingServer>>) => Promise<void>): Promise<void> {
+  const subgraph = await resettingServer();
+  try {
+    await work(subgraph);
+  } finally {
+    subgraph.server.closeAllConnections();
+    subgraph.server.close();
+  }
+}
+
 describe('a subgraph call on a kept-alive connection the subgraph resets', () => {
   // One connection, so the second call is sure to reuse the first one's.
   const agent = createSubgraphAgent(1);
   afterAll(() => agent.close());
 
   it('is tried once more when it is a query, and answered', async () => {
-    const subgraph = await resettingServer();
-    try {
+    await withResettingServer(async (subgraph) => {
       const call = createSubgraphCaller(agent);
       const first = JSON.stringify({ query: '{ myTasks { id } }' });
       const second = JSON.stringify({ query: '{ myAccount { balance } }' });
@@ -47,24 +57,17 @@ describe('a subgraph call on a kept-alive connection the subgraph resets', () =>
       const answer = await call(subgraph.url, {}, second, OperationTypeNode.QUERY);
       expect(JSON.parse(answer.text)).toEqual({ data: { ok: true } });
       expect(subgraph.bodies).toEqual([first, second, second]);
-    } finally {
-      subgraph.server.closeAllConnections();
-      subgraph.server.close();
-    }
+    });
   });
 
   it('is not tried again when it is a mutation: the subgraph sees it once and the caller gets the error', async () => {
-    const subgraph = await resettingServer();
-    try {
+    await withResettingServer(async (subgraph) => {
       const call = createSubgraphCaller(agent);
       const first = JSON.stringify({ query: 'mutation { createTask(title: "a") { id } }' });
       const second = JSON.stringify({ query: 'mutation { createTask(title: "b") { id } }' });
       await call(subgraph.url, {}, first, OperationTypeNode.MUTATION);
       await expect(call(subgraph.url, {}, second, OperationTypeNode.MUTATION)).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
       expect(subgraph.bodies).toEqual([first, second]);
-    } finally {
-      subgraph.server.closeAllConnections();
-      subgraph.server.close();
-    }
+    });
   });
 });
