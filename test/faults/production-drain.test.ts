@@ -8,6 +8,7 @@ import { waitFor } from '@popug/testing/wait';
 import { productionSettings } from '@popug/testing/production-settings';
 import { startSystem } from '../system';
 import { createTaskOnce, type CreateTaskCall } from './fixtures/create-task-call';
+import { loggedCodes, type QueryFailure } from './fixtures/gateway-log';
 import { startGatewayProcess, startSubgraphProcess, type ServiceProcess } from './fixtures/jobs-process';
 import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
@@ -44,9 +45,6 @@ type Outcome = CreateTaskCall;
 
 const MY_TASKS = 'query MyTasks { myTasks { id title } }';
 
-/** A read through the gateway that was not answered in full: its request id when the gateway gave one. */
-type QueryFailure = { requestId?: string; detail: string };
-
 async function myTasksOnce(http: HttpPool): Promise<QueryFailure | undefined> {
   try {
     const response = await http.request({
@@ -62,30 +60,6 @@ async function myTasksOnce(http: HttpPool): Promise<QueryFailure | undefined> {
   } catch (error) {
     return { detail: (error as { code?: string }).code ?? String(error) };
   }
-}
-
-/**
- * The code of the subgraph call error the gateway logged for each failed read (its log is
- * JSON lines carrying `requestId` and `err.code`); the failure's detail when none is logged.
- */
-async function loggedCodes(gateway: ServiceProcess, failures: QueryFailure[]): Promise<string[]> {
-  const codeOf = (requestId: string | undefined): string | undefined => {
-    if (requestId === undefined) return undefined;
-    for (const line of gateway.run.output().split('\n')) {
-      if (!line.includes(requestId)) continue;
-      let code: unknown;
-      try {
-        code = (JSON.parse(line) as { err?: { code?: unknown } }).err?.code;
-      } catch {
-        continue; // not a log record
-      }
-      if (typeof code === 'string') return code;
-    }
-    return undefined;
-  };
-  // The gateway's log reaches us through a pipe, a moment after its answer.
-  await waitFor(async () => (failures.every((failure) => failure.requestId === undefined || codeOf(failure.requestId)) ? true : undefined), 5_000, 'the gateway to log its failed reads').catch(() => undefined);
-  return failures.map((failure) => codeOf(failure.requestId) ?? failure.detail);
 }
 
 async function startPair(): Promise<{ tracker: ServiceProcess; gateway: ServiceProcess }> {
@@ -167,7 +141,7 @@ describe('SIGTERM in production', () => {
     // forces that race). One the gateway passes on only after the tracker stopped listening is
     // refused, again on the retry: with one tracker there is nowhere else to go (in a rolling
     // restart the retry's new connection reaches another instance), as for the mutations below.
-    expect((await loggedCodes(gateway, queryFailures)).filter((code) => code !== 'ECONNREFUSED')).toEqual([]);
+    expect((await loggedCodes(gateway.run, queryFailures)).filter((code) => code !== 'ECONNREFUSED')).toEqual([]);
     expect(queriesAnswered).toBeGreaterThan(0);
     expect(outcomes.filter((outcome) => outcome.kind === 'answered' && outcome.afterSignal).length).toBeGreaterThan(0);
     // A request the gateway had not yet passed on may be refused; every task the tracker made was answered.
