@@ -4,7 +4,7 @@ import { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';
 import { startJobs } from './jobs';
 
-const env = loadEnv();
+const env = loadEnv('jobs');
 const logger = createLogger('jobs');
 const lifecycle = new Lifecycle(logger);
 lifecycle.exitOnSignals();

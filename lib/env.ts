@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { DOCUMENTED_ADMIN_PASSWORD, secretProblems, type ServiceName } from './service-secrets';
 
 /**
- * The one place that reads process.env. Every service calls `loadEnv()` once at start;
- * a bad value prints every problem and stops the process before anything listens.
+ * The one place that reads process.env. Every service calls `loadEnv(<its name>)` once at
+ * start; a bad value prints every problem and stops the process before anything listens.
+ * In production each service is asked for exactly the secrets it uses (lib/service-secrets.ts).
  */
 const LOOPBACK = '127.0.0.1';
-/** The first admin's password as the README documents it: never accepted in production. */
-export const DOCUMENTED_ADMIN_PASSWORD = 'popug-admin-password';
 
 const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -132,30 +132,26 @@ function isKnownTimeZone(zone: string): boolean {
 
 export class InvalidEnvironmentError extends Error {}
 
-export function parseEnv(source: NodeJS.ProcessEnv): Env {
+/**
+ * The environment `source` describes, validated. `service` names the process it is for: in
+ * production that service's secrets must be there (and only its: see lib/service-secrets.ts).
+ */
+export function parseEnv(source: NodeJS.ProcessEnv, service?: ServiceName): Env {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new InvalidEnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
   }
-  const unsafe = parsed.data.NODE_ENV === 'production' ? unsafeProductionSettings(source, parsed.data) : [];
+  const unsafe = parsed.data.NODE_ENV === 'production' ? [...(service ? secretProblems(source, service) : []), ...unsafeProductionSettings(source, parsed.data)] : [];
   if (unsafe.length > 0) throw new InvalidEnvironmentError(`Unsafe production environment:\n${unsafe.map((line) => `  ${line}`).join('\n')}`);
   return parsed.data;
 }
 
 const LOOPBACK_HOSTS = new Set([LOOPBACK, 'localhost', '::1']);
 
-/** What production refuses to start with, one line each: dev secrets and silent exposure. */
+/** What production refuses from any process, one line each: silent exposure. Secrets are per service (secretProblems). */
 export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): string[] {
   const problems: string[] = [];
-  if (!source.ADMIN_PASSWORD || env.ADMIN_PASSWORD === DOCUMENTED_ADMIN_PASSWORD) {
-    problems.push('ADMIN_PASSWORD: set a password of your own (unset or the documented default is refused in production)');
-  }
-  for (const signer of ['AUTH', 'GATEWAY'] as const) {
-    if (!source[`${signer}_PRIVATE_KEY`] && !source[`${signer}_PUBLIC_KEY`]) {
-      problems.push(`${signer}_PRIVATE_KEY: give the ${signer.toLowerCase()} signing key in the environment (keys generated under KEYS_DIR are for development only)`);
-    }
-  }
   if (!source.HOST?.trim() && !LOOPBACK_HOSTS.has(env.HOST)) {
     problems.push(`HOST: "${env.HOST}" listens beyond this machine without being asked to; set HOST explicitly (internal services belong on 127.0.0.1 or a private network)`);
   }
@@ -163,14 +159,22 @@ export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): s
 }
 
 let cached: Env | undefined;
+/** The services whose secrets this process's environment has been checked for. */
+const checkedFor = new Set<ServiceName | undefined>();
 
-/** Reads and validates the environment once; exits with every problem listed when it is bad. */
-export function loadEnv(): Env {
-  if (cached) return cached;
+/**
+ * Reads and validates the environment once; exits with every problem listed when it is bad.
+ * A process's entry point names its service, so production asks it for its own secrets;
+ * library code that only reads a setting calls it without.
+ */
+export function loadEnv(service?: ServiceName): Env {
+  if (cached && checkedFor.has(service)) return cached;
   // Apollo's libraries phone home unless told not to; nothing leaves this deployment.
   process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
   try {
-    cached = parseEnv(process.env);
+    const env = parseEnv(process.env, service);
+    cached ??= env;
+    checkedFor.add(service);
     return cached;
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) {
@@ -184,6 +188,31 @@ export function loadEnv(): Env {
 /** Tests change the environment per file; they call this before building servers. */
 export function resetEnvCache(): void {
   cached = undefined;
+  checkedFor.clear();
+}
+
+const tracingSchema = envSchema.pick({
+  OTEL_EXPORTER_OTLP_ENDPOINT: true,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: true,
+  OTEL_SERVICE_NAME: true,
+  OTEL_BSP_SCHEDULE_DELAY: true,
+  OTEL_BSP_MAX_QUEUE_SIZE: true,
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: true,
+  OTEL_BSP_EXPORT_TIMEOUT: true,
+  OTEL_SDK_DISABLED: true,
+});
+export type TracingEnv = z.infer<typeof tracingSchema>;
+
+/**
+ * The tracing settings alone, for lib/tracing/start.ts, which runs before the entry point
+ * names its service: the whole environment is validated then, by `loadEnv(service)`, with
+ * every problem at once. Bad tracing settings here leave tracing off and are reported there.
+ */
+export function loadTracingEnv(): TracingEnv | undefined {
+  // First thing every entry point does, before Apollo's libraries load (see loadEnv).
+  process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+  const parsed = tracingSchema.safeParse(process.env);
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function serviceUrls(env: Env): Record<'auth' | 'tracker' | 'accounting' | 'analytics', string> {

@@ -30,6 +30,7 @@ const ENTRY_POINTS = [
   'scripts/generate-keys.ts',
   'scripts/compose-secrets.ts',
   'scripts/migrate.ts',
+  'scripts/bootstrap-admin.ts',
   'scripts/seed.ts',
   'scripts/replica-rebuild.ts',
 ];

@@ -1,7 +1,7 @@
 import { parseEnv, resetEnvCache, type Env } from '../lib/env';
 import type { Service } from '../lib/subgraph/serve';
 import { postGraphQL, startOnFreePort, testLogger, type GraphQLResponse, type RunningService } from './stack';
-import { prepareDatabases } from '../jobs/replicator/test/fixtures/databases';
+import { runOneShotSteps } from './one-shot-steps';
 
 type Builder = (env: Env, logger: ReturnType<typeof testLogger>) => Promise<Service>;
 
@@ -48,10 +48,11 @@ export function graphClient(gatewayUrl: string): GraphClient {
 /**
  * The whole federated system in this process on free loopback ports, with real
  * PostgreSQL and Redis under the test file's own prefixes (see isolation.ts), its
- * databases created and migrated first.
+ * databases created and migrated and its first admin made first, as the deployments'
+ * one-shot steps do.
  */
 export async function startTestSystem(builders: SystemBuilders, env: Env): Promise<TestSystem> {
-  await prepareDatabases(env); // the migrate step: services never create or migrate their databases
+  await runOneShotSteps(env);
   const started: RunningService[] = [];
   const start = async (name: keyof SystemBuilders, serviceEnv: Env) => {
     const running = await startOnFreePort(await builders[name](serviceEnv, testLogger(name)));

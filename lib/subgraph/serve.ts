@@ -2,6 +2,7 @@ import { closeServer, listen } from '../http';
 import { Lifecycle } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { loadEnv, type Env } from '../env';
+import type { ServiceName } from '../service-secrets';
 import type { RequestListener } from 'node:http';
 
 export interface Service {
@@ -21,8 +22,8 @@ export async function serve(name: string, build: () => Promise<Service>, port: n
 }
 
 /** The whole of a service's entry point: read the environment, serve, stop on SIGTERM. */
-export function runService(name: string, portOf: (env: Env) => number, build: (env: Env, logger: Logger) => Promise<Service>): void {
-  const env = loadEnv();
+export function runService(name: ServiceName, portOf: (env: Env) => number, build: (env: Env, logger: Logger) => Promise<Service>): void {
+  const env = loadEnv(name);
   const logger = createLogger(name);
   serve(name, () => build(env, logger), portOf(env), env.HOST, logger)
     .then((lifecycle) => lifecycle.exitOnSignals())
