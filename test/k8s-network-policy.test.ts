@@ -30,6 +30,7 @@ const EXPECTED: Record<string, { ingress: string[]; egress: string[] }> = {
     egress: [...DNS, 'auth:4001/TCP', POSTGRES, REDIS, 'anywhere:25/TCP', 'anywhere:587/TCP', 'anywhere:465/TCP'],
   },
   migrate: { ingress: [], egress: [...DNS, POSTGRES] },
+  'bootstrap-admin': { ingress: [], egress: [...DNS, POSTGRES] },
 };
 
 type Labels = Record<string, string>;

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
@@ -10,6 +11,9 @@ import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { parseEnv } from '@popug/lib/env';
+import { SECRETS_BY_SERVICE, type SecretName, type ServiceName } from '@popug/lib/service-secrets';
 import { K8S_DIR, mergePatch, renderKustomization, type KubeObject } from '../scripts/kustomize';
 
 /**
@@ -101,7 +105,7 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
 
   it('migrate the databases in a Job that runs once, with the services\' database settings', () => {
     const jobs = ofKind<IJob>(objects, 'Job');
-    expect(jobs.map((job) => job.metadata.name)).toEqual(['migrate']);
+    expect(jobs.map((job) => job.metadata.name).sort()).toEqual(['bootstrap-admin', 'migrate']);
     const job = named(jobs, 'migrate');
     const pod = job.spec?.template.spec;
     const container = pod?.containers[0];
@@ -144,11 +148,89 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     });
   });
 
+  it('create the first admin in a Job that runs once, the only pod given the admin\'s password', () => {
+    const job = named(ofKind<IJob>(objects, 'Job'), 'bootstrap-admin');
+    const pod = job.spec?.template.spec;
+    expect(pod?.containers[0]?.command).toEqual(['node', 'dist/scripts/bootstrap-admin.js']);
+    expect(pod?.restartPolicy).toBe('Never');
+    expect(pod?.enableServiceLinks).toBe(false);
+    expect(pod?.securityContext?.runAsNonRoot).toBe(true);
+    expect(job.spec?.backoffLimit).toBeGreaterThan(0);
+    const holders = podsOf(objects).filter(({ containers }) => containers.some((container) => secretsOf(container).includes('popug-admin')));
+    expect(holders.map(({ name }) => name)).toEqual(['bootstrap-admin']);
+  });
+
   it('read keys, the admin password and connection strings from Secrets whose shape secrets.example.yaml shows', () => {
-    const referenced = new Set(deployments.flatMap((deployment) => deployment.spec?.template.spec?.containers.flatMap((container) => container.envFrom?.flatMap((source) => source.secretRef?.name ?? []) ?? []) ?? []));
+    const referenced = new Set(podsOf(objects).flatMap(({ containers }) => containers.flatMap(secretsOf)));
     expect([...referenced].sort()).toEqual(secretExamples.map((secret) => secret.metadata.name).sort());
     const inEnvironment = JSON.stringify(objects.filter((object) => object.kind !== 'Secret'));
     expect(inEnvironment).not.toMatch(/PRIVATE_KEY|ADMIN_PASSWORD|DATABASE_URL|REDIS_URL/);
+  });
+});
+
+/** Every pod template (Deployments and Jobs) with all its containers, init containers first. */
+function podsOf(objects: KubeObject[]): { name: string; containers: IContainer[] }[] {
+  return [...ofKind<IDeployment>(objects, 'Deployment'), ...ofKind<IJob>(objects, 'Job')].map((workload) => ({
+    name: workload.metadata.name,
+    containers: [...(workload.spec?.template.spec?.initContainers ?? []), ...(workload.spec?.template.spec?.containers ?? [])],
+  }));
+}
+const secretsOf = (container: IContainer): string[] => container.envFrom?.flatMap((source) => source.secretRef?.name ?? []) ?? [];
+
+/** The service each container runs, by its command's entry point (lib/service-secrets.ts names them). */
+function serviceOf(container: IContainer): ServiceName {
+  const entry = container.command?.at(-1) ?? '';
+  const found = /^dist\/(?:gateway|subgraphs\/(auth|tracker|accounting|analytics)|jobs|scripts\/(migrate|bootstrap-admin))(?:\/index)?\.js$/.exec(entry);
+  if (!found) throw new Error(`no service runs ${entry}`);
+  return (found[1] ?? found[2] ?? entry.split('/')[1]) as ServiceName;
+}
+
+/**
+ * Each container's environment as the cluster gives it: its ConfigMaps, then its Secrets as
+ * secrets.example.yaml shapes them (generated keys and password in place of the placeholders),
+ * then its own `env`. Also which of the signing keys and the admin password it got.
+ */
+function environmentOf(container: IContainer, objects: KubeObject[]): { env: Record<string, string>; secrets: SecretName[] } {
+  const gateway = generateKeyPairSync('ed25519');
+  const generated: Record<SecretName, string> = {
+    AUTH_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    GATEWAY_PRIVATE_KEY: gateway.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    GATEWAY_PUBLIC_KEY: gateway.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    ADMIN_PASSWORD: randomBytes(18).toString('base64url'),
+  };
+  const isSecretName = (key: string): key is SecretName => key in generated;
+  const env: Record<string, string> = {};
+  const secrets: SecretName[] = [];
+  for (const source of container.envFrom ?? []) {
+    if (source.configMapRef) Object.assign(env, (named(objects, source.configMapRef.name ?? '') as unknown as { data: Record<string, string> }).data);
+    const secret = source.secretRef && (named(secretExamples, source.secretRef.name ?? '') as unknown as { stringData: Record<string, string> });
+    for (const [key, value] of Object.entries(secret?.stringData ?? {})) {
+      if (isSecretName(key)) secrets.push(key);
+      env[key] = isSecretName(key) ? generated[key] : value.replace(/<[^>]*>/g, () => randomBytes(9).toString('base64url'));
+    }
+  }
+  for (const variable of container.env ?? []) env[variable.name] = variable.value ?? '';
+  return { env, secrets };
+}
+
+describe('each pod of the production overlay gets exactly the secrets its service uses', () => {
+  const objects = rendered.production;
+  const containers = podsOf(objects).flatMap(({ name, containers: list }) => list.map((container) => ({ pod: name, container, service: serviceOf(container) })));
+
+  it('covers every Deployment and Job', () => {
+    expect(containers.map(({ pod, service }) => `${pod}: ${service}`).sort()).toEqual(
+      ['accounting: accounting', 'analytics: analytics', 'auth: auth', 'bootstrap-admin: bootstrap-admin', 'gateway: gateway', 'jobs: jobs', 'jobs: migrate', 'migrate: migrate', 'tracker: tracker'],
+    );
+  });
+
+  it.each(containers.map(({ pod, container, service }) => [`${pod}/${container.name}`, container, service] as const))('%s: production accepts its environment, no secret more or less than its service uses', (_name, container, service) => {
+    const { env, secrets } = environmentOf(container, objects);
+    expect(secrets.sort()).toEqual([...SECRETS_BY_SERVICE[service]].sort());
+    expect(() => parseEnv(env, service)).not.toThrow();
+    for (const secret of secrets) {
+      const { [secret]: _removed, ...without } = env;
+      expect(() => parseEnv(without, service)).toThrow(new RegExp(`^Unsafe production environment:\n {2}${secret}: ${service} needs it and it is not set`));
+    }
   });
 });
 
