@@ -11,12 +11,11 @@ import { findUserByEmail } from './user-directory';
 export type FirstAdmin = 'created' | 'present';
 
 /** The first admin, from ADMIN_EMAIL/ADMIN_PASSWORD, created when missing. */
-export async function ensureFirstAdmin(em: EntityManager, env: Env, logger: Logger): Promise<FirstAdmin> {
+export async function ensureFirstAdmin(em: EntityManager, env: Env): Promise<FirstAdmin> {
   const email = env.ADMIN_EMAIL.toLowerCase();
   if (await findUserByEmail(em, email)) return 'present';
   try {
     await registerUser(em, { email, name: env.ADMIN_NAME, password: env.ADMIN_PASSWORD, role: 'admin' });
-    logger.info({ email }, 'first admin created');
     return 'created';
   } catch (error) {
     // Another bootstrap running at the same moment created it first: the unique index on the email decided.
@@ -42,7 +41,7 @@ export async function bootstrapFirstAdmin(env: Env, logger: Logger, options: Boo
   const orm = await openDatabase(env, { ...authDatabase, poolMax: 1 });
   try {
     await waitForDatabase(() => checkDatabaseReady(orm.em.fork(), env, authDatabase), logger, options);
-    return await ensureFirstAdmin(orm.em.fork(), env, logger);
+    return await ensureFirstAdmin(orm.em.fork(), env);
   } finally {
     await orm.close();
   }
