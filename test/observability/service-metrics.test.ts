@@ -16,7 +16,7 @@ test('the gateway counts and times a named operation, its outcome and anonymous 
   expect(refusedCode).toBe('UNAUTHENTICATED');
   await system().request('{ __typename }');
 
-  const text = await scrapeMetrics(system().services.gateway.url);
+  const text = await scrapeMetrics(system().services.gateway.internalUrl);
   expect(sampleValue(text, REQUESTS, { service: 'gateway', operation: 'Login', outcome: 'ok' })).toBe(1);
   expect(sampleValue(text, LATENCY_COUNT, { service: 'gateway', operation: 'Login', outcome: 'ok' })).toBe(1);
   const latencySum = sampleValue(text, 'popug_graphql_request_duration_seconds_sum', { service: 'gateway', operation: 'Login', outcome: 'ok' });
@@ -29,13 +29,13 @@ test('the gateway counts and times a named operation, its outcome and anonymous 
 
 test('a subgraph counts the operation the gateway sent it, under its own service label', async () => {
   await system().login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  const text = await scrapeMetrics(system().services.auth.url);
+  const text = await scrapeMetrics(system().services.auth.internalUrl);
   const logins = samplesOf(text, REQUESTS, { service: 'auth', outcome: 'ok' }).filter((sample) => sample.labels.operation?.startsWith('Login'));
   expect(logins.reduce((sum, sample) => sum + sample.value, 0)).toBeGreaterThanOrEqual(1);
   const timed = samplesOf(text, LATENCY_COUNT, { service: 'auth' }).filter((sample) => sample.labels.operation?.startsWith('Login'));
   expect(timed.length).toBeGreaterThan(0);
   // Another subgraph's registry is its own.
-  const tracker = await scrapeMetrics(system().services.tracker.url);
+  const tracker = await scrapeMetrics(system().services.tracker.internalUrl);
   expect(samplesOf(tracker, REQUESTS, { service: 'auth' })).toHaveLength(0);
   expect(sampleValue(tracker, 'popug_process_resident_memory_bytes', { service: 'tracker' })).toBeGreaterThan(0);
 });
