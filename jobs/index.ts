@@ -9,7 +9,7 @@ const logger = createLogger('jobs');
 const lifecycle = new Lifecycle(logger);
 lifecycle.exitOnSignals();
 startJobs(env, lifecycle)
-  .then(({ port }) => logger.info({ port }, 'jobs worker running'))
+  .then((ports) => logger.info(ports, 'jobs worker running'))
   .catch((error: unknown) => {
     logger.fatal({ err: error }, 'jobs worker failed to start');
     process.exit(1);

@@ -60,8 +60,20 @@ export const envSchema = z.object({
   REPLICATION_BATCH_SIZE: intFromEnv(5000),
   /** Failed passes in a row before a replica's incident is declared and admins are mailed. */
   REPLICA_ALERT_AFTER_FAILURES: intFromEnv(3),
-  /** The jobs worker's /health (replication status lives there). */
+  /** The jobs worker's /live and /ready. */
   JOBS_PORT: portFromEnv(4005),
+  /**
+   * Each process's internal port (docs/operations.md "Internal port"): /health, /metrics and,
+   * on the jobs worker, the queue board; never the public port. One name per process, so
+   * `npm start` (every service in one process) runs them side by side; 94xx mirrors 40xx.
+   * No Kubernetes Service is named `<service>-internal`, so service links never inject these names.
+   */
+  GATEWAY_INTERNAL_PORT: portFromEnv(9400),
+  AUTH_INTERNAL_PORT: portFromEnv(9401),
+  TRACKER_INTERNAL_PORT: portFromEnv(9402),
+  ACCOUNTING_INTERNAL_PORT: portFromEnv(9403),
+  ANALYTICS_INTERNAL_PORT: portFromEnv(9404),
+  JOBS_INTERNAL_PORT: portFromEnv(9405),
   BUSINESS_TZ: z
     .string()
     .default('UTC')

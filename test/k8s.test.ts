@@ -86,6 +86,23 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     }
   });
 
+  it('probe the public port, and name the internal port (/health, /metrics) as the process listens on it and Prometheus scrapes it', () => {
+    for (const deployment of deployments) {
+      const name = deployment.metadata.name;
+      const pod = deployment.spec?.template;
+      const container = pod?.spec?.containers[0];
+      const internal = container?.ports?.find((port) => port.name === 'internal')?.containerPort;
+      const setting = container?.env?.find((variable) => variable.name === `${name.toUpperCase()}_INTERNAL_PORT`)?.value;
+      expect({
+        name,
+        probedOn: [container?.startupProbe, container?.livenessProbe, container?.readinessProbe].map((probe) => probe?.httpGet?.port),
+        internal: setting === undefined ? undefined : Number(setting),
+        scraped: [pod?.metadata?.annotations?.['prometheus.io/port'], pod?.metadata?.annotations?.['prometheus.io/path']],
+      }).toEqual({ name, probedOn: ['http', 'http', 'http'], internal, scraped: [String(internal), '/metrics'] });
+      expect(internal).toBeGreaterThan(0);
+    }
+  });
+
   it('spread each Deployment over zones and nodes without refusing to schedule, and budget disruptions below its replicas', () => {
     const budgets = ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget');
     for (const deployment of deployments) {
@@ -132,19 +149,21 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     }
   });
 
-  it('let only the gateway reach the subgraphs (and the jobs worker reach auth, for the queue board)', () => {
+  it('let only the gateway reach the subgraphs (and the jobs worker reach auth, for the queue board; the monitoring namespace their internal ports)', () => {
     const policies = ofKind<INetworkPolicy>(objects, 'NetworkPolicy');
     const sources = (name: string) => {
       const labels = named(deployments, name).spec?.template.metadata?.labels ?? {};
       const applying = policies.filter((policy) => selects(policy.spec?.podSelector?.matchLabels, labels));
       if (applying.length === 0) return ['anyone'];
-      return applying.flatMap((policy) => policy.spec?.ingress?.flatMap((rule) => rule.from?.map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? 'anyone') ?? ['anyone']) ?? []).sort();
+      const peerName = (peer: { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: { matchLabels?: Record<string, string> } }) =>
+        peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? (peer.namespaceSelector?.matchLabels?.['popug-jira/monitoring'] === 'true' ? 'monitoring' : 'anyone');
+      return applying.flatMap((policy) => policy.spec?.ingress?.flatMap((rule) => rule.from?.map(peerName) ?? ['anyone']) ?? []).sort();
     };
     expect(Object.fromEntries(SUBGRAPHS.map((name) => [name, sources(name)]))).toEqual({
-      auth: ['gateway', 'jobs'],
-      tracker: ['gateway'],
-      accounting: ['gateway'],
-      analytics: ['gateway'],
+      auth: ['gateway', 'jobs', 'monitoring'],
+      tracker: ['gateway', 'monitoring'],
+      accounting: ['gateway', 'monitoring'],
+      analytics: ['gateway', 'monitoring'],
     });
   });
 
@@ -243,11 +262,11 @@ describe('the production overlay', () => {
     expect(new Set(images)).toEqual(new Set(['registry.example.com/popug/popug-jira:0.1.0']));
   });
 
-  it('runs more gateways, keeps two through a drain, and adds TRUST_PROXY beside the port', () => {
+  it('runs more gateways, keeps two through a drain, and adds TRUST_PROXY beside the ports', () => {
     const gateway = named(ofKind<IDeployment>(objects, 'Deployment'), 'gateway');
     expect(named(ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler'), 'gateway').spec?.minReplicas).toBe(3);
     expect(named(ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget'), 'gateway').spec?.minAvailable).toBe(2);
-    expect(gateway.spec?.template.spec?.containers[0]?.env?.map((variable) => variable.name).sort()).toEqual(['PORT', 'TRUST_PROXY']);
+    expect(gateway.spec?.template.spec?.containers[0]?.env?.map((variable) => variable.name).sort()).toEqual(['GATEWAY_INTERNAL_PORT', 'PORT', 'TRUST_PROXY']);
   });
 });
 

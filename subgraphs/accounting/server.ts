@@ -40,7 +40,8 @@ export function createAccountingServer(env: Env, logger: Logger, options: Accoun
           await mailQueue.close();
           redis.disconnect();
         },
-        readiness: { redis: redisAnswers(redis) },
+        // On /health, not /ready: most requests serve without the mail queue (lib/health.ts).
+        wanted: { redis: redisAnswers(redis) },
         // The day close on /health: a close stuck past CLOSE_STUCK_AFTER_MS makes accounting degraded.
         health: worker
           ? async () => {

@@ -46,7 +46,8 @@ export function createAuthServer(env: Env, logger: Logger, options: AuthServerOp
           await mailQueue.close();
           redis.disconnect();
         },
-        readiness: { redis: redisAnswers(redis) },
+        // On /health, not /ready: most requests serve without the mail queue (lib/health.ts).
+        wanted: { redis: redisAnswers(redis) },
       };
     },
     routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth')),
