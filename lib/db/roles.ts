@@ -18,6 +18,9 @@ export interface LoginRole {
 /** Every role a login or owner role must not be: nothing beyond its own grants. */
 const PLAIN = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
 
+/** A role made before (by an operator) holds attributes beyond its grants: refused, not altered (only a superuser may take them away). */
+export class OverprivilegedRoleError extends Error {}
+
 /**
  * Creates the role that owns a database (NOLOGIN: nobody signs in as it) when missing, and
  * makes the provisioning user a member of it, so a provisioning user that is no superuser
@@ -26,6 +29,7 @@ const PLAIN = 'NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS';
  */
 export async function ensureOwnerRole(admin: Client, name: string): Promise<void> {
   await createRoleOnce(admin, name, `NOLOGIN ${PLAIN}`);
+  await refuseOverprivileged(admin, name);
   const { rows } = await admin.query<{ member: boolean; superuser: boolean }>(
     'select pg_has_role(current_user, $1, \'member\') as member, (select rolsuper from pg_roles where rolname = current_user) as superuser',
     [name],
@@ -36,7 +40,19 @@ export async function ensureOwnerRole(admin: Client, name: string): Promise<void
 /** Creates a service's login role when missing; sets its password and attributes every time, so a changed secret takes effect. */
 export async function ensureLoginRole(admin: Client, role: LoginRole): Promise<void> {
   await createRoleOnce(admin, role.name, `LOGIN ${PLAIN}`);
-  await admin.query(`alter role ${quoteIdent(role.name)} with LOGIN ${PLAIN} password ${escapeLiteral(role.password)}`);
+  await refuseOverprivileged(admin, role.name);
+  await admin.query(`alter role ${quoteIdent(role.name)} with LOGIN password ${escapeLiteral(role.password)}`);
+}
+
+async function refuseOverprivileged(admin: Client, name: string): Promise<void> {
+  const { rows } = await admin.query<{ beyond: string[] }>(
+    `select array_remove(array[case when rolsuper then 'SUPERUSER' end, case when rolcreatedb then 'CREATEDB' end, case when rolcreaterole then 'CREATEROLE' end,
+                               case when rolreplication then 'REPLICATION' end, case when rolbypassrls then 'BYPASSRLS' end], null) as beyond
+       from pg_roles where rolname = $1`,
+    [name],
+  );
+  const beyond = rows[0]?.beyond ?? [];
+  if (beyond.length > 0) throw new OverprivilegedRoleError(`role "${name}" has ${beyond.join(', ')}: a service's role must have none (ALTER ROLE … NO${beyond[0]} as a superuser)`);
 }
 
 async function createRoleOnce(admin: Client, name: string, attributes: string): Promise<void> {
