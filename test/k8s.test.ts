@@ -33,6 +33,8 @@ const MODELS: Record<string, new (data: never) => Model> = {
 
 const SERVICES = ['gateway', 'auth', 'tracker', 'accounting', 'analytics', 'jobs'] as const;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
+/** The services with a PostgreSQL role of their own (docs/operations.md "Database roles"). */
+const DATABASE_SERVICES = ['auth', 'tracker', 'accounting', 'analytics', 'jobs'] as const;
 const rendered = {
   base: renderKustomization(join(K8S_DIR, 'base')),
   production: renderKustomization(join(K8S_DIR, 'overlays', 'production')),
@@ -99,7 +101,7 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     }
   });
 
-  it('migrate the databases in a Job that runs once, with the services\' database settings', () => {
+  it('migrate the databases in a Job that runs once, the only pod with the provisioning URL', () => {
     const jobs = ofKind<IJob>(objects, 'Job');
     expect(jobs.map((job) => job.metadata.name)).toEqual(['migrate']);
     const job = named(jobs, 'migrate');
@@ -110,9 +112,28 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     expect(pod?.enableServiceLinks).toBe(false);
     expect(pod?.securityContext?.runAsNonRoot).toBe(true);
     expect(job.spec?.backoffLimit).toBeGreaterThan(0);
-    const sources = (container?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name);
-    const worker = named(deployments, 'jobs').spec?.template.spec?.containers[0];
-    expect(sources).toEqual((worker?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name));
+    // Each service's own database Secret under its prefix (AUTH_DATABASE_URL, …): the roles and passwords it provisions.
+    const sources = (container?.envFrom ?? []).map((source) => [source.prefix ?? '', source.configMapRef?.name ?? source.secretRef?.name]);
+    expect(sources).toEqual([
+      ['', 'popug-config'],
+      ['', 'popug-database-admin'],
+      ...DATABASE_SERVICES.map((service) => [`${service.toUpperCase()}_`, `popug-${service}-database`]),
+    ]);
+    for (const deployment of deployments) {
+      for (const container of [...(deployment.spec?.template.spec?.initContainers ?? []), ...(deployment.spec?.template.spec?.containers ?? [])]) {
+        expect([deployment.metadata.name, container.envFrom?.some((source) => source.secretRef?.name === 'popug-database-admin')]).toEqual([deployment.metadata.name, false]);
+      }
+    }
+  });
+
+  it('give each service its own database role\'s Secret, and the gateway none', () => {
+    const databaseSecrets = Object.fromEntries(
+      deployments.map((deployment) => [
+        deployment.metadata.name,
+        (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).flatMap((source) => (source.secretRef?.name.endsWith('-database') ? [source.secretRef.name] : [])),
+      ]),
+    );
+    expect(databaseSecrets).toEqual({ gateway: [], ...Object.fromEntries(DATABASE_SERVICES.map((service) => [service, [`popug-${service}-database`]])) });
   });
 
   it('scale each Deployment with an HPA and keep some of it through a disruption', () => {
@@ -145,10 +166,11 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
   });
 
   it('read keys, the admin password and connection strings from Secrets whose shape secrets.example.yaml shows', () => {
-    const referenced = new Set(deployments.flatMap((deployment) => deployment.spec?.template.spec?.containers.flatMap((container) => container.envFrom?.flatMap((source) => source.secretRef?.name ?? []) ?? []) ?? []));
+    const pods = [...deployments, ...ofKind<IJob>(objects, 'Job')].map((workload) => workload.spec?.template.spec);
+    const referenced = new Set(pods.flatMap((pod) => pod?.containers.flatMap((container) => container.envFrom?.flatMap((source) => source.secretRef?.name ?? []) ?? []) ?? []));
     expect([...referenced].sort()).toEqual(secretExamples.map((secret) => secret.metadata.name).sort());
     const inEnvironment = JSON.stringify(objects.filter((object) => object.kind !== 'Secret'));
-    expect(inEnvironment).not.toMatch(/PRIVATE_KEY|ADMIN_PASSWORD|DATABASE_URL|REDIS_URL/);
+    expect(inEnvironment).not.toMatch(/PRIVATE_KEY|ADMIN_PASSWORD|DATABASE_URL|DATABASE_ADMIN_URL|REDIS_URL/);
   });
 });
 
