@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -86,6 +86,11 @@ describe('docker-compose.yml: production by default', () => {
     for (const name of SUBGRAPHS) expect(base.services.gateway?.depends_on?.[name]).toEqual({ condition: 'service_healthy' });
   });
 
+  it('names each service with a database role to the entry point, and the gateway with none', () => {
+    const named = Object.fromEntries(Object.entries(base.services).flatMap(([name, service]) => (service.environment?.POPUG_SERVICE ? [[name, service.environment.POPUG_SERVICE]] : [])));
+    expect(named).toEqual({ migrate: 'migrate', auth: 'auth', tracker: 'tracker', accounting: 'accounting', analytics: 'analytics', jobs: 'jobs' });
+  });
+
   it('runs the app services after the keys and migrate steps', () => {
     for (const name of APP_SERVICES) {
       expect(base.services[name]?.depends_on?.keys).toEqual({ condition: 'service_completed_successfully' });
@@ -163,12 +168,33 @@ describe('first start: the keys step and the services\' entry point', () => {
   });
 
   it('gives each service an environment that production accepts', () => {
-    const env = serviceEnv({ NODE_ENV: 'production', HOST: '0.0.0.0' });
+    const env = serviceEnv({ NODE_ENV: 'production', HOST: '0.0.0.0', POPUG_SERVICE: 'tracker' });
     expect(() => parseEnv(env)).not.toThrow();
     expect(env.ADMIN_PASSWORD).toBe(readFileSync(join(dir, 'admin-password'), 'utf8').trim());
-    expect(env.DATABASE_URL).toBe(`postgres://popug:${readFileSync(join(dir, 'postgres-password'), 'utf8')}@postgres:5432`);
+    expect(env.DATABASE_URL).toBe(`postgres://popug_tracker:${readFileSync(join(dir, 'postgres-password-tracker'), 'utf8')}@postgres:5432`);
     expect(env.REDIS_URL).toBe(`redis://:${readFileSync(join(dir, 'redis-password'), 'utf8')}@redis:6379`);
     expect(env.AUTH_PRIVATE_KEY).toBe(readFileSync(join(dir, 'auth.key.pem'), 'utf8').trim());
+  });
+
+  it('gives each service its own PostgreSQL role, and the superuser to the migrate step alone', () => {
+    const passwordOf = (file: string) => readFileSync(join(dir, file), 'utf8');
+    const roleUrl = (role: string) => `postgres://popug_${role}:${passwordOf(`postgres-password-${role}`)}@postgres:5432`;
+    const urls = (service?: string) => {
+      const env = serviceEnv(service ? { POPUG_SERVICE: service } : {});
+      return Object.fromEntries(Object.entries(env).filter(([name]) => name.includes('DATABASE_')));
+    };
+    for (const service of ['auth', 'tracker', 'accounting', 'analytics']) expect([service, urls(service)]).toEqual([service, { DATABASE_URL: roleUrl(service) }]);
+    expect(urls('jobs')).toEqual({ DATABASE_URL: roleUrl('replicator') });
+    expect(urls()).toEqual({}); // the gateway
+    expect(urls('migrate')).toEqual({
+      DATABASE_ADMIN_URL: `postgres://popug:${passwordOf('postgres-password')}@postgres:5432`,
+      AUTH_DATABASE_URL: roleUrl('auth'),
+      TRACKER_DATABASE_URL: roleUrl('tracker'),
+      ACCOUNTING_DATABASE_URL: roleUrl('accounting'),
+      ANALYTICS_DATABASE_URL: roleUrl('analytics'),
+      JOBS_DATABASE_URL: roleUrl('replicator'),
+    });
+    expect(new Set(['auth', 'tracker', 'accounting', 'analytics', 'replicator'].map((role) => passwordOf(`postgres-password-${role}`))).size).toBe(5);
   });
 
   it('leaves what secrets.env gives alone', () => {
@@ -182,6 +208,9 @@ describe('first start: the keys step and the services\' entry point', () => {
     const empty = mkdtempSync(join(tmpdir(), 'popug-compose-empty-'));
     try {
       expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty }, stdio: 'pipe' })).toThrow();
+      // Every other secret there, the service's database role's password not.
+      for (const file of ['admin-password', 'auth.key.pem', 'gateway.key.pem', 'redis-password']) writeFileSync(join(empty, file), 'secret');
+      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, POPUG_SERVICE: 'tracker' }, stdio: 'pipe' })).toThrow();
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
