@@ -1,6 +1,6 @@
-import { Client } from 'pg';
-import { databaseName, databaseUrl, quoteIdent, type DatabaseName } from '@popug/lib/db/database';
-import { actingAs, migrateDatabase, type OrmOptions } from '@popug/lib/db/orm';
+import type { Client } from 'pg';
+import { databaseName, quoteIdent, withConnection, type DatabaseName } from '@popug/lib/db/database';
+import { migrateDatabase, type OrmOptions } from '@popug/lib/db/orm';
 import { ensureLoginRole, ensureOwnedDatabase, ensureOwnerRole, handObjectsTo, type LoginRole } from '@popug/lib/db/roles';
 import type { Env } from '@popug/lib/env';
 import type { Logger } from '@popug/lib/logger';
@@ -64,7 +64,7 @@ const PROVISIONING_LOCK = 727_002;
 export async function provisionDatabases(env: Env, databases: readonly OrmOptions[], logger?: Logger): Promise<void> {
   const roles = serviceLoginRoles(env);
   const adminEnv: Env = { ...env, DATABASE_URL: env.DATABASE_ADMIN_URL ?? env.DATABASE_URL };
-  await withConnection(adminEnv, 'postgres', undefined, async (admin) => {
+  await withConnection(adminEnv, 'postgres', async (admin) => {
     await admin.query('select pg_advisory_lock($1)', [PROVISIONING_LOCK]);
     for (const role of Object.values(roles)) await ensureLoginRole(admin, role);
     for (const options of databases) {
@@ -72,13 +72,12 @@ export async function provisionDatabases(env: Env, databases: readonly OrmOption
       const owner = ownerRole(env, options.database);
       await ensureOwnerRole(admin, owner);
       await ensureOwnedDatabase(admin, database, owner);
-      await withConnection(adminEnv, database, undefined, (client) => handObjectsTo(client, owner));
+      await withConnection(adminEnv, database, (client) => handObjectsTo(client, owner));
       await migrateDatabase(adminEnv, { ...options, ...(logger ? { logger } : {}) }, owner);
       const data = roles[DATA_SERVICE[options.database]].name;
       const replicator = roles.jobs.name;
-      await withConnection(adminEnv, database, owner, (client) =>
-        grantInDatabase(client, database, data, replicator === data ? undefined : { role: replicator, grants: REPLICATOR_GRANTS[options.database] ?? {} }),
-      );
+      const guest = replicator === data ? undefined : { role: replicator, grants: REPLICATOR_GRANTS[options.database] ?? {} };
+      await withConnection(adminEnv, database, (client) => grantInDatabase(client, database, data, guest), owner);
       logger?.info({ database, owner, data, replicator }, 'database roles granted');
     }
   });
@@ -122,15 +121,4 @@ function exactGrants(db: string, name: string, grants: DatabaseGrants): string[]
     objects.length > 0 ? `grant connect on database ${db} to ${role}` : `revoke connect on database ${db} from ${role}`,
     ...objects.map(([object, privileges]) => `grant ${privileges} on ${object} to ${role}`),
   ];
-}
-
-async function withConnection<T>(env: Env, database: string, role: string | undefined, use: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: databaseUrl(env, database), ...(role ? { options: actingAs(role) } : {}) });
-  client.on('error', () => undefined); // cut between two statements: the next one fails and says so
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
 }

@@ -130,7 +130,7 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     const databaseSecrets = Object.fromEntries(
       deployments.map((deployment) => [
         deployment.metadata.name,
-        (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).flatMap((source) => (source.secretRef?.name.endsWith('-database') ? [source.secretRef.name] : [])),
+        (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).flatMap((source) => [source.secretRef?.name ?? ''].filter((name) => name.endsWith('-database'))),
       ]),
     );
     expect(databaseSecrets).toEqual({ gateway: [], ...Object.fromEntries(DATABASE_SERVICES.map((service) => [service, [`popug-${service}-database`]])) });

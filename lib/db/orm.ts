@@ -5,7 +5,7 @@ import { logConnectionErrors } from '../connection-errors';
 import { ormLogger } from './orm-logger';
 import { releaseAbandonedConnections } from './abandoned-connections';
 import { createLogger, type Logger } from '../logger';
-import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
+import { actingAs, databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '../replication/completeness';
 
@@ -129,9 +129,4 @@ async function withAdvisoryLock<T>(env: Env, database: string, logger: Logger, w
   } finally {
     await lock.end();
   }
-}
-
-/** The connection's startup options that make a session act as `role` from its first statement (as `SET ROLE` would). */
-export function actingAs(role: string): string {
-  return `-c role=${role}`;
 }

@@ -1,6 +1,6 @@
-import { Client, escapeLiteral } from 'pg';
+import { escapeLiteral, type Client } from 'pg';
 import type { Env } from '../env';
-import { databaseUrl, quoteIdent } from './database';
+import { quoteIdent, withConnection } from './database';
 import { sqlStateOf } from './readiness';
 
 const DUPLICATE_OBJECT = '42710';
@@ -112,13 +112,8 @@ export async function handObjectsTo(client: Client, owner: string): Promise<void
  * database, or holds a privilege in one, cannot be dropped.
  */
 export async function dropRoles(env: Env, namePrefix: string): Promise<void> {
-  const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
-  admin.on('error', () => undefined); // cut between two statements: the next one fails and says so
-  await admin.connect();
-  try {
+  await withConnection(env, 'postgres', async (admin) => {
     const { rows } = await admin.query<{ rolname: string }>('select rolname from pg_roles where starts_with(rolname, $1) order by rolname', [namePrefix]);
     for (const { rolname } of rows) await admin.query(`drop role if exists ${quoteIdent(rolname)}`);
-  } finally {
-    await admin.end();
-  }
+  });
 }
