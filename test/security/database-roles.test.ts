@@ -5,7 +5,16 @@ import { openDatabase, type MikroORM, type OrmOptions } from '@popug/lib/db/orm'
 import { sqlStateOf } from '@popug/lib/db/readiness';
 import { createLogger } from '@popug/lib/logger';
 import { appendToOutbox, newEvent, type NewEvent } from '@popug/lib/replication/outbox';
+import { contractOperation } from '@popug/testing/contract';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { dataOf, type Env } from '@popug/testing/stack';
+import { startTestSystem, type TestSystem } from '@popug/testing/system';
+import type { Logger } from '@popug/lib/logger';
+import { createGateway } from '../../gateway/server';
+import { createAnalyticsServer } from '../../subgraphs/analytics/server';
+import { createAccountingServer } from '../../subgraphs/accounting/server';
+import { createAuthServer } from '../../subgraphs/auth/server';
+import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { accountingDatabase } from '../../subgraphs/accounting/database';
 import { authDatabase } from '../../subgraphs/auth/database';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
@@ -26,10 +35,14 @@ const role = (service: keyof typeof LOGIN_ROLES) => roles.roleName(LOGIN_ROLES[s
 const DATABASES: readonly DatabaseName[] = ['auth', 'tracker', 'accounting', 'analytics', 'master'];
 const INSUFFICIENT_PRIVILEGE = '42501';
 
+let replicator: Replicator;
+
 beforeAll(async () => {
   await roles.provision();
+  replicator = new Replicator(roles.envOf('jobs'), createLogger('replicator'), SOURCES, REPLICAS);
 }, 60_000);
 afterAll(async () => {
+  await replicator?.close();
   await roles.dropAll();
 });
 
@@ -79,10 +92,52 @@ test('a service reads and writes its tables, but changes no schema and no migrat
   expect(await Promise.all(refused.map((sql) => runAs(tracker, 'tracker', sql)))).toEqual(refused.map(() => INSUFFICIENT_PRIVILEGE));
 });
 
+describe('the services, each with its own role', () => {
+  let system: TestSystem;
+  /** A builder of the test system that gives the service its own role's environment, whatever it is handed. */
+  const asItself =
+    <T>(service: 'auth' | 'tracker' | 'accounting' | 'analytics', build: (serviceEnv: Env, logger: Logger) => Promise<T>) =>
+    (_shared: Env, logger: Logger) =>
+      build(roles.envOf(service), logger);
+
+  beforeAll(async () => {
+    system = await startTestSystem(
+      {
+        auth: asItself('auth', (authEnv, logger) => createAuthServer(authEnv, logger, { worker: true })),
+        tracker: asItself('tracker', createTrackerServer),
+        accounting: asItself('accounting', createAccountingServer),
+        analytics: asItself('analytics', createAnalyticsServer),
+        gateway: createGateway,
+      },
+      env,
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await system?.close();
+  });
+
+  test('serve a working day: a popug registers, is given a task and completes it, the money replicates, the day closes', async () => {
+    const email = `roles-${randomUUID().slice(0, 8)}@popug.test`;
+    const password = 'long-enough-password';
+    const registered = dataOf(await system.request<{ register: { id: string } }>(contractOperation('Register'), { email, name: 'Least Privileged', password }));
+    await replicateCleanly(replicator);
+    const admin = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    const created = dataOf(await system.request<{ createTask: { id: string; assignee: { id: string } } }>(contractOperation('CreateTask'), { title: 'Grant nothing more', description: 'Each service its own role' }, admin));
+    expect(created.createTask.assignee.id).toBe(registered.register.id);
+    const worker = await system.login(email, password);
+    dataOf(await system.request(contractOperation('CompleteTask'), { id: created.createTask.id }, worker));
+    await replicateCleanly(replicator);
+    const account = dataOf(await system.request<{ myAccount: { transactions: { kind: string }[] } }>(contractOperation('MyAccount'), {}, worker));
+    expect(account.myAccount.transactions.map((transaction) => transaction.kind).sort()).toEqual(['ASSIGN_FEE', 'COMPLETION_REWARD']);
+    dataOf(await system.request(contractOperation('AnalyticsSummary'), {}, admin));
+    dataOf(await system.request(contractOperation('CloseDay'), {}, admin));
+    await replicateCleanly(replicator);
+  });
+});
+
 describe('the replicator with exactly its grants', () => {
   const worker = randomUUID();
   const task = { taskId: randomUUID(), title: 'Least privilege', jiraId: null, description: '' };
-  let replicator: Replicator;
 
   /** Writes events as the source service does: through its own role, in a transaction. */
   async function writeAs(service: 'auth' | 'tracker' | 'accounting', database: OrmOptions, events: NewEvent[], before?: string): Promise<void> {
@@ -113,28 +168,24 @@ describe('the replicator with exactly its grants', () => {
       newEvent('payout.made', { userId: worker, amount: 1500, businessDay: '2026-12-01', paidAt: '2026-12-01T23:59:00Z' }),
       newEvent('day.closed', { businessDay: '2026-12-01', closedAt: '2026-12-01T23:59:00Z', payoutCount: 1, payoutTotal: 1500, throughVersion: 0 }),
     ]);
-    replicator = new Replicator(roles.envOf('jobs'), createLogger('replicator'), SOURCES, REPLICAS);
   }, 60_000);
-  afterAll(async () => {
-    await replicator?.close();
-  });
 
   test('runs a whole pass: every source collected, every replica applied, the incident told', async () => {
     await replicateCleanly(replicator);
     const state = await Promise.all([
-      roles.asSuperuser((client) => count(client, "select count(*) from tasks where status = 'DONE'"), 'tracker'),
-      roles.asSuperuser((client) => count(client, 'select balance from accounts'), 'accounting'),
+      roles.asSuperuser((client) => count(client, `select count(*) from tasks where id = '${task.taskId}' and status = 'DONE'`), 'tracker'),
+      roles.asSuperuser((client) => count(client, `select balance from accounts where user_id = '${worker}'`), 'accounting'),
       roles.asSuperuser((client) => count(client, 'select count(*) from duplicate_completions where reported_at is not null'), 'accounting'),
-      roles.asSuperuser((client) => count(client, 'select rewards from daily_earnings'), 'analytics'),
+      roles.asSuperuser((client) => count(client, `select count(*) from rewarded_tasks where task_id = '${task.taskId}'`), 'analytics'),
       ...(['auth', 'tracker', 'accounting'] as const).map((source) => roles.asSuperuser((client) => count(client, 'select count(*) from outbox'), source)),
     ]);
     // Fee −15.00, reward +30.00 once, payout −15.00; analytics counts the one reward.
-    expect(state).toEqual([1, 0, 1, 3000, 0, 0, 0]);
+    expect(state).toEqual([1, 0, 1, 1, 0, 0, 0]);
   });
 
   test('rebuilds accounting and analytics from the log', async () => {
     for (const name of ['accounting', 'analytics']) expect(await rebuildReplica(replicator, replicaNamed(name), env.REPLICATION_BATCH_SIZE)).toBeGreaterThan(0);
-    expect(await roles.asSuperuser((client) => count(client, 'select balance from accounts'), 'accounting')).toBe(0);
+    expect(await roles.asSuperuser((client) => count(client, `select balance from accounts where user_id = '${worker}'`), 'accounting')).toBe(0);
   });
 
   test('reads and writes nothing else: no user of auth, no task beyond its completion, no outbox row of its own', async () => {
