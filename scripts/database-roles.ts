@@ -73,7 +73,7 @@ export async function provisionDatabases(env: Env, databases: readonly OrmOption
       await ensureOwnerRole(admin, owner);
       await ensureOwnedDatabase(admin, database, owner);
       await withConnection(adminEnv, database, (client) => handObjectsTo(client, owner));
-      await migrateDatabase(adminEnv, { ...options, ...(logger ? { logger } : {}) }, owner);
+      await migrateDatabase(adminEnv, { ...options, logger }, owner);
       const data = roles[DATA_SERVICE[options.database]].name;
       const replicator = roles.jobs.name;
       const guest = replicator === data ? undefined : { role: replicator, grants: REPLICATOR_GRANTS[options.database] ?? {} };
