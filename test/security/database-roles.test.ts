@@ -40,7 +40,7 @@ let replicator: Replicator;
 beforeAll(async () => {
   await roles.provision();
   replicator = new Replicator(roles.envOf('jobs'), createLogger('replicator'), SOURCES, REPLICAS);
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await replicator?.close();
   await roles.dropAll();
@@ -111,7 +111,7 @@ describe('the services, each with its own role', () => {
       },
       env,
     );
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await system?.close();
   });
@@ -168,7 +168,7 @@ describe('the replicator with exactly its grants', () => {
       newEvent('payout.made', { userId: worker, amount: 1500, businessDay: '2026-12-01', paidAt: '2026-12-01T23:59:00Z' }),
       newEvent('day.closed', { businessDay: '2026-12-01', closedAt: '2026-12-01T23:59:00Z', payoutCount: 1, payoutTotal: 1500, throughVersion: 0 }),
     ]);
-  }, 60_000);
+  }, 120_000);
 
   test('runs a whole pass: every source collected, every replica applied, the incident told', async () => {
     await replicateCleanly(replicator);
