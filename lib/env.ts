@@ -29,6 +29,18 @@ const portFromEnv = (fallback: number) =>
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432'),
+  /**
+   * The migrate step only (docs/operations.md "Database roles"): a role that may create roles
+   * and databases (CREATEDB and CREATEROLE, or a superuser). When set, the step creates each
+   * service's roles and databases, migrates as the owner roles and grants the data roles.
+   */
+  DATABASE_ADMIN_URL: z.string().url().optional(),
+  /** The migrate step only, with DATABASE_ADMIN_URL: each service's own DATABASE_URL, whose user and password it provisions. */
+  AUTH_DATABASE_URL: z.string().url().optional(),
+  TRACKER_DATABASE_URL: z.string().url().optional(),
+  ACCOUNTING_DATABASE_URL: z.string().url().optional(),
+  ANALYTICS_DATABASE_URL: z.string().url().optional(),
+  JOBS_DATABASE_URL: z.string().url().optional(),
   DB_PREFIX: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'lower-case letters, digits and underscores, at most 41 characters')

@@ -30,6 +30,27 @@ own_secret GATEWAY_PUBLIC_KEY gateway-public-key gateway.pub.pem
 own_secret ADMIN_PASSWORD admin admin-password
 unset AUTH_PUBLIC_KEY
 
-if [ -z "${DATABASE_URL:-}" ]; then DATABASE_URL="postgres://popug:$(cat "$dir/postgres-password")@postgres:5432"; export DATABASE_URL; fi
+# PostgreSQL (docs/operations.md "Database roles"): each service logs in as its own role; only the
+# migrate step gets the superuser, and creates those roles. A DATABASE_URL from secrets.env is used as given.
+database_url() {
+  password="$(cat "$dir/postgres-password-$1")" || exit 1
+  printf 'postgres://popug_%s:%s@postgres:5432' "$1" "$password"
+}
+if [ -z "${DATABASE_URL:-}" ]; then
+  case "${POPUG_SERVICE:-}" in
+    migrate)
+      DATABASE_ADMIN_URL="postgres://popug:$(cat "$dir/postgres-password")@postgres:5432"
+      AUTH_DATABASE_URL="$(database_url auth)"
+      TRACKER_DATABASE_URL="$(database_url tracker)"
+      ACCOUNTING_DATABASE_URL="$(database_url accounting)"
+      ANALYTICS_DATABASE_URL="$(database_url analytics)"
+      JOBS_DATABASE_URL="$(database_url replicator)"
+      export DATABASE_ADMIN_URL AUTH_DATABASE_URL TRACKER_DATABASE_URL ACCOUNTING_DATABASE_URL ANALYTICS_DATABASE_URL JOBS_DATABASE_URL ;;
+    auth | tracker | accounting | analytics) DATABASE_URL="$(database_url "$POPUG_SERVICE")"; export DATABASE_URL ;;
+    # The first admin is a row of auth's database: the bootstrap step writes it as auth does.
+    bootstrap-admin) DATABASE_URL="$(database_url auth)"; export DATABASE_URL ;;
+    jobs) DATABASE_URL="$(database_url replicator)"; export DATABASE_URL ;;
+  esac
+fi
 if [ -z "${REDIS_URL:-}" ]; then REDIS_URL="redis://:$(cat "$dir/redis-password")@redis:6379"; export REDIS_URL; fi
 exec "$@"

@@ -72,6 +72,8 @@ if (writeOnce(pathOf(SERVICE_SECRETS.gatewayKey), gatewayPair.privateKey.export(
 // PostgreSQL and Redis read theirs as their own users (not `node`), hence world-readable inside a volume only this stack mounts.
 writeOnce('postgres-password', password(), 0o644);
 writeOnce('redis-password', password(), 0o644);
+// Each service's own PostgreSQL role (popug_<role>): the migrate step creates it with this password (scripts/database-roles.ts).
+for (const role of ['auth', 'tracker', 'accounting', 'analytics', 'replicator']) writeOnce(`postgres-password-${role}`, password(), 0o600);
 // Redis reads its password from a config file, not its command line (which `ps` and `docker inspect` show).
 writeFileSync(join(dir, 'redis.conf'), `requirepass ${readFileSync(join(dir, 'redis-password'), 'utf8').trim()}\n`, { mode: 0o644 });
 if (writeOnce(pathOf(SERVICE_SECRETS.adminPassword), `${password()}\n`, 0o600, secretsDir)) {

@@ -90,6 +90,11 @@ describe('docker-compose.yml: production by default', () => {
     for (const name of SUBGRAPHS) expect(base.services.gateway?.depends_on?.[name]).toEqual({ condition: 'service_healthy' });
   });
 
+  it('names each service with a database role to the entry point, and the gateway with none', () => {
+    const named = Object.fromEntries(Object.entries(base.services).flatMap(([name, service]) => (service.environment?.POPUG_SERVICE ? [[name, service.environment.POPUG_SERVICE]] : [])));
+    expect(named).toEqual({ migrate: 'migrate', 'bootstrap-admin': 'bootstrap-admin', auth: 'auth', tracker: 'tracker', accounting: 'accounting', analytics: 'analytics', jobs: 'jobs' });
+  });
+
   it('runs the app services after the keys and migrate steps', () => {
     for (const name of APP_SERVICES) {
       expect(base.services[name]?.depends_on?.keys).toEqual({ condition: 'service_completed_successfully' });
@@ -134,6 +139,9 @@ describe('docker-compose.dev.yml on top', () => {
   });
 });
 
+/** What stays in the `keys` volume: the data stores' passwords (PostgreSQL's superuser's and each role's, Redis's). */
+const KEYS_VOLUME = ['postgres-password', ...['accounting', 'analytics', 'auth', 'replicator', 'tracker'].map((role) => `postgres-password-${role}`), 'redis-password', 'redis.conf'];
+
 describe('first start: the keys step and the services\' entry point', () => {
   let root: string;
   let keys: string;
@@ -157,10 +165,15 @@ describe('first start: the keys step and the services\' entry point', () => {
     }
     return seen;
   }
+  /** POPUG_SERVICE as docker-compose.yml sets it for `service`: which database role compose-env.sh hands it. */
+  const popugService = (service: string): Record<string, string> => {
+    const value = base.services[service]?.environment?.POPUG_SERVICE;
+    return value ? { POPUG_SERVICE: value } : {};
+  };
   const runEntryPoint = (service: string, given: Record<string, string>) =>
     execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: mountedSecrets(service), ...given },
+      env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: mountedSecrets(service), ...popugService(service), ...given },
       stdio: 'pipe',
     });
   /** The environment a service sees after scripts/compose-env.sh, given what compose and secrets.env set. */
@@ -178,18 +191,36 @@ describe('first start: the keys step and the services\' entry point', () => {
     const redisPassword = readFileSync(join(keys, 'redis-password'), 'utf8');
     expect(readFileSync(join(keys, 'redis.conf'), 'utf8')).toBe(`requirepass ${redisPassword}\n`);
     // The volume every service mounts holds no signing key and no admin password.
-    expect(readdirSync(keys).sort()).toEqual(['postgres-password', 'redis-password', 'redis.conf']);
+    expect(readdirSync(keys).sort()).toEqual(KEYS_VOLUME);
 
     const again = runKeysStep();
     expect(again).not.toMatch(/admin-password/);
     expect(readFileSync(join(secrets, 'admin', 'admin-password'), 'utf8')).toBe(password);
   });
 
+  it('gives each service its own PostgreSQL role, and the superuser to the migrate step alone', () => {
+    const passwordOf = (file: string) => readFileSync(join(keys, file), 'utf8');
+    const roleUrl = (role: string) => `postgres://popug_${role}:${passwordOf(`postgres-password-${role}`)}@postgres:5432`;
+    const urls = (service: ServiceName) => Object.fromEntries(Object.entries(serviceEnv(service)).filter(([name]) => name.includes('DATABASE_')));
+    for (const service of ['auth', 'tracker', 'accounting', 'analytics'] as const) expect([service, urls(service)]).toEqual([service, { DATABASE_URL: roleUrl(service) }]);
+    expect(urls('jobs')).toEqual({ DATABASE_URL: roleUrl('replicator') });
+    expect(urls('bootstrap-admin')).toEqual({ DATABASE_URL: roleUrl('auth') });
+    expect(urls('gateway')).toEqual({});
+    expect(urls('migrate')).toEqual({
+      DATABASE_ADMIN_URL: `postgres://popug:${passwordOf('postgres-password')}@postgres:5432`,
+      AUTH_DATABASE_URL: roleUrl('auth'),
+      TRACKER_DATABASE_URL: roleUrl('tracker'),
+      ACCOUNTING_DATABASE_URL: roleUrl('accounting'),
+      ANALYTICS_DATABASE_URL: roleUrl('analytics'),
+      JOBS_DATABASE_URL: roleUrl('replicator'),
+    });
+    expect(new Set(['auth', 'tracker', 'accounting', 'analytics', 'replicator'].map((role) => passwordOf(`postgres-password-${role}`))).size).toBe(5);
+  });
+
   it.each(IMAGE_SERVICES)('gives %s exactly the secrets it uses, in an environment production accepts', (service) => {
     const env = serviceEnv(service, { NODE_ENV: 'production', HOST: '0.0.0.0' });
     expect(secretsIn(env).sort()).toEqual([...SECRETS_BY_SERVICE[service]].sort());
     expect(() => parseEnv(env, service)).not.toThrow();
-    expect(env.DATABASE_URL).toBe(`postgres://popug:${readFileSync(join(keys, 'postgres-password'), 'utf8')}@postgres:5432`);
     expect(env.REDIS_URL).toBe(`redis://:${readFileSync(join(keys, 'redis-password'), 'utf8')}@redis:6379`);
   });
 
@@ -224,6 +255,8 @@ describe('first start: the keys step and the services\' entry point', () => {
       expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: empty }, stdio: 'pipe' })).toThrow();
       mkdirSync(join(empty, 'gateway-public-key'));
       expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: empty }, stdio: 'pipe' })).toThrow();
+      // Every secret there but the service's database role's password.
+      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: secrets, POPUG_SERVICE: 'tracker' }, stdio: 'pipe' })).toThrow();
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -243,6 +276,6 @@ describe('first start: the keys step and the services\' entry point', () => {
       gatewayPublic: readFileSync(join(newSecrets, 'gateway-public-key', 'gateway.pub.pem'), 'utf8'),
       admin: readFileSync(join(newSecrets, 'admin', 'admin-password'), 'utf8'),
     }).toEqual({ auth: 'old auth key', gateway: 'old gateway key', gatewayPublic: 'old gateway public key', admin: 'old admin password' });
-    expect(readdirSync(oldKeys).sort()).toEqual(['postgres-password', 'redis-password', 'redis.conf']);
+    expect(readdirSync(oldKeys).sort()).toEqual(KEYS_VOLUME);
   });
 });

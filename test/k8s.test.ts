@@ -37,6 +37,8 @@ const MODELS: Record<string, new (data: never) => Model> = {
 
 const SERVICES = ['gateway', 'auth', 'tracker', 'accounting', 'analytics', 'jobs'] as const;
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
+/** The services with a PostgreSQL role of their own (docs/operations.md "Database roles"). */
+const DATABASE_SERVICES = ['auth', 'tracker', 'accounting', 'analytics', 'jobs'] as const;
 const rendered = {
   base: renderKustomization(join(K8S_DIR, 'base')),
   production: renderKustomization(join(K8S_DIR, 'overlays', 'production')),
@@ -120,7 +122,7 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     }
   });
 
-  it('migrate the databases in a Job that runs once, with the services\' database settings', () => {
+  it('migrate the databases in a Job that runs once, the only pod with the provisioning URL', () => {
     const jobs = ofKind<IJob>(objects, 'Job');
     expect(jobs.map((job) => job.metadata.name).sort()).toEqual(['bootstrap-admin', 'migrate']);
     const job = named(jobs, 'migrate');
@@ -131,9 +133,28 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     expect(pod?.enableServiceLinks).toBe(false);
     expect(pod?.securityContext?.runAsNonRoot).toBe(true);
     expect(job.spec?.backoffLimit).toBeGreaterThan(0);
-    const sources = (container?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name);
-    const worker = named(deployments, 'jobs').spec?.template.spec?.containers[0];
-    expect(sources).toEqual((worker?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name));
+    // Each service's own database Secret under its prefix (AUTH_DATABASE_URL, …): the roles and passwords it provisions.
+    const sources = (container?.envFrom ?? []).map((source) => [source.prefix ?? '', source.configMapRef?.name ?? source.secretRef?.name]);
+    expect(sources).toEqual([
+      ['', 'popug-config'],
+      ['', 'popug-database-admin'],
+      ...DATABASE_SERVICES.map((service) => [`${service.toUpperCase()}_`, `popug-${service}-database`]),
+    ]);
+    for (const deployment of deployments) {
+      for (const container of [...(deployment.spec?.template.spec?.initContainers ?? []), ...(deployment.spec?.template.spec?.containers ?? [])]) {
+        expect([deployment.metadata.name, container.envFrom?.some((source) => source.secretRef?.name === 'popug-database-admin')]).toEqual([deployment.metadata.name, false]);
+      }
+    }
+  });
+
+  it('give each service its own database role\'s Secret, and the gateway none', () => {
+    const databaseSecrets = Object.fromEntries(
+      deployments.map((deployment) => [
+        deployment.metadata.name,
+        (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).flatMap((source) => [source.secretRef?.name ?? ''].filter((name) => name.endsWith('-database'))),
+      ]),
+    );
+    expect(databaseSecrets).toEqual({ gateway: [], ...Object.fromEntries(DATABASE_SERVICES.map((service) => [service, [`popug-${service}-database`]])) });
   });
 
   it('scale each Deployment with an HPA and keep some of it through a disruption', () => {
@@ -183,7 +204,7 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     const referenced = new Set(podsOf(objects).flatMap(({ containers }) => containers.flatMap(secretsOf)));
     expect([...referenced].sort()).toEqual(secretExamples.map((secret) => secret.metadata.name).sort());
     const inEnvironment = JSON.stringify(objects.filter((object) => object.kind !== 'Secret'));
-    expect(inEnvironment).not.toMatch(/PRIVATE_KEY|ADMIN_PASSWORD|DATABASE_URL|REDIS_URL/);
+    expect(inEnvironment).not.toMatch(/PRIVATE_KEY|ADMIN_PASSWORD|DATABASE_URL|DATABASE_ADMIN_URL|REDIS_URL/);
   });
 });
 
@@ -238,7 +259,7 @@ describe('each pod of the production overlay gets exactly the secrets its servic
 
   it('covers every Deployment and Job', () => {
     expect(containers.map(({ pod, service }) => `${pod}: ${service}`).sort()).toEqual(
-      ['accounting: accounting', 'analytics: analytics', 'auth: auth', 'bootstrap-admin: bootstrap-admin', 'gateway: gateway', 'jobs: jobs', 'jobs: migrate', 'migrate: migrate', 'tracker: tracker'],
+      ['accounting: accounting', 'analytics: analytics', 'auth: auth', 'bootstrap-admin: bootstrap-admin', 'gateway: gateway', 'jobs: jobs', 'migrate: migrate', 'tracker: tracker'],
     );
   });
 
