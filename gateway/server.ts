@@ -8,7 +8,8 @@ import express from 'express';
 import { request, type Dispatcher } from 'undici';
 import { serviceUrls, type Env } from '@popug/lib/env';
 import { errorLoggingPlugin, maskError } from '@popug/lib/graphql-errors';
-import { mountHealthAndProbes, redisAnswers } from '@popug/lib/health';
+import { mountHealthAndProbes } from '@popug/lib/health';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { loadPrivateKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
 import { createServiceMetrics } from '@popug/lib/metrics';
@@ -66,6 +67,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const metrics = createServiceMetrics('gateway');
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
+  reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
   const trusted = loadTrustedDocuments(env);
   const apollo = new ApolloServer<GatewayContext>({
@@ -110,7 +112,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
         ),
       },
     }),
-    ready: { redis: redisAnswers(redis), ...subgraphRoundTrips(urls, callSubgraph) },
+    ready: { redis: redisServes(redis, env.QUEUE_PREFIX, 'gateway'), ...subgraphRoundTrips(urls, callSubgraph) },
   });
   metrics.mount(app);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });

@@ -2,12 +2,13 @@ import { Queue } from 'bullmq';
 import express from 'express';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { serviceUrls, type Env } from '@popug/lib/env';
-import { databaseAnswers, mountHealthAndProbes, redisAnswers } from '@popug/lib/health';
+import { databaseAnswers, mountHealthAndProbes } from '@popug/lib/health';
 import { closeServer, listen } from '@popug/lib/http';
 import type { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';
 import { mountMetricsRoute } from '@popug/lib/metrics';
 import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { createJobsMetrics } from './metrics';
 import { createMailReceipts } from './notifier/receipts';
 import { startNotifier } from './notifier/worker';
@@ -36,6 +37,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
     replication: new Queue(QUEUES.replication, queueOptions(env, boardRedis)),
   };
   const observabilityLogger = createLogger('jobs-observability');
+  reportRedisAccess(boardRedis, env.QUEUE_PREFIX, 'jobs', observabilityLogger);
   for (const queue of Object.values(queues)) queue.on('error', (error) => observabilityLogger.warn({ err: error }, 'board queue: Redis unavailable'));
   lifecycle.add('queue board', async () => {
     for (const queue of Object.values(queues)) await queue.close();
@@ -65,7 +67,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
       const replicas = await replicationStatus(await replication.replicator.master());
       return { degraded: replicas.some((replica) => replica.consecutiveFailures > 0), details: { replicas } };
     },
-    ready: { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisAnswers(boardRedis) },
+    ready: { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisServes(boardRedis, env.QUEUE_PREFIX, 'jobs') },
   });
   app.use(bodyErrorHandler());
   const { server, port } = await listen(app, env.JOBS_PORT, env.HOST);
