@@ -11,8 +11,8 @@ import { REDIS_SERVICES, redisUrlFor, redisUserName, redisUserRules, type RedisS
 export interface TestRedisUsers {
   /** The environment a service's Deployment gives it: REDIS_URL names its own user. */
   envOf(service: RedisService): Env;
-  /** What Redis refused the service's user while `run` ran, as `reason object` (refusals the code caught and went on from included). */
-  refusedDuring(service: RedisService, run: () => Promise<unknown>): Promise<string[]>;
+  /** What Redis refused each user while `run` ran, as `reason object` (refusals the code caught and went on from included). */
+  refusedDuring(run: () => Promise<unknown>): Promise<Record<RedisService, string[]>>;
   drop(): Promise<void>;
 }
 
@@ -22,23 +22,26 @@ export async function createRedisUsers(env: Env): Promise<TestRedisUsers> {
   const userOf = (service: RedisService) => redisUserName(env.QUEUE_PREFIX, service);
   for (const service of REDIS_SERVICES) await admin.call('ACL', 'SETUSER', userOf(service), ...redisUserRules(env.QUEUE_PREFIX, service, passwords[service]));
 
-  const refusalCounts = async (service: RedisService): Promise<Map<string, number>> => {
+  /** Redis's ACL LOG (shared, newest 128 kinds of refusal): how often `<user> <reason> <object>` was refused. */
+  const refusalCounts = async (): Promise<Map<string, number>> => {
     const entries = (await admin.call('ACL', 'LOG', '128')) as unknown[][];
     const counts = new Map<string, number>();
     for (const flat of entries) {
       const entry = Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, index) => [String(flat[2 * index]), flat[2 * index + 1]]));
-      if (entry.username === userOf(service)) counts.set(`${String(entry.reason)} ${String(entry.object)}`, Number(entry.count));
+      counts.set(`${String(entry.username)} ${String(entry.reason)} ${String(entry.object)}`, Number(entry.count));
     }
     return counts;
   };
 
   return {
     envOf: (service) => ({ ...env, REDIS_URL: redisUrlFor(env.QUEUE_PREFIX, service, passwords[service], new URL(env.REDIS_URL).host) }),
-    async refusedDuring(service, run) {
-      const before = await refusalCounts(service);
+    async refusedDuring(run) {
+      const before = await refusalCounts();
       await run();
-      const after = await refusalCounts(service);
-      return [...after].filter(([refused, count]) => count > (before.get(refused) ?? 0)).map(([refused]) => refused);
+      const after = await refusalCounts();
+      const refused = [...after].filter(([refusal, count]) => count > (before.get(refusal) ?? 0)).map(([refusal]) => refusal);
+      const of = (service: RedisService) => refused.filter((refusal) => refusal.startsWith(`${userOf(service)} `)).map((refusal) => refusal.slice(userOf(service).length + 1));
+      return Object.fromEntries(REDIS_SERVICES.map((service) => [service, of(service)])) as Record<RedisService, string[]>;
     },
     async drop() {
       try {

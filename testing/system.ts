@@ -13,6 +13,9 @@ export interface SystemBuilders {
   gateway: Builder;
 }
 
+/** What one service's environment changes from the file's (its own REDIS_URL, say), as each Deployment sets its own. */
+export type ServiceEnvOverrides = Partial<Record<keyof SystemBuilders, Partial<Env>>>;
+
 export interface TestSystem {
   env: Env;
   gatewayUrl: string;
@@ -50,11 +53,11 @@ export function graphClient(gatewayUrl: string): GraphClient {
  * PostgreSQL and Redis under the test file's own prefixes (see isolation.ts), its
  * databases created and migrated first.
  */
-export async function startTestSystem(builders: SystemBuilders, env: Env): Promise<TestSystem> {
+export async function startTestSystem(builders: SystemBuilders, env: Env, overrides: ServiceEnvOverrides = {}): Promise<TestSystem> {
   await prepareDatabases(env); // the migrate step: services never create or migrate their databases
   const started: RunningService[] = [];
   const start = async (name: keyof SystemBuilders, serviceEnv: Env) => {
-    const running = await startOnFreePort(await builders[name](serviceEnv, testLogger(name)));
+    const running = await startOnFreePort(await builders[name]({ ...serviceEnv, ...overrides[name] }, testLogger(name)));
     started.push(running);
     return running;
   };

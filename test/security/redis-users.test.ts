@@ -27,7 +27,7 @@ const logger = createLogger('redis-users-test');
 const admin: Redis = createRedis(env, 'producer');
 let users: TestRedisUsers;
 const envOf = (service: RedisService): Env => users.envOf(service);
-const refusedDuring = (service: RedisService, run: () => Promise<unknown>) => users.refusedDuring(service, run);
+const refusedDuring = async (service: RedisService, run: () => Promise<unknown>) => (await users.refusedDuring(run))[service];
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
