@@ -66,7 +66,7 @@ it('runs every service on its own user, and Redis refuses none of them anything'
     const admin = createRedis(env, 'producer');
     const mail = new Queue(QUEUES.mail, queueOptions(env, admin));
     try {
-      await waitFor(async () => ((await mail.getJobCounts('completed')).completed >= 1 ? true : undefined), 20_000, 'the registration mail sent');
+      await waitFor(async () => (((await mail.getJobCounts('completed')).completed ?? 0) >= 1 ? true : undefined), 20_000, 'the registration mail sent');
     } finally {
       await mail.close();
       admin.disconnect();
