@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { Redis } from 'ioredis';
 import { parseEnv } from '@popug/lib/env';
+import { RedisAccessError, checkRedisAccess } from '@popug/lib/redis-access';
+import { REDIS_SERVICES } from '@popug/lib/redis-users';
+import { privateRedis } from '@popug/testing/private-redis';
 
 /**
  * docker-compose.yml is production by default and publishes nothing beyond 127.0.0.1; the
@@ -137,7 +141,9 @@ describe('first start: the keys step and the services\' entry point', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const runKeysStep = () => execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), dir], { encoding: 'utf8' });
+  // As in its container: no QUEUE_PREFIX unless secrets.env gives one (this run's would name the Redis users after it).
+  const { QUEUE_PREFIX: _runPrefix, ...keysStepEnv } = process.env;
+  const runKeysStep = () => execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), dir], { encoding: 'utf8', env: keysStepEnv });
   /** The environment a service sees after scripts/compose-env.sh, given what compose and secrets.env set. */
   const serviceEnv = (given: Record<string, string>): Record<string, string> =>
     JSON.parse(
@@ -155,7 +161,14 @@ describe('first start: the keys step and the services\' entry point', () => {
     expect(statSync(join(dir, 'admin-password')).mode & 0o077).toBe(0);
     expect(statSync(join(dir, 'auth.key.pem')).mode & 0o077).toBe(0);
     const redisPassword = readFileSync(join(dir, 'redis-password'), 'utf8');
-    expect(readFileSync(join(dir, 'redis.conf'), 'utf8')).toBe(`requirepass ${redisPassword}\n`);
+    const redisConf = readFileSync(join(dir, 'redis.conf'), 'utf8');
+    expect(redisConf.split('\n').map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      `requirepass ${redisPassword}`,
+      ...REDIS_SERVICES.map((service) => `user popug-${service}`),
+      '',
+    ]);
+    // The services' users by their passwords' SHA-256 only.
+    for (const service of REDIS_SERVICES) expect(redisConf).not.toContain(readFileSync(join(dir, `redis-${service}-password`), 'utf8'));
 
     const again = runKeysStep();
     expect(again).not.toMatch(/admin-password/);
@@ -167,8 +180,30 @@ describe('first start: the keys step and the services\' entry point', () => {
     expect(() => parseEnv(env)).not.toThrow();
     expect(env.ADMIN_PASSWORD).toBe(readFileSync(join(dir, 'admin-password'), 'utf8').trim());
     expect(env.DATABASE_URL).toBe(`postgres://popug:${readFileSync(join(dir, 'postgres-password'), 'utf8')}@postgres:5432`);
-    expect(env.REDIS_URL).toBe(`redis://:${readFileSync(join(dir, 'redis-password'), 'utf8')}@redis:6379`);
+    expect(env.REDIS_URL).toBeUndefined(); // tracker, analytics, migrate: no Redis user, no REDIS_URL
     expect(env.AUTH_PRIVATE_KEY).toBe(readFileSync(join(dir, 'auth.key.pem'), 'utf8').trim());
+  });
+
+  it('gives each service that names its Redis user in docker-compose.yml that user, and Redis lets it do exactly its work', async () => {
+    const redis = await privateRedis({ config: join(dir, 'redis.conf'), password: readFileSync(join(dir, 'redis-password'), 'utf8') });
+    await redis.start();
+    try {
+      const named = Object.entries(base.services).flatMap(([name, service]) => (service.environment?.REDIS_USER ? [[name, service.environment.REDIS_USER]] : []));
+      expect(Object.fromEntries(named)).toEqual({ gateway: 'gateway', auth: 'auth', accounting: 'accounting', jobs: 'jobs' });
+      for (const service of REDIS_SERVICES) {
+        const url = serviceEnv({ REDIS_USER: service }).REDIS_URL ?? '';
+        expect(url).toBe(`redis://popug-${service}:${readFileSync(join(dir, `redis-${service}-password`), 'utf8')}@redis:6379`);
+        const client = new Redis(url.replace('@redis:6379', `@127.0.0.1:${redis.port}`));
+        try {
+          await checkRedisAccess(client, 'popug', service);
+          if (service === 'gateway') await expect(checkRedisAccess(client, 'popug', 'jobs')).rejects.toThrow(RedisAccessError);
+        } finally {
+          client.disconnect();
+        }
+      }
+    } finally {
+      await redis.kill();
+    }
   });
 
   it('leaves what secrets.env gives alone', () => {
