@@ -10,6 +10,7 @@ import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { REDIS_SERVICES, redisUserName } from '../lib/redis-users';
 import { K8S_DIR, mergePatch, renderKustomization, type KubeObject } from '../scripts/kustomize';
 
 /**
@@ -39,6 +40,7 @@ const rendered = {
 };
 const secretExamples = parseAllDocuments(readFileSync(join(K8S_DIR, 'secrets.example.yaml'), 'utf8')).map((document) => document.toJS() as KubeObject);
 
+const secretExample = (name: string) => named(secretExamples, name) as KubeObject & { stringData?: Record<string, string> };
 const ofKind = <T>(objects: KubeObject[], kind: string) => objects.filter((object) => object.kind === kind) as unknown as (T & KubeObject)[];
 const named = <T extends { metadata?: { name?: string } }>(objects: T[], name: string): T => {
   const found = objects.find((object) => object.metadata?.name === name);
@@ -110,9 +112,10 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     expect(pod?.enableServiceLinks).toBe(false);
     expect(pod?.securityContext?.runAsNonRoot).toBe(true);
     expect(job.spec?.backoffLimit).toBeGreaterThan(0);
+    // The jobs worker's own Redis user aside: migrations use no Redis.
     const sources = (container?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name);
     const worker = named(deployments, 'jobs').spec?.template.spec?.containers[0];
-    expect(sources).toEqual((worker?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name));
+    expect(sources).toEqual((worker?.envFrom ?? []).map((source) => source.configMapRef?.name ?? source.secretRef?.name).filter((name) => name !== 'popug-redis-jobs'));
   });
 
   it('scale each Deployment with an HPA and keep some of it through a disruption', () => {
@@ -142,6 +145,24 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
       accounting: ['gateway'],
       analytics: ['gateway'],
     });
+  });
+
+  it('give each service that uses Redis a Secret with its own user, and tracker and analytics none', () => {
+    const redisSecrets = Object.fromEntries(
+      deployments.map((deployment) => [
+        deployment.metadata.name,
+        (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).flatMap((source) => source.secretRef?.name ?? []).filter((name) => secretExample(name).stringData?.REDIS_URL),
+      ]),
+    );
+    expect(redisSecrets).toEqual({
+      gateway: ['popug-redis-gateway'],
+      auth: ['popug-redis-auth'],
+      tracker: [],
+      accounting: ['popug-redis-accounting'],
+      analytics: [],
+      jobs: ['popug-redis-jobs'],
+    });
+    for (const service of REDIS_SERVICES) expect(new URL(secretExample(`popug-redis-${service}`).stringData?.REDIS_URL ?? '').username).toBe(redisUserName('popug', service));
   });
 
   it('read keys, the admin password and connection strings from Secrets whose shape secrets.example.yaml shows', () => {
