@@ -10,6 +10,7 @@ import { startTestSystem, type TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { createGateway } from '../../gateway/server';
 import { startJobs } from '../../jobs/jobs';
+import { QUEUE_BOARD_PATH } from '../../jobs/queue-board';
 import { createAccountingServer } from '../../subgraphs/accounting/server';
 import { createAnalyticsServer } from '../../subgraphs/analytics/server';
 import { createAuthServer } from '../../subgraphs/auth/server';
@@ -19,8 +20,8 @@ import { createTrackerServer } from '../../subgraphs/tracker/server';
  * The whole system with each service on its own Redis user, as the Deployments run it
  * (auth and accounting with their workers, the jobs worker with its board and metrics);
  * tracker and analytics with a REDIS_URL that leads nowhere, as they use no Redis. Every
- * service is ready, a sign-in is throttled, a registration mail reaches the notifier,
- * and Redis refused none of them anything on the way.
+ * service is ready, a sign-in is throttled, the queue board lists its queues, a
+ * registration mail reaches the notifier, and Redis refused none of them anything on the way.
  */
 
 const env = isolateTestFile();
@@ -61,15 +62,18 @@ it('runs every service on its own user, and Redis refuses none of them anything'
     const urls = [...Object.values(running.services).map((service) => service.url), `http://127.0.0.1:${port}`];
     await waitFor(async () => ((await Promise.all(urls.map(readyStatus))).every((status) => status === 200) ? true : undefined), 20_000, 'every service ready');
 
-    await signInAdmin(running, env);
+    const admin = await signInAdmin(running, env);
+    // The queue board lists the jobs worker's queues through its user.
+    const board = await fetch(`http://127.0.0.1:${port}${QUEUE_BOARD_PATH}/api/queues`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect([board.status, ((await board.json()) as { queues: { name: string }[] }).queues.map((queue) => queue.name).sort()]).toEqual([200, [QUEUES.mail, QUEUES.replication]]);
     await register(running, `newcomer-${Date.now()}@popug.test`, 'Newcomer');
-    const admin = createRedis(env, 'producer');
-    const mail = new Queue(QUEUES.mail, queueOptions(env, admin));
+    const watcher = createRedis(env, 'producer');
+    const mail = new Queue(QUEUES.mail, queueOptions(env, watcher));
     try {
       await waitFor(async () => (((await mail.getJobCounts('completed')).completed ?? 0) >= 1 ? true : undefined), 20_000, 'the registration mail sent');
     } finally {
       await mail.close();
-      admin.disconnect();
+      watcher.disconnect();
     }
   });
   expect(refused).toEqual({ gateway: [], auth: [], accounting: [], jobs: [] });
