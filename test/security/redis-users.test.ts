@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import pino from 'pino';
 import type { Env } from '@popug/lib/env';
 import { createLogger } from '@popug/lib/logger';
 import { createMailQueue, enqueueMail } from '@popug/lib/mail';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { createRedis, QUEUES, queueOptions } from '@popug/lib/queues';
-import { RedisAccessError, checkRedisAccess, redisRefusal, redisServes } from '@popug/lib/redis-access';
+import { RedisAccessError, checkRedisAccess, redisRefusal, redisServes, reportRedisAccess } from '@popug/lib/redis-access';
+import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { REDIS_SERVICES, type RedisService } from '@popug/lib/redis-users';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { createRedisUsers, type TestRedisUsers } from '@popug/testing/redis-users';
@@ -149,4 +151,19 @@ it('says at start which user may not do what its service does', async () => {
   await expect(checkRedisAccess(gateway, env.QUEUE_PREFIX, 'gateway')).resolves.toBeUndefined();
   await expect(redisServes(gateway, env.QUEUE_PREFIX, 'auth')()).rejects.toThrow(RedisAccessError);
   await expect(checkRedisAccess(gateway, env.QUEUE_PREFIX, 'auth')).rejects.toThrow(`${env.QUEUE_PREFIX}:mail:*`);
+});
+
+it('logs a refused user at connect as the configuration error it is, a wrong password too', async () => {
+  const lines: { level: number; msg: string }[] = [];
+  const recording = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const errorsSaying = (text: string) => lines.filter((line) => line.level >= 50 && line.msg.includes(text));
+
+  reportRedisAccess(connectAs('gateway'), env.QUEUE_PREFIX, 'auth', recording);
+  await waitFor(async () => (errorsSaying(`${env.QUEUE_PREFIX}:mail:* to REDIS_URL's user (NOPERM)`).length > 0 ? true : undefined), 5_000, 'the refusal logged');
+
+  const wrongPassword = new URL(envOf('gateway').REDIS_URL);
+  wrongPassword.password = 'not-the-password';
+  const refused = logConnectionErrors(createRedis({ ...env, REDIS_URL: wrongPassword.toString() }, 'producer'), recording, 'sign-in throttle Redis');
+  cleanups.push(() => refused.disconnect());
+  await waitFor(async () => (errorsSaying("Redis refused REDIS_URL's user (WRONGPASS)").length > 0 ? true : undefined), 5_000, 'the wrong password logged');
 });
