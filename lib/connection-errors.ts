@@ -1,5 +1,5 @@
 import type { Logger } from './logger';
-import { redisRefusal } from './redis-access';
+import { redisRefusal } from './redis-refusal';
 
 /** Anything that reports a lost connection by emitting 'error': a pg Pool or Client, ioredis, a BullMQ Queue or Worker. */
 interface ErrorEmitter {

@@ -1,18 +1,8 @@
 import type { Redis } from 'ioredis';
 import { redisAnswers } from './health';
 import type { Logger } from './logger';
+import { redisRefusal } from './redis-refusal';
 import { REDIS_GRANTS, redisUserName, type RedisService } from './redis-users';
-
-/** The error replies by which Redis refuses a user rather than fails: retrying never helps. */
-const REFUSALS = ['NOPERM', 'WRONGPASS', 'NOAUTH'] as const;
-export type RedisRefusal = (typeof REFUSALS)[number];
-
-/** A Redis error reply starts with its code (`-NOPERM this user has no permissions…`); ioredis keeps it as the message's first word. */
-export function redisRefusal(error: unknown): RedisRefusal | undefined {
-  if (!(error instanceof Error) || error.name !== 'ReplyError') return undefined;
-  const code = error.message.split(' ', 1)[0];
-  return REFUSALS.find((refusal) => refusal === code);
-}
 
 /** REDIS_URL names a user that may not do what this service does: a deployment mistake, not an outage. */
 export class RedisAccessError extends Error {}
