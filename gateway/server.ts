@@ -7,7 +7,8 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import express from 'express';
 import { serviceUrls, type Env } from '@popug/lib/env';
 import { errorLoggingPlugin, maskError } from '@popug/lib/graphql-errors';
-import { mountHealth, mountProbes, redisAnswers, runChecks } from '@popug/lib/health';
+import { mountHealth, mountProbes, runChecks } from '@popug/lib/health';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { loadPrivateKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
 import { createServiceMetrics, TrustedOperationNames } from '@popug/lib/metrics';
@@ -66,6 +67,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   );
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
+  reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
   const trusted = loadTrustedDocuments(env);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
@@ -114,7 +116,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const subgraphStates = subgraphRoundTrips(urls, callSubgraph);
   mountHealth(internal, 'gateway', {
     essential: {},
-    wanted: { redis: redisAnswers(redis) },
+    wanted: { redis: redisServes(redis, env.QUEUE_PREFIX, 'gateway') },
     details: async () => {
       const subgraphs = await runChecks(subgraphStates);
       return { degraded: Object.values(subgraphs).includes('down'), details: { subgraphs } };

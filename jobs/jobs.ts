@@ -2,12 +2,13 @@ import { Queue } from 'bullmq';
 import express from 'express';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { serviceUrls, type Env } from '@popug/lib/env';
-import { databaseAnswers, mountHealth, mountProbes, redisAnswers } from '@popug/lib/health';
+import { databaseAnswers, mountHealth, mountProbes } from '@popug/lib/health';
 import { closeServer, listen } from '@popug/lib/http';
 import type { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';
 import { mountMetricsRoute } from '@popug/lib/metrics';
 import { createRedis, queueOptions, QUEUES } from '@popug/lib/queues';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { createJobsMetrics } from './metrics';
 import { createMailReceipts } from './notifier/receipts';
 import { startNotifier } from './notifier/worker';
@@ -38,6 +39,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
     replication: new Queue(QUEUES.replication, queueOptions(env, boardRedis)),
   };
   const observabilityLogger = createLogger('jobs-observability');
+  reportRedisAccess(boardRedis, env.QUEUE_PREFIX, 'jobs', observabilityLogger);
   for (const queue of Object.values(queues)) queue.on('error', (error) => observabilityLogger.warn({ err: error }, 'board queue: Redis unavailable'));
   lifecycle.add('queue board', async () => {
     for (const queue of Object.values(queues)) await queue.close();
@@ -75,7 +77,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   // Ready while it can do its work: the master log's database and the queues' Redis.
   const app = express();
   app.disable('x-powered-by');
-  mountProbes(app, 'jobs', { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisAnswers(boardRedis) });
+  mountProbes(app, 'jobs', { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisServes(boardRedis, env.QUEUE_PREFIX, 'jobs') });
   const { server, port } = await listen(app, env.JOBS_PORT, env.HOST);
   lifecycle.add('jobs http', () => closeServer(server));
   return { port, internalPort: internalServer.port };

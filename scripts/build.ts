@@ -29,6 +29,7 @@ const ENTRY_POINTS = [
   'jobs/notifier/index.ts',
   'scripts/generate-keys.ts',
   'scripts/compose-secrets.ts',
+  'scripts/redis-users.ts',
   'scripts/migrate.ts',
   'scripts/bootstrap-admin.ts',
   'scripts/seed.ts',

@@ -52,5 +52,6 @@ if [ -z "${DATABASE_URL:-}" ]; then
     jobs) DATABASE_URL="$(database_url replicator)"; export DATABASE_URL ;;
   esac
 fi
-if [ -z "${REDIS_URL:-}" ]; then REDIS_URL="redis://:$(cat "$dir/redis-password")@redis:6379"; export REDIS_URL; fi
+# Each service that uses Redis its own user (REDIS_USER, set in docker-compose.yml; docs/security.md "Redis users"): tracker, analytics and migrate none.
+if [ -z "${REDIS_URL:-}" ] && [ -n "${REDIS_USER:-}" ]; then REDIS_URL="redis://${QUEUE_PREFIX:-popug}-$REDIS_USER:$(cat "$dir/redis-$REDIS_USER-password")@redis:6379"; export REDIS_URL; fi
 exec "$@"

@@ -1,6 +1,9 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { envSchema } from '@popug/lib/env';
+import { redisConfUsers } from '@popug/lib/redis-users';
+import { randomPassword as password, redisPasswordsIn, writeOnce as writeOnceIn } from './secret-files';
 
 /**
  * docker-compose.yml's `keys` step: on the first start, writes the deployment's secrets,
@@ -26,19 +29,8 @@ const SERVICE_SECRETS = {
 } as const;
 const pathOf = ({ volume, file }: { volume: string; file: string }) => join(volume, file);
 
-/** base64url: safe inside a URL's userinfo, so DATABASE_URL and REDIS_URL need no escaping. */
-const password = () => randomBytes(24).toString('base64url');
-
-/** Writes once; false when the file was already there (an earlier start made it). */
-function writeOnce(name: string, content: string, mode: number, into = dir): boolean {
-  try {
-    writeFileSync(join(into, name), content, { flag: 'wx', mode });
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
+/** Writes once into `into` (the keys volume unless said); false when the file was already there (an earlier start made it). */
+const writeOnce = (name: string, content: string, mode: number, into = dir) => writeOnceIn(into, name, content, mode);
 
 /**
  * A keys volume from an older compose file held every service's secrets: they move to their
@@ -74,8 +66,12 @@ writeOnce('postgres-password', password(), 0o644);
 writeOnce('redis-password', password(), 0o644);
 // Each service's own PostgreSQL role (popug_<role>): the migrate step creates it with this password (scripts/database-roles.ts).
 for (const role of ['auth', 'tracker', 'accounting', 'analytics', 'replicator']) writeOnce(`postgres-password-${role}`, password(), 0o600);
-// Redis reads its password from a config file, not its command line (which `ps` and `docker inspect` show).
-writeFileSync(join(dir, 'redis.conf'), `requirepass ${readFileSync(join(dir, 'redis-password'), 'utf8').trim()}\n`, { mode: 0o644 });
+// Each service its own Redis user (docs/security.md "Redis users"), named after QUEUE_PREFIX (secrets.env may set it; compose-env.sh uses the same).
+const { QUEUE_PREFIX } = envSchema.pick({ QUEUE_PREFIX: true }).parse(process.env);
+const redisUsers = redisConfUsers(QUEUE_PREFIX, redisPasswordsIn(dir, 0o600));
+// Redis reads its passwords from a config file, not its command line (which `ps` and `docker inspect` show): the
+// default user's (the operator's and the healthcheck's), and the services' users with their passwords' SHA-256 only.
+writeFileSync(join(dir, 'redis.conf'), `requirepass ${readFileSync(join(dir, 'redis-password'), 'utf8').trim()}\n${redisUsers}`, { mode: 0o644 });
 if (writeOnce(pathOf(SERVICE_SECRETS.adminPassword), `${password()}\n`, 0o600, secretsDir)) {
   process.stdout.write(
     // The bootstrap step creates the first admin with it only while that admin is missing: secrets.env's ADMIN_PASSWORD counts only before the first start.

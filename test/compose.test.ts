@@ -3,8 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, sy
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
+import { Redis } from 'ioredis';
 import { parseEnv } from '@popug/lib/env';
 import { SECRETS_BY_SERVICE, type SecretName, type ServiceName } from '@popug/lib/service-secrets';
+import { RedisAccessError, checkRedisAccess } from '@popug/lib/redis-access';
+import { REDIS_SERVICES } from '@popug/lib/redis-users';
+import { privateRedis } from '@popug/testing/private-redis';
 
 /**
  * docker-compose.yml is production by default and publishes nothing beyond 127.0.0.1; the
@@ -139,8 +143,14 @@ describe('docker-compose.dev.yml on top', () => {
   });
 });
 
-/** What stays in the `keys` volume: the data stores' passwords (PostgreSQL's superuser's and each role's, Redis's). */
-const KEYS_VOLUME = ['postgres-password', ...['accounting', 'analytics', 'auth', 'replicator', 'tracker'].map((role) => `postgres-password-${role}`), 'redis-password', 'redis.conf'];
+/** What stays in the `keys` volume: the data stores' passwords (PostgreSQL's superuser's and each role's, Redis's default user's and each service user's). */
+const KEYS_VOLUME = [
+  'postgres-password',
+  ...['accounting', 'analytics', 'auth', 'replicator', 'tracker'].map((role) => `postgres-password-${role}`),
+  ...['accounting', 'auth', 'gateway', 'jobs'].map((service) => `redis-${service}-password`),
+  'redis-password',
+  'redis.conf',
+];
 
 describe('first start: the keys step and the services\' entry point', () => {
   let root: string;
@@ -155,7 +165,10 @@ describe('first start: the keys step and the services\' entry point', () => {
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  const runKeysStep = (keysDir = keys, secretsDir = secrets) => execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), keysDir, secretsDir], { encoding: 'utf8' });
+  // As in its container: no QUEUE_PREFIX unless secrets.env gives one (this run's would name the Redis users after it).
+  const { QUEUE_PREFIX: _runPrefix, ...keysStepEnv } = process.env;
+  const runKeysStep = (keysDir = keys, secretsDir = secrets) =>
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), keysDir, secretsDir], { encoding: 'utf8', env: keysStepEnv });
   /** What a service sees as /secrets: only the secret volumes docker-compose.yml mounts for it. */
   function mountedSecrets(service: string): string {
     const seen = mkdtempSync(join(root, `${service}-`));
@@ -165,15 +178,15 @@ describe('first start: the keys step and the services\' entry point', () => {
     }
     return seen;
   }
-  /** POPUG_SERVICE as docker-compose.yml sets it for `service`: which database role compose-env.sh hands it. */
-  const popugService = (service: string): Record<string, string> => {
-    const value = base.services[service]?.environment?.POPUG_SERVICE;
-    return value ? { POPUG_SERVICE: value } : {};
+  /** What docker-compose.yml sets for `service` that compose-env.sh reads: its database role (POPUG_SERVICE) and Redis user (REDIS_USER). */
+  const composeSettings = (service: string): Record<string, string> => {
+    const environment = base.services[service]?.environment ?? {};
+    return Object.fromEntries((['POPUG_SERVICE', 'REDIS_USER'] as const).flatMap((name) => (environment[name] ? [[name, environment[name]]] : [])));
   };
   const runEntryPoint = (service: string, given: Record<string, string>) =>
     execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: mountedSecrets(service), ...popugService(service), ...given },
+      env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: mountedSecrets(service), ...composeSettings(service), ...given },
       stdio: 'pipe',
     });
   /** The environment a service sees after scripts/compose-env.sh, given what compose and secrets.env set. */
@@ -189,7 +202,14 @@ describe('first start: the keys step and the services\' entry point', () => {
     expect(statSync(join(secrets, 'auth-key', 'auth.key.pem')).mode & 0o077).toBe(0);
     expect(statSync(join(secrets, 'gateway-key', 'gateway.key.pem')).mode & 0o077).toBe(0);
     const redisPassword = readFileSync(join(keys, 'redis-password'), 'utf8');
-    expect(readFileSync(join(keys, 'redis.conf'), 'utf8')).toBe(`requirepass ${redisPassword}\n`);
+    const redisConf = readFileSync(join(keys, 'redis.conf'), 'utf8');
+    expect(redisConf.split('\n').map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      `requirepass ${redisPassword}`,
+      ...REDIS_SERVICES.map((service) => `user popug-${service}`),
+      '',
+    ]);
+    // The services' users by their passwords' SHA-256 only.
+    for (const service of REDIS_SERVICES) expect(redisConf).not.toContain(readFileSync(join(keys, `redis-${service}-password`), 'utf8'));
     // The volume every service mounts holds no signing key and no admin password.
     expect(readdirSync(keys).sort()).toEqual(KEYS_VOLUME);
 
@@ -221,7 +241,30 @@ describe('first start: the keys step and the services\' entry point', () => {
     const env = serviceEnv(service, { NODE_ENV: 'production', HOST: '0.0.0.0' });
     expect(secretsIn(env).sort()).toEqual([...SECRETS_BY_SERVICE[service]].sort());
     expect(() => parseEnv(env, service)).not.toThrow();
-    expect(env.REDIS_URL).toBe(`redis://:${readFileSync(join(keys, 'redis-password'), 'utf8')}@redis:6379`);
+    const redisUser = composeSettings(service).REDIS_USER;
+    expect(env.REDIS_URL).toBe(redisUser ? `redis://popug-${redisUser}:${readFileSync(join(keys, `redis-${redisUser}-password`), 'utf8')}@redis:6379` : undefined);
+  });
+
+  it('gives each service that names its Redis user in docker-compose.yml that user, and Redis lets it do exactly its work', async () => {
+    const redis = await privateRedis({ config: join(keys, 'redis.conf'), password: readFileSync(join(keys, 'redis-password'), 'utf8') });
+    await redis.start();
+    try {
+      const named = Object.entries(base.services).flatMap(([name, service]) => (service.environment?.REDIS_USER ? [[name, service.environment.REDIS_USER]] : []));
+      expect(Object.fromEntries(named)).toEqual({ gateway: 'gateway', auth: 'auth', accounting: 'accounting', jobs: 'jobs' });
+      for (const service of REDIS_SERVICES) {
+        const url = serviceEnv(service).REDIS_URL ?? '';
+        expect(url).toBe(`redis://popug-${service}:${readFileSync(join(keys, `redis-${service}-password`), 'utf8')}@redis:6379`);
+        const client = new Redis(url.replace('@redis:6379', `@127.0.0.1:${redis.port}`));
+        try {
+          await checkRedisAccess(client, 'popug', service);
+          if (service === 'gateway') await expect(checkRedisAccess(client, 'popug', 'jobs')).rejects.toThrow(RedisAccessError);
+        } finally {
+          client.disconnect();
+        }
+      }
+    } finally {
+      await redis.kill();
+    }
   });
 
   it('hands the subgraphs the public half of the gateway\'s key, and auth its own key', () => {
@@ -252,7 +295,7 @@ describe('first start: the keys step and the services\' entry point', () => {
   it('stops a service when a secret is missing instead of starting it with an empty one', () => {
     const empty = mkdtempSync(join(tmpdir(), 'popug-compose-empty-'));
     try {
-      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: empty }, stdio: 'pipe' })).toThrow();
+      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: empty, REDIS_USER: 'gateway' }, stdio: 'pipe' })).toThrow();
       mkdirSync(join(empty, 'gateway-public-key'));
       expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: empty }, stdio: 'pipe' })).toThrow();
       // Every secret there but the service's database role's password.

@@ -14,6 +14,7 @@ import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-model
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { parseEnv } from '@popug/lib/env';
 import { SECRETS_BY_SERVICE, type SecretName, type ServiceName } from '@popug/lib/service-secrets';
+import { REDIS_SERVICES, redisUserName } from '../lib/redis-users';
 import { K8S_DIR, mergePatch, renderKustomization, type KubeObject } from '../scripts/kustomize';
 
 /**
@@ -45,6 +46,7 @@ const rendered = {
 };
 const secretExamples = parseAllDocuments(readFileSync(join(K8S_DIR, 'secrets.example.yaml'), 'utf8')).map((document) => document.toJS() as KubeObject);
 
+const secretExample = (name: string) => named(secretExamples, name) as KubeObject & { stringData?: Record<string, string> };
 const ofKind = <T>(objects: KubeObject[], kind: string) => objects.filter((object) => object.kind === kind) as unknown as (T & KubeObject)[];
 const named = <T extends { metadata?: { name?: string } }>(objects: T[], name: string): T => {
   const found = objects.find((object) => object.metadata?.name === name);
@@ -198,6 +200,24 @@ describe.each(Object.keys(rendered) as (keyof typeof rendered)[])('the %s manife
     expect(job.spec?.backoffLimit).toBeGreaterThan(0);
     const holders = podsOf(objects).filter(({ containers }) => containers.some((container) => secretsOf(container).includes('popug-admin')));
     expect(holders.map(({ name }) => name)).toEqual(['bootstrap-admin']);
+  });
+
+  it('give each service that uses Redis a Secret with its own user, and tracker and analytics none', () => {
+    const redisSecrets = Object.fromEntries(
+      deployments.map((deployment) => [
+        deployment.metadata.name,
+        (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).flatMap((source) => source.secretRef?.name ?? []).filter((name) => secretExample(name).stringData?.REDIS_URL),
+      ]),
+    );
+    expect(redisSecrets).toEqual({
+      gateway: ['popug-redis-gateway'],
+      auth: ['popug-redis-auth'],
+      tracker: [],
+      accounting: ['popug-redis-accounting'],
+      analytics: [],
+      jobs: ['popug-redis-jobs'],
+    });
+    for (const service of REDIS_SERVICES) expect(new URL(secretExample(`popug-redis-${service}`).stringData?.REDIS_URL ?? '').username).toBe(redisUserName('popug', service));
   });
 
   it('read keys, the admin password and connection strings from Secrets whose shape secrets.example.yaml shows', () => {

@@ -13,6 +13,9 @@ export interface SystemBuilders {
   gateway: Builder;
 }
 
+/** What one service's environment changes from the file's (its own REDIS_URL, say), as each Deployment sets its own. */
+export type ServiceEnvOverrides = Partial<Record<keyof SystemBuilders, Partial<Env>>>;
+
 export interface TestSystem {
   env: Env;
   gatewayUrl: string;
@@ -51,11 +54,11 @@ export function graphClient(gatewayUrl: string): GraphClient {
  * databases created and migrated and its first admin made first, as the deployments'
  * one-shot steps do.
  */
-export async function startTestSystem(builders: SystemBuilders, env: Env): Promise<TestSystem> {
+export async function startTestSystem(builders: SystemBuilders, env: Env, overrides: ServiceEnvOverrides = {}): Promise<TestSystem> {
   await runOneShotSteps(env);
   const started: RunningService[] = [];
   const start = async (name: keyof SystemBuilders, serviceEnv: Env) => {
-    const running = await startOnFreePort(await builders[name](serviceEnv, testLogger(name)));
+    const running = await startOnFreePort(await builders[name]({ ...serviceEnv, ...overrides[name] }, testLogger(name)));
     started.push(running);
     return running;
   };

@@ -1,10 +1,10 @@
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import type { Env } from '@popug/lib/env';
-import { redisAnswers } from '@popug/lib/health';
 import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AuthServices } from './context';
 import { authDatabase } from './database';
@@ -37,6 +37,7 @@ export function createAuthServer(env: Env, logger: Logger, options: AuthServerOp
     permissionCatalog: AUTH_PERMISSIONS,
     async prepare(orm) {
       const redis = createRedis(env, 'producer');
+      reportRedisAccess(redis, env.QUEUE_PREFIX, 'auth', logger);
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'auth mail queue');
       const alerts = options.worker ? startAdminAlerts(env, logger.child({ component: 'admin-alerts' }), () => orm.em.fork(), mailQueue) : undefined;
       return {
@@ -47,7 +48,7 @@ export function createAuthServer(env: Env, logger: Logger, options: AuthServerOp
           redis.disconnect();
         },
         // On /health, not /ready: most requests serve without the mail queue (lib/health.ts).
-        wanted: { redis: redisAnswers(redis) },
+        wanted: { redis: redisServes(redis, env.QUEUE_PREFIX, 'auth') },
       };
     },
     routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth')),
