@@ -44,11 +44,12 @@ async function main(): Promise<void> {
   try {
     const stack = await startStack(children, scratch, env);
     const port = await freePort();
-    const otherEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(port), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+    const otherEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(port), GATEWAY_INTERNAL_PORT: String(await freePort()), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
     for (const name of SUBGRAPHS) otherEnv[`${name.toUpperCase()}_URL`] = stack.subgraphUrls[name];
     const child = startChild('other-gateway', [process.execPath, join(other, 'dist/gateway/index.js')], otherEnv, other);
     children.push(child);
-    await waitForHealth(`http://127.0.0.1:${port}/health`, 180_000);
+    // /ready: the compared checkout may be from before /health moved to the internal port.
+    await waitForHealth(`http://127.0.0.1:${port}/ready`, 180_000);
     const gateways = { new: { url: stack.gatewayUrls.ours, pid: stack.pids.ours }, old: { url: `http://127.0.0.1:${port}/graphql`, pid: child.pid ?? 0 } };
     const popugs = await seedPopugs(env, { gateway: stack.gatewayUrls.ours, auth: stack.subgraphUrls.auth }, { count: 60, tasks: 20, auditRows: 20 });
     const databases = SUBGRAPHS.map((name) => databaseName(env, name));

@@ -104,8 +104,9 @@ async function deploy(env: Env, checkout: string): Promise<Deployment> {
     label: checkout === ROOT ? 'this' : 'compared',
     ports,
     children: {
-      tracker: startService(checkout, 'tracker', env, { TRACKER_PORT: String(ports.tracker) }),
-      accounting: startService(checkout, 'accounting', env, { ACCOUNTING_PORT: String(ports.accounting) }),
+      // Internal ports (/health, /metrics) of their own too: two deployments run side by side.
+      tracker: startService(checkout, 'tracker', env, { TRACKER_PORT: String(ports.tracker), TRACKER_INTERNAL_PORT: String(await freePort()) }),
+      accounting: startService(checkout, 'accounting', env, { ACCOUNTING_PORT: String(ports.accounting), ACCOUNTING_INTERNAL_PORT: String(await freePort()) }),
     },
   };
 }

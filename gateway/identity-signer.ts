@@ -30,6 +30,11 @@ export class IdentitySigner {
     return token;
   }
 
+  /** Resolves when the key signs: a fresh statement, not a reused one (the gateway's /ready). */
+  async assertCanSign(): Promise<void> {
+    await signAnonymousStatement(this.key, LIFETIME_SECONDS);
+  }
+
   /** The statement every anonymous request (register, login) carries, reused like the others. */
   async signAnonymous(): Promise<string> {
     const hit = this.signed.get(ANONYMOUS_KEY);

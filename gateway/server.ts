@@ -5,13 +5,13 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { request, type Dispatcher } from 'undici';
 import { serviceUrls, type Env } from '@popug/lib/env';
 import { errorLoggingPlugin, maskError } from '@popug/lib/graphql-errors';
-import { mountHealthAndProbes, redisAnswers } from '@popug/lib/health';
+import { mountHealth, mountProbes, runChecks } from '@popug/lib/health';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { loadPrivateKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
-import { createServiceMetrics } from '@popug/lib/metrics';
+import { createServiceMetrics, TrustedOperationNames } from '@popug/lib/metrics';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
@@ -21,7 +21,7 @@ import { buildGatewayContext, type GatewayContext } from './context';
 import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
 import { mountLandingPage } from './landing/landing-page';
-import { subgraphRoundTrips } from './readiness';
+import { subgraphRoundTrips } from './subgraph-state';
 import { loadTrustedDocuments } from './trusted-documents';
 import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
@@ -36,8 +36,10 @@ export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
 
 export interface GatewayServer {
-  /** The whole HTTP service: GraphQL on /graphql, the Express routes (pages, health, metrics) for the rest. */
+  /** The public port: GraphQL on /graphql, the pages and web app, /live and /ready. */
   app: RequestListener;
+  /** The internal port: /health (each subgraph's state as the gateway sees it) and /metrics. */
+  internal: RequestListener;
   close(): Promise<void>;
 }
 
@@ -63,11 +65,13 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
         logger,
       }),
   );
-  const metrics = createServiceMetrics('gateway');
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
+  reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
   const trusted = loadTrustedDocuments(env);
+  // Operation labels: the trusted documents' names only, so no client can mint a series.
+  const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: maskError,
@@ -99,20 +103,26 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
   const app = express();
   app.disable('x-powered-by');
-  // /health lists each subgraph's own /health through the shared agent; it stays 200 (the gateway serves what answers).
-  mountHealthAndProbes(app, 'gateway', {
-    essential: {},
-    details: async () => ({
-      degraded: false,
-      details: {
-        subgraphs: Object.fromEntries(
-          await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await probe(subgraphAgent, url.replace(/\/graphql$/, '/health'))] as const)),
-        ),
-      },
-    }),
-    ready: { redis: redisAnswers(redis), ...subgraphRoundTrips(urls, callSubgraph) },
+  // Ready while it can serve: a subgraph or Redis down costs the requests that need it
+  // (partial answers; sign-in throttling fails open), not every gateway pod's place in its Service.
+  mountProbes(app, 'gateway', {
+    supergraph: async () => {
+      if (!gateway.loaded) throw new Error('the supergraph is not loaded');
+    },
+    signing: () => signer.assertCanSign(),
   });
-  metrics.mount(app);
+  const internal = express();
+  internal.disable('x-powered-by');
+  const subgraphStates = subgraphRoundTrips(urls, callSubgraph);
+  mountHealth(internal, 'gateway', {
+    essential: {},
+    wanted: { redis: redisServes(redis, env.QUEUE_PREFIX, 'gateway') },
+    details: async () => {
+      const subgraphs = await runChecks(subgraphStates);
+      return { degraded: Object.values(subgraphs).includes('down'), details: { subgraphs } };
+    },
+  });
+  metrics.mount(internal);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   await mountWebApp(app, logger);
   const trust = trustProxy(env.TRUST_PROXY);
@@ -130,21 +140,11 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   return {
     app: service,
+    internal,
     async close() {
       await apollo.stop();
       redis.disconnect();
       await subgraphAgent.close();
     },
   };
-}
-
-/** A subgraph's /health through the gateway's pooled agent: `ok` for a 2xx within a second. */
-async function probe(agent: Dispatcher, url: string): Promise<'ok' | 'down'> {
-  try {
-    const { statusCode, body } = await request(url, { dispatcher: agent, signal: AbortSignal.timeout(1000) });
-    await body.dump();
-    return statusCode >= 200 && statusCode < 300 ? 'ok' : 'down';
-  } catch {
-    return 'down';
-  }
 }

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Env } from '@popug/lib/env';
 import { AppError } from '@popug/lib/errors';
+import { THROTTLE_KEY_SPACE } from '@popug/lib/redis-users';
 import type { Logger } from '@popug/lib/logger';
 
 /**
@@ -82,7 +83,7 @@ export class SignInThrottle {
     const limiter = (name: string, window: Window) =>
       new RateLimiterRedis({
         storeClient: redis,
-        keyPrefix: `${keyPrefix}:rate:${name}`,
+        keyPrefix: `${keyPrefix}:${THROTTLE_KEY_SPACE}:${name}`,
         points: window.points,
         duration: window.durationSeconds,
         rejectIfRedisNotReady: true,

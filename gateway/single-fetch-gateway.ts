@@ -85,6 +85,11 @@ export class SingleFetchGateway implements GatewayInterface {
     return { executor: (requestContext) => this.execute(requestContext) };
   }
 
+  /** Whether the supergraph is loaded: requests can be planned and run (the gateway's /ready). */
+  get loaded(): boolean {
+    return this.stock !== undefined;
+  }
+
   async stop(): Promise<void> {
     this.stopListening?.();
     await this.inner.stop();

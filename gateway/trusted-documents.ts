@@ -29,7 +29,7 @@ export const NOT_IN_MANIFEST = 'PERSISTED_QUERY_NOT_IN_LIST';
 interface Manifest {
   format: string;
   version: number;
-  operations: { id: string; body: string }[];
+  operations: { id: string; name: string; body: string }[];
 }
 
 export interface TrustedDocuments {
@@ -38,6 +38,8 @@ export interface TrustedDocuments {
   /** Present when only manifest documents are accepted. */
   plugin?: ApolloServerPlugin<BaseContext>;
   enforced: boolean;
+  /** The manifest's operation names: the only ones that become metric labels. */
+  operationNames: ReadonlySet<string>;
 }
 
 export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRARY_OPERATIONS'>, file = MANIFEST_FILE): TrustedDocuments {
@@ -62,7 +64,8 @@ export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRAR
       return registered.delete(key.startsWith(APQ_PREFIX) ? key.slice(APQ_PREFIX.length) : key);
     },
   };
-  return { cache, enforced, plugin: enforced ? manifestOnly(new Set(bodies.keys())) : undefined };
+  const operationNames = new Set(manifest.operations.map((operation) => operation.name));
+  return { cache, enforced, operationNames, plugin: enforced ? manifestOnly(new Set(bodies.keys())) : undefined };
 }
 
 function manifestOnly(ids: ReadonlySet<string>): ApolloServerPlugin<BaseContext> {

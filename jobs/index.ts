@@ -4,12 +4,12 @@ import { Lifecycle } from '@popug/lib/lifecycle';
 import { createLogger } from '@popug/lib/logger';
 import { startJobs } from './jobs';
 
-const env = loadEnv();
+const env = loadEnv('jobs');
 const logger = createLogger('jobs');
 const lifecycle = new Lifecycle(logger);
 lifecycle.exitOnSignals();
 startJobs(env, lifecycle)
-  .then(({ port }) => logger.info({ port }, 'jobs worker running'))
+  .then((ports) => logger.info(ports, 'jobs worker running'))
   .catch((error: unknown) => {
     logger.fatal({ err: error }, 'jobs worker failed to start');
     process.exit(1);

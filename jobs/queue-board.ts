@@ -193,7 +193,8 @@ export function mountQueueBoard(app: Express, options: QueueBoardOptions): void 
     // Read-only here too, so the UI offers no action the gate above would refuse.
     queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'Popug queues' } },
+    // No worker lists: BullMQ finds workers with CLIENT LIST, which shows every Redis client and the jobs worker's user may not run (docs/security.md "Redis users").
+    options: { uiConfig: { boardTitle: 'Popug queues', showWorkers: false } },
   });
   board.use(serverAdapter.getRouter() as Router);
   app.use(QUEUE_BOARD_PATH, board);

@@ -1,4 +1,5 @@
 import type { Logger } from './logger';
+import { redisRefusal } from './redis-refusal';
 
 /** Anything that reports a lost connection by emitting 'error': a pg Pool or Client, ioredis, a BullMQ Queue or Worker. */
 interface ErrorEmitter {
@@ -13,7 +14,12 @@ interface ErrorEmitter {
  * reconnect by themselves; a pg Client's owner sees its next query fail.
  */
 export function logConnectionErrors<T extends ErrorEmitter>(emitter: T, logger: Logger, what: string): T {
-  emitter.on('error', (error) => logger.warn({ err: error, connection: what }, `${what}: connection ended or failed; a new one is opened when needed`));
+  emitter.on('error', (error) => {
+    // A refused user or password is no outage: reconnecting repeats it until the deployment is fixed.
+    const refusal = redisRefusal(error);
+    if (refusal) logger.error({ err: error, connection: what }, `${what}: Redis refused REDIS_URL's user (${refusal}); see docs/security.md "Redis users"`);
+    else logger.warn({ err: error, connection: what }, `${what}: connection ended or failed; a new one is opened when needed`);
+  });
   return emitter;
 }
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { DOCUMENTED_ADMIN_PASSWORD, secretProblems, type ServiceName } from './service-secrets';
 
 /**
- * The one place that reads process.env. Every service calls `loadEnv()` once at start;
- * a bad value prints every problem and stops the process before anything listens.
+ * The one place that reads process.env. Every service calls `loadEnv(<its name>)` once at
+ * start; a bad value prints every problem and stops the process before anything listens.
+ * In production each service is asked for exactly the secrets it uses (lib/service-secrets.ts).
  */
 const LOOPBACK = '127.0.0.1';
-/** The first admin's password as the README documents it: never accepted in production. */
-export const DOCUMENTED_ADMIN_PASSWORD = 'popug-admin-password';
 
 const intFromEnv = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -29,6 +29,18 @@ const portFromEnv = (fallback: number) =>
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432'),
+  /**
+   * The migrate step only (docs/operations.md "Database roles"): a role that may create roles
+   * and databases (CREATEDB and CREATEROLE, or a superuser). When set, the step creates each
+   * service's roles and databases, migrates as the owner roles and grants the data roles.
+   */
+  DATABASE_ADMIN_URL: z.string().url().optional(),
+  /** The migrate step only, with DATABASE_ADMIN_URL: each service's own DATABASE_URL, whose user and password it provisions. */
+  AUTH_DATABASE_URL: z.string().url().optional(),
+  TRACKER_DATABASE_URL: z.string().url().optional(),
+  ACCOUNTING_DATABASE_URL: z.string().url().optional(),
+  ANALYTICS_DATABASE_URL: z.string().url().optional(),
+  JOBS_DATABASE_URL: z.string().url().optional(),
   DB_PREFIX: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'lower-case letters, digits and underscores, at most 41 characters')
@@ -60,8 +72,20 @@ export const envSchema = z.object({
   REPLICATION_BATCH_SIZE: intFromEnv(5000),
   /** Failed passes in a row before a replica's incident is declared and admins are mailed. */
   REPLICA_ALERT_AFTER_FAILURES: intFromEnv(3),
-  /** The jobs worker's /health (replication status lives there). */
+  /** The jobs worker's /live and /ready. */
   JOBS_PORT: portFromEnv(4005),
+  /**
+   * Each process's internal port (docs/operations.md "Internal port"): /health, /metrics and,
+   * on the jobs worker, the queue board; never the public port. One name per process, so
+   * `npm start` (every service in one process) runs them side by side; 94xx mirrors 40xx.
+   * No Kubernetes Service is named `<service>-internal`, so service links never inject these names.
+   */
+  GATEWAY_INTERNAL_PORT: portFromEnv(9400),
+  AUTH_INTERNAL_PORT: portFromEnv(9401),
+  TRACKER_INTERNAL_PORT: portFromEnv(9402),
+  ACCOUNTING_INTERNAL_PORT: portFromEnv(9403),
+  ANALYTICS_INTERNAL_PORT: portFromEnv(9404),
+  JOBS_INTERNAL_PORT: portFromEnv(9405),
   BUSINESS_TZ: z
     .string()
     .default('UTC')
@@ -132,30 +156,26 @@ function isKnownTimeZone(zone: string): boolean {
 
 export class InvalidEnvironmentError extends Error {}
 
-export function parseEnv(source: NodeJS.ProcessEnv): Env {
+/**
+ * The environment `source` describes, validated. `service` names the process it is for: in
+ * production that service's secrets must be there (and only its: see lib/service-secrets.ts).
+ */
+export function parseEnv(source: NodeJS.ProcessEnv, service?: ServiceName): Env {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new InvalidEnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
   }
-  const unsafe = parsed.data.NODE_ENV === 'production' ? unsafeProductionSettings(source, parsed.data) : [];
+  const unsafe = parsed.data.NODE_ENV === 'production' ? [...(service ? secretProblems(source, service) : []), ...unsafeProductionSettings(source, parsed.data)] : [];
   if (unsafe.length > 0) throw new InvalidEnvironmentError(`Unsafe production environment:\n${unsafe.map((line) => `  ${line}`).join('\n')}`);
   return parsed.data;
 }
 
 const LOOPBACK_HOSTS = new Set([LOOPBACK, 'localhost', '::1']);
 
-/** What production refuses to start with, one line each: dev secrets and silent exposure. */
+/** What production refuses from any process, one line each: silent exposure. Secrets are per service (secretProblems). */
 export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): string[] {
   const problems: string[] = [];
-  if (!source.ADMIN_PASSWORD || env.ADMIN_PASSWORD === DOCUMENTED_ADMIN_PASSWORD) {
-    problems.push('ADMIN_PASSWORD: set a password of your own (unset or the documented default is refused in production)');
-  }
-  for (const signer of ['AUTH', 'GATEWAY'] as const) {
-    if (!source[`${signer}_PRIVATE_KEY`] && !source[`${signer}_PUBLIC_KEY`]) {
-      problems.push(`${signer}_PRIVATE_KEY: give the ${signer.toLowerCase()} signing key in the environment (keys generated under KEYS_DIR are for development only)`);
-    }
-  }
   if (!source.HOST?.trim() && !LOOPBACK_HOSTS.has(env.HOST)) {
     problems.push(`HOST: "${env.HOST}" listens beyond this machine without being asked to; set HOST explicitly (internal services belong on 127.0.0.1 or a private network)`);
   }
@@ -163,14 +183,22 @@ export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): s
 }
 
 let cached: Env | undefined;
+/** The services whose secrets this process's environment has been checked for. */
+const checkedFor = new Set<ServiceName | undefined>();
 
-/** Reads and validates the environment once; exits with every problem listed when it is bad. */
-export function loadEnv(): Env {
-  if (cached) return cached;
+/**
+ * Reads and validates the environment once; exits with every problem listed when it is bad.
+ * A process's entry point names its service, so production asks it for its own secrets;
+ * library code that only reads a setting calls it without.
+ */
+export function loadEnv(service?: ServiceName): Env {
+  if (cached && checkedFor.has(service)) return cached;
   // Apollo's libraries phone home unless told not to; nothing leaves this deployment.
   process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
   try {
-    cached = parseEnv(process.env);
+    const env = parseEnv(process.env, service);
+    cached ??= env;
+    checkedFor.add(service);
     return cached;
   } catch (error) {
     if (error instanceof InvalidEnvironmentError) {
@@ -184,6 +212,31 @@ export function loadEnv(): Env {
 /** Tests change the environment per file; they call this before building servers. */
 export function resetEnvCache(): void {
   cached = undefined;
+  checkedFor.clear();
+}
+
+const tracingSchema = envSchema.pick({
+  OTEL_EXPORTER_OTLP_ENDPOINT: true,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: true,
+  OTEL_SERVICE_NAME: true,
+  OTEL_BSP_SCHEDULE_DELAY: true,
+  OTEL_BSP_MAX_QUEUE_SIZE: true,
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: true,
+  OTEL_BSP_EXPORT_TIMEOUT: true,
+  OTEL_SDK_DISABLED: true,
+});
+export type TracingEnv = z.infer<typeof tracingSchema>;
+
+/**
+ * The tracing settings alone, for lib/tracing/start.ts, which runs before the entry point
+ * names its service: the whole environment is validated then, by `loadEnv(service)`, with
+ * every problem at once. Bad tracing settings here leave tracing off and are reported there.
+ */
+export function loadTracingEnv(): TracingEnv | undefined {
+  // First thing every entry point does, before Apollo's libraries load (see loadEnv).
+  process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+  const parsed = tracingSchema.safeParse(process.env);
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function serviceUrls(env: Env): Record<'auth' | 'tracker' | 'accounting' | 'analytics', string> {

@@ -2,9 +2,12 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 
 /**
- * Probes an orchestrator can use (docs/operations.md "Operations"): `/live` answers while the
- * process does, `/ready` only while every dependency the service needs answers too.
- * `/health` is the richer status page (`mountHealth`), the same code for every service.
+ * Probes an orchestrator uses (docs/operations.md "Probes"), on the public port: `/live`
+ * answers while the process does; `/ready` while this process can serve — its own
+ * state and what it cannot serve anything without, never a dependency every replica
+ * shares and some requests can do without (failing on one takes every replica out of
+ * its Service at once). `/health`, the richer status page, is on the internal port
+ * (`mountHealth`), the same code for every service.
  */
 
 /** One dependency: resolves when it answered, throws (or takes longer than the timeout) when not. */
@@ -34,6 +37,8 @@ export type HealthDetails = () => Promise<{ degraded: boolean; details: Record<s
 export interface HealthOptions {
   /** Dependencies without which the service cannot work: one down answers 503 `unavailable`, naming it `unreachable`. */
   essential: ReadinessChecks;
+  /** Dependencies some requests need (a mail queue's Redis): one down answers 503 `degraded`, naming it `unreachable`. */
+  wanted?: ReadinessChecks;
   /** The service's own status (replication, the day close): `degraded` answers 503 with it. */
   details?: HealthDetails;
 }
@@ -45,25 +50,22 @@ export interface HealthOptions {
  */
 export function mountHealth(app: Express, service: string, options: HealthOptions): void {
   app.get('/health', async (_req, res) => {
-    const checks = await runChecks(options.essential);
-    const down = Object.entries(checks).filter(([, state]) => state === 'down');
-    if (down.length > 0) {
-      res.status(503).json({ status: 'unavailable', service, ...Object.fromEntries(down.map(([name]) => [name, 'unreachable'])) });
+    const [essential, wanted] = await Promise.all([runChecks(options.essential), runChecks(options.wanted ?? {})]);
+    const unreachable = (checks: Record<string, 'ok' | 'down'>) => Object.fromEntries(Object.entries(checks).flatMap(([name, state]) => (state === 'down' ? [[name, 'unreachable']] : [])));
+    const essentialDown = unreachable(essential);
+    if (Object.keys(essentialDown).length > 0) {
+      res.status(503).json({ status: 'unavailable', service, ...essentialDown });
       return;
     }
     try {
       const { degraded, details } = options.details ? await options.details() : { degraded: false, details: {} };
-      res.status(degraded ? 503 : 200).json({ status: degraded ? 'degraded' : 'ok', service, ...details });
+      const wantedDown = unreachable(wanted);
+      const worse = degraded || Object.keys(wantedDown).length > 0;
+      res.status(worse ? 503 : 200).json({ status: worse ? 'degraded' : 'ok', service, ...details, ...wantedDown });
     } catch {
       res.status(503).json({ status: 'unavailable', service });
     }
   });
-}
-
-/** `/health`, `/live` and `/ready` of a service: what every service mounts. */
-export function mountHealthAndProbes(app: Express, service: string, options: HealthOptions & { ready: ReadinessChecks }): void {
-  mountHealth(app, service, options);
-  mountProbes(app, service, options.ready);
 }
 
 type Outcome = { ok: true } | { ok: false; reason: string };

@@ -5,8 +5,9 @@ import type { Env } from './env';
 
 /**
  * Ed25519 keys of the two signers: auth (user tokens) and the gateway (forwarded
- * identities). Production passes PEMs in the environment; on a developer machine the
- * first process to start writes a key pair under KEYS_DIR and every other process reads it.
+ * identities). Production passes each service the PEMs it uses (a verifier only the public
+ * key); on a developer machine the first process to start writes a key pair under KEYS_DIR
+ * and every other process reads it.
  */
 export type Signer = 'auth' | 'gateway';
 
@@ -35,7 +36,7 @@ export function loadPublicKey(env: Env, signer: Signer): KeyObject {
 
 function ensureDevKeyPair(env: Env, signer: Signer): { privateKeyPem: string; publicKeyPem: string } {
   if (env.NODE_ENV === 'production') {
-    // parseEnv asks for one of the two keys; a service that needs the other is told here.
+    // parseEnv asks each service for the keys it uses (lib/service-secrets.ts); a key used outside that list is refused here.
     throw new Error(`${envNames[signer].privateKey} is not set: production never generates or reads development keys`);
   }
   const privatePath = join(env.KEYS_DIR, `${signer}.key.pem`);

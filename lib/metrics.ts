@@ -8,15 +8,37 @@ export const METRICS_PATH = '/metrics';
 
 /** Operation names a client did not give, or that never resolved (parse or validation errors). */
 export const ANONYMOUS_OPERATION = 'anonymous';
-/** Every name past the cap: a client inventing names cannot grow the series without bound. */
+/** Every name not labelled as itself: a client inventing names cannot grow the series without bound. */
 export const OTHER_OPERATION = 'other';
+
+/** How an operation's name becomes its `operation` label. */
+export interface OperationLabels {
+  label(name: string | null | undefined): string;
+}
+
+/**
+ * The gateway's labels: only the names of its trusted documents (gateway/trusted-documents.json)
+ * are labels; any other name, such as that of a document production refuses, is `other`.
+ */
+export class TrustedOperationNames implements OperationLabels {
+  private readonly names: ReadonlySet<string>;
+
+  constructor(names: Iterable<string>) {
+    this.names = new Set(names);
+  }
+
+  label(name: string | null | undefined): string {
+    if (!name) return ANONYMOUS_OPERATION;
+    return this.names.has(name) ? name : OTHER_OPERATION;
+  }
+}
 
 /**
  * Keeps the `operation` label bounded: the first `cap` distinct names are kept as they are,
  * any later new name becomes `other`. GraphQL names are `[_A-Za-z][_0-9A-Za-z]*` already;
  * the length is capped as well.
  */
-export class OperationNameLimiter {
+export class OperationNameLimiter implements OperationLabels {
   private readonly seen = new Set<string>();
 
   constructor(private readonly cap = 200) {}
@@ -48,7 +70,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  */
 export function graphqlMetricsPlugin<TContext extends BaseContext>(
   registry: Registry,
-  names = new OperationNameLimiter(),
+  names: OperationLabels = new OperationNameLimiter(),
 ): ApolloServerPlugin<TContext> {
   const labelNames = ['operation', 'outcome'] as const;
   const requests = new Counter({
@@ -84,7 +106,7 @@ export function graphqlMetricsPlugin<TContext extends BaseContext>(
   };
 }
 
-/** `GET /metrics` in Prometheus' text format. Meant for the scraper on the internal network. */
+/** `GET /metrics` in Prometheus' text format, on a service's internal port (docs/observability.md "Metrics"). */
 export function mountMetricsRoute(app: Express, registry: Registry): void {
   app.get(METRICS_PATH, async (_req, res) => {
     try {
@@ -103,14 +125,18 @@ export interface ServiceMetrics {
   plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
 }
 
-export function createServiceMetrics(service: string): ServiceMetrics {
+/**
+ * `names` decides the operation labels: by default the first 200 names seen (a subgraph sees
+ * only the gateway's operations); the gateway passes its trusted documents' names.
+ */
+export function createServiceMetrics(service: string, names?: OperationLabels): ServiceMetrics {
   const registry = createMetricsRegistry(service);
   let plugin: ApolloServerPlugin<BaseContext> | undefined;
   return {
     registry,
     mount: (app) => mountMetricsRoute(app, registry),
     plugin<TContext extends BaseContext>() {
-      plugin ??= graphqlMetricsPlugin<BaseContext>(registry);
+      plugin ??= graphqlMetricsPlugin<BaseContext>(registry, names);
       return plugin as ApolloServerPlugin<TContext>;
     },
   };

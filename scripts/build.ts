@@ -29,7 +29,9 @@ const ENTRY_POINTS = [
   'jobs/notifier/index.ts',
   'scripts/generate-keys.ts',
   'scripts/compose-secrets.ts',
+  'scripts/redis-users.ts',
   'scripts/migrate.ts',
+  'scripts/bootstrap-admin.ts',
   'scripts/seed.ts',
   'scripts/replica-rebuild.ts',
 ];

@@ -8,8 +8,9 @@ import { migrateAllDatabases } from './all-databases';
  * and from several places at once. Run it before the services start, and after an
  * upgrade; `npm start` runs it first.
  */
+const env = loadEnv('migrate');
 const logger = createLogger('migrate');
-migrateAllDatabases(loadEnv(), logger).then(
+migrateAllDatabases(env, logger).then(
   () => logger.info('every database is created and migrated'),
   (error: unknown) => {
     logger.fatal({ err: error }, 'migrate failed');

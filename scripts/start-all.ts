@@ -1,10 +1,9 @@
 import '@popug/lib/tracing/start';
 import { loadEnv, serviceUrls, type Env } from '@popug/lib/env';
-import { closeServer, listen } from '@popug/lib/http';
 import { Lifecycle } from '@popug/lib/lifecycle';
 import { assertSupportedNode } from '@popug/lib/node-runtime';
 import { createLogger, type Logger } from '@popug/lib/logger';
-import type { Service } from '@popug/lib/subgraph/serve';
+import { listenService, type Service, type ServicePorts } from '@popug/lib/subgraph/serve';
 import { createGateway } from '../gateway/server';
 import { startJobs } from '../jobs/jobs';
 import { createAccountingServer } from '../subgraphs/accounting/server';
@@ -24,23 +23,20 @@ async function main(): Promise<void> {
   const env = loadEnv();
   const lifecycle = new Lifecycle(createLogger('popug'));
   lifecycle.exitOnSignals();
-  const startHttp = async (name: string, build: Build, port: number) => {
+  // Every process's own public and internal ports (lib/env.ts), so none collide on one machine.
+  const startHttp = async (name: string, build: Build, ports: ServicePorts) => {
     const logger = createLogger(name);
-    const service = await build(env, logger);
-    lifecycle.add(`${name} connections`, () => service.close());
-    const { server } = await listen(service.app, port, env.HOST);
-    lifecycle.add(`${name} http`, () => closeServer(server));
-    logger.info({ port }, `${name} listening`);
+    await listenService(name, await build(env, logger), ports, env.HOST, lifecycle, logger);
   };
   await Promise.all([
     // Auth with its worker (incident alerts to every active admin), as its own process runs it.
-    startHttp('auth', (serviceEnv, logger) => createAuthServer(serviceEnv, logger, { worker: true }), env.AUTH_PORT),
-    startHttp('tracker', createTrackerServer, env.TRACKER_PORT),
+    startHttp('auth', (serviceEnv, logger) => createAuthServer(serviceEnv, logger, { worker: true }), { port: env.AUTH_PORT, internalPort: env.AUTH_INTERNAL_PORT }),
+    startHttp('tracker', createTrackerServer, { port: env.TRACKER_PORT, internalPort: env.TRACKER_INTERNAL_PORT }),
     // Accounting with its worker (the day close, payout runs, payout mail receipts), as its own process runs it.
-    startHttp('accounting', (serviceEnv, logger) => createAccountingServer(serviceEnv, logger, { worker: {} }), env.ACCOUNTING_PORT),
-    startHttp('analytics', createAnalyticsServer, env.ANALYTICS_PORT),
+    startHttp('accounting', (serviceEnv, logger) => createAccountingServer(serviceEnv, logger, { worker: {} }), { port: env.ACCOUNTING_PORT, internalPort: env.ACCOUNTING_INTERNAL_PORT }),
+    startHttp('analytics', createAnalyticsServer, { port: env.ANALYTICS_PORT, internalPort: env.ANALYTICS_INTERNAL_PORT }),
   ]);
-  await startHttp('gateway', createGateway, env.PORT);
+  await startHttp('gateway', createGateway, { port: env.PORT, internalPort: env.GATEWAY_INTERNAL_PORT });
   await startJobs(env, lifecycle);
   createLogger('popug').info(
     { gateway: `http://localhost:${env.PORT}/`, subgraphs: serviceUrls(env), node: process.version },

@@ -1,9 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parse } from 'yaml';
+import { Redis } from 'ioredis';
 import { parseEnv } from '@popug/lib/env';
+import { SECRETS_BY_SERVICE, type SecretName, type ServiceName } from '@popug/lib/service-secrets';
+import { RedisAccessError, checkRedisAccess } from '@popug/lib/redis-access';
+import { REDIS_SERVICES } from '@popug/lib/redis-users';
+import { privateRedis } from '@popug/testing/private-redis';
 
 /**
  * docker-compose.yml is production by default and publishes nothing beyond 127.0.0.1; the
@@ -20,6 +25,7 @@ interface Service {
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -36,6 +42,8 @@ const byDefault = (value: string) => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$
 /** The services that run our image and answer HTTP: not the one-shot steps. */
 const APP_SERVICES = ['auth', 'tracker', 'accounting', 'analytics', 'jobs', 'gateway'];
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'];
+/** Every service that runs our image through scripts/compose-env.sh: the app services and the one-shot steps after `keys`. */
+const IMAGE_SERVICES: ServiceName[] = ['auth', 'tracker', 'accounting', 'analytics', 'jobs', 'gateway', 'migrate', 'bootstrap-admin'];
 
 /** What `docker compose -f docker-compose.yml -f docker-compose.dev.yml` makes of the keys the override sets. */
 function merged(): ComposeFile {
@@ -60,7 +68,7 @@ describe('docker-compose.yml: production by default', () => {
   });
 
   it('runs every service of our image with NODE_ENV=production, which the shell cannot override', () => {
-    for (const name of [...APP_SERVICES, 'migrate']) expect([name, base.services[name]?.environment?.NODE_ENV]).toEqual([name, 'production']);
+    for (const name of IMAGE_SERVICES) expect([name, base.services[name]?.environment?.NODE_ENV]).toEqual([name, 'production']);
   });
 
   it('pins every image to at least major.minor', () => {
@@ -84,6 +92,11 @@ describe('docker-compose.yml: production by default', () => {
 
   it('starts the gateway only after every subgraph is healthy', () => {
     for (const name of SUBGRAPHS) expect(base.services.gateway?.depends_on?.[name]).toEqual({ condition: 'service_healthy' });
+  });
+
+  it('names each service with a database role to the entry point, and the gateway with none', () => {
+    const named = Object.fromEntries(Object.entries(base.services).flatMap(([name, service]) => (service.environment?.POPUG_SERVICE ? [[name, service.environment.POPUG_SERVICE]] : [])));
+    expect(named).toEqual({ migrate: 'migrate', 'bootstrap-admin': 'bootstrap-admin', auth: 'auth', tracker: 'tracker', accounting: 'accounting', analytics: 'analytics', jobs: 'jobs' });
   });
 
   it('runs the app services after the keys and migrate steps', () => {
@@ -119,7 +132,7 @@ describe('docker-compose.dev.yml on top', () => {
 
   it('merges into development mode with mail to Mailpit, still published on 127.0.0.1 only', () => {
     const { services } = merged();
-    for (const name of [...APP_SERVICES, 'migrate']) {
+    for (const name of IMAGE_SERVICES) {
       expect([name, services[name]?.environment?.NODE_ENV, services[name]?.environment?.SMTP_URL]).toEqual([name, 'development', 'smtp://mailpit:1025']);
       // the override's environment adds to the base's, it does not replace it
       expect(services[name]?.environment?.KEYS_DIR).toBe('/keys');
@@ -130,60 +143,182 @@ describe('docker-compose.dev.yml on top', () => {
   });
 });
 
-describe('first start: the keys step and the services\' entry point', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'popug-compose-keys-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** What stays in the `keys` volume: the data stores' passwords (PostgreSQL's superuser's and each role's, Redis's default user's and each service user's). */
+const KEYS_VOLUME = [
+  'postgres-password',
+  ...['accounting', 'analytics', 'auth', 'replicator', 'tracker'].map((role) => `postgres-password-${role}`),
+  ...['accounting', 'auth', 'gateway', 'jobs'].map((service) => `redis-${service}-password`),
+  'redis-password',
+  'redis.conf',
+];
 
-  const runKeysStep = () => execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), dir], { encoding: 'utf8' });
+describe('first start: the keys step and the services\' entry point', () => {
+  let root: string;
+  let keys: string;
+  let secrets: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'popug-compose-keys-'));
+    keys = join(root, 'keys');
+    secrets = join(root, 'secrets');
+    mkdirSync(keys);
+    mkdirSync(secrets);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  // As in its container: no QUEUE_PREFIX unless secrets.env gives one (this run's would name the Redis users after it).
+  const { QUEUE_PREFIX: _runPrefix, ...keysStepEnv } = process.env;
+  const runKeysStep = (keysDir = keys, secretsDir = secrets) =>
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), keysDir, secretsDir], { encoding: 'utf8', env: keysStepEnv });
+  /** What a service sees as /secrets: only the secret volumes docker-compose.yml mounts for it. */
+  function mountedSecrets(service: string): string {
+    const seen = mkdtempSync(join(root, `${service}-`));
+    for (const volume of base.services[service]?.volumes ?? []) {
+      const [name = '', target = ''] = volume.split(':');
+      if (target.startsWith('/secrets/')) symlinkSync(join(secrets, name), join(seen, basename(target)));
+    }
+    return seen;
+  }
+  /** What docker-compose.yml sets for `service` that compose-env.sh reads: its database role (POPUG_SERVICE) and Redis user (REDIS_USER). */
+  const composeSettings = (service: string): Record<string, string> => {
+    const environment = base.services[service]?.environment ?? {};
+    return Object.fromEntries((['POPUG_SERVICE', 'REDIS_USER'] as const).flatMap((name) => (environment[name] ? [[name, environment[name]]] : [])));
+  };
+  const runEntryPoint = (service: string, given: Record<string, string>) =>
+    execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: mountedSecrets(service), ...composeSettings(service), ...given },
+      stdio: 'pipe',
+    });
   /** The environment a service sees after scripts/compose-env.sh, given what compose and secrets.env set. */
-  const serviceEnv = (given: Record<string, string>): Record<string, string> =>
-    JSON.parse(
-      execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, KEYS_DIR: dir, ...given },
-      }),
-    ) as Record<string, string>;
+  const serviceEnv = (service: string, given: Record<string, string> = {}) => JSON.parse(runEntryPoint(service, given)) as Record<string, string>;
+  const secretsIn = (env: Record<string, string>) => (['AUTH_PRIVATE_KEY', 'GATEWAY_PRIVATE_KEY', 'GATEWAY_PUBLIC_KEY', 'ADMIN_PASSWORD', 'AUTH_PUBLIC_KEY'] as const).filter((name) => env[name] !== undefined);
 
   it('writes random secrets once and says once where the admin password is', () => {
     const first = runKeysStep();
-    expect(first).toMatch(/docker compose exec auth cat \/keys\/admin-password/);
-    const password = readFileSync(join(dir, 'admin-password'), 'utf8');
+    expect(first).toMatch(/docker compose run --rm --no-deps --entrypoint cat bootstrap-admin \/secrets\/admin\/admin-password/);
+    const password = readFileSync(join(secrets, 'admin', 'admin-password'), 'utf8');
     expect(password.trim()).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    expect(statSync(join(dir, 'admin-password')).mode & 0o077).toBe(0);
-    expect(statSync(join(dir, 'auth.key.pem')).mode & 0o077).toBe(0);
-    const redisPassword = readFileSync(join(dir, 'redis-password'), 'utf8');
-    expect(readFileSync(join(dir, 'redis.conf'), 'utf8')).toBe(`requirepass ${redisPassword}\n`);
+    expect(statSync(join(secrets, 'admin', 'admin-password')).mode & 0o077).toBe(0);
+    expect(statSync(join(secrets, 'auth-key', 'auth.key.pem')).mode & 0o077).toBe(0);
+    expect(statSync(join(secrets, 'gateway-key', 'gateway.key.pem')).mode & 0o077).toBe(0);
+    const redisPassword = readFileSync(join(keys, 'redis-password'), 'utf8');
+    const redisConf = readFileSync(join(keys, 'redis.conf'), 'utf8');
+    expect(redisConf.split('\n').map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      `requirepass ${redisPassword}`,
+      ...REDIS_SERVICES.map((service) => `user popug-${service}`),
+      '',
+    ]);
+    // The services' users by their passwords' SHA-256 only.
+    for (const service of REDIS_SERVICES) expect(redisConf).not.toContain(readFileSync(join(keys, `redis-${service}-password`), 'utf8'));
+    // The volume every service mounts holds no signing key and no admin password.
+    expect(readdirSync(keys).sort()).toEqual(KEYS_VOLUME);
 
     const again = runKeysStep();
     expect(again).not.toMatch(/admin-password/);
-    expect(readFileSync(join(dir, 'admin-password'), 'utf8')).toBe(password);
+    expect(readFileSync(join(secrets, 'admin', 'admin-password'), 'utf8')).toBe(password);
   });
 
-  it('gives each service an environment that production accepts', () => {
-    const env = serviceEnv({ NODE_ENV: 'production', HOST: '0.0.0.0' });
-    expect(() => parseEnv(env)).not.toThrow();
-    expect(env.ADMIN_PASSWORD).toBe(readFileSync(join(dir, 'admin-password'), 'utf8').trim());
-    expect(env.DATABASE_URL).toBe(`postgres://popug:${readFileSync(join(dir, 'postgres-password'), 'utf8')}@postgres:5432`);
-    expect(env.REDIS_URL).toBe(`redis://:${readFileSync(join(dir, 'redis-password'), 'utf8')}@redis:6379`);
-    expect(env.AUTH_PRIVATE_KEY).toBe(readFileSync(join(dir, 'auth.key.pem'), 'utf8').trim());
+  it('gives each service its own PostgreSQL role, and the superuser to the migrate step alone', () => {
+    const passwordOf = (file: string) => readFileSync(join(keys, file), 'utf8');
+    const roleUrl = (role: string) => `postgres://popug_${role}:${passwordOf(`postgres-password-${role}`)}@postgres:5432`;
+    const urls = (service: ServiceName) => Object.fromEntries(Object.entries(serviceEnv(service)).filter(([name]) => name.includes('DATABASE_')));
+    for (const service of ['auth', 'tracker', 'accounting', 'analytics'] as const) expect([service, urls(service)]).toEqual([service, { DATABASE_URL: roleUrl(service) }]);
+    expect(urls('jobs')).toEqual({ DATABASE_URL: roleUrl('replicator') });
+    expect(urls('bootstrap-admin')).toEqual({ DATABASE_URL: roleUrl('auth') });
+    expect(urls('gateway')).toEqual({});
+    expect(urls('migrate')).toEqual({
+      DATABASE_ADMIN_URL: `postgres://popug:${passwordOf('postgres-password')}@postgres:5432`,
+      AUTH_DATABASE_URL: roleUrl('auth'),
+      TRACKER_DATABASE_URL: roleUrl('tracker'),
+      ACCOUNTING_DATABASE_URL: roleUrl('accounting'),
+      ANALYTICS_DATABASE_URL: roleUrl('analytics'),
+      JOBS_DATABASE_URL: roleUrl('replicator'),
+    });
+    expect(new Set(['auth', 'tracker', 'accounting', 'analytics', 'replicator'].map((role) => passwordOf(`postgres-password-${role}`))).size).toBe(5);
   });
 
-  it('leaves what secrets.env gives alone', () => {
-    const env = serviceEnv({ ADMIN_PASSWORD: 'the operator\'s own', GATEWAY_PUBLIC_KEY: 'pem', DATABASE_URL: 'postgres://db.internal:5432' });
-    expect(env.ADMIN_PASSWORD).toBe('the operator\'s own');
-    expect(env.GATEWAY_PRIVATE_KEY).toBeUndefined();
-    expect(env.DATABASE_URL).toBe('postgres://db.internal:5432');
+  it.each(IMAGE_SERVICES)('gives %s exactly the secrets it uses, in an environment production accepts', (service) => {
+    const env = serviceEnv(service, { NODE_ENV: 'production', HOST: '0.0.0.0' });
+    expect(secretsIn(env).sort()).toEqual([...SECRETS_BY_SERVICE[service]].sort());
+    expect(() => parseEnv(env, service)).not.toThrow();
+    const redisUser = composeSettings(service).REDIS_USER;
+    expect(env.REDIS_URL).toBe(redisUser ? `redis://popug-${redisUser}:${readFileSync(join(keys, `redis-${redisUser}-password`), 'utf8')}@redis:6379` : undefined);
+  });
+
+  it('gives each service that names its Redis user in docker-compose.yml that user, and Redis lets it do exactly its work', async () => {
+    const redis = await privateRedis({ config: join(keys, 'redis.conf'), password: readFileSync(join(keys, 'redis-password'), 'utf8') });
+    await redis.start();
+    try {
+      const named = Object.entries(base.services).flatMap(([name, service]) => (service.environment?.REDIS_USER ? [[name, service.environment.REDIS_USER]] : []));
+      expect(Object.fromEntries(named)).toEqual({ gateway: 'gateway', auth: 'auth', accounting: 'accounting', jobs: 'jobs' });
+      for (const service of REDIS_SERVICES) {
+        const url = serviceEnv(service).REDIS_URL ?? '';
+        expect(url).toBe(`redis://popug-${service}:${readFileSync(join(keys, `redis-${service}-password`), 'utf8')}@redis:6379`);
+        const client = new Redis(url.replace('@redis:6379', `@127.0.0.1:${redis.port}`));
+        try {
+          await checkRedisAccess(client, 'popug', service);
+          if (service === 'gateway') await expect(checkRedisAccess(client, 'popug', 'jobs')).rejects.toThrow(RedisAccessError);
+        } finally {
+          client.disconnect();
+        }
+      }
+    } finally {
+      await redis.kill();
+    }
+  });
+
+  it('hands the subgraphs the public half of the gateway\'s key, and auth its own key', () => {
+    expect(serviceEnv('tracker').GATEWAY_PUBLIC_KEY).toBe(readFileSync(join(secrets, 'gateway-public-key', 'gateway.pub.pem'), 'utf8').trim());
+    expect(serviceEnv('auth').AUTH_PRIVATE_KEY).toBe(readFileSync(join(secrets, 'auth-key', 'auth.key.pem'), 'utf8').trim());
+  });
+
+  it('gives what secrets.env gives to the services that use it only', () => {
+    const fromSecretsEnv: Record<SecretName, string> & { DATABASE_URL: string } = {
+      ADMIN_PASSWORD: 'the operator\'s own',
+      AUTH_PRIVATE_KEY: 'auth pem',
+      GATEWAY_PRIVATE_KEY: 'gateway pem',
+      GATEWAY_PUBLIC_KEY: 'gateway public pem',
+      DATABASE_URL: 'postgres://db.internal:5432',
+    };
+    const tracker = serviceEnv('tracker', fromSecretsEnv);
+    expect(secretsIn(tracker)).toEqual(['GATEWAY_PUBLIC_KEY']);
+    expect(tracker.GATEWAY_PUBLIC_KEY).toBe('gateway public pem');
+    expect(tracker.DATABASE_URL).toBe('postgres://db.internal:5432');
+    expect(serviceEnv('bootstrap-admin', fromSecretsEnv).ADMIN_PASSWORD).toBe('the operator\'s own');
+    expect(secretsIn(serviceEnv('jobs', fromSecretsEnv))).toEqual([]);
+  });
+
+  it('refuses the gateway\'s key from secrets.env without its public half, which the subgraphs would otherwise take from the volume', () => {
+    expect(() => runEntryPoint('tracker', { GATEWAY_PRIVATE_KEY: 'gateway pem' })).toThrow(/GATEWAY_PRIVATE_KEY without GATEWAY_PUBLIC_KEY/);
   });
 
   it('stops a service when a secret is missing instead of starting it with an empty one', () => {
     const empty = mkdtempSync(join(tmpdir(), 'popug-compose-empty-'));
     try {
-      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty }, stdio: 'pipe' })).toThrow();
+      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: empty, REDIS_USER: 'gateway' }, stdio: 'pipe' })).toThrow();
+      mkdirSync(join(empty, 'gateway-public-key'));
+      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: empty }, stdio: 'pipe' })).toThrow();
+      // Every secret there but the service's database role's password.
+      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: secrets, POPUG_SERVICE: 'tracker' }, stdio: 'pipe' })).toThrow();
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
+  });
+
+  it('moves the secrets of a keys volume from an older compose file to their own volumes, keeping them', () => {
+    const older = mkdtempSync(join(root, 'older-'));
+    const [oldKeys, newSecrets] = [join(older, 'keys'), join(older, 'secrets')];
+    mkdirSync(oldKeys);
+    mkdirSync(newSecrets);
+    const files = { 'auth.key.pem': 'old auth key', 'gateway.key.pem': 'old gateway key', 'gateway.pub.pem': 'old gateway public key', 'admin-password': 'old admin password' };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(oldKeys, name), content, { mode: 0o600 });
+    expect(runKeysStep(oldKeys, newSecrets)).not.toMatch(/admin-password/);
+    expect({
+      auth: readFileSync(join(newSecrets, 'auth-key', 'auth.key.pem'), 'utf8'),
+      gateway: readFileSync(join(newSecrets, 'gateway-key', 'gateway.key.pem'), 'utf8'),
+      gatewayPublic: readFileSync(join(newSecrets, 'gateway-public-key', 'gateway.pub.pem'), 'utf8'),
+      admin: readFileSync(join(newSecrets, 'admin', 'admin-password'), 'utf8'),
+    }).toEqual({ auth: 'old auth key', gateway: 'old gateway key', gatewayPublic: 'old gateway public key', admin: 'old admin password' });
+    expect(readdirSync(oldKeys).sort()).toEqual(KEYS_VOLUME);
   });
 });

@@ -18,18 +18,21 @@ const rendered = {
 const DNS = ['kube-dns:53/TCP', 'kube-dns:53/UDP'];
 const POSTGRES = 'anywhere:5432/TCP';
 const REDIS = 'anywhere:6379/TCP';
+/** Each service's internal port (/health, /metrics; the jobs worker's queue board): only from the monitoring namespace. */
+const MONITORING = (port: number) => `namespace popug-jira/monitoring=true:${port}/TCP`;
 /** Per pod: who may connect to it, and where it may connect. `anywhere` is any address (external PostgreSQL, Redis, SMTP, clients). */
 const EXPECTED: Record<string, { ingress: string[]; egress: string[] }> = {
-  gateway: { ingress: ['anywhere:4000/TCP'], egress: [...DNS, 'auth:4001/TCP', 'tracker:4002/TCP', 'accounting:4003/TCP', 'analytics:4004/TCP', REDIS] },
-  auth: { ingress: ['gateway:4001/TCP', 'jobs:4001/TCP'], egress: [...DNS, POSTGRES, REDIS] },
-  tracker: { ingress: ['gateway:4002/TCP'], egress: [...DNS, POSTGRES] },
-  accounting: { ingress: ['gateway:4003/TCP'], egress: [...DNS, POSTGRES, REDIS] },
-  analytics: { ingress: ['gateway:4004/TCP'], egress: [...DNS, POSTGRES] },
+  gateway: { ingress: ['anywhere:4000/TCP', MONITORING(9400)], egress: [...DNS, 'auth:4001/TCP', 'tracker:4002/TCP', 'accounting:4003/TCP', 'analytics:4004/TCP', REDIS] },
+  auth: { ingress: ['gateway:4001/TCP', 'jobs:4001/TCP', MONITORING(9401)], egress: [...DNS, POSTGRES, REDIS] },
+  tracker: { ingress: ['gateway:4002/TCP', MONITORING(9402)], egress: [...DNS, POSTGRES] },
+  accounting: { ingress: ['gateway:4003/TCP', MONITORING(9403)], egress: [...DNS, POSTGRES, REDIS] },
+  analytics: { ingress: ['gateway:4004/TCP', MONITORING(9404)], egress: [...DNS, POSTGRES] },
   jobs: {
-    ingress: ['namespace popug-jira/monitoring=true:4005/TCP'],
+    ingress: [MONITORING(9405)],
     egress: [...DNS, 'auth:4001/TCP', POSTGRES, REDIS, 'anywhere:25/TCP', 'anywhere:587/TCP', 'anywhere:465/TCP'],
   },
   migrate: { ingress: [], egress: [...DNS, POSTGRES] },
+  'bootstrap-admin': { ingress: [], egress: [...DNS, POSTGRES] },
 };
 
 type Labels = Record<string, string>;

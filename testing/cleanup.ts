@@ -1,11 +1,14 @@
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { dropDatabases } from '../lib/db/database';
+import { dropRoles } from '../lib/db/roles';
 import type { Env } from '../lib/env';
 
-/** Drops a test or bench run's databases, Redis keys and mail folder: everything under its prefixes. */
+/** Drops a test or bench run's databases, PostgreSQL roles, Redis keys and mail folder: everything under its prefixes. */
 export async function dropRunData(env: Env, extraDirs: readonly string[] = []): Promise<void> {
   await dropDatabases(env, env.DB_PREFIX);
+  // After the databases: a role that owns one, or holds a grant in one, cannot be dropped.
+  await dropRoles(env, env.DB_PREFIX);
   const redis = new Redis(env.REDIS_URL);
   try {
     let cursor = '0';

@@ -22,16 +22,17 @@ export function isolateTestFile(overrides: Record<string, string> = {}): Env {
 }
 
 /**
- * What a production-mode test file adds to isolateTestFile: NODE_ENV=production with the
- * secrets production insists on (an admin password of its own, signing keys in the
- * environment), fresh for the file.
+ * What a production-mode test file adds to isolateTestFile: NODE_ENV=production with every
+ * secret some service insists on (an admin password of its own, signing keys and the
+ * gateway's public key in the environment), fresh for the file.
  */
 export function productionOverrides(): Record<string, string> {
-  const pem = () => generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const gateway = generateKeyPairSync('ed25519');
   return {
     NODE_ENV: 'production',
     ADMIN_PASSWORD: `admin-${randomBytes(12).toString('hex')}`,
-    AUTH_PRIVATE_KEY: pem(),
-    GATEWAY_PRIVATE_KEY: pem(),
+    AUTH_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    GATEWAY_PRIVATE_KEY: gateway.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    GATEWAY_PUBLIC_KEY: gateway.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
 }

@@ -7,21 +7,31 @@ import type { Env } from '../lib/env';
 import type { Service } from '../lib/subgraph/serve';
 
 export interface RunningService {
+  /** The public port's origin: /graphql, /live, /ready. */
   url: string;
   port: number;
   server: Server;
+  /** The internal port's origin: /health, /metrics (docs/operations.md "Internal port"). */
+  internalUrl: string;
+  internalPort: number;
+  internalServer: Server;
   close(): Promise<void>;
 }
 
-/** Listens on a free loopback port; `close` stops the server, then the service. */
+/** Listens on two free loopback ports, public and internal; `close` stops both servers, then the service. */
 export async function startOnFreePort(service: Service): Promise<RunningService> {
+  const internal = await listen(service.internal, 0, '127.0.0.1');
   const { server, port } = await listen(service.app, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     server,
+    internalUrl: `http://127.0.0.1:${internal.port}`,
+    internalPort: internal.port,
+    internalServer: internal.server,
     async close() {
       await closeServer(server);
+      await closeServer(internal.server);
       await service.close();
     },
   };

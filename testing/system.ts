@@ -1,7 +1,7 @@
 import { parseEnv, resetEnvCache, type Env } from '../lib/env';
 import type { Service } from '../lib/subgraph/serve';
 import { postGraphQL, startOnFreePort, testLogger, type GraphQLResponse, type RunningService } from './stack';
-import { prepareDatabases } from '../jobs/replicator/test/fixtures/databases';
+import { runOneShotSteps } from './one-shot-steps';
 
 type Builder = (env: Env, logger: ReturnType<typeof testLogger>) => Promise<Service>;
 
@@ -12,6 +12,9 @@ export interface SystemBuilders {
   analytics: Builder;
   gateway: Builder;
 }
+
+/** What one service's environment changes from the file's (its own REDIS_URL, say), as each Deployment sets its own. */
+export type ServiceEnvOverrides = Partial<Record<keyof SystemBuilders, Partial<Env>>>;
 
 export interface TestSystem {
   env: Env;
@@ -48,13 +51,14 @@ export function graphClient(gatewayUrl: string): GraphClient {
 /**
  * The whole federated system in this process on free loopback ports, with real
  * PostgreSQL and Redis under the test file's own prefixes (see isolation.ts), its
- * databases created and migrated first.
+ * databases created and migrated and its first admin made first, as the deployments'
+ * one-shot steps do.
  */
-export async function startTestSystem(builders: SystemBuilders, env: Env): Promise<TestSystem> {
-  await prepareDatabases(env); // the migrate step: services never create or migrate their databases
+export async function startTestSystem(builders: SystemBuilders, env: Env, overrides: ServiceEnvOverrides = {}): Promise<TestSystem> {
+  await runOneShotSteps(env);
   const started: RunningService[] = [];
   const start = async (name: keyof SystemBuilders, serviceEnv: Env) => {
-    const running = await startOnFreePort(await builders[name](serviceEnv, testLogger(name)));
+    const running = await startOnFreePort(await builders[name]({ ...serviceEnv, ...overrides[name] }, testLogger(name)));
     started.push(running);
     return running;
   };

@@ -37,6 +37,7 @@ export async function startStack(children: ChildProcess[], scratch: string, env:
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
   for (const name of SUBGRAPHS) {
     childEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
+    childEnv[`${name.toUpperCase()}_INTERNAL_PORT`] = String(await freePort());
     childEnv[`${name.toUpperCase()}_URL`] = subgraphUrls[name];
   }
   const start = (name: string, command: string[], env = childEnv, cwd?: string) => {
@@ -45,7 +46,7 @@ export async function startStack(children: ChildProcess[], scratch: string, env:
     return child.pid ?? 0;
   };
   const subgraphPids = Object.fromEntries(SUBGRAPHS.map((name) => [name, start(name, compiledService(`subgraphs/${name}/index.ts`))])) as Record<SubgraphName, number>;
-  await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/health`, STARTUP_MS)));
+  await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/ready`, STARTUP_MS)));
 
   const gatewayPorts: Record<Gateway, number> = { ours: await freePort(), hiveJs: await freePort(), hiveRust: await freePort() };
   const hive = writeHiveConfigs(scratch, subgraphUrls);
@@ -53,11 +54,11 @@ export async function startStack(children: ChildProcess[], scratch: string, env:
   const hiveCommand = (config: string, port: number) => [process.execPath, HIVE_BIN, 'supergraph', hive.supergraph, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'];
   const pids = {
     ...subgraphPids,
-    ours: start('gateway', compiledService('gateway/index.ts', process.env.BENCH_GATEWAY_CPU_PROF), { ...childEnv, PORT: String(gatewayPorts.ours) }),
+    ours: start('gateway', compiledService('gateway/index.ts', process.env.BENCH_GATEWAY_CPU_PROF), { ...childEnv, PORT: String(gatewayPorts.ours), GATEWAY_INTERNAL_PORT: String(await freePort()) }),
     hiveJs: start('hive-js', hiveCommand(hive.js, gatewayPorts.hiveJs), hiveEnv, scratch),
     hiveRust: start('hive-rust', hiveCommand(hive.rust, gatewayPorts.hiveRust), hiveEnv, scratch),
   };
-  await waitForHealth(`http://127.0.0.1:${gatewayPorts.ours}/health`, STARTUP_MS);
+  await waitForHealth(`http://127.0.0.1:${gatewayPorts.ours}/ready`, STARTUP_MS);
   await Promise.all([gatewayPorts.hiveJs, gatewayPorts.hiveRust].map((port) => waitForHealth(`http://127.0.0.1:${port}/healthcheck`, STARTUP_MS)));
   const gatewayUrls = { ours: url(gatewayPorts.ours), hiveJs: url(gatewayPorts.hiveJs), hiveRust: url(gatewayPorts.hiveRust) };
   return { subgraphUrls, gatewayUrls, pids };

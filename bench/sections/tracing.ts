@@ -104,12 +104,14 @@ async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, profi
   const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
   for (const subgraph of SUBGRAPHS) {
     env[`${subgraph.toUpperCase()}_PORT`] = String(ports[subgraph]);
+    // The off and on stacks run side by side: internal ports of their own.
+    env[`${subgraph.toUpperCase()}_INTERNAL_PORT`] = String(await freePort());
     env[`${subgraph.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[subgraph]}/graphql`;
   }
   const children = SUBGRAPHS.map((subgraph) => startService(`${name}:${subgraph}`, `subgraphs/${subgraph}/index.ts`, { ...env, OTEL_SERVICE_NAME: subgraph }, profileDir));
-  await Promise.all(SUBGRAPHS.map((subgraph) => waitForHealth(`http://127.0.0.1:${ports[subgraph]}/health`, STARTUP_MS)));
-  children.push(startService(`${name}:gateway`, 'gateway/index.ts', { ...env, OTEL_SERVICE_NAME: 'gateway' }, profileDir));
-  await waitForHealth(`http://127.0.0.1:${ports.gateway}/health`, STARTUP_MS);
+  await Promise.all(SUBGRAPHS.map((subgraph) => waitForHealth(`http://127.0.0.1:${ports[subgraph]}/ready`, STARTUP_MS)));
+  children.push(startService(`${name}:gateway`, 'gateway/index.ts', { ...env, GATEWAY_INTERNAL_PORT: String(await freePort()), OTEL_SERVICE_NAME: 'gateway' }, profileDir));
+  await waitForHealth(`http://127.0.0.1:${ports.gateway}/ready`, STARTUP_MS);
   return { name, children, gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`, authUrl: `http://127.0.0.1:${ports.auth}/graphql`, calls: [], requests: 0, seconds: 0, cpuSeconds: 0 };
 }
 

@@ -4,6 +4,7 @@ import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { apiSchema } from '@popug/testing/contract';
 import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
 import { signInAdmin, type TestUser } from '@popug/testing/people';
+import { samplesOf, scrapeMetrics } from '@popug/testing/metrics';
 import { startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { parse } from 'graphql';
@@ -34,13 +35,17 @@ function productionSettings(): Record<string, string> {
   return { ...productionOverrides(), AUTH_PRIVATE_KEY: keyOf('auth'), GATEWAY_PRIVATE_KEY: keyOf('gateway') };
 }
 
-/** Another gateway over the test system's subgraphs, with `overrides` in its environment. */
+/** Another gateway over the test system's subgraphs, with `overrides` in its environment; its /graphql. */
 async function gatewayWith(overrides: Record<string, string>): Promise<string> {
+  return `${(await runningGatewayWith(overrides)).url}/graphql`;
+}
+
+async function runningGatewayWith(overrides: Record<string, string>): Promise<RunningService> {
   const gatewayEnv = parseEnv({ ...process.env, ...overrides, AUTH_URL: system.env.AUTH_URL, TRACKER_URL: system.env.TRACKER_URL, ACCOUNTING_URL: system.env.ACCOUNTING_URL, ANALYTICS_URL: system.env.ANALYTICS_URL });
   resetEnvCache();
   const running = await startOnFreePort(await createGateway(gatewayEnv, testLogger('gateway')));
   gateways.push(running);
-  return `${running.url}/graphql`;
+  return running;
 }
 
 interface Answer {
@@ -104,6 +109,19 @@ describe('in production', () => {
     }
     // A refused registration is not remembered: the id stays unknown.
     expect(codeOf(await send(production, byId(documentId(ARBITRARY))))).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
+  it('labels metrics with manifest operation names only: a refused document\'s name is `other`', async () => {
+    const gateway = await runningGatewayWith(productionSettings());
+    const url = `${gateway.url}/graphql`;
+    for (const name of ['Snoop', 'Exfiltrate', 'MyTasks']) {
+      // A name of the manifest on a document that is not its own is refused too; its label is the name, bounded by the manifest.
+      expect(codeOf(await send(url, { query: `query ${name} { me { id email } }` }))).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+    }
+    expect(await send(url, { operationName: 'Me', variables: {}, ...byId(me?.id ?? '') })).toMatchObject({ status: 200 });
+    const requests = samplesOf(await scrapeMetrics(gateway.internalUrl), 'popug_graphql_requests_total', { service: 'gateway' });
+    const labels = Object.fromEntries(requests.map((sample) => [`${sample.labels.operation} ${sample.labels.outcome}`, sample.value]));
+    expect(labels).toEqual({ 'other PERSISTED_QUERY_NOT_IN_LIST': 2, 'MyTasks PERSISTED_QUERY_NOT_IN_LIST': 1, 'Me ok': 1 });
   });
 
   it('runs an arbitrary document when the admin allows it with ALLOW_ARBITRARY_OPERATIONS=true', async () => {

@@ -6,7 +6,7 @@ import { createMailReceipts } from './receipts';
 import { startNotifier } from './worker';
 
 // Deep imports keep this process light: it needs neither GraphQL nor the ORM.
-const env = loadEnv();
+const env = loadEnv('jobs');
 const logger = createLogger('notifier');
 const receipts = createMailReceipts(env, logger);
 const notifier = startNotifier(env, logger, receipts.delivered);

@@ -16,6 +16,13 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
  * resources, 57 operator intervention (57P01 admin shutdown, 57014 cancelled), 58 system.
  */
 const DATA_CLASSES = new Set(['22', '23', '42', 'P0']);
+/**
+ * Of class 42, insufficient_privilege is about the deployment, not the event: the
+ * replicator's role lacks a grant (jobs/replicator/grants.ts) for whatever it applies. The
+ * replica fails each pass and its incident names the denial, instead of the first event of
+ * the batch being called a poison; the next migrate step's grants end it.
+ */
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 /**
  * Classifies by code alone, never by message text. PostgreSQL's answers carry a SQLSTATE;
@@ -25,7 +32,7 @@ const DATA_CLASSES = new Set(['22', '23', '42', 'P0']);
  */
 export function failureKind(error: unknown): FailureKind {
   const code = (error as { code?: unknown } | null | undefined)?.code;
-  if (typeof code === 'string' && SQLSTATE.test(code)) return DATA_CLASSES.has(code.slice(0, 2)) ? 'data' : 'transient';
+  if (typeof code === 'string' && SQLSTATE.test(code)) return DATA_CLASSES.has(code.slice(0, 2)) && code !== INSUFFICIENT_PRIVILEGE ? 'data' : 'transient';
   if (code !== undefined) return 'transient';
   return error instanceof DriverException ? 'transient' : 'data';
 }

@@ -51,15 +51,23 @@ export async function dropDatabases(env: Env, namePrefix: string, atOnce = 4): P
   await Promise.all(Array.from({ length: Math.min(atOnce, names.length) }, dropper));
 }
 
-async function withAdmin<T>(env: Env, use: (admin: Client) => Promise<T>): Promise<T> {
-  const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
-  admin.on('error', () => undefined); // cut between two statements: the next one fails and says so
-  await admin.connect();
+/** One connection to `database` as DATABASE_URL's user (acting as `role`, when given: `SET ROLE` at connect) for `use`, ended after it. */
+export async function withConnection<T>(env: Env, database: string, use: (client: Client) => Promise<T>, role?: string): Promise<T> {
+  const client = new Client({ connectionString: databaseUrl(env, database), ...(role ? { options: actingAs(role) } : {}) });
+  client.on('error', () => undefined); // cut between two statements: the next one fails and says so
+  await client.connect();
   try {
-    return await use(admin);
+    return await use(client);
   } finally {
-    await admin.end();
+    await client.end();
   }
+}
+
+const withAdmin = <T>(env: Env, use: (admin: Client) => Promise<T>) => withConnection(env, 'postgres', use);
+
+/** The connection's startup options that make a session act as `role` from its first statement (as `SET ROLE` would). */
+export function actingAs(role: string): string {
+  return `-c role=${role}`;
 }
 
 export function quoteIdent(identifier: string): string {

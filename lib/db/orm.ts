@@ -5,7 +5,7 @@ import { logConnectionErrors } from '../connection-errors';
 import { ormLogger } from './orm-logger';
 import { releaseAbandonedConnections } from './abandoned-connections';
 import { createLogger, type Logger } from '../logger';
-import { databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
+import { actingAs, databaseName, databaseUrl, ensureDatabase, type DatabaseName } from './database';
 import { Client } from 'pg';
 import { SOURCE_TRANSACTION_LIMIT_MS } from '../replication/completeness';
 
@@ -49,13 +49,17 @@ async function withPoolCare(orm: MikroORM): Promise<MikroORM> {
  * Creates the database when missing and runs its committed migrations: the explicit
  * step (`npm run migrate`, scripts/migrate.ts; the compose and Kubernetes migrate jobs;
  * `prepareDatabases` in tests). Several copies may run at once: one migrates, the others
- * wait for it on an advisory lock.
+ * wait for it on an advisory lock. With `owner`, every connection acts as that role (`SET
+ * ROLE`), so what the migrations create belongs to the database's owner role, not to the
+ * provisioning user of DATABASE_URL (scripts/database-roles.ts).
  */
-export async function migrateDatabase(env: Env, options: OrmOptions): Promise<void> {
+export async function migrateDatabase(env: Env, options: OrmOptions, owner?: string): Promise<void> {
   const name = databaseName(env, options.database);
   const logger = options.logger ?? createLogger('database');
   await ensureDatabase(env, name);
-  const orm = await withPoolCare(await MikroORM.init(ormConfig(env, { ...options, poolMax: 1 })));
+  const config = ormConfig(env, { ...options, poolMax: 1 });
+  if (owner) config.driverOptions = { ...config.driverOptions, options: actingAs(owner) };
+  const orm = await withPoolCare(await MikroORM.init(config));
   try {
     await withAdvisoryLock(env, name, logger, () => orm.migrator.up());
     options.logger?.info({ database: name }, 'database migrated');

@@ -18,7 +18,7 @@ import { IdentityVerifier } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
 import { graphqlEndpoint } from '../graphql-endpoint';
-import { databaseAnswers, mountHealthAndProbes, type HealthDetails, type ReadinessCheck, type ReadinessChecks } from '../health';
+import { databaseAnswers, mountHealth, mountProbes, type HealthDetails, type ReadinessCheck, type ReadinessChecks } from '../health';
 import { SUBGRAPH_QUERY_LIMITS, queryLimitProtection } from '../graphql-limits';
 import { textInputPlugin } from '../text-input';
 import type { Logger } from '../logger';
@@ -45,8 +45,12 @@ export interface SubgraphOptions {
   services?: unknown;
   /** Extra routes (auth's identity endpoint) mounted before /graphql. */
   routes?: (app: Express) => void;
-  /** What `/ready` checks besides the database (auth and accounting: the Redis their mail queue uses). */
-  readiness?: ReadinessChecks;
+  /**
+   * Shared dependencies some requests need (auth and accounting: the Redis their mail queue
+   * uses): `/health` is degraded while one is down; `/ready` does not check them, since one
+   * down for every replica would take the whole subgraph out of its Service.
+   */
+  wanted?: ReadinessChecks;
   /** Gauges of the subgraph's own on its /metrics (accounting: the day close). */
   metrics?: (registry: Registry) => void;
   /** What `/health` shows beside the database (accounting: the day close). */
@@ -58,8 +62,10 @@ export interface SubgraphOptions {
 }
 
 export interface Subgraph {
-  /** The whole HTTP service: GraphQL on /graphql, the Express routes for the rest. */
+  /** The public port: GraphQL on /graphql, /live, /ready and the extra routes (auth's /identity). */
   app: RequestListener;
+  /** The internal port: /health and /metrics. */
+  internal: RequestListener;
   apollo: ApolloServer<SubgraphContext>;
   permissionStore: PermissionStore;
   stop(): Promise<void>;
@@ -113,14 +119,14 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
 
   const app = express();
   app.disable('x-powered-by');
-  mountHealthAndProbes(app, options.name, {
-    essential: { database: databaseAnswers(options.orm.em) },
-    details: options.health,
-    ready: { database: options.databaseReady ?? databaseAnswers(options.orm.em), ...options.readiness },
-  });
-  options.metrics?.(metrics.registry);
-  metrics.mount(app);
+  // Ready while its own database serves it: without it the subgraph can answer nothing.
+  mountProbes(app, options.name, { database: options.databaseReady ?? databaseAnswers(options.orm.em) });
   options.routes?.(app);
+  const internal = express();
+  internal.disable('x-powered-by');
+  mountHealth(internal, options.name, { essential: { database: databaseAnswers(options.orm.em) }, wanted: options.wanted, details: options.health });
+  options.metrics?.(metrics.registry);
+  metrics.mount(internal);
   const identities = new IdentityVerifier(options.gatewayKey);
   const deps = { orm: options.orm, services: options.services, identities, permissionStore, logger: options.logger };
   // auth's /identity routes read JSON bodies with express.json.
@@ -130,5 +136,5 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
     context: (req) => buildContext(deps, req.headers),
     otherwise: app,
   });
-  return { app: service, apollo, permissionStore, stop: () => apollo.stop() };
+  return { app: service, internal, apollo, permissionStore, stop: () => apollo.stop() };
 }

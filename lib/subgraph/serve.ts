@@ -2,29 +2,49 @@ import { closeServer, listen } from '../http';
 import { Lifecycle } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { loadEnv, type Env } from '../env';
+import type { ServiceName } from '../service-secrets';
 import type { RequestListener } from 'node:http';
 
 export interface Service {
+  /** The public port: /graphql, /live and /ready (the gateway: its pages and web app too). */
   app: RequestListener;
+  /** The internal port (docs/operations.md "Internal port"): /health and /metrics, for operators and the scraper only. */
+  internal: RequestListener;
   close(): Promise<void>;
 }
 
-/** Listens on `port`; on SIGTERM stops taking requests, then closes the service's connections. */
-export async function serve(name: string, build: () => Promise<Service>, port: number, host: string, logger: Logger): Promise<Lifecycle> {
-  const lifecycle = new Lifecycle(logger);
-  const service = await build();
+export interface ServicePorts {
+  port: number;
+  internalPort: number;
+}
+
+/**
+ * Listens on the service's public and internal ports, and registers their drains with
+ * `lifecycle`: on SIGTERM the public server stops taking requests first, then the internal
+ * one, then the service's connections close (closers run newest first).
+ */
+export async function listenService(name: string, service: Service, ports: ServicePorts, host: string, lifecycle: Lifecycle, logger: Logger): Promise<ServicePorts> {
   lifecycle.add(`${name} connections`, () => service.close());
-  const { server, port: boundPort } = await listen(service.app, port, host);
+  const internal = await listen(service.internal, ports.internalPort, host);
+  lifecycle.add(`${name} internal http`, () => closeServer(internal.server));
+  const { server, port } = await listen(service.app, ports.port, host);
   lifecycle.add(`${name} http`, () => closeServer(server));
-  logger.info({ port: boundPort }, `${name} listening`);
+  logger.info({ port, internalPort: internal.port }, `${name} listening`);
+  return { port, internalPort: internal.port };
+}
+
+/** Listens on `ports`; on SIGTERM stops taking requests, then closes the service's connections. */
+export async function serve(name: string, build: () => Promise<Service>, ports: ServicePorts, host: string, logger: Logger): Promise<Lifecycle> {
+  const lifecycle = new Lifecycle(logger);
+  await listenService(name, await build(), ports, host, lifecycle, logger);
   return lifecycle;
 }
 
 /** The whole of a service's entry point: read the environment, serve, stop on SIGTERM. */
-export function runService(name: string, portOf: (env: Env) => number, build: (env: Env, logger: Logger) => Promise<Service>): void {
-  const env = loadEnv();
+export function runService(name: ServiceName, portsOf: (env: Env) => ServicePorts, build: (env: Env, logger: Logger) => Promise<Service>): void {
+  const env = loadEnv(name);
   const logger = createLogger(name);
-  serve(name, () => build(env, logger), portOf(env), env.HOST, logger)
+  serve(name, () => build(env, logger), portsOf(env), env.HOST, logger)
     .then((lifecycle) => lifecycle.exitOnSignals())
     .catch((error: unknown) => {
       logger.fatal({ err: error }, `${name} failed to start`);

@@ -22,7 +22,7 @@ export interface SubgraphServerOptions<TServices> {
   rules: IRules;
   permissionCatalog: readonly string[];
   /** Runs once the database is migrated: returns the services resolvers get, and how to close them. */
-  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void>; readiness?: ReadinessChecks; health?: HealthDetails; metrics?: (registry: Registry) => void }>;
+  prepare?: (orm: MikroORM) => Promise<{ services: TServices; close?: () => Promise<void>; wanted?: ReadinessChecks; health?: HealthDetails; metrics?: (registry: Registry) => void }>;
   routes?: (app: Express, orm: MikroORM) => void;
 }
 
@@ -30,6 +30,7 @@ export interface SubgraphServer {
   subgraph: Subgraph;
   orm: MikroORM;
   app: RequestListener;
+  internal: RequestListener;
   close(): Promise<void>;
 }
 
@@ -62,7 +63,7 @@ export async function createSubgraphServer<TServices>(
     services: prepared?.services,
     routes: options.routes ? (app) => options.routes?.(app, orm) : undefined,
     production: env.NODE_ENV === 'production',
-    readiness: prepared?.readiness,
+    wanted: prepared?.wanted,
     health: prepared?.health,
     metrics: prepared?.metrics,
     databaseReady,
@@ -71,6 +72,7 @@ export async function createSubgraphServer<TServices>(
     subgraph,
     orm,
     app: subgraph.app,
+    internal: subgraph.internal,
     async close() {
       await subgraph.stop();
       await prepared?.close?.();

@@ -1,4 +1,4 @@
-import { ANONYMOUS_OPERATION, OperationNameLimiter, OTHER_OPERATION } from '../metrics';
+import { ANONYMOUS_OPERATION, OperationNameLimiter, OTHER_OPERATION, TrustedOperationNames } from '../metrics';
 
 describe('operation name label', () => {
   it('calls a missing name anonymous and keeps known names', () => {
@@ -20,5 +20,12 @@ describe('operation name label', () => {
 
   it('caps the length of a name', () => {
     expect(new OperationNameLimiter().label('x'.repeat(500))).toHaveLength(100);
+  });
+});
+
+describe('trusted operation names', () => {
+  it('labels a trusted name as itself, a missing one anonymous, and every other name `other`', () => {
+    const names = new TrustedOperationNames(['MyTasks', 'Login']);
+    expect(['MyTasks', 'Login', undefined, 'Snoop', 'mytasks', 'x'.repeat(500)].map((name) => names.label(name))).toEqual(['MyTasks', 'Login', ANONYMOUS_OPERATION, OTHER_OPERATION, OTHER_OPERATION, OTHER_OPERATION]);
   });
 });

@@ -7,7 +7,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type BatchSpanProcessorOptions } from '@opentelemetry/sdk-trace';
 import { BullMQOtel } from 'bullmq-otel';
-import { loadEnv, type Env } from '../env';
+import type { TracingEnv } from '../env';
 import { setActiveTracing } from './active';
 import { edgeSampler, startedShare } from './edge-sampling';
 import { registerTracing } from './register';
@@ -22,8 +22,7 @@ import { RequestIdSpanProcessor } from './request-id-processor';
  * W3C `traceparent` propagation, OTLP/HTTP export, configured by the standard OTEL_* variables.
  * Stock parts only: the SDK's provider, sampler interface, span processors and context manager.
  */
-export function startTracing(): void {
-  const env = loadEnv();
+export function startTracing(env: TracingEnv): void {
   const provider = new TracerProvider({
     sampler: edgeSampler(startedShare()),
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME ?? serviceOfEntry(process.argv[1] ?? '') }),
@@ -35,7 +34,7 @@ export function startTracing(): void {
 }
 
 /** The exporter and the OTEL_BSP_* settings, which SDK 3's processor no longer reads itself. */
-function batchOptions(env: Env): BatchSpanProcessorOptions {
+function batchOptions(env: TracingEnv): BatchSpanProcessorOptions {
   return {
     exporter: new OTLPTraceExporter(),
     ...(env.OTEL_BSP_SCHEDULE_DELAY && { scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY }),

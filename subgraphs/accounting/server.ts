@@ -1,9 +1,9 @@
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import type { Env } from '@popug/lib/env';
-import { redisAnswers } from '@popug/lib/health';
 import type { Logger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AccountingServices } from './context';
 import { accountingDatabase } from './database';
@@ -31,6 +31,7 @@ export function createAccountingServer(env: Env, logger: Logger, options: Accoun
     permissionCatalog: ACCOUNTING_PERMISSIONS,
     async prepare() {
       const redis = createRedis(env, 'producer');
+      reportRedisAccess(redis, env.QUEUE_PREFIX, 'accounting', logger);
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'accounting mail queue');
       const worker: PayoutWorker | undefined = options.worker ? await startPayoutWorker(env, logger.child({ component: 'payout' }), options.worker) : undefined;
       return {
@@ -40,7 +41,8 @@ export function createAccountingServer(env: Env, logger: Logger, options: Accoun
           await mailQueue.close();
           redis.disconnect();
         },
-        readiness: { redis: redisAnswers(redis) },
+        // On /health, not /ready: most requests serve without the mail queue (lib/health.ts).
+        wanted: { redis: redisServes(redis, env.QUEUE_PREFIX, 'accounting') },
         // The day close on /health: a close stuck past CLOSE_STUCK_AFTER_MS makes accounting degraded.
         health: worker
           ? async () => {

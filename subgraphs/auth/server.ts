@@ -1,18 +1,16 @@
 import { logConnectionErrors } from '@popug/lib/connection-errors';
-import { checkDatabaseReady } from '@popug/lib/db/readiness';
 import type { Env } from '@popug/lib/env';
-import { redisAnswers } from '@popug/lib/health';
 import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
 import { createMailQueue } from '@popug/lib/mail';
 import { createRedis } from '@popug/lib/queues';
+import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AuthServices } from './context';
 import { authDatabase } from './database';
 import { mountIdentityRoute } from './identity-route';
 import { AUTH_PERMISSIONS, authRules } from './permissions';
 import { resolvers } from './resolvers';
-import { bootstrapFirstAdmin } from './services/admin-bootstrap';
 import { limitPasswordWork } from './services/password';
 import { startAdminAlerts } from './worker/admin-alerts';
 
@@ -25,7 +23,10 @@ export interface AuthServerOptions {
   worker?: boolean;
 }
 
-/** Builds auth without listening: first admin present (or on its way, while the database is not ready), identity route mounted. */
+/**
+ * Builds auth without listening, identity route mounted. The first admin is the bootstrap
+ * step's (services/admin-bootstrap.ts): auth never holds the admin's password.
+ */
 export function createAuthServer(env: Env, logger: Logger, options: AuthServerOptions = {}): Promise<SubgraphServer> {
   limitPasswordWork({ concurrency: env.ARGON2_CONCURRENCY, queueLimit: env.ARGON2_QUEUE_LIMIT, maxWaitMs: env.ARGON2_QUEUE_WAIT_MS });
   return createSubgraphServer<AuthServices>(env, logger, {
@@ -35,19 +36,19 @@ export function createAuthServer(env: Env, logger: Logger, options: AuthServerOp
     rules: authRules,
     permissionCatalog: AUTH_PERMISSIONS,
     async prepare(orm) {
-      const bootstrap = await bootstrapFirstAdmin(() => orm.em.fork(), env, logger, () => checkDatabaseReady(orm.em, env, authDatabase));
       const redis = createRedis(env, 'producer');
+      reportRedisAccess(redis, env.QUEUE_PREFIX, 'auth', logger);
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'auth mail queue');
       const alerts = options.worker ? startAdminAlerts(env, logger.child({ component: 'admin-alerts' }), () => orm.em.fork(), mailQueue) : undefined;
       return {
         services: { mailQueue, signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS },
         async close() {
-          bootstrap.stop();
           await alerts?.close();
           await mailQueue.close();
           redis.disconnect();
         },
-        readiness: { redis: redisAnswers(redis) },
+        // On /health, not /ready: most requests serve without the mail queue (lib/health.ts).
+        wanted: { redis: redisServes(redis, env.QUEUE_PREFIX, 'auth') },
       };
     },
     routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth')),

@@ -120,7 +120,7 @@ describe('SIGTERM under load', () => {
       const first = await startJobsProcess(jobsEnv);
       running.push(first);
       // A scraper on a kept-alive connection, as Prometheus keeps one.
-      const scraper = new HttpPool(first.origin, { connections: 1, keepAliveTimeout: 60_000 });
+      const scraper = new HttpPool(first.internalOrigin, { connections: 1, keepAliveTimeout: 60_000 });
       let scraping = true;
       const scraping$ = (async () => {
         while (scraping) {

@@ -6,7 +6,8 @@ import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import type { GraphQLResponse } from '@popug/testing/stack';
 import { graphClient, type GraphClient } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
-import { connectTo, prepareDatabases } from '../../jobs/replicator/test/fixtures/databases';
+import { runOneShotSteps } from '@popug/testing/one-shot-steps';
+import { connectTo } from '../../jobs/replicator/test/fixtures/databases';
 import { deathOf, startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from './fixtures/jobs-process';
 import { closeDay, completeTask, createTask, hireStaff, type Popug } from './fixtures/popugs';
 import { terminateBackends } from './fixtures/terminate-backends';
@@ -45,7 +46,7 @@ beforeAll(async () => {
   // The dev key pairs, written once here rather than raced for by the processes.
   loadPrivateKey(env, 'auth');
   loadPrivateKey(env, 'gateway');
-  await prepareDatabases(env);
+  await runOneShotSteps(env);
   const childEnv = { ...process.env };
   const subgraphs = await Promise.all(SUBGRAPHS.map((name) => startSubgraphProcess(name, childEnv)));
   SUBGRAPHS.forEach((name, index) => processes.push({ name, service: subgraphs[index] as ServiceProcess }));

@@ -125,7 +125,7 @@ export async function startHostileBed(overrides: Record<string, string> = {}): P
       };
     },
     async expectHealthy() {
-      const health = await fetch(`${gatewayBase}/health`);
+      const health = await fetch(`${system.services.gateway.internalUrl}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', service: 'gateway', subgraphs: { auth: 'ok', tracker: 'ok', accounting: 'ok', analytics: 'ok' } });
       expect(dataOf(await system.request<{ me: User }>('{ me { id } }', {}, workerToken)).me.id).toBe(worker.id);

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DOCUMENTED_ADMIN_PASSWORD, parseEnv } from '@popug/lib/env';
+import { parseEnv } from '@popug/lib/env';
+import { DOCUMENTED_ADMIN_PASSWORD } from '@popug/lib/service-secrets';
 import { compiledEntry } from '@popug/testing/compiled';
 import { productionOverrides } from '@popug/testing/isolation';
 
@@ -24,23 +25,24 @@ function start(entry: string, variables: Record<string, string>) {
 }
 
 describe('NODE_ENV=production refuses unsafe defaults', () => {
-  it('exits 78 from a subgraph with no admin password, no signing keys and an empty HOST, one line per problem', () => {
+  it('exits 78 from a subgraph with no gateway public key and an empty HOST, one line per problem, asking for no secret it does not use', () => {
     const { code, lines } = start('subgraphs/tracker/index.ts', { NODE_ENV: 'production', HOST: '' });
     expect(code).toBe(78);
     expect(lines[0]).toBe('Unsafe production environment:');
-    expect(lines.slice(1).map((line) => line.trim().split(':')[0])).toEqual(['ADMIN_PASSWORD', 'AUTH_PRIVATE_KEY', 'GATEWAY_PRIVATE_KEY', 'HOST']);
+    expect(lines.slice(1).map((line) => line.trim().split(':')[0])).toEqual(['GATEWAY_PUBLIC_KEY', 'HOST']);
   });
 
-  it('exits 78 from the gateway given the documented admin password', () => {
+  it('exits 78 from the bootstrap step given the documented admin password; no service is asked for it', () => {
     const secrets = productionOverrides();
-    const { code, lines } = start('gateway/index.ts', { ...secrets, ADMIN_PASSWORD: DOCUMENTED_ADMIN_PASSWORD });
+    const { code, lines } = start('scripts/bootstrap-admin.ts', { ...secrets, ADMIN_PASSWORD: DOCUMENTED_ADMIN_PASSWORD });
     expect(code).toBe(78);
-    expect(lines).toEqual(['Unsafe production environment:', expect.stringMatching(/^ {2}ADMIN_PASSWORD: set a password of your own/)]);
+    expect(lines).toEqual(['Unsafe production environment:', expect.stringMatching(/^ {2}ADMIN_PASSWORD: the documented default is refused in production/)]);
+    for (const service of ['gateway', 'auth', 'tracker', 'jobs'] as const) expect(() => parseEnv({ ...secrets, ADMIN_PASSWORD: DOCUMENTED_ADMIN_PASSWORD }, service)).not.toThrow();
   });
 
   it('refuses development keys from KEYS_DIR in production', () => {
     const { AUTH_PRIVATE_KEY: _auth, ...secrets } = productionOverrides();
-    expect(() => parseEnv({ ...secrets, KEYS_DIR: 'var/keys' })).toThrow(/AUTH_PRIVATE_KEY: give the auth signing key in the environment/);
+    expect(() => parseEnv({ ...secrets, KEYS_DIR: 'var/keys' }, 'auth')).toThrow(/AUTH_PRIVATE_KEY: auth needs it and it is not set \(keys generated under KEYS_DIR are for development only\)/);
   });
 
   it('listens on loopback unless HOST says otherwise, and starts with secrets of its own', () => {
@@ -50,6 +52,7 @@ describe('NODE_ENV=production refuses unsafe defaults', () => {
   });
 
   it('keeps development as it was: defaults accepted', () => {
-    expect(parseEnv({ NODE_ENV: 'development' }).ADMIN_PASSWORD).toBe(DOCUMENTED_ADMIN_PASSWORD);
+    expect(parseEnv({ NODE_ENV: 'development' }, 'bootstrap-admin').ADMIN_PASSWORD).toBe(DOCUMENTED_ADMIN_PASSWORD);
+    expect(() => parseEnv({ NODE_ENV: 'development' }, 'auth')).not.toThrow();
   });
 });

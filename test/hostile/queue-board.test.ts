@@ -25,8 +25,9 @@ let payout: Queue;
 const SECRET_EMAIL = `payee-${randomUUID().slice(0, 8)}@popug.test`;
 
 beforeAll(async () => {
-  const { port } = await startJobs({ ...bed.system.env, JOBS_PORT: 0 }, lifecycle);
-  jobsUrl = `http://127.0.0.1:${port}`;
+  // The board is on the internal port.
+  const { internalPort } = await startJobs({ ...bed.system.env, JOBS_PORT: 0, JOBS_INTERNAL_PORT: 0 }, lifecycle);
+  jobsUrl = `http://127.0.0.1:${internalPort}`;
   producer = createRedis(bed.env, 'producer');
   mail = new Queue(QUEUES.mail, queueOptions(bed.env, producer));
   payout = new Queue(QUEUES.payout, queueOptions(bed.env, producer));

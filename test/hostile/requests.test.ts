@@ -66,7 +66,7 @@ afterAll(async () => {
 
 /** After every hostile request: the gateway is healthy and still answers a normal query. */
 afterEach(async () => {
-  const health = await fetch(`${baseUrl}/health`);
+  const health = await fetch(`${system.services.gateway.internalUrl}/health`);
   expect(health.status).toBe(200);
   expect(await health.json()).toEqual({ status: 'ok', service: 'gateway', subgraphs: { auth: 'ok', tracker: 'ok', accounting: 'ok', analytics: 'ok' } });
   expect(dataOf(await system.request<{ me: User }>('{ me { id } }', {}, workerToken)).me.id).toBe(worker.id);

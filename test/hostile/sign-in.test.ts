@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  const health = await fetch(`${system.services.gateway.url}/health`);
+  const health = await fetch(`${system.services.gateway.internalUrl}/health`);
   expect(health.status).toBe(200);
 });
 
@@ -157,6 +157,6 @@ describe('registration throttling', () => {
     });
     expect(me.status).toBe(200);
     expect(((await me.json()) as { data: { me: { email: string } } }).data.me.email).toBe(env.ADMIN_EMAIL);
-    expect((await fetch(`${system.services.gateway.url}/health`)).status).toBe(200);
+    expect((await fetch(`${system.services.gateway.internalUrl}/health`)).status).toBe(200);
   });
 });

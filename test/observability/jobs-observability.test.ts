@@ -18,9 +18,9 @@ let jobsUrl: string;
 
 beforeAll(async () => {
   system = await startSystem(env);
-  // Port 0: a free port; the rest of the environment points at this file's system.
-  const { port } = await startJobs({ ...system.env, JOBS_PORT: 0 }, lifecycle);
-  jobsUrl = `http://127.0.0.1:${port}`;
+  // Port 0: free ports; the rest of the environment points at this file's system. /metrics and the board are on the internal port.
+  const { internalPort } = await startJobs({ ...system.env, JOBS_PORT: 0, JOBS_INTERNAL_PORT: 0 }, lifecycle);
+  jobsUrl = `http://127.0.0.1:${internalPort}`;
 }, 60_000);
 afterAll(async () => {
   await lifecycle.stop();

@@ -5,6 +5,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
 import { authDatabase } from '../../subgraphs/auth/database';
+import { bootstrapFirstAdmin } from '../../subgraphs/auth/services/admin-bootstrap';
 import { createAuthServer } from '../../subgraphs/auth/server';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
@@ -12,7 +13,7 @@ import { createTrackerServer } from '../../subgraphs/tracker/server';
 /**
  * A service started before the migrate step: it does not create its database, it starts
  * and stays live, `/ready` answers 503 naming the database (missing, then not migrated),
- * and it is ready as soon as `npm run migrate` has run — auth then creates its first admin.
+ * and it is ready as soon as `npm run migrate` has run; the bootstrap step waits for that too.
  */
 const env = isolateTestFile();
 let admin: Client;
@@ -52,19 +53,18 @@ test('tracker without its database: live, not ready naming it, never creating it
   expect(await probe(tracker, '/ready')).toEqual({ status: 200, body: { status: 'ready', service: 'tracker', checks: { database: 'ok' } } });
 });
 
-test('auth without its database starts, and creates the first admin once the migrate step has run', async () => {
+test('auth without its database starts and is ready once migrated; the bootstrap step waits for the migrate step, then creates the first admin', async () => {
   const auth = await startOnFreePort(await createAuthServer(env, testLogger('auth')));
   running.push(auth);
   expect((await probe(auth, '/ready')).body.reasons?.database).toContain(databaseName(env, 'auth'));
+  const bootstrap = bootstrapFirstAdmin(env, testLogger('bootstrap-admin'), { everyMs: 100 });
   await migrateDatabase(env, authDatabase);
+  expect(await bootstrap).toBe('created');
+  expect(await bootstrapFirstAdmin(env, testLogger('bootstrap-admin'))).toBe('present');
   const users = new Client({ connectionString: databaseUrl(env, databaseName(env, 'auth')) });
   await users.connect();
   try {
-    await waitFor(
-      async () => (((await users.query('select 1 from users where email = $1', [env.ADMIN_EMAIL.toLowerCase()])).rowCount ?? 0) > 0 ? true : undefined),
-      20_000,
-      'the first admin',
-    );
+    expect((await users.query('select role from users where email = $1', [env.ADMIN_EMAIL.toLowerCase()])).rows).toEqual([{ role: 'admin' }]);
   } finally {
     await users.end();
   }

@@ -254,7 +254,7 @@ describe('traces', () => {
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(response.status).toBe(401); // no gateway statement: refused, but traced
-    expect((await fetch(`${tracker.origin}/health`)).status).toBe(200);
+    expect((await fetch(tracker.healthUrl)).status).toBe(200);
     const exported = () => spans.some((span) => span.service === 'tracker-flushed' && span.attributes[REQUEST_ID_ATTRIBUTE] === requestId);
     expect(exported()).toBe(false);
     await tracker.stop();

@@ -13,7 +13,7 @@ import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { graphClient, type GraphClient } from '@popug/testing/system';
 import { codesOf, type GraphQLResponse } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
-import { prepareDatabases } from '../../jobs/replicator/test/fixtures/databases';
+import { runOneShotSteps } from '@popug/testing/one-shot-steps';
 import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
 import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
 
@@ -72,12 +72,11 @@ async function startJobsWorker(childEnv: NodeJS.ProcessEnv): Promise<void> {
 beforeAll(async () => {
   smtp = await startSmtpListener();
   env = isolateTestFile({ SMTP_URL: smtp.url, REPLICATION_INTERVAL_MS: '300' });
-  await prepareDatabases(env);
+  await runOneShotSteps(env);
   // The dev key pairs, written once here rather than raced for by twelve processes.
   loadPrivateKey(env, 'auth');
   loadPrivateKey(env, 'gateway');
   const childEnv = { ...process.env };
-  // The first copy creates the databases and the first admin; the second finds them.
   const first = await startSubgraphCopy(childEnv);
   const second = await startSubgraphCopy(childEnv);
   gateways = await Promise.all([startGateway(childEnv, first), startGateway(childEnv, second)]);

@@ -29,15 +29,16 @@ const lifecycle = new Lifecycle(createLogger('test'));
 
 beforeAll(async () => {
   smtp = await startSmtpListener();
-  const jobsPort = await freePort();
+  const [jobsPort, jobsInternalPort] = [await freePort(), await freePort()];
   env = isolateTestFile({
     SMTP_URL: smtp.url,
     REPLICATION_INTERVAL_MS: String(INTERVAL_MS),
     REPLICA_ALERT_AFTER_FAILURES: String(ALERT_AFTER),
     JOBS_PORT: String(jobsPort),
+    JOBS_INTERNAL_PORT: String(jobsInternalPort),
     HOST: '127.0.0.1',
   });
-  healthUrl = `http://127.0.0.1:${jobsPort}/health`;
+  healthUrl = `http://127.0.0.1:${jobsInternalPort}/health`;
   await prepareDatabases(env);
   system = await startSystem(env);
   await startJobs(env, lifecycle); // the jobs worker as `npm run start:jobs` runs it: notifier, replicator, /health

@@ -24,6 +24,8 @@ describe('failureKind reads codes, never message text', () => {
     ['57P01', 'terminating connection due to administrator command'],
     ['57014', 'canceling statement due to statement timeout'],
     ['53300', 'too many connections'],
+    // A grant the replicator's role lacks: the deployment's to fix, not the event's.
+    ['42501', 'permission denied for table tasks'],
   ])('SQLSTATE %s (%s) is about the moment', (code, message) => {
     expect(failureKind(pgError(code, message))).toBe('transient');
   });

@@ -69,8 +69,9 @@ test('a stuck close: 503 with the days due, a metric, one mail to the admins; th
     lifecycle.add('replicator', () => replication.close());
     const service = await createAccountingServer(env, createLogger('accounting'), { worker: { now: clock.now } });
     lifecycle.add('accounting', () => service.close());
-    const { server, port } = await listen(service.app, 0, '127.0.0.1');
-    lifecycle.add('accounting http', () => closeServer(server));
+    // /health and /metrics are on accounting's internal port.
+    const { server, port } = await listen(service.internal, 0, '127.0.0.1');
+    lifecycle.add('accounting internal http', () => closeServer(server));
     accountingUrl = `http://127.0.0.1:${port}`;
     const stuck = await health();
     expect(stuck.status).toBe(503);
