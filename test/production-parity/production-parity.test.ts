@@ -1,15 +1,17 @@
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { databaseName, databaseUrl } from '@popug/lib/db/database';
+import { databaseName, databaseUrl, quoteIdent } from '@popug/lib/db/database';
+import type { RedisService } from '@popug/lib/redis-users';
 import { addDays, today } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { createRedisUsers, type TestRedisUsers } from '@popug/testing/redis-users';
 import { freePort } from '@popug/testing/ports';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { waitFor } from '@popug/testing/wait';
 import { NOT_IN_MANIFEST } from '../../gateway/trusted-documents';
 import { loggedCodes, type QueryFailure } from '../faults/fixtures/gateway-log';
 import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
-import { containerEnv, exampleSecrets, renderProduction, type LoopbackRewrite } from './fixtures/deployment-env';
+import { containerEnv, exampleSecrets, podPortName, renderProduction, type LoopbackRewrite } from './fixtures/deployment-env';
 import { runToCompletion, startContainer, stopPod, waitUntilReady, type Pod } from './fixtures/pods';
 import { fillSecrets, type FilledSecrets } from './fixtures/production-secrets';
 import { trustedClient, type TrustedClient } from './fixtures/trusted-client';
@@ -41,6 +43,18 @@ let filled: FilledSecrets;
 let rewrite: LoopbackRewrite;
 const pods = new Map<string, Pod>();
 let client: TrustedClient;
+let redisUsers: TestRedisUsers;
+let adminEmail = '';
+
+async function createProvisioningRole(url: URL): Promise<void> {
+  const admin = new Client({ connectionString: databaseUrl(env, 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`create role ${quoteIdent(url.username)} login createdb createrole password '${url.password}'`);
+  } finally {
+    await admin.end();
+  }
+}
 
 async function startDeployment(name: string): Promise<Pod> {
   const spec = production.deployments.find((deployment) => deployment.metadata.name === name)?.spec?.template.spec;
@@ -54,8 +68,19 @@ async function startDeployment(name: string): Promise<Pod> {
 
 beforeAll(async () => {
   smtp = await startSmtpListener();
-  filled = fillSecrets(exampleSecrets(), smtp.url);
-  const names = [...new Set([...DEPLOYMENTS, ...production.services.keys()])];
+  // What the operator prepares before applying the overlay: Redis's users (npm run redis:users)…
+  redisUsers = await createRedisUsers(env);
+  filled = fillSecrets(exampleSecrets(), {
+    smtpUrl: smtp.url,
+    databaseRolePrefix: env.DB_PREFIX,
+    redisUrlOf: (service) => redisUsers.envOf(service as RedisService).REDIS_URL,
+  });
+  // …and the PostgreSQL user the migrate Job provisions with: CREATEDB and CREATEROLE, not a superuser.
+  await createProvisioningRole(new URL(filled.secrets.get('popug-database-admin')?.DATABASE_ADMIN_URL ?? ''));
+  const otherPorts = production.deployments.flatMap((deployment) =>
+    (deployment.spec?.template.spec?.containers[0]?.ports ?? []).filter((port) => port.name !== 'http').map((port) => podPortName(deployment.metadata.name, port.name)),
+  );
+  const names = [...new Set([...DEPLOYMENTS, ...production.services.keys(), ...otherPorts])];
   rewrite = {
     servicePorts: new Map(await Promise.all(names.map(async (name) => [name, await freePort()] as const))),
     stores: { 'postgres:': '127.0.0.1:5432', 'postgresql:': '127.0.0.1:5432', 'redis:': '127.0.0.1:6379' },
@@ -65,9 +90,13 @@ beforeAll(async () => {
   const jobs = [...production.jobs].sort((a, b) => Number(b.metadata.name === 'migrate') - Number(a.metadata.name === 'migrate'));
   for (const job of jobs) {
     for (const container of job.spec?.template.spec?.containers ?? []) {
-      await runToCompletion(`${job.metadata.name}/${container.name}`, container, containerEnv({ name: job.metadata.name, container }, production, filled.secrets, rewrite));
+      const jobEnv = containerEnv({ name: job.metadata.name, container }, production, filled.secrets, rewrite);
+      await runToCompletion(`${job.metadata.name}/${container.name}`, container, jobEnv);
+      // The first admin is whom the Job that holds the admin's password made.
+      if (jobEnv.ADMIN_PASSWORD) adminEmail = jobEnv.ADMIN_EMAIL ?? '';
     }
   }
+  expect(adminEmail).not.toBe('');
   // A rollout starts every Deployment at once.
   await Promise.all(DEPLOYMENTS.map((name) => startDeployment(name)));
   client = trustedClient(pods.get('gateway')?.origin ?? '');
@@ -76,6 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await Promise.all([...pods.values()].map((pod) => stopPod(pod)));
+  await redisUsers?.drop();
   await smtp?.close();
 });
 
@@ -92,7 +122,7 @@ describe('the production overlay, each Deployment with exactly its environment',
       const named = new Set([...(container.env ?? []).map((entry) => entry.name)]);
       for (const source of container.envFrom ?? []) {
         const values = source.configMapRef ? production.configMaps.get(source.configMapRef.name ?? '') : filled.secrets.get(source.secretRef?.name ?? '');
-        for (const key of Object.keys(values ?? {})) named.add(key);
+        for (const key of Object.keys(values ?? {})) named.add(`${source.prefix ?? ''}${key}`);
       }
       expect({ name, extra: Object.keys(pod.env).filter((key) => !named.has(key)) }).toEqual({ name, extra: [] });
     }
@@ -102,7 +132,7 @@ describe('the production overlay, each Deployment with exactly its environment',
 
   it('runs the client contract end to end through trusted documents, and refuses any other document', async () => {
     try {
-      people = await runContract(client, filled);
+      people = await runContract(client, { email: adminEmail, password: filled.adminPassword });
     } catch (error) {
       const logged = [...pods.values()].flatMap((pod) => errorLines(pod).map((line) => `${pod.name}: ${line}`));
       throw new Error(`${(error as Error).message}\nerrors the services logged:\n${logged.join('\n')}`, { cause: error });
@@ -178,9 +208,9 @@ type User = { id: string; email: string; role: string; active: boolean };
  * reads the books and closes a day, the admin reads the dashboards. Each must answer without
  * an error; the worker's audit log must hold the task's fee and reward and sum to the balance.
  */
-async function runContract(api: TrustedClient, secrets: FilledSecrets): Promise<LoadPeople> {
+async function runContract(api: TrustedClient, firstAdmin: { email: string; password: string }): Promise<LoadPeople> {
   const signIn = async (email: string, password: string) => (await api.data<{ login: { token: string; user: User } }>('Login', { email, password })).login;
-  const adminLogin = await signIn(secrets.adminEmail, secrets.adminPassword);
+  const adminLogin = await signIn(firstAdmin.email, firstAdmin.password);
   const admin = { ...adminLogin.user, token: adminLogin.token };
   expect((await api.data<{ me: User }>('Me', {}, admin.token)).me.role).toBe('admin');
 
