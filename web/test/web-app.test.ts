@@ -7,6 +7,7 @@ import { closeServer, listen } from '@popug/lib/http';
 import { testLogger } from '@popug/testing/stack';
 import { mountWebApp, WEB_APP_ROUTES } from '../../gateway/web-app';
 import { ensureWebBuild } from '../build';
+import { prebuiltWebBuild } from '../bundle-manifest';
 
 /** The esbuild step and the gateway's serving of the dashboards, without the rest of the system. */
 
@@ -32,6 +33,17 @@ describe('ensureWebBuild', () => {
 
     const again = await ensureWebBuild(root);
     expect(again).toMatchObject({ dir: build.dir, built: false });
+    // What a production gateway serves: the build current.json names, found without building.
+    expect(prebuiltWebBuild(root)).toEqual({ dir: build.dir, hash: build.hash });
+  });
+
+  it('names no build in a folder nothing was built in: production refuses it', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'popug-web-none-'));
+    try {
+      expect(() => prebuiltWebBuild(empty)).toThrow(expect.objectContaining({ code: 'WEB_BUNDLE_MISSING' }));
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 
@@ -41,7 +53,7 @@ describe('the gateway serving the dashboards', () => {
 
   beforeAll(async () => {
     const app = express();
-    await mountWebApp(app, testLogger('web'));
+    await mountWebApp(app, testLogger('web'), 'on-demand');
     const listening = await listen(app, 0, '127.0.0.1');
     server = listening.server;
     origin = `http://127.0.0.1:${listening.port}`;
