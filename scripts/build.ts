@@ -75,6 +75,9 @@ async function compile(hash: string): Promise<number> {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
+      // import() becomes require(): Node's ESM loader finds no `../web/build` without its
+      // extension, and a compiled file's local modules are CommonJS like it.
+      supported: { 'dynamic-import': false },
       sourcemap: 'linked',
       sourcesContent: false,
       tsconfig: join(ROOT, 'tsconfig.json'),

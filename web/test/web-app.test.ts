@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import express from 'express';
 import { closeServer, listen } from '@popug/lib/http';
 import { testLogger } from '@popug/testing/stack';
+import { startGatewayProcess } from '../../test/faults/fixtures/jobs-process';
 import { mountWebApp, WEB_APP_ROUTES } from '../../gateway/web-app';
 import { ensureWebBuild } from '../build';
 import { prebuiltWebBuild } from '../bundle-manifest';
@@ -45,6 +46,21 @@ describe('ensureWebBuild', () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
+});
+
+describe('the compiled gateway, as `npm start` runs it', () => {
+  // From dist/, development's on-demand build is a dynamic import of a local module: compiled
+  // as import(), Node's ESM loader could not find `../web/build` and the gateway did not start.
+  it('builds or finds the dashboards on demand outside production', async () => {
+    const gateway = await startGatewayProcess(process.env);
+    try {
+      const page = await fetch(`${gateway.origin}/tracker`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+    } finally {
+      await gateway.stop();
+    }
+  }, 60_000);
 });
 
 describe('the gateway serving the dashboards', () => {
