@@ -124,7 +124,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   metrics.mount(internal);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
-  await mountWebApp(app, logger);
+  await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
