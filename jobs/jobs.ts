@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import express from 'express';
+import { createExpressApp } from '@popug/lib/express-app';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { serviceUrls, type Env } from '@popug/lib/env';
 import { databaseAnswers, mountHealthAndProbes, redisAnswers } from '@popug/lib/health';
@@ -49,8 +49,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   metrics.countFailures(notifier.worker, QUEUES.mail);
   metrics.countFailures(replication.worker, QUEUES.replication);
 
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createExpressApp(env.NODE_ENV);
   mountMetricsRoute(app, metrics.registry);
   // Who sees job data is auth's decision (`queue:view_data`), as who sees the board is.
   mountQueueBoard(app, {

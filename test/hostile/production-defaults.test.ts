@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DOCUMENTED_ADMIN_PASSWORD, parseEnv } from '@popug/lib/env';
 import { compiledEntry } from '@popug/testing/compiled';
-import { productionOverrides } from '@popug/testing/isolation';
+import { productionSecrets } from '@popug/testing/production-secrets';
 
 /**
  * A production start with the documented secrets, development keys or an address nobody
@@ -32,21 +32,21 @@ describe('NODE_ENV=production refuses unsafe defaults', () => {
   });
 
   it('exits 78 from the gateway given the documented admin password', () => {
-    const secrets = productionOverrides();
+    const secrets = productionSecrets();
     const { code, lines } = start('gateway/index.ts', { ...secrets, ADMIN_PASSWORD: DOCUMENTED_ADMIN_PASSWORD });
     expect(code).toBe(78);
     expect(lines).toEqual(['Unsafe production environment:', expect.stringMatching(/^ {2}ADMIN_PASSWORD: set a password of your own/)]);
   });
 
   it('refuses development keys from KEYS_DIR in production', () => {
-    const { AUTH_PRIVATE_KEY: _auth, ...secrets } = productionOverrides();
+    const { AUTH_PRIVATE_KEY: _auth, ...secrets } = productionSecrets();
     expect(() => parseEnv({ ...secrets, KEYS_DIR: 'var/keys' })).toThrow(/AUTH_PRIVATE_KEY: give the auth signing key in the environment/);
   });
 
   it('listens on loopback unless HOST says otherwise, and starts with secrets of its own', () => {
-    const env = parseEnv(productionOverrides());
+    const env = parseEnv(productionSecrets());
     expect(env.HOST).toBe('127.0.0.1');
-    expect(parseEnv({ ...productionOverrides(), HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(parseEnv({ ...productionSecrets(), HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
   });
 
   it('keeps development as it was: defaults accepted', () => {
