@@ -53,3 +53,16 @@ describe('NODE_ENV=production refuses unsafe defaults', () => {
     expect(parseEnv({ NODE_ENV: 'development' }).ADMIN_PASSWORD).toBe(DOCUMENTED_ADMIN_PASSWORD);
   });
 });
+
+describe('NODE_ENV has two modes, no third', () => {
+  it('refuses NODE_ENV=test, naming the two modes: a service started so exits 78 before anything opens', () => {
+    expect(() => parseEnv({ NODE_ENV: 'test' })).toThrow(/NODE_ENV: development or production/);
+    const { code, lines } = start('subgraphs/tracker/index.ts', { ...productionSecrets(), NODE_ENV: 'test' });
+    expect(code).toBe(78);
+    expect(lines).toEqual(['Invalid environment:', expect.stringMatching(/^ {2}NODE_ENV: development or production/)]);
+  });
+
+  it('never lets jest\'s own NODE_ENV=test reach a test: the run is production (test/global-setup.ts)', () => {
+    expect(process.env.NODE_ENV).toBe('production');
+  });
+});
