@@ -40,12 +40,13 @@ function isolate(settings: Record<string, string>): Env {
   const runPrefix = process.env.DB_PREFIX ?? 'pt_local_';
   process.env.DB_PREFIX = `${runPrefix}${suffix}_`;
   process.env.QUEUE_PREFIX = `${process.env.QUEUE_PREFIX ?? 'pt-local'}-${suffix}`;
-  const scratch = process.env.TEST_SCRATCH_DIR ?? 'var/test';
-  const mailDir = join(scratch, `mail-${suffix}`);
+  const runScratch = process.env.TEST_SCRATCH_DIR;
+  const mailDir = join(runScratch ?? 'var/test', `mail-${suffix}`);
   mkdirSync(mailDir, { recursive: true });
   process.env.MAIL_DIR = mailDir;
-  // Created only by development's key generation: a production file's stays absent.
-  process.env.KEYS_DIR = join(scratch, `keys-${suffix}`);
+  // In a test run, keys of the file's own, inside the run's scratch folder (dropped at the end):
+  // created only by development's key generation, so a production file's stays absent.
+  if (runScratch) process.env.KEYS_DIR = join(runScratch, `keys-${suffix}`);
   Object.assign(process.env, settings);
   resetEnvCache();
   return parseEnv(process.env);
