@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { SUPPORTED_NODE_MAJOR } from '@popug/lib/node-runtime';
-import { productionOverrides } from '@popug/testing/isolation';
+import { productionSecrets } from '@popug/testing/production-secrets';
 import { freePort } from '@popug/testing/ports';
 import { waitFor } from '@popug/testing/wait';
 import { parseDockerfile } from './image/dockerfile';
@@ -130,7 +130,7 @@ interface GatewayRun {
 /** `node dist/gateway/index.js` in `app`, as the image's gateway container runs it, with production's settings only. */
 async function startGateway(app: string): Promise<GatewayRun> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: process.env.QUEUE_PREFIX, ...productionOverrides(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', APOLLO_TELEMETRY_DISABLED: '1' };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: process.env.QUEUE_PREFIX, ...productionSecrets(), HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', APOLLO_TELEMETRY_DISABLED: '1' };
   const child = spawn(process.execPath, ['dist/gateway/index.js'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
