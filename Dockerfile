@@ -1,33 +1,35 @@
 # One image for every service; docker-compose.yml and the Kubernetes manifests pick the entry point per container.
 
-# Build: every dependency (tsx, esbuild, the pinned `node` package the npm scripts run on),
-# then the compiled services (dist/) and the web dashboards (web/dist/<hash>/).
+# Build: every dependency (tsx, esbuild, React and GraphiQL, the pinned `node` package the npm
+# scripts run on), then `npm run build`: the compiled services (dist/) and the web dashboards'
+# bundle (web/dist/<hash>/, with web/dist/current.json naming it). docker-compose.dev.yml runs
+# this stage: development builds the dashboards and the GraphQL playground on demand.
 FROM node:26.10.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm run web:build
+RUN npm run build
 
-# Runtime: the same Node, production dependencies only, the compiled JavaScript and the
-# files the services read at run time. dist/ points `__dirname` back at the source folders
+# Runtime: the same Node, production dependencies only (no tsx, esbuild, React, GraphiQL or
+# TypeScript), the compiled JavaScript, the prebuilt dashboards and the few files the compiled
+# services read from their source folders. dist/ points `__dirname` back at the source folders
 # (scripts/build.ts), so those files keep their source paths: the SDL and operations, the
-# supergraph and the trusted-documents manifest, the landing and playground pages, and the
-# web sources and template, whose hash finds the prebuilt web/dist/<hash>/ (web/build.ts).
-# Migrations are compiled into dist/ (each database's migrationsList).
+# supergraph and the trusted-documents manifest, the landing page and the palette it shares
+# with the dashboards. With NODE_ENV=production the gateway serves the bundle current.json
+# names and builds nothing (gateway/web-app.ts); without one it does not start. No playground
+# in production, so none of its files. Migrations are compiled into dist/ (each database's
+# migrationsList). test/dockerfile.test.ts assembles this stage's /app and runs the gateway from it.
 FROM node:26.10.0-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY tsconfig.json ./
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schema ./schema
 COPY --from=build /app/gateway/supergraph.graphql /app/gateway/trusted-documents.json ./gateway/
-COPY --from=build /app/gateway/landing/index.html /app/gateway/landing/playground.html ./gateway/landing/
-COPY --from=build /app/gateway/landing/playground ./gateway/landing/playground
-COPY --from=build /app/web/index.html /app/web/build.ts /app/web/tsconfig.json ./web/
-COPY --from=build /app/web/src ./web/src
+COPY --from=build /app/gateway/landing/index.html ./gateway/landing/
+COPY --from=build /app/web/src/palette.css ./web/src/
 COPY --from=build /app/web/dist ./web/dist
 # docker compose's entry point: each service's secrets from the keys volume (docker-compose.yml).
 COPY --from=build /app/scripts/compose-env.sh ./scripts/

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { databaseName } from '@popug/lib/db/database';
 import { parseEnv } from '@popug/lib/env';
 import { dropRunData } from '../testing/cleanup';
-import { isolateTestFile } from '../testing/isolation';
+import { isolateDevelopmentFile } from '../testing/isolation';
 import { freePort } from '@popug/testing/ports';
 import { loadWindow, type Call } from './gateway/load';
 import { callFor } from './gateway/operations';
@@ -36,7 +36,9 @@ async function main(): Promise<void> {
   process.env.DB_PREFIX ??= 'bench_';
   process.env.QUEUE_PREFIX ??= 'bench';
   process.env.LOG_LEVEL ??= 'warn';
-  isolateTestFile();
+  // Development mode, as the bench has always measured its in-process sections (docs/performance.md);
+  // the gateway stack's processes run production (bench/gateway/stack.ts).
+  isolateDevelopmentFile();
   const env = await prepareSystemDatabases();
   const children: ChildProcess[] = [];
   const scratch = join(ROOT, 'var', `bench-gateway-compare-${process.pid}`);

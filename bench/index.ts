@@ -1,6 +1,6 @@
 import { parseEnv } from '../lib/env';
 import { dropRunData } from '../testing/cleanup';
-import { isolateTestFile } from '../testing/isolation';
+import { isolateDevelopmentFile } from '../testing/isolation';
 import { printTable, writeResults, type BenchSection, type Measurement } from './harness';
 import { SECTIONS } from './sections';
 
@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   process.env.DB_PREFIX ??= 'bench_';
   process.env.QUEUE_PREFIX ??= 'bench';
   process.env.LOG_LEVEL ??= 'warn';
-  isolateTestFile();
+  // Development mode, as the bench has always measured its in-process sections (docs/performance.md);
+  // the gateway stack's processes run production (bench/gateway/stack.ts).
+  isolateDevelopmentFile();
   const wanted = [...process.argv.slice(2), ...(process.env.BENCH_SECTIONS ?? '').split(',').filter(Boolean)];
   const unknown = wanted.filter((name) => !SECTIONS.some((section) => section.name === name));
   if (unknown.length) throw new Error(`no bench section ${unknown.join(', ')}; there are ${SECTIONS.map(({ name }) => name).join(', ')}`);
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   writeResults(measurements, process.env.BENCH_RESULTS);
 }
 
-/** Drops this run's databases, Redis keys and mail folder (the ones isolateTestFile chose). */
+/** Drops this run's databases, Redis keys and mail folder (the ones isolateDevelopmentFile chose). */
 async function cleanUp(): Promise<void> {
   const env = parseEnv(process.env);
   await dropRunData(env, [env.MAIL_DIR]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import express from 'express';
+import { createExpressApp } from '@popug/lib/express-app';
 import { serviceUrls, type Env } from '@popug/lib/env';
 import { errorLoggingPlugin, maskError } from '@popug/lib/graphql-errors';
 import { mountHealth, mountProbes, runChecks } from '@popug/lib/health';
@@ -63,6 +63,11 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
         experimental_approximateQueryPlanStoreMiB: 30,
         queryPlannerConfig,
         logger,
+        // Apollo Gateway reads process.env.NODE_ENV for these two; ours decides. The committed
+        // supergraph is checked by the composition tests, so production skips validating it at start;
+        // a query plan is internal, shown to no client whatever its headers.
+        validateSupergraph: env.NODE_ENV !== 'production',
+        __exposeQueryPlanExperimental: false,
       }),
   );
   const limits = queryLimitProtection<GatewayContext>(GATEWAY_QUERY_LIMITS, { hideSchema: env.NODE_ENV === 'production' });
@@ -74,9 +79,11 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    // Every default Apollo Server derives from NODE_ENV comes from our setting, never process.env.
+    nodeEnv: env.NODE_ENV,
     formatError: maskError,
     includeStacktraceInErrorResponses: false,
-    // SIGTERM is ours (lib/lifecycle.ts): Apollo's own handler, on unless NODE_ENV=test, re-raised
+    // SIGTERM is ours (lib/lifecycle.ts): Apollo's own handler, on unless NODE_ENV is "test", re-raised
     // the signal a few ms into our drain and killed the requests in flight (exit 143).
     stopOnTerminationSignals: false,
     introspection: env.NODE_ENV !== 'production',
@@ -101,8 +108,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
 
   const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
   const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createExpressApp(env.NODE_ENV);
   // Ready while it can serve: a subgraph or Redis down costs the requests that need it
   // (partial answers; sign-in throttling fails open), not every gateway pod's place in its Service.
   mountProbes(app, 'gateway', {
@@ -111,8 +117,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     },
     signing: () => signer.assertCanSign(),
   });
-  const internal = express();
-  internal.disable('x-powered-by');
+  const internal = createExpressApp(env.NODE_ENV);
   const subgraphStates = subgraphRoundTrips(urls, callSubgraph);
   mountHealth(internal, 'gateway', {
     essential: {},
@@ -124,7 +129,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   metrics.mount(internal);
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
-  await mountWebApp(app, logger);
+  await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',

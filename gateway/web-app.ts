@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import express, { type Express, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '@popug/lib/logger';
-import { ASSET_PREFIX, ensureWebBuild } from '../web/build';
+import { ASSET_PREFIX, prebuiltWebBuild } from '../web/bundle-manifest';
 
 /** The dashboards' pages: each answers with the single-page app, which routes in the browser. */
 export const WEB_APP_ROUTES = ['/tracker', '/accounting', '/analytics', '/admin', '/login', '/register'] as const;
@@ -45,13 +45,17 @@ const pageHeaders = helmet({
 });
 
 /**
- * Serves the web dashboards (web/) from the gateway. The bundle is (re)built here when
- * missing or stale (web/build.ts, ~0.5 s with esbuild), so a fresh clone needs no build
- * step before `npm start` or `npm test`; an unchanged build is found by its source hash.
+ * Where the dashboards come from. `prebuilt` (production): the build web/dist/current.json
+ * names, made by `npm run build` or the image's build stage; none is a WebBundleMissingError
+ * and the gateway does not start. `on-demand` (development, tests): (re)built here when
+ * missing or stale (web/build.ts, ~0.5 s with esbuild), so an edited source shows at the next
+ * start; an unchanged build is found by its source hash.
  */
-export async function mountWebApp(app: Express, logger: Logger): Promise<void> {
-  const build = await ensureWebBuild();
-  logger.info({ dir: build.dir, built: build.built, ms: build.ms }, build.built ? 'web dashboards built' : 'web dashboards up to date');
+export type WebAppSource = 'prebuilt' | 'on-demand';
+
+/** Serves the web dashboards (web/) from the gateway. */
+export async function mountWebApp(app: Express, logger: Logger, source: WebAppSource): Promise<void> {
+  const build = source === 'prebuilt' ? findPrebuilt(logger) : await buildOnDemand(logger);
   const html = readFileSync(join(build.dir, 'index.html'), 'utf8');
 
   app.use(
@@ -68,6 +72,20 @@ export async function mountWebApp(app: Express, logger: Logger): Promise<void> {
   );
   const paths = WEB_APP_ROUTES.flatMap((route) => [route, `${route}/*rest`]);
   app.get(paths, pageHeaders, (_req, res) => sendApp(res, html));
+}
+
+function findPrebuilt(logger: Logger): { dir: string } {
+  const build = prebuiltWebBuild();
+  logger.info({ dir: build.dir }, 'web dashboards: the prebuilt build');
+  return build;
+}
+
+/** Imported only here, so a production gateway never loads the build (esbuild, React's packages). */
+async function buildOnDemand(logger: Logger): Promise<{ dir: string }> {
+  const { ensureWebBuild } = await import('../web/build');
+  const build = await ensureWebBuild();
+  logger.info({ dir: build.dir, built: build.built, ms: build.ms }, build.built ? 'web dashboards built' : 'web dashboards up to date');
+  return build;
 }
 
 function sendApp(res: Response, html: string): void {

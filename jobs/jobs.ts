@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import express from 'express';
+import { createExpressApp } from '@popug/lib/express-app';
 import { bodyErrorHandler } from '@popug/lib/body-errors';
 import { serviceUrls, type Env } from '@popug/lib/env';
 import { databaseAnswers, mountHealth, mountProbes } from '@popug/lib/health';
@@ -53,8 +53,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   metrics.countFailures(notifier.worker, QUEUES.mail);
   metrics.countFailures(replication.worker, QUEUES.replication);
 
-  const internal = express();
-  internal.disable('x-powered-by');
+  const internal = createExpressApp(env.NODE_ENV);
   mountMetricsRoute(internal, metrics.registry);
   // Who sees job data is auth's decision (`queue:view_data`), as who sees the board is.
   mountQueueBoard(internal, {
@@ -75,8 +74,7 @@ export async function startJobs(env: Env, lifecycle: Lifecycle): Promise<{ port:
   lifecycle.add('jobs internal http', () => closeServer(internalServer.server));
 
   // Ready while it can do its work: the master log's database and the queues' Redis.
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createExpressApp(env.NODE_ENV);
   mountProbes(app, 'jobs', { database: async () => databaseAnswers(await replication.replicator.master())(), redis: redisServes(boardRedis, env.QUEUE_PREFIX, 'jobs') });
   const { server, port } = await listen(app, env.JOBS_PORT, env.HOST);
   lifecycle.add('jobs http', () => closeServer(server));

@@ -27,7 +27,8 @@ const portFromEnv = (fallback: number) =>
     .default(fallback);
 
 export const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Two modes, no third: tests run production (or ask for development), so no value switches test-only behaviour. */
+  NODE_ENV: z.enum(['development', 'production'], { error: 'development or production (there is no test mode: tests run production)' }).default('development'),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432'),
   /**
    * The migrate step only (docs/operations.md "Database roles"): a role that may create roles

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
+import { ensureWebBuild, type WebBuild } from '../web/build';
 
 /**
  * `npm run build` (and the first step of `npm start` and every `npm run start:<name>`):
@@ -13,6 +14,8 @@ import type { Plugin } from 'esbuild';
  * sources is the path between their outputs), and `__dirname` / `__filename` point back at
  * the source folder, where the files read at run time (SDL, supergraph, manifest, pages)
  * stay. Nothing is rebuilt when a hash of the sources matches the last build's.
+ * Then the web dashboards' bundle (web/build.ts), which a production gateway only serves:
+ * after `npm run build` every service, the gateway included, runs from this checkout in production.
  */
 
 const ROOT = join(__dirname, '..');
@@ -36,7 +39,7 @@ const ENTRY_POINTS = [
   'scripts/replica-rebuild.ts',
 ];
 /** Folders whose sources can reach the output: a change under them is a new hash. */
-const HASHED = ['lib', 'gateway', 'subgraphs', 'jobs', 'scripts', 'web/build.ts', 'tsconfig.json', 'package-lock.json'];
+const HASHED = ['lib', 'gateway', 'subgraphs', 'jobs', 'scripts', 'web/build.ts', 'web/bundle-manifest.ts', 'tsconfig.json', 'package-lock.json'];
 const STAMP = 'build.json';
 /** `@popug/lib/<path>` is lib/<path>; there is no bare `@popug/lib` (each import names its module). */
 const LIB_PREFIX = '@popug/lib/';
@@ -45,16 +48,17 @@ export interface BuildResult {
   built: boolean;
   files: number;
   ms: number;
+  web: WebBuild;
 }
 
-/** Compiles into dist/ unless the last build there came from the same sources. */
+/** Compiles into dist/ unless the last build there came from the same sources; then the web bundle, likewise. */
 export async function ensureBuild(): Promise<BuildResult> {
   const started = Date.now();
   const hash = sourceHash();
   const stamp = readStamp();
-  if (stamp?.hash === hash) return { built: false, files: stamp.files, ms: Date.now() - started };
-  const files = await compile(hash);
-  return { built: true, files, ms: Date.now() - started };
+  const compiled = stamp?.hash === hash ? { built: false, files: stamp.files } : { built: true, files: await compile(hash) };
+  const web = await ensureWebBuild();
+  return { ...compiled, ms: Date.now() - started, web };
 }
 
 /** Built in a staging folder under var/, then moved into place, so no run sees half a build. */
@@ -73,6 +77,9 @@ async function compile(hash: string): Promise<number> {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
+      // import() becomes require(): Node's ESM loader finds no `../web/build` without its
+      // extension, and a compiled file's local modules are CommonJS like it.
+      supported: { 'dynamic-import': false },
       sourcemap: 'linked',
       sourcesContent: false,
       tsconfig: join(ROOT, 'tsconfig.json'),
@@ -180,7 +187,8 @@ if (require.main === module) {
   ensureBuild().then(
     (result) => {
       const what = result.built ? `compiled ${result.files} files into dist/` : `dist/ is up to date (${result.files} files)`;
-      process.stdout.write(`✅ ${what} in ${result.ms} ms\n`);
+      const web = `web dashboards ${result.web.built ? 'built' : 'up to date'} in ${relative(ROOT, result.web.dir)}`;
+      process.stdout.write(`✅ ${what}; ${web} (${result.ms} ms)\n`);
     },
     (error: unknown) => {
       process.stderr.write(`❌ build failed: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuild } from '../scripts/build';
 import { provideChromium } from '../testing/chromium';
+import { productionSecrets } from '../testing/production-secrets';
 import { ensureTestServices } from '../testing/services';
 
 /**
@@ -12,6 +13,10 @@ import { ensureTestServices } from '../testing/services';
  * Jest workers inherit these variables.
  */
 export default async function globalSetup(): Promise<void> {
+  // Tests run what production runs (jest sets NODE_ENV=test when it is unset, a mode our
+  // services refuse): production with secrets of the run's own; testing/isolation.ts gives
+  // each file fresh ones, and a test about development mode asks for it by name.
+  Object.assign(process.env, productionSecrets());
   await ensureTestServices();
   // Unpacked once here, not by each jest worker at the same moment; workers inherit the path.
   process.env.CHROMIUM_PATH = await provideChromium();
@@ -19,7 +24,6 @@ export default async function globalSetup(): Promise<void> {
   // (test/faults/fixtures/jobs-process.ts): compiled once here (a few seconds; ~30 ms when up to date).
   await ensureBuild();
   const run = randomBytes(3).toString('hex');
-  process.env.NODE_ENV = 'test';
   process.env.TEST_RUN_ID = run;
   process.env.DB_PREFIX = `pt_${run}_`;
   process.env.QUEUE_PREFIX = `pt-${run}`;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ASSET_PREFIX, CURRENT_BUILD, isCompleteBuild, recordCurrentBuild, WEB_DIST, writeBuildManifest } from './bundle-manifest';
 
 /**
  * Builds the web dashboards (web/src, React) into static files with esbuild.
@@ -11,20 +11,18 @@ import { join, relative } from 'node:path';
  * cheap when nothing changed (hash the sources, find the folder), a fresh clone or an
  * edited source builds at the next gateway start, and gateways or test workers starting
  * together never serve a half-written build: the first rename wins, the others drop theirs.
+ * Each call also points `web/dist/current.json` at its build: that is the one production
+ * serves (web/bundle-manifest.ts), without esbuild, the sources or React's packages.
+ *
+ * Build time only: `npm run build` (scripts/build.ts) and, in development and tests, the
+ * gateway at start. Everything it imports is a devDependency.
  */
 
 export const WEB_ROOT = __dirname;
 const SOURCE_DIR = join(WEB_ROOT, 'src');
 const HTML_TEMPLATE = join(WEB_ROOT, 'index.html');
-const DEFAULT_DIST = join(WEB_ROOT, 'dist');
-/** Where the build goes when web/dist cannot be written (e.g. a read-only container image). */
-const FALLBACK_DIST = join(tmpdir(), 'popug-web-dist');
-const MANIFEST = 'build.json';
 /** Older builds are removed once they are this old (a running gateway may still serve one). */
 const STALE_BUILD_MS = 60 * 60 * 1000;
-
-/** The URL path the app's scripts and styles are served under. */
-export const ASSET_PREFIX = '/web/';
 
 export interface WebBuild {
   /** Folder holding index.html and the hashed assets. */
@@ -36,28 +34,19 @@ export interface WebBuild {
   ms: number;
 }
 
-interface Manifest {
-  hash: string;
-  builtAt: string;
-  files: string[];
-}
-
-/** Returns an up-to-date build, building it first when missing or stale. */
-export async function ensureWebBuild(distRoot = DEFAULT_DIST): Promise<WebBuild> {
+/** Returns an up-to-date build, building it first when missing or stale, and records it as current. */
+export async function ensureWebBuild(root = WEB_DIST): Promise<WebBuild> {
   const started = Date.now();
   const hash = sourceHash();
-  for (const root of distRoot === DEFAULT_DIST ? [DEFAULT_DIST, FALLBACK_DIST] : [distRoot]) {
-    const dir = join(root, hash);
-    if (isComplete(dir)) return { dir, hash, built: false, ms: Date.now() - started };
-    try {
-      await buildInto(root, hash);
-      pruneOldBuilds(root, hash);
-      return { dir, hash, built: true, ms: Date.now() - started };
-    } catch (error) {
-      if (!isPermissionError(error) || root === FALLBACK_DIST) throw error;
-    }
+  const dir = join(root, hash);
+  if (isCompleteBuild(dir)) {
+    recordCurrentBuild(root, hash);
+    return { dir, hash, built: false, ms: Date.now() - started };
   }
-  throw new Error('unreachable: the fallback folder either builds or throws');
+  await buildInto(root, hash);
+  recordCurrentBuild(root, hash);
+  pruneOldBuilds(root, hash);
+  return { dir, hash, built: true, ms: Date.now() - started };
 }
 
 /** A hash of everything the bundle is made of: our sources and the React packages' versions. */
@@ -75,17 +64,15 @@ export function sourceHash(): string {
 
 async function buildInto(root: string, hash: string): Promise<void> {
   const staging = join(root, `.tmp-${hash}-${randomBytes(4).toString('hex')}`);
-  // Created here, not by esbuild, so a read-only folder fails with EACCES (and falls back).
   mkdirSync(staging, { recursive: true });
   try {
     const files = await bundle(staging);
-    const manifest: Manifest = { hash, builtAt: new Date().toISOString(), files };
-    writeFileSync(join(staging, MANIFEST), JSON.stringify(manifest, null, 2));
+    writeBuildManifest(staging, { hash, builtAt: new Date().toISOString(), files });
     try {
       renameSync(staging, join(root, hash));
     } catch (error) {
       // Another process finished the same build first: theirs is identical, keep it.
-      if (!isComplete(join(root, hash))) throw error;
+      if (!isCompleteBuild(join(root, hash))) throw error;
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -125,22 +112,11 @@ async function bundle(outdir: string): Promise<string[]> {
   return [...outputs.map(([path]) => relative(outdir, path)), 'index.html'].sort();
 }
 
-function isComplete(dir: string): boolean {
-  const manifestPath = join(dir, MANIFEST);
-  if (!existsSync(manifestPath)) return false;
-  try {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-    return manifest.files.every((file) => existsSync(join(dir, file)));
-  } catch {
-    return false;
-  }
-}
-
 /** Removes builds other than `keep` (and abandoned staging folders) older than an hour. */
 function pruneOldBuilds(root: string, keep: string): void {
   const cutoff = Date.now() - STALE_BUILD_MS;
   for (const name of readdirSync(root)) {
-    if (name === keep) continue;
+    if (name === keep || name === CURRENT_BUILD) continue;
     const path = join(root, name);
     try {
       if (statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
@@ -160,11 +136,6 @@ function listFiles(dir: string): string[] {
 function packageVersion(name: string): string {
   const manifest = JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string };
   return manifest.version;
-}
-
-function isPermissionError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
 }
 
 if (require.main === module) {

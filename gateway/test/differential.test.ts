@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { parseEnv, resetEnvCache, serviceUrls } from '@popug/lib/env';
 import { apiSchema, contractOperation } from '@popug/testing/contract';
-import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { hire, signInAdmin, TEST_PASSWORD, type TestUser } from '@popug/testing/people';
 import { dataOf, postGraphQL, startOnFreePort, testLogger, type GraphQLResponse, type RunningService } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
@@ -19,7 +18,7 @@ import { startStockGateway, type StockGateway } from './fixtures/stock-gateway';
 /**
  * Our gateway answers as Apollo's own does (issue 25). Every contract operation and a few
  * hundred random queries go to our gateway (`createGateway`, production mode, arbitrary
- * operations allowed as the bench does) and to a stock ApolloGateway + ApolloServer over the
+ * operations allowed as in every test file: testing/isolation.ts) and to a stock ApolloGateway + ApolloServer over the
  * same supergraph, subgraphs and data; the answers must be the same: data, and each error's
  * `extensions.code` and path (messages are masked alike). A second pair has analytics down.
  */
@@ -41,14 +40,8 @@ interface Pair {
 let live: Pair;
 let analyticsDown: Pair;
 
-/** Production refuses generated keys; the gateways get the ones the test system's subgraphs trust. */
-function productionSettings(): Record<string, string> {
-  const keyOf = (signer: 'auth' | 'gateway') => readFileSync(join(env.KEYS_DIR, `${signer}.key.pem`), 'utf8');
-  return { ...productionOverrides(), AUTH_PRIVATE_KEY: keyOf('auth'), GATEWAY_PRIVATE_KEY: keyOf('gateway'), ALLOW_ARBITRARY_OPERATIONS: 'true' };
-}
-
 async function pairOver(urls: ReturnType<typeof serviceUrls>): Promise<Pair> {
-  const gatewayEnv = parseEnv({ ...process.env, ...productionSettings(), AUTH_URL: urls.auth, TRACKER_URL: urls.tracker, ACCOUNTING_URL: urls.accounting, ANALYTICS_URL: urls.analytics });
+  const gatewayEnv = parseEnv({ ...process.env, AUTH_URL: urls.auth, TRACKER_URL: urls.tracker, ACCOUNTING_URL: urls.accounting, ANALYTICS_URL: urls.analytics });
   resetEnvCache();
   const ours: RunningService = await startOnFreePort(await createGateway(gatewayEnv, testLogger('gateway')));
   started.push(ours);

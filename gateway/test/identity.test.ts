@@ -39,7 +39,7 @@ let worker: Caller;
 beforeAll(async () => {
   env = isolateTestFile();
   system = await startSystem(env);
-  // The keys the running services use (generated under KEYS_DIR for this run).
+  // The keys the running services use (the file's own, given in the environment as production takes them).
   gatewayKey = loadPrivateKey(env, 'gateway');
   authKey = loadPrivateKey(env, 'auth');
   const adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { apiSchema } from '@popug/testing/contract';
-import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { signInAdmin, type TestUser } from '@popug/testing/people';
 import { samplesOf, scrapeMetrics } from '@popug/testing/metrics';
 import { startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
@@ -16,7 +15,9 @@ import { createGateway, SUPERGRAPH_FILE } from '../server';
 /**
  * Trusted documents (docs/security.md "Trusted documents"): the gateway resolves operation ids from
  * gateway/trusted-documents.json; with NODE_ENV=production it runs nothing else unless
- * ALLOW_ARBITRARY_OPERATIONS is set; in development anything goes.
+ * ALLOW_ARBITRARY_OPERATIONS is set; in development anything goes. The test system runs
+ * production with the switch on (testing/isolation.ts); this file's other gateways over
+ * its subgraphs turn it off, or run development.
  */
 const env = isolateTestFile();
 const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as TrustedDocumentsManifest;
@@ -26,16 +27,7 @@ let system: TestSystem;
 let admin: TestUser;
 const gateways: RunningService[] = [];
 
-/**
- * Production refuses generated keys in general; a production gateway here is given the
- * ones the test system's subgraphs already trust, as an operator would give them.
- */
-function productionSettings(): Record<string, string> {
-  const keyOf = (signer: 'auth' | 'gateway') => readFileSync(join(env.KEYS_DIR, `${signer}.key.pem`), 'utf8');
-  return { ...productionOverrides(), AUTH_PRIVATE_KEY: keyOf('auth'), GATEWAY_PRIVATE_KEY: keyOf('gateway') };
-}
-
-/** Another gateway over the test system's subgraphs, with `overrides` in its environment; its /graphql. */
+/** Another gateway over the test system's subgraphs (and with its keys), with `overrides` in its environment. */
 async function gatewayWith(overrides: Record<string, string>): Promise<string> {
   return `${(await runningGatewayWith(overrides)).url}/graphql`;
 }
@@ -70,7 +62,7 @@ let production: string;
 beforeAll(async () => {
   system = await startSystem(env);
   admin = await signInAdmin(system, env);
-  production = await gatewayWith(productionSettings());
+  production = await gatewayWith({ ALLOW_ARBITRARY_OPERATIONS: 'false' });
 }, 60_000);
 afterAll(async () => {
   for (const gateway of gateways) await gateway.close();
@@ -112,7 +104,7 @@ describe('in production', () => {
   });
 
   it('labels metrics with manifest operation names only: a refused document\'s name is `other`', async () => {
-    const gateway = await runningGatewayWith(productionSettings());
+    const gateway = await runningGatewayWith({ ALLOW_ARBITRARY_OPERATIONS: 'false' });
     const url = `${gateway.url}/graphql`;
     for (const name of ['Snoop', 'Exfiltrate', 'MyTasks']) {
       // A name of the manifest on a document that is not its own is refused too; its label is the name, bounded by the manifest.
@@ -125,14 +117,15 @@ describe('in production', () => {
   });
 
   it('runs an arbitrary document when the admin allows it with ALLOW_ARBITRARY_OPERATIONS=true', async () => {
-    const open = await gatewayWith({ ...productionSettings(), ALLOW_ARBITRARY_OPERATIONS: 'true' });
-    expect(await send(open, { query: ARBITRARY })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
+    expect(system.env).toMatchObject({ NODE_ENV: 'production', ALLOW_ARBITRARY_OPERATIONS: true });
+    expect(await send(system.gatewayUrl, { query: ARBITRARY })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
   });
 });
 
 describe('in development', () => {
   it('runs manifest ids and arbitrary documents, and registers an unknown id sent with its text', async () => {
-    const development = system.gatewayUrl;
+    // Asked for by name: development runs anything even with the admin's switch off.
+    const development = await gatewayWith({ NODE_ENV: 'development', ALLOW_ARBITRARY_OPERATIONS: 'false' });
     expect(await send(development, byId(me?.id ?? ''))).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
     expect(await send(development, { query: ARBITRARY })).toMatchObject({ status: 200, data: { me: { email: admin.email } } });
     const text = '{ me { email } }';

@@ -7,7 +7,8 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import express, { type Express } from 'express';
+import type { Express } from 'express';
+import { createExpressApp } from '../express-app';
 import type { DocumentNode } from 'graphql';
 import type { IRules } from 'graphql-shield';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -96,9 +97,12 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   const schema = tracingIsOn() ? spanRootFields(shielded) : shielded;
   const metrics = createServiceMetrics(options.name);
   const limits = queryLimitProtection<SubgraphContext>(SUBGRAPH_QUERY_LIMITS, { hideSchema: options.production === true });
+  const mode = options.production === true ? 'production' : 'development';
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
-    // SIGTERM is ours (lib/lifecycle.ts): Apollo's own handler, on unless NODE_ENV=test, re-raised
+    // Every default Apollo Server derives from NODE_ENV comes from our setting, never process.env.
+    nodeEnv: mode,
+    // SIGTERM is ours (lib/lifecycle.ts): Apollo's own handler, on unless NODE_ENV is "test", re-raised
     // the signal a few ms into our drain and killed the requests in flight (exit 143).
     stopOnTerminationSignals: false,
     introspection: options.production !== true,
@@ -117,13 +121,11 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   });
   await apollo.start();
 
-  const app = express();
-  app.disable('x-powered-by');
+  const app = createExpressApp(mode);
   // Ready while its own database serves it: without it the subgraph can answer nothing.
   mountProbes(app, options.name, { database: options.databaseReady ?? databaseAnswers(options.orm.em) });
   options.routes?.(app);
-  const internal = express();
-  internal.disable('x-powered-by');
+  const internal = createExpressApp(mode);
   mountHealth(internal, options.name, { essential: { database: databaseAnswers(options.orm.em) }, wanted: options.wanted, details: options.health });
   options.metrics?.(metrics.registry);
   metrics.mount(internal);

@@ -5,7 +5,6 @@ import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { TestSystem } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
-import { productionSettings } from '@popug/testing/production-settings';
 import { startSystem } from '../system';
 import { createTaskOnce, type CreateTaskCall } from './fixtures/create-task-call';
 import { loggedCodes, type QueryFailure } from './fixtures/gateway-log';
@@ -14,10 +13,9 @@ import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
 
 /**
- * SIGTERM with NODE_ENV=production (docs/operations.md "Shutdown"). Every other test runs
- * its services with NODE_ENV=test, where Apollo Server leaves signals alone; in production
- * its own SIGTERM handler re-raised the signal a few ms into our drain, so the process died
- * (143) with requests in flight. Here the tracker and the gateway run compiled, in production,
+ * SIGTERM with NODE_ENV=production (docs/operations.md "Shutdown"). Apollo Server's own
+ * SIGTERM handler (on unless NODE_ENV is "test", the mode tests used to run in) re-raised
+ * the signal a few ms into our drain, so the process died (143) with requests in flight. Here the tracker and the gateway run compiled, in production,
  * under concurrent load, and each is sent SIGTERM: every request it read is answered in full
  * and it exits 0.
  */
@@ -33,7 +31,8 @@ beforeAll(async () => {
   ({ manager } = await hireStaff(system, env, 1));
   // The tracker must know its receivers: an in-process replicator brings them, then goes.
   await replicateUntilCaughtUp(env);
-  production = { ...process.env, ...productionSettings(env), NODE_ENV: 'production' };
+  // The file's own production environment (isolateTestFile), its keys the in-process services' too.
+  production = { ...process.env };
 }, 90_000);
 afterAll(async () => {
   for (const service of running) await service.kill();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { startOnFreePort, testLogger, postGraphQL, type RunningService } from '@popug/testing/stack';
 import { createGateway } from '../../gateway/server';
+import { isolateDevelopmentFile } from '@popug/testing/isolation';
 import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
 
 /**
@@ -11,9 +12,11 @@ import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
  * with the subgraph's own words, 500 with SQL, HTML, or nothing at all. The client gets
  * a masked error with its request id, never the URL, body or status of the call behind.
  * (Every answer of the other hostile files passes the same check: hostile-bed.ts.)
+ * This file asks for development mode, where Apollo's and Express's own defaults would show
+ * stack traces; the other hostile files check production.
  */
 
-const bed = useHostileBed({ NODE_ENV: 'development' });
+const bed = useHostileBed({}, isolateDevelopmentFile);
 let standIn: Server;
 let standInUrl: string;
 let answer: { status: number; type: string; body: string } = { status: 200, type: 'application/json', body: '{}' };

@@ -73,8 +73,11 @@ export function expectNoInternals(result: { errors?: GraphQLResponse<unknown>['e
 }
 
 
-export async function startHostileBed(overrides: Record<string, string> = {}): Promise<HostileBed> {
-  const env = isolateTestFile(overrides);
+/** How a bed's file is isolated: production by default, isolateDevelopmentFile for a file about development mode. */
+export type Isolation = (overrides: Record<string, string>) => Env;
+
+export async function startHostileBed(overrides: Record<string, string> = {}, isolate: Isolation = isolateTestFile): Promise<HostileBed> {
+  const env = isolate(overrides);
   const system = await startSystem(env);
   // Every answer of every hostile test is checked for leaked internals.
   const request = system.request;
@@ -139,10 +142,10 @@ export async function startHostileBed(overrides: Record<string, string> = {}): P
  * each, closed at the end. Returns the bed at once, as a stand-in that reads through to the
  * started one, so tests write `bed.system` as if it had been there all along.
  */
-export function useHostileBed(overrides: Record<string, string> = {}): HostileBed {
+export function useHostileBed(overrides: Record<string, string> = {}, isolate: Isolation = isolateTestFile): HostileBed {
   let started: HostileBed | undefined;
   beforeAll(async () => {
-    started = await startHostileBed(overrides);
+    started = await startHostileBed(overrides, isolate);
   });
   afterAll(async () => {
     await started?.close();

@@ -1,5 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
 import { anonymousGatewayHeaders, dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import { isolateDevelopmentFile } from '@popug/testing/isolation';
 import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
 
 /**
@@ -7,9 +8,10 @@ import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
  * graphql-js's MaxIntrospectionDepthRule bounds its nesting, and an introspection budget
  * of its own (lib/graphql-limits.ts) bounds its fields and depth,
  * at the gateway and in every subgraph. The playground's own introspection still works.
+ * Development mode is asked for: production turns introspection off altogether (requests.test.ts).
  */
 
-const bed = useHostileBed({ NODE_ENV: 'development' });
+const bed = useHostileBed({}, isolateDevelopmentFile);
 
 const nested = (levels: number, open: (level: number) => string, leaf: string) => {
   let text = leaf;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
-import { isolateTestFile, productionOverrides } from '@popug/testing/isolation';
+import { isolateTestFile } from '@popug/testing/isolation';
 import { anonymousGatewayHeaders, dataOf, postGraphQL, testLogger, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
@@ -42,10 +42,10 @@ const SERVICES = ['auth', 'tracker', 'accounting', 'analytics'] as const;
 const databases = new Map<(typeof SERVICES)[number], Pool>();
 
 beforeAll(async () => {
-  // With the admin's switch on, as a production gateway that runs arbitrary documents must
-  // still withstand all of this (with the manifest enforced they are refused anyway:
-  // gateway/test/trusted-documents.test.ts).
-  env = isolateTestFile({ ...productionOverrides(), ALLOW_ARBITRARY_OPERATIONS: 'true' });
+  // Production with the admin's switch on (testing/isolation.ts), as a production gateway that
+  // runs arbitrary documents must still withstand all of this (with the manifest enforced they
+  // are refused anyway: gateway/test/trusted-documents.test.ts).
+  env = isolateTestFile();
   system = await startSystem(env);
   baseUrl = system.services.gateway.url;
   adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);

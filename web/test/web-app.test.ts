@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import express from 'express';
 import { closeServer, listen } from '@popug/lib/http';
 import { testLogger } from '@popug/testing/stack';
+import { startGatewayProcess } from '../../test/faults/fixtures/jobs-process';
 import { mountWebApp, WEB_APP_ROUTES } from '../../gateway/web-app';
 import { ensureWebBuild } from '../build';
+import { prebuiltWebBuild } from '../bundle-manifest';
 
 /** The esbuild step and the gateway's serving of the dashboards, without the rest of the system. */
 
@@ -32,7 +34,33 @@ describe('ensureWebBuild', () => {
 
     const again = await ensureWebBuild(root);
     expect(again).toMatchObject({ dir: build.dir, built: false });
+    // What a production gateway serves: the build current.json names, found without building.
+    expect(prebuiltWebBuild(root)).toEqual({ dir: build.dir, hash: build.hash });
   });
+
+  it('names no build in a folder nothing was built in: production refuses it', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'popug-web-none-'));
+    try {
+      expect(() => prebuiltWebBuild(empty)).toThrow(expect.objectContaining({ code: 'WEB_BUNDLE_MISSING' }));
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the compiled gateway, as `npm start` runs it', () => {
+  // From dist/, development's on-demand build is a dynamic import of a local module: compiled
+  // as import(), Node's ESM loader could not find `../web/build` and the gateway did not start.
+  it('builds or finds the dashboards on demand outside production', async () => {
+    const gateway = await startGatewayProcess(process.env);
+    try {
+      const page = await fetch(`${gateway.origin}/tracker`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+    } finally {
+      await gateway.stop();
+    }
+  }, 60_000);
 });
 
 describe('the gateway serving the dashboards', () => {
@@ -41,7 +69,7 @@ describe('the gateway serving the dashboards', () => {
 
   beforeAll(async () => {
     const app = express();
-    await mountWebApp(app, testLogger('web'));
+    await mountWebApp(app, testLogger('web'), 'on-demand');
     const listening = await listen(app, 0, '127.0.0.1');
     server = listening.server;
     origin = `http://127.0.0.1:${listening.port}`;
