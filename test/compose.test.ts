@@ -30,6 +30,7 @@ interface Service {
 }
 interface ComposeFile {
   services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
 }
 
 // `merge`: the files share settings through YAML merge keys (`<<: *service`), as compose reads them.
@@ -133,6 +134,11 @@ describe('docker-compose.yml: production by default', () => {
     });
     // Read-only wherever a service reads it: only the keys step writes.
     for (const name of IMAGE_SERVICES) for (const mount of base.services[name]?.volumes ?? []) if (mount.includes('-store:')) expect([name, mount]).toEqual([name, expect.stringMatching(/:ro$/)]);
+  });
+
+  it('declares every volume a service mounts, and mounts every one it declares', () => {
+    const mounted = new Set(Object.values(base.services).flatMap(volumesOf));
+    expect([...mounted].sort()).toEqual(Object.keys(base.volumes ?? {}).sort());
   });
 
   it('holds no password: no *_PASSWORD value, no credentials in a URL, no SMTP server of its own', () => {
