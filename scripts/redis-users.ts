@@ -26,7 +26,7 @@ if (!dir || !prefix.success) {
 }
 
 mkdirSync(dir, { recursive: true, mode: 0o700 });
-const passwords = redisPasswordsIn(dir, 0o600);
+const passwords = redisPasswordsIn(() => dir, 0o600);
 writeFileSync(join(dir, 'redis-users.conf'), redisConfUsers(prefix.data, passwords), { mode: 0o644 });
 writeFileSync(join(dir, 'redis-users.commands'), redisSetUserCommands(prefix.data, passwords), { mode: 0o644 });
 for (const service of REDIS_SERVICES) {

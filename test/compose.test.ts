@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
@@ -29,6 +30,7 @@ interface Service {
 }
 interface ComposeFile {
   services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
 }
 
 // `merge`: the files share settings through YAML merge keys (`<<: *service`), as compose reads them.
@@ -44,6 +46,9 @@ const APP_SERVICES = ['auth', 'tracker', 'accounting', 'analytics', 'jobs', 'gat
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'];
 /** Every service that runs our image through scripts/compose-env.sh: the app services and the one-shot steps after `keys`. */
 const IMAGE_SERVICES: ServiceName[] = ['auth', 'tracker', 'accounting', 'analytics', 'jobs', 'gateway', 'migrate', 'bootstrap-admin'];
+
+/** The named volumes a service mounts, wherever. */
+const volumesOf = (service: Service) => (service.volumes ?? []).map((mount) => mount.split(':')[0] ?? '');
 
 /** What `docker compose -f docker-compose.yml -f docker-compose.dev.yml` makes of the keys the override sets. */
 function merged(): ComposeFile {
@@ -106,6 +111,36 @@ describe('docker-compose.yml: production by default', () => {
     }
   });
 
+  it('mounts the keys volume in PostgreSQL, Redis, the keys step and migrate only, of our image\'s services in migrate alone', () => {
+    const mountingKeys = Object.entries(base.services).flatMap(([name, service]) => (volumesOf(service).includes('keys') ? [name] : []));
+    expect(mountingKeys.sort()).toEqual(['keys', 'migrate', 'postgres', 'redis']);
+  });
+
+  it('mounts each service\'s store volume in that service only, besides the keys step, and all but the gateway\'s in migrate', () => {
+    const stores = (name: string) => volumesOf(base.services[name] ?? {}).filter((volume) => volume.endsWith('-store')).sort();
+    const mounting = Object.fromEntries(Object.keys(base.services).map((name) => [name, stores(name)]));
+    expect(mounting).toEqual({
+      keys: Object.keys(STORE_VOLUMES).sort(),
+      postgres: [],
+      redis: [],
+      migrate: ['accounting-store', 'analytics-store', 'auth-store', 'jobs-store', 'tracker-store'],
+      'bootstrap-admin': ['auth-store'],
+      auth: ['auth-store'],
+      tracker: ['tracker-store'],
+      accounting: ['accounting-store'],
+      analytics: ['analytics-store'],
+      jobs: ['jobs-store'],
+      gateway: ['gateway-store'],
+    });
+    // Read-only wherever a service reads it: only the keys step writes.
+    for (const name of IMAGE_SERVICES) for (const mount of base.services[name]?.volumes ?? []) if (mount.includes('-store:')) expect([name, mount]).toEqual([name, expect.stringMatching(/:ro$/)]);
+  });
+
+  it('declares every volume a service mounts, and mounts every one it declares', () => {
+    const mounted = new Set(Object.values(base.services).flatMap(volumesOf));
+    expect([...mounted].sort()).toEqual(Object.keys(base.volumes ?? {}).sort());
+  });
+
   it('holds no password: no *_PASSWORD value, no credentials in a URL, no SMTP server of its own', () => {
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     expect(text).not.toMatch(/PASSWORD:\s*(?!\S*_FILE)\S/);
@@ -135,7 +170,7 @@ describe('docker-compose.dev.yml on top', () => {
     for (const name of IMAGE_SERVICES) {
       expect([name, services[name]?.environment?.NODE_ENV, services[name]?.environment?.SMTP_URL]).toEqual([name, 'development', 'smtp://mailpit:1025']);
       // the override's environment adds to the base's, it does not replace it
-      expect(services[name]?.environment?.KEYS_DIR).toBe('/keys');
+      expect(services[name]?.environment?.HOST).toBe('0.0.0.0');
     }
     expect(services.gateway?.depends_on?.auth).toEqual({ condition: 'service_healthy' });
     const published = Object.values(services).flatMap((service) => (service.ports ?? []).map(byDefault));
@@ -143,14 +178,20 @@ describe('docker-compose.dev.yml on top', () => {
   });
 });
 
-/** What stays in the `keys` volume: the data stores' passwords (PostgreSQL's superuser's and each role's, Redis's default user's and each service user's). */
-const KEYS_VOLUME = [
-  'postgres-password',
-  ...['accounting', 'analytics', 'auth', 'replicator', 'tracker'].map((role) => `postgres-password-${role}`),
-  ...['accounting', 'auth', 'gateway', 'jobs'].map((service) => `redis-${service}-password`),
-  'redis-password',
-  'redis.conf',
-];
+/** What stays in the `keys` volume: what PostgreSQL and Redis themselves read (the superuser's password, the default user's, redis.conf) and the migrate step the superuser's. */
+const KEYS_VOLUME = ['postgres-password', 'redis-password', 'redis.conf'];
+/** Each service's store volume: its PostgreSQL role's password (the jobs worker's: the replicator's) and its Redis user's. */
+const STORE_VOLUMES: Record<string, string[]> = {
+  'auth-store': ['postgres-password-auth', 'redis-auth-password'],
+  'tracker-store': ['postgres-password-tracker'],
+  'accounting-store': ['postgres-password-accounting', 'redis-accounting-password'],
+  'analytics-store': ['postgres-password-analytics'],
+  'jobs-store': ['postgres-password-replicator', 'redis-jobs-password'],
+  'gateway-store': ['redis-gateway-password'],
+};
+/** The store volume with each PostgreSQL role's password. */
+const ROLE_STORES = { auth: 'auth-store', tracker: 'tracker-store', accounting: 'accounting-store', analytics: 'analytics-store', replicator: 'jobs-store' } as const;
+type Role = keyof typeof ROLE_STORES;
 
 describe('first start: the keys step and the services\' entry point', () => {
   let root: string;
@@ -169,15 +210,24 @@ describe('first start: the keys step and the services\' entry point', () => {
   const { QUEUE_PREFIX: _runPrefix, ...keysStepEnv } = process.env;
   const runKeysStep = (keysDir = keys, secretsDir = secrets) =>
     execFileSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'compose-secrets.ts'), keysDir, secretsDir], { encoding: 'utf8', env: keysStepEnv });
-  /** What a service sees as /secrets: only the secret volumes docker-compose.yml mounts for it. */
-  function mountedSecrets(service: string): string {
+  /**
+   * What a service sees: as /secrets (SECRETS_DIR) only the secret volumes docker-compose.yml mounts for it, as
+   * /keys (KEYS_DIR) the keys volume only when it mounts it there, and otherwise a directory that is not there.
+   */
+  function mounted(service: string): { KEYS_DIR: string; SECRETS_DIR: string } {
     const seen = mkdtempSync(join(root, `${service}-`));
+    let keysDir = join(seen, 'keys-not-mounted');
     for (const volume of base.services[service]?.volumes ?? []) {
       const [name = '', target = ''] = volume.split(':');
       if (target.startsWith('/secrets/')) symlinkSync(join(secrets, name), join(seen, basename(target)));
+      if (name === 'keys' && target === '/keys') keysDir = keys;
     }
-    return seen;
+    return { KEYS_DIR: keysDir, SECRETS_DIR: seen };
   }
+  /** A password the keys step wrote into a service's store volume. */
+  const storePassword = (volume: string, file: string) => readFileSync(join(secrets, volume, file), 'utf8');
+  const roleUrl = (role: Role) => `postgres://popug_${role}:${storePassword(ROLE_STORES[role], `postgres-password-${role}`)}@postgres:5432`;
+  const redisUrl = (user: string) => `redis://popug-${user}:${storePassword(`${user}-store`, `redis-${user}-password`)}@redis:6379`;
   /** What docker-compose.yml sets for `service` that compose-env.sh reads: its database role (POPUG_SERVICE) and Redis user (REDIS_USER). */
   const composeSettings = (service: string): Record<string, string> => {
     const environment = base.services[service]?.environment ?? {};
@@ -186,7 +236,7 @@ describe('first start: the keys step and the services\' entry point', () => {
   const runEntryPoint = (service: string, given: Record<string, string>) =>
     execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env))'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: mountedSecrets(service), ...composeSettings(service), ...given },
+      env: { PATH: process.env.PATH, ...mounted(service), ...composeSettings(service), ...given },
       stdio: 'pipe',
     });
   /** The environment a service sees after scripts/compose-env.sh, given what compose and secrets.env set. */
@@ -209,32 +259,39 @@ describe('first start: the keys step and the services\' entry point', () => {
       '',
     ]);
     // The services' users by their passwords' SHA-256 only.
-    for (const service of REDIS_SERVICES) expect(redisConf).not.toContain(readFileSync(join(keys, `redis-${service}-password`), 'utf8'));
-    // The volume every service mounts holds no signing key and no admin password.
+    for (const service of REDIS_SERVICES) expect(redisConf).not.toContain(storePassword(`${service}-store`, `redis-${service}-password`));
+    // The keys volume holds no signing key, no admin password and no service's password; each store volume its service's own.
     expect(readdirSync(keys).sort()).toEqual(KEYS_VOLUME);
+    for (const [volume, files] of Object.entries(STORE_VOLUMES)) expect([volume, readdirSync(join(secrets, volume)).sort()]).toEqual([volume, files]);
+    for (const [volume, files] of Object.entries(STORE_VOLUMES)) for (const file of files) expect([file, statSync(join(secrets, volume, file)).mode & 0o077]).toEqual([file, 0]);
 
     const again = runKeysStep();
     expect(again).not.toMatch(/admin-password/);
     expect(readFileSync(join(secrets, 'admin', 'admin-password'), 'utf8')).toBe(password);
   });
 
-  it('gives each service its own PostgreSQL role, and the superuser to the migrate step alone', () => {
-    const passwordOf = (file: string) => readFileSync(join(keys, file), 'utf8');
-    const roleUrl = (role: string) => `postgres://popug_${role}:${passwordOf(`postgres-password-${role}`)}@postgres:5432`;
-    const urls = (service: ServiceName) => Object.fromEntries(Object.entries(serviceEnv(service)).filter(([name]) => name.includes('DATABASE_')));
-    for (const service of ['auth', 'tracker', 'accounting', 'analytics'] as const) expect([service, urls(service)]).toEqual([service, { DATABASE_URL: roleUrl(service) }]);
-    expect(urls('jobs')).toEqual({ DATABASE_URL: roleUrl('replicator') });
-    expect(urls('bootstrap-admin')).toEqual({ DATABASE_URL: roleUrl('auth') });
-    expect(urls('gateway')).toEqual({});
-    expect(urls('migrate')).toEqual({
-      DATABASE_ADMIN_URL: `postgres://popug:${passwordOf('postgres-password')}@postgres:5432`,
-      AUTH_DATABASE_URL: roleUrl('auth'),
-      TRACKER_DATABASE_URL: roleUrl('tracker'),
-      ACCOUNTING_DATABASE_URL: roleUrl('accounting'),
-      ANALYTICS_DATABASE_URL: roleUrl('analytics'),
-      JOBS_DATABASE_URL: roleUrl('replicator'),
+  it('gives each service the URLs of the data stores it uses only, from its own store volume, and the superuser to the migrate step alone', () => {
+    // Each service sees only the volumes docker-compose.yml mounts for it (mounted above): a URL built from another's would fail here.
+    const storeUrls = (service: ServiceName) => Object.fromEntries(Object.entries(serviceEnv(service)).filter(([name]) => /DATABASE_|REDIS_URL/.test(name)));
+    expect(Object.fromEntries(IMAGE_SERVICES.map((service) => [service, storeUrls(service)]))).toEqual({
+      auth: { DATABASE_URL: roleUrl('auth'), REDIS_URL: redisUrl('auth') },
+      tracker: { DATABASE_URL: roleUrl('tracker') },
+      accounting: { DATABASE_URL: roleUrl('accounting'), REDIS_URL: redisUrl('accounting') },
+      analytics: { DATABASE_URL: roleUrl('analytics') },
+      jobs: { DATABASE_URL: roleUrl('replicator'), REDIS_URL: redisUrl('jobs') },
+      gateway: { REDIS_URL: redisUrl('gateway') },
+      'bootstrap-admin': { DATABASE_URL: roleUrl('auth') },
+      migrate: {
+        DATABASE_ADMIN_URL: `postgres://popug:${readFileSync(join(keys, 'postgres-password'), 'utf8')}@postgres:5432`,
+        AUTH_DATABASE_URL: roleUrl('auth'),
+        TRACKER_DATABASE_URL: roleUrl('tracker'),
+        ACCOUNTING_DATABASE_URL: roleUrl('accounting'),
+        ANALYTICS_DATABASE_URL: roleUrl('analytics'),
+        JOBS_DATABASE_URL: roleUrl('replicator'),
+      },
     });
-    expect(new Set(['auth', 'tracker', 'accounting', 'analytics', 'replicator'].map((role) => passwordOf(`postgres-password-${role}`))).size).toBe(5);
+    const passwords = Object.entries(STORE_VOLUMES).flatMap(([volume, files]) => files.map((file) => storePassword(volume, file)));
+    expect(new Set(passwords).size).toBe(9);
   });
 
   it.each(IMAGE_SERVICES)('gives %s exactly the secrets it uses, in an environment production accepts', (service) => {
@@ -242,7 +299,7 @@ describe('first start: the keys step and the services\' entry point', () => {
     expect(secretsIn(env).sort()).toEqual([...SECRETS_BY_SERVICE[service]].sort());
     expect(() => parseEnv(env, service)).not.toThrow();
     const redisUser = composeSettings(service).REDIS_USER;
-    expect(env.REDIS_URL).toBe(redisUser ? `redis://popug-${redisUser}:${readFileSync(join(keys, `redis-${redisUser}-password`), 'utf8')}@redis:6379` : undefined);
+    expect(env.REDIS_URL).toBe(redisUser ? redisUrl(redisUser) : undefined);
   });
 
   it('gives each service that names its Redis user in docker-compose.yml that user, and Redis lets it do exactly its work', async () => {
@@ -253,7 +310,7 @@ describe('first start: the keys step and the services\' entry point', () => {
       expect(Object.fromEntries(named)).toEqual({ gateway: 'gateway', auth: 'auth', accounting: 'accounting', jobs: 'jobs' });
       for (const service of REDIS_SERVICES) {
         const url = serviceEnv(service).REDIS_URL ?? '';
-        expect(url).toBe(`redis://popug-${service}:${readFileSync(join(keys, `redis-${service}-password`), 'utf8')}@redis:6379`);
+        expect(url).toBe(redisUrl(service));
         const client = new Redis(url.replace('@redis:6379', `@127.0.0.1:${redis.port}`));
         try {
           await checkRedisAccess(client, 'popug', service);
@@ -286,6 +343,15 @@ describe('first start: the keys step and the services\' entry point', () => {
     expect(tracker.DATABASE_URL).toBe('postgres://db.internal:5432');
     expect(serviceEnv('bootstrap-admin', fromSecretsEnv).ADMIN_PASSWORD).toBe('the operator\'s own');
     expect(secretsIn(serviceEnv('jobs', fromSecretsEnv))).toEqual([]);
+    // A data store's URL from secrets.env reaches the services that use that store, no other.
+    const urls = { DATABASE_URL: 'postgres://db.internal:5432', REDIS_URL: 'redis://redis.internal:6379' };
+    const given = (service: ServiceName) => {
+      const env = serviceEnv(service, urls);
+      return { DATABASE_URL: env.DATABASE_URL, REDIS_URL: env.REDIS_URL };
+    };
+    expect(given('gateway')).toEqual({ DATABASE_URL: undefined, REDIS_URL: urls.REDIS_URL });
+    expect(given('tracker')).toEqual({ DATABASE_URL: urls.DATABASE_URL, REDIS_URL: undefined });
+    expect(given('accounting')).toEqual(urls);
   });
 
   it('refuses the gateway\'s key from secrets.env without its public half, which the subgraphs would otherwise take from the volume', () => {
@@ -294,12 +360,24 @@ describe('first start: the keys step and the services\' entry point', () => {
 
   it('stops a service when a secret is missing instead of starting it with an empty one', () => {
     const empty = mkdtempSync(join(tmpdir(), 'popug-compose-empty-'));
+    const entryPoint = (env: Record<string, string>) => () => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' });
     try {
-      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: empty, REDIS_USER: 'gateway' }, stdio: 'pipe' })).toThrow();
+      // The gateway's store volume mounted but empty.
+      mkdirSync(join(empty, 'gateway-store'));
+      expect(entryPoint({ KEYS_DIR: empty, SECRETS_DIR: empty, REDIS_USER: 'gateway' })).toThrow();
       mkdirSync(join(empty, 'gateway-public-key'));
-      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: keys, SECRETS_DIR: empty }, stdio: 'pipe' })).toThrow();
-      // Every secret there but the service's database role's password.
-      expect(() => execFileSync('sh', [join(ROOT, 'scripts', 'compose-env.sh'), 'true'], { env: { PATH: process.env.PATH, KEYS_DIR: empty, SECRETS_DIR: secrets, POPUG_SERVICE: 'tracker' }, stdio: 'pipe' })).toThrow();
+      expect(entryPoint({ KEYS_DIR: keys, SECRETS_DIR: empty })).toThrow();
+      // Every secret of tracker's there but its database role's password (its store volume mounted, empty).
+      const tracker = mkdtempSync(join(empty, 'tracker-'));
+      symlinkSync(join(secrets, 'gateway-public-key'), join(tracker, 'gateway-public-key'));
+      mkdirSync(join(tracker, 'tracker-store'));
+      expect(entryPoint({ KEYS_DIR: empty, SECRETS_DIR: tracker, POPUG_SERVICE: 'tracker' })).toThrow();
+      // The migrate step with every store volume but one.
+      expect(entryPoint({ ...mounted('migrate'), POPUG_SERVICE: 'migrate' })).not.toThrow();
+      const migrate = mounted('migrate');
+      rmSync(join(migrate.SECRETS_DIR, 'jobs-store'));
+      mkdirSync(join(migrate.SECRETS_DIR, 'jobs-store'));
+      expect(entryPoint({ ...migrate, POPUG_SERVICE: 'migrate' })).toThrow();
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -320,5 +398,37 @@ describe('first start: the keys step and the services\' entry point', () => {
       admin: readFileSync(join(newSecrets, 'admin', 'admin-password'), 'utf8'),
     }).toEqual({ auth: 'old auth key', gateway: 'old gateway key', gatewayPublic: 'old gateway public key', admin: 'old admin password' });
     expect(readdirSync(oldKeys).sort()).toEqual(KEYS_VOLUME);
+  });
+
+  it('moves the services\' data-store passwords of an older keys volume to their store volumes, keeping them, across file systems as Docker\'s volumes are', () => {
+    // The older keys volume on another file system than the new volumes (tmpfs), so that the step copies as it does between Docker volumes.
+    const olderKeys = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'popug-compose-older-keys-'));
+    const newSecrets = mkdtempSync(join(root, 'store-volumes-'));
+    try {
+      const storeFiles = Object.values(STORE_VOLUMES).flat();
+      const older = Object.fromEntries([...KEYS_VOLUME, ...storeFiles].map((file) => [file, `older-${file}`]));
+      for (const [file, content] of Object.entries(older)) writeFileSync(join(olderKeys, file), content, { mode: file.includes('-password-') || /^redis-.+-password$/.test(file) ? 0o600 : 0o644 });
+      // A start that stopped after copying tracker's password but before dropping the shared copy.
+      mkdirSync(join(newSecrets, 'tracker-store'));
+      writeFileSync(join(newSecrets, 'tracker-store', 'postgres-password-tracker'), older['postgres-password-tracker'] ?? '', { mode: 0o600 });
+      runKeysStep(olderKeys, newSecrets);
+
+      // PostgreSQL's roles and Redis's users were made with these passwords: each is in its service's volume, unchanged.
+      for (const [volume, files] of Object.entries(STORE_VOLUMES)) {
+        expect([volume, readdirSync(join(newSecrets, volume)).sort()]).toEqual([volume, files]);
+        for (const file of files) expect([file, readFileSync(join(newSecrets, volume, file), 'utf8')]).toEqual([file, older[file]]);
+      }
+      expect(readdirSync(olderKeys).sort()).toEqual(KEYS_VOLUME);
+      expect(readFileSync(join(olderKeys, 'postgres-password'), 'utf8')).toBe(older['postgres-password']);
+      // Redis's users keep their passwords: redis.conf is written again from the kept ones.
+      const redisConf = readFileSync(join(olderKeys, 'redis.conf'), 'utf8');
+      for (const service of REDIS_SERVICES) {
+        const hash = createHash('sha256').update(`older-redis-${service}-password`, 'utf8').digest('hex');
+        expect(redisConf).toMatch(new RegExp(`^user popug-${service} reset on #${hash} `, 'm'));
+      }
+      expect(redisConf).toMatch(/^requirepass older-redis-password$/m);
+    } finally {
+      rmSync(olderKeys, { recursive: true, force: true });
+    }
   });
 });
