@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
+import { DCLinter } from 'dclint';
+import { parse, stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { parseEnv } from '@popug/lib/env';
 import { SECRETS_BY_SERVICE, type SecretName, type ServiceName } from '@popug/lib/service-secrets';
@@ -65,6 +66,46 @@ function merged(): ComposeFile {
   }
   return { services };
 }
+
+/**
+ * The Compose Specification's JSON schema (as dclint ships it) and the linter's rules that are
+ * about correctness, not style: images pinned to a version, published ports bound to an
+ * interface, no port published twice, no service with both an image and a build.
+ */
+const CORRECTNESS = new Set(['invalid-yaml', 'invalid-schema', 'unknown-error', 'service-image-require-explicit-tag', 'no-unbound-port-interfaces', 'no-duplicate-exported-ports', 'no-build-and-image', 'no-duplicate-container-names']);
+const linter = new DCLinter({ rules: {}, quiet: true, debug: false, exclude: [] });
+
+/** The correctness problems in `content` once compose has interpolated it (`${NAME:-default}` with nothing set), as `docker compose config` reads it. */
+function composeProblems(content: string): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'popug-compose-spec-'));
+  try {
+    const file = join(dir, 'docker-compose.yml');
+    writeFileSync(file, byDefault(content));
+    return linter
+      .lintFiles([file], false)
+      .flatMap((result) => result.messages)
+      .filter((message) => CORRECTNESS.has(message.rule))
+      .map((message) => `${message.rule}: ${message.message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the Compose Specification', () => {
+  it.each(['docker-compose.yml', 'docker-compose.dev.yml'])('%s validates, its images pinned and its ports bound to an interface', (file) => {
+    expect(composeProblems(readFileSync(join(ROOT, file), 'utf8'))).toEqual([]);
+  });
+
+  it('validates the production file with the development override merged in, as `docker compose -f … -f …` reads them', () => {
+    expect(composeProblems(stringify({ ...base, services: merged().services }))).toEqual([]);
+  });
+
+  it('finds a problem where there is one: an unpinned image, a port on every interface, a key compose does not know', () => {
+    const kinds = (compose: object) => composeProblems(stringify(compose)).map((problem) => problem.split(':')[0]).sort();
+    expect(kinds({ services: { mailpit: { image: 'axllent/mailpit:v1.27', restart_policy: 'always' } } })).toEqual(['invalid-schema']);
+    expect(kinds({ services: { redis: { image: 'redis', ports: ['6379:6379'] } } })).toEqual(['no-unbound-port-interfaces', 'service-image-require-explicit-tag']);
+  });
+});
 
 describe('docker-compose.yml: production by default', () => {
   it('publishes only the gateway, on 127.0.0.1 unless the operator says otherwise', () => {
