@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const wanted = [...process.argv.slice(2), ...(process.env.BENCH_SECTIONS ?? '').split(',').filter(Boolean)];
   const unknown = wanted.filter((name) => !SECTIONS.some((section) => section.name === name));
   if (unknown.length) throw new Error(`no bench section ${unknown.join(', ')}; there are ${SECTIONS.map(({ name }) => name).join(', ')}`);
-  const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS;
+  const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS.filter((section) => !section.onlyWhenNamed);
   const measurements: Measurement[] = [];
   try {
     for (const section of sections) {

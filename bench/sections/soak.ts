@@ -1,0 +1,136 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { graphClient } from '@popug/testing/system';
+import type { BenchSection, RecordMeasurement } from '../harness';
+import { ROOT, stopChild } from '../processes';
+import { emptyTally, runClients, type SoakPeople, type Tally } from '../soak/clients';
+import { compareHeapSnapshots, describeHeapGrowth } from '../soak/heap-compare';
+import { checkLedgerWhenSettled, ledgerDifference, type LedgerCheck } from '../soak/ledger';
+import { sampleMemory, takeHeapSnapshot, type MemorySample } from '../soak/memory';
+import { hireSoakPeople, waitForDirectoryCopies } from '../soak/people';
+import { soakSettings, type SoakSettings } from '../soak/settings';
+import { SOAK_PROCESSES, startSoakStack, type SoakProcess, type SoakStack } from '../soak/stack';
+import { prepareSystemDatabases } from '../system-databases';
+
+/** Where the last soak's minute series, heap snapshots and their comparison are kept (var/ is not committed); SOAK_OUTPUT=dir elsewhere. */
+const OUTPUT = resolve(ROOT, process.env.SOAK_OUTPUT ?? join('var', 'soak'));
+const MINUTE_MS = 60_000;
+/** The most an RSS may move after the warm-up, as a share of its lowest figure. */
+const RSS_SPREAD_TARGET = 10;
+
+/**
+ * Flat memory under a long mixed load (docs/performance.md "Soak"): every process of the
+ * system in production mode, every role's clients (each its own user) for SOAK_MINUTES,
+ * each process's RSS and heap every minute, the heap of the gateway and accounting
+ * snapshotted early and late and compared, and the ledger checked to the cent at the end.
+ */
+export const soakSection: BenchSection = {
+  name: 'soak',
+  onlyWhenNamed: true,
+  async run(record) {
+    const settings = soakSettings();
+    const env = await prepareSystemDatabases();
+    const children: ChildProcess[] = [];
+    const scratch = join(ROOT, 'var', `bench-soak-${process.pid}`);
+    rmSync(OUTPUT, { recursive: true, force: true });
+    mkdirSync(OUTPUT, { recursive: true });
+    try {
+      const stack = await startSoakStack(children, scratch, env);
+      const client = graphClient(stack.gatewayUrl);
+      const people = await hireSoakPeople(client, await client.login(env.ADMIN_EMAIL, stack.adminPassword), settings.clientsPerRole);
+      await waitForDirectoryCopies(client, people, 60_000);
+      const reads = settings.wholeDayLogs ? 'whole-day audit logs' : `audit logs in pages of ${settings.pageRows}`;
+      const snapshotNote = settings.snapshots.length ? `; heap snapshots of ${settings.snapshots.join(', ')} (their RSS figures are not comparable)` : '';
+      process.stderr.write(`  ${settings.clientsPerRole} clients per role for ${settings.minutes} min, ${reads}${snapshotNote}; RSS / heap used (MiB) each minute:\n  ${['minute', ...SOAK_PROCESSES].join('\t')}\n`);
+      const tally = emptyTally();
+      const { samples, snapshots } = await soak(stack, people, settings, tally, env.BUSINESS_TZ);
+      const ledger = await checkLedgerWhenSettled(env, tally, 180_000);
+      await Promise.all(children.splice(0).map(stopChild));
+      writeFileSync(join(OUTPUT, 'minutes.json'), `${JSON.stringify({ settings, tally, ledger, samples }, null, 2)}\n`);
+      recordMemory(record, samples, settings);
+      recordLoad(record, tally, ledger, settings);
+      compareSnapshots(snapshots);
+    } finally {
+      await Promise.all(children.map(stopChild));
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  },
+};
+
+/** The load for `settings.minutes`, memory sampled at each minute and the heap snapshots taken on the way. */
+async function soak(stack: SoakStack, people: SoakPeople, settings: SoakSettings, tally: Tally, timeZone: string): Promise<{ samples: MemorySample[]; snapshots: Map<SoakProcess, string[]> }> {
+  const started = performance.now();
+  const clients = runClients(
+    graphClient(stack.gatewayUrl),
+    people,
+    { until: started + settings.minutes * MINUTE_MS, thinkMs: settings.thinkMs, pageRows: settings.pageRows, shuffleEveryMs: settings.shuffleEveryMinutes * MINUTE_MS, timeZone, wholeDayLogs: settings.wholeDayLogs },
+    tally,
+  );
+  const samples: MemorySample[] = [];
+  const snapshots = new Map<SoakProcess, string[]>(settings.snapshots.map((name) => [name, []]));
+  const at = async (minute: number) => {
+    const wait = started + minute * MINUTE_MS - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  };
+  const snapshot = async (label: string) => {
+    for (const name of settings.snapshots) snapshots.get(name)?.push(await takeHeapSnapshot(stack, name, join(OUTPUT, `${name}-${label}.heapsnapshot`)));
+  };
+  const sample = async (minute: number) => {
+    const now = await sampleMemory(stack, minute);
+    samples.push(...now);
+    process.stderr.write(`  ${[minute, ...now.map((entry) => `${entry.rss}/${entry.heapUsed}`)].join('\t')}\t${tally.requests} requests, ${tally.failures} failed\n`);
+  };
+  await sample(0);
+  for (let minute = 1; minute <= settings.minutes; minute++) {
+    if (minute === settings.minutes && settings.snapshots.length) {
+      await at(minute - 0.5);
+      await snapshot('end');
+    }
+    await at(minute);
+    await sample(minute);
+    if (minute === settings.snapshotMinute) await snapshot(`minute-${minute}`);
+  }
+  await clients;
+  return { samples, snapshots };
+}
+
+function recordMemory(record: RecordMeasurement, samples: readonly MemorySample[], settings: SoakSettings): void {
+  for (const name of SOAK_PROCESSES) {
+    const mine = samples.filter((sample) => sample.process === name);
+    const settled = mine.filter((sample) => sample.minute >= settings.warmUpMinutes).map((sample) => sample.rss);
+    const atWarmUp = mine.find((sample) => sample.minute === settings.warmUpMinutes);
+    const atEnd = mine.at(-1);
+    const low = Math.min(...settled);
+    const high = Math.max(...settled);
+    record({ metric: `${name} RSS at minute ${settings.warmUpMinutes} / at the end`, value: atEnd?.rss ?? Number.NaN, unit: `MiB (from ${atWarmUp?.rss ?? '?'})` });
+    record({ metric: `${name} RSS min / max after warm-up`, value: high, unit: `MiB (min ${low})` });
+    record({ metric: `${name} RSS spread after warm-up ((max − min) / min)`, value: round1((100 * (high - low)) / low), unit: '%', target: { comparison: '<=', value: RSS_SPREAD_TARGET } });
+    record({ metric: `${name} heap used at minute ${settings.warmUpMinutes} / at the end`, value: atEnd?.heapUsed ?? Number.NaN, unit: `MiB (from ${atWarmUp?.heapUsed ?? '?'})` });
+  }
+}
+
+function recordLoad(record: RecordMeasurement, tally: Tally, ledger: LedgerCheck, settings: SoakSettings): void {
+  process.stderr.write(`  ledger: ${JSON.stringify(ledger)}\n  tally: ${JSON.stringify(tally)}\n`);
+  const clients = 4 * settings.clientsPerRole;
+  record({ metric: `requests, ${clients} clients (${settings.clientsPerRole} per role), ${settings.minutes} min`, value: tally.requests, unit: `(${round1(tally.requests / (settings.minutes * 60))} req/s)` });
+  record({ metric: 'failed answers', value: tally.failures, unit: 'answers', target: { comparison: '<=', value: 0 } });
+  record({ metric: 'tasks created / completed', value: tally.created, unit: `tasks (${tally.completed} completed, ${tally.raced} completions lost to a shuffle, ${tally.shuffles} shuffles)` });
+  record({ metric: 'audit-log pages read (transactions(first, after))', value: tally.auditPages, unit: `pages of ${settings.pageRows}` });
+  record({ metric: 'audit-log rows at the end', value: ledger.rows, unit: `rows (${ledger.accounts} accounts)` });
+  record({ metric: 'ledger difference (balances vs logs vs tracker events vs clients)', value: ledgerDifference(ledger), unit: 'cents', target: { comparison: '<=', value: 0 } });
+}
+
+/** Each snapshotted process's early and late heap, compared by kind of object; written beside the minute series. */
+function compareSnapshots(snapshots: Map<SoakProcess, string[]>): void {
+  const texts: string[] = [];
+  for (const [name, [early, late]] of snapshots) {
+    if (!early || !late) continue;
+    texts.push(describeHeapGrowth(name, compareHeapSnapshots(early, late)));
+  }
+  const text = texts.join('\n\n');
+  writeFileSync(join(OUTPUT, 'heap-growth.txt'), `${text}\n`);
+  process.stderr.write(`${text}\n`);
+}
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
