@@ -44,7 +44,7 @@ export const soakSection: BenchSection = {
       await waitForReplication(env, 60_000);
       const reads = settings.wholeDayLogs ? 'whole-day audit logs' : `audit logs in pages of ${settings.pageRows}`;
       const snapshotNote = settings.snapshots.length ? `; heap snapshots of ${settings.snapshots.join(', ')} (their RSS figures are not comparable)` : '';
-      process.stderr.write(`  ${settings.clientsPerRole} clients per role for ${settings.minutes} min, ${reads}${snapshotNote}; RSS / heap used (MiB) each minute:\n  ${['minute', ...SOAK_PROCESSES].join('\t')}\n`);
+      process.stderr.write(`  ${settings.clientsPerRole} clients per role at ${settings.rate} req/s in all for ${settings.minutes} min, ${reads}${snapshotNote}; RSS / heap used (MiB) each minute:\n  ${['minute', ...SOAK_PROCESSES].join('\t')}\n`);
       const tally = emptyTally();
       const { samples, snapshots } = await soak(stack, people, settings, tally, env.BUSINESS_TZ);
       const ledger = await checkLedgerWhenSettled(env, tally, 180_000);
@@ -61,15 +61,15 @@ export const soakSection: BenchSection = {
 };
 
 /** The load for `settings.minutes`, memory sampled at each minute and the heap snapshots taken on the way. */
-async function soak(stack: SoakStack, people: SoakPeople, settings: SoakSettings, tally: Tally, timeZone: string): Promise<{ samples: MemorySample[]; snapshots: Map<SoakProcess, string[]> }> {
+async function soak(stack: SoakStack, people: SoakPeople, settings: SoakSettings, tally: Tally, timeZone: string): Promise<{ samples: (MemorySample & { requestsInMinute: number })[]; snapshots: Map<SoakProcess, string[]> }> {
   const started = performance.now();
   const clients = runClients(
     graphClient(stack.gatewayUrl),
     people,
-    { until: started + settings.minutes * MINUTE_MS, thinkMs: settings.thinkMs, pageRows: settings.pageRows, shuffleEveryMs: settings.shuffleEveryMinutes * MINUTE_MS, timeZone, wholeDayLogs: settings.wholeDayLogs },
+    { until: started + settings.minutes * MINUTE_MS, clientIntervalMs: (1000 * 4 * settings.clientsPerRole) / settings.rate, pageRows: settings.pageRows, shuffleEveryMs: settings.shuffleEveryMinutes * MINUTE_MS, timeZone, wholeDayLogs: settings.wholeDayLogs },
     tally,
   );
-  const samples: MemorySample[] = [];
+  const samples: (MemorySample & { requestsInMinute: number })[] = [];
   const snapshots = new Map<SoakProcess, string[]>(settings.snapshots.map((name) => [name, []]));
   const at = async (minute: number) => {
     const wait = started + minute * MINUTE_MS - performance.now();
@@ -78,10 +78,12 @@ async function soak(stack: SoakStack, people: SoakPeople, settings: SoakSettings
   const snapshot = async (label: string) => {
     for (const name of settings.snapshots) snapshots.get(name)?.push(await takeHeapSnapshot(stack, name, join(OUTPUT, `${name}-${label}.heapsnapshot`)));
   };
+  let requestsBefore = 0;
   const sample = async (minute: number) => {
     const now = await sampleMemory(stack, minute);
-    samples.push(...now);
-    process.stderr.write(`  ${[minute, ...now.map((entry) => `${entry.rss}/${entry.heapUsed}`)].join('\t')}\t${tally.requests} requests, ${tally.failures} failed\n`);
+    samples.push(...now.map((entry) => ({ ...entry, requestsInMinute: tally.requests - requestsBefore })));
+    process.stderr.write(`  ${[minute, ...now.map((entry) => `${entry.rss}/${entry.heapUsed}`)].join('\t')}\t${round1((tally.requests - requestsBefore) / 60)} req/s, ${tally.failures} failed\n`);
+    requestsBefore = tally.requests;
   };
   await sample(0);
   for (let minute = 1; minute <= settings.minutes; minute++) {

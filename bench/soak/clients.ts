@@ -35,8 +35,12 @@ export const emptyTally = (): Tally => ({ requests: 0, failures: 0, raced: 0, cr
 export interface ClientPlan {
   /** performance.now() when the clients stop. */
   until: number;
-  /** Pause after each request, so the load is a working day's mix rather than a flood. */
-  thinkMs: number;
+  /**
+   * Each client sends a request at most once per this many ms (the next one waits for the
+   * answer and the rest of its slot): the system sees the same rate all run long whatever
+   * the host's speed, so memory at minute 30 compares with memory at minute 2.
+   */
+  clientIntervalMs: number;
   /** Rows per page of an audit log. */
   pageRows: number;
   /** How often the first manager shuffles every open task. */
@@ -61,7 +65,7 @@ const WHOLE_LOG_SHARE = 0.2;
 
 /** Every client's loop until `plan.until`, all at once; `tally` counts as they go. */
 export async function runClients(client: GraphClient, people: SoakPeople, plan: ClientPlan, tally: Tally): Promise<void> {
-  const ask = asker(client, tally, plan.thinkMs);
+  const ask = asker(client, tally, plan.clientIntervalMs);
   const loop = async (round: () => Promise<void>) => {
     while (performance.now() < plan.until) await round();
   };
@@ -131,10 +135,14 @@ export async function runClients(client: GraphClient, people: SoakPeople, plan: 
 
 /**
  * One request as `user`: its data, or undefined when it failed (counted, the first few
- * shown) or was refused with one of the `expected` codes (counted as raced). Then the pause.
+ * shown) or was refused with one of the `expected` codes (counted as raced). Then the rest
+ * of the user's slot: a client that fell behind goes on at once, with no burst to catch up.
  */
-function asker(client: GraphClient, tally: Tally, thinkMs: number) {
+function asker(client: GraphClient, tally: Tally, intervalMs: number) {
+  const slots = new Map<string, number>();
   return async <TData = Record<string, unknown>>(user: TestUser, query: string, variables: Record<string, unknown>, expected: readonly string[] = []): Promise<TData | undefined> => {
+    const due = Math.max((slots.get(user.id) ?? performance.now()) + intervalMs, performance.now());
+    slots.set(user.id, due);
     let answer: GraphQLResponse<TData> | undefined;
     try {
       answer = await client.request<TData>(query, variables, user.token);
@@ -142,7 +150,7 @@ function asker(client: GraphClient, tally: Tally, thinkMs: number) {
       noteFailure(tally, `${user.role}: ${(error as Error).message}`);
     }
     tally.requests++;
-    await new Promise((resolve) => setTimeout(resolve, thinkMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
     if (!answer) return undefined;
     const codes = (answer.errors ?? []).map((error) => error.extensions?.code ?? 'none');
     if (codes.length && codes.every((code) => expected.includes(code))) {

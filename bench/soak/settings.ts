@@ -5,7 +5,8 @@ export interface SoakSettings {
   minutes: number;
   /** Clients per role, each its own user. */
   clientsPerRole: number;
-  thinkMs: number;
+  /** Requests per second of all clients together, when the host keeps up. */
+  rate: number;
   pageRows: number;
   shuffleEveryMinutes: number;
   /** Minutes not held to the RSS target: start-up, JIT, pools and caches filling. */
@@ -37,7 +38,7 @@ export function soakSettings(): SoakSettings {
   return {
     minutes,
     clientsPerRole: Math.round(number('SOAK_CLIENTS', 4)),
-    thinkMs: number('SOAK_THINK_MS', 200),
+    rate: number('SOAK_RATE', 25),
     pageRows: Math.round(number('SOAK_PAGE_ROWS', 50)),
     shuffleEveryMinutes: number('SOAK_SHUFFLE_EVERY_MINUTES', 5),
     warmUpMinutes: 2,
