@@ -9,6 +9,7 @@ import { compareHeapSnapshots, describeHeapGrowth } from '../soak/heap-compare';
 import { waitForReplication } from '../../test/faults/invariants';
 import { checkLedgerWhenSettled, type LedgerCheck } from '../soak/ledger';
 import { sampleMemory, takeHeapSnapshot, type MemorySample } from '../soak/memory';
+import { memoryMeasurements } from '../soak/memory-figures';
 import { hireSoakPeople } from '../soak/people';
 import { soakSettings, type SoakSettings } from '../soak/settings';
 import { SOAK_PROCESSES, startSoakStack, type SoakProcess, type SoakStack } from '../soak/stack';
@@ -17,8 +18,6 @@ import { prepareSystemDatabases } from '../system-databases';
 /** Where the last soak's minute series, heap snapshots and their comparison are kept (var/ is not committed); SOAK_OUTPUT=dir elsewhere. */
 const OUTPUT = resolve(ROOT, process.env.SOAK_OUTPUT ?? join('var', 'soak'));
 const MINUTE_MS = 60_000;
-/** The most an RSS may move after the warm-up, as a share of its lowest figure. */
-const RSS_SPREAD_TARGET = 10;
 
 /**
  * Flat memory under a long mixed load (docs/performance.md "Soak"): every process of the
@@ -50,7 +49,7 @@ export const soakSection: BenchSection = {
       const ledger = await checkLedgerWhenSettled(env, tally, 180_000);
       await Promise.all(children.splice(0).map(stopChild));
       writeFileSync(join(OUTPUT, 'minutes.json'), `${JSON.stringify({ settings, tally, ledger, samples }, null, 2)}\n`);
-      recordMemory(record, samples, settings);
+      for (const measurement of memoryMeasurements(samples)) record(measurement);
       recordLoad(record, tally, ledger, settings);
       compareSnapshots(snapshots);
     } finally {
@@ -97,21 +96,6 @@ async function soak(stack: SoakStack, people: SoakPeople, settings: SoakSettings
   }
   await clients;
   return { samples, snapshots };
-}
-
-function recordMemory(record: RecordMeasurement, samples: readonly MemorySample[], settings: SoakSettings): void {
-  for (const name of SOAK_PROCESSES) {
-    const mine = samples.filter((sample) => sample.process === name);
-    const settled = mine.filter((sample) => sample.minute >= settings.warmUpMinutes).map((sample) => sample.rss);
-    const atWarmUp = mine.find((sample) => sample.minute === settings.warmUpMinutes);
-    const atEnd = mine.at(-1);
-    const low = Math.min(...settled);
-    const high = Math.max(...settled);
-    record({ metric: `${name} RSS at minute ${settings.warmUpMinutes} / at the end`, value: atEnd?.rss ?? Number.NaN, unit: `MiB (from ${atWarmUp?.rss ?? '?'})` });
-    record({ metric: `${name} RSS min / max after warm-up`, value: high, unit: `MiB (min ${low})` });
-    record({ metric: `${name} RSS spread after warm-up ((max − min) / min)`, value: round1((100 * (high - low)) / low), unit: '%', target: { comparison: '<=', value: RSS_SPREAD_TARGET } });
-    record({ metric: `${name} heap used at minute ${settings.warmUpMinutes} / at the end`, value: atEnd?.heapUsed ?? Number.NaN, unit: `MiB (from ${atWarmUp?.heapUsed ?? '?'})` });
-  }
 }
 
 function recordLoad(record: RecordMeasurement, tally: Tally, ledger: LedgerCheck, settings: SoakSettings): void {

@@ -9,8 +9,6 @@ export interface SoakSettings {
   rate: number;
   pageRows: number;
   shuffleEveryMinutes: number;
-  /** Minutes not held to the RSS target: start-up, JIT, pools and caches filling. */
-  warmUpMinutes: number;
   /**
    * The processes whose heap is snapshotted at `snapshotMinute` and half a minute before the
    * end; none by default: writing a snapshot leaves the process 150 MiB or so more RSS (the
@@ -41,7 +39,6 @@ export function soakSettings(): SoakSettings {
     rate: number('SOAK_RATE', 25),
     pageRows: Math.round(number('SOAK_PAGE_ROWS', 50)),
     shuffleEveryMinutes: number('SOAK_SHUFFLE_EVERY_MINUTES', 5),
-    warmUpMinutes: 2,
     snapshots: snapshots as SoakProcess[],
     snapshotMinute: Math.min(number('SOAK_SNAPSHOT_MINUTE', 3), Math.max(1, minutes - 1)),
     wholeDayLogs: auditLogReads() === 'whole-day',
