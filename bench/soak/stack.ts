@@ -26,7 +26,7 @@ export interface SoakStack {
 
 const STARTUP_MS = 180_000;
 /** What Node prints on stderr for each report and snapshot it writes. */
-const NODE_DIAGNOSTIC_NOTICES = /^(Writing Node\.js report|Node\.js report completed)/;
+const NODE_DIAGNOSTIC_NOTICES = /^(Writing Node\.js report|Node\.js report completed|report\.[\d.]+\.json$)/;
 
 /**
  * The gateway, the four subgraphs and the jobs worker (replicator, notifier), each its own
