@@ -36,9 +36,13 @@ async function main(): Promise<void> {
   writeResults(measurements, process.env.BENCH_RESULTS);
 }
 
-/** Drops this run's databases, Redis keys and mail folder (the ones isolateTestFile chose). */
+/** Drops this run's databases, Redis keys and mail folder (the ones isolateTestFile chose), unless BENCH_KEEP_DATA=1 asks to look at them. */
 async function cleanUp(): Promise<void> {
   const env = parseEnv(process.env);
+  if (process.env.BENCH_KEEP_DATA === '1') {
+    process.stderr.write(`kept the run's data: databases ${env.DB_PREFIX}*, queues ${env.QUEUE_PREFIX}*\n`);
+    return;
+  }
   await dropRunData(env, [env.MAIL_DIR]);
 }
 
