@@ -16,6 +16,8 @@ export type RecordMeasurement = (measurement: Omit<Measurement, 'section'>) => v
 
 export interface BenchSection {
   name: string;
+  /** Left out of a run that names no sections (the soak takes half an hour): runs only when named. */
+  onlyWhenNamed?: boolean;
   run(record: RecordMeasurement): Promise<void>;
 }
 

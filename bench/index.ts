@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const wanted = [...process.argv.slice(2), ...(process.env.BENCH_SECTIONS ?? '').split(',').filter(Boolean)];
   const unknown = wanted.filter((name) => !SECTIONS.some((section) => section.name === name));
   if (unknown.length) throw new Error(`no bench section ${unknown.join(', ')}; there are ${SECTIONS.map(({ name }) => name).join(', ')}`);
-  const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS;
+  const sections: BenchSection[] = wanted.length ? SECTIONS.filter((section) => wanted.includes(section.name)) : SECTIONS.filter((section) => !section.onlyWhenNamed);
   const measurements: Measurement[] = [];
   try {
     for (const section of sections) {
@@ -38,9 +38,13 @@ async function main(): Promise<void> {
   writeResults(measurements, process.env.BENCH_RESULTS);
 }
 
-/** Drops this run's databases, Redis keys and mail folder (the ones isolateDevelopmentFile chose). */
+/** Drops this run's databases, Redis keys and mail folder (the ones isolateDevelopmentFile chose), unless BENCH_KEEP_DATA=1 asks to look at them. */
 async function cleanUp(): Promise<void> {
   const env = parseEnv(process.env);
+  if (process.env.BENCH_KEEP_DATA === '1') {
+    process.stderr.write(`kept the run's data: databases ${env.DB_PREFIX}*, queues ${env.QUEUE_PREFIX}*\n`);
+    return;
+  }
   await dropRunData(env, [env.MAIL_DIR]);
 }
 

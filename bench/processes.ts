@@ -14,11 +14,22 @@ export function compiledService(entry: string, profileDir?: string): string[] {
   return [process.execPath, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : []), compiledEntry(entry)];
 }
 
-/** A service in its own process, its output (at LOG_LEVEL=warn: warnings and errors) prefixed with its name on our stderr. */
-export function startChild(name: string, [command, ...args]: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {
+/**
+ * A service in its own process, its output (at LOG_LEVEL=warn: warnings and errors) prefixed
+ * with its name on our stderr; lines matching `quiet` (Node's own notices, say) are left out.
+ */
+export function startChild(name: string, [command, ...args]: string[], env: NodeJS.ProcessEnv, cwd = ROOT, quiet?: RegExp): ChildProcess {
   if (!command) throw new Error(`no command for ${name}`);
   const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.trim() && !quiet?.test(line));
+      if (lines.length) process.stderr.write(lines.map((line) => `[${name}] ${line}\n`).join(''));
+    });
+  }
   return child;
 }
 

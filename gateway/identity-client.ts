@@ -3,6 +3,7 @@ import { request as undiciRequest, type Dispatcher } from 'undici';
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from '@popug/lib/clock';
 import { callerSchema, type Caller } from '@popug/lib/identity';
+import { staleEntrySweeper } from '@popug/lib/stale-sweep';
 import { withTraceContext } from '@popug/lib/tracing/outgoing';
 
 /**
@@ -14,6 +15,7 @@ import { withTraceContext } from '@popug/lib/tracing/outgoing';
 export class IdentityClient {
   private readonly cache: LRUCache<string, Caller>;
   private readonly pending = new Map<string, Promise<Caller>>();
+  private readonly sweepStale: () => void;
 
   constructor(
     private readonly identityUrl: string,
@@ -23,6 +25,13 @@ export class IdentityClient {
     private readonly clock: Clock = systemClock,
   ) {
     this.cache = new LRUCache({ max: maxEntries, perf: clock, ttlResolution: 0 });
+    // Entries live seconds; without a sweep every token ever seen would stay until the cap pushed it out.
+    this.sweepStale = staleEntrySweeper(this.cache, 60_000, clock);
+  }
+
+  /** Tokens held in memory. */
+  get size(): number {
+    return this.cache.size;
   }
 
   resolve(token: string, requestId: string): Promise<Caller> {
@@ -56,6 +65,7 @@ export class IdentityClient {
     const caller = callerSchema.parse(body.caller);
     // Counted from when the lookup started: auth's answer is no fresher than that.
     const freshForMs = Math.floor(startedAt + this.ttlMs - this.clock.now());
+    this.sweepStale();
     if (freshForMs > 0) this.cache.set(token, caller, { ttl: freshForMs });
     return caller;
   }

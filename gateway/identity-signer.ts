@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { signAnonymousStatement, signIdentity, type Caller } from '@popug/lib/identity';
+import { staleEntrySweeper } from '@popug/lib/stale-sweep';
 
 const LIFETIME_SECONDS = 60;
 const REUSE_MS = 30_000;
@@ -13,12 +14,14 @@ const ANONYMOUS_KEY = 'anonymous';
  */
 export class IdentitySigner {
   private readonly signed: LRUCache<string, string>;
+  private readonly sweepStale: () => void;
 
   constructor(
     private readonly key: KeyObject,
     maxEntries = 50_000,
   ) {
     this.signed = new LRUCache({ max: maxEntries, ttl: REUSE_MS });
+    this.sweepStale = staleEntrySweeper(this.signed, REUSE_MS);
   }
 
   async sign(caller: Caller): Promise<string> {
@@ -26,6 +29,7 @@ export class IdentitySigner {
     const hit = this.signed.get(cacheKey);
     if (hit) return hit;
     const token = await signIdentity(caller, this.key, LIFETIME_SECONDS);
+    this.sweepStale();
     this.signed.set(cacheKey, token);
     return token;
   }

@@ -1,6 +1,7 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { staleEntrySweeper } from './stale-sweep';
 import { z } from 'zod';
 import { systemClock, type Clock } from './clock';
 import { unauthenticated } from './errors';
@@ -62,6 +63,7 @@ export async function signAnonymousStatement(key: KeyObject, ttlSeconds = 60): P
 export class IdentityVerifier {
   // Wrapped: the anonymous statement's caller is null, which a cache cannot hold as a value.
   private readonly verified: LRUCache<string, { caller: Caller | null }>;
+  private readonly sweepStale: () => void;
 
   constructor(
     private readonly key: KeyObject,
@@ -70,6 +72,8 @@ export class IdentityVerifier {
   ) {
     // Least recently used statements go first when full; each leaves when it expires.
     this.verified = new LRUCache({ max: maxEntries, perf: clock, ttlResolution: 0 });
+    // The gateway signs a new statement per user every half minute: expired ones go within a minute.
+    this.sweepStale = staleEntrySweeper(this.verified, 60_000, clock);
   }
 
   /** Statements held in memory: never more than the size it was given. */
@@ -83,6 +87,7 @@ export class IdentityVerifier {
     if (known) return known.caller;
     const statement = await verifyStatement(token, this.key, new Date(this.clock.now()));
     const lifeMs = Math.floor(statement.expiresAtMs - this.clock.now());
+    this.sweepStale();
     if (lifeMs > 0) this.verified.set(token, { caller: statement.caller }, { ttl: lifeMs });
     return statement.caller;
   }

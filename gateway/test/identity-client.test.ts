@@ -37,3 +37,20 @@ test('a role change is seen once the identity cache time has passed, never later
     await agent.close();
   }
 });
+
+test('tokens whose entries expired leave within a minute, instead of staying until the cap pushes them out', async () => {
+  const agent = createSubgraphAgent(2);
+  const auth = await identityEndpoint(() => ({ id: randomUUID(), email: 'p@popug.test', name: 'P', role: 'worker', revision: 1 }));
+  try {
+    const clock = manualClock();
+    const client = new IdentityClient(auth.url, 2000, 100, agent, clock);
+    for (const token of ['a', 'b', 'c', 'd', 'e']) await client.resolve(token, token);
+    expect(client.size).toBe(5);
+    clock.advance(61_000);
+    await client.resolve('f', 'f');
+    expect(client.size).toBe(1);
+  } finally {
+    auth.server.close();
+    await agent.close();
+  }
+});

@@ -50,3 +50,15 @@ it('stays bounded: past its size it forgets the least recently used statement on
     expect(verifier.size).toBe(Math.min(revision, 2));
   }
 });
+
+it('lets expired statements go within a minute, instead of keeping them until the cap pushes them out', async () => {
+  const clock = manualClock();
+  const verifier = new IdentityVerifier(gateway.publicKey, 100, clock);
+  for (const revision of [1, 2, 3, 4, 5]) await verifier.verify(await signIdentity({ ...caller, revision }, gateway.privateKey, 60));
+  expect(verifier.size).toBe(5);
+  clock.advance(61_000);
+  // A statement signed "now" by the moved clock's standard: its own expiry is a minute after the clock.
+  const fresh = await signIdentity({ ...caller, revision: 6 }, gateway.privateKey, 3600);
+  expect((await verifier.verify(fresh))?.revision).toBe(6);
+  expect(verifier.size).toBe(1);
+});

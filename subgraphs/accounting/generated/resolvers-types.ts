@@ -32,7 +32,13 @@ export type Account = {
   __typename?: 'Account';
   /** Cents; may be negative (it carries over to the next day). */
   balance: Scalars['Money']['output'];
-  /** The audit log of one business day (default today), newest first. */
+  /**
+   * The audit log of one business day (default today), newest first. Without `first` and
+   * `after`, the whole day; with them, one page: the `first` rows (1 to 500, default 100)
+   * after the row whose `cursor` is `after` (from the start when absent), in the same order.
+   * Rows booked while a client pages come before its first page, so a walk through the
+   * pages sees every row of its start exactly once.
+   */
   transactions: Array<Transaction>;
   /** Its name, email and role come from accounting's copy of the directory (see User below). */
   user: User;
@@ -44,7 +50,9 @@ export type Account = {
  * to its balance. A user accounting has not seen money for yet has balance 0.
  */
 export type AccountTransactionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   day?: InputMaybe<Scalars['Date']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** One business day's money, as positive sums of cents. */
@@ -141,6 +149,8 @@ export type Transaction = {
   /** The day the row is booked on, and paid with. */
   businessDay: Scalars['Date']['output'];
   createdAt: Scalars['DateTime']['output'];
+  /** Opaque: pass it as `transactions(after:)` for the rows after this one. */
+  cursor: Scalars['String']['output'];
   /** Names the task (jira id and title), or the day paid out. */
   description: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -256,13 +266,14 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<AccountView>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarningsDay: ResolverTypeWrapper<EarningsDay>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
   Payout: ResolverTypeWrapper<PayoutView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -276,13 +287,14 @@ export type ResolversTypes = ResolversObject<{
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Account: AccountView;
+  String: Scalars['String']['output'];
+  Int: Scalars['Int']['output'];
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   EarningsDay: EarningsDay;
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
   Payout: PayoutView;
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
@@ -349,6 +361,7 @@ export type TransactionResolvers<ContextType = AccountingContext, ParentType ext
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   businessDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['TransactionKind'], ParentType, ContextType>;

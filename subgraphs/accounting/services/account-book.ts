@@ -25,6 +25,8 @@ export interface TransactionView {
   taskJiraId: string | null;
   /** The day the event happened, when it was booked late on `businessDay` (docs/architecture.md, Business days). */
   lateFrom: BusinessDay | null;
+  /** Where the row stands in its day's log, for `transactions(after:)` (transaction-page.ts). */
+  cursor: string;
 }
 
 /**

@@ -6,11 +6,13 @@ import { centsFrom } from '@popug/lib/money';
 import type { BusinessDay } from '@popug/lib/business-day';
 import type { TransactionKind } from '../entities/AccountTransaction';
 import type { TransactionView } from './account-book';
+import { cursorOf, type TransactionPage } from './transaction-page';
 
-/** What a resolver reads of an account: its balance, or one business day of its audit log. */
+/** What a resolver reads of an account: its balance, or one business day of its audit log (or a page of it). */
 interface AccountRead {
   userId: string;
   day?: BusinessDay;
+  page?: TransactionPage;
 }
 type ReadResult = number | TransactionView[];
 
@@ -23,10 +25,10 @@ export async function balanceOf(em: EntityManager, userId: string): Promise<numb
   return (await readsOf(em).load({ userId })) as number;
 }
 
-/** One business day of an account's audit log, newest first. */
-export async function transactionsOf(em: EntityManager, userId: string, day: BusinessDay): Promise<TransactionView[]> {
+/** One business day of an account's audit log, newest first: all of it, or the `page` asked for. */
+export async function transactionsOf(em: EntityManager, userId: string, day: BusinessDay, page?: TransactionPage): Promise<TransactionView[]> {
   // A read with a day is answered with that day's rows (readAccounts).
-  return (await readsOf(em).load({ userId, day })) as TransactionView[];
+  return (await readsOf(em).load({ userId, day, page })) as TransactionView[];
 }
 
 /**
@@ -37,7 +39,7 @@ export async function transactionsOf(em: EntityManager, userId: string, day: Bus
  */
 function readsOf(em: EntityManager): DataLoader<AccountRead, ReadResult, string> {
   return requestLoader(em, ACCOUNT_READS, () =>
-    new DataLoader<AccountRead, ReadResult, string>((reads) => readAccounts(em, reads), { cacheKeyFn: ({ userId, day }) => `${userId} ${day ?? 'balance'}` }),
+    new DataLoader<AccountRead, ReadResult, string>((reads) => readAccounts(em, reads), { cacheKeyFn: ({ userId, day, page }) => `${userId} ${day ?? 'balance'} ${page ? `${page.limit} ${page.after?.createdMicros ?? ''} ${page.after?.id ?? ''}` : ''}` }),
   );
 }
 
@@ -45,10 +47,10 @@ async function readAccounts(em: EntityManager, reads: readonly AccountRead[]): P
   const balance = reads.find((read) => read.day === undefined);
   const dayRead = reads.find((read) => read.day !== undefined);
   if (reads.length === 2 && balance && dayRead?.day && dayRead.userId === balance.userId) {
-    const both = await selectBalanceAndDay(em, balance.userId, dayRead.day);
+    const both = await selectBalanceAndDay(em, balance.userId, dayRead.day, dayRead.page);
     return reads.map((read) => (read === balance ? both.balance : both.transactions));
   }
-  return Promise.all(reads.map((read) => (read.day === undefined ? selectBalance(em, read.userId) : selectDay(em, read.userId, read.day))));
+  return Promise.all(reads.map((read) => (read.day === undefined ? selectBalance(em, read.userId) : selectDay(em, read.userId, read.day, read.page))));
 }
 
 interface TransactionRow {
@@ -63,38 +65,50 @@ interface TransactionRow {
   task_title: string | null;
   task_jira_id: string | null;
   late_from: string | null;
+  created_micros: string;
 }
 
 const TRANSACTION_COLUMNS = `id::text as seq, user_id, kind, amount::text as amount, description,
        to_char(business_day, 'YYYY-MM-DD') as business_day, created_at, task_id, task_title, task_jira_id,
-       to_char(late_from, 'YYYY-MM-DD') as late_from`;
+       to_char(late_from, 'YYYY-MM-DD') as late_from, (extract(epoch from created_at) * 1000000)::bigint::text as created_micros`;
+
+/**
+ * The rows of one user's day, newest first; a page adds where it starts and how many. Four
+ * fixed statement texts in all (with or without a start, with or without a limit), so each
+ * stays one prepared statement. The position is compared as PostgreSQL stores it (microseconds).
+ */
+function dayRowsSql(page: TransactionPage | undefined): string {
+  const start = page?.after ? `and (created_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::bigint)` : '';
+  const limit = page ? 'limit ?' : '';
+  return `select id, ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date ${start} order by created_at desc, id desc ${limit}`;
+}
+
+function dayRowsParams(userId: string, day: BusinessDay, page: TransactionPage | undefined): unknown[] {
+  return [userId, day, ...(page?.after ? [page.after.createdMicros, page.after.id] : []), ...(page ? [page.limit] : [])];
+}
 
 async function selectBalance(em: EntityManager, userId: string): Promise<number> {
   const [row] = await executePreparedSql<{ balance: string }>(em, 'select balance::text as balance from accounts where user_id = ?', [userId]);
   return centsFrom(row?.balance ?? 0);
 }
 
-async function selectDay(em: EntityManager, userId: string, day: BusinessDay): Promise<TransactionView[]> {
-  const rows = await executePreparedSql<TransactionRow>(
-    em,
-    `select ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date order by created_at desc, id desc`,
-    [userId, day],
-  );
+async function selectDay(em: EntityManager, userId: string, day: BusinessDay, page?: TransactionPage): Promise<TransactionView[]> {
+  const rows = await executePreparedSql<TransactionRow>(em, dayRowsSql(page), dayRowsParams(userId, day, page));
   return rows.map(transactionFromRow);
 }
 
-/** The balance (first row, `is_balance`) and the day's rows after it, newest first, in one statement. */
-async function selectBalanceAndDay(em: EntityManager, userId: string, day: BusinessDay): Promise<{ balance: number; transactions: TransactionView[] }> {
-  const rows = await executePreparedSql<TransactionRow & { is_balance: boolean; id: string | null }>(
+/** The balance (first row, `is_balance`) and the day's rows (or a page of them) after it, newest first, in one statement. */
+async function selectBalanceAndDay(em: EntityManager, userId: string, day: BusinessDay, page?: TransactionPage): Promise<{ balance: number; transactions: TransactionView[] }> {
+  const rows = await executePreparedSql<TransactionRow & { is_balance: boolean }>(
     em,
     `select true as is_balance, null::bigint as id, null::text as seq, null::uuid as user_id, null::text as kind,
             (select balance::text from accounts where user_id = ?) as amount, null::text as description,
             null::text as business_day, null::timestamptz as created_at, null::uuid as task_id, null::text as task_title, null::text as task_jira_id,
-            null::text as late_from
+            null::text as late_from, null::text as created_micros
      union all
-     select false, id, ${TRANSACTION_COLUMNS} from transactions where user_id = ? and business_day = ?::date
+     select false, day_rows.* from (${dayRowsSql(page)}) day_rows
      order by is_balance desc, created_at desc, id desc`,
-    [userId, userId, day],
+    [userId, ...dayRowsParams(userId, day, page)],
   );
   const [balanceRow, ...dayRows] = rows;
   return { balance: centsFrom(balanceRow?.amount ?? 0), transactions: dayRows.map(transactionFromRow) };
@@ -113,5 +127,6 @@ function transactionFromRow(row: TransactionRow): TransactionView {
     taskTitle: row.task_title,
     taskJiraId: row.task_jira_id,
     lateFrom: row.late_from,
+    cursor: cursorOf({ createdMicros: row.created_micros, id: row.seq }),
   };
 }

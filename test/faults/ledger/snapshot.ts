@@ -187,11 +187,13 @@ export async function readLog(master: Client, timeZone: string): Promise<LogStat
     day: string;
     occurred_at: string;
   }>(
+    // Ordered by the bigint column: `order by version` would take the text alias and put version 1095 before 242.
     `select version::text as version, type, payload->>'taskId' as task_id, payload->>'assigneeId' as assignee_id,
             coalesce(payload->>'fee', payload->>'reward') as price,
             to_char((coalesce(payload->>'assignedAt', payload->>'completedAt'))::timestamptz at time zone $1, 'YYYY-MM-DD') as day,
             (extract(epoch from occurred_at) * 1000)::text as occurred_at
-       from change_log where type in ('task.assigned', 'task.completed') order by version`,
+       from change_log where type in ('task.assigned', 'task.completed')
+      order by change_log.version`,
     [timeZone],
   );
   const { rows: payouts } = await master.query<{ event_id: string; version: string; user_id: string; day: string; amount: string }>(

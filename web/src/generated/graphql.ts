@@ -236,6 +236,27 @@ export type PermissionCatalogsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type PermissionCatalogsQuery = { authPermissionCatalog: Array<string>, trackerPermissionCatalog: Array<string>, accountingPermissionCatalog: Array<string>, analyticsPermissionCatalog: Array<string> };
 
+export type AuditLogPageRowFragment = { id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, cursor: string, task: { id: string, title: string, jiraId: string | null } | null };
+
+export type MyAuditLogPageQueryVariables = Exact<{
+  day?: string | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MyAuditLogPageQuery = { myAccount: { balance: number, transactions: Array<{ id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, cursor: string, task: { id: string, title: string, jiraId: string | null } | null }> } };
+
+export type AccountAuditLogPageQueryVariables = Exact<{
+  userId: string;
+  day?: string | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AccountAuditLogPageQuery = { account: { balance: number, user: { id: string, name: string, email: string }, transactions: Array<{ id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, cursor: string, task: { id: string, title: string, jiraId: string | null } | null }> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -296,6 +317,22 @@ export const AccountFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"AccountFields"}) as unknown as TypedDocumentString<AccountFieldsFragment, unknown>;
+export const AuditLogPageRowFragmentDoc = new TypedDocumentString(`
+    fragment AuditLogPageRow on Transaction {
+  id
+  kind
+  amount
+  description
+  businessDay
+  createdAt
+  cursor
+  task {
+    id
+    title
+    jiraId
+  }
+}
+    `, {"fragmentName":"AuditLogPageRow"}) as unknown as TypedDocumentString<AuditLogPageRowFragment, unknown>;
 export const RegisterDocument = new TypedDocumentString(`
     mutation Register($email: String!, $name: String!, $password: String!) {
   register(email: $email, name: $name, password: $password) {
@@ -667,3 +704,54 @@ export const PermissionCatalogsDocument = new TypedDocumentString(`
   analyticsPermissionCatalog
 }
     `) as unknown as TypedDocumentString<PermissionCatalogsQuery, PermissionCatalogsQueryVariables>;
+export const MyAuditLogPageDocument = new TypedDocumentString(`
+    query MyAuditLogPage($day: Date, $first: Int, $after: String) {
+  myAccount {
+    balance
+    transactions(day: $day, first: $first, after: $after) {
+      ...AuditLogPageRow
+    }
+  }
+}
+    fragment AuditLogPageRow on Transaction {
+  id
+  kind
+  amount
+  description
+  businessDay
+  createdAt
+  cursor
+  task {
+    id
+    title
+    jiraId
+  }
+}`) as unknown as TypedDocumentString<MyAuditLogPageQuery, MyAuditLogPageQueryVariables>;
+export const AccountAuditLogPageDocument = new TypedDocumentString(`
+    query AccountAuditLogPage($userId: ID!, $day: Date, $first: Int, $after: String) {
+  account(userId: $userId) {
+    user {
+      id
+      name
+      email
+    }
+    balance
+    transactions(day: $day, first: $first, after: $after) {
+      ...AuditLogPageRow
+    }
+  }
+}
+    fragment AuditLogPageRow on Transaction {
+  id
+  kind
+  amount
+  description
+  businessDay
+  createdAt
+  cursor
+  task {
+    id
+    title
+    jiraId
+  }
+}`) as unknown as TypedDocumentString<AccountAuditLogPageQuery, AccountAuditLogPageQueryVariables>;

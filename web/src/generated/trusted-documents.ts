@@ -3,6 +3,7 @@
 /** Each web app operation's id in the trusted-documents manifest, by operation name. */
 export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   Account: 'd405d484a67934f44371984b7fd033e852232629970f814499f2a5e721b00ef3',
+  AccountAuditLogPage: 'a419b1bb0ca0767b2f5b7b8e8c3111fafbe498f78abff33e0cc218ea4fabecdf',
   Accounts: '4c4dbd22313821a3633b442056084963c8394ff4eb9b83a9ebac1c625902ff1b',
   AllPermissions: 'acecdb0e126fece93a6535ef709a688a39fea5064ed5ad9ebfe6f4b4ad7721e6',
   AnalyticsSummary: '18849d3b3e2e571f6056ca88905f9a7380ff7bfb7c404850a2c47914260c6517',
@@ -16,6 +17,7 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   Me: 'd1d91501ff50b8bc22ec7ad05c678b22401308a04c0a74fc88f422cb3874ad49',
   MostExpensiveTask: '2118ddeeb448e5aed7f00762f2181793af3b40984e335f18b36c19a4e33f6430',
   MyAccount: '1c114cc1ed7811cb93dda0d97be25bbda181297385d4a70733b3194b820fb2cc',
+  MyAuditLogPage: '85a07a6c13db662c38ed482a2b309fa223ad14cdcf7204d9aee3b19266f584ea',
   MyTasks: '2194f0aaed9f0795997ae60b12c812c495f24b824125b8e6d72e2cf53a4d8362',
   PermissionCatalogs: '191e8795d96de9af74bf7f7139c7e5bc8a0d18d47be630fffef68bd058d51e6c',
   Register: 'aab7a6d9a8a5feeb68ef185ed1f3586edc70fa07ad36c6432b335e1f513c48b3',
