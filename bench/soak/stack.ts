@@ -2,11 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Env } from '@popug/lib/env';
+import { createLogger } from '@popug/lib/logger';
 import { freePort } from '@popug/testing/ports';
 import { productionSettings } from '@popug/testing/production-settings';
 import { ensureBuild } from '../../scripts/build';
 import { compiledService, startChild, waitForHealth } from '../processes';
 import { SUBGRAPHS, type SubgraphName } from '../gateway/targets';
+import { bootstrapFirstAdmin } from '../../subgraphs/auth/services/admin-bootstrap';
 
 /** Every process of the system, each started alone as production runs it. */
 export const SOAK_PROCESSES = ['gateway', ...SUBGRAPHS, 'jobs'] as const;
@@ -38,8 +40,12 @@ export async function startSoakStack(children: ChildProcess[], scratch: string, 
   await ensureBuild();
   const ports = Object.fromEntries(await Promise.all(SOAK_PROCESSES.map(async (name) => [name, await freePort()]))) as Record<SoakProcess, number>;
   const settings = productionSettings(env);
+  // The one-shot bootstrap step, as a deployment runs it after migrating: no service creates the admin.
+  await bootstrapFirstAdmin({ ...env, ADMIN_PASSWORD: settings.ADMIN_PASSWORD ?? '' }, createLogger('bootstrap-admin'));
   // Every client signs up and in from the bench's one address: per-address limits would stop the seeding.
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...settings, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+  // Internal ports (/health, /metrics) of their own: another system on this machine may hold the defaults.
+  for (const name of SOAK_PROCESSES) childEnv[`${name.toUpperCase()}_INTERNAL_PORT`] = String(await freePort());
   for (const name of SUBGRAPHS) {
     childEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
     childEnv[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}/graphql`;
@@ -54,9 +60,9 @@ export async function startSoakStack(children: ChildProcess[], scratch: string, 
     return child.pid ?? 0;
   };
   const subgraphPids = Object.fromEntries(SUBGRAPHS.map((name) => [name, start(name, `subgraphs/${name}/index.ts`)])) as Record<SubgraphName, number>;
-  await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/health`, STARTUP_MS)));
+  await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/ready`, STARTUP_MS)));
   const gateway = start('gateway', 'gateway/index.ts', { PORT: String(ports.gateway) });
   const jobs = start('jobs', 'jobs/index.ts', { JOBS_PORT: String(ports.jobs) });
-  await Promise.all([waitForHealth(`http://127.0.0.1:${ports.gateway}/health`, STARTUP_MS), waitForHealth(`http://127.0.0.1:${ports.jobs}/health`, STARTUP_MS)]);
+  await Promise.all([waitForHealth(`http://127.0.0.1:${ports.gateway}/ready`, STARTUP_MS), waitForHealth(`http://127.0.0.1:${ports.jobs}/ready`, STARTUP_MS)]);
   return { gatewayUrl: `http://127.0.0.1:${ports.gateway}/graphql`, pids: { ...subgraphPids, gateway, jobs }, dirs, adminPassword: settings.ADMIN_PASSWORD ?? '' };
 }
