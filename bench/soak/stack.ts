@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Env } from '@popug/lib/env';
 import { createLogger } from '@popug/lib/logger';
-import { freePort } from '@popug/testing/ports';
+import { freePorts } from '@popug/testing/ports';
 import { productionSettings } from '@popug/testing/production-settings';
 import { ensureBuild } from '../../scripts/build';
 import { compiledService, startChild, waitForHealth } from '../processes';
@@ -38,14 +38,17 @@ const NODE_DIAGNOSTIC_NOTICES = /^(Writing Node\.js report|Node\.js report compl
  */
 export async function startSoakStack(children: ChildProcess[], scratch: string, env: Env): Promise<SoakStack> {
   await ensureBuild();
-  const ports = Object.fromEntries(await Promise.all(SOAK_PROCESSES.map(async (name) => [name, await freePort()]))) as Record<SoakProcess, number>;
+  // Every public and internal port at once, so no two are the same.
+  const allPorts = await freePorts(SOAK_PROCESSES.length * 2);
+  const ports = Object.fromEntries(SOAK_PROCESSES.map((name, index) => [name, allPorts[index] ?? 0])) as Record<SoakProcess, number>;
+  const internalPorts = Object.fromEntries(SOAK_PROCESSES.map((name, index) => [name, allPorts[SOAK_PROCESSES.length + index] ?? 0])) as Record<SoakProcess, number>;
   const settings = productionSettings(env);
   // The one-shot bootstrap step, as a deployment runs it after migrating: no service creates the admin.
   await bootstrapFirstAdmin({ ...env, ADMIN_PASSWORD: settings.ADMIN_PASSWORD ?? '' }, createLogger('bootstrap-admin'));
   // Every client signs up and in from the bench's one address: per-address limits would stop the seeding.
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...settings, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
   // Internal ports (/health, /metrics) of their own: another system on this machine may hold the defaults.
-  for (const name of SOAK_PROCESSES) childEnv[`${name.toUpperCase()}_INTERNAL_PORT`] = String(await freePort());
+  for (const name of SOAK_PROCESSES) childEnv[`${name.toUpperCase()}_INTERNAL_PORT`] = String(internalPorts[name]);
   for (const name of SUBGRAPHS) {
     childEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
     childEnv[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}/graphql`;
