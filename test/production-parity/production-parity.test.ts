@@ -9,7 +9,7 @@ import { freePort } from '@popug/testing/ports';
 import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { waitFor } from '@popug/testing/wait';
 import { NOT_IN_MANIFEST } from '../../gateway/trusted-documents';
-import { loggedCodes, type QueryFailure } from '../faults/fixtures/gateway-log';
+import { loggedCodes } from '../faults/fixtures/gateway-log';
 import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
 import { containerEnv, exampleSecrets, podPortName, renderProduction, type LoopbackRewrite } from './fixtures/deployment-env';
 import { runToCompletion, startContainer, stopPod, waitUntilReady, type Pod } from './fixtures/pods';
