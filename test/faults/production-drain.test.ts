@@ -119,10 +119,13 @@ describe('SIGTERM in production', () => {
     expect(exit).toBe(0);
     // No read fails because the draining tracker closed a kept-alive connection under it: the
     // gateway tries it again (gateway/subgraph-calls.ts; gateway/test/subgraph-retry.test.ts
-    // forces that race). One the gateway passes on only after the tracker stopped listening is
-    // refused, again on the retry: with one tracker there is nowhere else to go (in a rolling
-    // restart the retry's new connection reaches another instance), as for the mutations below.
-    expect((await loggedCodes(gateway.run, queryFailures)).filter((code) => code !== 'ECONNREFUSED')).toEqual([]);
+    // forces that race). A retry goes on a new connection, so with one tracker it can still
+    // fail: refused once the tracker stopped listening, or reset when the tracker had taken the
+    // connection just before and closes it idle. There is nowhere else to go (in a rolling
+    // restart the new connection reaches another instance: test/faults/rolling-restart.test.ts,
+    // where no query may fail), as for the mutations below.
+    const retryFoundNoTracker = new Set(['ECONNREFUSED', 'ECONNRESET']);
+    expect((await loggedCodes(gateway.run, queryFailures)).filter((code) => !retryFoundNoTracker.has(code))).toEqual([]);
     expect(queriesAnswered).toBeGreaterThan(0);
     expect(outcomes.filter((outcome) => outcome.kind === 'answered' && outcome.afterSignal).length).toBeGreaterThan(0);
     // A request the gateway had not yet passed on may be refused; every task the tracker made was answered.
