@@ -70,4 +70,44 @@ describe('a subgraph call on a kept-alive connection the subgraph resets', () =>
       expect(subgraph.bodies).toEqual([first, second]);
     });
   });
+
+  it('is tried on a new connection, not on another kept-alive one the subgraph closed in the same instant', async () => {
+    // A drain closes every idle connection at once: here the subgraph answers the read it held
+    // on connection 1 and resets connection 2 under a read in one go, and resets any read that
+    // comes after on a connection it had already used. The retry must not take connection 1.
+    const held: (() => void)[] = [];
+    const served = new WeakMap<Socket, number>();
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const count = (served.get(req.socket) ?? 0) + 1;
+        served.set(req.socket, count);
+        const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { ok: true } }));
+        if (body.includes('held')) held.push(answer);
+        else if (count === 1) answer();
+        else {
+          for (const release of held.splice(0)) release();
+          req.socket.destroy();
+        }
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const pooled = createSubgraphAgent(2);
+    try {
+      const call = createSubgraphCaller(pooled);
+      const read = (query: string) => call(url, {}, JSON.stringify({ query }), OperationTypeNode.QUERY);
+      const heldRead = read('{ held: myTasks { id } }');
+      await read('{ first: myTasks { id } }');
+      const answer = await read('{ closedUnder: myTasks { id } }');
+      expect(JSON.parse(answer.text)).toEqual({ data: { ok: true } });
+      await heldRead;
+    } finally {
+      await pooled.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import { startSystem } from '../system';
 import { createTaskOnce, type CreateTaskCall } from './fixtures/create-task-call';
 import { loggedCodes, type QueryFailure } from './fixtures/gateway-log';
 import { startGatewayProcess, startSubgraphProcess, type ServiceProcess } from './fixtures/jobs-process';
+import { myTasksOnce } from './fixtures/my-tasks-call';
 import { hireStaff, type Popug } from './fixtures/popugs';
 import { replicateUntilCaughtUp } from './invariants';
 
@@ -41,25 +42,6 @@ afterAll(async () => {
 
 /** `dropped`: the connection ended without an answer (a request the server never read, or one it died holding). */
 type Outcome = CreateTaskCall;
-
-const MY_TASKS = 'query MyTasks { myTasks { id title } }';
-
-async function myTasksOnce(http: HttpPool): Promise<QueryFailure | undefined> {
-  try {
-    const response = await http.request({
-      path: '/graphql',
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}` },
-      body: JSON.stringify({ query: MY_TASKS }),
-    });
-    const text = await response.body.text();
-    const body = JSON.parse(text) as { data?: { myTasks?: unknown }; errors?: { extensions?: { requestId?: string } }[] };
-    if (response.statusCode === 200 && Array.isArray(body.data?.myTasks) && !body.errors) return undefined;
-    return { requestId: body.errors?.[0]?.extensions?.requestId, detail: `${response.statusCode} ${text}` };
-  } catch (error) {
-    return { detail: (error as { code?: string }).code ?? String(error) };
-  }
-}
 
 async function startPair(): Promise<{ tracker: ServiceProcess; gateway: ServiceProcess }> {
   const tracker = await startSubgraphProcess('tracker', production);
@@ -94,7 +76,7 @@ async function sigtermUnderLoad(gateway: ServiceProcess, target: ServiceProcess,
   });
   const reading = Array.from({ length: readers }, async () => {
     for (let n = 0; n < 5000 && !signalSent; n += 1) {
-      const failure = await myTasksOnce(http);
+      const failure = await myTasksOnce(http, manager.token);
       if (failure === undefined) queriesAnswered += 1;
       else queryFailures.push(failure);
     }
@@ -137,10 +119,13 @@ describe('SIGTERM in production', () => {
     expect(exit).toBe(0);
     // No read fails because the draining tracker closed a kept-alive connection under it: the
     // gateway tries it again (gateway/subgraph-calls.ts; gateway/test/subgraph-retry.test.ts
-    // forces that race). One the gateway passes on only after the tracker stopped listening is
-    // refused, again on the retry: with one tracker there is nowhere else to go (in a rolling
-    // restart the retry's new connection reaches another instance), as for the mutations below.
-    expect((await loggedCodes(gateway.run, queryFailures)).filter((code) => code !== 'ECONNREFUSED')).toEqual([]);
+    // forces that race). A retry goes on a new connection, so with one tracker it can still
+    // fail: refused once the tracker stopped listening, or reset when the tracker had taken the
+    // connection just before and closes it idle. There is nowhere else to go (in a rolling
+    // restart the new connection reaches another instance: test/faults/rolling-restart.test.ts,
+    // where no query may fail), as for the mutations below.
+    const retryFoundNoTracker = new Set(['ECONNREFUSED', 'ECONNRESET']);
+    expect((await loggedCodes(gateway.run, queryFailures)).filter((code) => !retryFoundNoTracker.has(code))).toEqual([]);
     expect(queriesAnswered).toBeGreaterThan(0);
     expect(outcomes.filter((outcome) => outcome.kind === 'answered' && outcome.afterSignal).length).toBeGreaterThan(0);
     // A request the gateway had not yet passed on may be refused; every task the tracker made was answered.
