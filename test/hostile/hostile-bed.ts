@@ -6,6 +6,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { replicateUntil } from '../replicate-until';
+import { tableDigests } from './table-digests';
 import { startSystem } from '../system';
 
 export { codesOf } from '@popug/testing/stack';
@@ -35,6 +36,10 @@ export interface HostileBed {
   register(label: string, name?: string): Promise<User>;
   /** Users, roles, every subgraph's permissions, tasks and balances, as the admin sees them. */
   snapshot(): Promise<unknown>;
+  /** Every row of every table of every database (test/hostile/table-digests.ts): what a refusal must leave as it was. */
+  tables(): Promise<Record<string, string>>;
+  /** Runs `attempt` and fails the test when any row of any table of any database changed under it. */
+  expectNothingChanged(attempt: () => Promise<void>): Promise<void>;
   /** The gateway and every subgraph healthy, and a normal query answered. */
   expectHealthy(): Promise<void>;
   close(): Promise<void>;
@@ -126,6 +131,12 @@ export async function startHostileBed(overrides: Record<string, string> = {}, is
         tasks: byId(data.tasks),
         accounts: [...data.accounts].sort((a, b) => a.user.id.localeCompare(b.user.id)),
       };
+    },
+    tables: () => tableDigests(env),
+    async expectNothingChanged(attempt) {
+      const before = await tableDigests(env);
+      await attempt();
+      expect(await tableDigests(env)).toEqual(before);
     },
     async expectHealthy() {
       const health = await fetch(`${system.services.gateway.internalUrl}/health`);

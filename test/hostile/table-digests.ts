@@ -1,0 +1,29 @@
+import { databaseName, withConnection, type DatabaseName } from '@popug/lib/db/database';
+import type { Env } from '@popug/lib/env';
+
+/** Every database a hostile request could touch: each subgraph's own and the replicator's master. */
+export const EVERY_DATABASE: readonly DatabaseName[] = ['auth', 'tracker', 'accounting', 'analytics', 'master'];
+
+/**
+ * Each table of the given databases as "<rows>:<md5 of every row>", keyed "<database>.<schema>.<table>":
+ * two digests are equal exactly when no row was added, removed or changed. One query per
+ * database (a union over its tables), so a whole system is read in five.
+ */
+export async function tableDigests(env: Env, databases: readonly DatabaseName[] = EVERY_DATABASE): Promise<Record<string, string>> {
+  const digests: Record<string, string> = {};
+  for (const database of databases) {
+    await withConnection(env, databaseName(env, database), async (client) => {
+      const tables = await client.query<{ name: string }>(
+        `select format('%I.%I', table_schema, table_name) as name from information_schema.tables
+          where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') order by 1`,
+      );
+      if (tables.rows.length === 0) return;
+      const union = tables.rows
+        .map(({ name }) => `select '${name.replaceAll("'", "''")}' as name, count(*)::int as rows, coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as digest from ${name} t`)
+        .join(' union all ');
+      const { rows } = await client.query<{ name: string; rows: number; digest: string }>(union);
+      for (const row of rows) digests[`${database}.${row.name}`] = `${row.rows}:${row.digest}`;
+    });
+  }
+  return digests;
+}
