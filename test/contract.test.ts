@@ -26,6 +26,11 @@ type Definition = OperationDefinitionNode | FragmentDefinitionNode;
 const PUBLIC_OPERATIONS: Record<string, string> = {
   Register: 'mutation($email: String!, $name: String!, $password: String!)',
   Login: 'mutation($email: String!, $password: String!)',
+  Logout: 'mutation()',
+  LogoutEverywhere: 'mutation()',
+  ChangePassword: 'mutation($current: String!, $new: String!)',
+  RequestPasswordReset: 'mutation($email: String!)',
+  ResetPassword: 'mutation($token: String!, $password: String!)',
   Me: 'query()',
   Users: 'query($role: String, $active: Boolean)',
   Roles: 'query()',

@@ -39,6 +39,13 @@ export const authRules = subgraphRules(authPermissionAdmin, {
   Mutation: {
     register: anyone,
     login: anyone,
+    // Sessions (services/session.ts): the refresh token or the reset token is the credential.
+    refreshSession: anyone,
+    requestPasswordReset: anyone,
+    resetPassword: anyone,
+    logout: signedIn,
+    logoutEverywhere: signedIn,
+    changePassword: signedIn,
     createRole: can('user:manage'),
     setUserRole: can('user:manage'),
     setUserActive: can('user:manage'),

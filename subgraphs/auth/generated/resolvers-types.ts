@@ -26,21 +26,47 @@ export type Scalars = {
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   expiresAt: Scalars['DateTime']['output'];
-  /** Send as `Authorization: Bearer <token>`. */
+  /** When the refresh token stops working if unused. */
+  refreshExpiresAt: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * The refresh token (`<session id>.<secret>`) for `refreshSession`, rotated on every use.
+   * Null when the gateway moved it into the browser's HttpOnly cookie (header `x-popug-session: cookie`).
+   */
+  refreshToken: Maybe<Scalars['String']['output']>;
+  /** The access token: send as `Authorization: Bearer <token>`. Lives at most 15 minutes. */
   token: Scalars['String']['output'];
   user: User;
 };
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Changes the caller's password and ends the caller's other sessions. */
+  changePassword: Scalars['Boolean']['output'];
   /** Creates a role with no permissions anywhere (user:manage). */
   createRole: Scalars['String']['output'];
+  /** Opens a session: an access token and a refresh token. */
   login: AuthPayload;
+  /** Ends this session (the one the access token belongs to). */
+  logout: Scalars['Boolean']['output'];
+  /** Ends every session of the caller. */
+  logoutEverywhere: Scalars['Boolean']['output'];
+  /** Rotates a refresh token. An already-rotated one (reuse) ends its whole session: UNAUTHENTICATED. */
+  refreshSession: AuthPayload;
   /** Creates an active user with role worker; admins get a mail about it. */
   register: User;
+  /** Always true, in the same time: mails a one-time reset link (30 minutes) if the account exists and is active. */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /** Sets a new password with a reset token from the mail: one use, 30 minutes; ends every session of that user. */
+  resetPassword: Scalars['Boolean']['output'];
   setAuthPermission: RolePermissions;
   setUserActive: User;
   setUserRole: User;
+};
+
+
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
 };
 
 
@@ -55,10 +81,26 @@ export type MutationLoginArgs = {
 };
 
 
+export type MutationRefreshSessionArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
 export type MutationRegisterArgs = {
   email: Scalars['String']['input'];
   name: Scalars['String']['input'];
   password: Scalars['String']['input'];
+};
+
+
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  password: Scalars['String']['input'];
+  token: Scalars['String']['input'];
 };
 
 
@@ -252,6 +294,8 @@ export type ResolversParentTypes = ResolversObject<{
 
 export type AuthPayloadResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refreshExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  refreshToken?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
@@ -269,9 +313,15 @@ export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversType
 }
 
 export type MutationResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createRole?: Resolver<ResolversTypes['String'], ParentType, ContextType, RequireFields<MutationCreateRoleArgs, 'name'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
+  logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  refreshSession?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshSessionArgs, 'refreshToken'>>;
   register?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'email' | 'name' | 'password'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'password' | 'token'>>;
   setAuthPermission?: Resolver<ResolversTypes['RolePermissions'], ParentType, ContextType, RequireFields<MutationSetAuthPermissionArgs, 'granted' | 'permission' | 'role'>>;
   setUserActive?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserActiveArgs, 'active' | 'userId'>>;
   setUserRole?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationSetUserRoleArgs, 'role' | 'userId'>>;

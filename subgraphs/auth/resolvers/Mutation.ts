@@ -18,7 +18,7 @@ export const Mutation: MutationResolvers = {
   },
   login: async (_parent, { email, password }, context) => {
     const session = await login(context.em, context.services.signingKey, context.services.tokenTtlSeconds, email, password);
-    return { ...session, user: asOwnRecord(session.user) };
+    return { ...session, refreshToken: null, refreshExpiresAt: null, user: asOwnRecord(session.user) };
   },
   createRole: (_parent, { name }, { em }) => createRole(em, name),
   setUserRole: (_parent, { userId, role }, { em }) => setUserRole(em, userId, role),
