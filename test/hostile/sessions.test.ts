@@ -21,6 +21,7 @@ const bed = useHostileBed();
 const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
   login(email: $email, password: $password) { token refreshToken }
 }`;
+const LOGIN = 'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }';
 const REFRESH = 'mutation RefreshSession($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { token refreshToken } }';
 const ME = 'query Me { me { id } }';
 const SET_USER_ACTIVE = 'mutation SetUserActive($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { id active } }';
@@ -58,9 +59,9 @@ async function tokenWith(claims: { sub: string; sid?: string; jti?: boolean; exp
   return jwt.sign(loadPrivateKey(bed.env, 'auth'));
 }
 
-/** The session a real sign-in opened for `user` (undefined where there are no sessions). */
+/** The session a real sign-in opened for `user` (a made-up one where there are no sessions). */
 async function liveSessionOf(user: User): Promise<string> {
-  const { token } = await signIn(user.email);
+  const token = await bed.system.login(user.email, PASSWORD);
   const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { sid?: string };
   return claims.sid ?? randomUUID();
 }
@@ -101,7 +102,7 @@ describe('access tokens that cannot end are refused', () => {
 
   it('never lets an old token back after deactivation and reactivation', async () => {
     const user = await bed.register('comeback');
-    const { token } = await signIn(user.email);
+    const token = await bed.system.login(user.email, PASSWORD);
     expect(codesOf(await asAdmin(SET_USER_ACTIVE, { userId: user.id, active: false }))).toEqual([]);
     expect(codesOf(await asAdmin(SET_USER_ACTIVE, { userId: user.id, active: true }))).toEqual([]);
     await expectTokenRefused(token);
@@ -135,7 +136,7 @@ describe('refresh tokens', () => {
 describe('logout and password changes end sessions', () => {
   it('refuses the access token once its session logged out', async () => {
     const user = await bed.register('logout');
-    const { token } = await signIn(user.email);
+    const token = await bed.system.login(user.email, PASSWORD);
     expect(dataOf(await bed.system.request(ME, {}, token))).toEqual({ me: { id: user.id } });
     expect(dataOf(await bed.system.request('mutation Logout { logout }', {}, token))).toEqual({ logout: true });
     await expectTokenRefused(token);
@@ -143,14 +144,14 @@ describe('logout and password changes end sessions', () => {
 
   it('refuses every other session once one logged out everywhere', async () => {
     const user = await bed.register('everywhere');
-    const [here, there] = [await signIn(user.email), await signIn(user.email)];
-    expect(dataOf(await bed.system.request('mutation LogoutEverywhere { logoutEverywhere }', {}, here.token))).toEqual({ logoutEverywhere: true });
-    await expectTokenRefused(there.token);
+    const [here, there] = [await bed.system.login(user.email, PASSWORD), await bed.system.login(user.email, PASSWORD)];
+    expect(dataOf(await bed.system.request('mutation LogoutEverywhere { logoutEverywhere }', {}, here))).toEqual({ logoutEverywhere: true });
+    await expectTokenRefused(there);
   });
 
   it('refuses a password change with the wrong current password as BAD_USER_INPUT, changing nothing', async () => {
     const user = await bed.register('guesser');
-    const { token } = await signIn(user.email);
+    const token = await bed.system.login(user.email, PASSWORD);
     await bed.expectNothingChanged(async () => {
       const result = await bed.system.request(CHANGE_PASSWORD, { current: 'a guessed password', new: 'taken over now' }, token);
       expect(codesOf(result)).toEqual(['BAD_USER_INPUT']);
@@ -161,10 +162,10 @@ describe('logout and password changes end sessions', () => {
 
   it('refuses the caller\'s other sessions after a password change, and keeps this one', async () => {
     const user = await bed.register('changer');
-    const [here, stolen] = [await signIn(user.email), await signIn(user.email)];
-    expect(dataOf(await bed.system.request(CHANGE_PASSWORD, { current: PASSWORD, new: 'a fresh password' }, here.token))).toEqual({ changePassword: true });
-    await expectTokenRefused(stolen.token);
-    expect(codesOf(await bed.system.request(ME, {}, here.token))).toEqual([]);
+    const [here, stolen] = [await bed.system.login(user.email, PASSWORD), await bed.system.login(user.email, PASSWORD)];
+    expect(dataOf(await bed.system.request(CHANGE_PASSWORD, { current: PASSWORD, new: 'a fresh password' }, here))).toEqual({ changePassword: true });
+    await expectTokenRefused(stolen);
+    expect(codesOf(await bed.system.request(ME, {}, here))).toEqual([]);
   });
 });
 
@@ -216,8 +217,8 @@ describe('sign-in tells nothing', () => {
     const user = await bed.register('deactivated');
     expect(codesOf(await asAdmin(SET_USER_ACTIVE, { userId: user.id, active: false }))).toEqual([]);
     await bed.expectNothingChanged(async () => {
-      const right = await bed.system.request(SIGN_IN, { email: user.email, password: PASSWORD });
-      const wrong = await bed.system.request(SIGN_IN, { email: user.email, password: 'not the password' });
+      const right = await bed.system.request(LOGIN, { email: user.email, password: PASSWORD });
+      const wrong = await bed.system.request(LOGIN, { email: user.email, password: 'not the password' });
       expect(codesOf(right)).toEqual(['UNAUTHENTICATED']);
       expect(right.errors).toEqual(wrong.errors);
     });
@@ -228,9 +229,8 @@ describe('browser session routes', () => {
   const post = (path: string, headers: Record<string, string>) => fetch(`${bed.gatewayBase}${path}`, { method: 'POST', headers });
 
   it('refuses /session/refresh without the x-popug-session header (400), whatever cookie it carries', async () => {
-    const { refreshToken } = await signIn(bed.worker.email);
     await bed.expectNothingChanged(async () => {
-      const response = await post('/session/refresh', { cookie: `popug_refresh=${refreshToken}` });
+      const response = await post('/session/refresh', { cookie: `popug_refresh=${randomUUID()}.${'C'.repeat(43)}` });
       expect(response.status).toBe(400);
       expect(await response.json()).toEqual({ code: 'BAD_REQUEST', message: expect.any(String) });
     });
