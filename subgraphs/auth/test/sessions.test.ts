@@ -318,7 +318,9 @@ describe('browser sessions', () => {
     expect(reused.status).toBe(401);
     expect(await reused.json()).toEqual({ code: 'UNAUTHENTICATED', message: expect.any(String) });
     expect(reused.headers.get('set-cookie')).toMatch(/^popug_refresh=;.*Max-Age=0/i);
-    expect((await post('/session/refresh', { ...cookieHeaders, cookie: rotated })).status).toBe(401);
+    const late = await post('/session/refresh', { ...cookieHeaders, cookie: rotated });
+    expect(late.status).toBe(401);
+    await late.text();
   });
 
   it('ends the cookie\'s session on /session/logout', async () => {
@@ -331,9 +333,10 @@ describe('browser sessions', () => {
   });
 
   it('refuses /session/* without the header (400) and without a cookie (401)', async () => {
-    expect((await post('/session/refresh', {})).status).toBe(400);
-    expect((await post('/session/logout', {})).status).toBe(400);
-    expect((await post('/session/refresh', cookieHeaders)).status).toBe(401);
+    const statusOf = async (response: Response) => (await response.text(), response.status);
+    expect(await statusOf(await post('/session/refresh', {}))).toBe(400);
+    expect(await statusOf(await post('/session/logout', {}))).toBe(400);
+    expect(await statusOf(await post('/session/refresh', cookieHeaders))).toBe(401);
   });
 });
 
