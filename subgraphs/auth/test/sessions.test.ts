@@ -157,6 +157,19 @@ describe('access and refresh tokens', () => {
   });
 });
 
+describe('old rows', () => {
+  it('clears a user\'s sessions ended over 30 days ago when they sign in, and keeps the recent ones', async () => {
+    const user = await register('tidy');
+    const [old, recent] = [await signIn(user.email), await signIn(user.email)];
+    const ids = [old, recent].map((grant) => grant.refreshToken!.split('.')[0]);
+    await auth.query(`update sessions set ended_at = now() - interval '31 days', end_reason = 'logout' where id = $1`, [ids[0]]);
+    await auth.query(`update sessions set ended_at = now() - interval '29 days', end_reason = 'logout' where id = $1`, [ids[1]]);
+    await signIn(user.email);
+    const { rows } = await auth.query<{ id: string }>('select id from sessions where id = any($1)', [ids]);
+    expect(rows.map((row) => row.id)).toEqual([ids[1]]);
+  });
+});
+
 describe('logout', () => {
   it('ends this session only; logoutEverywhere ends every one', async () => {
     const user = await register('logout');
