@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { TypedChange } from '@popug/lib/replication/replica';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
-import { factsOf, type MoneyEventType } from '../services/event-facts';
+import { factsOf, type OwnEventType } from '../services/event-facts';
 
 /** What a batch of events means for the aggregates, before any SQL. */
 
 const task = { taskId: randomUUID(), title: 'Clean the cage', jiraId: 'POPUG-1', description: '' };
 let version = 0;
-const change = <T extends MoneyEventType>(type: T, payload: TypedChange<T>['payload']) =>
-  ({ type, version: String(++version), occurredAt: new Date(), payload }) as TypedChange<MoneyEventType>;
+const change = <T extends OwnEventType>(type: T, payload: TypedChange<T>['payload']) =>
+  ({ type, version: String(++version), occurredAt: new Date(), payload }) as TypedChange<OwnEventType>;
 
 test('each task event counts on the business day of its own time, in the business time zone; a payout on the day it pays for', () => {
   const [alice, bob] = [randomUUID(), randomUUID()];
