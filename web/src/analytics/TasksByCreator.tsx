@@ -20,8 +20,10 @@ export function TasksByCreator({ today }: { today: string }) {
     <section className="panel" aria-labelledby="creators-title">
       <div className="section-head">
         <h2 id="creators-title">Tasks by creator</h2>
-        <DayPicker label="From" value={from} fallback={monthAgo} onChange={setFrom} />
-        <DayPicker label="To" value={to} fallback={today} onChange={setTo} />
+        <div className="filters">
+          <DayPicker label="From" value={from} fallback={monthAgo} onChange={setFrom} />
+          <DayPicker label="To" value={to} fallback={today} onChange={setTo} />
+        </div>
       </div>
       <QueryView query={creators} loadingLabel="Loading tasks by creator…">
         {({ tasksByCreator }) =>
