@@ -86,3 +86,25 @@ test('days asked once per quarter hour equal businessDayOf for every instant, ac
     { numRuns: 300 },
   );
 });
+
+test('a task\'s origin: creator and creation day, the assignee at creation (not a shuffle), the first completion; no money from task.created', () => {
+  const [creator, other] = [randomUUID(), randomUUID()];
+  const created = { ...task, assignFee: 1500, completionReward: 3000, createdBy: creator };
+  const facts = factsOf(
+    [
+      // Completed before the log shows the creation: the origin does not depend on the order.
+      change('task.completed', { ...task, assigneeId: creator, reward: 3000, completedAt: '2027-01-01T06:00:00Z' }),
+      change('task.assigned', { ...task, assigneeId: other, fee: 1500, reason: 'shuffle', assignedAt: '2027-01-01T05:00:00Z' }),
+      change('task.assigned', { ...task, assigneeId: creator, fee: 1500, reason: 'created', assignedAt: '2027-01-01T04:30:00Z' }),
+      // A second completion (a restored tracker) does not replace the first.
+      change('task.completed', { ...task, assigneeId: other, reward: 3000, completedAt: '2027-01-01T07:00:00Z' }),
+      // 23:30 on 31 December in New York.
+      change('task.created', { ...created, createdAt: '2027-01-01T04:30:00Z' }),
+    ],
+    'America/New_York',
+  );
+  expect(facts.origins).toEqual([
+    { taskId: task.taskId, createdBy: creator, createdDay: '2026-12-31', creationAssignee: creator, completedBy: creator, reward: 3000 },
+  ]);
+  expect(factsOf([change('task.created', { ...created, createdAt: '2027-01-01T04:30:00Z' })], 'UTC')).toMatchObject({ earnings: [], moves: [], completions: [] });
+});
