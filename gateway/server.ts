@@ -74,7 +74,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
   reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
-  const trusted = loadTrustedDocuments(env);
+  const trusted = loadTrustedDocuments(env, logger);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
   const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
   const apollo = new ApolloServer<GatewayContext>({
@@ -133,6 +133,12 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
+    // Trusted documents: an unknown one is refused before it is parsed, and before any identity work.
+    admit: (request) => {
+      const refusal = trusted.admit(request);
+      if (refusal) metrics.refused(refusal.code);
+      return refusal;
+    },
     context: async (req) => {
       const context = await buildGatewayContext(req.headers, identities, signer);
       // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
