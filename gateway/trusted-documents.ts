@@ -83,8 +83,8 @@ export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRAR
     },
   };
   const operationNames = new Set(manifest.operations.map((operation) => operation.name));
-  const texts = new Set(bodies.values());
-  const admitOne = (request: unknown) => admission(request, { bodies, texts, enforced });
+  const known: Known = { bodies, texts: new Set(bodies.values()), enforced };
+  const admitOne = (request: unknown) => admission(request, known);
   const admit: GraphQLAdmission = ({ method, search, body }) => {
     let refusal: GraphQLRefusal | undefined;
     if (method === 'GET') refusal = fromSearch(search).map(admitOne).find(Boolean);
