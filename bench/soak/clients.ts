@@ -3,6 +3,7 @@ import type { TestUser } from '@popug/testing/people';
 import type { GraphQLResponse } from '@popug/testing/stack';
 import type { GraphClient } from '@popug/testing/system';
 import { SOAK_OPERATIONS as OPS } from './operations';
+import { SOAK_PASSWORD } from './people';
 
 /** Each client its own user, by role. */
 export interface SoakPeople {
@@ -146,6 +147,11 @@ function asker(client: GraphClient, tally: Tally, intervalMs: number) {
     let answer: GraphQLResponse<TData> | undefined;
     try {
       answer = await client.request<TData>(query, variables, user.token);
+      // Access tokens live 15 minutes (docs/security.md "Sessions"), the soak 30: sign in again, as a client would.
+      if (answer.errors?.some((error) => error.extensions?.code === 'UNAUTHENTICATED')) {
+        user.token = await client.login(user.email, SOAK_PASSWORD);
+        answer = await client.request<TData>(query, variables, user.token);
+      }
     } catch (error) {
       noteFailure(tally, `${user.role}: ${(error as Error).message}`);
     }
