@@ -30,7 +30,8 @@ import { tracingIsOn } from '@popug/lib/tracing/active';
 import { operationSpansPlugin } from '@popug/lib/tracing/operation-spans';
 import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
-import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
+import { trustProxy } from '@popug/lib/trust-proxy';
+import { SignInThrottle, clientAddress, signInLimits } from './sign-in-throttle';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -135,7 +136,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     path: '/graphql',
     context: async (req) => {
       const context = await buildGatewayContext(req.headers, identities, signer);
-      // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
+      // Only the throttles read the client's address: worked out when asked (proxy-addr
       // parses the forwarding chain), not for every request. A function, not a getter: Apollo
       // copies the context per request with Object.assign, which would call a getter.
       context.clientAddress = () => clientAddress(req, trust);

@@ -105,18 +105,19 @@ export const envSchema = z.object({
   /** How long a process trusts its cached role permissions; must stay under 5 s. */
   PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
   /**
-   * Gateway: login attempts per (client IP, email) pair and per client IP per minute, over
-   * which a login is refused; and per email from anywhere, over which each further attempt
-   * is only slowed down (never refused: nobody can lock a known user out).
+   * Gateway: login attempts per (client address, email) pair, per client address, and per
+   * email from any address, per minute; over any of them a login is refused (docs/security.md
+   * "Sign-in throttling"). The email's window is a minute, so its owner waits at most that long
+   * after a flood stops.
    */
   RATE_LIMIT_LOGIN_PAIR_PER_MIN: intFromEnv(10),
   RATE_LIMIT_LOGIN_IP_PER_MIN: intFromEnv(100),
-  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(10),
-  /** The longest a login on a much-tried email is held back; the delay doubles from 250 ms up to it. */
-  LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).default(8000),
-  /** Gateway: registrations per client IP per hour, and attempts per email per hour. */
-  RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(50),
-  RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),
+  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(6),
+  /** How long a login holds its email (one at a time) should its end never be seen: above auth's longest argon2 wait. */
+  LOGIN_IN_FLIGHT_MAX_MS: intFromEnv(15_000),
+  /** Gateway: registrations per client address per hour, and from all addresses together per hour (never per email). */
+  RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(20),
+  RATE_LIMIT_REGISTER_PER_HOUR: intFromEnv(200),
   /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
   TRUST_PROXY: z.string().optional(),
   /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
