@@ -32,6 +32,7 @@ import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
 import { trustProxy } from '@popug/lib/trust-proxy';
 import { SignInThrottle, clientAddress, signInLimits } from './sign-in-throttle';
+import { MutationLimiter, mutationLimits } from './mutation-limits';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -75,6 +76,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
   reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
+  const mutationLimiter = new MutationLimiter(redis, env.QUEUE_PREFIX, mutationLimits(env));
   const trusted = loadTrustedDocuments(env);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
   const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
@@ -99,8 +101,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
       ApolloServerPluginLandingPageDisabled(),
       // Not a subgraph: no inline traces to add.
       ApolloServerPluginInlineTraceDisabled(),
-      // Query limits, sign-in throttling (docs/security.md "Security") and trusted documents among them.
-      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
+      // Query limits, sign-in throttling and per-user limits (docs/security.md "Security") and trusted documents among them.
+      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), mutationLimiter.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
       // A recorded request's parse and validate spans; its execution is Apollo Gateway's own `gateway.request`.
       ...(tracingIsOn() ? [operationSpansPlugin<GatewayContext>({ operation: false })] : []),
     ],

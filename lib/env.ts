@@ -118,6 +118,13 @@ export const envSchema = z.object({
   /** Gateway: registrations per client address per hour, and from all addresses together per hour (never per email). */
   RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(20),
   RATE_LIMIT_REGISTER_PER_HOUR: intFromEnv(200),
+  /** Gateway: mutations per signed-in user (per client address when anonymous), docs/security.md "Per-user limits". */
+  RATE_LIMIT_CREATE_TASK_PER_MIN: intFromEnv(10),
+  RATE_LIMIT_COMPLETE_TASK_PER_MIN: intFromEnv(30),
+  RATE_LIMIT_SHUFFLE_TASKS_PER_MIN: intFromEnv(2),
+  RATE_LIMIT_CHANGE_PASSWORD_PER_HOUR: intFromEnv(10),
+  RATE_LIMIT_PASSWORD_RESET_PER_HOUR: intFromEnv(10),
+  RATE_LIMIT_REFRESH_SESSION_PER_MIN: intFromEnv(60),
   /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
   TRUST_PROXY: z.string().optional(),
   /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
