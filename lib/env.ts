@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { trustProxyProblem } from './trust-proxy';
 import { DOCUMENTED_ADMIN_PASSWORD, secretProblems, type ServiceName } from './service-secrets';
 
 /**
@@ -125,8 +126,17 @@ export const envSchema = z.object({
   RATE_LIMIT_CHANGE_PASSWORD_PER_HOUR: intFromEnv(10),
   RATE_LIMIT_PASSWORD_RESET_PER_HOUR: intFromEnv(10),
   RATE_LIMIT_REFRESH_SESSION_PER_MIN: intFromEnv(60),
-  /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
-  TRUST_PROXY: z.string().optional(),
+  /**
+   * Express `trust proxy` for the gateway: the load balancers' own addresses. Unset trusts no
+   * proxy (the socket address is the client); production refuses `true` and whole private ranges.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .superRefine((value, context) => {
+      const problem = value === undefined ? undefined : trustProxyProblem(value, false);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
   /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
   ALLOW_ARBITRARY_OPERATIONS: z
     .enum(['true', 'false'])
@@ -188,6 +198,8 @@ export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): s
   if (!source.HOST?.trim() && !LOOPBACK_HOSTS.has(env.HOST)) {
     problems.push(`HOST: "${env.HOST}" listens beyond this machine without being asked to; set HOST explicitly (internal services belong on 127.0.0.1 or a private network)`);
   }
+  const trustProblem = env.TRUST_PROXY === undefined ? undefined : trustProxyProblem(env.TRUST_PROXY, true);
+  if (trustProblem) problems.push(`TRUST_PROXY: "${env.TRUST_PROXY}" ${trustProblem}`);
   return problems;
 }
 
