@@ -10,7 +10,7 @@ import { AppError } from '@popug/lib/errors';
 import { THROTTLE_KEY_SPACE } from '@popug/lib/redis-users';
 import type { Logger } from '@popug/lib/logger';
 import type { TrustProxy } from '@popug/lib/trust-proxy';
-import { addressBucket, consumeInOrder, mutationRootFields, rateLimited, redisLimiter, retryAfterSeconds, type Window } from './rate-limits';
+import { addressBucket, consumeInOrder, mutationRootFields, rateLimited, redisLimiter, type Window } from './rate-limits';
 
 /**
  * Login and registration attempts, counted in Redis so the counts hold across every
@@ -67,6 +67,8 @@ export interface SignInAttempt {
 /** Deletes the lock only while it is still ours: one that expired and was taken by another login stays. */
 const RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
 const OVERALL = 'all';
+/** A login ends in well under a second (the lock's expiry is only the safety net): try again in one. */
+const alreadySigningIn = () => rateLimited('sign-in attempts on this email at once', 1);
 
 export class SignInThrottle {
   private readonly login: { byIp: RateLimiterRedis; byPair: RateLimiterRedis; byEmail: RateLimiterRedis };
@@ -124,17 +126,14 @@ export class SignInThrottle {
     } catch {
       return this.holdHere(email);
     }
-    if (taken !== 'OK') {
-      const left = await this.redis.pttl(key).catch(() => ttl);
-      throw rateLimited('sign-in attempts on this email at once', retryAfterSeconds(left > 0 ? left : ttl));
-    }
+    if (taken !== 'OK') throw alreadySigningIn();
     return async () => {
       await this.redis.eval(RELEASE_IF_OURS, 1, key, token).catch(() => undefined);
     };
   }
 
   private holdHere(email: string): () => Promise<void> {
-    if (this.inFlightHere.has(email)) throw rateLimited('sign-in attempts on this email at once', 1);
+    if (this.inFlightHere.has(email)) throw alreadySigningIn();
     this.inFlightHere.add(email);
     const timer = setTimeout(() => this.inFlightHere.delete(email), this.limits.loginInFlightMaxMs).unref();
     return async () => {
