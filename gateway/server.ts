@@ -32,7 +32,9 @@ import type { ParentTrust } from '@popug/lib/tracing/server-span';
 import { operationSpansPlugin } from '@popug/lib/tracing/operation-spans';
 import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
-import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
+import { trustProxy } from '@popug/lib/trust-proxy';
+import { SignInThrottle, clientAddress, signInLimits } from './sign-in-throttle';
+import { MutationLimiter, mutationLimits } from './mutation-limits';
 import { traceParentTrust } from './trace-parents';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
@@ -79,6 +81,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
   reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
+  const mutationLimiter = new MutationLimiter(redis, env.QUEUE_PREFIX, mutationLimits(env));
   const trusted = loadTrustedDocuments(env, logger);
   const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
@@ -104,8 +107,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
       ApolloServerPluginLandingPageDisabled(),
       // Not a subgraph: no inline traces to add.
       ApolloServerPluginInlineTraceDisabled(),
-      // Query limits, sign-in throttling (docs/security.md "Security") and trusted documents among them.
-      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), browserSessionPlugin(identities, env.REFRESH_TTL_SECONDS), ...(trusted.plugin ? [trusted.plugin] : [])]),
+      // Query limits, sign-in throttling and per-user limits (docs/security.md "Security"), browser sessions ("Sessions") and trusted documents among them.
+      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), mutationLimiter.plugin<GatewayContext>(logger), browserSessionPlugin(identities, env.REFRESH_TTL_SECONDS), ...(trusted.plugin ? [trusted.plugin] : [])]),
       // A recorded request's parse and validate spans; its execution is Apollo Gateway's own `gateway.request`.
       ...(tracingIsOn() ? [operationSpansPlugin<GatewayContext>({ operation: false })] : []),
     ],
@@ -136,7 +139,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const trust = trustProxy(env.TRUST_PROXY);
   const contextFor = async (req: IncomingMessage, headers: IncomingHttpHeaders = req.headers) => {
     const context = await buildGatewayContext(headers, identities, signer);
-    // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
+    // Only the throttles read the client's address: worked out when asked (proxy-addr
     // parses the forwarding chain), not for every request. A function, not a getter: Apollo
     // copies the context per request with Object.assign, which would call a getter.
     context.clientAddress = () => clientAddress(req, trust);

@@ -1,6 +1,7 @@
 import proxyaddr from 'proxy-addr';
 import type { ParentTrust } from '@popug/lib/tracing/server-span';
-import { clientAddress, type TrustProxy } from './sign-in-throttle';
+import type { TrustProxy } from '@popug/lib/trust-proxy';
+import { clientAddress } from './sign-in-throttle';
 
 /**
  * Whose `traceparent` may decide a request's trace at the gateway (docs/security.md

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { parseEnv } from '@popug/lib/env';
-import { trustProxy } from '../sign-in-throttle';
+import { trustProxy } from '@popug/lib/trust-proxy';
 import { traceParentTrust } from '../trace-parents';
 
 /** TRACE_TRUSTED_PARENTS: whose `traceparent` the gateway follows (docs/security.md "Traces from outside"). */
