@@ -114,7 +114,7 @@ export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayC
   const refreshDocument = manifestBody('RefreshSession');
   const logoutDocument = manifestBody('Logout');
 
-  async function rotate(req: Request): Promise<{ refreshed?: Refreshed; code?: string }> {
+  async function rotate(req: Request): Promise<{ refreshed?: Refreshed; code?: string; retryAfter?: unknown }> {
     const cookie = parseCookie(req.header('cookie') ?? '')[REFRESH_COOKIE];
     if (!cookie) return { code: 'UNAUTHENTICATED' };
     const response = await apollo.executeOperation<{ refreshSession: Refreshed }>(
@@ -124,7 +124,8 @@ export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayC
     const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
     const refreshed = result?.data?.refreshSession;
     if (refreshed?.refreshToken) return { refreshed };
-    return { code: String(result?.errors?.[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR') };
+    const extensions = result?.errors?.[0]?.extensions;
+    return { code: String(extensions?.code ?? 'INTERNAL_SERVER_ERROR'), retryAfter: extensions?.retryAfter };
   }
 
   const guarded = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
@@ -140,10 +141,16 @@ export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayC
   };
 
   app.post(`${SESSION_PATH}/refresh`, guarded(async (req, res) => {
-    const { refreshed, code } = await rotate(req);
+    const { refreshed, code, retryAfter } = await rotate(req);
     if (!refreshed?.refreshToken) {
+      // Limits (the gateway's per-address refreshSession limit, auth's capacity): the session stays, try later.
+      if (code === 'RATE_LIMITED' || code === 'TOO_MANY_REQUESTS') {
+        if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
+        res.status(429).json({ code, message: 'Too many session refreshes: try again later', ...(typeof retryAfter === 'number' ? { retryAfter } : {}) });
+        return;
+      }
       if (code !== 'UNAUTHENTICATED' && code !== 'BAD_USER_INPUT') {
-        res.status(code === 'TOO_MANY_REQUESTS' ? 429 : 503).json({ code, message: 'The session could not be refreshed now: try again' });
+        res.status(503).json({ code, message: 'The session could not be refreshed now: try again' });
         return;
       }
       res.setHeader('set-cookie', clearedCookie());

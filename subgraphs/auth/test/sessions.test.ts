@@ -406,3 +406,33 @@ describe('browser sessions under the production manifest', () => {
     }
   });
 });
+
+describe('browser sessions over their limit', () => {
+  it('answers 429 with Retry-After and keeps the cookie when refreshes from one address pass the gateway\'s limit', async () => {
+    const limited = await startGatewayOver(system, { RATE_LIMIT_REFRESH_SESSION_PER_MIN: '1' });
+    try {
+      const user = await register('hasty');
+      const signedIn = await fetch(`${limited.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-popug-session': 'cookie' },
+        body: JSON.stringify({ query: SIGN_IN, variables: { email: user.email, password: PASSWORD } }),
+      });
+      await signedIn.text();
+      let cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+      // The address's count is shared with this file's other refreshes: refresh until the limit answers.
+      let answer: Response | undefined;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        answer = await fetch(`${limited.url}/session/refresh`, { method: 'POST', headers: { 'x-popug-session': 'cookie', cookie } });
+        if (answer.status !== 200) break;
+        cookie = (answer.headers.get('set-cookie') ?? '').split(';')[0]!;
+        await answer.text();
+      }
+      expect(answer?.status).toBe(429);
+      expect(await answer?.json()).toEqual(expect.objectContaining({ code: 'RATE_LIMITED' }));
+      expect(Number(answer?.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(answer?.headers.get('set-cookie')).toBeNull();
+    } finally {
+      await limited.close();
+    }
+  });
+});
