@@ -25,7 +25,8 @@ export class IdentitySigner {
   }
 
   async sign(caller: Caller): Promise<string> {
-    const cacheKey = `${caller.id}:${caller.revision}:${caller.role}`;
+    // The session is part of the statement (auth's `logout` reads it), so it is part of the key.
+    const cacheKey = `${caller.id}:${caller.revision}:${caller.role}:${caller.sessionId ?? ''}`;
     const hit = this.signed.get(cacheKey);
     if (hit) return hit;
     const token = await signIdentity(caller, this.key, LIFETIME_SECONDS);

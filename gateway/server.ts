@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { RequestListener } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener } from 'node:http';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -17,6 +17,7 @@ import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-l
 import { logConnectionErrors } from '@popug/lib/connection-errors';
 import { createRedis } from '@popug/lib/queues';
 import { textInputPlugin } from '@popug/lib/text-input';
+import { browserSessionPlugin, mountBrowserSessions } from './browser-session';
 import { buildGatewayContext, type GatewayContext } from './context';
 import { IdentityClient } from './identity-client';
 import { IdentitySigner } from './identity-signer';
@@ -75,6 +76,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
   const trusted = loadTrustedDocuments(env);
+  const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
   const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
   const apollo = new ApolloServer<GatewayContext>({
@@ -99,14 +101,13 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
       // Not a subgraph: no inline traces to add.
       ApolloServerPluginInlineTraceDisabled(),
       // Query limits, sign-in throttling (docs/security.md "Security") and trusted documents among them.
-      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
+      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), browserSessionPlugin(identities, env.REFRESH_TTL_SECONDS), ...(trusted.plugin ? [trusted.plugin] : [])]),
       // A recorded request's parse and validate spans; its execution is Apollo Gateway's own `gateway.request`.
       ...(tracingIsOn() ? [operationSpansPlugin<GatewayContext>({ operation: false })] : []),
     ],
   });
   await apollo.start();
 
-  const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
   const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
   const app = createExpressApp(env.NODE_ENV);
   // Ready while it can serve: a subgraph or Redis down costs the requests that need it
@@ -128,21 +129,20 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     },
   });
   metrics.mount(internal);
-  mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
-  await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
   const trust = trustProxy(env.TRUST_PROXY);
-  const service = graphqlEndpoint(apollo, {
-    path: '/graphql',
-    context: async (req) => {
-      const context = await buildGatewayContext(req.headers, identities, signer);
-      // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
-      // parses the forwarding chain), not for every request. A function, not a getter: Apollo
-      // copies the context per request with Object.assign, which would call a getter.
-      context.clientAddress = () => clientAddress(req, trust);
-      return context;
-    },
-    otherwise: app,
-  });
+  const contextFor = async (req: IncomingMessage, headers: IncomingHttpHeaders = req.headers) => {
+    const context = await buildGatewayContext(headers, identities, signer);
+    // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
+    // parses the forwarding chain), not for every request. A function, not a getter: Apollo
+    // copies the context per request with Object.assign, which would call a getter.
+    context.clientAddress = () => clientAddress(req, trust);
+    return context;
+  };
+  mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
+  // Before the web app, whose pages answer every other path.
+  mountBrowserSessions(app, apollo, (req, token) => contextFor(req, { ...req.headers, authorization: token ? `Bearer ${token}` : undefined }), logger);
+  await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
+  const service = graphqlEndpoint(apollo, { path: '/graphql', context: (req) => contextFor(req), otherwise: app });
   return {
     app: service,
     internal,

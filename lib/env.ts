@@ -99,7 +99,20 @@ export const envSchema = z.object({
   /** PKCS#8 PEM of the gateway's Ed25519 key that signs forwarded identities. */
   GATEWAY_PRIVATE_KEY: z.string().optional(),
   GATEWAY_PUBLIC_KEY: z.string().optional(),
-  TOKEN_TTL_SECONDS: intFromEnv(12 * 60 * 60),
+  /**
+   * auth: how long an access token lives. At most 15 minutes (docs/security.md "Sessions"): a
+   * stolen one is good only until then, and a role or session change needs no revocation list.
+   */
+  TOKEN_TTL_SECONDS: intFromEnv(900).pipe(z.number().max(900, 'at most 900 (15 minutes): longer sessions come from refresh tokens')),
+  /**
+   * auth: how long a session lasts unused. Every refresh rotates its token and starts this
+   * again, so someone at work every day stays signed in; a device left two weeks signs in again.
+   */
+  REFRESH_TTL_SECONDS: intFromEnv(14 * 24 * 60 * 60),
+  /** auth: password-reset mails per account per hour, over which more requests are answered alike but mail nothing. */
+  PASSWORD_RESET_MAILS_PER_HOUR: intFromEnv(3),
+  /** auth: the web app's public address, for links in mail (the reset link); unset, http://localhost:<PORT>. */
+  PUBLIC_URL: z.string().url().optional(),
   /** How long the gateway trusts a resolved caller before asking auth again; must stay under 5 s. */
   IDENTITY_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
   /** How long a process trusts its cached role permissions; must stay under 5 s. */

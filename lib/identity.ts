@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { staleEntrySweeper } from './stale-sweep';
 import { z } from 'zod';
@@ -14,6 +14,8 @@ export const callerSchema = z.object({
   role: z.string(),
   /** auth's revision of the user; replicas keep the newest copy they have seen. */
   revision: z.number().int().nonnegative(),
+  /** The session (auth's `sessions` row) the caller's access token belongs to: what `logout` ends. */
+  sessionId: z.string().uuid().optional(),
 });
 export type Caller = z.infer<typeof callerSchema>;
 
@@ -27,7 +29,7 @@ const ALGORITHM = 'EdDSA';
 
 /** A short-lived statement by the gateway: "this request is made by this user". */
 export async function signIdentity(caller: Caller, key: KeyObject, ttlSeconds = 60): Promise<string> {
-  return new SignJWT({ email: caller.email, name: caller.name, role: caller.role, rev: caller.revision })
+  return new SignJWT({ email: caller.email, name: caller.name, role: caller.role, rev: caller.revision, sid: caller.sessionId })
     .setProtectedHeader({ alg: ALGORITHM })
     .setSubject(caller.id)
     .setIssuer(IDENTITY_ISSUER)
@@ -110,6 +112,7 @@ async function verifyStatement(token: string, key: KeyObject, currentDate: Date)
       name: payload.name,
       role: payload.role,
       revision: payload.rev,
+      sessionId: payload.sid,
     });
     return { caller, expiresAtMs };
   } catch {
@@ -122,11 +125,16 @@ export interface UserToken {
   expiresAt: Date;
 }
 
-export async function signUserToken(userId: string, key: KeyObject, ttlSeconds: number): Promise<UserToken> {
+/**
+ * An access token: who (`sub`), in which session (`sid`), this token (`jti`), when issued and
+ * until when (`iat`, `exp`). auth refuses a token without any of them (verifyUserToken).
+ */
+export async function signUserToken(userId: string, key: KeyObject, ttlSeconds: number, sessionId: string): Promise<UserToken> {
   const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttlSeconds) * 1000);
-  const token = await new SignJWT({})
+  const token = await new SignJWT({ sid: sessionId })
     .setProtectedHeader({ alg: ALGORITHM })
     .setSubject(userId)
+    .setJti(randomUUID())
     .setIssuer(USER_TOKEN_ISSUER)
     .setAudience(USER_TOKEN_AUDIENCE)
     .setIssuedAt()
@@ -135,16 +143,29 @@ export async function signUserToken(userId: string, key: KeyObject, ttlSeconds: 
   return { token, expiresAt };
 }
 
-/** Returns the user id of a valid token; any other token is UNAUTHENTICATED. */
-export async function verifyUserToken(token: string, key: KeyObject): Promise<string> {
+export interface VerifiedUserToken {
+  userId: string;
+  sessionId: string;
+}
+
+const UUID = z.string().uuid();
+
+/**
+ * The user and session of a valid access token; any other token is UNAUTHENTICATED. A token
+ * without `exp` would never expire and one without `sid` could never be ended: both refused.
+ */
+export async function verifyUserToken(token: string, key: KeyObject): Promise<VerifiedUserToken> {
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: [ALGORITHM],
       issuer: USER_TOKEN_ISSUER,
       audience: USER_TOKEN_AUDIENCE,
+      requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
     });
-    if (!payload.sub) throw unauthenticated();
-    return payload.sub;
+    const userId = UUID.safeParse(payload.sub);
+    const sessionId = UUID.safeParse(payload.sid);
+    if (!userId.success || !sessionId.success || typeof payload.jti !== 'string') throw unauthenticated();
+    return { userId: userId.data, sessionId: sessionId.data };
   } catch (error) {
     if (error instanceof joseErrors.JWTExpired) throw unauthenticated('Your session has expired: sign in again');
     throw unauthenticated('The token is not valid: sign in again');

@@ -184,7 +184,7 @@ describe('a subgraph called directly', () => {
         .setProtectedHeader({ alg: 'HS256' })
         .sign(new TextEncoder().encode(publicPem)),
       "signed with auth's key": await craftIdentity(admin, { key: authKey }),
-      'a user token from auth instead of a statement': (await signUserToken(admin.id, authKey, 60)).token,
+      'a user token from auth instead of a statement': (await signUserToken(admin.id, authKey, 60, randomUUID())).token,
       'wrong issuer': await craftIdentity(admin, { issuer: 'popug-auth' }),
       'wrong audience': await craftIdentity(admin, { audience: 'popug-jira' }),
       'not a JWT at all': 'let-me-in',

@@ -12,6 +12,7 @@ import { mountIdentityRoute } from './identity-route';
 import { AUTH_PERMISSIONS, authRules } from './permissions';
 import { resolvers } from './resolvers';
 import { limitPasswordWork } from './services/password';
+import { PasswordResetMailer } from './services/password-reset-mail';
 import { startAdminAlerts } from './worker/admin-alerts';
 
 export interface AuthServerOptions {
@@ -40,9 +41,15 @@ export function createAuthServer(env: Env, logger: Logger, options: AuthServerOp
       reportRedisAccess(redis, env.QUEUE_PREFIX, 'auth', logger);
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'auth mail queue');
       const alerts = options.worker ? startAdminAlerts(env, logger.child({ component: 'admin-alerts' }), () => orm.em.fork(), mailQueue) : undefined;
+      const passwordResets = new PasswordResetMailer(() => orm.em.fork(), mailQueue, {
+        publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
+        mailsPerHour: env.PASSWORD_RESET_MAILS_PER_HOUR,
+      }, logger.child({ component: 'password-reset' }));
+      const sessionKeys = { signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS, refreshTtlSeconds: env.REFRESH_TTL_SECONDS };
       return {
-        services: { mailQueue, signingKey: loadPrivateKey(env, 'auth'), tokenTtlSeconds: env.TOKEN_TTL_SECONDS },
+        services: { mailQueue, sessionKeys, passwordResets },
         async close() {
+          await passwordResets.settled();
           await alerts?.close();
           await mailQueue.close();
           redis.disconnect();

@@ -5,6 +5,7 @@ import { Migration20261130235859 } from './Migration20261130235859';
 import { Migration20261201025029 } from './Migration20261201025029';
 import { Migration20261206010001 } from './Migration20261206010001';
 import { Migration20261206035000 } from './Migration20261206035000';
+import { Migration20261206100011 } from './Migration20261206100011';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -15,4 +16,5 @@ export const migrations = {
   Migration20261201025029,
   Migration20261206010001,
   Migration20261206035000,
+  Migration20261206100011,
 };

@@ -5,7 +5,8 @@ import { setUserActive, setUserRole } from '../services/account-admin';
 import { registerUser } from '../services/registration';
 import { announceRegistration } from '../services/registration-mail';
 import { createRole, setAuthPermission } from '../services/role-service';
-import { login } from '../services/session';
+import { changePassword, resetPassword } from '../services/password-change';
+import { login, logout, logoutEverywhere, refreshSession } from '../services/session';
 
 export const Mutation: MutationResolvers = {
   register: async (_parent, args, context) => {
@@ -16,10 +17,19 @@ export const Mutation: MutationResolvers = {
     });
     return asOwnRecord(user);
   },
-  login: async (_parent, { email, password }, context) => {
-    const session = await login(context.em, context.services.signingKey, context.services.tokenTtlSeconds, email, password);
-    return { ...session, refreshToken: null, refreshExpiresAt: null, user: asOwnRecord(session.user) };
+  login: async (_parent, { email, password }, { em, services }) => {
+    const session = await login(em, services.sessionKeys, email, password);
+    return { ...session, user: asOwnRecord(session.user) };
   },
+  refreshSession: async (_parent, { refreshToken }, { em, services }) => {
+    const session = await refreshSession(em, services.sessionKeys, refreshToken);
+    return { ...session, user: asOwnRecord(session.user) };
+  },
+  logout: (_parent, _args, { em, caller }) => logout(em, requireCaller(caller)),
+  logoutEverywhere: (_parent, _args, { em, caller }) => logoutEverywhere(em, requireCaller(caller)),
+  changePassword: (_parent, { currentPassword, newPassword }, { em, caller }) => changePassword(em, requireCaller(caller), currentPassword, newPassword),
+  requestPasswordReset: (_parent, { email }, { services }) => services.passwordResets.request(email),
+  resetPassword: (_parent, { token, password }, { em }) => resetPassword(em, token, password),
   createRole: (_parent, { name }, { em }) => createRole(em, name),
   setUserRole: (_parent, { userId, role }, { em }) => setUserRole(em, userId, role),
   setUserActive: (_parent, { userId, active }, { em, caller }) => setUserActive(em, requireCaller(caller), userId, active),

@@ -6,10 +6,11 @@ import { appendToOutbox, newEvent } from '@popug/lib/replication/outbox';
 import { userPayload } from './user-events';
 import { User } from '../entities/User';
 import { assertActiveUserManagerRemains, assertRoleExists } from './role-service';
+import { endUserSessions } from './session-store';
 import { parseUserId } from './validation';
 
 /** Every change bumps the revision, so replicas can tell the newest copy. */
-async function changeUser(em: EntityManager, rawUserId: string, change: (user: User) => void): Promise<User> {
+async function changeUser(em: EntityManager, rawUserId: string, change: (user: User, tx: EntityManager) => Promise<void> | void): Promise<User> {
   const userId = parseUserId(rawUserId);
   return em.transactional(async (tx) => {
     // Taken first, as every change that could remove the last user manager takes it.
@@ -18,7 +19,7 @@ async function changeUser(em: EntityManager, rawUserId: string, change: (user: U
     // and replicas would get two different users under one revision.
     const user = await tx.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!user) throw badInput(`No user has the id "${userId}"`, 'userId');
-    change(user);
+    await change(user, tx);
     user.revision += 1;
     user.updatedAt = new Date();
     await tx.flush();
@@ -39,7 +40,10 @@ export async function setUserActive(em: EntityManager, actor: Caller, rawUserId:
   if (!active && rawUserId.toLowerCase() === actor.id) {
     throw badInput('You cannot deactivate yourself: ask another user manager', 'userId');
   }
-  return changeUser(em, rawUserId, (user) => {
+  return changeUser(em, rawUserId, async (user, tx) => {
+    // A role change keeps sessions (it applies within seconds through the identity lookup);
+    // deactivation ends them, and so does reactivation, so no token from before ever works again.
+    if (!active || !user.active) await endUserSessions(tx, user.id, active ? 'reactivated' : 'deactivated');
     user.active = active;
   });
 }

@@ -6,7 +6,7 @@ import { userPayload } from './user-events';
 import { User } from '../entities/User';
 import { hashPassword } from './password';
 import { assertEmailFree } from './user-directory';
-import { parseName, parsePassword } from './validation';
+import { parseEmail, parseName, parsePassword } from './validation';
 
 export const DEFAULT_ROLE = 'worker';
 
@@ -17,12 +17,17 @@ export interface Registration {
   role?: string;
 }
 
-/** Validates everything before writing anything; a taken email (any letter case) is refused. */
+/**
+ * Validates everything before writing anything; a taken email (any letter case) is refused.
+ * The password is hashed before the email is looked up, so a taken email answers in the
+ * time a free one takes: the answer's timing tells nobody who has an account.
+ */
 export async function registerUser(em: EntityManager, input: Registration): Promise<User> {
   const name = parseName(input.name);
   const password = parsePassword(input.password);
-  const email = await assertEmailFree(em, input.email);
+  const email = parseEmail(input.email);
   const passwordHash = await hashPassword(password);
+  await assertEmailFree(em, email);
   try {
     return await em.transactional(async (tx) => {
       const user = tx.create(User, {

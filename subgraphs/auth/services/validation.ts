@@ -20,7 +20,7 @@ function parseField<T>(schema: z.ZodType<T>, value: unknown, field: string, labe
 
 export const parseEmail = (value: string) => parseField(email, value, 'email', 'Email');
 export const parseName = (value: string) => parseField(name, value, 'name', 'Name');
-export const parsePassword = (value: string) => parseField(password, value, 'password', 'Password');
+export const parsePassword = (value: string, field = 'password', label = 'Password') => parseField(password, value, field, label);
 
 export function parseUserId(value: string, field = 'userId'): string {
   if (!isUuid(value)) throw badInput(`No user has the id "${value.slice(0, 64)}"`, field);

@@ -224,7 +224,7 @@ describe('accounts through the gateway', () => {
     expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me.role).toBe('worker');
   });
 
-  it('locks a deactivated user out of every subgraph, refuses their login, and lets them back when reactivated', async () => {
+  it('locks a deactivated user out of every subgraph, refuses their login, and lets them back with a new sign-in when reactivated', async () => {
     const user = await register('leaver');
     await setRole(user.id, 'admin');
     const token = await system.login(user.email, PASSWORD);
@@ -247,8 +247,9 @@ describe('accounts through the gateway', () => {
 
     const freshToken = await system.login(user.email, PASSWORD);
     expect(await outcomes(freshToken)).toEqual(everywhere('ok'));
-    expect(await untilEverywhere(token, 'ok')).toEqual(everywhere('ok'));
-    expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, token)).me).toEqual({
+    // Deactivation ended the old token's session: reactivation never brings it back.
+    expect(await outcomes(token)).toEqual(everywhere('UNAUTHENTICATED'));
+    expect(dataOf(await system.request<{ me: RegisteredUser }>(ME, {}, freshToken)).me).toEqual({
       ...user,
       role: 'admin',
       createdAt: expect.any(String),
