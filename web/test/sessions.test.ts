@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '@popug/testing/browser';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import { addresses, startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
-import { codesOf } from '@popug/testing/stack';
+import { codesOf, testLogger } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
-import { testLogger } from '@popug/testing/stack';
 import { startNotifier, type Notifier } from '../../jobs/notifier/worker';
+import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../../test/system';
 import { LogoutEverywhereDocument, MeDocument, RegisterDocument, type TypedDocumentString } from '../src/generated/graphql';
 
@@ -28,10 +31,12 @@ const PASSWORD = 'correct horse battery';
 const PUBLIC_URL = 'http://popug-jira.test';
 const NEW_PASSWORD = 'staple battery horse';
 const RUN = randomBytes(3).toString('hex');
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
 
 let smtp: SmtpListener;
 let system: TestSystem;
 let notifier: Notifier | undefined;
+let replicator: ReplicatorWorker | undefined;
 let browser: Browser | undefined;
 let origin: string;
 const contexts: BrowserContext[] = [];
@@ -92,21 +97,31 @@ async function meCode(token: string): Promise<string | undefined> {
   return result.errors ? codesOf(result)[0] : 'OK';
 }
 
-const refreshCookie = async (context: BrowserContext) => (await context.cookies(origin)).find((cookie) => cookie.name === 'popug_refresh');
+/** The refresh cookie, scoped to /session: invisible to any other path. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const refreshCookie = async (context: BrowserContext) =>
+  (await context.cookies(`${origin}/session/refresh`)).find((cookie) => cookie.name === 'popug_refresh');
 
 beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
   smtp = await startSmtpListener();
-  const env = isolateTestFile({ SMTP_URL: smtp.url, PUBLIC_URL, IDENTITY_CACHE_MS: '0', PERMISSION_CACHE_MS: '0' });
+  // The replicator brings new popugs to the tracker, who may then receive the typed task.
+  const env = isolateTestFile({ SMTP_URL: smtp.url, PUBLIC_URL, REPLICATION_INTERVAL_MS: '200', IDENTITY_CACHE_MS: '0', PERMISSION_CACHE_MS: '0' });
   const [started, launched] = await Promise.all([startSystem(env), launchChromium()]);
   system = started;
   browser = launched;
   origin = system.services.gateway.url;
   notifier = startNotifier(env, testLogger('notifier'));
+  replicator = await startReplicator(system.env, testLogger('replicator'));
 }, 60_000);
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
   await browser?.close();
+  await replicator?.close();
   await notifier?.close();
   await system?.close();
   await smtp?.close();
@@ -131,6 +146,29 @@ describe('sessions in the web app, in Chromium', () => {
     await page.getByRole('heading', { name: 'My tasks' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/tracker');
     expect(tokens.length).toBeGreaterThan(1); // a new access token from the cookie, not a stored one
+  });
+
+  it('renews the access token in the background a minute before it ends', async () => {
+    const popug = await registered('Sleeper');
+    const page = await newPage();
+    const tokens = bearerTokens(page);
+    let refreshes = 0;
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/session/refresh') refreshes += 1;
+    });
+    await page.clock.install();
+    await signIn(page, popug.email);
+    await page.getByRole('heading', { name: 'My tasks' }).waitFor();
+    const [first] = tokens;
+    const atSignIn = refreshes; // the login page's own attempt, without a cookie yet
+
+    // 14 minutes on the page's clock: the 15-minute token is renewed before anything is refused.
+    await page.clock.fastForward('14:01');
+    await waitFor(async () => (refreshes === atSignIn + 1 ? true : undefined), 5_000, 'the background refresh');
+    await page.getByRole('navigation', { name: 'Dashboards' }).getByRole('link', { name: 'Accounting' }).click();
+    await page.getByRole('heading', { name: 'Accounting' }).first().waitFor();
+    expect(tokens.at(-1)).not.toBe(first);
+    expect(await meCode(tokens.at(-1) ?? '')).toBe('OK');
   });
 
   it('brings a visitor sent to the sign-in page back to the page they asked for', async () => {
@@ -164,6 +202,21 @@ describe('sessions in the web app, in Chromium', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
 
+  it('signs out everywhere: every session of the user ends, on this browser and on others', async () => {
+    const popug = await registered('Everywhere');
+    const elsewhere = await system.login(popug.email, PASSWORD);
+    const [here, other] = [await newPage(), await newPage()];
+    await signIn(here, popug.email);
+    await signIn(other, popug.email);
+    await here.getByRole('link', { name: 'Password' }).click();
+    await here.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await here.waitForURL((url) => url.pathname === '/login');
+
+    expect(await meCode(elsewhere)).toBe('UNAUTHENTICATED');
+    await other.reload();
+    await other.waitForURL((url) => url.pathname === '/login');
+  });
+
   it('changes the password: errors by field, the other sessions end, this one stays, the new password signs in', async () => {
     const popug = await registered('Changer');
     const elsewhere = await system.login(popug.email, PASSWORD);
@@ -187,6 +240,7 @@ describe('sessions in the web app, in Chromium', () => {
     await change.click();
     // auth names the field (extensions.field = currentPassword): the message sits under it.
     await page.locator('input[name="current-password"][aria-invalid="true"]').waitFor();
+    await screenshot(page, 'password-errors');
     expect(await fresh.getAttribute('aria-invalid')).toBe('false');
 
     await current.fill(PASSWORD);
@@ -226,6 +280,7 @@ describe('sessions in the web app, in Chromium', () => {
     await page.getByLabel('Email').fill(popug.email);
     await page.getByRole('button', { name: 'Mail me a link' }).click();
     await page.getByText(`If there is an account for ${popug.email}, we have mailed it a link`).waitFor();
+    await screenshot(page, 'forgot-password-sent');
 
     const [mail] = await smtp.waitForMails((candidate) => addresses(candidate.to).includes(popug.email), 1, 20_000);
     const link = /\S+\/reset-password#token=\S+/.exec(mail?.text ?? '')?.[0];
@@ -245,6 +300,7 @@ describe('sessions in the web app, in Chromium', () => {
 
     await mailView.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
     await mailView.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+    await screenshot(mailView, 'reset-password');
     await mailView.getByRole('button', { name: 'Set new password' }).click();
     await mailView.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('reset') === 'done');
     await mailView.getByText('Your password is changed').waitFor();
@@ -282,6 +338,7 @@ describe('sessions in the web app, in Chromium', () => {
     await dialog.waitFor();
     expect(await page.getByLabel('Title').inputValue()).toBe(title);
     expect(await dialog.getByLabel('Email').inputValue()).toBe(popug.email);
+    await screenshot(page, 'session-ended-dialog');
 
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();

@@ -20,7 +20,7 @@ export function SignOutEverywhere() {
   };
 
   return (
-    <section className="panel" aria-labelledby="sessions-title">
+    <section className="panel narrow-panel" aria-labelledby="sessions-title">
       <h2 id="sessions-title">Sessions</h2>
       <p>Signed in on a computer you no longer use, or lost a phone? This signs you out on every device, here too.</p>
       {error && <ErrorMessage error={error} />}
