@@ -18,6 +18,7 @@ import {
   TasksDocument,
   type TypedDocumentString,
 } from '../src/generated/graphql';
+import { signInThroughPage } from './sign-in';
 
 /**
  * The dashboards end to end: the whole system in this process (real PostgreSQL and
@@ -82,13 +83,7 @@ async function newPage(viewport = DESKTOP): Promise<Page> {
   return page;
 }
 
-async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await page.goto(`${origin}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
-}
+const signIn = (page: Page, email: string, password = PASSWORD) => signInThroughPage(page, origin, email, password);
 
 async function navLinks(page: Page): Promise<string[]> {
   const nav = page.getByRole('navigation', { name: 'Dashboards' });

@@ -12,6 +12,7 @@ import { startNotifier, type Notifier } from '../../jobs/notifier/worker';
 import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { startSystem } from '../../test/system';
 import { LogoutEverywhereDocument, MeDocument, RegisterDocument, type TypedDocumentString } from '../src/generated/graphql';
+import { signInThroughPage } from './sign-in';
 
 /**
  * Sessions in the web app, in Chromium against the whole system (real PostgreSQL, Redis,
@@ -84,13 +85,7 @@ function bearerTokens(page: Page): string[] {
   return tokens;
 }
 
-async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await page.goto(`${origin}/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.pathname !== '/login');
-}
+const signIn = (page: Page, email: string, password = PASSWORD) => signInThroughPage(page, origin, email, password);
 
 async function meCode(token: string): Promise<string | undefined> {
   const result = await call(MeDocument, {}, token);
