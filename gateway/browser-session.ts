@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ApolloServer, ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Express, Request, Response } from 'express';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '@popug/lib/logger';
 import type { GatewayContext } from './context';
 import type { IdentityClient } from './identity-client';
@@ -34,11 +34,24 @@ const clearedCookie = () => refreshCookie('', 0);
 
 type Payload = { refreshToken?: string | null; refreshExpiresAt?: string | null } | null | undefined;
 
-/** Each root field of the operation as the answer names it (its alias, if any). */
-function rootFields(operation: OperationDefinitionNode | undefined): { name: string; key: string }[] {
+interface RootField {
+  name: string;
+  /** The field's key in the answer: its alias, if any. */
+  key: string;
+  node: FieldNode;
+}
+
+function rootFields(operation: OperationDefinitionNode | undefined): RootField[] {
   return (operation?.selectionSet.selections ?? []).flatMap((selection) =>
-    selection.kind === Kind.FIELD ? [{ name: selection.name.value, key: selection.alias?.value ?? selection.name.value }] : [],
+    selection.kind === Kind.FIELD ? [{ name: selection.name.value, key: selection.alias?.value ?? selection.name.value, node: selection }] : [],
   );
+}
+
+/** The session a `refreshSession` field names: its refresh token is `<session id>.<secret>`. */
+function refreshedSessionId(field: RootField, variables: Record<string, unknown>): string | undefined {
+  const value = field.node.arguments?.find((argument) => argument.name.value === 'refreshToken')?.value;
+  const token = value?.kind === Kind.STRING ? value.value : value?.kind === Kind.VARIABLE ? variables[value.name.value] : undefined;
+  return typeof token === 'string' ? token.split('.', 1)[0] : undefined;
 }
 
 /**
@@ -53,8 +66,13 @@ export function browserSessionPlugin(identities: IdentityClient, refreshTtlSecon
       willSendResponse: async (requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>) => {
         const fields = rootFields(requestContext.operation ?? undefined);
         const { caller } = requestContext.contextValue;
-        if (caller && fields.some((field) => ENDING.has(field.name))) identities.forgetUser(caller.id);
         const { body, http } = requestContext.response;
+        if (caller && fields.some((field) => ENDING.has(field.name))) identities.forget({ userId: caller.id });
+        // A refused refresh may have ended its session (reuse): its access tokens go too.
+        const refused = body.kind === 'single' && (body.singleResult.errors?.length ?? 0) > 0;
+        for (const field of fields) {
+          if (field.name === 'refreshSession' && refused) identities.forget({ sessionId: refreshedSessionId(field, requestContext.request.variables ?? {}) });
+        }
         if (!wantsCookie(requestContext.request.http?.headers.get(SESSION_HEADER)) || body.kind !== 'single') return;
         const data = body.singleResult.data as Record<string, unknown> | null | undefined;
         for (const field of fields) {

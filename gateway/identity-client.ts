@@ -45,13 +45,15 @@ export class IdentityClient {
   }
 
   /**
-   * Forgets every cached token of a user, once their sessions ended through this gateway
+   * Forgets every cached token of a user or of one session, once sessions ended through this gateway
    * (browser-session.ts): the next request asks auth, which refuses an ended session. A
    * rare event, so a walk over the cache is fine. Other gateway processes keep theirs for
    * up to `ttlMs` (IDENTITY_CACHE_MS).
    */
-  forgetUser(userId: string): void {
-    for (const [token, caller] of this.cache.entries()) if (caller.id === userId) this.cache.delete(token);
+  forget(ended: { userId?: string; sessionId?: string }): void {
+    for (const [token, caller] of this.cache.entries()) {
+      if (caller.id === ended.userId || (ended.sessionId !== undefined && caller.sessionId === ended.sessionId)) this.cache.delete(token);
+    }
   }
 
   private async lookUp(token: string, requestId: string): Promise<Caller> {

@@ -227,9 +227,10 @@ describe('the gateway', () => {
     const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 
     const userToken = (key: KeyObject, subject: string, expiresAt: number, issuedAt = now) =>
-      new SignJWT({})
+      new SignJWT({ sid: claims.sid })
         .setProtectedHeader({ alg: 'EdDSA' })
         .setSubject(subject)
+        .setJti(randomUUID())
         .setIssuer(String(claims.iss))
         .setAudience(String(claims.aud))
         .setIssuedAt(issuedAt)
