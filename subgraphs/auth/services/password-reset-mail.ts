@@ -60,6 +60,8 @@ export class PasswordResetMailer {
     const stored = await em.transactional(async (tx) => {
       // The user's row is locked so concurrent requests count one after another: the cap holds.
       await tx.execute('select 1 from users where id = ? for update', [user.id]);
+      // Spent and expired tokens older than a day are of no use, not even to the hourly count.
+      await tx.execute(`delete from password_resets where user_id = ? and expires_at < now() - interval '1 day'`, [user.id]);
       const [recent] = await tx.execute<{ count: string }[]>(
         `select count(*) as count from password_resets where user_id = ? and created_at > now() - interval '1 hour'`,
         [user.id],

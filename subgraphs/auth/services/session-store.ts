@@ -24,8 +24,19 @@ function sameHash(a: string | null, b: string): boolean {
   return a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
-/** Opens a session for a user who just proved who they are. */
+/** How long an ended or expired session is kept (for the user's and an operator's questions) before a sign-in clears it. */
+const KEPT_AFTER_END = '30 days';
+
+/**
+ * Opens a session for a user who just proved who they are, and clears that user's sessions
+ * ended or expired more than KEPT_AFTER_END ago: the table grows with active users, not with
+ * every sign-in ever made.
+ */
 export async function openSession(em: EntityManager, userId: string, refreshTtlSeconds: number): Promise<RefreshGrant> {
+  await em.execute(
+    `delete from sessions where user_id = ? and (ended_at < now() - interval '${KEPT_AFTER_END}' or expires_at < now() - interval '${KEPT_AFTER_END}')`,
+    [userId],
+  );
   const sessionId = randomUUID();
   const secret = newSecret();
   const [row] = await em.execute<{ expires_at: Date }[]>(

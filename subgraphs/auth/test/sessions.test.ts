@@ -9,6 +9,7 @@ import { startSmtpListener, type SmtpListener } from '@popug/testing/smtp';
 import { codesOf, dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
+import { tableDigests } from '../../../test/hostile/table-digests';
 import { startSystem } from '../../../test/system';
 
 /**
@@ -102,6 +103,14 @@ async function resetTokenFor(email: string, count = 1): Promise<string> {
 }
 
 describe('access and refresh tokens', () => {
+  it('only reads on the identity lookup: signed-in requests change no row of any table', async () => {
+    const user = await register('reader');
+    const { token } = await signIn(user.email);
+    const before = await tableDigests(env);
+    for (let request = 0; request < 3; request++) expect(await meCodes(token)).toEqual([]);
+    expect(await tableDigests(env)).toEqual(before);
+  });
+
   it('signs access tokens of at most 15 minutes naming their session, with a refresh token of that session', async () => {
     const user = await register('tokens');
     const grant = await signIn(user.email);
@@ -145,6 +154,19 @@ describe('access and refresh tokens', () => {
     expect(await meCodes(grant.token)).toEqual(['UNAUTHENTICATED']);
     expect(codesOf(await refresh(grant.refreshToken!))).toEqual(['UNAUTHENTICATED']);
     expect(await meCodes((await signIn(user.email)).token)).toEqual([]);
+  });
+});
+
+describe('old rows', () => {
+  it('clears a user\'s sessions ended over 30 days ago when they sign in, and keeps the recent ones', async () => {
+    const user = await register('tidy');
+    const [old, recent] = [await signIn(user.email), await signIn(user.email)];
+    const ids = [old, recent].map((grant) => grant.refreshToken!.split('.')[0]);
+    await auth.query(`update sessions set ended_at = now() - interval '31 days', end_reason = 'logout' where id = $1`, [ids[0]]);
+    await auth.query(`update sessions set ended_at = now() - interval '29 days', end_reason = 'logout' where id = $1`, [ids[1]]);
+    await signIn(user.email);
+    const { rows } = await auth.query<{ id: string }>('select id from sessions where id = any($1)', [ids]);
+    expect(rows.map((row) => row.id)).toEqual([ids[1]]);
   });
 });
 
