@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'TOO_MANY_REQUESTS'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
   | 'NETWORK'
   | 'BAD_RESPONSE';
