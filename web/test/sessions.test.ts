@@ -166,6 +166,27 @@ describe('sessions in the web app, in Chromium', () => {
     expect(await meCode(tokens.at(-1) ?? '')).toBe('OK');
   });
 
+  it('renews once and retries a call whose token the API refused, with no sign-in asked', async () => {
+    const popug = await registered('Napper');
+    const page = await newPage();
+    await signIn(page, popug.email);
+    await page.getByRole('heading', { name: 'My tasks' }).waitFor();
+
+    // The next call goes out with a token the API refuses, as after a laptop slept past its end.
+    let refused = 0;
+    await page.route('**/graphql', async (route) => {
+      if (refused > 0) return route.continue();
+      refused += 1;
+      return route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer expired.while.asleep' } });
+    });
+    const refresh = page.waitForResponse((response) => new URL(response.url()).pathname === '/session/refresh');
+    await page.getByRole('navigation', { name: 'Dashboards' }).getByRole('link', { name: 'Accounting' }).click();
+    expect((await refresh).status()).toBe(200);
+    await page.getByRole('region', { name: 'My account' }).getByText('Balance').waitFor();
+    expect(refused).toBe(1);
+    expect(await page.getByRole('dialog').count()).toBe(0);
+  });
+
   it('brings a visitor sent to the sign-in page back to the page they asked for', async () => {
     const popug = await registered('Visitor');
     const page = await newPage();
