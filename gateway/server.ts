@@ -28,10 +28,12 @@ import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { asOnePlugin } from '@popug/lib/one-plugin';
 import { tracingIsOn } from '@popug/lib/tracing/active';
+import type { ParentTrust } from '@popug/lib/tracing/server-span';
 import { operationSpansPlugin } from '@popug/lib/tracing/operation-spans';
 import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
 import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
+import { traceParentTrust } from './trace-parents';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -41,6 +43,8 @@ export interface GatewayServer {
   app: RequestListener;
   /** The internal port: /health (each subgraph's state as the gateway sees it) and /metrics. */
   internal: RequestListener;
+  /** The edge: only these callers' `traceparent` decides a request's trace (./trace-parents.ts). */
+  trustsTraceParent: ParentTrust;
   close(): Promise<void>;
 }
 
@@ -75,7 +79,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
   reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
-  const trusted = loadTrustedDocuments(env);
+  const trusted = loadTrustedDocuments(env, logger);
   const identities = new IdentityClient(urls.auth.replace(/\/graphql$/, '/identity'), env.IDENTITY_CACHE_MS, undefined, subgraphAgent);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
   const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
@@ -142,10 +146,21 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   // Before the web app, whose pages answer every other path.
   mountBrowserSessions(app, apollo, (req, token) => contextFor(req, { ...req.headers, authorization: token ? `Bearer ${token}` : undefined }), logger);
   await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
-  const service = graphqlEndpoint(apollo, { path: '/graphql', context: (req) => contextFor(req), otherwise: app });
+  const service = graphqlEndpoint(apollo, {
+    path: '/graphql',
+    // Trusted documents: an unknown one is refused before it is parsed, and before any identity work.
+    admit: (request) => {
+      const refusal = trusted.admit(request);
+      if (refusal) metrics.refused(refusal.code);
+      return refusal;
+    },
+    context: (req) => contextFor(req),
+    otherwise: app,
+  });
   return {
     app: service,
     internal,
+    trustsTraceParent: traceParentTrust(env.TRACE_TRUSTED_PARENTS, trust),
     async close() {
       await apollo.stop();
       redis.disconnect();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DOCUMENTED_ADMIN_PASSWORD, secretProblems, type ServiceName } from './service-secrets';
 
@@ -132,6 +133,15 @@ export const envSchema = z.object({
   RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),
   /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
   TRUST_PROXY: z.string().optional(),
+  /**
+   * Gateway: callers whose `traceparent` (sampled or not) decides a request's trace, as
+   * addresses and subnets ("10.1.2.3, 10.8.0.0/16"), matched against the client address
+   * (behind TRUST_PROXY). Unset: none; the gateway draws every outside request itself.
+   */
+  TRACE_TRUSTED_PARENTS: z
+    .string()
+    .default('')
+    .refine((value) => value.split(',').every((entry) => entry.trim() === '' || isAddressOrSubnet(entry.trim())), 'a comma-separated list of IP addresses and subnets (address/prefix)'),
   /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
   ALLOW_ARBITRARY_OPERATIONS: z
     .enum(['true', 'false'])
@@ -158,6 +168,17 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** proxy-addr's names for ranges, and what it compiles: an address, or one with a prefix length. */
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrSubnet(entry: string): boolean {
+  if (RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
 
 function isKnownTimeZone(zone: string): boolean {
   try {

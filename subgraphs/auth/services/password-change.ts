@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '@popug/lib/errors';
 import type { Caller } from '@popug/lib/identity';
 import { User } from '../entities/User';
 import { hashPassword, verifyPassword } from './password';
+import { hashSecret, isSecret } from './secrets';
 import { endUserSessions } from './session-store';
 import { parsePassword } from './validation';
 
@@ -31,8 +31,6 @@ export async function changePassword(em: EntityManager, caller: Caller, current:
   return true;
 }
 
-const RESET_TOKEN = /^[A-Za-z0-9_-]{43}$/;
-export const hashResetToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 const badToken = () => badInput('This reset link is not valid, was used or has expired: ask for a new one', 'token');
 
 /**
@@ -43,8 +41,8 @@ const badToken = () => badInput('This reset link is not valid, was used or has e
  */
 export async function resetPassword(em: EntityManager, token: string, rawPassword: string): Promise<boolean> {
   const password = parsePassword(rawPassword);
-  if (!RESET_TOKEN.test(token)) throw badToken();
-  const tokenHash = hashResetToken(token);
+  if (!isSecret(token)) throw badToken();
+  const tokenHash = hashSecret(token);
   const usable = await em.execute('select 1 from password_resets where token_hash = ? and used_at is null and expires_at > now()', [tokenHash]);
   if (usable.length === 0) throw badToken();
   const passwordHash = await hashPassword(password);

@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '@popug/lib/logger';
 import { enqueueMail, type MailQueue } from '@popug/lib/mail';
-import { hashResetToken } from './password-change';
+import { hashSecret, newSecret } from './secrets';
 import { findUserByEmail } from './user-directory';
 import { parseEmail } from './validation';
 
@@ -55,7 +55,7 @@ export class PasswordResetMailer {
     const em = this.openEm();
     const user = await findUserByEmail(em, email);
     if (!user?.active) return;
-    const token = randomBytes(32).toString('base64url');
+    const token = newSecret();
     const resetId = randomUUID();
     const stored = await em.transactional(async (tx) => {
       // The user's row is locked so concurrent requests count one after another: the cap holds.
@@ -69,7 +69,7 @@ export class PasswordResetMailer {
       if (Number(recent?.count ?? 0) >= this.settings.mailsPerHour) return false;
       await tx.execute(
         `insert into password_resets (id, user_id, token_hash, expires_at) values (?, ?, ?, now() + make_interval(mins => ?))`,
-        [resetId, user.id, hashResetToken(token), RESET_TOKEN_LIFE_MINUTES],
+        [resetId, user.id, hashSecret(token), RESET_TOKEN_LIFE_MINUTES],
       );
       return true;
     });

@@ -1,13 +1,13 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { unauthenticated } from '@popug/lib/errors';
 import { isUuid } from '@popug/lib/ids';
 import type { SessionEndReason } from '../entities/Session';
+import { hashSecret, isSecret, newSecret } from './secrets';
 
 /**
  * The `sessions` table (entities/Session.ts). A refresh token is `<session id>.<secret>`;
- * only the secret's SHA-256 is stored (the secret is 256 random bits, so a fast hash is
- * enough: nothing to guess). Every statement here is one set-based SQL statement.
+ * only the secret's hash is stored (secrets.ts). Every statement here is one set-based SQL statement.
  */
 
 export interface RefreshGrant {
@@ -16,9 +16,6 @@ export interface RefreshGrant {
   refreshExpiresAt: Date;
 }
 
-export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
-const newSecret = () => randomBytes(32).toString('base64url');
-const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 function sameHash(a: string | null, b: string): boolean {
   return a !== null && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -61,7 +58,7 @@ export async function rotateSession(em: EntityManager, refreshToken: string, ref
   const dot = refreshToken.indexOf('.');
   const sessionId = refreshToken.slice(0, dot);
   const secret = refreshToken.slice(dot + 1);
-  if (dot < 0 || !isUuid(sessionId) || !SECRET.test(secret)) throw unauthenticated(REFUSED);
+  if (dot < 0 || !isUuid(sessionId) || !isSecret(secret)) throw unauthenticated(REFUSED);
   const presented = hashSecret(secret);
   const outcome = await em.transactional(async (tx) => {
     const [row] = await tx.execute<{ user_id: string; secret_hash: string; previous_secret_hash: string | null; live: boolean; active: boolean | null }[]>(

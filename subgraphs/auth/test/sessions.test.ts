@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import type { ParsedMail } from 'mailparser';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
@@ -10,7 +11,8 @@ import { codesOf, dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { tableDigests } from '../../../test/hostile/table-digests';
-import { startSystem } from '../../../test/system';
+import { MANIFEST_FILE } from '../../../gateway/trusted-documents';
+import { startGatewayOver, startSystem } from '../../../test/system';
 
 /**
  * Sessions through the gateway with real PostgreSQL, Redis, the notifier and an SMTP
@@ -367,5 +369,40 @@ describe('settings', () => {
     expect(() => parseEnv({ TOKEN_TTL_SECONDS: '43200' })).toThrow(/TOKEN_TTL_SECONDS: at most 900/);
     expect(parseEnv({}).TOKEN_TTL_SECONDS).toBe(900);
     expect(parseEnv({ TOKEN_TTL_SECONDS: '300' }).TOKEN_TTL_SECONDS).toBe(300);
+  });
+});
+
+describe('browser sessions under the production manifest', () => {
+  const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as { operations: { id: string; name: string }[] };
+  const idOf = (name: string) => manifest.operations.find((operation) => operation.name === name)!.id;
+
+  it('signs in, refreshes and logs out with the manifest\'s operations only', async () => {
+    const enforced = await startGatewayOver(system, { ALLOW_ARBITRARY_OPERATIONS: 'false' });
+    try {
+      const user = await register('manifest');
+      const byId = (name: string, variables: Record<string, unknown>, headers: Record<string, string>) =>
+        fetch(`${enforced.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-popug-session': 'cookie', ...headers },
+          body: JSON.stringify({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: idOf(name) } } }),
+        });
+      const signedIn = await byId('SignIn', { email: user.email, password: PASSWORD }, {});
+      expect(((await signedIn.json()) as { data: { login: Grant } }).data.login.refreshToken).toBeNull();
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+
+      const refreshed = await fetch(`${enforced.url}/session/refresh`, { method: 'POST', headers: { 'x-popug-session': 'cookie', cookie } });
+      expect(refreshed.status).toBe(200);
+      const { token } = (await refreshed.json()) as { token: string };
+      const rotated = (refreshed.headers.get('set-cookie') ?? '').split(';')[0]!;
+
+      const loggedOut = await byId('Logout', {}, { authorization: `Bearer ${token}`, cookie: rotated });
+      expect(await loggedOut.json()).toEqual({ data: { logout: true } });
+      expect(loggedOut.headers.get('set-cookie')).toMatch(/^popug_refresh=;.*Max-Age=0/i);
+      const late = await fetch(`${enforced.url}/session/refresh`, { method: 'POST', headers: { 'x-popug-session': 'cookie', cookie: rotated } });
+      expect(late.status).toBe(401);
+      await late.text();
+    } finally {
+      await enforced.close();
+    }
   });
 });

@@ -38,5 +38,6 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   SignIn: '8c7af0d927941e64d609430e9a8efd9fede25ee2bca3b5d66311ef8890a6b0da',
   Task: '9f527ee00dd6291ef3f69deafb7a2e011e267094d4e23ea519955db46fc63cde',
   Tasks: 'd35628a27d5152a90de495a8186acb97aa5e30fd636f4c55a07fa00e64777f2d',
+  TasksByCreator: 'f59b4e672057fddc0a60c1b2636dd6ec88fe491bd52da04ffee561171a6817a0',
   Users: '4d273c364097513bd3a5672a90a5fe47e0c9bb0a1ce48d03058b7c3ed4e81a97',
 };
