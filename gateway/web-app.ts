@@ -6,7 +6,17 @@ import type { Logger } from '@popug/lib/logger';
 import { ASSET_PREFIX, prebuiltWebBuild } from '../web/bundle-manifest';
 
 /** The dashboards' pages: each answers with the single-page app, which routes in the browser. */
-export const WEB_APP_ROUTES = ['/tracker', '/accounting', '/analytics', '/admin', '/login', '/register'] as const;
+export const WEB_APP_ROUTES = [
+  '/tracker',
+  '/accounting',
+  '/analytics',
+  '/admin',
+  '/password',
+  '/login',
+  '/register',
+  '/forgot-password',
+  '/reset-password',
+] as const;
 
 /**
  * The page's security headers, written by helmet: only our own origin (no CDN, no external

@@ -1,5 +1,6 @@
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { execute, isForbidden } from './api/client';
+import { authorized } from './api/authorized';
+import { isForbidden } from './api/client';
 import {
   AccountsDocument,
   AllPermissionsDocument,
@@ -10,7 +11,7 @@ import {
   RolesDocument,
   TasksDocument,
 } from './generated/graphql';
-import { useSession } from './session-context';
+import { useUser } from './session-context';
 
 export type Dashboard = 'tracker' | 'accounting' | 'analytics' | 'admin';
 
@@ -28,7 +29,7 @@ interface AccessState {
   access: AccessMap | null;
 }
 
-type Probe = (token: string) => Promise<unknown>;
+type Probe = () => Promise<unknown>;
 
 /**
  * Which dashboards the caller may open, decided the only way that stays true to each
@@ -39,26 +40,26 @@ type Probe = (token: string) => Promise<unknown>;
  */
 const PROBES: Record<Dashboard, Probe[]> = {
   tracker: [
-    (token) => execute(MyTasksDocument, { status: 'OPEN' }, { token }),
-    (token) => execute(TasksDocument, { first: 1 }, { token }),
+    () => authorized(MyTasksDocument, { status: 'OPEN' }),
+    () => authorized(TasksDocument, { first: 1 }),
   ],
   accounting: [
-    (token) => execute(MyAccountDocument, {}, { token }),
-    (token) => execute(AccountsDocument, {}, { token }),
-    (token) => execute(ManagementEarningsDocument, {}, { token }),
+    () => authorized(MyAccountDocument, {}),
+    () => authorized(AccountsDocument, {}),
+    () => authorized(ManagementEarningsDocument, {}),
   ],
-  analytics: [(token) => execute(AnalyticsSummaryDocument, {}, { token })],
-  admin: [(token) => execute(RolesDocument, {}, { token }), (token) => execute(AllPermissionsDocument, {}, { token })],
+  analytics: [() => authorized(AnalyticsSummaryDocument, {})],
+  admin: [() => authorized(RolesDocument, {}), () => authorized(AllPermissionsDocument, {})],
 };
 
-async function probeDashboard(probes: Probe[], token: string): Promise<boolean> {
-  const outcomes = await Promise.allSettled(probes.map((probe) => probe(token)));
+async function probeDashboard(probes: Probe[]): Promise<boolean> {
+  const outcomes = await Promise.allSettled(probes.map((probe) => probe()));
   return outcomes.some((outcome) => outcome.status === 'fulfilled' || !isForbidden(outcome.reason));
 }
 
-async function probeAll(token: string): Promise<AccessMap> {
+async function probeAll(): Promise<AccessMap> {
   const entries = await Promise.all(
-    DASHBOARDS.map(async ({ id }) => [id, await probeDashboard(PROBES[id], token)] as const),
+    DASHBOARDS.map(async ({ id }) => [id, await probeDashboard(PROBES[id])] as const),
   );
   return Object.fromEntries(entries) as AccessMap;
 }
@@ -67,22 +68,21 @@ const AccessContext = createContext<AccessState>({ access: null });
 
 /** Probes once per signed-in user and role (a role change re-probes after `me`). */
 export function AccessProvider({ children }: { children: ReactNode }) {
-  const { session } = useSession();
-  const token = session?.token;
-  const identity = session ? `${session.user.id}:${session.user.role}` : null;
+  const user = useUser();
+  const identity = user ? `${user.id}:${user.role}` : null;
   const [state, setState] = useState<{ identity: string | null; access: AccessMap | null }>({ identity: null, access: null });
 
   useEffect(() => {
-    if (!token || !identity) return;
+    if (!identity) return;
     let current = true;
-    probeAll(token).then(
+    probeAll().then(
       (access) => current && setState({ identity, access }),
       () => current && setState({ identity, access: null }),
     );
     return () => {
       current = false;
     };
-  }, [token, identity]);
+  }, [identity]);
 
   const value = useMemo(() => ({ access: state.identity === identity ? state.access : null }), [state, identity]);
   return <AccessContext.Provider value={value}>{children}</AccessContext.Provider>;

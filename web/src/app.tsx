@@ -1,17 +1,19 @@
 import { useEffect, type ReactNode } from 'react';
 import { AccessProvider, DASHBOARDS, useAccess, type Dashboard } from './access';
-import { execute } from './api/client';
+import { SignInDialog } from './account/SignInDialog';
 import { Layout, PublicLayout } from './components/Layout';
 import { Loading } from './components/status';
-import { MeDocument } from './generated/graphql';
 import { AccountingPage } from './pages/AccountingPage';
 import { AdminPage } from './pages/AdminPage';
 import { AnalyticsPage } from './pages/AnalyticsPage';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
+import { PasswordPage } from './pages/PasswordPage';
 import { RegisterPage } from './pages/RegisterPage';
+import { ResetPasswordPage } from './pages/ResetPasswordPage';
 import { TrackerPage } from './pages/TrackerPage';
 import { Link, navigate, useLocation } from './router';
-import { loginPath, SessionProvider, useSession } from './session-context';
+import { loginPath, useSession, useStartSession, useUser } from './session-context';
 
 const PAGES: Record<Dashboard, () => ReactNode> = {
   tracker: () => <TrackerPage />,
@@ -20,66 +22,62 @@ const PAGES: Record<Dashboard, () => ReactNode> = {
   admin: () => <AdminPage />,
 };
 
+/** Pages anyone may open, signed in or not (gateway/web-app.ts serves each path). */
+const PUBLIC_PAGES: Record<string, () => ReactNode> = {
+  '/login': () => <LoginPage />,
+  '/register': () => <RegisterPage />,
+  '/forgot-password': () => <ForgotPasswordPage />,
+  '/reset-password': () => <ResetPasswordPage />,
+};
+
 export function App() {
+  useStartSession();
   return (
-    <SessionProvider>
-      <AccessProvider>
-        <Routes />
-      </AccessProvider>
-    </SessionProvider>
+    <AccessProvider>
+      <Routes />
+    </AccessProvider>
   );
 }
 
 function Routes() {
   const { path } = useLocation();
-  if (path === '/login') {
-    return (
-      <PublicLayout>
-        <LoginPage />
-      </PublicLayout>
-    );
-  }
-  if (path === '/register') {
-    return (
-      <PublicLayout>
-        <RegisterPage />
-      </PublicLayout>
-    );
-  }
+  const publicPage = PUBLIC_PAGES[path];
+  if (publicPage) return <PublicLayout>{publicPage()}</PublicLayout>;
   const dashboard = DASHBOARDS.find((candidate) => candidate.path === path);
+  const page = path === '/password' ? <PasswordPage /> : dashboard ? <DashboardGate id={dashboard.id} /> : <NotFound />;
   return (
     <SignedIn>
-      <Layout>{dashboard ? <DashboardGate id={dashboard.id} /> : <NotFound />}</Layout>
+      <Layout>{page}</Layout>
     </SignedIn>
   );
 }
 
-/** Sends a visitor without a session to the login page, which brings them back here. */
+/**
+ * Sends a visitor without a session to the login page, which brings them back here. A
+ * session that ends while the page is open asks for the sign-in over the page instead.
+ */
 function SignedIn({ children }: { children: ReactNode }) {
-  const { session, expired, updateUser } = useSession();
+  const session = useSession();
   const { path, query } = useLocation();
-  const token = session?.token;
   const here = `${path}${query.size ? `?${query.toString()}` : ''}`;
 
   useEffect(() => {
-    if (!token) navigate(loginPath(here, expired ? 'expired' : undefined), { replace: true });
-  }, [token, here, expired]);
+    if (session.status === 'signed-out') navigate(loginPath(here), { replace: true });
+  }, [session.status, here]);
 
-  // The role may have changed since the login: `me` refreshes it (and catches a deactivation).
-  useEffect(() => {
-    if (!token) return;
-    execute(MeDocument, {}, { token }).then(
-      ({ me }) => updateUser(me),
-      () => undefined, // UNAUTHENTICATED already signed out; anything else shows on the page itself.
-    );
-  }, [token, updateUser]);
-
-  return token ? <>{children}</> : null;
+  if (session.status === 'starting') return <Loading label="Opening your session…" />;
+  if (session.status === 'signed-out') return null;
+  return (
+    <>
+      {children}
+      {session.status === 'ended' && <SignInDialog user={session.user} />}
+    </>
+  );
 }
 
 function DashboardGate({ id }: { id: Dashboard }) {
   const access = useAccess();
-  const { session } = useSession();
+  const user = useUser();
   const title = DASHBOARDS.find((dashboard) => dashboard.id === id)?.title ?? id;
   if (access === null) return <Loading label="Checking what you may open…" />;
   if (access[id]) return <>{PAGES[id]()}</>;
@@ -88,7 +86,7 @@ function DashboardGate({ id }: { id: Dashboard }) {
     <section className="panel" aria-labelledby="no-access">
       <h1 id="no-access">No access to {title}</h1>
       <p>
-        Your role <span className="badge">{session?.user.role}</span> holds no permission here. An admin can grant it one on the
+        Your role <span className="badge">{user?.role}</span> holds no permission here. An admin can grant it one on the
         Admin page.
       </p>
       {open.length > 0 ? (

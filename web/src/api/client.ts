@@ -4,6 +4,12 @@ import { TRUSTED_DOCUMENT_IDS } from '../generated/trusted-documents';
 /** Where the gateway answers GraphQL: the dashboards are served by the same origin. */
 export const GRAPHQL_PATH = '/graphql';
 
+/**
+ * Sent on every request of the web app: the gateway then keeps the refresh token in its
+ * HttpOnly cookie and answers null in its place (./browser-session.ts).
+ */
+export const BROWSER_SESSION_HEADER = { 'x-popug-session': 'cookie' } as const;
+
 /** The codes of docs/architecture.md, Error codes, plus what can go wrong before the API answers. */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
@@ -12,6 +18,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'RATE_LIMITED'
   | 'TOO_MANY_REQUESTS'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
   | 'NETWORK'
   | 'BAD_RESPONSE';
@@ -30,6 +37,7 @@ export class ApiError extends Error {
 }
 
 export const isForbidden = (error: unknown): boolean => error instanceof ApiError && error.code === 'FORBIDDEN';
+export const isUnauthenticated = (error: unknown): boolean => error instanceof ApiError && error.code === 'UNAUTHENTICATED';
 
 interface WireError {
   message?: unknown;
@@ -47,24 +55,16 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
-const unauthenticatedListeners = new Set<() => void>();
-
 /**
- * Called whenever the API refuses a token we sent (expired, user deactivated): the app
- * signs out and goes back to the login page. Returns the unsubscribe function.
+ * Runs one typed operation through the gateway; throws `ApiError` on any error. Signed-in
+ * calls go through `authorized` (./authorized.ts), which adds the token and renews it.
  */
-export function onUnauthenticated(listener: () => void): () => void {
-  unauthenticatedListeners.add(listener);
-  return () => unauthenticatedListeners.delete(listener);
-}
-
-/** Runs one typed operation through the gateway; throws `ApiError` on any error. */
 export async function execute<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
   options: ExecuteOptions = {},
 ): Promise<TResult> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...BROWSER_SESSION_HEADER };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let response: Response;
   try {
@@ -80,12 +80,7 @@ export async function execute<TResult, TVariables>(
   }
   const body = await readBody<TResult>(response);
   const failure = firstError(body.errors ?? []);
-  if (failure) {
-    if (failure.code === 'UNAUTHENTICATED' && options.token) {
-      for (const listener of unauthenticatedListeners) listener();
-    }
-    throw failure;
-  }
+  if (failure) throw failure;
   if (body.data === undefined || body.data === null) {
     throw new ApiError(`The server answered ${response.status} without data. Try again in a moment.`, 'BAD_RESPONSE');
   }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TypedDocumentString } from '../generated/graphql';
-import { useSession } from '../session-context';
+import { authorized } from './authorized';
 import { execute, toApiError, type ApiError } from './client';
 
 export interface QueryState<TResult> {
@@ -11,13 +11,11 @@ export interface QueryState<TResult> {
   reload(): void;
 }
 
-/** Runs a query whenever its variables (or the signed-in user) change. */
+/** Runs a query as the signed-in user whenever its variables change. */
 export function useQuery<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
 ): QueryState<TResult> {
-  const { session } = useSession();
-  const token = session?.token ?? null;
   const [state, setState] = useState<{ data?: TResult; error?: ApiError; loading: boolean }>({ loading: true });
   const [generation, setGeneration] = useState(0);
   const key = JSON.stringify(variables);
@@ -27,15 +25,15 @@ export function useQuery<TResult, TVariables>(
   useEffect(() => {
     const controller = new AbortController();
     setState((current) => ({ ...current, loading: true }));
-    execute(document, variablesRef.current, { token, signal: controller.signal }).then(
-      (data) => setState({ data, loading: false }),
+    authorized(document, variablesRef.current, controller.signal).then(
+      (data) => !controller.signal.aborted && setState({ data, loading: false }),
       (error: unknown) => {
         if (controller.signal.aborted) return;
         setState({ error: toApiError(error), loading: false });
       },
     );
     return () => controller.abort();
-  }, [document, key, token, generation]);
+  }, [document, key, generation]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return { data: state.data, error: state.error, loading: state.loading, reload };
@@ -49,9 +47,19 @@ export interface MutationState<TResult, TVariables> {
   reset(): void;
 }
 
+/** A mutation as the signed-in user: if the session ends meanwhile, it waits for the sign-in dialog and runs then. */
 export function useMutation<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>): MutationState<TResult, TVariables> {
-  const { session } = useSession();
-  const token = session?.token ?? null;
+  return useRunner(useCallback((variables: TVariables) => authorized(document, variables), [document]));
+}
+
+/** A mutation anyone may send (sign in, register, password reset): no token. */
+export function useAnonymousMutation<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+): MutationState<TResult, TVariables> {
+  return useRunner(useCallback((variables: TVariables) => execute(document, variables), [document]));
+}
+
+function useRunner<TResult, TVariables>(send: (variables: TVariables) => Promise<TResult>): MutationState<TResult, TVariables> {
   const [running, setRunning] = useState(false);
   const [error, setError] = useState<ApiError>();
 
@@ -60,7 +68,7 @@ export function useMutation<TResult, TVariables>(document: TypedDocumentString<T
       setRunning(true);
       setError(undefined);
       try {
-        return await execute(document, variables, { token });
+        return await send(variables);
       } catch (caught) {
         setError(toApiError(caught));
         return undefined;
@@ -68,9 +76,8 @@ export function useMutation<TResult, TVariables>(document: TypedDocumentString<T
         setRunning(false);
       }
     },
-    [document, token],
+    [send],
   );
   const reset = useCallback(() => setError(undefined), []);
   return { run, running, error, reset };
 }
-

@@ -1,7 +1,8 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { DASHBOARDS, useAccess } from '../access';
-import { Link, navigate, useLocation } from '../router';
-import { useSession } from '../session-context';
+import { signOut } from '../api/sign-out';
+import { Link, useLocation } from '../router';
+import { useUser } from '../session-context';
 
 function Brand() {
   return (
@@ -15,9 +16,10 @@ function Brand() {
   );
 }
 
-/** Header with the dashboards this user may open (as probed), who is signed in, and sign-out. */
+/** Header with the dashboards this user may open (as probed), who is signed in, their password page, and sign-out. */
 export function Layout({ children }: { children: ReactNode }) {
-  const { session, signOut } = useSession();
+  const user = useUser();
+  const [signingOut, setSigningOut] = useState(false);
   const access = useAccess();
   const { path } = useLocation();
   const open = DASHBOARDS.filter(({ id }) => access?.[id]);
@@ -45,20 +47,25 @@ export function Layout({ children }: { children: ReactNode }) {
               </ul>
             )}
           </nav>
-          {session && (
+          {user && (
             <div className="whoami">
               <span>
-                <span className="whoami-name">{session.user.name}</span> <span className="badge">{session.user.role}</span>
+                <span className="whoami-name">{user.name}</span> <span className="badge">{user.role}</span>
               </span>
+              <Link to="/password" aria-current={path === '/password' ? 'page' : undefined}>
+                Password
+              </Link>
               <button
                 type="button"
                 className="link-button"
+                disabled={signingOut}
                 onClick={() => {
-                  signOut();
-                  navigate('/login');
+                  setSigningOut(true);
+                  // Signed out, the page's gate sends the user to the sign-in page (app.tsx).
+                  void signOut();
                 }}
               >
-                Sign out
+                {signingOut ? 'Signing out…' : 'Sign out'}
               </button>
             </div>
           )}

@@ -1,5 +1,5 @@
 import { useCallback, useMemo } from 'react';
-import { execute } from '../api/client';
+import { authorized } from '../api/authorized';
 import { useQuery } from '../api/hooks';
 import { CreateRoleForm } from '../admin/CreateRoleForm';
 import { PermissionMatrix, type RolePermissions, type SubgraphName } from '../admin/PermissionMatrix';
@@ -16,7 +16,7 @@ import {
   type AllPermissionsQuery,
   type PermissionCatalogsQuery,
 } from '../generated/graphql';
-import { useSession } from '../session-context';
+import { useUser } from '../session-context';
 
 const SUBGRAPHS: readonly { name: SubgraphName; title: string }[] = [
   { name: 'auth', title: 'Auth' },
@@ -29,27 +29,23 @@ const grantsOf = (all: AllPermissionsQuery, name: SubgraphName): RolePermissions
 const catalogOf = (catalogs: PermissionCatalogsQuery | undefined, name: SubgraphName): string[] | undefined =>
   catalogs?.[`${name}PermissionCatalog`];
 
+/** Grants or revokes one permission in one subgraph, answering the role's permissions there. */
+const SETTERS: Record<SubgraphName, (role: string, permission: string, granted: boolean) => Promise<RolePermissions>> = {
+  auth: async (role, permission, granted) => (await authorized(SetAuthPermissionDocument, { role, permission, granted })).setAuthPermission,
+  tracker: async (role, permission, granted) =>
+    (await authorized(SetTrackerPermissionDocument, { role, permission, granted })).setTrackerPermission,
+  accounting: async (role, permission, granted) =>
+    (await authorized(SetAccountingPermissionDocument, { role, permission, granted })).setAccountingPermission,
+  analytics: async (role, permission, granted) =>
+    (await authorized(SetAnalyticsPermissionDocument, { role, permission, granted })).setAnalyticsPermission,
+};
+
 export function AdminPage() {
-  const { session } = useSession();
-  const token = session?.token ?? null;
+  const user = useUser();
   const roles = useQuery(RolesDocument, {});
   const permissions = useQuery(AllPermissionsDocument, {});
   const catalogs = useQuery(PermissionCatalogsDocument, {});
   const roleList = useMemo(() => roles.data?.roles ?? [], [roles.data]);
-
-  const setters = useMemo(
-    (): Record<SubgraphName, (role: string, permission: string, granted: boolean) => Promise<RolePermissions>> => ({
-      auth: async (role, permission, granted) =>
-        (await execute(SetAuthPermissionDocument, { role, permission, granted }, { token })).setAuthPermission,
-      tracker: async (role, permission, granted) =>
-        (await execute(SetTrackerPermissionDocument, { role, permission, granted }, { token })).setTrackerPermission,
-      accounting: async (role, permission, granted) =>
-        (await execute(SetAccountingPermissionDocument, { role, permission, granted }, { token })).setAccountingPermission,
-      analytics: async (role, permission, granted) =>
-        (await execute(SetAnalyticsPermissionDocument, { role, permission, granted }, { token })).setAnalyticsPermission,
-    }),
-    [token],
-  );
 
   const { reload: reloadRoles } = roles;
   const { reload: reloadPermissions } = permissions;
@@ -61,7 +57,7 @@ export function AdminPage() {
   return (
     <>
       <h1>Admin</h1>
-      <UsersSection roles={roleList} viewerId={session?.user.id ?? ''} />
+      <UsersSection roles={roleList} viewerId={user?.id ?? ''} />
       {roles.error?.code !== 'FORBIDDEN' && (
         <section className="panel" aria-labelledby="roles-title">
           <h2 id="roles-title">Roles</h2>
@@ -102,7 +98,7 @@ export function AdminPage() {
                     roles={rowRoles}
                     catalog={catalog}
                     grants={grants}
-                    setPermission={setters[name]}
+                    setPermission={SETTERS[name]}
                   />
                 );
               })

@@ -1,9 +1,7 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect } from 'react';
 import { DASHBOARDS, useAccess } from '../access';
-import { useMutation } from '../api/hooks';
-import { CredentialFields, type Credentials } from '../components/CredentialFields';
-import { ErrorMessage } from '../components/status';
-import { LoginDocument } from '../generated/graphql';
+import { SignInForm } from '../account/SignInForm';
+import { Loading } from '../components/status';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session-context';
 
@@ -14,63 +12,39 @@ function safeNext(next: string | null): string | null {
 
 export function LoginPage() {
   const { query } = useLocation();
-  const { session, signIn } = useSession();
+  const session = useSession();
   const access = useAccess();
-  const login = useMutation(LoginDocument);
-  const [credentials, setCredentials] = useState<Credentials>({ email: query.get('registered') ?? '', password: '' });
-  const [missing, setMissing] = useState<Partial<Credentials>>({});
   const next = safeNext(query.get('next'));
-  const expired = query.get('reason') === 'expired';
   const registered = query.get('registered');
+  const passwordReset = query.get('reset') === 'done';
 
   // Signed in: go where the user was headed, else to the first dashboard their role may open.
   useEffect(() => {
-    if (!session) return;
+    if (session.status !== 'signed-in') return;
     if (next) navigate(next, { replace: true });
     else if (access !== null) navigate(DASHBOARDS.find((dashboard) => access[dashboard.id])?.path ?? '/tracker', { replace: true });
-  }, [session, access, next]);
+  }, [session.status, access, next]);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const email = credentials.email.trim();
-    const problems = { email: email ? undefined : 'Enter your email.', password: credentials.password ? undefined : 'Enter your password.' };
-    setMissing(problems);
-    if (problems.email || problems.password) return;
-    const result = await login.run({ email, password: credentials.password });
-    if (result) signIn({ token: result.login.token, expiresAt: result.login.expiresAt, user: result.login.user });
-  };
-
-  if (session) return <p role="status">Signed in. Opening your dashboard…</p>;
+  if (session.status === 'starting') return <Loading label="Opening your session…" />;
+  if (session.status === 'signed-in') return <p role="status">Signed in. Opening your dashboard…</p>;
 
   return (
     <section className="panel" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
-      {expired && (
-        <p className="notice" role="status">
-          Your session has ended. Sign in again to continue.
-        </p>
-      )}
       {registered && (
         <p className="notice success" role="status">
           Your account is ready. Sign in with the password you just chose.
         </p>
       )}
-      <form onSubmit={submit} noValidate aria-describedby={login.error ? 'login-error' : undefined}>
-        <CredentialFields
-          purpose="sign-in"
-          values={credentials}
-          errors={missing}
-          onChange={(field, value) => setCredentials({ ...credentials, [field]: value })}
-        />
-        {login.error && (
-          <div id="login-error">
-            <ErrorMessage error={login.error} />
-          </div>
-        )}
-        <button type="submit" className="primary" disabled={login.running}>
-          {login.running ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
+      {passwordReset && (
+        <p className="notice success" role="status">
+          Your password is changed and every session of your account has ended. Sign in with the new password.
+        </p>
+      )}
+      <SignInForm initialEmail={registered ?? ''} />
+      <p>
+        <Link to="/forgot-password">Forgot your password?</Link>
+      </p>
       <p>
         New here? <Link to={next ? `/register?next=${encodeURIComponent(next)}` : '/register'}>Create an account</Link>
       </p>

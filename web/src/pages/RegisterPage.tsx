@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { useMutation } from '../api/hooks';
+import { passwordProblem } from '../account/password-rules';
+import { useAnonymousMutation } from '../api/hooks';
 import { CredentialFields, type Credentials } from '../components/CredentialFields';
 import { TextField } from '../components/Field';
 import { ErrorMessage } from '../components/status';
@@ -21,14 +22,14 @@ function validate(draft: Draft): Errors {
   const email = draft.email.trim();
   if (!email) errors.email = 'Enter your email.';
   else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 320) errors.email = 'Enter an email address like name@example.com.';
-  if (draft.password.length < 8) errors.password = 'At least 8 characters.';
-  else if (draft.password.length > 256) errors.password = 'At most 256 characters.';
+  const password = passwordProblem(draft.password);
+  if (password) errors.password = password;
   return errors;
 }
 
 export function RegisterPage() {
   const { query } = useLocation();
-  const register = useMutation(RegisterDocument);
+  const register = useAnonymousMutation(RegisterDocument);
   const [draft, setDraft] = useState<Draft>({ name: '', email: '', password: '' });
   const [errors, setErrors] = useState<Errors>({});
   const [touched, setTouched] = useState(false);

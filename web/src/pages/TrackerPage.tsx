@@ -2,7 +2,7 @@ import { useCallback, useState } from 'react';
 import { useQuery } from '../api/hooks';
 import { Loading } from '../components/status';
 import { CreateTaskDocument } from '../generated/graphql';
-import { useSession } from '../session-context';
+import { useUser } from '../session-context';
 import { AllTasks } from '../tracker/AllTasks';
 import { MyTasks } from '../tracker/MyTasks';
 import { NewTaskForm } from '../tracker/NewTaskForm';
@@ -15,11 +15,11 @@ import { NewTaskForm } from '../tracker/NewTaskForm';
 const CREATE_PERMISSION_PROBE = { title: '', description: '', jiraId: null };
 
 export function TrackerPage() {
-  const { session } = useSession();
+  const user = useUser();
   // Bumped after a create, complete or shuffle: every list reloads.
   const [version, setVersion] = useState(0);
   const changed = useCallback(() => setVersion((value) => value + 1), []);
-  const viewerId = session?.user.id ?? '';
+  const viewerId = user?.id ?? '';
   const createProbe = useQuery(CreateTaskDocument, CREATE_PERMISSION_PROBE);
 
   return (
