@@ -36,6 +36,12 @@ export interface Sharing {
    * A call with a statement and no `caller` is never shared.
    */
   caller?: string;
+  /**
+   * The gateway's statement for this call (`x-popug-identity`), made only when the call is
+   * sent: a read that joins another's call in flight needs none, and a signature is most of
+   * what a shared read costs the gateway.
+   */
+  statement?: () => string;
 }
 
 /** POSTs one GraphQL request body to a subgraph URL. */
@@ -86,12 +92,14 @@ export function createSubgraphCaller(dispatcher: Dispatcher, retryDispatcher: Di
       if (!isClosedBeforeAnswer(error)) throw error;
       return send(url, headers, body, retryDispatcher);
     });
+  const signed = (headers: Record<string, string>, { statement }: Sharing) => (statement ? { ...headers, [IDENTITY_HEADER]: statement() } : headers);
   return (url, headers, body, sharing = {}) => {
-    if (sharing.kind !== 'query' || (headers[IDENTITY_HEADER] !== undefined && sharing.caller === undefined)) return send(url, headers, body);
+    const vouched = sharing.statement !== undefined || headers[IDENTITY_HEADER] !== undefined;
+    if (sharing.kind !== 'query' || (vouched && sharing.caller === undefined)) return send(url, signed(headers, sharing), body);
     const key = dedupKey(url, headers, body, sharing.caller);
     let shared = inFlight.get(key);
     if (!shared) {
-      shared = sendQuery(url, headers, body).finally(() => inFlight.delete(key));
+      shared = sendQuery(url, signed(headers, sharing), body).finally(() => inFlight.delete(key));
       inFlight.set(key, shared);
     }
     return shared;

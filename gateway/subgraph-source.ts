@@ -2,7 +2,6 @@ import { STATUS_CODES } from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { getOperationAST, type OperationTypeNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { IDENTITY_HEADER } from '@popug/lib/identity';
 import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import { withTraceContext } from '@popug/lib/tracing/outgoing';
 import type { GatewayContext } from './context';
@@ -35,14 +34,19 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     // Health checks and schema loads carry no request context (the static supergraph makes neither).
     if ('requestId' in context) {
       headers[REQUEST_ID_HEADER] = context.requestId;
-      if (context.statementFor) headers[IDENTITY_HEADER] = context.statementFor(this.name);
     }
     const body = requestBody(request.query, request);
-    const answer = await this.call(this.url, headers, body, { kind: operationKind(options), caller: callerKey(context) });
+    const answer = await this.call(this.url, headers, body, { kind: operationKind(options), caller: callerKey(context), statement: this.statementOf(context) });
     const parsed = parseBody(answer);
     if (answer.status < 200 || answer.status > 299) throw errorFromAnswer(this.url, answer, parsed);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${answer.text.slice(0, 200)}`);
     return parsed as GatewayGraphQLResponse;
+  }
+
+  /** The request's statement for this subgraph (x-popug-identity), signed when the call is sent. */
+  private statementOf(context: GraphQLDataSourceProcessOptions<GatewayContext>['context']): (() => string) | undefined {
+    const statementFor = 'requestId' in context ? (context as GatewayContext).statementFor : undefined;
+    return statementFor && (() => statementFor(this.name));
   }
 }
 

@@ -52,6 +52,25 @@ describe('subgraph calls', () => {
     }
   });
 
+  it('makes the statement only for the call it sends: reads joining one in flight sign nothing', async () => {
+    const subgraph = await countingServer((_body, _path, headers) => ({ data: { identity: headers['x-popug-identity'] } }));
+    try {
+      const call = createSubgraphCaller(agent);
+      const body = JSON.stringify({ query: '{myTasks{id}}', variables: {} });
+      let signed = 0;
+      const statement = () => `statement-${++signed}`;
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => call(`${subgraph.url}/graphql`, {}, body, { kind: OperationTypeNode.QUERY, caller: 'alice', statement })),
+      );
+      expect({ calls: subgraph.calls(), signed }).toEqual({ calls: 1, signed: 1 });
+      for (const response of responses) expect(JSON.parse(response.text)).toEqual({ data: { identity: 'statement-1' } });
+      await call(`${subgraph.url}/graphql`, {}, body, { kind: OperationTypeNode.MUTATION, caller: 'alice', statement });
+      expect({ calls: subgraph.calls(), signed }).toEqual({ calls: 2, signed: 2 });
+    } finally {
+      subgraph.server.close();
+    }
+  });
+
   it('never shares mutations, nor reads made for different callers, nor a statement whose caller is not named', async () => {
     const subgraph = await countingServer(() => ({ data: { ok: true } }));
     try {
