@@ -35,7 +35,10 @@ async function sentTo(subgraph: Subgraph, run: () => Promise<unknown>): Promise<
     const { request } = message as { request: { origin: unknown; headers: unknown } };
     if (String(request.origin) !== origin || !Array.isArray(request.headers)) return;
     const headers = request.headers as string[];
-    const value = (name: string) => headers[headers.findIndex((entry, index) => index % 2 === 0 && entry.toLowerCase() === name) + 1];
+    const value = (name: string) => {
+      const at = headers.findIndex((entry, index) => index % 2 === 0 && entry.toLowerCase() === name);
+      return at < 0 ? undefined : headers[at + 1];
+    };
     const statement = value(IDENTITY_HEADER);
     const requestId = value(REQUEST_ID_HEADER);
     if (statement && requestId) sent ??= { statement, requestId };
@@ -75,6 +78,22 @@ async function expectReplayRefused(subgraph: keyof typeof GRANT, sent: Sent): Pr
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const claimsOf = (statement: string) => JSON.parse(Buffer.from(statement.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+describe('the statements the gateway sends', () => {
+  it('are made for the subgraph called and the request, on the one-fetch shortcut and on a plan of several fetches', async () => {
+    const shortcut = await adminStatementToTracker();
+    expect(claimsOf(shortcut.statement)).toMatchObject({ aud: 'popug-tracker', rid: shortcut.requestId, sub: bed.admin.id });
+    const both = () => bed.system.request('{ me { id } myTasks { id } }', {}, bed.workerToken);
+    const [toAuth, toTracker] = await Promise.all([sentTo('auth', both), sentTo('tracker', both)]);
+    for (const [sent, audience] of [[toAuth, 'popug-auth'], [toTracker, 'popug-tracker']] as const) {
+      const claims = claimsOf(sent.statement);
+      expect(claims).toMatchObject({ aud: audience, rid: sent.requestId, sub: bed.worker.id });
+      expect(Number(claims.exp) - Number(claims.iat)).toBeLessThanOrEqual(30);
+    }
+  });
+});
 
 describe("a gateway statement held by a compromised subgraph", () => {
   it("is refused at accounting when it was made for tracker, even with the request's own id", async () => {
