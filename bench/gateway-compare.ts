@@ -16,6 +16,7 @@ import { readCpu, cpuBetween } from './gateway/usage';
 import { percentile } from './harness';
 import { ROOT, startChild, stopChild, waitForHealth } from './processes';
 import { prepareSystemDatabases } from './system-databases';
+import { BENCH_LIMITS } from './limits';
 
 /**
  * Two builds of our gateway side by side (docs/performance.md "Gateway CPU"): `tsx bench/gateway-compare.ts
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   try {
     const stack = await startStack(children, scratch, env);
     const port = await freePort();
-    const otherEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(port), GATEWAY_INTERNAL_PORT: String(await freePort()), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+    const otherEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(port), GATEWAY_INTERNAL_PORT: String(await freePort()), ...BENCH_LIMITS };
     for (const name of SUBGRAPHS) otherEnv[`${name.toUpperCase()}_URL`] = stack.subgraphUrls[name];
     const child = startChild('other-gateway', [process.execPath, join(other, 'dist/gateway/index.js')], otherEnv, other);
     children.push(child);

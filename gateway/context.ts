@@ -8,7 +8,7 @@ import type { IdentitySigner, StatementFor } from './identity-signer';
 export interface GatewayContext {
   requestId: string;
   caller: Caller | null;
-  /** The address the request came from (behind TRUST_PROXY proxies), for sign-in throttling; worked out when called. */
+  /** The address the request came from (behind TRUST_PROXY proxies), for the throttles; worked out when called. */
   clientAddress?: () => string;
   /**
    * The gateway's statement forwarded to a subgraph: the signed caller (or the anonymous

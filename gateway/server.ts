@@ -27,10 +27,14 @@ import { createSubgraphAgent, createSubgraphCaller } from './subgraph-calls';
 import { SubgraphSource } from './subgraph-source';
 import { asOnePlugin } from '@popug/lib/one-plugin';
 import { tracingIsOn } from '@popug/lib/tracing/active';
+import type { ParentTrust } from '@popug/lib/tracing/server-span';
 import { operationSpansPlugin } from '@popug/lib/tracing/operation-spans';
 import { SingleFetchGateway } from './single-fetch-gateway';
 import { mountWebApp } from './web-app';
-import { SignInThrottle, clientAddress, signInLimits, trustProxy } from './sign-in-throttle';
+import { trustProxy } from '@popug/lib/trust-proxy';
+import { SignInThrottle, clientAddress, signInLimits } from './sign-in-throttle';
+import { MutationLimiter, mutationLimits } from './mutation-limits';
+import { traceParentTrust } from './trace-parents';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -40,6 +44,8 @@ export interface GatewayServer {
   app: RequestListener;
   /** The internal port: /health (each subgraph's state as the gateway sees it) and /metrics. */
   internal: RequestListener;
+  /** The edge: only these callers' `traceparent` decides a request's trace (./trace-parents.ts). */
+  trustsTraceParent: ParentTrust;
   close(): Promise<void>;
 }
 
@@ -74,7 +80,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const redis = logConnectionErrors(createRedis(env, 'producer'), logger, 'sign-in throttle Redis');
   reportRedisAccess(redis, env.QUEUE_PREFIX, 'gateway', logger);
   const throttle = new SignInThrottle(redis, env.QUEUE_PREFIX, signInLimits(env));
-  const trusted = loadTrustedDocuments(env);
+  const mutationLimiter = new MutationLimiter(redis, env.QUEUE_PREFIX, mutationLimits(env));
+  const trusted = loadTrustedDocuments(env, logger);
   // Operation labels: the trusted documents' names only, so no client can mint a series.
   const metrics = createServiceMetrics('gateway', new TrustedOperationNames(trusted.operationNames));
   const apollo = new ApolloServer<GatewayContext>({
@@ -98,8 +105,8 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
       ApolloServerPluginLandingPageDisabled(),
       // Not a subgraph: no inline traces to add.
       ApolloServerPluginInlineTraceDisabled(),
-      // Query limits, sign-in throttling (docs/security.md "Security") and trusted documents among them.
-      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
+      // Query limits, sign-in throttling and per-user limits (docs/security.md "Security") and trusted documents among them.
+      asOnePlugin([errorLoggingPlugin<GatewayContext>(logger), metrics.plugin<GatewayContext>(), textInputPlugin<GatewayContext>(), ...limits.plugins, throttle.plugin<GatewayContext>(logger), mutationLimiter.plugin<GatewayContext>(logger), ...(trusted.plugin ? [trusted.plugin] : [])]),
       // A recorded request's parse and validate spans; its execution is Apollo Gateway's own `gateway.request`.
       ...(tracingIsOn() ? [operationSpansPlugin<GatewayContext>({ operation: false })] : []),
     ],
@@ -133,9 +140,15 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const trust = trustProxy(env.TRUST_PROXY);
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
+    // Trusted documents: an unknown one is refused before it is parsed, and before any identity work.
+    admit: (request) => {
+      const refusal = trusted.admit(request);
+      if (refusal) metrics.refused(refusal.code);
+      return refusal;
+    },
     context: async (req) => {
       const context = await buildGatewayContext(req.headers, identities, signer);
-      // Only sign-in throttling reads the client's address: worked out when asked (proxy-addr
+      // Only the throttles read the client's address: worked out when asked (proxy-addr
       // parses the forwarding chain), not for every request. A function, not a getter: Apollo
       // copies the context per request with Object.assign, which would call a getter.
       context.clientAddress = () => clientAddress(req, trust);
@@ -146,6 +159,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   return {
     app: service,
     internal,
+    trustsTraceParent: traceParentTrust(env.TRACE_TRUSTED_PARENTS, trust),
     async close() {
       await apollo.stop();
       redis.disconnect();

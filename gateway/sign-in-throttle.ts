@@ -1,44 +1,46 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
-import { Kind, type FieldNode, type FragmentDefinitionNode, type ValueNode } from 'graphql';
-import { collectFields } from 'graphql/execution/collectFields';
+import { Kind, type FieldNode, type ValueNode } from 'graphql';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Env } from '@popug/lib/env';
 import { AppError } from '@popug/lib/errors';
 import { THROTTLE_KEY_SPACE } from '@popug/lib/redis-users';
 import type { Logger } from '@popug/lib/logger';
+import type { TrustProxy } from '@popug/lib/trust-proxy';
+import { addressBucket, consumeInOrder, mutationRootFields, rateLimited, redisLimiter, type Window } from './rate-limits';
 
 /**
  * Login and registration attempts, counted in Redis so the counts hold across every
  * gateway process. It runs at the gateway because only the gateway sees the caller's
  * address (auth sees the gateway's), and before any argon2 work is queued in auth. Each
  * `login`/`register` field of an operation is one attempt, aliases included. Should
- * Redis fail, each process falls back to counting in memory.
+ * Redis fail, each process falls back to counting (and locking) in memory.
  *
- * Logins follow the OWASP Authentication Cheat Sheet: refused (429) per client IP and per
- * (client IP, email) pair, which only ever stops the one guessing; per email from anywhere
- * they are only slowed down, each attempt over the limit held back twice as long as the
- * one before (250 ms, 500 ms, … up to LOGIN_SLOWDOWN_MAX_MS), so a flood of wrong
- * passwords from a botnet costs it time, and the right password from anywhere still works.
+ * Logins (OWASP Authentication Cheat Sheet, "Login Throttling"): refused per client address
+ * and per (client address, email) pair, which stop the one guessing; per email from
+ * anywhere, at most one login runs at a time (a second one at once is refused, not queued)
+ * and at most a few a minute are let through, so a botnet's many addresses guess no faster
+ * than one. The email's window is short, so the right password works again a minute after
+ * a flood stops: a limit, never a lockout. Registrations are refused per client address and
+ * overall, never per email: a limit by email would let anyone block a victim's sign-up.
+ * Addresses count in buckets: IPv6 per /64 (rate-limits.ts, addressBucket).
  */
 
 type Attempt = 'login' | 'register';
 
-interface Window {
-  points: number;
-  durationSeconds: number;
-}
-
 export interface SignInLimits {
   loginPerPair: Window;
   loginPerIp: Window;
-  /** Attempts on one email before each further one is slowed down. */
+  /** Logins on one email from any address, over which they are refused. */
   loginPerEmail: Window;
-  loginSlowdownMaxMs: number;
-  registerPerEmail: Window;
+  /** How long one login holds its email if its end is never seen (a gateway that died mid-login). */
+  loginInFlightMaxMs: number;
   registerPerIp: Window;
+  /** Registrations from every address together. */
+  registerOverall: Window;
 }
 
 export function signInLimits(env: Env): SignInLimits {
@@ -46,9 +48,9 @@ export function signInLimits(env: Env): SignInLimits {
     loginPerPair: { points: env.RATE_LIMIT_LOGIN_PAIR_PER_MIN, durationSeconds: 60 },
     loginPerIp: { points: env.RATE_LIMIT_LOGIN_IP_PER_MIN, durationSeconds: 60 },
     loginPerEmail: { points: env.RATE_LIMIT_LOGIN_EMAIL_PER_MIN, durationSeconds: 60 },
-    loginSlowdownMaxMs: env.LOGIN_SLOWDOWN_MAX_MS,
-    registerPerEmail: { points: env.RATE_LIMIT_REGISTER_EMAIL_PER_HOUR, durationSeconds: 3600 },
+    loginInFlightMaxMs: env.LOGIN_IN_FLIGHT_MAX_MS,
     registerPerIp: { points: env.RATE_LIMIT_REGISTER_IP_PER_HOUR, durationSeconds: 3600 },
+    registerOverall: { points: env.RATE_LIMIT_REGISTER_PER_HOUR, durationSeconds: 3600 },
   };
 }
 
@@ -57,112 +59,129 @@ export interface ThrottledContext {
   clientAddress?: () => string;
 }
 
-const FIRST_SLOWDOWN_MS = 250;
-/** A count, never a refusal: the per-email window only measures how hard an email is tried. */
-const UNLIMITED = 1_000_000_000;
-
-/** How long to hold back an attempt that is the `attempt`-th on its email this window. */
-export function slowdownMs(attempt: number, freeAttempts: number, maxMs: number): number {
-  const over = attempt - freeAttempts;
-  if (over <= 0) return 0;
-  return Math.min(maxMs, FIRST_SLOWDOWN_MS * 2 ** Math.min(over - 1, 30));
+export interface SignInAttempt {
+  kind: Attempt;
+  email: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Deletes the lock only while it is still ours: one that expired and was taken by another login stays. */
+const RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
+const OVERALL = 'all';
+/** A login ends in well under a second (the lock's expiry is only the safety net): try again in one. */
+const alreadySigningIn = () => rateLimited('sign-in attempts on this email at once', 1);
 
 export class SignInThrottle {
-  private readonly refusing: Record<Attempt, { byIp: RateLimiterRedis; byKey: RateLimiterRedis }>;
-  private readonly loginsPerEmail: RateLimiterRedis;
+  private readonly login: { byIp: RateLimiterRedis; byPair: RateLimiterRedis; byEmail: RateLimiterRedis };
+  private readonly register: { byIp: RateLimiterRedis; overall: RateLimiterRedis };
+  private readonly inFlightPrefix: string;
+  /** Emails with a login running in this process, for while Redis cannot hold the locks. */
+  private readonly inFlightHere = new Set<string>();
 
   constructor(
-    redis: Redis,
+    private readonly redis: Redis,
     keyPrefix: string,
     private readonly limits: SignInLimits,
-    private readonly wait: (ms: number) => Promise<void> = sleep,
   ) {
-    const limiter = (name: string, window: Window) =>
-      new RateLimiterRedis({
-        storeClient: redis,
-        keyPrefix: `${keyPrefix}:${THROTTLE_KEY_SPACE}:${name}`,
-        points: window.points,
-        duration: window.durationSeconds,
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: new RateLimiterMemory({ points: window.points, duration: window.durationSeconds }),
-      });
-    this.refusing = {
-      login: { byIp: limiter('login-ip', limits.loginPerIp), byKey: limiter('login-pair', limits.loginPerPair) },
-      register: { byIp: limiter('register-ip', limits.registerPerIp), byKey: limiter('register-email', limits.registerPerEmail) },
+    const limiter = (name: string, window: Window) => redisLimiter(redis, keyPrefix, name, window);
+    this.login = {
+      byIp: limiter('login-ip', limits.loginPerIp),
+      byPair: limiter('login-pair', limits.loginPerPair),
+      byEmail: limiter('login-email', limits.loginPerEmail),
     };
-    this.loginsPerEmail = limiter('login-email', { points: UNLIMITED, durationSeconds: limits.loginPerEmail.durationSeconds });
+    this.register = { byIp: limiter('register-ip', limits.registerPerIp), overall: limiter('register-all', limits.registerOverall) };
+    this.inFlightPrefix = `${keyPrefix}:${THROTTLE_KEY_SPACE}:login-in-flight:`;
+  }
+
+  /** Counts one attempt from `clientIp`; throws RATE_LIMITED (HTTP 429, Retry-After) when a limit is spent. */
+  async attempt({ kind, email }: SignInAttempt, clientIp: string): Promise<void> {
+    const bucket = addressBucket(clientIp);
+    if (kind === 'login') {
+      const { byIp, byPair, byEmail } = this.login;
+      await consumeInOrder('sign-in attempts', [
+        { limiter: byIp, key: bucket },
+        { limiter: byPair, key: `${bucket}|${email}` },
+        { limiter: byEmail, key: email },
+      ]);
+    } else {
+      await consumeInOrder('registrations', [
+        { limiter: this.register.byIp, key: bucket },
+        { limiter: this.register.overall, key: OVERALL },
+      ]);
+    }
   }
 
   /**
-   * Counts one attempt; throws TOO_MANY_REQUESTS (HTTP 429, Retry-After) when the client's
-   * limit is spent, and holds a login back while its email is tried too often.
+   * Takes `email`'s in-flight lock for one login, or throws RATE_LIMITED at once while another
+   * login on it runs. The caller must call the returned release when the login ends; the lock
+   * expires by itself after `loginInFlightMaxMs` should that never happen.
    */
-  async attempt(kind: Attempt, clientIp: string, email: string): Promise<void> {
-    const { byIp, byKey } = this.refusing[kind];
-    const key = kind === 'login' ? `${clientIp}|${email}` : email;
-    const outcomes = await Promise.allSettled([byIp.consume(clientIp), byKey.consume(key)]);
-    const refusals = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
-    if (refusals.length > 0) {
-      const waits = refusals.map((reason) => (reason instanceof RateLimiterRes ? reason.msBeforeNext : 1000));
-      const retryAfter = Math.max(1, Math.ceil(Math.max(...waits) / 1000));
-      throw new AppError('TOO_MANY_REQUESTS', `Too many ${kind} attempts: try again in ${retryAfter} s`, {
-        retryAfter,
-        http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) },
-      });
+  async holdEmail(email: string): Promise<() => Promise<void>> {
+    const ttl = this.limits.loginInFlightMaxMs;
+    if (this.redis.status !== 'ready') return this.holdHere(email);
+    const key = `${this.inFlightPrefix}${email}`;
+    const token = randomUUID();
+    let taken: string | null;
+    try {
+      taken = await this.redis.set(key, token, 'PX', ttl, 'NX');
+    } catch {
+      return this.holdHere(email);
     }
-    if (kind === 'login') await this.wait(await this.emailSlowdownMs(email));
+    if (taken !== 'OK') throw alreadySigningIn();
+    return async () => {
+      await this.redis.eval(RELEASE_IF_OURS, 1, key, token).catch(() => undefined);
+    };
   }
 
-  private async emailSlowdownMs(email: string): Promise<number> {
-    const counted = await this.loginsPerEmail.consume(email).catch(() => undefined);
-    if (!counted) return 0;
-    return slowdownMs(counted.consumedPoints, this.limits.loginPerEmail.points, this.limits.loginSlowdownMaxMs);
+  private holdHere(email: string): () => Promise<void> {
+    if (this.inFlightHere.has(email)) throw alreadySigningIn();
+    this.inFlightHere.add(email);
+    const timer = setTimeout(() => this.inFlightHere.delete(email), this.limits.loginInFlightMaxMs).unref();
+    return async () => {
+      clearTimeout(timer);
+      this.inFlightHere.delete(email);
+    };
   }
 
-  /** The plugin that counts the `login` and `register` fields of each mutation before it runs. */
+  /**
+   * The plugin that counts the `login` and `register` fields of each mutation before it runs,
+   * and holds each login's email until the answer is sent (willSendResponse comes for every
+   * answer, a refused or failed one too).
+   */
   plugin<TContext extends ThrottledContext>(logger: Logger): ApolloServerPlugin<TContext> {
     return {
-      requestDidStart: async () => ({
-        didResolveOperation: async (requestContext) => {
-          const attempts = signInAttempts(requestContext);
-          for (const { kind, email } of attempts) {
+      requestDidStart: async () => {
+        const releases: (() => Promise<void>)[] = [];
+        const releaseAll = async () => {
+          await Promise.all(releases.splice(0).map((release) => release()));
+        };
+        return {
+          didResolveOperation: async (requestContext) => {
+            const attempts = signInAttempts(requestContext);
+            if (attempts.length === 0) return;
             const clientIp = requestContext.contextValue.clientAddress?.() ?? 'unknown';
             try {
-              await this.attempt(kind, clientIp, email);
+              for (const { kind, email } of attempts) if (kind === 'login') releases.push(await this.holdEmail(email));
+              for (const attempt of attempts) await this.attempt(attempt, clientIp);
             } catch (error) {
-              if (error instanceof AppError) logger.warn({ kind, clientIp }, 'sign-in attempts throttled');
+              await releaseAll();
+              if (error instanceof AppError) logger.warn({ kinds: attempts.map(({ kind }) => kind), clientIp }, 'sign-in attempts throttled');
               throw error;
             }
-          }
-        },
-      }),
+          },
+          willSendResponse: releaseAll,
+        };
+      },
     };
   }
 }
 
 /** The `login`/`register` root fields of a mutation, with the email each names (normalised as auth does). */
-export function signInAttempts<TContext extends ThrottledContext>(
-  requestContext: GraphQLRequestContextDidResolveOperation<TContext>,
-): { kind: Attempt; email: string }[] {
-  const { operation, document, schema } = requestContext;
-  const mutationType = schema.getMutationType();
-  if (operation?.operation !== 'mutation' || !mutationType) return [];
+export function signInAttempts<TContext extends ThrottledContext>(requestContext: GraphQLRequestContextDidResolveOperation<TContext>): SignInAttempt[] {
   const variables = requestContext.request.variables ?? {};
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
-  const fields = collectFields(schema, fragments, variables, mutationType, operation.selectionSet);
-  const attempts: { kind: Attempt; email: string }[] = [];
-  for (const [, nodes] of fields) {
-    const node = nodes[0];
-    const kind = node?.name.value;
-    if (node && (kind === 'login' || kind === 'register')) attempts.push({ kind, email: emailArgument(node, variables) });
-  }
-  return attempts;
+  return mutationRootFields(requestContext).flatMap((node) => {
+    const kind = node.name.value;
+    return kind === 'login' || kind === 'register' ? [{ kind, email: emailArgument(node, variables) }] : [];
+  });
 }
 
 function emailArgument(field: FieldNode, variables: Record<string, unknown>): string {
@@ -171,21 +190,7 @@ function emailArgument(field: FieldNode, variables: Record<string, unknown>): st
   return typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 320) : '(no email)';
 }
 
-/** Which proxies in front of the gateway may name the client (X-Forwarded-For), as proxy-addr asks. */
-export type TrustProxy = (address: string, hop: number) => boolean;
-
-/** TRUST_PROXY read as Express reads `trust proxy`: a hop count, `true`/`false`, or addresses/subnets ("loopback, 10.0.0.0/8"). */
-export function trustProxy(value: string | undefined): TrustProxy {
-  if (!value || value === 'false') return () => false;
-  if (value === 'true') return () => true;
-  if (/^\d+$/.test(value)) {
-    const hops = Number(value);
-    return (_address, hop) => hop < hops;
-  }
-  return proxyaddr.compile(value.split(',').map((entry) => entry.trim()));
-}
-
-/** The address sign-in attempts are counted against: the socket's, or what trusted proxies say. */
+/** The address the throttles count against: the socket's, or what trusted proxies say. */
 export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
   return proxyaddr(req, trust);
 }

@@ -83,6 +83,27 @@ export function hideJobContent(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, JOB_CONTENT_KEYS.has(key) ? HIDDEN : hideJobContent(inner)]));
 }
 
+/**
+ * A request's path as a router might read it: percent-decoded (a %2F is a slash here, and
+ * `%6C` an "l"), lower-cased (Express matches routes whatever their case), with runs of
+ * slashes and a trailing slash dropped. Checks on it hold for every spelling that could
+ * reach the route, and a few that could not, which are refused all the same.
+ */
+export function normalisedPath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // Not valid percent-encoding: no router decodes it either; it is checked as it came.
+  }
+  const collapsed = decoded.toLowerCase().replace(/\/+/g, '/');
+  return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.slice(0, -1) : collapsed;
+}
+
+/** bull-board's Redis statistics: version, OS and kernel, memory, clients. Nobody needs them on the board. */
+const REDIS_STATS_PATH = '/api/redis/stats';
+const JOB_LOGS = /\/logs$/;
+
 /** Served for GET /login: no script, so the board's strict CSP holds here too. */
 const LOGIN_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Queue board · sign in</title>
@@ -118,7 +139,8 @@ const boardHeaders = helmet({
  * sets; auth decides on every request (through a 2 s cache) that the user exists, is active
  * and that their role holds `queue:view`. No token: 401; a token without it: 403. Job data,
  * results and failure reasons are shown only to holders of auth's `queue:view_data`
- * (job logs refused to the others). The board is read-only for everyone: no add, retry,
+ * (job logs refused to the others, however the path is spelled: normalisedPath). Redis
+ * statistics are refused to everyone (403). The board is read-only for everyone: no add, retry,
  * promote, clean, empty or scheduler change (405). A payout run is redone through the
  * `closeDay` mutation, which needs `payout:run`; mails are re-queued until delivered.
  */
@@ -176,8 +198,13 @@ export function mountQueueBoard(app: Express, options: QueueBoardOptions): void 
       res.status(405).set('allow', 'GET').json({ code: 'READ_ONLY', message: 'The queue board is read-only' });
       return;
     }
+    const path = normalisedPath(req.path);
+    if (path === REDIS_STATS_PATH) {
+      res.status(403).json({ code: 'FORBIDDEN', message: 'Redis statistics are not shown on the queue board' });
+      return;
+    }
     if (!verdict.seesData) {
-      if (/\/logs\/?$/.test(req.path)) {
+      if (JOB_LOGS.test(path)) {
         res.status(403).json({ code: 'FORBIDDEN', message: `Job logs need accounting's ${JOB_DATA_PERMISSION} permission` });
         return;
       }
@@ -194,7 +221,8 @@ export function mountQueueBoard(app: Express, options: QueueBoardOptions): void 
     queues: options.queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })),
     serverAdapter,
     // No worker lists: BullMQ finds workers with CLIENT LIST, which shows every Redis client and the jobs worker's user may not run (docs/security.md "Redis users").
-    options: { uiConfig: { boardTitle: 'Popug queues', showWorkers: false } },
+    // No Redis details either (version, kernel, memory): bull-board's own switch hides them in the UI and refuses its stats route.
+    options: { uiConfig: { boardTitle: 'Popug queues', showWorkers: false, hideRedisDetails: true } },
   });
   board.use(serverAdapter.getRouter() as Router);
   app.use(QUEUE_BOARD_PATH, board);

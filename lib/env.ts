@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { addressListProblem, trustProxyProblem } from './trust-proxy';
 import { DOCUMENTED_ADMIN_PASSWORD, secretProblems, type ServiceName } from './service-secrets';
 
 /**
@@ -105,20 +106,49 @@ export const envSchema = z.object({
   /** How long a process trusts its cached role permissions; must stay under 5 s. */
   PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
   /**
-   * Gateway: login attempts per (client IP, email) pair and per client IP per minute, over
-   * which a login is refused; and per email from anywhere, over which each further attempt
-   * is only slowed down (never refused: nobody can lock a known user out).
+   * Gateway: login attempts per (client address, email) pair, per client address, and per
+   * email from any address, per minute; over any of them a login is refused (docs/security.md
+   * "Sign-in throttling"). The email's window is a minute, so its owner waits at most that long
+   * after a flood stops.
    */
   RATE_LIMIT_LOGIN_PAIR_PER_MIN: intFromEnv(10),
   RATE_LIMIT_LOGIN_IP_PER_MIN: intFromEnv(100),
-  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(10),
-  /** The longest a login on a much-tried email is held back; the delay doubles from 250 ms up to it. */
-  LOGIN_SLOWDOWN_MAX_MS: z.coerce.number().int().min(0).default(8000),
-  /** Gateway: registrations per client IP per hour, and attempts per email per hour. */
-  RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(50),
-  RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: intFromEnv(5),
-  /** Express `trust proxy` for the gateway: unset trusts no proxy (the socket address is the client). */
-  TRUST_PROXY: z.string().optional(),
+  RATE_LIMIT_LOGIN_EMAIL_PER_MIN: intFromEnv(6),
+  /** How long a login holds its email (one at a time) should its end never be seen: above auth's longest argon2 wait. */
+  LOGIN_IN_FLIGHT_MAX_MS: intFromEnv(15_000),
+  /** Gateway: registrations per client address per hour, and from all addresses together per hour (never per email). */
+  RATE_LIMIT_REGISTER_IP_PER_HOUR: intFromEnv(20),
+  RATE_LIMIT_REGISTER_PER_HOUR: intFromEnv(200),
+  /** Gateway: mutations per signed-in user (per client address when anonymous), docs/security.md "Per-user limits". */
+  RATE_LIMIT_CREATE_TASK_PER_MIN: intFromEnv(10),
+  RATE_LIMIT_COMPLETE_TASK_PER_MIN: intFromEnv(30),
+  RATE_LIMIT_SHUFFLE_TASKS_PER_MIN: intFromEnv(2),
+  RATE_LIMIT_CHANGE_PASSWORD_PER_HOUR: intFromEnv(10),
+  RATE_LIMIT_PASSWORD_RESET_PER_HOUR: intFromEnv(10),
+  RATE_LIMIT_REFRESH_SESSION_PER_MIN: intFromEnv(60),
+  /**
+   * Express `trust proxy` for the gateway: the load balancers' own addresses. Unset trusts no
+   * proxy (the socket address is the client); production refuses `true` and whole private ranges.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .superRefine((value, context) => {
+      const problem = value === undefined ? undefined : trustProxyProblem(value, false);
+      if (problem) context.addIssue({ code: 'custom', message: problem });
+    }),
+  /**
+   * Gateway: callers whose `traceparent` (sampled or not) decides a request's trace, as
+   * addresses and subnets ("10.1.2.3, 10.8.0.0/16"), matched against the client address
+   * (behind TRUST_PROXY). Unset: none; the gateway draws every outside request itself.
+   */
+  TRACE_TRUSTED_PARENTS: z
+    .string()
+    .default('')
+    .superRefine((value, context) => {
+      const problem = addressListProblem(value);
+      if (problem) context.addIssue({ code: 'custom', message: `not ${problem}` });
+    }),
   /** Gateway, NODE_ENV=production: also run operations that are not in the trusted-documents manifest (an admin's switch). */
   ALLOW_ARBITRARY_OPERATIONS: z
     .enum(['true', 'false'])
@@ -180,6 +210,8 @@ export function unsafeProductionSettings(source: NodeJS.ProcessEnv, env: Env): s
   if (!source.HOST?.trim() && !LOOPBACK_HOSTS.has(env.HOST)) {
     problems.push(`HOST: "${env.HOST}" listens beyond this machine without being asked to; set HOST explicitly (internal services belong on 127.0.0.1 or a private network)`);
   }
+  const trustProblem = env.TRUST_PROXY === undefined ? undefined : trustProxyProblem(env.TRUST_PROXY, true);
+  if (trustProblem) problems.push(`TRUST_PROXY: "${env.TRUST_PROXY}" ${trustProblem}`);
   return problems;
 }
 

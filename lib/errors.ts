@@ -4,7 +4,11 @@ import { GraphQLError } from 'graphql';
  * The few expected failures a client can see. Each maps once to `extensions.code`;
  * anything else is an internal error, logged and masked.
  */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'TOO_MANY_REQUESTS';
+/**
+ * `RATE_LIMITED`: the caller spent a limit of its own (sign-in, registration, per-user mutations);
+ * `TOO_MANY_REQUESTS`: a shared capacity is full (auth's argon2 queue), whoever is asking.
+ */
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'RATE_LIMITED' | 'TOO_MANY_REQUESTS';
 
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
@@ -24,5 +28,6 @@ export const EXPECTED_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'FORBIDDEN',
   'BAD_USER_INPUT',
   'NOT_FOUND',
+  'RATE_LIMITED',
   'TOO_MANY_REQUESTS',
 ]);

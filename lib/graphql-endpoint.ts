@@ -5,12 +5,30 @@ import { BODY_ERROR_MESSAGES, bodyErrorPayload } from './body-errors';
 /** The largest GraphQL request body read (the contract's operations are a few kB). */
 export const GRAPHQL_MAX_BODY_BYTES = 1024 * 1024;
 
+/** A request as Apollo will read it, before it parses anything: what an admission check decides on. */
+export type HTTPGraphQLInput = Pick<HTTPGraphQLRequest, 'method' | 'search' | 'body'>;
+
+/** Why a request is refused before Apollo sees it: answered as a GraphQL error with this status and code. */
+export interface GraphQLRefusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+export type GraphQLAdmission = (request: HTTPGraphQLInput) => GraphQLRefusal | undefined;
+
 export interface GraphQLEndpointOptions<TContext extends BaseContext> {
   /** The path GraphQL is served on; every other request goes to `otherwise`. */
   path: string;
   /** Largest JSON body read (default GRAPHQL_MAX_BODY_BYTES); a larger one is refused with 413 before it is parsed. */
   maxBodyBytes?: number;
   context: (req: IncomingMessage) => Promise<TContext>;
+  /**
+   * Decides on each request once its body is read, before the context is built and before
+   * Apollo parses or validates anything (the gateway's trusted documents): a refusal is
+   * answered here, and nothing else runs.
+   */
+  admit?: GraphQLAdmission;
   /** What serves everything else (health, metrics, pages): an Express app. */
   otherwise: RequestListener;
 }
@@ -52,11 +70,17 @@ async function serveGraphQL<TContext extends BaseContext>(
     sendJson(res, body.refused, bodyErrorPayload(BODY_ERROR_MESSAGES[body.refused], 'BAD_REQUEST'));
     return;
   }
+  const method = (req.method ?? 'GET').toUpperCase();
+  const refusal = options.admit?.({ method, search, body: body.parsed });
+  if (refusal) {
+    sendJson(res, refusal.status, bodyErrorPayload(refusal.message, refusal.code));
+    return;
+  }
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
-  const request: HTTPGraphQLRequest = { method: (req.method ?? 'GET').toUpperCase(), headers, search, body: body.parsed };
+  const request: HTTPGraphQLRequest = { method, headers, search, body: body.parsed };
   const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: () => options.context(req) });
   for (const [name, value] of response.headers) res.setHeader(name, value);
   res.statusCode = response.status ?? 200;

@@ -64,6 +64,35 @@ export function createMetricsRegistry(service: string): Registry {
 /** Seconds; GraphQL calls here range from sub-millisecond cache hits to multi-second shuffles. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** The GraphQL request series of a registry: a count and a latency histogram per operation and outcome. */
+class GraphQLRequestSeries {
+  private readonly requests: Counter<'operation' | 'outcome'>;
+  private readonly duration: Histogram<'operation' | 'outcome'>;
+
+  constructor(registry: Registry) {
+    const labelNames = ['operation', 'outcome'] as const;
+    this.requests = new Counter({
+      name: `${METRIC_PREFIX}graphql_requests_total`,
+      help: 'GraphQL requests by operation name and outcome (ok or the error code)',
+      labelNames,
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: `${METRIC_PREFIX}graphql_request_duration_seconds`,
+      help: 'GraphQL request latency by operation name and outcome',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    });
+  }
+
+  observe(operation: string, outcome: string, seconds: number): void {
+    const labels = { operation, outcome };
+    this.requests.inc(labels);
+    this.duration.observe(labels, seconds);
+  }
+}
+
 /**
  * Counts GraphQL requests and times them per operation name and outcome: `ok`, or the
  * `extensions.code` of the first error the client got (after masking).
@@ -72,20 +101,10 @@ export function graphqlMetricsPlugin<TContext extends BaseContext>(
   registry: Registry,
   names: OperationLabels = new OperationNameLimiter(),
 ): ApolloServerPlugin<TContext> {
-  const labelNames = ['operation', 'outcome'] as const;
-  const requests = new Counter({
-    name: `${METRIC_PREFIX}graphql_requests_total`,
-    help: 'GraphQL requests by operation name and outcome (ok or the error code)',
-    labelNames,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: `${METRIC_PREFIX}graphql_request_duration_seconds`,
-    help: 'GraphQL request latency by operation name and outcome',
-    labelNames,
-    buckets: LATENCY_BUCKETS,
-    registers: [registry],
-  });
+  return metricsPlugin(new GraphQLRequestSeries(registry), names);
+}
+
+function metricsPlugin<TContext extends BaseContext>(series: GraphQLRequestSeries, names: OperationLabels): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       const startedAt = process.hrtime.bigint();
@@ -97,9 +116,7 @@ export function graphqlMetricsPlugin<TContext extends BaseContext>(
             if (first) outcome = String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
           }
           // The name as resolved from the document: a request that never parsed stays anonymous.
-          const labels = { operation: names.label(operationName), outcome };
-          requests.inc(labels);
-          duration.observe(labels, Number(process.hrtime.bigint() - startedAt) / 1e9);
+          series.observe(names.label(operationName), outcome, Number(process.hrtime.bigint() - startedAt) / 1e9);
         },
       };
     },
@@ -123,6 +140,12 @@ export interface ServiceMetrics {
   registry: Registry;
   mount(app: Express): void;
   plugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext>;
+  /**
+   * Counts a request refused before Apollo saw it (lib/graphql-endpoint.ts `admit`): its
+   * document was never parsed, so it is `anonymous` whatever name it gives, and it took no
+   * GraphQL time (0 s).
+   */
+  refused(outcome: string): void;
 }
 
 /**
@@ -131,13 +154,12 @@ export interface ServiceMetrics {
  */
 export function createServiceMetrics(service: string, names?: OperationLabels): ServiceMetrics {
   const registry = createMetricsRegistry(service);
-  let plugin: ApolloServerPlugin<BaseContext> | undefined;
+  const series = new GraphQLRequestSeries(registry);
+  const plugin = metricsPlugin<BaseContext>(series, names ?? new OperationNameLimiter());
   return {
     registry,
     mount: (app) => mountMetricsRoute(app, registry),
-    plugin<TContext extends BaseContext>() {
-      plugin ??= graphqlMetricsPlugin<BaseContext>(registry, names);
-      return plugin as ApolloServerPlugin<TContext>;
-    },
+    plugin: <TContext extends BaseContext>() => plugin as ApolloServerPlugin<TContext>,
+    refused: (outcome) => series.observe(ANONYMOUS_OPERATION, outcome, 0),
   };
 }

@@ -13,7 +13,7 @@ import { QUEUES, type QueueName } from './queues';
 export const REDIS_SERVICES = ['gateway', 'auth', 'accounting', 'jobs'] as const;
 export type RedisService = (typeof REDIS_SERVICES)[number];
 
-/** The gateway's sign-in throttle counts under `<QUEUE_PREFIX>:rate:` (gateway/sign-in-throttle.ts). */
+/** The gateway's throttles count under `<QUEUE_PREFIX>:rate:` (gateway/sign-in-throttle.ts, gateway/mutation-limits.ts). */
 export const THROTTLE_KEY_SPACE = 'rate';
 
 interface Grant {

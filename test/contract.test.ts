@@ -51,6 +51,7 @@ const PUBLIC_OPERATIONS: Record<string, string> = {
   CloseDay: 'mutation($day: Date)',
   AnalyticsSummary: 'query($day: Date)',
   MostExpensiveTask: 'query($period: Period!, $day: Date)',
+  TasksByCreator: 'query($from: Date!, $to: Date!)',
 };
 
 let schema: GraphQLSchema;

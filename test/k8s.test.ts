@@ -13,6 +13,7 @@ import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { parseEnv } from '@popug/lib/env';
+import { productionSecrets } from '@popug/testing/production-secrets';
 import { SECRETS_BY_SERVICE, type SecretName, type ServiceName } from '@popug/lib/service-secrets';
 import { REDIS_SERVICES, redisUserName } from '../lib/redis-users';
 import { K8S_DIR, mergePatch, renderKustomization, type KubeObject } from '../scripts/kustomize';
@@ -269,9 +270,12 @@ function environmentOf(container: IContainer, objects: KubeObject[]): { env: Rec
       env[key] = isSecretName(key) ? generated[key] : value.replace(/<[^>]*>/g, () => randomBytes(9).toString('base64url'));
     }
   }
-  for (const variable of container.env ?? []) env[variable.name] = variable.value ?? '';
+  for (const variable of container.env ?? []) env[variable.name] = OPERATOR_FILLS[variable.name] ?? variable.value ?? '';
   return { env, secrets };
 }
+
+/** What the operator replaces in the production overlay before applying it (its placeholders). */
+const OPERATOR_FILLS: Record<string, string> = { TRUST_PROXY: '203.0.113.10, 203.0.113.11' };
 
 describe('each pod of the production overlay gets exactly the secrets its service uses', () => {
   const objects = rendered.production;
@@ -303,11 +307,22 @@ describe('the production overlay', () => {
     expect(new Set(images)).toEqual(new Set(['registry.example.com/popug/popug-jira:0.1.0']));
   });
 
-  it('runs more gateways, keeps two through a drain, and adds TRUST_PROXY beside the ports', () => {
+  it('runs more gateways, keeps two through a drain, and adds TRUST_PROXY and the task limit beside the ports', () => {
     const gateway = named(ofKind<IDeployment>(objects, 'Deployment'), 'gateway');
     expect(named(ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler'), 'gateway').spec?.minReplicas).toBe(3);
     expect(named(ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget'), 'gateway').spec?.minAvailable).toBe(2);
     expect(gateway.spec?.template.spec?.containers[0]?.env?.map((variable) => variable.name).sort()).toEqual(['GATEWAY_INTERNAL_PORT', 'PORT', 'TRUST_PROXY']);
+  });
+
+  it('leaves TRUST_PROXY a placeholder for the load balancers\' addresses, which the gateway refuses to start with, as it refuses whole private ranges', () => {
+    const gateway = named(ofKind<IDeployment>(objects, 'Deployment'), 'gateway').spec?.template.spec?.containers[0];
+    const placeholder = gateway?.env?.find((variable) => variable.name === 'TRUST_PROXY')?.value ?? '';
+    expect(placeholder).toMatch(/^<[^>]+>$/);
+    const env = { ...productionSecrets(), HOST: '0.0.0.0' };
+    for (const refused of [placeholder, '10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16', '172.16.0.0/12', 'uniquelocal', 'true']) {
+      expect(() => parseEnv({ ...env, TRUST_PROXY: refused }, 'gateway')).toThrow(/TRUST_PROXY: /);
+    }
+    expect(() => parseEnv({ ...env, TRUST_PROXY: OPERATOR_FILLS.TRUST_PROXY }, 'gateway')).not.toThrow();
   });
 });
 

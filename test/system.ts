@@ -1,4 +1,6 @@
-import type { Env } from '../lib/env';
+import { parseEnv, resetEnvCache, type Env } from '../lib/env';
+import type { Logger } from '../lib/logger';
+import { startOnFreePort, testLogger, type RunningService } from '../testing/stack';
 import { startTestSystem, type TestSystem } from '../testing/system';
 import { createGateway } from '../gateway/server';
 import { createAuthServer } from '../subgraphs/auth/server';
@@ -36,4 +38,16 @@ export function systemForFile(env: Env): () => TestSystem {
     if (!system) throw new Error('the system runs only while the tests do');
     return system;
   };
+}
+
+/**
+ * Another gateway over a running system's subgraphs (and with its keys), with `overrides` in
+ * its environment: a production gateway with the trusted-documents manifest enforced, say,
+ * while the system's own runs arbitrary documents for the tests' setup. The caller closes it.
+ */
+export async function startGatewayOver(system: TestSystem, overrides: Record<string, string>, logger: Logger = testLogger('gateway')): Promise<RunningService> {
+  const { AUTH_URL, TRACKER_URL, ACCOUNTING_URL, ANALYTICS_URL } = system.env;
+  const gatewayEnv = parseEnv({ ...process.env, ...overrides, AUTH_URL, TRACKER_URL, ACCOUNTING_URL, ANALYTICS_URL });
+  resetEnvCache();
+  return startOnFreePort(await createGateway(gatewayEnv, logger));
 }

@@ -23,7 +23,7 @@ export interface RunningService {
 /** Listens on two free loopback ports, public and internal; `close` stops both servers, then the service. */
 export async function startOnFreePort(service: Service): Promise<RunningService> {
   const internal = await listen(service.internal, 0, '127.0.0.1');
-  const { server, port } = await listen(service.app, 0, '127.0.0.1');
+  const { server, port } = await listen(service.app, 0, '127.0.0.1', service.trustsTraceParent);
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -7,6 +7,7 @@ import { ensureBuild } from '../../scripts/build';
 import { compiledService, ROOT, startChild, waitForHealth } from '../processes';
 import { writeHiveConfigs } from './hive';
 import { SUBGRAPHS, type Gateway, type SubgraphName } from './targets';
+import { BENCH_LIMITS } from '../limits';
 
 // The command the package declares (its `bin`), as npm links it.
 const HIVE_BIN = join(ROOT, 'node_modules/.bin/hive-gateway');
@@ -34,7 +35,7 @@ export async function startStack(children: ChildProcess[], scratch: string, env:
   const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()]))) as Record<SubgraphName, number>;
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, url(ports[name])])) as Record<SubgraphName, string>;
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...productionSettings(env), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...BENCH_LIMITS };
   for (const name of SUBGRAPHS) {
     childEnv[`${name.toUpperCase()}_PORT`] = String(ports[name]);
     childEnv[`${name.toUpperCase()}_INTERNAL_PORT`] = String(await freePort());

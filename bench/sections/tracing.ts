@@ -12,6 +12,7 @@ import { seedPopugs } from '../gateway/popugs';
 import type { BenchSection } from '../harness';
 import { compiledService, startChild, stopChild, waitForHealth } from '../processes';
 import { prepareSystemDatabases } from '../system-databases';
+import { BENCH_LIMITS } from '../limits';
 
 /** Each client speaks for its own popug, so no answer is shared between clients in flight. */
 const CLIENTS = 20;
@@ -101,7 +102,7 @@ async function startSink(): Promise<Server> {
 async function startStack(name: Stack['name'], tracing: NodeJS.ProcessEnv, profileDir?: string): Promise<Stack> {
   const ports = { auth: await freePort(), tracker: await freePort(), accounting: await freePort(), analytics: await freePort(), gateway: await freePort() };
   // Every popug signs up from the bench's one address: per-address sign-up limits would stop the seeding.
-  const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway), RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...tracing, HOST: '127.0.0.1', LOG_LEVEL: 'warn', PORT: String(ports.gateway), ...BENCH_LIMITS };
   for (const subgraph of SUBGRAPHS) {
     env[`${subgraph.toUpperCase()}_PORT`] = String(ports[subgraph]);
     // The off and on stacks run side by side: internal ports of their own.

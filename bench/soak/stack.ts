@@ -9,6 +9,7 @@ import { ensureBuild } from '../../scripts/build';
 import { compiledService, startChild, waitForHealth } from '../processes';
 import { SUBGRAPHS, type SubgraphName } from '../gateway/targets';
 import { bootstrapFirstAdmin } from '../../subgraphs/auth/services/admin-bootstrap';
+import { BENCH_LIMITS } from '../limits';
 
 /** Every process of the system, each started alone as production runs it. */
 export const SOAK_PROCESSES = ['gateway', ...SUBGRAPHS, 'jobs'] as const;
@@ -46,7 +47,7 @@ export async function startSoakStack(children: ChildProcess[], scratch: string, 
   // The one-shot bootstrap step, as a deployment runs it after migrating: no service creates the admin.
   await bootstrapFirstAdmin({ ...env, ADMIN_PASSWORD: settings.ADMIN_PASSWORD ?? '' }, createLogger('bootstrap-admin'));
   // Every client signs up and in from the bench's one address: per-address limits would stop the seeding.
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...settings, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_REGISTER_IP_PER_HOUR: '1000', RATE_LIMIT_LOGIN_IP_PER_MIN: '1000' };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...settings, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...BENCH_LIMITS };
   // Internal ports (/health, /metrics) of their own: another system on this machine may hold the defaults.
   for (const name of SOAK_PROCESSES) childEnv[`${name.toUpperCase()}_INTERNAL_PORT`] = String(internalPorts[name]);
   for (const name of SUBGRAPHS) {

@@ -51,5 +51,6 @@ export const REPLICATOR_GRANTS: Readonly<Partial<Record<DatabaseName, DatabaseGr
     'table daily_top_tasks': 'select, insert, update, delete, truncate',
     'table daily_balances': 'select, insert, update, delete, truncate',
     'table negative_balance_counts': 'select, insert, update, delete, truncate',
+    'table task_origins': 'select, insert, update, delete, truncate',
   },
 };

@@ -4,12 +4,18 @@ import { createLogger, type Logger } from '../logger';
 import { loadEnv, type Env } from '../env';
 import type { ServiceName } from '../service-secrets';
 import type { RequestListener } from 'node:http';
+import type { ParentTrust } from '../tracing/server-span';
 
 export interface Service {
   /** The public port: /graphql, /live and /ready (the gateway: its pages and web app too). */
   app: RequestListener;
   /** The internal port (docs/operations.md "Internal port"): /health and /metrics, for operators and the scraper only. */
   internal: RequestListener;
+  /**
+   * Present at the edge (the gateway): whose `traceparent` may decide a public request's
+   * trace. Absent, every caller's does (a subgraph's callers are the gateway and the jobs).
+   */
+  trustsTraceParent?: ParentTrust;
   close(): Promise<void>;
 }
 
@@ -27,7 +33,7 @@ export async function listenService(name: string, service: Service, ports: Servi
   lifecycle.add(`${name} connections`, () => service.close());
   const internal = await listen(service.internal, ports.internalPort, host);
   lifecycle.add(`${name} internal http`, () => closeServer(internal.server));
-  const { server, port } = await listen(service.app, ports.port, host);
+  const { server, port } = await listen(service.app, ports.port, host, service.trustsTraceParent);
   lifecycle.add(`${name} http`, () => closeServer(server));
   logger.info({ port, internalPort: internal.port }, `${name} listening`);
   return { port, internalPort: internal.port };

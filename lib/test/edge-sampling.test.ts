@@ -160,3 +160,57 @@ describe('the server span of a request', () => {
     sampler.share = 1;
   });
 });
+
+describe('the server span at the edge (the gateway\'s public port)', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    // A known caller says so in a header here; the gateway asks by address (gateway/trace-parents.ts).
+    const edge = inServerSpan((_request, response) => response.end('ok'), (request) => request.headers['x-known-caller'] === 'yes');
+    server = createServer(edge);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  async function edgeGet(headers: Record<string, string>, share: number) {
+    sampler.share = share;
+    try {
+      expect(await (await fetch(`${base}/graphql`, { headers })).text()).toBe('ok');
+    } finally {
+      sampler.share = 1;
+    }
+  }
+  async function exportedAtLeast(count: number) {
+    for (let waited = 0; exporter.getFinishedSpans().length < count && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    return exporter.getFinishedSpans();
+  }
+  const SAMPLED = `00-${TRACE_ID}-b7ad6b7169203331-01`;
+
+  it('does not record an outside client\'s request because its traceparent says sampled: the edge draws itself', async () => {
+    for (let attempt = 0; attempt < 20; attempt++) await edgeGet({ traceparent: SAMPLED }, 0);
+    // A recorded request after them, so "nothing recorded" is not just "not exported yet".
+    await edgeGet({}, 1);
+    expect((await exportedAtLeast(1)).map((span) => span.parentSpanContext?.spanId ?? 'root')).toEqual(['root']);
+  });
+
+  it('records an outside client\'s request in a trace of its own, linked to the caller\'s span, and ignores an unsampled flag too', async () => {
+    await edgeGet({ traceparent: SAMPLED, baggage: 'user=admin' }, 1);
+    await edgeGet({ traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00` }, 1);
+    const [sampledCaller, unsampledCaller] = await exportedAtLeast(2);
+    for (const span of [sampledCaller, unsampledCaller]) {
+      expect(span?.parentSpanContext).toBeUndefined();
+      expect(span?.spanContext().traceId).not.toBe(TRACE_ID);
+      expect(span?.links.map((link) => [link.context.traceId, link.context.spanId])).toEqual([[TRACE_ID, 'b7ad6b7169203331']]);
+    }
+  });
+
+  it('follows a known caller\'s decision, sampled or not', async () => {
+    await edgeGet({ traceparent: SAMPLED, 'x-known-caller': 'yes' }, 0);
+    await edgeGet({ traceparent: `00-${TRACE_ID}-b7ad6b7169203331-00`, 'x-known-caller': 'yes' }, 1);
+    const spans = await exportedAtLeast(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(exporter.getFinishedSpans().map((span) => [span.spanContext().traceId, span.parentSpanContext?.spanId])).toEqual([[TRACE_ID, 'b7ad6b7169203331']]);
+    expect(spans).toHaveLength(1);
+  });
+});

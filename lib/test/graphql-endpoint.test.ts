@@ -16,6 +16,10 @@ let apollo: ApolloServer<{ who: string }>;
 let server: Server;
 let origin: string;
 let pool: Pool;
+/** The contexts built: a request refused by `admit` builds none. */
+let contexts = 0;
+/** What `admit` refuses here: a document Apollo would refuse too, only later and telling more (an unknown field). */
+const REFUSED = '{ refused }';
 
 beforeAll(async () => {
   apollo = new ApolloServer<{ who: string }>({
@@ -26,7 +30,19 @@ beforeAll(async () => {
   const app = express();
   app.get('/health', (_req, res) => void res.json({ status: 'ok' }));
   const listening = await listen(
-    graphqlEndpoint(apollo, { path: '/graphql', maxBodyBytes: LIMIT, context: async (req) => ({ who: String(req.headers['x-who'] ?? 'nobody') }), otherwise: app }),
+    graphqlEndpoint(apollo, {
+      path: '/graphql',
+      maxBodyBytes: LIMIT,
+      admit: ({ method, search, body }) => {
+        const query = method === 'GET' ? new URLSearchParams(search).get('query') : (body as { query?: unknown } | undefined)?.query;
+        return query === REFUSED ? { status: 400, code: 'NOT_ADMITTED', message: 'not admitted' } : undefined;
+      },
+      context: async (req) => {
+        contexts += 1;
+        return { who: String(req.headers['x-who'] ?? 'nobody') };
+      },
+      otherwise: app,
+    }),
     0,
     '127.0.0.1',
   );
@@ -88,6 +104,17 @@ describe('the GraphQL endpoint', () => {
     });
     expect(status).toBe(413);
     expect((await post(JSON.stringify({ query: '{ echo(text: "still here") }' }))).json()).toEqual({ data: { echo: 'still here' } });
+  });
+
+  it('answers what `admit` refuses itself, before the context is built or Apollo parses anything, by POST and GET', async () => {
+    const before = contexts;
+    const posted = await post(JSON.stringify({ query: REFUSED }));
+    expect({ status: posted.status, body: posted.json() }).toEqual({ status: 400, body: { errors: [{ message: 'not admitted', extensions: { code: 'NOT_ADMITTED' } }] } });
+    const got = await pool.request({ path: `/graphql?query=${encodeURIComponent(REFUSED)}`, method: 'GET', headers: { 'apollo-require-preflight': 'true' } });
+    expect({ status: got.statusCode, code: ((await got.body.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code }).toEqual({ status: 400, code: 'NOT_ADMITTED' });
+    expect(contexts).toBe(before);
+    expect((await post(JSON.stringify({ query: '{ who }' }))).json()).toEqual({ data: { who: 'nobody' } });
+    expect(contexts).toBe(before + 1);
   });
 
   it('lets Apollo refuse what is not JSON (CSRF prevention), reading nothing', async () => {

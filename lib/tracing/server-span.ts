@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { context, INVALID_SPANID, INVALID_TRACEID, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type SpanContext } from '@opentelemetry/api';
+import { context, INVALID_SPANID, INVALID_TRACEID, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Link, type Span, type SpanContext } from '@opentelemetry/api';
 import { assignRequestId } from './request-id-processor';
 import { untracedContext } from './untraced';
 
@@ -15,6 +15,12 @@ export function isProbe(request: IncomingMessage): boolean {
 }
 
 /**
+ * Whether a request's caller may decide its trace: at the edge (the gateway's public port)
+ * only known callers (TRACE_TRUSTED_PARENTS); behind it every caller is the gateway.
+ */
+export type ParentTrust = (request: IncomingMessage) => boolean;
+
+/**
  * The server span of each request our HTTP servers take (docs/observability.md "Traces",
  * cost), in place of the HTTP instrumentation's incoming side: a child of the caller's
  * `traceparent`, or a root the sampler draws, named by the method and carrying the stable
@@ -27,14 +33,17 @@ export function isProbe(request: IncomingMessage): boolean {
  * the parent-based sampler would only follow it, after extracting the header, drawing ids
  * and making a span nobody records. Probes and scrapes run in no trace.
  */
-export function inServerSpan(handler: RequestListener): RequestListener {
+export function inServerSpan(handler: RequestListener, trustsParent?: ParentTrust): RequestListener {
   return (request, response) => {
     if (isProbe(request)) return handler(request, response);
-    const unsampled = unsampledCaller(request.headers.traceparent);
+    const { traceparent, baggage } = request.headers;
+    // Asked only of a request that carries trace context: most outside requests carry none.
+    const outside = trustsParent !== undefined && (traceparent !== undefined || baggage !== undefined) && !trustsParent(request);
+    const unsampled = outside ? undefined : unsampledCaller(traceparent);
     if (unsampled) return context.with(untracedContext(unsampled), () => handler(request, response));
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const parent = outside ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
     const method = request.method ?? 'GET';
-    const span = tracer().startSpan(method, { kind: SpanKind.SERVER }, parent);
+    const span = tracer().startSpan(method, { kind: SpanKind.SERVER, links: outside ? callerLinks(traceparent) : undefined }, parent);
     if (!span.isRecording()) return context.with(untracedContext(span.spanContext()), () => handler(request, response));
     record(span, method, request, response);
     context.with(trace.setSpan(parent, span), () => handler(request, response));
@@ -51,6 +60,13 @@ export function unsampledCaller(header: string | string[] | undefined): SpanCont
   // The pattern has checked the digits: what is left of the API's validity is the all-zero ids.
   if (!traceId || !spanId || traceId === INVALID_TRACEID || spanId === INVALID_SPANID) return undefined;
   return { traceId, spanId, traceFlags: TraceFlags.NONE, isRemote: true };
+}
+
+/** The outside caller's span, as a link of the edge's own root: never a parent. */
+function callerLinks(traceparent: string | string[] | undefined): Link[] | undefined {
+  if (typeof traceparent !== 'string') return undefined;
+  const caller = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent }));
+  return caller && trace.isSpanContextValid(caller) ? [{ context: caller }] : undefined;
 }
 
 function record(span: Span, method: string, request: IncomingMessage, response: ServerResponse): void {

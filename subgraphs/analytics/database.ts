@@ -6,10 +6,11 @@ import { DailyBalanceSchema } from './entities/DailyBalance';
 import { DailyEarningsSchema } from './entities/DailyEarnings';
 import { DailyTopTaskSchema } from './entities/DailyTopTask';
 import { NegativeBalanceCountSchema } from './entities/NegativeBalanceCount';
+import { TaskOriginSchema } from './entities/TaskOrigin';
 import { migrations } from './migrations';
 
 /** The read model: the company directory and the aggregates the replicator keeps. */
-export const analyticsEntities = [DailyEarningsSchema, DailyTopTaskSchema, DailyBalanceSchema, NegativeBalanceCountSchema];
+export const analyticsEntities = [DailyEarningsSchema, DailyTopTaskSchema, DailyBalanceSchema, NegativeBalanceCountSchema, TaskOriginSchema];
 
 export const analyticsDatabase: OrmOptions = {
   database: 'analytics',

@@ -12,10 +12,12 @@ export const analyticsRules = subgraphRules(analyticsPermissionAdmin, {
   Query: {
     analyticsSummary: view,
     mostExpensiveTask: view,
+    tasksByCreator: view,
   },
   // Reached only through a guarded query field.
   AnalyticsSummary: anyone,
   ExpensiveTask: anyone,
   AnalyticsTask: anyone,
+  CreatorTasks: anyone,
   User: anyone,
 });

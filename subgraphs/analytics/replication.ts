@@ -1,6 +1,6 @@
 import { defineReplica } from '@popug/lib/replication/define-replica';
 import { analyticsDatabase } from './database';
-import { MONEY_EVENT_TYPES } from './services/event-facts';
+import { OWN_EVENT_TYPES } from './services/event-facts';
 import { applyMoneyChanges, READ_MODEL_STATE, resetReadModel } from './services/read-model';
 
 /**
@@ -12,7 +12,7 @@ import { applyMoneyChanges, READ_MODEL_STATE, resetReadModel } from './services/
 export const analyticsReplica = defineReplica({
   name: 'analytics',
   database: analyticsDatabase,
-  ownEventTypes: MONEY_EVENT_TYPES,
+  ownEventTypes: OWN_EVENT_TYPES,
   async applyOwn(em, money, settings) {
     await applyMoneyChanges(em, money, settings.BUSINESS_TZ);
   },

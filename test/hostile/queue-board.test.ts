@@ -13,7 +13,9 @@ import { PASSWORD, useHostileBed } from './hostile-bed';
  * The queue board by least privilege: viewing needs auth's `queue:view` (not `user:manage`),
  * job data, return values and failure reasons only for holders of auth's
  * `queue:view_data` (auth decides both; the board reads no service's tables), and no action at all (add, retry, promote, clean, empty, remove a
- * scheduler…): the board is read-only for everyone, the payout queue included.
+ * scheduler…): the board is read-only for everyone, the payout queue included. Its checks hold
+ * however a path is spelled (case, percent-encoding, doubled slashes), and Redis's own
+ * statistics (version, kernel, memory) are shown to nobody.
  */
 
 const bed = useHostileBed();
@@ -32,7 +34,9 @@ beforeAll(async () => {
   mail = new Queue(QUEUES.mail, queueOptions(bed.env, producer));
   payout = new Queue(QUEUES.payout, queueOptions(bed.env, producer));
   // A mail with personal data and money in it, delayed so it stays on the board.
-  await mail.add(SEND_MAIL, { to: SECRET_EMAIL, subject: 'Your payout', text: 'You were paid 1234.56' }, { jobId: `board-${randomUUID()}`, delay: 3_600_000 });
+  const job = await mail.add(SEND_MAIL, { to: SECRET_EMAIL, subject: 'Your payout', text: 'You were paid 1234.56' }, { jobId: `board-${randomUUID()}`, delay: 3_600_000 });
+  // What a job log may hold: who a mail went to.
+  await job.log(`queued for ${SECRET_EMAIL}`);
 }, 60_000);
 
 afterAll(async () => {
@@ -88,6 +92,47 @@ describe('who may look', () => {
     const token = await userHolding(['queue:view']);
     const [job] = await mail.getDelayed();
     expect((await board(`/api/queues/mail/${String(job?.id)}/logs`, token)).status).toBe(403);
+  });
+
+  /** Each spelling of a job's log path refused to a queue:view holder (403, nothing leaked, nothing changed); the queue:view_data holder still reads it. */
+  async function expectLogsRefused(spell: (id: string) => string[]): Promise<void> {
+    const token = await userHolding(['queue:view']);
+    const [job] = await mail.getDelayed();
+    const id = String(job?.id);
+    await bed.expectNothingChanged(async () => {
+      for (const path of spell(id)) {
+        const answer = await board(path, token);
+        const text = await answer.text();
+        expect({ path, status: answer.status, code: (JSON.parse(text) as { code?: string }).code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+        expect(text).not.toContain(SECRET_EMAIL);
+      }
+    });
+    const reader = await userHolding(['queue:view', 'queue:view_data']);
+    expect(await (await board(`/api/queues/mail/${id}/logs`, reader)).text()).toContain(SECRET_EMAIL);
+  }
+
+  it('refuses a queue:view holder the job logs whatever the letter case (Express routes ignore it)', async () => {
+    await expectLogsRefused((id) => [`/api/queues/mail/${id}/LOGS`, `/api/queues/mail/${id}/Logs/`, `/API/Queues/mail/${id}/logs`]);
+  });
+
+  it('refuses a queue:view holder the job logs percent-encoded or with doubled slashes', async () => {
+    await expectLogsRefused((id) => [`/api/queues/mail/${id}/%6Cogs`, `/api/queues/mail/${id}%2Flogs`, `/api/queues/mail/${id}%2FLOGS`, `/api/queues/mail//${id}//logs`]);
+  });
+
+  it('shows Redis\'s statistics (version, kernel, memory) to nobody, the admin included, however the path is spelled', async () => {
+    const viewer = await userHolding(['queue:view']);
+    await bed.expectNothingChanged(async () => {
+      for (const token of [viewer, bed.adminToken]) {
+        for (const path of ['/api/redis/stats', '/API/Redis/Stats/', '/api/redis%2Fstats', '/api//redis/stats']) {
+          const answer = await board(path, token);
+          const text = await answer.text();
+          expect({ path, status: answer.status, code: (JSON.parse(text) as { code?: string }).code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+          expect(text).not.toMatch(/version|memory|uptime|linux|"os"/i);
+        }
+      }
+    });
+    // The board itself still opens.
+    expect((await board('/api/queues', viewer)).status).toBe(200);
   });
 
   it('shows job data to a holder of auth\'s queue:view_data', async () => {

@@ -15,7 +15,7 @@ import { codesOf, useHostileBed } from './hostile-bed';
 const bed = useHostileBed({
     RATE_LIMIT_LOGIN_EMAIL_PER_MIN: '100000',
     RATE_LIMIT_LOGIN_IP_PER_MIN: '100000',
-    RATE_LIMIT_REGISTER_EMAIL_PER_HOUR: '100000',
+    RATE_LIMIT_REGISTER_PER_HOUR: '100000',
     RATE_LIMIT_REGISTER_IP_PER_HOUR: '100000',
   });
 

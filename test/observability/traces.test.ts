@@ -105,10 +105,10 @@ function printTree(trace: Span[]): string {
 }
 
 /** Sends one operation as the manager through `gateway` under `requestId`; it must answer without errors. */
-async function askAsManager(gateway: ServiceProcess, requestId: string, query: string): Promise<void> {
+async function askAsManager(gateway: ServiceProcess, requestId: string, query: string, headers: Record<string, string> = {}): Promise<void> {
   const response = await fetch(`${gateway.origin}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${manager.token}`, 'x-request-id': requestId, ...headers },
     body: JSON.stringify({ query }),
   });
   expect(response.status).toBe(200);
@@ -241,6 +241,31 @@ describe('traces', () => {
       }
     } finally {
       await stopAll();
+    }
+  }, 300_000);
+
+  it('at the gateway, an outside client\'s sampled traceparent records nothing: the gateway draws itself; a caller in TRACE_TRUSTED_PARENTS is followed', async () => {
+    // Nothing drawn at the gateway (always_off): a span can come only from following the client's decision.
+    const edgeEnv = { ...process.env, ...TRACING, OTEL_TRACES_SAMPLER: 'parentbased_always_off', AUTH_URL: system.env.AUTH_URL, TRACKER_URL: system.env.TRACKER_URL, ACCOUNTING_URL: system.env.ACCOUNTING_URL, ANALYTICS_URL: system.env.ANALYTICS_URL };
+    const started: ServiceProcess[] = [];
+    const clientTrace = (sent: number) => `${randomUUID().replaceAll('-', '').slice(0, 24)}${String(sent).padStart(8, '0')}`;
+    try {
+      const outside = await startGatewayProcess({ ...edgeEnv, OTEL_SERVICE_NAME: 'gateway-outside', TRACE_TRUSTED_PARENTS: '' });
+      started.push(outside);
+      const known = await startGatewayProcess({ ...edgeEnv, OTEL_SERVICE_NAME: 'gateway-known', TRACE_TRUSTED_PARENTS: '127.0.0.1, ::1' });
+      started.push(known);
+      const forced = Array.from({ length: 10 }, (_, sent) => clientTrace(sent));
+      for (const traceId of forced) await askAsManager(outside, `forced-${traceId}`, 'query MyTasks { myTasks { id } }', { traceparent: `00-${traceId}-b7ad6b7169203331-01` });
+      const followed = clientTrace(99);
+      await askAsManager(known, `followed-${followed}`, 'query MyTasks { myTasks { id } }', { traceparent: `00-${followed}-b7ad6b7169203331-01` });
+      // SIGTERM flushes every queued span: after it, a span not received was never made.
+      for (const service of started.splice(0)) await service.stop();
+
+      expect(spans.filter((span) => span.service === 'gateway-outside').map((span) => `${span.name} ${span.traceId}`)).toEqual([]);
+      const root = spans.find((span) => span.service === 'gateway-known' && span.kind === OTLP_SERVER_KIND);
+      expect(root).toMatchObject({ traceId: followed, parentSpanId: 'b7ad6b7169203331' });
+    } finally {
+      for (const service of started.splice(0)) await service.stop();
     }
   }, 300_000);
 

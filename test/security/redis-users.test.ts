@@ -83,15 +83,22 @@ it('runs the real sign-in throttle as the gateway, counting in Redis, and nothin
   const gateway = connectAs('gateway');
   // The throttle counts in memory until its connection is ready (rejectIfRedisNotReady).
   if (gateway.status !== 'ready') await once(gateway, 'ready');
-  const throttle = new SignInThrottle(gateway, env.QUEUE_PREFIX, signInLimits(env), async () => undefined);
+  const throttle = new SignInThrottle(gateway, env.QUEUE_PREFIX, signInLimits(env));
   const refused = await refusedDuring('gateway', async () => {
-    for (let attempt = 0; attempt < 3; attempt++) await throttle.attempt('login', '203.0.113.7', 'victim@popug.test');
-    await throttle.attempt('register', '203.0.113.7', 'newcomer@popug.test');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const release = await throttle.holdEmail('victim@popug.test');
+      expect(await admin.exists(`${env.QUEUE_PREFIX}:rate:login-in-flight:victim@popug.test`)).toBe(1);
+      await throttle.attempt({ kind: 'login', email: 'victim@popug.test' }, '203.0.113.7');
+      await release();
+    }
+    await throttle.attempt({ kind: 'register', email: 'newcomer@popug.test' }, '203.0.113.7');
   });
   expect(refused).toEqual([]);
   // Counted in Redis, not in the in-memory fallback a refused Redis would leave the throttle with.
   expect(await admin.get(`${env.QUEUE_PREFIX}:rate:login-ip:203.0.113.7`)).toBe('3');
-  expect(await admin.get(`${env.QUEUE_PREFIX}:rate:register-email:newcomer@popug.test`)).toBe('1');
+  expect(await admin.get(`${env.QUEUE_PREFIX}:rate:register-all:all`)).toBe('1');
+  // Each login's hold on its email was taken in Redis and let go.
+  expect(await admin.exists(`${env.QUEUE_PREFIX}:rate:login-in-flight:victim@popug.test`)).toBe(0);
 
   expect(
     await Promise.all([

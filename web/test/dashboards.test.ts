@@ -303,6 +303,8 @@ describe('web dashboards in Chromium', () => {
     const summary = admin.getByRole('region', { name: 'Today' });
     await summary.getByText('Popugs with a negative balance').waitFor();
     await admin.getByRole('region', { name: 'Most expensive task' }).getByText('Feed the parrots').first().waitFor();
+    // The worker created tasks today: a row of their own in the table of tasks by creator.
+    await admin.getByRole('region', { name: 'Tasks by creator' }).first().getByRole('cell', { name: worker.name }).waitFor();
     await screenshot(admin, 'analytics-admin');
     await admin.setViewportSize(PHONE);
     await expectNoHorizontalOverflow(admin);

@@ -1,7 +1,8 @@
+import { parseDayRange } from '@popug/lib/day-input';
 import { requireCaller } from '@popug/lib/identity';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { accountOfUserOrFail, listAccounts, ownAccount } from '../services/account-book';
-import { parseDayOrToday, parseDayRange, parseUserId } from '../services/day-input';
+import { parseDayOrToday, parseUserId } from '../services/day-input';
 import { earningsByDay, managementEarnings } from '../services/earnings';
 
 export const Query: QueryResolvers = {

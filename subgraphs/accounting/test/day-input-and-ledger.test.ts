@@ -1,4 +1,4 @@
-import { parseDayRange } from '../services/day-input';
+import { parseDayRange } from '@popug/lib/day-input';
 import { formatCents } from '../services/money';
 import { ledgerRowOf, taskLabel } from '../services/task-ledger';
 

@@ -43,6 +43,24 @@ export type AnalyticsTask = {
   title: Scalars['String']['output'];
 };
 
+/**
+ * What became of the tasks one popug created in a stretch of business days. Assignment is
+ * random, so a creator who keeps landing and completing their own tasks stands out: each
+ * such task pays its creator its reward.
+ */
+export type CreatorTasks = {
+  __typename?: 'CreatorTasks';
+  /** Of those created, how many they completed themselves (first completion, however the task reached them). */
+  completedByCreator: Scalars['Int']['output'];
+  creator: User;
+  /** Of those, how many the assignment at creation gave to themselves. */
+  landedOnCreator: Scalars['Int']['output'];
+  /** The rewards of the tasks they completed themselves. */
+  rewardsToCreator: Scalars['Money']['output'];
+  /** Tasks they created in the stretch. */
+  tasksCreated: Scalars['Int']['output'];
+};
+
 /** The completed task with the highest reward in a period (ties: the earliest completed). */
 export type ExpensiveTask = {
   __typename?: 'ExpensiveTask';
@@ -82,6 +100,12 @@ export type Query = {
   analyticsSummary: AnalyticsSummary;
   /** The most expensive task completed in the day, ISO week or month around `day` (default today); null when none (analytics:view). */
   mostExpensiveTask: Maybe<ExpensiveTask>;
+  /**
+   * Per popug who created tasks on business days `from`..`to` (at most 366 days): how many
+   * landed on and were completed by their creator; most completed by their creator first,
+   * then most landed on them, then most created (analytics:view).
+   */
+  tasksByCreator: Array<CreatorTasks>;
 };
 
 
@@ -93,6 +117,12 @@ export type QueryAnalyticsSummaryArgs = {
 export type QueryMostExpensiveTaskArgs = {
   day?: InputMaybe<Scalars['Date']['input']>;
   period: Period;
+};
+
+
+export type QueryTasksByCreatorArgs = {
+  from: Scalars['Date']['input'];
+  to: Scalars['Date']['input'];
 };
 
 /** The permissions a role holds in one subgraph. */
@@ -187,6 +217,7 @@ export type ResolversTypes = ResolversObject<{
   AnalyticsTask: ResolverTypeWrapper<AnalyticsTask>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CreatorTasks: ResolverTypeWrapper<CreatorTasks>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ExpensiveTask: ResolverTypeWrapper<ExpensiveTask>;
@@ -206,6 +237,7 @@ export type ResolversParentTypes = ResolversObject<{
   AnalyticsTask: AnalyticsTask;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
+  CreatorTasks: CreatorTasks;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   ExpensiveTask: ExpensiveTask;
@@ -229,6 +261,14 @@ export type AnalyticsTaskResolvers<ContextType = AnalyticsContext, ParentType ex
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   jiraId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type CreatorTasksResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['CreatorTasks'] = ResolversParentTypes['CreatorTasks']> = ResolversObject<{
+  completedByCreator?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  creator?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  landedOnCreator?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rewardsToCreator?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  tasksCreated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
@@ -258,6 +298,7 @@ export type QueryResolvers<ContextType = AnalyticsContext, ParentType extends Re
   analyticsPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   analyticsSummary?: Resolver<ResolversTypes['AnalyticsSummary'], ParentType, ContextType, Partial<QueryAnalyticsSummaryArgs>>;
   mostExpensiveTask?: Resolver<Maybe<ResolversTypes['ExpensiveTask']>, ParentType, ContextType, RequireFields<QueryMostExpensiveTaskArgs, 'period'>>;
+  tasksByCreator?: Resolver<Array<ResolversTypes['CreatorTasks']>, ParentType, ContextType, RequireFields<QueryTasksByCreatorArgs, 'from' | 'to'>>;
 }>;
 
 export type RolePermissionsResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['RolePermissions'] = ResolversParentTypes['RolePermissions']> = ResolversObject<{
@@ -272,6 +313,7 @@ export type UserResolvers<ContextType = AnalyticsContext, ParentType extends Res
 export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
   AnalyticsSummary?: AnalyticsSummaryResolvers<ContextType>;
   AnalyticsTask?: AnalyticsTaskResolvers<ContextType>;
+  CreatorTasks?: CreatorTasksResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   ExpensiveTask?: ExpensiveTaskResolvers<ContextType>;

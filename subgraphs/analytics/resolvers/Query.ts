@@ -1,8 +1,11 @@
+import { parseDayRange } from '@popug/lib/day-input';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { dayAsked, mostExpensiveTaskIn, summaryOf } from '../services/dashboard';
+import { tasksByCreator } from '../services/tasks-by-creator';
 
 export const Query: QueryResolvers = {
   analyticsSummary: (_parent, { day }, { em, services }) => summaryOf(em, dayAsked(day, services.businessTimeZone)),
   mostExpensiveTask: (_parent, { period, day }, { em, services }) =>
     mostExpensiveTaskIn(em, period, dayAsked(day, services.businessTimeZone)),
+  tasksByCreator: (_parent, { from, to }, { em }) => tasksByCreator(em, parseDayRange(from, to)),
 };

@@ -2,9 +2,9 @@ import { businessDayOf } from '@popug/lib/business-day';
 import type { TypedChange } from '@popug/lib/replication/replica';
 import type { BalanceMove } from './balance-history';
 
-/** The money and task events analytics reads, besides the company directory. */
-export const MONEY_EVENT_TYPES = ['task.assigned', 'task.completed', 'payout.made'] as const;
-export type MoneyEventType = (typeof MONEY_EVENT_TYPES)[number];
+/** The task and money events analytics reads, besides the company directory. */
+export const OWN_EVENT_TYPES = ['task.created', 'task.assigned', 'task.completed', 'payout.made'] as const;
+export type OwnEventType = (typeof OWN_EVENT_TYPES)[number];
 
 /** Fees taken and rewards paid on one business day, in cents. */
 export interface DayEarnings {
@@ -29,6 +29,23 @@ export interface BatchFacts {
   completions: Completion[];
   /** Net per popug and day: −fee on assignment, +reward on completion, −amount on the day a payout pays for. */
   moves: BalanceMove[];
+  /** What the batch tells of each task's creator, first assignee and completer. */
+  origins: TaskOrigin[];
+}
+
+/**
+ * Who created a task, on which business day, who it landed on at creation, and who
+ * completed it (first completion only, as rewards count) for what reward: whatever the
+ * batch tells, null for the rest. Events of one task may reach the log in any order and
+ * in different batches; the row they fill does not depend on it (read-model.ts).
+ */
+export interface TaskOrigin {
+  taskId: string;
+  createdBy: string | null;
+  createdDay: string | null;
+  creationAssignee: string | null;
+  completedBy: string | null;
+  reward: number | null;
 }
 
 /**
@@ -36,7 +53,7 @@ export interface BatchFacts {
  * day (in `timeZone`) of its own time — when the task was assigned or completed — and a
  * payout on the business day it pays for; nothing counts on when it was replicated.
  */
-export function factsOf(changes: readonly TypedChange<MoneyEventType>[], timeZone: string): BatchFacts {
+export function factsOf(changes: readonly TypedChange<OwnEventType>[], timeZone: string): BatchFacts {
   const earnings = new Map<string, DayEarnings>();
   const moves = new Map<string, BalanceMove>();
   const completions: Completion[] = [];
@@ -83,6 +100,8 @@ export function factsOf(changes: readonly TypedChange<MoneyEventType>[], timeZon
         move(userId, businessDay, -amount);
         break;
       }
+      case 'task.created':
+        break; // tells no money: only where the task came from (originsOf)
     }
   }
   return {
@@ -90,7 +109,36 @@ export function factsOf(changes: readonly TypedChange<MoneyEventType>[], timeZon
     // Only each day's best reward can win that day; the database breaks the ties (read-model.ts).
     completions: completions.filter((completion) => completion.reward === bestReward.get(completion.day)),
     moves: [...moves.values()],
+    origins: originsOf(changes, dayOf),
   };
+}
+
+/** Each task's origin facts in the batch; where the batch tells one twice, the first in log order holds. */
+function originsOf(changes: readonly TypedChange<OwnEventType>[], dayOf: (iso: string) => string): TaskOrigin[] {
+  const origins = new Map<string, TaskOrigin>();
+  const originOf = (taskId: string): TaskOrigin => {
+    let origin = origins.get(taskId);
+    if (!origin) {
+      origin = { taskId, createdBy: null, createdDay: null, creationAssignee: null, completedBy: null, reward: null };
+      origins.set(taskId, origin);
+    }
+    return origin;
+  };
+  for (const change of changes) {
+    if (change.type === 'task.created') {
+      const origin = originOf(change.payload.taskId);
+      origin.createdDay ??= dayOf(change.payload.createdAt);
+      origin.createdBy ??= change.payload.createdBy;
+    } else if (change.type === 'task.assigned' && change.payload.reason === 'created') {
+      originOf(change.payload.taskId).creationAssignee ??= change.payload.assigneeId;
+    } else if (change.type === 'task.completed') {
+      const origin = originOf(change.payload.taskId);
+      if (origin.completedBy !== null) continue;
+      origin.completedBy = change.payload.assigneeId;
+      origin.reward = change.payload.reward;
+    }
+  }
+  return [...origins.values()];
 }
 
 const SLOT_MS = 15 * 60 * 1000;

@@ -3,7 +3,7 @@ import { executeSql } from '@popug/lib/db/sql';
 import { centsFrom } from '@popug/lib/money';
 import type { TypedChange } from '@popug/lib/replication/replica';
 import { firstMovedDays, replayBalances, type BalanceMove } from './balance-history';
-import { factsOf, type Completion, type DayEarnings, type MoneyEventType } from './event-facts';
+import { factsOf, type Completion, type DayEarnings, type OwnEventType, type TaskOrigin } from './event-facts';
 
 /**
  * Applies one batch of task and payout events to the aggregates, set-based: a fixed
@@ -14,7 +14,7 @@ import { factsOf, type Completion, type DayEarnings, type MoneyEventType } from 
  */
 export async function applyMoneyChanges(
   em: EntityManager,
-  changes: readonly TypedChange<MoneyEventType>[],
+  changes: readonly TypedChange<OwnEventType>[],
   timeZone: string,
 ): Promise<void> {
   if (changes.length === 0) return;
@@ -22,6 +22,7 @@ export async function applyMoneyChanges(
   await addEarnings(em, facts.earnings);
   await offerTopTasks(em, facts.completions);
   await moveBalances(em, facts.moves);
+  await recordOrigins(em, facts.origins);
 }
 
 /**
@@ -31,8 +32,8 @@ export async function applyMoneyChanges(
  */
 async function withFirstCompletions(
   em: EntityManager,
-  changes: readonly TypedChange<MoneyEventType>[],
-): Promise<readonly TypedChange<MoneyEventType>[]> {
+  changes: readonly TypedChange<OwnEventType>[],
+): Promise<readonly TypedChange<OwnEventType>[]> {
   const completions = changes.flatMap((change) => (change.type === 'task.completed' ? [{ task_id: change.payload.taskId, version: change.version }] : []));
   if (completions.length === 0) return changes;
   const counted = await executeSql<{ version: string }>(
@@ -79,6 +80,29 @@ async function offerTopTasks(em: EntityManager, completions: readonly Completion
      where (excluded.reward, daily_top_tasks.completed_at, daily_top_tasks.task_id)
          > (daily_top_tasks.reward, excluded.completed_at, excluded.task_id)`,
     [JSON.stringify(completions)],
+  );
+}
+
+/**
+ * Fills each task's origin row: a fact once known stays (the first completion, as the
+ * batch was already cut to first completions), so the row ends the same whatever order
+ * and batches the task's events came in, and applying an event again changes nothing.
+ */
+async function recordOrigins(em: EntityManager, origins: readonly TaskOrigin[]): Promise<void> {
+  if (origins.length === 0) return;
+  await executeSql(
+    em,
+    `insert into task_origins (task_id, created_by, created_day, creation_assignee, completed_by, reward)
+     select o."taskId", o."createdBy", o."createdDay", o."creationAssignee", o."completedBy", o.reward
+       from jsonb_to_recordset(?::jsonb)
+            as o("taskId" uuid, "createdBy" uuid, "createdDay" date, "creationAssignee" uuid, "completedBy" uuid, reward bigint)
+     on conflict (task_id) do update
+       set created_by = coalesce(task_origins.created_by, excluded.created_by),
+           created_day = coalesce(task_origins.created_day, excluded.created_day),
+           creation_assignee = coalesce(task_origins.creation_assignee, excluded.creation_assignee),
+           completed_by = coalesce(task_origins.completed_by, excluded.completed_by),
+           reward = coalesce(task_origins.reward, excluded.reward)`,
+    [JSON.stringify(origins)],
   );
 }
 
@@ -158,7 +182,7 @@ async function shiftNegativeCounts(em: EntityManager, countSteps: ReadonlyMap<st
 
 /** Empties every aggregate, before a rebuild from version 0. */
 export async function resetReadModel(em: EntityManager): Promise<void> {
-  await em.execute('truncate table daily_earnings, daily_top_tasks, daily_balances, negative_balance_counts, rewarded_tasks');
+  await em.execute('truncate table daily_earnings, daily_top_tasks, daily_balances, negative_balance_counts, rewarded_tasks, task_origins');
 }
 
 /** The aggregates row by row, for comparing a rebuilt replica with the live one. */
@@ -168,4 +192,5 @@ export const READ_MODEL_STATE = [
   'select user_id, day::text, balance::text from daily_balances order by user_id, day',
   'select day::text, negative_count from negative_balance_counts order by day',
   'select task_id, version::text from rewarded_tasks order by task_id',
+  `select task_id, created_by, created_day::text, creation_assignee, completed_by, reward::text from task_origins order by task_id`,
 ] as const;

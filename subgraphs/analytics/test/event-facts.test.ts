@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { TypedChange } from '@popug/lib/replication/replica';
 import { addDays, businessDayOf, startOfBusinessDay } from '@popug/lib/business-day';
-import { factsOf, type MoneyEventType } from '../services/event-facts';
+import { factsOf, type OwnEventType } from '../services/event-facts';
 
 /** What a batch of events means for the aggregates, before any SQL. */
 
 const task = { taskId: randomUUID(), title: 'Clean the cage', jiraId: 'POPUG-1', description: '' };
 let version = 0;
-const change = <T extends MoneyEventType>(type: T, payload: TypedChange<T>['payload']) =>
-  ({ type, version: String(++version), occurredAt: new Date(), payload }) as TypedChange<MoneyEventType>;
+const change = <T extends OwnEventType>(type: T, payload: TypedChange<T>['payload']) =>
+  ({ type, version: String(++version), occurredAt: new Date(), payload }) as TypedChange<OwnEventType>;
 
 test('each task event counts on the business day of its own time, in the business time zone; a payout on the day it pays for', () => {
   const [alice, bob] = [randomUUID(), randomUUID()];
@@ -85,4 +85,26 @@ test('days asked once per quarter hour equal businessDayOf for every instant, ac
     }),
     { numRuns: 300 },
   );
+});
+
+test('a task\'s origin: creator and creation day, the assignee at creation (not a shuffle), the first completion; no money from task.created', () => {
+  const [creator, other] = [randomUUID(), randomUUID()];
+  const created = { ...task, assignFee: 1500, completionReward: 3000, createdBy: creator };
+  const facts = factsOf(
+    [
+      // Completed before the log shows the creation: the origin does not depend on the order.
+      change('task.completed', { ...task, assigneeId: creator, reward: 3000, completedAt: '2027-01-01T06:00:00Z' }),
+      change('task.assigned', { ...task, assigneeId: other, fee: 1500, reason: 'shuffle', assignedAt: '2027-01-01T05:00:00Z' }),
+      change('task.assigned', { ...task, assigneeId: creator, fee: 1500, reason: 'created', assignedAt: '2027-01-01T04:30:00Z' }),
+      // A second completion (a restored tracker) does not replace the first.
+      change('task.completed', { ...task, assigneeId: other, reward: 3000, completedAt: '2027-01-01T07:00:00Z' }),
+      // 23:30 on 31 December in New York.
+      change('task.created', { ...created, createdAt: '2027-01-01T04:30:00Z' }),
+    ],
+    'America/New_York',
+  );
+  expect(facts.origins).toEqual([
+    { taskId: task.taskId, createdBy: creator, createdDay: '2026-12-31', creationAssignee: creator, completedBy: creator, reward: 3000 },
+  ]);
+  expect(factsOf([change('task.created', { ...created, createdAt: '2027-01-01T04:30:00Z' })], 'UTC')).toMatchObject({ earnings: [], moves: [], completions: [] });
 });

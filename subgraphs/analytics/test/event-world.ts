@@ -3,7 +3,7 @@ import { newEvent, type NewEvent } from '@popug/lib/replication/outbox';
 import { addDays, startOfBusinessDay } from '@popug/lib/business-day';
 
 /**
- * A made-up but lawful history of a company: tasks created (and assigned), some reshuffled,
+ * A made-up but lawful history of a company: tasks created (by a popug, mostly) and assigned, some reshuffled,
  * most completed by their assignee, and every positive balance paid out just after each
  * business midnight — the events tracker and accounting would write, with chosen times.
  * Seeded, so a failure can be replayed.
@@ -75,6 +75,11 @@ export function generateWorld(options: WorldOptions): SourcedEvent[] {
       const reward = 2000 + 100 * between(0, 20);
       let at = timeIn(day);
       let assignee = pick(users);
+      // Every tenth task has no creator (as a seeded one may not); the rest rotate over the popugs,
+      // so about one in `users` lands on its creator. No draw from `next`: the world stays as it was.
+      const createdBy = serial % 10 === 0 ? null : (users[serial % users.length] as string);
+      const terms = { assignFee: fee, completionReward: reward };
+      taskEvents.push(tracked(newEvent('task.created', { ...task, ...terms, createdBy, createdAt: iso(at) }), at));
       taskEvents.push(tracked(newEvent('task.assigned', { ...task, assigneeId: assignee, fee, reason: 'created', assignedAt: iso(at) }), at));
       if (next() < 0.3) {
         at = Math.max(at + 1, timeIn(Math.min(day + between(0, 1), options.days - 1)));
@@ -98,8 +103,8 @@ export function generateWorld(options: WorldOptions): SourcedEvent[] {
     while (cursor < taskEvents.length && (taskEvents[cursor]?.at ?? Infinity) < end) {
       const item = taskEvents[cursor++] as SourcedEvent;
       withPayouts.push(item);
-      const { userId, amount } = balanceEffect(item.event);
-      balances.set(userId, (balances.get(userId) ?? 0) + amount);
+      const effect = balanceEffect(item.event);
+      if (effect) balances.set(effect.userId, (balances.get(effect.userId) ?? 0) + effect.amount);
     }
     const paidAt = end + 1000;
     for (const [userId, balance] of balances) {
@@ -129,9 +134,11 @@ function tracked(event: NewEvent, at: number): SourcedEvent {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** How an event moves its popug's balance: −fee, +reward, −payout. */
-export function balanceEffect(event: NewEvent): { userId: string; amount: number } {
+/** How an event moves its popug's balance: −fee, +reward, −payout; null for a task.created, which moves none. */
+export function balanceEffect(event: NewEvent): { userId: string; amount: number } | null {
   switch (event.type) {
+    case 'task.created':
+      return null;
     case 'task.assigned':
       return { userId: event.payload.assigneeId, amount: -event.payload.fee };
     case 'task.completed':

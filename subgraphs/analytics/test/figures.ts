@@ -2,13 +2,13 @@ import { addDays } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { generateWorld, type SourcedEvent, type WorldOptions } from './event-world';
 import { openPipeline, type Pipeline } from './pipeline';
-import { mondayOf, recompute } from './recompute';
+import { mondayOf, recompute, type Recomputation } from './recompute';
 
 /**
  * One business time zone, one seeded history crossing month, year (and, in New York, DST)
  * boundaries, replicated in small batches with some events arriving late: every day's
- * summary and every day's, week's and month's most expensive task must equal a
- * recomputation from the raw events — halfway through the log and at its end — and a
+ * summary, every day's, week's and month's most expensive task and the tasks by creator
+ * must equal a recomputation from the raw events — halfway through the log and at its end — and a
  * rebuild from version 0 must end in the same rows.
  */
 export function figuresSuite(world: WorldOptions): void {
@@ -54,6 +54,23 @@ export function figuresSuite(world: WorldOptions): void {
     // The history is busy enough for these checks to mean something.
     expect(tops.filter(Boolean).length).toBeGreaterThan(asks.length / 4);
     expect(summaries.filter((summary) => (summary as { negativeBalanceCount: number }).negativeBalanceCount > 0).length).toBeGreaterThan(days.length / 4);
+    await expectCreatorsOf(expected);
+  }
+
+  /** Tasks by creator over the whole history and over one week of it, as the recomputation counts them. */
+  async function expectCreatorsOf(expected: Recomputation): Promise<void> {
+    const whole = { from: addDays(world.firstDay, -1), to: addDays(world.firstDay, world.days + 1) };
+    const week = { from: addDays(world.firstDay, 10), to: addDays(world.firstDay, 16) };
+    for (const range of [whole, week]) {
+      const result = await pipeline.query<{ tasksByCreator: unknown[] }>(
+        'query ($from: Date!, $to: Date!) { tasksByCreator(from: $from, to: $to) { creator { id } tasksCreated landedOnCreator completedByCreator rewardsToCreator } }',
+        range,
+      );
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.tasksByCreator).toEqual(expected.tasksByCreator(range.from, range.to));
+    }
+    // Busy enough to mean something: creators whose own tasks landed on them and were completed by them.
+    expect(expected.tasksByCreator(whole.from, whole.to).filter((row) => row.completedByCreator > 0).length).toBeGreaterThan(world.users / 2);
   }
 
   /** Writes events into the outboxes in chunks, with a replication pass after each. */

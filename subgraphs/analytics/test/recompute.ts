@@ -19,7 +19,17 @@ export interface Recomputation {
   dayOf(at: number): string;
   summary(day: string): { managementEarnings: number; fees: number; rewards: number; negativeBalanceCount: number };
   mostExpensive(period: 'DAY' | 'WEEK' | 'MONTH', day: string): ExpectedTop | null;
+  /** Per creator of tasks created on `from`..`to`, sorted as the query sorts them. */
+  tasksByCreator(from: string, to: string): ExpectedCreatorTasks[];
   days(): string[];
+}
+
+export interface ExpectedCreatorTasks {
+  creator: { id: string };
+  tasksCreated: number;
+  landedOnCreator: number;
+  completedByCreator: number;
+  rewardsToCreator: number;
 }
 
 export async function recompute(em: EntityManager, events: readonly SourcedEvent[], timeZone: string): Promise<Recomputation> {
@@ -40,6 +50,7 @@ export async function recompute(em: EntityManager, events: readonly SourcedEvent
 
   return {
     dayOf,
+    tasksByCreator: (from, to) => creatorsOf(dated, from, to),
     days: () => [...new Set(dated.map((item) => item.day))].sort(),
     summary(day) {
       let fees = 0;
@@ -48,10 +59,8 @@ export async function recompute(em: EntityManager, events: readonly SourcedEvent
       for (const item of dated) {
         if (item.day === day && item.event.type === 'task.assigned') fees += item.event.payload.fee;
         if (item.day === day && item.event.type === 'task.completed') rewards += item.event.payload.reward;
-        if (item.day <= day) {
-          const { userId, amount } = balanceEffect(item.event);
-          balances.set(userId, (balances.get(userId) ?? 0) + amount);
-        }
+        const effect = item.day <= day ? balanceEffect(item.event) : null;
+        if (effect) balances.set(effect.userId, (balances.get(effect.userId) ?? 0) + effect.amount);
       }
       const negativeBalanceCount = [...balances.values()].filter((balance) => balance < 0).length;
       return { managementEarnings: fees - rewards, fees, rewards, negativeBalanceCount };
@@ -77,6 +86,40 @@ export async function recompute(em: EntityManager, events: readonly SourcedEvent
       return best;
     },
   };
+}
+
+/** Each task's creator, creation day, creation assignee and first completion, in log order; then counted per creator. */
+function creatorsOf(dated: readonly (SourcedEvent & { day: string })[], from: string, to: string): ExpectedCreatorTasks[] {
+  const tasks = new Map<string, { createdBy?: string | null; day?: string; landedOn?: string; completedBy?: string; reward?: number }>();
+  const taskOf = (taskId: string) => tasks.get(taskId) ?? tasks.set(taskId, {}).get(taskId) ?? {};
+  for (const { event, day } of dated) {
+    if (event.type === 'task.created') Object.assign(taskOf(event.payload.taskId), { createdBy: event.payload.createdBy, day });
+    if (event.type === 'task.assigned' && event.payload.reason === 'created') taskOf(event.payload.taskId).landedOn = event.payload.assigneeId;
+    if (event.type === 'task.completed') {
+      const task = taskOf(event.payload.taskId);
+      task.completedBy ??= event.payload.assigneeId;
+      task.reward ??= event.payload.reward;
+    }
+  }
+  const rows = new Map<string, ExpectedCreatorTasks>();
+  for (const task of tasks.values()) {
+    if (!task.createdBy || !task.day || task.day < from || task.day > to) continue;
+    const row = rows.get(task.createdBy) ?? { creator: { id: task.createdBy }, tasksCreated: 0, landedOnCreator: 0, completedByCreator: 0, rewardsToCreator: 0 };
+    row.tasksCreated += 1;
+    if (task.landedOn === task.createdBy) row.landedOnCreator += 1;
+    if (task.completedBy === task.createdBy) {
+      row.completedByCreator += 1;
+      row.rewardsToCreator += task.reward ?? 0;
+    }
+    rows.set(task.createdBy, row);
+  }
+  return [...rows.values()].sort(
+    (a, b) =>
+      b.completedByCreator - a.completedByCreator ||
+      b.landedOnCreator - a.landedOnCreator ||
+      b.tasksCreated - a.tasksCreated ||
+      (a.creator.id < b.creator.id ? -1 : 1),
+  );
 }
 
 /** The Monday on or before a date, by weekday number. */

@@ -231,6 +231,14 @@ export type MostExpensiveTaskQueryVariables = Exact<{
 
 export type MostExpensiveTaskQuery = { mostExpensiveTask: { reward: number, completedAt: string, task: { id: string, title: string, jiraId: string | null } } | null };
 
+export type TasksByCreatorQueryVariables = Exact<{
+  from: string;
+  to: string;
+}>;
+
+
+export type TasksByCreatorQuery = { tasksByCreator: Array<{ tasksCreated: number, landedOnCreator: number, completedByCreator: number, rewardsToCreator: number, creator: { id: string, name: string, email: string } }> };
+
 export type PermissionCatalogsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -696,6 +704,21 @@ export const MostExpensiveTaskDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MostExpensiveTaskQuery, MostExpensiveTaskQueryVariables>;
+export const TasksByCreatorDocument = new TypedDocumentString(`
+    query TasksByCreator($from: Date!, $to: Date!) {
+  tasksByCreator(from: $from, to: $to) {
+    creator {
+      id
+      name
+      email
+    }
+    tasksCreated
+    landedOnCreator
+    completedByCreator
+    rewardsToCreator
+  }
+}
+    `) as unknown as TypedDocumentString<TasksByCreatorQuery, TasksByCreatorQueryVariables>;
 export const PermissionCatalogsDocument = new TypedDocumentString(`
     query PermissionCatalogs {
   authPermissionCatalog

@@ -31,5 +31,6 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   ShuffleTasks: '2e40de992268462a0282d763839495ab0e1e2bc19d1c13a4067c5d1066bb3115',
   Task: '9f527ee00dd6291ef3f69deafb7a2e011e267094d4e23ea519955db46fc63cde',
   Tasks: 'd35628a27d5152a90de495a8186acb97aa5e30fd636f4c55a07fa00e64777f2d',
+  TasksByCreator: 'f59b4e672057fddc0a60c1b2636dd6ec88fe491bd52da04ffee561171a6817a0',
   Users: '4d273c364097513bd3a5672a90a5fe47e0c9bb0a1ce48d03058b7c3ed4e81a97',
 };

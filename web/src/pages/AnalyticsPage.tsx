@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { TasksByCreator } from '../analytics/TasksByCreator';
 import { useQuery } from '../api/hooks';
 import { DayPicker } from '../components/DayPicker';
 import { Money } from '../components/Money';
@@ -12,7 +13,7 @@ const PERIODS: readonly { period: Period; title: string }[] = [
   { period: 'MONTH', title: 'Month' },
 ];
 
-/** Admins' dashboard (analytics:view): a day's earnings, popugs in the red, the priciest tasks. */
+/** Admins' dashboard (analytics:view): a day's earnings, popugs in the red, the priciest tasks, who profits from their own tasks. */
 export function AnalyticsPage() {
   const today = localToday();
   const [day, setDay] = useState(today);
@@ -48,6 +49,7 @@ export function AnalyticsPage() {
           ))}
         </div>
       </section>
+      <TasksByCreator today={today} />
     </>
   );
 }
