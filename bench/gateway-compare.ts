@@ -6,7 +6,7 @@ import { parseEnv } from '@popug/lib/env';
 import { dropRunData } from '../testing/cleanup';
 import { isolateDevelopmentFile } from '../testing/isolation';
 import { freePort } from '@popug/testing/ports';
-import { loadWindow, type Call } from './gateway/load';
+import { headersOf, loadWindow, type Call } from './gateway/load';
 import { callFor } from './gateway/operations';
 import { seedPopugs } from './gateway/popugs';
 import { productionSettings } from '@popug/testing/production-settings';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       while (performance.now() < until) {
         for (const [side, call] of Object.entries(sides)) {
           const started = performance.now();
-          const response = await fetch(call.url, { method: 'POST', headers: { 'content-type': 'application/json', ...call.headers }, body: call.body });
+          const response = await fetch(call.url, { method: 'POST', headers: headersOf(call), body: call.body });
           await response.text();
           latencies[side]?.push(performance.now() - started);
         }

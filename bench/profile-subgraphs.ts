@@ -14,7 +14,7 @@
  * there when it stops (read it with bench/profile-summary.ts).
  */
 import { migrateAllDatabases } from '../scripts/all-databases';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool as PgPool } from 'pg';
@@ -22,7 +22,8 @@ import { Pool } from 'undici';
 import type { ChildProcess } from 'node:child_process';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import { parseEnv, type Env } from '@popug/lib/env';
-import { signIdentity, IDENTITY_HEADER, type Caller } from '@popug/lib/identity';
+import type { Caller } from '@popug/lib/identity';
+import { statementHeaders } from '@popug/testing/stack';
 import { loadPrivateKey } from '@popug/lib/keys';
 import { today as todayIn } from '@popug/lib/business-day';
 import { dropRunData } from '@popug/testing/cleanup';
@@ -68,8 +69,7 @@ async function main(): Promise<void> {
   const callers = await seed(env);
   const checkouts = options.compare ? [resolve(options.compare), ROOT] : [ROOT];
   const deployments = await Promise.all(checkouts.map((checkout) => deploy(env, checkout)));
-  const key = loadPrivateKey(env, 'gateway');
-  const identities = await Promise.all(callers.map((caller) => signIdentity(caller, key, 3600)));
+  const gatewayKey = loadPrivateKey(env, 'gateway');
   try {
     await Promise.all(deployments.flatMap(({ ports }) => Object.values(ports).map((port) => waitForHealth(`http://127.0.0.1:${port}/ready`, STARTUP_MS))));
     const lowest = new Map<string, Measurement>();
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       for (const [name, operation] of Object.entries(OPERATIONS)) {
         for (const { label, ports, children } of deployments) {
           const url = `http://127.0.0.1:${ports[operation.service]}/graphql`;
-          const result = await measure(env, operation.service, children[operation.service], url, operation.query, identities);
+          const result = await measure(env, operation.service, children[operation.service], url, operation.query, callers, gatewayKey);
           console.log(
             `round ${round} ${label.padEnd(10)} ${name.padEnd(9)} ${result.rps.toFixed(0).padStart(5)} req/s  ` +
               `${operation.service} ${result.serviceMs.toFixed(2)} ms CPU/req  postgres ${result.postgresMs.toFixed(2)} ms CPU/req`,
@@ -144,18 +144,21 @@ interface Measurement {
   postgresMs: number;
 }
 
-/** One client per identity (up to --clients), each sending its next request when the last is answered. */
-async function measure(env: Env, service: Service, child: ChildProcess, url: string, query: string, identities: string[]): Promise<Measurement> {
+/**
+ * One client per caller (up to --clients), each sending its next request when the last is answered,
+ * each with the gateway's statement for that request (signed here, in the load generator, whose CPU is not counted).
+ */
+async function measure(env: Env, service: Service, child: ChildProcess, url: string, query: string, callers: Caller[], key: KeyObject): Promise<Measurement> {
   const { origin, pathname } = new URL(url);
-  const clients = Math.min(Number(options.clients), identities.length);
+  const clients = Math.min(Number(options.clients), callers.length);
   const pool = new Pool(origin, { connections: clients, pipelining: 1 });
   const body = JSON.stringify({ query, variables: {} });
   const run = async (until: number): Promise<number> => {
     let answered = 0;
     await Promise.all(
-      identities.slice(0, clients).map(async (identity) => {
-        const headers = { 'content-type': 'application/json', [IDENTITY_HEADER]: identity };
+      callers.slice(0, clients).map(async (caller) => {
         while (performance.now() < until) {
+          const headers = { 'content-type': 'application/json', ...statementHeaders(key, service, caller) };
           const response = await pool.request({ path: pathname, method: 'POST', headers, body });
           const text = await response.body.text();
           if (response.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${url} answered ${response.statusCode}: ${text.slice(0, 300)}`);

@@ -3,15 +3,18 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { bearerToken, type Caller } from '@popug/lib/identity';
 import { tagRequest, REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import type { IdentityClient } from './identity-client';
-import type { IdentitySigner } from './identity-signer';
+import type { IdentitySigner, StatementFor } from './identity-signer';
 
 export interface GatewayContext {
   requestId: string;
   caller: Caller | null;
   /** The address the request came from (behind TRUST_PROXY proxies), for the throttles; worked out when called. */
   clientAddress?: () => string;
-  /** The gateway's statement forwarded to subgraphs: the signed caller, or the anonymous statement. */
-  identity?: string;
+  /**
+   * The gateway's statement forwarded to a subgraph: the signed caller (or the anonymous
+   * statement) for that subgraph and this request id only.
+   */
+  statementFor?: StatementFor;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
@@ -26,7 +29,7 @@ export async function buildGatewayContext(
   const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
   tagRequest(requestId);
   const token = bearerToken(headers.authorization);
-  if (!token) return { requestId, caller: null, identity: await signer.signAnonymous() };
+  if (!token) return { requestId, caller: null, statementFor: signer.forRequest(null, requestId) };
   const caller = await identities.resolve(token, requestId);
-  return { requestId, caller, identity: await signer.sign(caller) };
+  return { requestId, caller, statementFor: signer.forRequest(caller, requestId) };
 }

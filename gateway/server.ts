@@ -65,7 +65,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     (wrap) =>
       new ApolloGateway({
         supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
-        buildService: ({ name }) => wrap(name, new SubgraphSource(urls[name as SubgraphName], callSubgraph)),
+        buildService: ({ name }) => wrap(name, new SubgraphSource(name, urls[name as SubgraphName], callSubgraph)),
         // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
         experimental_approximateQueryPlanStoreMiB: 30,
         queryPlannerConfig,

@@ -1,5 +1,6 @@
 import type { OperationTypeNode } from 'graphql';
 import { Agent, type Dispatcher } from 'undici';
+import { IDENTITY_HEADER } from '@popug/lib/identity';
 import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 
 /** Keep-alive connections per subgraph origin: enough for the gateway's concurrency, bounded so a spike cannot open thousands. */
@@ -25,13 +26,32 @@ export interface SubgraphAnswer {
   text: string;
 }
 
+/** What decides whether a call may share another's answer. */
+export interface Sharing {
+  /** The operation's kind as the query planner parsed it (undefined when unknown): only a query may share a call. */
+  kind?: OperationTypeNode;
+  /**
+   * Who the answer is for, when the call carries a gateway statement: the statement is made
+   * for one request, so it cannot tell two requests of the same caller apart as it used to.
+   * A call with a statement and no `caller` is never shared.
+   */
+  caller?: string;
+  /**
+   * The gateway's statement for this call (`x-popug-identity`), made only when the call is
+   * sent: a read that joins another's call in flight needs none, and a signature is most of
+   * what a shared read costs the gateway.
+   */
+  statement?: () => string;
+}
+
+/** POSTs one GraphQL request body to a subgraph URL. */
+export type SubgraphCall = (url: string, headers: Record<string, string>, body: string, sharing?: Sharing) => Promise<SubgraphAnswer>;
 /**
- * POSTs one GraphQL request body to a subgraph URL. `kind` is the operation's kind as the
- * query planner parsed it (undefined when unknown): only a query may share a call.
+ * Differ per incoming request and do not change the answer: a shared call carries the first
+ * request's. The statement among them: it names the request id, and the caller it speaks for is
+ * in the key as `Sharing.caller`.
  */
-export type SubgraphCall = (url: string, headers: Record<string, string>, body: string, kind?: OperationTypeNode) => Promise<SubgraphAnswer>;
-/** Differ per incoming request and do not change the answer: a shared call carries the first caller's. */
-const IGNORED_IN_KEY = new Set([REQUEST_ID_HEADER, 'traceparent', 'tracestate']);
+const IGNORED_IN_KEY = new Set([REQUEST_ID_HEADER, IDENTITY_HEADER, 'traceparent', 'tracestate']);
 
 /**
  * Where a query closed under is tried again: a connection of its own, closed after the answer
@@ -46,7 +66,7 @@ const freshConnections = new Agent({ pipelining: 0, headersTimeout: 30_000, body
 
 /**
  * Subgraph calls over an undici dispatcher. Identical reads in flight at the same moment
- * (same subgraph, same body, same signed caller) share one call, as Hive Gateway does by
+ * (same subgraph, same body, same caller) share one call, as Hive Gateway does by
  * default: 50 clients asking for the same page cost the subgraph one query, not 50.
  * Mutations are always sent. A query retried goes over `retryDispatcher`.
  */
@@ -72,12 +92,14 @@ export function createSubgraphCaller(dispatcher: Dispatcher, retryDispatcher: Di
       if (!isClosedBeforeAnswer(error)) throw error;
       return send(url, headers, body, retryDispatcher);
     });
-  return (url, headers, body, kind) => {
-    if (kind !== 'query') return send(url, headers, body);
-    const key = dedupKey(url, headers, body);
+  const signed = (headers: Record<string, string>, { statement }: Sharing) => (statement ? { ...headers, [IDENTITY_HEADER]: statement() } : headers);
+  return (url, headers, body, sharing = {}) => {
+    const vouched = sharing.statement !== undefined || headers[IDENTITY_HEADER] !== undefined;
+    if (sharing.kind !== 'query' || (vouched && sharing.caller === undefined)) return send(url, signed(headers, sharing), body);
+    const key = dedupKey(url, headers, body, sharing.caller);
     let shared = inFlight.get(key);
     if (!shared) {
-      shared = sendQuery(url, headers, body).finally(() => inFlight.delete(key));
+      shared = sendQuery(url, signed(headers, sharing), body).finally(() => inFlight.delete(key));
       inFlight.set(key, shared);
     }
     return shared;
@@ -148,11 +170,11 @@ class AnswerCutError extends Error {
  * again): header names hold no colon or newline and values no newline, and the body comes
  * last, so two different calls never share a key.
  */
-function dedupKey(url: string, headers: Record<string, string>, body: string): string {
+function dedupKey(url: string, headers: Record<string, string>, body: string, caller = ''): string {
   const names = Object.keys(headers)
     .filter((name) => !IGNORED_IN_KEY.has(name.toLowerCase()))
     .sort();
-  let key = url;
+  let key = `${url}\n${caller}`;
   for (const name of names) key += `\n${name.toLowerCase()}:${headers[name]}`;
   return `${key}\n\n${body}`;
 }

@@ -2,7 +2,6 @@ import { STATUS_CODES } from 'node:http';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { getOperationAST, type OperationTypeNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { IDENTITY_HEADER } from '@popug/lib/identity';
 import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import { withTraceContext } from '@popug/lib/tracing/outgoing';
 import type { GatewayContext } from './context';
@@ -11,7 +10,8 @@ import type { SubgraphAnswer, SubgraphCall } from './subgraph-calls';
 type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /**
- * Calls one subgraph, carrying the gateway's signed statement of who is calling.
+ * Calls one subgraph, carrying the gateway's signed statement of who is calling, made for
+ * this subgraph and this request.
  *
  * A data source of our own rather than Apollo's RemoteGraphQLDataSource: that one builds
  * a node-fetch Headers and Request and a WHATWG Response around every call, about a tenth
@@ -21,6 +21,7 @@ type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
  */
 export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
   constructor(
+    private readonly name: string,
     private readonly url: string,
     private readonly call: SubgraphCall,
   ) {}
@@ -33,14 +34,19 @@ export class SubgraphSource implements GraphQLDataSource<GatewayContext> {
     // Health checks and schema loads carry no request context (the static supergraph makes neither).
     if ('requestId' in context) {
       headers[REQUEST_ID_HEADER] = context.requestId;
-      if (context.identity) headers[IDENTITY_HEADER] = context.identity;
     }
     const body = requestBody(request.query, request);
-    const answer = await this.call(this.url, headers, body, operationKind(options));
+    const answer = await this.call(this.url, headers, body, { kind: operationKind(options), caller: callerKey(context), statement: this.statementOf(context) });
     const parsed = parseBody(answer);
     if (answer.status < 200 || answer.status > 299) throw errorFromAnswer(this.url, answer, parsed);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${answer.text.slice(0, 200)}`);
     return parsed as GatewayGraphQLResponse;
+  }
+
+  /** The request's statement for this subgraph (x-popug-identity), signed when the call is sent. */
+  private statementOf(context: GraphQLDataSourceProcessOptions<GatewayContext>['context']): (() => string) | undefined {
+    const statementFor = 'requestId' in context ? (context as GatewayContext).statementFor : undefined;
+    return statementFor && (() => statementFor(this.name));
   }
 }
 
@@ -70,6 +76,17 @@ function requestBody(query: string, { operationName, variables, extensions }: Gr
 function operationKind(options: GraphQLDataSourceProcessOptions<GatewayContext>): OperationTypeNode | undefined {
   if (!('document' in options) || !options.document) return undefined;
   return getOperationAST(options.document, options.request.operationName)?.operation;
+}
+
+/**
+ * Who a call's answer is for: identical reads in flight for the same caller share one call
+ * (subgraph-calls.ts), whatever request's statement it carries. Each request's statement is
+ * its own now (made for its request id), so the statement itself no longer tells callers apart.
+ */
+function callerKey(context: GraphQLDataSourceProcessOptions<GatewayContext>['context']): string | undefined {
+  if (!('requestId' in context) || !context.statementFor) return undefined;
+  const { caller } = context as GatewayContext;
+  return caller ? `${caller.id}:${caller.revision}:${caller.role}:${caller.sessionId ?? ''}` : 'anonymous';
 }
 
 function parseBody(answer: SubgraphAnswer): unknown {

@@ -23,6 +23,14 @@ import { AppError } from './errors';
  * - control characters (C0, DEL, C1): PostgreSQL refuses NUL, and the rest have no place
  *   in a name or title; a description (an argument named `description`) keeps tab and
  *   line feed, the only two a text area needs;
+ * - text that can pass for something else, in every field, descriptions included: the
+ *   bidirectional controls (U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates,
+ *   the marks U+200E, U+200F and U+061C) make text display in another order than it is
+ *   stored, so a name or title shown to an admin, or a description that a reader follows,
+ *   can read as something it is not ("Trojan Source", CVE-2021-42574); the line and
+ *   paragraph separators U+2028 and U+2029 break a line where some readers (mail clients,
+ *   JavaScript before ES2019, log viewers) break it and others do not. A description's
+ *   line feed does everything a separator would, so nothing is lost there either;
  * - lone UTF-16 surrogates: not Unicode, so not storable as UTF-8 (the driver would
  *   silently store U+FFFD instead);
  * - length: 1 000 characters for a line, 10 000 for a description (services set lower
@@ -39,16 +47,22 @@ const LINE_FORBIDDEN = /[\u0000-\u001F\u007F-\u009F]/;
 // eslint-disable-next-line no-control-regex
 const MULTILINE_FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Bidirectional controls and the line and paragraph separators: refused in every field. */
+export const DISGUISING = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]/;
+
+const codePoint = (character: string) => `U+${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** What is wrong with one text value, or undefined when it may be stored. */
 export function textProblem(value: string, multiline: boolean): string | undefined {
   const forbidden = (multiline ? MULTILINE_FORBIDDEN : LINE_FORBIDDEN).exec(value);
   if (forbidden) {
-    const code = `U+${forbidden[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const code = codePoint(forbidden[0]);
     return multiline
       ? `must not contain control characters other than tab and line feed (found ${code})`
       : `must not contain control characters such as line breaks (found ${code})`;
   }
+  const disguising = DISGUISING.exec(value);
+  if (disguising) return `must not contain bidirectional controls or line and paragraph separators (found ${codePoint(disguising[0])})`;
   if (LONE_SURROGATE.test(value)) return 'must be valid Unicode text (found a lone surrogate)';
   const max = multiline ? TEXT_LIMITS.multiline : TEXT_LIMITS.line;
   if (value.length > max) return `at most ${max} characters`;

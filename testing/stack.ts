@@ -1,6 +1,8 @@
+import { randomUUID, type KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createLogger } from '../lib/logger';
-import { IDENTITY_HEADER, signAnonymousStatement } from '../lib/identity';
+import { IDENTITY_HEADER, signAnonymousStatement, signIdentity, statementAudience, type Caller } from '../lib/identity';
+import { REQUEST_ID_HEADER } from '../lib/tracing/request-id';
 import { loadPrivateKey } from '../lib/keys';
 import { closeServer, listen } from '../lib/http';
 import type { Env } from '../lib/env';
@@ -71,9 +73,20 @@ export async function postGraphQL<TData = Record<string, unknown>>(
 
 export const testLogger = (name: string) => createLogger(name);
 
-/** The statement the gateway forwards for an anonymous request, for tests that call a subgraph directly as the gateway would. */
-export async function anonymousGatewayHeaders(env: Env): Promise<Record<string, string>> {
-  return { [IDENTITY_HEADER]: await signAnonymousStatement(loadPrivateKey(env, 'gateway')) };
+/**
+ * What the gateway sends `subgraph` with one request, for tests and benches that call a subgraph
+ * directly as the gateway would: a fresh request id and the statement made for it and for that
+ * subgraph, of `caller` (the anonymous statement when null). Each call is a new request.
+ */
+export function gatewayHeaders(env: Env, subgraph: string, caller: Caller | null = null): Record<string, string> {
+  return statementHeaders(loadPrivateKey(env, 'gateway'), subgraph, caller);
+}
+
+/** `gatewayHeaders` signed with a key already loaded (a bench signs one per request). */
+export function statementHeaders(key: KeyObject, subgraph: string, caller: Caller | null = null): Record<string, string> {
+  const options = { audience: statementAudience(subgraph), requestId: randomUUID() };
+  const statement = caller ? signIdentity(caller, key, options) : signAnonymousStatement(key, options);
+  return { [REQUEST_ID_HEADER]: options.requestId, [IDENTITY_HEADER]: statement };
 }
 
 export type { Env };

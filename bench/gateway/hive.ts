@@ -1,14 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IDENTITY_HEADER } from '@popug/lib/identity';
+import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import { SUPERGRAPH_FILE } from '../../gateway/server';
 import type { SubgraphName } from './targets';
 
-/** The signed identity the client sends, passed on to every subgraph: Hive does no identity work. */
+/**
+ * The signed statement and request id the client sends, passed on to the subgraph: Hive does no
+ * identity work (the client signs per request, for the one subgraph each bench operation calls).
+ */
 const PROPAGATE_IDENTITY = `propagateHeaders: {
     fromClientToSubgraphs({ request }) {
       const identity = request.headers.get('${IDENTITY_HEADER}');
-      return identity ? { '${IDENTITY_HEADER}': identity } : {};
+      return identity ? { '${IDENTITY_HEADER}': identity, '${REQUEST_ID_HEADER}': request.headers.get('${REQUEST_ID_HEADER}') ?? '' } : {};
     },
   },`;
 

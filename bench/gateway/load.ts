@@ -4,9 +4,12 @@ import { percentile } from '../harness';
 /** One client's request: where, as whom, what. */
 export interface Call {
   url: string;
-  headers: Record<string, string>;
+  /** Fixed, or made anew for each request (a statement names its request id). */
+  headers: Record<string, string> | (() => Record<string, string>);
   body: string;
 }
+
+export const headersOf = (call: Call) => ({ 'content-type': 'application/json', ...(typeof call.headers === 'function' ? call.headers() : call.headers) });
 
 /** What one measured stretch of load saw: `requests` good answers, `failures` other ones. */
 export interface Window {
@@ -18,7 +21,7 @@ export interface Window {
 
 /** Sends `call` once and throws unless the answer is a 200 without errors (and passes `check`). */
 export async function checkOnce(call: Call, check?: (data: Record<string, unknown>) => boolean): Promise<void> {
-  const response = await fetch(call.url, { method: 'POST', headers: { 'content-type': 'application/json', ...call.headers }, body: call.body });
+  const response = await fetch(call.url, { method: 'POST', headers: headersOf(call), body: call.body });
   const text = await response.text();
   const parsed = JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: unknown[] };
   if (response.status !== 200 || parsed.errors || !parsed.data || (check && !check(parsed.data))) {
@@ -73,8 +76,10 @@ async function drive(pool: Pool, calls: readonly Call[], until: number, latencie
 
 /** One request; its latency in ms. Throws unless the answer is a 200 without errors. */
 async function send(pool: Pool, call: Call): Promise<number> {
+  // Signed before the clock starts: the latency is the server's, not the load generator's signature.
+  const headers = headersOf(call);
   const started = performance.now();
-  const response = await pool.request({ path: new URL(call.url).pathname, method: 'POST', headers: { 'content-type': 'application/json', ...call.headers }, body: call.body });
+  const response = await pool.request({ path: new URL(call.url).pathname, method: 'POST', headers, body: call.body });
   const text = await response.body.text();
   const took = performance.now() - started;
   if (response.statusCode !== 200 || text.includes('"errors"')) throw new Error(`${call.url} answered ${response.statusCode}: ${text.slice(0, 300)}`);

@@ -1,4 +1,3 @@
-import { IDENTITY_HEADER } from '@popug/lib/identity';
 import { contractOperation } from '@popug/testing/contract';
 import type { Call } from './load';
 import type { Popug } from './popugs';
@@ -49,10 +48,14 @@ export const OPERATIONS = {
 
 export type OperationName = keyof typeof OPERATIONS;
 
-/** `popug` asking `operation` of `target`: our gateway gets their token, Hive and the subgraphs a signed identity. */
+/**
+ * `popug` asking `operation` of `target`: our gateway gets their token, Hive and the subgraphs the
+ * gateway's statement for the one subgraph that answers and a request id, fresh for each request.
+ */
 export function callFor(stack: Stack, target: Target, operation: OperationName, popug: Popug): Call {
   const { query, direct } = OPERATIONS[operation];
-  if (target === 'direct') return { url: stack.subgraphUrls[direct.subgraph], headers: { [IDENTITY_HEADER]: popug.identity }, body: JSON.stringify({ query: direct.query, variables: {} }) };
-  const headers: Record<string, string> = target === 'ours' ? { authorization: `Bearer ${popug.token}` } : { [IDENTITY_HEADER]: popug.identity };
+  const signed = () => popug.statementFor(direct.subgraph);
+  if (target === 'direct') return { url: stack.subgraphUrls[direct.subgraph], headers: signed, body: JSON.stringify({ query: direct.query, variables: {} }) };
+  const headers = target === 'ours' ? { authorization: `Bearer ${popug.token}` } : signed;
   return { url: stack.gatewayUrls[target], headers, body: JSON.stringify({ query, variables: {} }) };
 }

@@ -2,19 +2,24 @@ import { Pool } from 'pg';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import { openDatabase } from '@popug/lib/db/orm';
 import type { Env } from '@popug/lib/env';
-import { callerSchema, signIdentity, type Caller } from '@popug/lib/identity';
+import { callerSchema, type Caller } from '@popug/lib/identity';
 import { loadPrivateKey } from '@popug/lib/keys';
 import { today as todayIn } from '@popug/lib/business-day';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { seedOpenTasks } from '../../subgraphs/tracker/services/task-seeding';
 import { seedAuditRows } from '../audit-rows';
+import { statementHeaders } from '@popug/testing/stack';
+import type { SubgraphName } from './targets';
 
 /** A seeded worker as the three kinds of client speak for them. */
 export interface Popug {
   /** Bearer token, for our gateway (which looks the identity up and signs it itself). */
   token: string;
-  /** A gateway-signed identity statement, for Hive and for the subgraphs directly. */
-  identity: string;
+  /**
+   * The gateway's statement for one request to `subgraph` and its request id, for Hive and for
+   * the subgraphs directly: signed per request, in the load generator (whose CPU is not counted).
+   */
+  statementFor(subgraph: SubgraphName): Record<string, string>;
   caller: Caller;
 }
 
@@ -43,7 +48,7 @@ export async function seedPopugs(env: Env, urls: { gateway: string; auth: string
     await accounting.end();
   }
   const key = loadPrivateKey(env, 'gateway');
-  return Promise.all(signedUp.map(async ({ token, caller }) => ({ token, caller, identity: await signIdentity(caller, key, 3600) })));
+  return signedUp.map(({ token, caller }) => ({ token, caller, statementFor: (subgraph) => statementHeaders(key, subgraph, caller) }));
 }
 
 async function signUp(urls: { gateway: string; auth: string }, email: string): Promise<{ token: string; caller: Caller }> {

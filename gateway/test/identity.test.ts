@@ -3,7 +3,8 @@ import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { databaseName, databaseUrl, type DatabaseName } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
-import { IDENTITY_HEADER, signAnonymousStatement, signIdentity, signUserToken, type Caller } from '@popug/lib/identity';
+import { IDENTITY_HEADER, signAnonymousStatement, signIdentity, signUserToken, statementAudience, type Caller } from '@popug/lib/identity';
+import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { postGraphQL, type GraphQLResponse } from '@popug/testing/stack';
@@ -12,8 +13,9 @@ import { startSystem } from '../../test/system';
 
 /**
  * Nothing trusts a plain header (docs/architecture.md, Identity). Each subgraph, called directly, only
- * believes a statement signed by the gateway's key, for the gateway's audience, not yet
- * expired; the gateway only believes a live token signed by auth.
+ * believes a statement signed by the gateway's key, for that subgraph and the request id sent
+ * with it, not yet expired; the gateway only believes a live token signed by auth. (Replays at
+ * another subgraph, with another request id, or after 30 s: test/hostile/statements.test.ts.)
  */
 
 const SUBGRAPHS = ['auth', 'tracker', 'accounting', 'analytics'] as const;
@@ -27,7 +29,16 @@ const PROTECTED: Record<SubgraphName, { field: string; query: string }> = {
 };
 // The claims lib/identity.ts puts in a forwarded identity; a crafted token is checked to pass first.
 const IDENTITY_ISSUER = 'popug-gateway';
-const IDENTITY_AUDIENCE = 'popug-subgraphs';
+/** The request id every direct call of this file sends, and its statements name. */
+const REQUEST_ID = 'identity-test-request';
+
+/** A statement as a subgraph is sent it: made for that subgraph (each may get another). */
+type Statement = (subgraph: SubgraphName) => string | Promise<string>;
+const same = (token: string): Statement => () => token;
+const signedFor =
+  (caller: Caller): Statement =>
+  (subgraph) =>
+    signIdentity(caller, gatewayKey, { audience: statementAudience(subgraph), requestId: REQUEST_ID });
 
 let env: Env;
 let system: TestSystem;
@@ -65,9 +76,10 @@ function subgraphUrl(name: SubgraphName): string {
   return `${system.services[name].url}/graphql`;
 }
 
-/** Calls `subgraph` directly, bypassing the gateway, with `identity` in the identity header if given. */
-function direct(subgraph: SubgraphName, identity?: string, query = PROTECTED[subgraph].query) {
-  return postGraphQL<Record<string, unknown>>(subgraphUrl(subgraph), query, {}, identity === undefined ? {} : { [IDENTITY_HEADER]: identity });
+/** Calls `subgraph` directly, bypassing the gateway, with `identity`'s statement for it and the request id if given. */
+async function direct(subgraph: SubgraphName, identity?: Statement, query = PROTECTED[subgraph].query) {
+  const headers: Record<string, string> = identity === undefined ? {} : { [IDENTITY_HEADER]: await identity(subgraph), [REQUEST_ID_HEADER]: REQUEST_ID };
+  return postGraphQL<Record<string, unknown>>(subgraphUrl(subgraph), query, {}, headers);
 }
 
 function summary(result: GraphQLResponse<Record<string, unknown>>, field: string) {
@@ -78,7 +90,7 @@ function summary(result: GraphQLResponse<Record<string, unknown>>, field: string
 }
 
 /** What each subgraph makes of `identity`: its status, codes, and whether the field got data. */
-async function everySubgraph(identity?: string) {
+async function everySubgraph(identity?: Statement) {
   const answers = await Promise.all(
     SUBGRAPHS.map(async (name) => {
       const result = await direct(name, identity);
@@ -92,20 +104,21 @@ const everywhere = (outcome: { status: number; codes: string[]; answered: boolea
   Object.fromEntries(SUBGRAPHS.map((name) => [name, outcome]));
 const REFUSED = { status: 401, codes: ['UNAUTHENTICATED'], answered: false };
 
-/** A forwarded identity built by hand, so each claim can be set wrong on purpose. */
-async function craftIdentity(
+/** A forwarded identity built by hand (with jose, as any JWT library would), so each claim can be set wrong on purpose. */
+function craftIdentity(
   caller: Caller,
-  options: { key?: KeyObject; issuedAt?: number; expiresAt?: number; issuer?: string; audience?: string } = {},
-): Promise<string> {
+  options: { key?: KeyObject; issuedAt?: number; expiresAt?: number; issuer?: string; audience?: string; requestId?: string } = {},
+): Statement {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ email: caller.email, name: caller.name, role: caller.role, rev: caller.revision })
-    .setProtectedHeader({ alg: 'EdDSA' })
-    .setSubject(caller.id)
-    .setIssuer(options.issuer ?? IDENTITY_ISSUER)
-    .setAudience(options.audience ?? IDENTITY_AUDIENCE)
-    .setIssuedAt(options.issuedAt ?? now)
-    .setExpirationTime(options.expiresAt ?? now + 60)
-    .sign(options.key ?? gatewayKey);
+  return (subgraph) =>
+    new SignJWT({ email: caller.email, name: caller.name, role: caller.role, rev: caller.revision, rid: options.requestId ?? REQUEST_ID })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT' })
+      .setSubject(caller.id)
+      .setIssuer(options.issuer ?? IDENTITY_ISSUER)
+      .setAudience(options.audience ?? statementAudience(subgraph))
+      .setIssuedAt(options.issuedAt ?? now)
+      .setExpirationTime(options.expiresAt ?? now + 30)
+      .sign(options.key ?? gatewayKey);
 }
 
 const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -124,10 +137,10 @@ async function localUsers(subgraph: Exclude<DatabaseName, 'master' | 'auth'>, id
 
 describe('a subgraph called directly', () => {
   it('serves a statement signed by the gateway, and only as far as its role allows', async () => {
-    expect(await everySubgraph(await signIdentity(admin, gatewayKey))).toEqual(everywhere({ status: 200, codes: [], answered: true }));
-    expect(await everySubgraph(await signIdentity(worker, gatewayKey))).toEqual(everywhere({ status: 200, codes: ['FORBIDDEN'], answered: false }));
+    expect(await everySubgraph(signedFor(admin))).toEqual(everywhere({ status: 200, codes: [], answered: true }));
+    expect(await everySubgraph(signedFor(worker))).toEqual(everywhere({ status: 200, codes: ['FORBIDDEN'], answered: false }));
     // The hand-built statement is a faithful one, so the refusals below are about the flaw each has.
-    expect(await everySubgraph(await craftIdentity(admin))).toEqual(everywhere({ status: 200, codes: [], answered: true }));
+    expect(await everySubgraph(craftIdentity(admin))).toEqual(everywhere({ status: 200, codes: [], answered: true }));
   });
 
   it('refuses any request without a statement with 401, its SDL included', async () => {
@@ -139,7 +152,7 @@ describe('a subgraph called directly', () => {
   });
 
   it('answers UNAUTHENTICATED to the gateway\'s anonymous statement, yet gives it the SDL', async () => {
-    const anonymous = await signAnonymousStatement(gatewayKey);
+    const anonymous: Statement = (subgraph) => signAnonymousStatement(gatewayKey, { audience: statementAudience(subgraph), requestId: REQUEST_ID });
     expect(await everySubgraph(anonymous)).toEqual(everywhere({ status: 200, codes: ['UNAUTHENTICATED'], answered: false }));
     const me = await direct('auth', anonymous, '{ me { id } }');
     expect(summary(me, 'me')).toEqual({ codes: ['UNAUTHENTICATED'], answered: false });
@@ -156,7 +169,7 @@ describe('a subgraph called directly', () => {
   });
 
   it('refuses forged statements: another key, a tampered payload, alg none, HMAC with the public key, auth\'s key', async () => {
-    const genuineWorker = await signIdentity(worker, gatewayKey);
+    const genuineWorker = signIdentity(worker, gatewayKey, { audience: statementAudience('tracker'), requestId: REQUEST_ID });
     const [header, , signature] = genuineWorker.split('.');
     const now = Math.floor(Date.now() / 1000);
     const adminClaims = {
@@ -166,29 +179,30 @@ describe('a subgraph called directly', () => {
       role: 'admin',
       rev: 1,
       iss: IDENTITY_ISSUER,
-      aud: IDENTITY_AUDIENCE,
+      aud: statementAudience('tracker'),
+      rid: REQUEST_ID,
       iat: now,
-      exp: now + 60,
+      exp: now + 30,
     };
     const stranger: Caller = { id: randomUUID(), email: 'mallory@popug.test', name: 'Mallory', role: 'admin', revision: 99 };
     const otherKey = generateKeyPairSync('ed25519').privateKey;
     const publicPem = loadPublicKey(env, 'gateway').export({ type: 'spki', format: 'pem' }).toString();
 
-    const forgeries: Record<string, string> = {
-      'signed by another Ed25519 key': await craftIdentity({ ...admin }, { key: otherKey }),
-      'a stranger signed by another key': await craftIdentity(stranger, { key: otherKey }),
-      'worker statement with the role changed to admin': `${header}.${base64url({ ...adminClaims, sub: worker.id, email: worker.email, name: worker.name })}.${signature}`,
-      'worker signature on an admin payload': `${header}.${base64url(adminClaims)}.${signature}`,
-      'alg none': `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(adminClaims)}.`,
-      'HS256 keyed with the gateway public key': await new SignJWT(adminClaims)
-        .setProtectedHeader({ alg: 'HS256' })
-        .sign(new TextEncoder().encode(publicPem)),
-      "signed with auth's key": await craftIdentity(admin, { key: authKey }),
-      'a user token from auth instead of a statement': (await signUserToken(admin.id, authKey, 60, randomUUID())).token,
-      'wrong issuer': await craftIdentity(admin, { issuer: 'popug-auth' }),
-      'wrong audience': await craftIdentity(admin, { audience: 'popug-jira' }),
-      'not a JWT at all': 'let-me-in',
-      'an empty signature': `${header}.${base64url(adminClaims)}.`,
+    const forgeries: Record<string, Statement> = {
+      'signed by another Ed25519 key': craftIdentity({ ...admin }, { key: otherKey }),
+      'a stranger signed by another key': craftIdentity(stranger, { key: otherKey }),
+      'worker statement with the role changed to admin': same(`${header}.${base64url({ ...adminClaims, sub: worker.id, email: worker.email, name: worker.name })}.${signature}`),
+      'worker signature on an admin payload': same(`${header}.${base64url(adminClaims)}.${signature}`),
+      'alg none': same(`${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(adminClaims)}.`),
+      'HS256 keyed with the gateway public key': same(await new SignJWT(adminClaims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(publicPem))),
+      "signed with auth's key": craftIdentity(admin, { key: authKey }),
+      'a user token from auth instead of a statement': same((await signUserToken(admin.id, authKey, 60, randomUUID())).token),
+      'wrong issuer': craftIdentity(admin, { issuer: 'popug-auth' }),
+      'the audience every subgraph took before': craftIdentity(admin, { audience: 'popug-subgraphs' }),
+      'wrong audience': craftIdentity(admin, { audience: 'popug-jira' }),
+      'no request id': same(signIdentity(admin, gatewayKey, { audience: statementAudience('tracker'), requestId: '' })),
+      'not a JWT at all': same('let-me-in'),
+      'an empty signature': same(`${header}.${base64url(adminClaims)}.`),
     };
 
     for (const [what, identity] of Object.entries(forgeries)) {
@@ -202,8 +216,8 @@ describe('a subgraph called directly', () => {
 
   it('refuses an expired statement signed by the gateway itself', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const expired = await craftIdentity(admin, { issuedAt: now - 120, expiresAt: now - 60 });
-    const justExpired = await craftIdentity(admin, { issuedAt: now - 61, expiresAt: now - 1 });
+    const expired = craftIdentity(admin, { issuedAt: now - 120, expiresAt: now - 90 });
+    const justExpired = craftIdentity(admin, { issuedAt: now - 31, expiresAt: now - 1 });
 
     expect(await everySubgraph(expired)).toEqual(everywhere(REFUSED));
     expect(await everySubgraph(justExpired)).toEqual(everywhere(REFUSED));
@@ -245,7 +259,7 @@ describe('the gateway', () => {
       'for a user that does not exist': await userToken(authKey, randomUUID(), now + 60),
       'with the subject swapped': `${header}.${base64url({ ...claims, sub: worker.id })}.${signature}`,
       'alg none': `${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`,
-      "the gateway's own forwarded identity": await signIdentity(admin, gatewayKey),
+      "the gateway's own forwarded identity": signIdentity(admin, gatewayKey, { audience: statementAudience('auth'), requestId: REQUEST_ID }),
       garbage: 'garbage',
       'three dots of nothing': '..',
     };
@@ -255,10 +269,10 @@ describe('the gateway', () => {
   });
 
   it('ignores an identity header sent by a client: it signs its own, or none', async () => {
-    const forged = await craftIdentity(admin, { key: generateKeyPairSync('ed25519').privateKey });
-    const genuine = await signIdentity(admin, gatewayKey);
+    const forged = await craftIdentity(admin, { key: generateKeyPairSync('ed25519').privateKey })('tracker');
+    const genuine = signIdentity(admin, gatewayKey, { audience: statementAudience('tracker'), requestId: REQUEST_ID });
     for (const identity of [forged, genuine]) {
-      const anonymous = await postGraphQL<Record<string, unknown>>(system.gatewayUrl, '{ trackerPermissions { role } }', {}, { [IDENTITY_HEADER]: identity });
+      const anonymous = await postGraphQL<Record<string, unknown>>(system.gatewayUrl, '{ trackerPermissions { role } }', {}, { [IDENTITY_HEADER]: identity, [REQUEST_ID_HEADER]: REQUEST_ID });
       expect(summary(anonymous, 'trackerPermissions')).toEqual({ codes: ['UNAUTHENTICATED'], answered: false });
     }
     const workerToken = await system.login(worker.email, 'correct horse battery');
@@ -266,7 +280,7 @@ describe('the gateway', () => {
       system.gatewayUrl,
       '{ trackerPermissions { role } }',
       {},
-      { authorization: `Bearer ${workerToken}`, [IDENTITY_HEADER]: genuine },
+      { authorization: `Bearer ${workerToken}`, [IDENTITY_HEADER]: genuine, [REQUEST_ID_HEADER]: REQUEST_ID },
     );
     expect(summary(asWorker, 'trackerPermissions')).toEqual({ codes: ['FORBIDDEN'], answered: false });
   });

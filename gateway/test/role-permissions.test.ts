@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '@popug/lib/env';
-import { IDENTITY_HEADER, signIdentity } from '@popug/lib/identity';
-import { loadPrivateKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { dataOf, postGraphQL, startOnFreePort, testLogger } from '@popug/testing/stack';
+import { dataOf, gatewayHeaders, postGraphQL, startOnFreePort, testLogger } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { replicateUntil } from '../../test/replicate-until';
@@ -238,13 +236,12 @@ describe('a new role through the gateway', () => {
     // directly with the gateway's statement for the user (revision 2: registered, then role set).
     const secondTracker = await startOnFreePort(await createTrackerServer(env, testLogger('tracker-2')));
     try {
-      const identity = await signIdentity({ ...user, revision: 2 }, loadPrivateKey(env, 'gateway'));
       const askSecond = async () => {
         const result = await postGraphQL<Record<string, unknown>>(
           `${secondTracker.url}/graphql`,
           '{ trackerPermissions { role } }',
           {},
-          { [IDENTITY_HEADER]: identity },
+          gatewayHeaders(env, 'tracker', { ...user, revision: 2 }),
         );
         return result.errors ? result.errors.map((error) => String(error.extensions?.code)).join(',') : 'ok';
       };

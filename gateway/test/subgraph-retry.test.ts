@@ -53,8 +53,8 @@ describe('a subgraph call on a kept-alive connection the subgraph resets', () =>
       const call = createSubgraphCaller(agent);
       const first = JSON.stringify({ query: '{ myTasks { id } }' });
       const second = JSON.stringify({ query: '{ myAccount { balance } }' });
-      await call(subgraph.url, {}, first, OperationTypeNode.QUERY);
-      const answer = await call(subgraph.url, {}, second, OperationTypeNode.QUERY);
+      await call(subgraph.url, {}, first, { kind: OperationTypeNode.QUERY });
+      const answer = await call(subgraph.url, {}, second, { kind: OperationTypeNode.QUERY });
       expect(JSON.parse(answer.text)).toEqual({ data: { ok: true } });
       expect(subgraph.bodies).toEqual([first, second, second]);
     });
@@ -65,8 +65,8 @@ describe('a subgraph call on a kept-alive connection the subgraph resets', () =>
       const call = createSubgraphCaller(agent);
       const first = JSON.stringify({ query: 'mutation { createTask(title: "a") { id } }' });
       const second = JSON.stringify({ query: 'mutation { createTask(title: "b") { id } }' });
-      await call(subgraph.url, {}, first, OperationTypeNode.MUTATION);
-      await expect(call(subgraph.url, {}, second, OperationTypeNode.MUTATION)).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
+      await call(subgraph.url, {}, first, { kind: OperationTypeNode.MUTATION });
+      await expect(call(subgraph.url, {}, second, { kind: OperationTypeNode.MUTATION })).rejects.toMatchObject({ code: 'UND_ERR_SOCKET' });
       expect(subgraph.bodies).toEqual([first, second]);
     });
   });
@@ -98,7 +98,7 @@ describe('a subgraph call on a kept-alive connection the subgraph resets', () =>
     const pooled = createSubgraphAgent(2);
     try {
       const call = createSubgraphCaller(pooled);
-      const read = (query: string) => call(url, {}, JSON.stringify({ query }), OperationTypeNode.QUERY);
+      const read = (query: string) => call(url, {}, JSON.stringify({ query }), { kind: OperationTypeNode.QUERY });
       const heldRead = read('{ held: myTasks { id } }');
       await read('{ first: myTasks { id } }');
       const answer = await read('{ closedUnder: myTasks { id } }');

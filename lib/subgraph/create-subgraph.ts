@@ -15,7 +15,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Registry } from 'prom-client';
 import { PermissionStore } from '../access/permission-store';
 import { applyShield } from '../access/apply-shield';
-import { IdentityVerifier } from '../identity';
+import { IdentityVerifier, statementAudience } from '../identity';
 import { errorLoggingPlugin, maskError } from '../graphql-errors';
 import { bodyErrorHandler } from '../body-errors';
 import { graphqlEndpoint } from '../graphql-endpoint';
@@ -129,7 +129,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   mountHealth(internal, options.name, { essential: { database: databaseAnswers(options.orm.em) }, wanted: options.wanted, details: options.health });
   options.metrics?.(metrics.registry);
   metrics.mount(internal);
-  const identities = new IdentityVerifier(options.gatewayKey);
+  const identities = new IdentityVerifier(options.gatewayKey, statementAudience(options.name));
   const deps = { orm: options.orm, services: options.services, identities, permissionStore, logger: options.logger };
   // auth's /identity routes read JSON bodies with express.json.
   app.use(bodyErrorHandler());

@@ -1,9 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IDENTITY_HEADER, signAnonymousStatement } from '@popug/lib/identity';
+import { IDENTITY_HEADER, signAnonymousStatement, statementAudience } from '@popug/lib/identity';
+import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 import { loadPrivateKey } from '@popug/lib/keys';
-import { anonymousGatewayHeaders, postGraphQL } from '@popug/testing/stack';
+import { gatewayHeaders, postGraphQL } from '@popug/testing/stack';
 import { PASSWORD, codesOf, useHostileBed } from './hostile-bed';
 
 /**
@@ -42,12 +43,12 @@ describe('subgraphs answer only the gateway', () => {
 
   it('refuses an anonymous statement signed by another key', async () => {
     const stranger = generateKeyPairSync('ed25519').privateKey;
-    await expectRefusedDirect('auth', LOGIN, { email: bed.worker.email, password: PASSWORD }, { [IDENTITY_HEADER]: await signAnonymousStatement(stranger) });
+    await expectRefusedDirect('auth', LOGIN, { email: bed.worker.email, password: PASSWORD }, { [IDENTITY_HEADER]: signAnonymousStatement(stranger, { audience: statementAudience('auth'), requestId: 'rq-1' }), [REQUEST_ID_HEADER]: 'rq-1' });
   });
 
   it('refuses an expired anonymous statement', async () => {
-    const expired = await signAnonymousStatement(loadPrivateKey(bed.env, 'gateway'), -10);
-    await expectRefusedDirect('auth', LOGIN, { email: bed.worker.email, password: PASSWORD }, { [IDENTITY_HEADER]: expired });
+    const expired = signAnonymousStatement(loadPrivateKey(bed.env, 'gateway'), { audience: statementAudience('auth'), requestId: 'rq-1', ttlSeconds: -10 });
+    await expectRefusedDirect('auth', LOGIN, { email: bed.worker.email, password: PASSWORD }, { [IDENTITY_HEADER]: expired, [REQUEST_ID_HEADER]: 'rq-1' });
   });
 
   it('refuses a statement header that is not a token at all', async () => {
@@ -55,7 +56,7 @@ describe('subgraphs answer only the gateway', () => {
   });
 
   it('answers the gateway\'s anonymous statement as an anonymous caller: still no access to protected fields', async () => {
-    const result = await postGraphQL(url('tracker'), '{ myTasks { id } }', {}, await anonymousGatewayHeaders(bed.env));
+    const result = await postGraphQL(url('tracker'), '{ myTasks { id } }', {}, gatewayHeaders(bed.env, 'tracker'));
     expect(codesOf(result)).toEqual(['UNAUTHENTICATED']);
     expect(result.status).toBe(200);
   });

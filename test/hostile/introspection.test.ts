@@ -1,5 +1,5 @@
 import { getIntrospectionQuery } from 'graphql';
-import { anonymousGatewayHeaders, dataOf, type GraphQLResponse } from '@popug/testing/stack';
+import { gatewayHeaders, dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import { isolateDevelopmentFile } from '@popug/testing/isolation';
 import { codesOf, expectNoInternals, useHostileBed } from './hostile-bed';
 
@@ -56,7 +56,7 @@ describe('introspection within the limits', () => {
     ] as const) {
       const response = await fetch(`${bed.system.services[name].url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(await anonymousGatewayHeaders(bed.env)) },
+        headers: { 'content-type': 'application/json', ...gatewayHeaders(bed.env, name) },
         body: JSON.stringify({ query }),
       });
       const text = await response.text();

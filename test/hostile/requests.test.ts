@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { anonymousGatewayHeaders, dataOf, postGraphQL, testLogger, type GraphQLResponse } from '@popug/testing/stack';
+import { gatewayHeaders, dataOf, postGraphQL, testLogger, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { GATEWAY_QUERY_LIMITS, SUBGRAPH_QUERY_LIMITS } from '@popug/lib/graphql-limits';
 import { replicateUntil } from '../replicate-until';
@@ -221,7 +221,7 @@ describe('operations over the query limits', () => {
   it('are enforced by each subgraph too, whatever the gateway forwards', async () => {
     for (const name of ['auth', 'tracker', 'accounting', 'analytics'] as const) {
       const url = `${system.services[name].url}/graphql`;
-      const bomb = await postGraphQL(url, `{ ${aliases(SUBGRAPH_QUERY_LIMITS.maxAliases + 100, '_service { sdl }')} }`, {}, await anonymousGatewayHeaders(env));
+      const bomb = await postGraphQL(url, `{ ${aliases(SUBGRAPH_QUERY_LIMITS.maxAliases + 100, '_service { sdl }')} }`, {}, gatewayHeaders(env, name));
       expect({ name, status: bomb.status, codes: (bomb.errors ?? []).map((error) => error.extensions?.code) }).toEqual({
         name,
         status: 400,
@@ -238,7 +238,7 @@ describe('schema probing in production', () => {
     expect(atGateway.status).toBe(400);
     expect(codesOf(atGateway)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     for (const name of ['auth', 'tracker', 'accounting', 'analytics'] as const) {
-      const direct = await postGraphQL(`${system.services[name].url}/graphql`, introspection, {}, await anonymousGatewayHeaders(env));
+      const direct = await postGraphQL(`${system.services[name].url}/graphql`, introspection, {}, gatewayHeaders(env, name));
       expect({ name, status: direct.status }).toEqual({ name, status: 400 });
     }
   });

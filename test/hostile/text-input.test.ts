@@ -6,7 +6,8 @@ import { codesOf, useHostileBed } from './hostile-bed';
 /**
  * Every string argument of every mutation of the client contract, given text PostgreSQL
  * cannot store or a client should not send (NUL, other C0 and C1 control characters,
- * lone UTF-16 surrogates, text over the length limit): BAD_USER_INPUT naming the
+ * bidirectional controls, line and paragraph separators, lone UTF-16 surrogates, text over
+ * the length limit): BAD_USER_INPUT naming the
  * argument, never an internal error, nothing changed, the system healthy after.
  * Sign-in throttling is opened wide here: this file is about text, not floods.
  */
@@ -70,6 +71,8 @@ const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => Str
 const hostileText = fc.oneof(
   fc.tuple(fc.string({ maxLength: 20 }), fc.oneof(controlCharacter, loneSurrogate), fc.string({ maxLength: 20 })).map(([before, bad, after]) => `${before}${bad}${after}`),
   fc.constantFrom('a\u0000b', '\u0000', 'x\ud800', '\udfffy', 'line\rbreak', 'bell\u0007', 'next\u0085line'),
+  // Text that can pass for something else: bidirectional controls, line and paragraph separators.
+  fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C', '\u2028', '\u2029')).map(([before, bad]) => `${before}${bad}x`),
   fc.integer({ min: 10_001, max: 10_010 }).map((length) => 'x'.repeat(length)),
 );
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput } from '@popug/lib/errors';
 import { isUuid } from '@popug/lib/ids';
+import { textProblem } from '@popug/lib/text-input';
 
 const email = z.string().trim().toLowerCase().max(320, 'at most 320 characters').email('not an email address');
 const name = z
@@ -8,8 +9,13 @@ const name = z
   .trim()
   .min(1, 'must not be empty')
   .max(200, 'at most 200 characters')
-  // A NUL would reach PostgreSQL as an internal error; line breaks have no place in a directory name.
-  .refine((value) => !/\p{Cc}/u.test(value), 'must not contain control characters such as line breaks');
+  // The text every field passes (lib/text-input.ts), checked here again for the name a mail
+  // shows to admins: no control characters (a NUL would reach PostgreSQL as an internal error,
+  // line breaks have no place in a directory name), no bidirectional controls or separators.
+  .superRefine((value, context) => {
+    const problem = textProblem(value, false);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
 const password = z.string().min(8, 'at least 8 characters').max(256, 'at most 256 characters');
 
 function parseField<T>(schema: z.ZodType<T>, value: unknown, field: string, label: string): T {

@@ -178,9 +178,22 @@ describe('accounts through the gateway', () => {
     expect(mails.flatMap((mail) => addresses(mail.to)).sort()).toEqual(expectedRecipients);
     for (const mail of mails) {
       expect(addresses(mail.from)).toEqual([env.MAIL_FROM]);
-      expect(mail.subject).toBe('New popug registered: Newcomer Popug');
-      expect(mail.text).toContain('Newcomer Popug <');
+      expect(mail.subject).toBe('New popug registered: "Newcomer Popug"');
+      expect(mail.text).toContain('"Newcomer Popug" <');
     }
+  });
+
+  it("quotes a registrant's name in the admin's mail, and makes no link of link-like text", async () => {
+    const email = `${unique('linklike')}@popug.test`;
+    const name = 'Reset your password at https://evil.example/reset';
+    dataOf(await system.request(REGISTER, { email, name, password: PASSWORD }));
+    const [mail] = await smtp.waitForMails((received) => received.text?.includes(email) ?? false, 1);
+    const shown = '"Reset your password at https[:]//evil[.]example/reset"';
+    expect(mail?.subject).toBe(`New popug registered: ${shown}`);
+    expect(mail?.text).toContain(`${shown} <${email}> has just registered`);
+    // Plain text only: no HTML part in which the name could become markup or a link.
+    expect(mail?.html).toBe(false);
+    expect(mail?.text).not.toContain('https://evil.example');
   });
 
   it('logs in (email in any letter case) and `me` answers with the token', async () => {

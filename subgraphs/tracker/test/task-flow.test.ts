@@ -1,7 +1,5 @@
-import { signIdentity } from '@popug/lib/identity';
-import { loadPrivateKey } from '@popug/lib/keys';
 import { readEvent } from '@popug/lib/replication/events';
-import { postGraphQL } from '@popug/testing/stack';
+import { gatewayHeaders, postGraphQL } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
 import { contractOperation } from '../../../testing/contract';
 import { OPS, dataOf, refusal, startTestbed, type Testbed, type TestUser, type TaskView } from './tracker-testkit';
@@ -273,11 +271,7 @@ describe('Task references from other subgraphs', () => {
 
   /** What another subgraph's reference looks like to tracker: `_entities`, with the gateway's signed identity. */
   async function resolveReference(id: string, selection: string, as?: TestUser) {
-    const headers: Record<string, string> = {};
-    if (as) {
-      const key = loadPrivateKey(bed.env, 'gateway');
-      headers['x-popug-identity'] = await signIdentity({ id: as.id, email: as.email, name: as.name, role: as.role, revision: 2 }, key);
-    }
+    const headers = as ? gatewayHeaders(bed.env, 'tracker', { id: as.id, email: as.email, name: as.name, role: as.role, revision: 2 }) : {};
     return postGraphQL<{ _entities: (Partial<TaskView> | null)[] }>(
       `${bed.system.services.tracker.url}/graphql`,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`,
