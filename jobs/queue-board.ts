@@ -76,11 +76,21 @@ function cookieToken(header: string | undefined): string | null {
 /** Keys of bull-board's JSON that carry what a job holds: its data, its result, why and where it failed. */
 const JOB_CONTENT_KEYS = new Set(['data', 'returnValue', 'failedReason', 'stacktrace']);
 
-/** The same answer with every job's content replaced by HIDDEN. */
-export function hideJobContent(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(hideJobContent);
+/**
+ * The same answer with job content replaced by HIDDEN: every job's, or with `onlySecrets` the
+ * content of jobs whose data says it holds a credential (a password-reset link), which no
+ * one reads on the board, the holders of queue:view_data included.
+ */
+export function hideJobContent(value: unknown, onlySecrets = false): unknown {
+  if (Array.isArray(value)) return value.map((inner) => hideJobContent(inner, onlySecrets));
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, JOB_CONTENT_KEYS.has(key) ? HIDDEN : hideJobContent(inner)]));
+  const hide = !onlySecrets || holdsSecret(value);
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, hide && JOB_CONTENT_KEYS.has(key) ? HIDDEN : hideJobContent(inner, onlySecrets)]));
+}
+
+function holdsSecret(job: object): boolean {
+  const data: unknown = (job as { data?: unknown }).data;
+  return typeof data === 'object' && data !== null && (data as { secret?: unknown }).secret === true;
 }
 
 /**
@@ -203,14 +213,12 @@ export function mountQueueBoard(app: Express, options: QueueBoardOptions): void 
       res.status(403).json({ code: 'FORBIDDEN', message: 'Redis statistics are not shown on the queue board' });
       return;
     }
-    if (!verdict.seesData) {
-      if (JOB_LOGS.test(path)) {
-        res.status(403).json({ code: 'FORBIDDEN', message: `Job logs need accounting's ${JOB_DATA_PERMISSION} permission` });
-        return;
-      }
-      const json = res.json.bind(res);
-      res.json = (body: unknown) => json(hideJobContent(body));
+    if (!verdict.seesData && JOB_LOGS.test(path)) {
+      res.status(403).json({ code: 'FORBIDDEN', message: `Job logs need accounting's ${JOB_DATA_PERMISSION} permission` });
+      return;
     }
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => json(hideJobContent(body, verdict.seesData));
     next();
   });
 

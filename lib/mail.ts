@@ -13,6 +13,8 @@ export const mailMessageSchema = z.object({
   subject: z.string().min(1).max(998), // RFC 5322 line limit, before folding
   text: z.string(),
   html: z.string().optional(),
+  /** The mail carries a credential (a password-reset link): the queue board shows its content to nobody. */
+  secret: z.boolean().optional(),
 });
 
 export type MailMessage = z.infer<typeof mailMessageSchema>;

@@ -25,6 +25,7 @@ let producer: ReturnType<typeof createRedis>;
 let mail: Queue;
 let payout: Queue;
 const SECRET_EMAIL = `payee-${randomUUID().slice(0, 8)}@popug.test`;
+const RESET_LINK = `http://popug.test/reset-password#token=${randomUUID()}`;
 
 beforeAll(async () => {
   // The board is on the internal port.
@@ -37,6 +38,8 @@ beforeAll(async () => {
   const job = await mail.add(SEND_MAIL, { to: SECRET_EMAIL, subject: 'Your payout', text: 'You were paid 1234.56' }, { jobId: `board-${randomUUID()}`, delay: 3_600_000 });
   // What a job log may hold: who a mail went to.
   await job.log(`queued for ${SECRET_EMAIL}`);
+  // A password-reset mail: its link signs in as its owner.
+  await mail.add(SEND_MAIL, { to: SECRET_EMAIL, subject: 'Reset your password', text: `Open ${RESET_LINK}`, secret: true }, { jobId: `board-${randomUUID()}`, delay: 3_600_000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -139,6 +142,13 @@ describe('who may look', () => {
     const token = await userHolding(['queue:view', 'queue:view_data']);
     const text = await (await mailJobs(token)).text();
     expect(text).toContain(SECRET_EMAIL);
+  });
+
+  it('shows a password-reset mail\'s link to nobody, not even a holder of queue:view_data', async () => {
+    const token = await userHolding(['queue:view', 'queue:view_data']);
+    const text = await (await mailJobs(token)).text();
+    expect(text).toContain('You were paid 1234.56');
+    expect(text).not.toContain(RESET_LINK);
   });
 
   it('hides job data from a holder of accounting\'s account:view_all alone: auth decides', async () => {

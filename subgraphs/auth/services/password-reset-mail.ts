@@ -84,6 +84,7 @@ export class PasswordResetMailer {
       {
         to: user.email,
         subject: 'Reset your Popug Jira password',
+        secret: true,
         text: [
           `Hello ${user.name},`,
           '',
