@@ -6,7 +6,8 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { dataOf, type GraphQLResponse } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
 import { replicateUntil } from '../replicate-until';
-import { tableDigests } from './table-digests';
+import { replicationSettled, tableDigests } from './table-digests';
+import { waitFor } from '@popug/testing/wait';
 import { startSystem } from '../system';
 
 export { codesOf } from '@popug/testing/stack';
@@ -38,8 +39,12 @@ export interface HostileBed {
   snapshot(): Promise<unknown>;
   /** Every row of every table of every database (test/hostile/table-digests.ts): what a refusal must leave as it was. */
   tables(): Promise<Record<string, string>>;
-  /** Runs `attempt` and fails the test when any row of any table of any database changed under it. */
-  expectNothingChanged(attempt: () => Promise<void>): Promise<void>;
+  /**
+   * Runs `attempt` and fails the test when any row of any table of any database changed under it.
+   * `replicating`: a replicator runs beside the bed (the file started the jobs worker), so both
+   * digests wait until it has nothing in hand: earlier requests' events are not the attempt's.
+   */
+  expectNothingChanged(attempt: () => Promise<void>, options?: { replicating?: boolean }): Promise<void>;
   /** The gateway and every subgraph healthy, and a normal query answered. */
   expectHealthy(): Promise<void>;
   close(): Promise<void>;
@@ -133,9 +138,14 @@ export async function startHostileBed(overrides: Record<string, string> = {}, is
       };
     },
     tables: () => tableDigests(env),
-    async expectNothingChanged(attempt) {
+    async expectNothingChanged(attempt, options = {}) {
+      const settled = async () => {
+        if (options.replicating) await waitFor(async () => ((await replicationSettled(env)) ? true : undefined), 15_000, 'replication settled');
+      };
+      await settled();
       const before = await tableDigests(env);
       await attempt();
+      await settled();
       expect(await tableDigests(env)).toEqual(before);
     },
     async expectHealthy() {

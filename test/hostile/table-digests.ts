@@ -27,3 +27,22 @@ export async function tableDigests(env: Env, databases: readonly DatabaseName[] 
   }
   return digests;
 }
+
+/** The sources whose `outbox` the replicator drains. */
+const SOURCES: readonly DatabaseName[] = ['auth', 'tracker', 'accounting'];
+
+/**
+ * Whether replication has nothing in hand: every source's outbox drained and every replica
+ * applied up to the head of the master log. Digests compared only then tell what a request
+ * did, not what an earlier one's events are still doing.
+ */
+export async function replicationSettled(env: Env): Promise<boolean> {
+  for (const source of SOURCES) {
+    const waiting = await withConnection(env, databaseName(env, source), async (client) => (await client.query('select 1 from outbox limit 1')).rowCount);
+    if (waiting) return false;
+  }
+  return withConnection(env, databaseName(env, 'master'), async (client) => {
+    const behind = await client.query('select 1 from replica_state where watermark < (select coalesce(max(version), 0) from change_log) limit 1');
+    return behind.rowCount === 0;
+  });
+}
