@@ -7,6 +7,7 @@ import { openMailQueue } from '@popug/testing/mail-queue';
 import { waitFor } from '@popug/testing/wait';
 import { dataOf } from '@popug/testing/stack';
 import { PASSWORD, codesOf, useHostileBed, type User } from './hostile-bed';
+import { CHANGE_PASSWORD, ME, REFRESH, REQUEST_RESET, RESET, SET_USER_ACTIVE, SIGN_IN } from '@popug/testing/session-operations';
 
 /**
  * Sessions that end (issue 27, point 1): a token that could never expire or never be
@@ -18,16 +19,7 @@ import { PASSWORD, codesOf, useHostileBed, type User } from './hostile-bed';
 
 const bed = useHostileBed();
 
-const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token refreshToken }
-}`;
 const LOGIN = 'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }';
-const REFRESH = 'mutation RefreshSession($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { token refreshToken } }';
-const ME = 'query Me { me { id } }';
-const SET_USER_ACTIVE = 'mutation SetUserActive($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { id active } }';
-const CHANGE_PASSWORD = 'mutation ChangePassword($current: String!, $new: String!) { changePassword(currentPassword: $current, newPassword: $new) }';
-const REQUEST_RESET = 'mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }';
-const RESET = 'mutation ResetPassword($token: String!, $password: String!) { resetPassword(token: $token, password: $password) }';
 
 interface Grant {
   token: string;

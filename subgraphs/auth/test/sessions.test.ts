@@ -13,6 +13,7 @@ import { startNotifier, type Notifier } from '../../../jobs/notifier/worker';
 import { tableDigests } from '../../../test/hostile/table-digests';
 import { MANIFEST_FILE } from '../../../gateway/trusted-documents';
 import { startGatewayOver, startSystem } from '../../../test/system';
+import { CHANGE_PASSWORD, LOGOUT, LOGOUT_EVERYWHERE, ME, REFRESH, REQUEST_RESET, RESET, SET_USER_ACTIVE, SIGN_IN } from '@popug/testing/session-operations';
 
 /**
  * Sessions through the gateway with real PostgreSQL, Redis, the notifier and an SMTP
@@ -22,20 +23,7 @@ import { startGatewayOver, startSystem } from '../../../test/system';
  */
 
 const PASSWORD = 'correct horse battery';
-const SIGN_IN = `mutation SignIn($email: String!, $password: String!) {
-  login(email: $email, password: $password) { token expiresAt refreshToken refreshExpiresAt user { id } }
-}`;
-const REFRESH = `mutation RefreshSession($refreshToken: String!) {
-  refreshSession(refreshToken: $refreshToken) { token expiresAt refreshToken refreshExpiresAt user { id } }
-}`;
-const ME = 'query Me { me { id } }';
-const LOGOUT = 'mutation Logout { logout }';
-const LOGOUT_EVERYWHERE = 'mutation LogoutEverywhere { logoutEverywhere }';
-const CHANGE_PASSWORD = 'mutation ChangePassword($current: String!, $new: String!) { changePassword(currentPassword: $current, newPassword: $new) }';
-const REQUEST_RESET = 'mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }';
-const RESET = 'mutation ResetPassword($token: String!, $password: String!) { resetPassword(token: $token, password: $password) }';
 const REGISTER = 'mutation Register($email: String!, $name: String!, $password: String!) { register(email: $email, name: $name, password: $password) { id } }';
-const SET_USER_ACTIVE = 'mutation SetUserActive($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { id active } }';
 
 interface Grant {
   token: string;
