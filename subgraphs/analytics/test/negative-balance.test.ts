@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { newEvent } from '@popug/lib/replication/outbox';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { SourcedEvent } from './event-world';
-import { openPipeline, type Pipeline } from './pipeline';
+import { pipelineForFile } from './pipeline';
 
 /**
  * A few popugs in Europe/Berlin, step by step: the negative count of a day before and
@@ -10,14 +10,7 @@ import { openPipeline, type Pipeline } from './pipeline';
  * expensive task breaks ties.
  */
 const env = isolateTestFile({ BUSINESS_TZ: 'Europe/Berlin' });
-let pipeline: Pipeline;
-
-beforeAll(async () => {
-  pipeline = await openPipeline(env);
-}, 60_000);
-afterAll(async () => {
-  await pipeline?.close();
-});
+const pipeline = pipelineForFile(env);
 
 const task = (title: string, taskId: string = randomUUID()) => ({ taskId, title, jiraId: `POPUG-${title}`, description: '' });
 const assigned = (userId: string, fee: number, assignedAt: string, on = task('fee')): SourcedEvent => ({
@@ -37,14 +30,14 @@ const paid = (userId: string, amount: number, businessDay: string, paidAt: strin
 });
 
 async function replicate(...events: SourcedEvent[]): Promise<void> {
-  await pipeline.emit(events);
-  await pipeline.replicate();
+  await pipeline().emit(events);
+  await pipeline().replicate();
 }
 
 type Summary = { day: string; managementEarnings: number; negativeBalanceCount: number };
 
 async function summaries(...days: string[]): Promise<Record<string, Omit<Summary, 'day'>>> {
-  const result = await pipeline.query<Record<string, Summary>>(
+  const result = await pipeline().query<Record<string, Summary>>(
     `{ ${days.map((day, index) => `d${index}: analyticsSummary(day: "${day}") { day managementEarnings negativeBalanceCount }`).join(' ')} }`,
   );
   expect(result.errors).toBeUndefined();
@@ -94,7 +87,7 @@ test('the most expensive task: highest reward, ties to the earliest completed, t
     mostExpensiveTask(period: $period, day: $day) { reward completedAt task { id title jiraId } }
   }`;
   const ask = async (period: string, day: string) => {
-    const result = await pipeline.query<{ mostExpensiveTask: { reward: number; completedAt: string; task: { id: string; title: string } } | null }>(
+    const result = await pipeline().query<{ mostExpensiveTask: { reward: number; completedAt: string; task: { id: string; title: string } } | null }>(
       expensive,
       { period, day },
     );

@@ -40,6 +40,21 @@ export interface QueryResult<TData> {
   errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
 }
 
+/** For a file that needs a pipeline and nothing else: opened before its tests, closed after them. */
+export function pipelineForFile(env: Env): () => Pipeline {
+  let pipeline: Pipeline | undefined;
+  beforeAll(async () => {
+    pipeline = await openPipeline(env);
+  }, 60_000);
+  afterAll(async () => {
+    await pipeline?.close();
+  });
+  return () => {
+    if (!pipeline) throw new Error('the pipeline is used before beforeAll opened it');
+    return pipeline;
+  };
+}
+
 export async function openPipeline(env: Env): Promise<Pipeline> {
   const logger = createLogger('analytics-test');
   await prepareDatabases(env);

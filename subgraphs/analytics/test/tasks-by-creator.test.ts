@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { newEvent } from '@popug/lib/replication/outbox';
 import { isolateTestFile } from '@popug/testing/isolation';
 import type { SourcedEvent } from './event-world';
-import { openPipeline, type Pipeline } from './pipeline';
+import { pipelineForFile } from './pipeline';
 
 /**
  * Tasks by creator, from tracker's events as the replicator brings them: one popug's tasks
@@ -11,14 +11,7 @@ import { openPipeline, type Pipeline } from './pipeline';
  * restored tracker writes them anew) counting once; bad ranges and other roles refused.
  */
 const env = isolateTestFile({ BUSINESS_TZ: 'Europe/Berlin' });
-let pipeline: Pipeline;
-
-beforeAll(async () => {
-  pipeline = await openPipeline(env);
-}, 60_000);
-afterAll(async () => {
-  await pipeline?.close();
-});
+const pipeline = pipelineForFile(env);
 
 const QUERY = `query TasksByCreator($from: Date!, $to: Date!) {
   tasksByCreator(from: $from, to: $to) { creator { id } tasksCreated landedOnCreator completedByCreator rewardsToCreator }
@@ -49,12 +42,12 @@ function lifeOf({ createdBy, createdAt, landsOn, shuffledTo, completedBy, reward
 }
 
 async function replicate(events: readonly SourcedEvent[]): Promise<void> {
-  await pipeline.emit(events);
-  await pipeline.replicate();
+  await pipeline().emit(events);
+  await pipeline().replicate();
 }
 
 async function tasksByCreator(from: string, to: string, role = 'admin') {
-  return pipeline.query<{ tasksByCreator: unknown[] }>(QUERY, { from, to }, role);
+  return pipeline().query<{ tasksByCreator: unknown[] }>(QUERY, { from, to }, role);
 }
 
 test('per creator: created, landed on them at creation, completed by them and their rewards, the most self-completed first', async () => {
@@ -108,15 +101,15 @@ test('one task\'s events in any order and batches, and logged again, count once'
 
 /** The task_origins rows (the last of the replica's comparable state). */
 async function origins(): Promise<unknown[]> {
-  return (await pipeline.state()).at(-1) ?? [];
+  return (await pipeline().state()).at(-1) ?? [];
 }
 
 test('a rebuild from version 0, in batches of any size, ends in the same origins', async () => {
-  const live = await pipeline.state();
-  await pipeline.rebuild(1);
-  expect(await pipeline.state()).toEqual(live);
-  await pipeline.rebuild(3);
-  expect(await pipeline.state()).toEqual(live);
+  const live = await pipeline().state();
+  await pipeline().rebuild(1);
+  expect(await pipeline().state()).toEqual(live);
+  await pipeline().rebuild(3);
+  expect(await pipeline().state()).toEqual(live);
 });
 
 test('bad ranges are BAD_USER_INPUT naming the argument; other roles FORBIDDEN', async () => {
