@@ -33,6 +33,8 @@ const WINDOW = { warmUpMs: 1000, measureMs: 3000 };
 async function main(): Promise<void> {
   const other = resolve(process.argv[2] ?? '');
   const rounds = Number(process.argv[3] ?? 4);
+  // BENCH_COMPARE_OPERATIONS=MyAccount: load only those, so a profile holds one operation's requests.
+  const operations = (process.env.BENCH_COMPARE_OPERATIONS ?? 'MyTasks,MyAccount').split(',').filter((name): name is 'MyTasks' | 'MyAccount' => name === 'MyTasks' || name === 'MyAccount');
   // Databases, Redis keys and mail folder of this run's own, dropped at the end (as npm run bench does).
   process.env.DB_PREFIX ??= 'bench_';
   process.env.QUEUE_PREFIX ??= 'bench';
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
       const order = round % 2 === 0 ? (['new', 'old'] as const) : (['old', 'new'] as const);
       // Both gateways loaded at once, half the clients each (distinct popugs, the halves swapped
       // each round), so both see the same moment's machine and compete for it alike.
-      for (const operation of ['MyTasks', 'MyAccount'] as const) {
+      for (const operation of operations) {
         await Promise.all(
           order.map(async (side, half) => {
             const mine = popugs.slice(half * (CLIENTS / 2), (half + 1) * (CLIENTS / 2));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ApolloServer, ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Express, Request, Response } from 'express';
-import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, OperationTypeNode, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from '@popug/lib/logger';
 import type { GatewayContext } from './context';
 import type { IdentityClient } from './identity-client';
@@ -61,31 +61,33 @@ function refreshedSessionId(field: RootField, variables: Record<string, unknown>
  * so this gateway refuses an ended token at once; other gateway processes within IDENTITY_CACHE_MS.
  */
 export function browserSessionPlugin(identities: IdentityClient, refreshTtlSeconds: number): ApolloServerPlugin<GatewayContext> {
-  return {
-    requestDidStart: async () => ({
-      willSendResponse: async (requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>) => {
-        const fields = rootFields(requestContext.operation ?? undefined);
-        const { caller } = requestContext.contextValue;
-        const { body, http } = requestContext.response;
-        if (caller && fields.some((field) => ENDING.has(field.name))) identities.forget({ userId: caller.id });
-        // A refused refresh may have ended its session (reuse): its access tokens go too.
-        const refused = body.kind === 'single' && (body.singleResult.errors?.length ?? 0) > 0;
-        for (const field of fields) {
-          if (field.name === 'refreshSession' && refused) identities.forget({ sessionId: refreshedSessionId(field, requestContext.request.variables ?? {}) });
-        }
-        if (!wantsCookie(requestContext.request.http?.headers.get(SESSION_HEADER)) || body.kind !== 'single') return;
-        const data = body.singleResult.data as Record<string, unknown> | null | undefined;
-        for (const field of fields) {
-          if (field.name === 'logout' || field.name === 'logoutEverywhere') http.headers.set('set-cookie', clearedCookie());
-          const payload = data?.[field.key] as Payload;
-          if (!GRANTING.has(field.name) || !payload?.refreshToken) continue;
-          const maxAge = payload.refreshExpiresAt ? (Date.parse(payload.refreshExpiresAt) - Date.now()) / 1000 : refreshTtlSeconds;
-          http.headers.set('set-cookie', refreshCookie(payload.refreshToken, maxAge));
-          payload.refreshToken = null;
-        }
-      },
-    }),
+  // One listener for every request: nothing is allocated for the reads that are most requests.
+  const listener = {
+    async willSendResponse(requestContext: GraphQLRequestContextWillSendResponse<GatewayContext>) {
+      // Every field that opens, rotates or ends a session is a root field of a mutation.
+      if (requestContext.operation?.operation !== OperationTypeNode.MUTATION) return;
+      const fields = rootFields(requestContext.operation);
+      const { caller } = requestContext.contextValue;
+      const { body, http } = requestContext.response;
+      if (caller && fields.some((field) => ENDING.has(field.name))) identities.forget({ userId: caller.id });
+      // A refused refresh may have ended its session (reuse): its access tokens go too.
+      const refused = body.kind === 'single' && (body.singleResult.errors?.length ?? 0) > 0;
+      for (const field of fields) {
+        if (field.name === 'refreshSession' && refused) identities.forget({ sessionId: refreshedSessionId(field, requestContext.request.variables ?? {}) });
+      }
+      if (!wantsCookie(requestContext.request.http?.headers.get(SESSION_HEADER)) || body.kind !== 'single') return;
+      const data = body.singleResult.data as Record<string, unknown> | null | undefined;
+      for (const field of fields) {
+        if (field.name === 'logout' || field.name === 'logoutEverywhere') http.headers.set('set-cookie', clearedCookie());
+        const payload = data?.[field.key] as Payload;
+        if (!GRANTING.has(field.name) || !payload?.refreshToken) continue;
+        const maxAge = payload.refreshExpiresAt ? (Date.parse(payload.refreshExpiresAt) - Date.now()) / 1000 : refreshTtlSeconds;
+        http.headers.set('set-cookie', refreshCookie(payload.refreshToken, maxAge));
+        payload.refreshToken = null;
+      }
+    },
   };
+  return { requestDidStart: async () => listener };
 }
 
 /** A manifest operation's exact text: what /session/* run through the gateway, so a production gateway runs them too. */

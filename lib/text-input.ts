@@ -99,9 +99,12 @@ export function findBadTextArgument(schema: GraphQLSchema, document: DocumentNod
 const textTakers = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, boolean>>();
 
 /**
- * Whether a field of `document` has an argument that can hold a string (String or ID, at
- * any depth of lists and input objects). Most reads take none (ids aside: `myTasks(status:)`,
- * `transactions(day:)`), so walking their values on every request would check nothing.
+ * Whether `document` gives a field an argument that can hold a string (String or ID, at
+ * any depth of lists and input objects). Most reads give none (ids aside: `myTasks(status:)`,
+ * `transactions(day:)`), so walking their values on every request would check nothing. Only
+ * the arguments written in the document count: one left out takes the schema's default,
+ * which no client wrote (MyAccount does not pass `transactions(after: String)`, and its
+ * document was walked on every request for it: docs/performance.md "Gateway CPU").
  */
 function takesText(schema: GraphQLSchema, document: DocumentNode): boolean {
   let known = textTakers.get(schema);
@@ -123,8 +126,11 @@ function documentTakesText(schema: GraphQLSchema, document: DocumentNode): boole
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
-      Field() {
-        found ||= typeInfo.getFieldDef()?.args.some((argument) => canHoldText(argument.type, new Set())) ?? false;
+      Field(node) {
+        const definition = typeInfo.getFieldDef();
+        if (found || !definition || !node.arguments?.length) return;
+        const given = new Set(node.arguments.map((argument) => argument.name.value));
+        found = definition.args.some((argument) => given.has(argument.name) && canHoldText(argument.type, new Set()));
       },
     }),
   );
