@@ -3,7 +3,8 @@ import { Lifecycle } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { loadEnv, type Env } from '../env';
 import type { ServiceName } from '../service-secrets';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ParentTrust } from '../tracing/server-span';
 
 export interface Service {
@@ -16,6 +17,8 @@ export interface Service {
    * trace. Absent, every caller's does (a subgraph's callers are the gateway and the jobs).
    */
   trustsTraceParent?: ParentTrust;
+  /** WebSocket upgrades on the public port (GraphQL over WebSocket at /graphql); absent, upgrades are refused. */
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,8 @@ export async function listenService(name: string, service: Service, ports: Servi
   const internal = await listen(service.internal, ports.internalPort, host);
   lifecycle.add(`${name} internal http`, () => closeServer(internal.server));
   const { server, port } = await listen(service.app, ports.port, host, service.trustsTraceParent);
+  const upgrade = service.upgrade;
+  if (upgrade) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   lifecycle.add(`${name} http`, () => closeServer(server));
   logger.info({ port, internalPort: internal.port }, `${name} listening`);
   return { port, internalPort: internal.port };
