@@ -24,6 +24,8 @@ export interface RunningService {
 export async function startOnFreePort(service: Service): Promise<RunningService> {
   const internal = await listen(service.internal, 0, '127.0.0.1');
   const { server, port } = await listen(service.app, 0, '127.0.0.1', service.trustsTraceParent);
+  const upgrade = service.upgrade;
+  if (upgrade) server.on('upgrade', upgrade);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -32,6 +34,7 @@ export async function startOnFreePort(service: Service): Promise<RunningService>
     internalPort: internal.port,
     internalServer: internal.server,
     async close() {
+      await service.closeStreams?.();
       await closeServer(server);
       await closeServer(internal.server);
       await service.close();

@@ -19,6 +19,11 @@ export interface Service {
   trustsTraceParent?: ParentTrust;
   /** WebSocket upgrades on the public port (GraphQL over WebSocket at /graphql); absent, upgrades are refused. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /**
+   * SIGTERM: ends long-lived streams (subscriptions over SSE and WebSocket) before the public
+   * server drains, so they complete rather than wait out the drain and get cut.
+   */
+  closeStreams?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +45,8 @@ export async function listenService(name: string, service: Service, ports: Servi
   const upgrade = service.upgrade;
   if (upgrade) server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
   lifecycle.add(`${name} http`, () => closeServer(server));
+  const closeStreams = service.closeStreams;
+  if (closeStreams) lifecycle.add(`${name} streams`, () => closeStreams());
   logger.info({ port, internalPort: internal.port }, `${name} listening`);
   return { port, internalPort: internal.port };
 }
