@@ -56,7 +56,7 @@ export interface GatewayServer {
   /** GraphQL over WebSocket (subscriptions) at /graphql. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** SIGTERM, first: subscription streams complete (SSE) or close with 1001 (WebSocket), then the sockets to subgraphs close. */
-  closeStreams(): Promise<void>;
+  closeUpgrades(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -194,7 +194,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     internal,
     trustsTraceParent: traceParentTrust(env.TRACE_TRUSTED_PARENTS, trust),
     upgrade: streams.upgrade,
-    closeStreams,
+    closeUpgrades: closeStreams,
     async close() {
       await closeStreams();
       await apollo.stop();

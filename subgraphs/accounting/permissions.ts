@@ -27,8 +27,12 @@ export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   Mutation: {
     closeDay: can('payout:run'),
   },
+  Subscription: {
+    myAccountUpdated: can('account:view_own'),
+  },
   User: anyone,
   Account: anyone,
+  AccountUpdate: anyone,
   Transaction: anyone,
   TransactionTask: anyone,
   Payout: anyone,

@@ -14,6 +14,9 @@ export const analyticsRules = subgraphRules(analyticsPermissionAdmin, {
     mostExpensiveTask: view,
     tasksByCreator: view,
   },
+  Subscription: {
+    analyticsUpdated: view,
+  },
   // Reached only through a guarded query field.
   AnalyticsSummary: anyone,
   ExpensiveTask: anyone,

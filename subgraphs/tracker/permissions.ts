@@ -40,6 +40,10 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
     completeTask: can('task:complete'),
     shuffleTasks: can('task:shuffle'),
   },
+  // As myTasks: a member sees their own tasks' changes, task:view_all every task's (services/task-updates.ts).
+  Subscription: {
+    taskUpdated: trackerMember,
+  },
   User: anyone,
   ShufflePayload: anyone,
   Task: {

@@ -7,6 +7,7 @@ import type { UserReference } from '@popug/lib/replication/user-copies';
 import type { AccountingContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -53,6 +54,14 @@ export type AccountTransactionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   day?: InputMaybe<Scalars['Date']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One movement of an account: the row booked and the balance right after it. */
+export type AccountUpdate = {
+  __typename?: 'AccountUpdate';
+  /** Cents, the account's balance once this row was booked. */
+  balance: Scalars['Money']['output'];
+  transaction: Transaction;
 };
 
 /** One business day's money, as positive sums of cents. */
@@ -139,6 +148,15 @@ export type RolePermissions = {
   __typename?: 'RolePermissions';
   permissions: Array<Scalars['String']['output']>;
   role: Scalars['String']['output'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Each movement of the caller's own account: fee, reward, payout (account:view_own). Ends
+   * with FORBIDDEN when the caller loses the permission, SLOW_CONSUMER when events pile up unread.
+   */
+  myAccountUpdated: AccountUpdate;
 };
 
 /** One row of an account's audit log. */
@@ -268,6 +286,7 @@ export type ResolversTypes = ResolversObject<{
   Account: ResolverTypeWrapper<AccountView>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AccountUpdate: ResolverTypeWrapper<Omit<AccountUpdate, 'transaction'> & { transaction: ResolversTypes['Transaction'] }>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarningsDay: ResolverTypeWrapper<EarningsDay>;
@@ -278,6 +297,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Transaction: ResolverTypeWrapper<TransactionView>;
   TransactionKind: TransactionKind;
   TransactionTask: ResolverTypeWrapper<TransactionTask>;
@@ -289,6 +309,7 @@ export type ResolversParentTypes = ResolversObject<{
   Account: AccountView;
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  AccountUpdate: Omit<AccountUpdate, 'transaction'> & { transaction: ResolversParentTypes['Transaction'] };
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   EarningsDay: EarningsDay;
@@ -299,6 +320,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   RolePermissions: RolePermissions;
+  Subscription: Record<PropertyKey, never>;
   Transaction: TransactionView;
   TransactionTask: TransactionTask;
   User: UserReference;
@@ -308,6 +330,11 @@ export type AccountResolvers<ContextType = AccountingContext, ParentType extends
   balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   transactions?: Resolver<Array<ResolversTypes['Transaction']>, ParentType, ContextType, Partial<AccountTransactionsArgs>>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
+export type AccountUpdateResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['AccountUpdate'] = ResolversParentTypes['AccountUpdate']> = ResolversObject<{
+  balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
 }>;
 
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
@@ -357,6 +384,10 @@ export type RolePermissionsResolvers<ContextType = AccountingContext, ParentType
   role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  myAccountUpdated?: SubscriptionResolver<ResolversTypes['AccountUpdate'], "myAccountUpdated", ParentType, ContextType>;
+}>;
+
 export type TransactionResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Transaction'] = ResolversParentTypes['Transaction']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   businessDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
@@ -384,6 +415,7 @@ export type UserResolvers<ContextType = AccountingContext, ParentType extends Re
 
 export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
+  AccountUpdate?: AccountUpdateResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   EarningsDay?: EarningsDayResolvers<ContextType>;
@@ -392,6 +424,7 @@ export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Payout?: PayoutResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
   TransactionTask?: TransactionTaskResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

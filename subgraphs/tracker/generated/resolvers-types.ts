@@ -101,6 +101,17 @@ export type ShufflePayload = {
   reassigned: Scalars['Int']['output'];
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every change (created, assigned, reassigned, completed) of a task the caller may see: with
+   * task:view_own, the tasks assigned to the caller and the tasks just taken from them (then
+   * with their new assignee); with task:view_all, every task. Ends with FORBIDDEN when the
+   * caller loses the permission, SLOW_CONSUMER when events pile up unread.
+   */
+  taskUpdated: Task;
+};
+
 /**
  * A task of the tracker. Its prices are drawn once, at creation, in integer cents.
  * id, title and jiraId name the task: any signed-in user may read them (so another subgraph
@@ -243,6 +254,7 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
   ShufflePayload: ResolverTypeWrapper<ShufflePayload>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Task: ResolverTypeWrapper<TaskEntity>;
   TaskStatus: TaskStatus;
   User: ResolverTypeWrapper<UserReference>;
@@ -261,6 +273,7 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   RolePermissions: RolePermissions;
   ShufflePayload: ShufflePayload;
+  Subscription: Record<PropertyKey, never>;
   Task: TaskEntity;
   User: UserReference;
 }>;
@@ -301,6 +314,10 @@ export type ShufflePayloadResolvers<ContextType = SubgraphContext, ParentType ex
   reassigned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType>;
+}>;
+
 export type TaskResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'], FederationReferenceType extends FederationReferenceTypes['Task'] = FederationReferenceTypes['Task']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Task']> | FederationReferenceType, FederationReferenceType, ContextType>;
   assignFee?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -330,6 +347,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;
   ShufflePayload?: ShufflePayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Task?: TaskResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
