@@ -119,8 +119,10 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
         return { schema, document: admitted.document, operationName: admitted.operationName, variableValues: admitted.variables, contextValue: { stream } };
       },
       subscribe: (args) => (args.contextValue as StreamContext).stream as unknown as ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>,
-      onNext: (ctx) => {
+      onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > MAX_UNREAD_BYTES) ctx.extra.socket.terminate();
+        // Sent as it is: its errors are formatted (and masked) already, where graphql-ws would call each one's toJSON().
+        return result as StreamResult;
       },
       onComplete: (ctx, id) => {
         const connection = connections.get(ctx.extra.socket);

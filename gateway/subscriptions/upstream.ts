@@ -64,6 +64,7 @@ export class UpstreamClients {
         error: (error: unknown) => {
           if (finished) return;
           finished = true;
+          if (!Array.isArray(error)) this.logger.warn({ err: error instanceof Error ? error : undefined, code: (error as { code?: number } | undefined)?.code, subgraph: request.subgraph }, 'a subscription to a subgraph was lost');
           // graphql-ws hands a subscription's `error` message as the GraphQL errors, a socket's end as its CloseEvent or an Error.
           sink.lost(Array.isArray(error) ? (error as { message: string; extensions?: Record<string, unknown> }[]) : undefined);
         },

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { executePreparedSql } from '@popug/lib/db/sql';
 import type { Caller } from '@popug/lib/identity';
 
 /**
@@ -21,11 +22,13 @@ interface SessionRow {
 
 /** One set-based read for every asked session, however many: a gateway asks once per tick for all its streams. */
 export async function sessionStates(em: EntityManager, sessionIds: readonly string[]): Promise<Record<string, SessionState>> {
-  const rows = await em.execute<SessionRow[]>(
+  const rows = await executePreparedSql<SessionRow>(
+    em,
     `select s.id as session_id, s.ended_at is not null as ended, u.id, u.email, u.name, u.role, u.revision, u.active
        from sessions s join users u on u.id = s.user_id
       where s.id = any(?::uuid[])`,
-    [sessionIds],
+    // A PostgreSQL array literal in one parameter: the ids are checked UUIDs (identity-route.ts), and one statement serves any count.
+    [`{${sessionIds.join(',')}}`],
   );
   const states: Record<string, SessionState> = Object.create(null) as Record<string, SessionState>;
   for (const id of sessionIds) states[id] = { state: 'ended' };
