@@ -125,6 +125,12 @@ export const envSchema = z.object({
   /** How long a process trusts its cached role permissions; must stay under 5 s. */
   PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
   /**
+   * Subgraphs: events one subscription may have waiting to be sent; past it the subscription
+   * ends with SLOW_CONSUMER instead of buffering without bound (docs/architecture.md
+   * "Subscriptions"). Room for a 10 000-task shuffle seen by a task:view_all subscriber.
+   */
+  SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  /**
    * Gateway: login attempts per (client address, email) pair, per client address, and per
    * email from any address, per minute; over any of them a login is refused (docs/security.md
    * "Sign-in throttling"). The email's window is a minute, so its owner waits at most that long

@@ -19,7 +19,6 @@ const CLIENT_CODES = new Set([
   'SESSION_ENDED',
   'ACCOUNT_DEACTIVATED',
   'SUBSCRIPTION_INTERRUPTED',
-  'SLOW_CONSUMER',
 ]);
 
 export const INTERNAL_MESSAGE = 'Internal server error';
