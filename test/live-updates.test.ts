@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Pool } from 'pg';
 import { databaseName, databaseUrl } from '@popug/lib/db/database';
-import { contractOperation } from '@popug/testing/contract';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { subscribeSse, subscribeWs, wsClient } from '@popug/testing/live';
 import { register, signInAdmin, type TestUser } from '@popug/testing/people';
