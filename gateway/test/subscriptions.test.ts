@@ -8,7 +8,8 @@ import { loadPublicKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { subscribeSse, subscribeWs, wsClient } from '@popug/testing/live';
 import { testbedPeople, type TestbedPeople, type TestUser } from '@popug/testing/people';
-import { dataOf, startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
+import { dataOf, gatewayHeaders, startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
+import { decodeJwt } from 'jose';
 import type { TestSystem } from '@popug/testing/system';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { startSystem } from '../../test/system';
@@ -266,5 +267,27 @@ describe('subscriptions through the gateway', () => {
     await live.next(3000);
     expect((live.state.error as { code?: number } | undefined)?.code).toBe(1001);
     await client.dispose();
+  });
+});
+
+describe("auth's POST /identity/sessions", () => {
+  const ask = (body: unknown, headers: Record<string, string>) =>
+    fetch(system.env.AUTH_URL!.replace(/\/graphql$/, '/identity/sessions'), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('answers the gateway where each session stands, an unknown one as ended', async () => {
+    const worker = await people.user();
+    const sessionId = decodeJwt(worker.token).sid as string;
+    const unknown = '99999999-9999-4999-8999-999999999999';
+    const response = await ask({ sessions: [sessionId, unknown] }, gatewayHeaders(env, 'auth'));
+    expect(response.status).toBe(200);
+    const { sessions } = (await response.json()) as { sessions: Record<string, { state: string; caller?: { id: string; role: string } }> };
+    expect(sessions[sessionId]).toMatchObject({ state: 'active', caller: { id: worker.id, role: 'worker' } });
+    expect(sessions[unknown]).toEqual({ state: 'ended' });
+  });
+
+  it('answers nobody but the gateway (a statement for auth), and only a list of session ids', async () => {
+    expect((await ask({ sessions: [] }, {})).status).toBe(401);
+    expect((await ask({ sessions: [] }, gatewayHeaders(env, 'tracker'))).status).toBe(401);
+    expect((await ask({ sessions: ['not-an-id'] }, gatewayHeaders(env, 'auth'))).status).toBe(400);
   });
 });
