@@ -83,6 +83,31 @@ describe('live updates through the gateway and the subgraphs', () => {
     }
   });
 
+  it('MyAccountUpdates over SSE: the fee of a task assigned to the worker, with its balance', async () => {
+    const sse = await subscribeSse(graphqlUrl, { extensions: { persistedQuery: { version: 1, sha256Hash: idOf('MyAccountUpdates') } } }, worker.token);
+    expect(sse.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const id = await createTask('A task that costs a fee');
+    type AccountUpdate = { myAccountUpdated: { balance: number; transaction: { kind: string; amount: number; task: { id: string } | null } } };
+    // Fees of the earlier tests' tasks come first: read until this task's, while a replicator books them in accounting.
+    const updates: AccountUpdate['myAccountUpdated'][] = [];
+    const reading = (async () => {
+      for (;;) {
+        const event = await sse.next(20_000);
+        if (!event || event.event !== 'next') return;
+        updates.push((event.data?.data as AccountUpdate).myAccountUpdated);
+        if (updates.at(-1)?.transaction.task?.id === id) return;
+      }
+    })();
+    await replicateUntil(env, () => Promise.resolve(updates.some((update) => update.transaction.task?.id === id)), 'the fee delivered to the subscriber');
+    await reading;
+    const fee = updates.at(-1)!;
+    expect(fee.transaction.amount).toBeLessThan(0);
+    expect(typeof fee.balance).toBe('number');
+    expect(updates.reduce((sum, update) => sum + update.transaction.amount, 0)).toBe(fee.balance);
+    sse.close();
+  });
+
   it('ends the worker stream with ACCOUNT_DEACTIVATED within 5 s of a deactivation', async () => {
     const email = `leaver-${Date.now()}@popug.test`;
     const leaver = await register(system, email, 'Leaving Worker', PASSWORD);
