@@ -108,6 +108,24 @@ describe('live updates through the gateway and the subgraphs', () => {
     sse.close();
   });
 
+  it("AnalyticsUpdates over WebSocket: today's summary as the fees move management's earnings", async () => {
+    const client = wsClient(graphqlUrl, admin.token);
+    const live = subscribeWs(client, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: idOf('AnalyticsUpdates') } } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await createTask('A task that moves the summary');
+    type Summary = { analyticsUpdated: { day: string; managementEarnings: number; negativeBalanceCount: number } };
+    const summaries: Summary['analyticsUpdated'][] = [];
+    const reading = (async () => {
+      const result = await live.next(20_000);
+      if (result?.data) summaries.push((result.data as Summary).analyticsUpdated);
+    })();
+    await replicateUntil(env, () => Promise.resolve(summaries.length > 0), 'a summary delivered to the subscriber');
+    await reading;
+    expect(summaries[0]).toMatchObject({ day: expect.any(String), managementEarnings: expect.any(Number), negativeBalanceCount: expect.any(Number) });
+    live.unsubscribe();
+    await client.dispose();
+  });
+
   it('ends the worker stream with ACCOUNT_DEACTIVATED within 5 s of a deactivation', async () => {
     const email = `leaver-${Date.now()}@popug.test`;
     const leaver = await register(system, email, 'Leaving Worker', PASSWORD);
