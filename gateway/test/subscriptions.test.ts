@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, GraphQLError, parse } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -47,7 +48,8 @@ class StubTracker {
           return { schema, document: parse(payload.query), variableValues: payload.variables };
         },
         subscribe: () => {
-          const stream = new EventQueue<Event>(100, () => ({}), () => undefined);
+          // Unbounded in effect: a stub stream ends only when the gateway unsubscribes (or the test cuts it).
+          const stream = new EventQueue<Event>(100_000, () => ({}), () => undefined);
           this.streams.push(stream);
           return stream;
         },
@@ -202,6 +204,30 @@ describe('subscriptions through the gateway', () => {
     await stub.waitForSubscribes(before + 1);
     stub.cut();
     expect(codeOf((await sse.next())?.data)).toBe('SUBSCRIPTION_INTERRUPTED');
+  });
+
+  it('drops an SSE client that stops reading once over 1 MiB waits unread, and unsubscribes upstream', async () => {
+    const worker = await people.user();
+    const body = JSON.stringify({ query: 'subscription { taskUpdated { id title } }' });
+    const { port } = new URL(graphqlUrl);
+    // A client that sends its request and never reads a byte of the answer.
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.pause();
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nauthorization: Bearer ${worker.token}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    const before = stub.subscribes.length;
+    await stub.waitForSubscribes(before + 1);
+    const upstream = stub.streams.at(-1)!;
+    const title = 'x'.repeat(100_000);
+    for (let sent = 0; sent < 400 && upstream.open; sent += 1) {
+      upstream.push({ data: { taskUpdated: { id: `task-${sent}`, title } } });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const deadline = Date.now() + 5000;
+    while (upstream.open && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(upstream.open).toBe(false);
+    socket.destroy();
   });
 
   it('refuses subscriptions past the per-user and per-connection limits with RATE_LIMITED', async () => {
