@@ -64,6 +64,8 @@ export interface FederatedSubscriptionsOptions {
   validationRules: readonly ValidationRule[];
   parseOptions: ParseOptions;
   logger: Logger;
+  /** Told how each stream ended: the code of its last event, `complete`, or `client_left` (metrics). */
+  ended?: (outcome: string) => void;
 }
 
 const refusal = (status: number, code: string, message: string): GraphQLRefusal => ({ status, code, message });

@@ -35,6 +35,8 @@ export class LiveSubscription {
   private readonly unwatch: () => void;
   /** Events run one after another, in the order the subgraph sent them. */
   private chain: Promise<void> = Promise.resolve();
+  /** How the stream ended, for the metrics: until something else ends it, the client left. */
+  private outcome = 'client_left';
 
   constructor(
     private readonly options: FederatedSubscriptionsOptions,
@@ -43,7 +45,14 @@ export class LiveSubscription {
     private readonly released: () => void,
   ) {
     this.caller = admitted.caller;
-    this.stream = new EventQueue<StreamResult>(EVENT_QUEUE_BOUND, () => endResult('SLOW_CONSUMER'), () => this.release());
+    this.stream = new EventQueue<StreamResult>(
+      EVENT_QUEUE_BOUND,
+      () => {
+        this.outcome = 'SLOW_CONSUMER';
+        return endResult('SLOW_CONSUMER');
+      },
+      () => this.release(),
+    );
     this.unwatch = options.watch.add({
       caller: admitted.caller,
       expiresAtMs: admitted.expiresAtMs,
@@ -99,6 +108,7 @@ export class LiveSubscription {
 
   /** Ends the client's stream after what is queued, with `last` (an error event) when given. */
   finish(last?: StreamResult): void {
+    if (this.stream.open) this.outcome = String(last?.errors?.[0]?.extensions?.code ?? 'complete');
     this.stream.end(last);
   }
 
@@ -144,6 +154,7 @@ export class LiveSubscription {
     this.unsubscribe?.();
     this.unwatch();
     this.released();
+    this.options.ended?.(this.outcome);
   }
 }
 

@@ -159,6 +159,9 @@ describe('subscriptions through the gateway', () => {
     expect(codeOf(ended?.data)).toBe('ACCOUNT_DEACTIVATED');
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await sse.next())?.event).toBe('complete');
+    const metrics = await (await fetch(`${gateway.internalUrl}/metrics`)).text();
+    expect(metrics).toMatch(/popug_subscription_ends_total\{outcome="ACCOUNT_DEACTIVATED"[^}]*\} 1/);
+    expect(metrics).toMatch(/popug_live_subscriptions\{[^}]*\} \d+/);
   });
 
   it('ends the stream with SESSION_ENDED after a logout, over WebSocket too', async () => {
