@@ -137,6 +137,17 @@ describe('subscriptions through the gateway', () => {
     sse.close();
   });
 
+  it('over SSE by GET too: the document in the query string', async () => {
+    const worker = await people.user();
+    const before = stub.subscribes.length;
+    const abort = new AbortController();
+    const response = await fetch(`${graphqlUrl}?query=${encodeURIComponent(TASK_UPDATES)}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${worker.token}` }, signal: abort.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stub.waitForSubscribes(before + 1);
+    abort.abort();
+  });
+
   it('over WebSocket: the same, signed in by the connection_init payload', async () => {
     const worker = await people.user();
     const client = wsClient(graphqlUrl, worker.token);
