@@ -62,6 +62,16 @@ describe('taskUpdated at the tracker', () => {
     all.stop();
   });
 
+  it('reads a task whose event was too long to travel in its notification from its outbox row', async () => {
+    const all = live.subscribe(TASK_UPDATES, callerOf(manager));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const description = 'Seeds, '.repeat(1_400); // 9 800 characters: the notification comes without its payload
+    const created = dataOf(await bed.system.request<{ createTask: TaskView }>(OPS.createTask, { title: 'The long list', description }, manager.token)).createTask;
+    const [first] = await heard(all, [created.id]);
+    expect(first).toEqual(created);
+    all.stop();
+  });
+
   it('tells a worker of their own tasks and of those a shuffle takes from them, never of anyone else’s', async () => {
     const tasks = await Promise.all(Array.from({ length: 8 }, (_, index) => createTask(`Count seeds ${index}`)));
     const openOf = (user: TestUser) => new Set(tasks.filter((task) => task.assignee.id === user.id).map((task) => task.id));
