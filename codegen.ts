@@ -25,6 +25,7 @@ const mappers: Record<SubgraphName, Record<string, string>> = {
   accounting: {
     Account: '../services/account-book#AccountView',
     Transaction: '../services/account-book#TransactionView',
+    AccountUpdate: '../services/account-reads#AccountMovement',
     Payout: '../services/day-close#PayoutView',
     User: '@popug/lib/replication/user-copies#UserReference',
   },
@@ -33,7 +34,7 @@ const mappers: Record<SubgraphName, Record<string, string>> = {
 
 const contexts: Record<SubgraphName, string> = {
   auth: '../context#AuthContext',
-  tracker: '@popug/lib/subgraph/context#SubgraphContext',
+  tracker: '../context#TrackerContext',
   accounting: '../context#AccountingContext',
   analytics: '../context#AnalyticsContext',
 };

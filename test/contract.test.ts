@@ -12,12 +12,16 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { apiSchema, contractDocument } from '@popug/testing/contract';
+import { apiSchema, contractDocument, contractOperation } from '@popug/testing/contract';
 import { SUPERGRAPH_FILE } from '../gateway/server';
 
 /**
  * The client contract (`schema/operations/contract.graphql`) against the API schema the gateway serves from the committed
- * supergraph: every operation and fragment must validate with no error.
+ * supergraph: every operation and fragment must validate with no error. Subscriptions are checked
+ * here like the rest (graphql-js's specified rules include "one root field per subscription"),
+ * but they are not run over HTTP by the query-based runners (gateway/test/differential.test.ts
+ * sends only the queries and mutations it names): they are run over WebSocket beside each
+ * subgraph (subgraphs/<name>/test/subscriptions.test.ts) and through the gateway.
  */
 
 type Definition = OperationDefinitionNode | FragmentDefinitionNode;
@@ -57,6 +61,9 @@ const PUBLIC_OPERATIONS: Record<string, string> = {
   AnalyticsSummary: 'query($day: Date)',
   MostExpensiveTask: 'query($period: Period!, $day: Date)',
   TasksByCreator: 'query($from: Date!, $to: Date!)',
+  TaskUpdates: 'subscription()',
+  MyAccountUpdates: 'subscription()',
+  AnalyticsUpdates: 'subscription($day: Date)',
 };
 
 let schema: GraphQLSchema;
@@ -117,6 +124,19 @@ describe('the client contract against the composed supergraph', () => {
         .map((operation) => [operation.name?.value, `${operation.operation}(${(operation.variableDefinitions ?? []).map(print).join(', ')})`]),
     );
     expect(signatures).toEqual(PUBLIC_OPERATIONS);
+  });
+
+  it('names every subscription the way clients send it, each on one root field of one subgraph', () => {
+    const subscriptions = contract.definitions
+      .filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === 'subscription')
+      .map((operation) => [operation.name?.value, operation.selectionSet.selections.map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : selection.kind))]);
+    expect(Object.fromEntries(subscriptions)).toEqual({
+      TaskUpdates: ['taskUpdated'],
+      MyAccountUpdates: ['myAccountUpdated'],
+      AnalyticsUpdates: ['analyticsUpdated'],
+    });
+    expect(contractOperation('TaskUpdates')).toMatch(/^subscription TaskUpdates \{[^#]*\n\nfragment TaskFields on Task \{/);
+    expect(contractOperation('Task')).not.toMatch(/subscription|#/);
   });
 
   it('validates every operation and fragment with no error', () => {

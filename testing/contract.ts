@@ -20,16 +20,20 @@ export async function apiSchema(supergraphFile: string): Promise<GraphQLSchema> 
   }
 }
 
-/** One operation of the client contract, with the fragments it spreads, exactly as clients send it. */
+/**
+ * One operation of the client contract (a query, mutation or subscription), with the fragments
+ * it spreads, exactly as clients send it.
+ */
 export function contractOperation(name: string): string {
   contractSource ??= readFileSync(CONTRACT_FILE, 'utf8');
-  const blocks = contractSource.split(/\n(?=(?:query|mutation|fragment) )/);
+  const blocks = contractSource.split(/\n(?=(?:query|mutation|subscription|fragment) )/);
   const find = (kind: string, blockName: string) => {
     const found = blocks.find((block) => new RegExp(`^${kind} ${blockName}\\b`).test(block.trimStart()));
     if (!found) throw new Error(`the contract has no ${kind} ${blockName}`);
-    return found.replace(/\n# -.*$/s, '').trim();
+    // A block runs to the next definition: drop the comments that introduce the next one.
+    return found.replace(/(\n\s*#.*)+\s*$/, '').trim();
   };
-  const operation = find('(?:query|mutation)', name);
+  const operation = find('(?:query|mutation|subscription)', name);
   const fragments = [...operation.matchAll(/\.\.\.(\w+)/g)].map((match) => find('fragment', match[1] ?? ''));
   return [operation, ...new Set(fragments)].join('\n\n');
 }

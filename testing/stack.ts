@@ -6,7 +6,7 @@ import { REQUEST_ID_HEADER } from '../lib/tracing/request-id';
 import { loadPrivateKey } from '../lib/keys';
 import { closeServer, listen } from '../lib/http';
 import type { Env } from '../lib/env';
-import type { Service } from '../lib/subgraph/serve';
+import { listenPublic, type Service } from '../lib/subgraph/serve';
 
 export interface RunningService {
   /** The public port's origin: /graphql, /live, /ready. */
@@ -23,7 +23,7 @@ export interface RunningService {
 /** Listens on two free loopback ports, public and internal; `close` stops both servers, then the service. */
 export async function startOnFreePort(service: Service): Promise<RunningService> {
   const internal = await listen(service.internal, 0, '127.0.0.1');
-  const { server, port } = await listen(service.app, 0, '127.0.0.1', service.trustsTraceParent);
+  const { server, port, close } = await listenPublic(service, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -32,7 +32,7 @@ export async function startOnFreePort(service: Service): Promise<RunningService>
     internalPort: internal.port,
     internalServer: internal.server,
     async close() {
-      await closeServer(server);
+      await close();
       await closeServer(internal.server);
       await service.close();
     },

@@ -6,13 +6,16 @@ export const ANALYTICS_PERMISSIONS = ['analytics:view', 'permission:manage'] as 
 
 export const analyticsPermissionAdmin = permissionAdmin('analytics');
 
-const view = can('analytics:view');
+export const view = can('analytics:view');
 
 export const analyticsRules = subgraphRules(analyticsPermissionAdmin, {
   Query: {
     analyticsSummary: view,
     mostExpensiveTask: view,
     tasksByCreator: view,
+  },
+  Subscription: {
+    analyticsUpdated: view,
   },
   // Reached only through a guarded query field.
   AnalyticsSummary: anyone,

@@ -5,6 +5,7 @@ import { Migration20261130225102 } from './Migration20261130225102';
 import { Migration20261206010004 } from './Migration20261206010004';
 import { Migration20261206030200 } from './Migration20261206030200';
 import { Migration20261206101500 } from './Migration20261206101500';
+import { Migration20261206103004 } from './Migration20261206103004';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -15,4 +16,5 @@ export const migrations = {
   Migration20261206010004,
   Migration20261206030200,
   Migration20261206101500,
+  Migration20261206103004,
 };

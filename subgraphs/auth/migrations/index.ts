@@ -6,6 +6,7 @@ import { Migration20261201025029 } from './Migration20261201025029';
 import { Migration20261206010001 } from './Migration20261206010001';
 import { Migration20261206035000 } from './Migration20261206035000';
 import { Migration20261206100011 } from './Migration20261206100011';
+import { Migration20261206103001 } from './Migration20261206103001';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -17,4 +18,5 @@ export const migrations = {
   Migration20261206010001,
   Migration20261206035000,
   Migration20261206100011,
+  Migration20261206103001,
 };

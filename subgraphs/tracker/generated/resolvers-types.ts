@@ -3,7 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Task as TaskEntity } from '../entities/Task';
 import type { UserReference } from '@popug/lib/replication/user-copies';
-import type { SubgraphContext } from '@popug/lib/subgraph/context';
+import type { TrackerContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
@@ -99,6 +99,17 @@ export type ShufflePayload = {
   __typename?: 'ShufflePayload';
   /** How many open tasks were reassigned (each one debits its fee again). */
   reassigned: Scalars['Int']['output'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every change (created, assigned, reassigned, completed) of a task the caller may see: with
+   * task:view_own, the tasks assigned to the caller and the tasks just taken from them (then
+   * with their new assignee); with task:view_all, every task. Ends with FORBIDDEN when the
+   * caller loses the permission, SLOW_CONSUMER when events pile up unread.
+   */
+  taskUpdated: Task;
 };
 
 /**
@@ -243,6 +254,7 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
   ShufflePayload: ResolverTypeWrapper<ShufflePayload>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Task: ResolverTypeWrapper<TaskEntity>;
   TaskStatus: TaskStatus;
   User: ResolverTypeWrapper<UserReference>;
@@ -261,6 +273,7 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   RolePermissions: RolePermissions;
   ShufflePayload: ShufflePayload;
+  Subscription: Record<PropertyKey, never>;
   Task: TaskEntity;
   User: UserReference;
 }>;
@@ -277,14 +290,14 @@ export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversType
   name: 'Money';
 }
 
-export type MutationResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+export type MutationResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   completeTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCompleteTaskArgs, 'id'>>;
   createTask?: Resolver<ResolversTypes['Task'], ParentType, ContextType, RequireFields<MutationCreateTaskArgs, 'description' | 'title'>>;
   setTrackerPermission?: Resolver<ResolversTypes['RolePermissions'], ParentType, ContextType, RequireFields<MutationSetTrackerPermissionArgs, 'granted' | 'permission' | 'role'>>;
   shuffleTasks?: Resolver<ResolversTypes['ShufflePayload'], ParentType, ContextType>;
 }>;
 
-export type QueryResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+export type QueryResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   myTasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryMyTasksArgs>>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryTasksArgs>>;
@@ -292,16 +305,20 @@ export type QueryResolvers<ContextType = SubgraphContext, ParentType extends Res
   trackerPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
 }>;
 
-export type RolePermissionsResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['RolePermissions'] = ResolversParentTypes['RolePermissions']> = ResolversObject<{
+export type RolePermissionsResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['RolePermissions'] = ResolversParentTypes['RolePermissions']> = ResolversObject<{
   permissions?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type ShufflePayloadResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['ShufflePayload'] = ResolversParentTypes['ShufflePayload']> = ResolversObject<{
+export type ShufflePayloadResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['ShufflePayload'] = ResolversParentTypes['ShufflePayload']> = ResolversObject<{
   reassigned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
-export type TaskResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'], FederationReferenceType extends FederationReferenceTypes['Task'] = FederationReferenceTypes['Task']> = ResolversObject<{
+export type SubscriptionResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  taskUpdated?: SubscriptionResolver<ResolversTypes['Task'], "taskUpdated", ParentType, ContextType>;
+}>;
+
+export type TaskResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'], FederationReferenceType extends FederationReferenceTypes['Task'] = FederationReferenceTypes['Task']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Task']> | FederationReferenceType, FederationReferenceType, ContextType>;
   assignFee?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   assignee?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -315,14 +332,14 @@ export type TaskResolvers<ContextType = SubgraphContext, ParentType extends Reso
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type UserResolvers<ContextType = SubgraphContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+export type UserResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
+export type Resolvers<ContextType = TrackerContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Money?: GraphQLScalarType;
@@ -330,6 +347,7 @@ export type Resolvers<ContextType = SubgraphContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;
   ShufflePayload?: ShufflePayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Task?: TaskResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;

@@ -4,6 +4,7 @@ import { Migration20261126065328 } from './Migration20261126065328';
 import { Migration20261130235902 } from './Migration20261130235902';
 import { Migration20261201025032 } from './Migration20261201025032';
 import { Migration20261206010002 } from './Migration20261206010002';
+import { Migration20261206103002 } from './Migration20261206103002';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -13,4 +14,5 @@ export const migrations = {
   Migration20261130235902,
   Migration20261201025032,
   Migration20261206010002,
+  Migration20261206103002,
 };

@@ -205,6 +205,11 @@ export type TaskQueryVariables = Exact<{
 
 export type TaskQuery = { task: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } } | null };
 
+export type TaskUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type TaskUpdatesSubscription = { taskUpdated: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } } };
+
 export type AccountFieldsFragment = { balance: number, user: { id: string, name: string, email: string }, transactions: Array<{ id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, task: { id: string, title: string, jiraId: string | null } | null }> };
 
 export type MyAccountQueryVariables = Exact<{
@@ -249,12 +254,24 @@ export type CloseDayMutationVariables = Exact<{
 
 export type CloseDayMutation = { closeDay: Array<{ amount: number, day: string, user: { id: string } }> };
 
+export type MyAccountUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyAccountUpdatesSubscription = { myAccountUpdated: { balance: number, transaction: { id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, task: { id: string, title: string, jiraId: string | null } | null } } };
+
 export type AnalyticsSummaryQueryVariables = Exact<{
   day?: string | null | undefined;
 }>;
 
 
 export type AnalyticsSummaryQuery = { analyticsSummary: { day: string, managementEarnings: number, negativeBalanceCount: number } };
+
+export type AnalyticsUpdatesSubscriptionVariables = Exact<{
+  day?: string | null | undefined;
+}>;
+
+
+export type AnalyticsUpdatesSubscription = { analyticsUpdated: { day: string, managementEarnings: number, negativeBalanceCount: number } };
 
 export type MostExpensiveTaskQueryVariables = Exact<{
   period: Period;
@@ -663,6 +680,29 @@ export const TaskDocument = new TypedDocumentString(`
     role
   }
 }`) as unknown as TypedDocumentString<TaskQuery, TaskQueryVariables>;
+export const TaskUpdatesDocument = new TypedDocumentString(`
+    subscription TaskUpdates {
+  taskUpdated {
+    ...TaskFields
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<TaskUpdatesSubscription, TaskUpdatesSubscriptionVariables>;
 export const MyAccountDocument = new TypedDocumentString(`
     query MyAccount($day: Date) {
   myAccount {
@@ -755,6 +795,26 @@ export const CloseDayDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<CloseDayMutation, CloseDayMutationVariables>;
+export const MyAccountUpdatesDocument = new TypedDocumentString(`
+    subscription MyAccountUpdates {
+  myAccountUpdated {
+    balance
+    transaction {
+      id
+      kind
+      amount
+      description
+      businessDay
+      createdAt
+      task {
+        id
+        title
+        jiraId
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyAccountUpdatesSubscription, MyAccountUpdatesSubscriptionVariables>;
 export const AnalyticsSummaryDocument = new TypedDocumentString(`
     query AnalyticsSummary($day: Date) {
   analyticsSummary(day: $day) {
@@ -764,6 +824,15 @@ export const AnalyticsSummaryDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AnalyticsSummaryQuery, AnalyticsSummaryQueryVariables>;
+export const AnalyticsUpdatesDocument = new TypedDocumentString(`
+    subscription AnalyticsUpdates($day: Date) {
+  analyticsUpdated(day: $day) {
+    day
+    managementEarnings
+    negativeBalanceCount
+  }
+}
+    `) as unknown as TypedDocumentString<AnalyticsUpdatesSubscription, AnalyticsUpdatesSubscriptionVariables>;
 export const MostExpensiveTaskDocument = new TypedDocumentString(`
     query MostExpensiveTask($period: Period!, $day: Date) {
   mostExpensiveTask(period: $period, day: $day) {

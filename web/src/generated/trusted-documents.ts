@@ -7,6 +7,7 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   Accounts: '4c4dbd22313821a3633b442056084963c8394ff4eb9b83a9ebac1c625902ff1b',
   AllPermissions: 'acecdb0e126fece93a6535ef709a688a39fea5064ed5ad9ebfe6f4b4ad7721e6',
   AnalyticsSummary: '18849d3b3e2e571f6056ca88905f9a7380ff7bfb7c404850a2c47914260c6517',
+  AnalyticsUpdates: '4fb233c8c1a910345914418248a01a88b75768db24073b4a410a671db43e33be',
   ChangePassword: '0552190e0eb80cc7a9e5df8c6a30c273e607a770918628e7bf59e62952738927',
   CloseDay: 'be2fe14f41c746138950c8f393ab928cafaac848a68474019b57cd8d348485b7',
   CompleteTask: '7d7f10ffda4a0eaad40cc51b4926851b462cd1f21f711546f23e4ba61069e1e9',
@@ -20,6 +21,7 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   Me: 'd1d91501ff50b8bc22ec7ad05c678b22401308a04c0a74fc88f422cb3874ad49',
   MostExpensiveTask: '2118ddeeb448e5aed7f00762f2181793af3b40984e335f18b36c19a4e33f6430',
   MyAccount: '1c114cc1ed7811cb93dda0d97be25bbda181297385d4a70733b3194b820fb2cc',
+  MyAccountUpdates: '25183fba618c88b3b437dae8672b2938d35c64c3d71cfe47253e689f0141bd3c',
   MyAuditLogPage: '85a07a6c13db662c38ed482a2b309fa223ad14cdcf7204d9aee3b19266f584ea',
   MyTasks: '2194f0aaed9f0795997ae60b12c812c495f24b824125b8e6d72e2cf53a4d8362',
   PermissionCatalogs: '191e8795d96de9af74bf7f7139c7e5bc8a0d18d47be630fffef68bd058d51e6c',
@@ -39,5 +41,6 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   Task: '9f527ee00dd6291ef3f69deafb7a2e011e267094d4e23ea519955db46fc63cde',
   Tasks: 'd35628a27d5152a90de495a8186acb97aa5e30fd636f4c55a07fa00e64777f2d',
   TasksByCreator: 'f59b4e672057fddc0a60c1b2636dd6ec88fe491bd52da04ffee561171a6817a0',
+  TaskUpdates: '63cb719b8522f9487adc6ab707214a032ff336c672c33526d0514ab2becf08d1',
   Users: '4d273c364097513bd3a5672a90a5fe47e0c9bb0a1ce48d03058b7c3ed4e81a97',
 };
