@@ -33,7 +33,7 @@ const mappers: Record<SubgraphName, Record<string, string>> = {
 
 const contexts: Record<SubgraphName, string> = {
   auth: '../context#AuthContext',
-  tracker: '@popug/lib/subgraph/context#SubgraphContext',
+  tracker: '../context#TrackerContext',
   accounting: '../context#AccountingContext',
   analytics: '../context#AnalyticsContext',
 };

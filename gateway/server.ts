@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -36,6 +37,11 @@ import { trustProxy } from '@popug/lib/trust-proxy';
 import { SignInThrottle, clientAddress, signInLimits } from './sign-in-throttle';
 import { MutationLimiter, mutationLimits } from './mutation-limits';
 import { traceParentTrust } from './trace-parents';
+import { FederatedSubscriptions } from './subscriptions/federated-subscriptions';
+import { SubscriptionPlans } from './subscriptions/plans';
+import { SessionWatch } from './subscriptions/session-watch';
+import { subscriptionTransports } from './subscriptions/transports';
+import { UpstreamClients } from './subscriptions/upstream';
 
 export const SUPERGRAPH_FILE = join(__dirname, 'supergraph.graphql');
 type SubgraphName = keyof ReturnType<typeof serviceUrls>;
@@ -47,6 +53,10 @@ export interface GatewayServer {
   internal: RequestListener;
   /** The edge: only these callers' `traceparent` decides a request's trace (./trace-parents.ts). */
   trustsTraceParent: ParentTrust;
+  /** GraphQL over WebSocket (subscriptions) at /graphql. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** SIGTERM, first: subscription streams complete (SSE) or close with 1001 (WebSocket), then the sockets to subgraphs close. */
+  closeUpgrades(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,7 +125,23 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   await apollo.start();
 
-  const signer = new IdentitySigner(loadPrivateKey(env, 'gateway'));
+  const gatewayKey = loadPrivateKey(env, 'gateway');
+  const signer = new IdentitySigner(gatewayKey);
+  // Subscriptions (docs/architecture.md "Subscriptions"): planned over the same supergraph with the same planner options.
+  const subscriptions = new FederatedSubscriptions({
+    plans: new SubscriptionPlans(readFileSync(SUPERGRAPH_FILE, 'utf8'), queryPlannerConfig),
+    sources: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, new SubgraphSource(name, url, callSubgraph)])),
+    urls,
+    identities,
+    signer,
+    upstream: new UpstreamClients(gatewayKey, logger.child({ component: 'subscriptions' })),
+    watch: new SessionWatch(urls.auth.replace(/\/graphql$/, '/identity/sessions'), gatewayKey, env.SUBSCRIPTION_SESSION_CHECK_MS, logger.child({ component: 'session-watch' }), subgraphAgent),
+    limits: { perUser: env.SUBSCRIPTIONS_PER_USER, perConnection: env.SUBSCRIPTIONS_PER_CONNECTION },
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    logger: logger.child({ component: 'subscriptions' }),
+  });
+  const streams = subscriptionTransports(subscriptions, trusted, '/graphql', env.NODE_ENV === 'production', logger);
   const app = createExpressApp(env.NODE_ENV);
   // Ready while it can serve: a subgraph or Redis down costs the requests that need it
   // (partial answers; sign-in throttling fails open), not every gateway pod's place in its Service.
@@ -159,12 +185,18 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     },
     context: (req) => contextFor(req),
     otherwise: app,
+    eventStream: streams.eventStream,
   });
+  let streamsClosed: Promise<void> | undefined;
+  const closeStreams = () => (streamsClosed ??= streams.close().then(() => subscriptions.close()));
   return {
     app: service,
     internal,
     trustsTraceParent: traceParentTrust(env.TRACE_TRUSTED_PARENTS, trust),
+    upgrade: streams.upgrade,
+    closeUpgrades: closeStreams,
     async close() {
+      await closeStreams();
       await apollo.stop();
       redis.disconnect();
       await subgraphAgent.close();

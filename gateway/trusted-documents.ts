@@ -42,6 +42,8 @@ const ID_MISMATCH_REFUSAL: GraphQLRefusal = {
   message: 'The document sent is not the one its persistedQuery id names; send the id alone, or the text it was made from',
 };
 
+const NOT_FOUND_REFUSAL: GraphQLRefusal = { status: 400, code: 'PERSISTED_QUERY_NOT_FOUND', message: 'Send the text of the operation or the id of a trusted document' };
+
 interface Manifest {
   format: string;
   version: number;
@@ -55,6 +57,11 @@ export interface TrustedDocuments {
   plugin?: ApolloServerPlugin<BaseContext>;
   /** Decides on the HTTP request, before Apollo parses anything (lib/graphql-endpoint.ts). */
   admit: GraphQLAdmission;
+  /**
+   * One request's document text, decided as `admit` decides (a subscription over SSE or
+   * WebSocket, which Apollo never sees): the text, or why it is refused.
+   */
+  documentOf(request: unknown): { query: string } | { refusal: GraphQLRefusal };
   enforced: boolean;
   /** The manifest's operation names: the only ones that become metric labels. */
   operationNames: ReadonlySet<string>;
@@ -94,7 +101,16 @@ export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRAR
     if (refusal === ID_MISMATCH_REFUSAL) logger.info({ code: ID_MISMATCH }, 'a document was sent with an id that is not its own');
     return refusal;
   };
-  return { cache, enforced, operationNames, admit, plugin: enforced ? manifestOnly(new Set(bodies.keys())) : undefined };
+  const documentOf: TrustedDocuments['documentOf'] = (request) => {
+    const refusal = admitOne(request);
+    if (refusal) return { refusal };
+    const { query, extensions } = isRecord(request) ? request : {};
+    if (typeof query === 'string') return { query };
+    const id = isRecord(extensions) && isRecord(extensions.persistedQuery) ? extensions.persistedQuery.sha256Hash : undefined;
+    const text = typeof id === 'string' ? (bodies.get(id) ?? registered.get(id)) : undefined;
+    return text === undefined ? { refusal: NOT_FOUND_REFUSAL } : { query: text };
+  };
+  return { cache, enforced, operationNames, admit, documentOf, plugin: enforced ? manifestOnly(new Set(bodies.keys())) : undefined };
 }
 
 interface Known {

@@ -116,8 +116,20 @@ export const envSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   /** How long the gateway trusts a resolved caller before asking auth again; must stay under 5 s. */
   IDENTITY_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
+  /** Live subscriptions (GraphQL over SSE and WebSocket) one user may hold on one gateway process; more are refused RATE_LIMITED. */
+  SUBSCRIPTIONS_PER_USER: intFromEnv(20),
+  /** Live subscriptions on one WebSocket connection; more are refused RATE_LIMITED. */
+  SUBSCRIPTIONS_PER_CONNECTION: intFromEnv(10),
+  /** How often the gateway re-checks the sessions of live subscriptions with auth (at most 4 s: logout ends a stream within 5 s). */
+  SUBSCRIPTION_SESSION_CHECK_MS: z.coerce.number().int().min(100).max(4000).default(3000),
   /** How long a process trusts its cached role permissions; must stay under 5 s. */
   PERMISSION_CACHE_MS: z.coerce.number().int().min(0).max(4000).default(2000),
+  /**
+   * Subgraphs: events one subscription may have waiting to be sent; past it the subscription
+   * ends with SLOW_CONSUMER instead of buffering without bound (docs/architecture.md
+   * "Subscriptions"). Room for a 10 000-task shuffle seen by a task:view_all subscriber.
+   */
+  SUBSCRIPTION_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   /**
    * Gateway: login attempts per (client address, email) pair, per client address, and per
    * email from any address, per minute; over any of them a login is refused (docs/security.md

@@ -8,7 +8,20 @@ import { GraphQLError } from 'graphql';
  * `RATE_LIMITED`: the caller spent a limit of its own (sign-in, registration, per-user mutations);
  * `TOO_MANY_REQUESTS`: a shared capacity is full (auth's argon2 queue), whoever is asking.
  */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'RATE_LIMITED' | 'TOO_MANY_REQUESTS';
+/**
+ * A subscription's last event may carry two more: `SLOW_CONSUMER` (its events piled up
+ * unread past the bound, so it was ended) and `EVENTS_MISSED` (the service lost its change
+ * stream for a while): subscribe again and re-read.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'RATE_LIMITED'
+  | 'TOO_MANY_REQUESTS'
+  | 'SLOW_CONSUMER'
+  | 'EVENTS_MISSED';
 
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
@@ -30,4 +43,6 @@ export const EXPECTED_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'NOT_FOUND',
   'RATE_LIMITED',
   'TOO_MANY_REQUESTS',
+  'SLOW_CONSUMER',
+  'EVENTS_MISSED',
 ]);

@@ -31,6 +31,11 @@ export interface GraphQLEndpointOptions<TContext extends BaseContext> {
   admit?: GraphQLAdmission;
   /** What serves everything else (health, metrics, pages): an Express app. */
   otherwise: RequestListener;
+  /**
+   * Serves a request that asks for `Accept: text/event-stream` (GraphQL over SSE: the gateway's
+   * subscriptions), once its body is read by the same rules; `admit` and Apollo never see it.
+   */
+  eventStream?: (req: IncomingMessage, res: ServerResponse, request: HTTPGraphQLInput) => Promise<void>;
 }
 
 /**
@@ -71,6 +76,11 @@ async function serveGraphQL<TContext extends BaseContext>(
     return;
   }
   const method = (req.method ?? 'GET').toUpperCase();
+  // graphql-sse's own test of the header: exactly this media type.
+  if (options.eventStream && req.headers.accept === 'text/event-stream') {
+    await options.eventStream(req, res, { method, search, body: body.parsed });
+    return;
+  }
   const refusal = options.admit?.({ method, search, body: body.parsed });
   if (refusal) {
     sendJson(res, refusal.status, bodyErrorPayload(refusal.message, refusal.code));

@@ -14,6 +14,11 @@ const CLIENT_CODES = new Set([
   'PERSISTED_QUERY_NOT_IN_LIST',
   'PERSISTED_QUERY_HASH_MISMATCH',
   'OPERATION_RESOLUTION_FAILURE',
+  // Why a live subscription ended (docs/architecture.md "Subscriptions"): the client decides what to do next by these.
+  'SESSION_EXPIRED',
+  'SESSION_ENDED',
+  'ACCOUNT_DEACTIVATED',
+  'SUBSCRIPTION_INTERRUPTED',
 ]);
 
 export const INTERNAL_MESSAGE = 'Internal server error';

@@ -44,10 +44,18 @@ export function compiledShield(schema: GraphQLSchema, rules: IRules): GraphQLSch
   const access = compileAccess(schema, rules);
   for (const { typeName, fieldName } of everyField(shielded)) {
     const fieldAccess = access(typeName, fieldName);
-    if (fieldAccess.kind === 'shield') continue;
+    const subscribe = fieldOf(schema, typeName, fieldName)?.subscribe;
+    if (fieldAccess.kind === 'shield') {
+      if (subscribe) throw new Error(`${typeName}.${fieldName}: a subscription field needs a rule made by accessCheck, can or anyone (shield would not guard its subscribe)`);
+      continue;
+    }
     const resolve = fieldOf(schema, typeName, fieldName)?.resolve ?? defaultFieldResolver;
     const field = fieldOf(shielded, typeName, fieldName);
-    if (field) field.resolve = fieldAccess.kind === 'open' ? resolve : guarded(fieldAccess.check, resolve);
+    if (!field) continue;
+    field.resolve = fieldAccess.kind === 'open' ? resolve : guarded(fieldAccess.check, resolve);
+    // graphql-middleware wraps a field's resolve OR its subscribe, never both: a subscription
+    // field with a resolve of its own would start unguarded. Its rule runs at subscribe here.
+    if (subscribe) field.subscribe = fieldAccess.kind === 'open' ? subscribe : guarded(fieldAccess.check, subscribe);
   }
   return shielded;
 }

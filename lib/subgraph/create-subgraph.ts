@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
@@ -29,6 +30,7 @@ import { tracingIsOn } from '../tracing/active';
 import { operationSpansPlugin } from '../tracing/operation-spans';
 import { spanRootFields } from '../tracing/root-field-spans';
 import { buildContext, type SubgraphContext } from './context';
+import { createSubscriptionServer } from './subscriptions';
 
 export interface SubgraphOptions {
   name: string;
@@ -69,6 +71,10 @@ export interface Subgraph {
   internal: RequestListener;
   apollo: ApolloServer<SubgraphContext>;
   permissionStore: PermissionStore;
+  /** GraphQL over WebSocket at /graphql: the gateway's subscriptions (./subscriptions.ts). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every subscription socket (1001), first on SIGTERM. */
+  closeUpgrades(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -138,5 +144,22 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
     context: (req) => buildContext(deps, req.headers),
     otherwise: app,
   });
-  return { app: service, internal, apollo, permissionStore, stop: () => apollo.stop() };
+  const subscriptions = createSubscriptionServer({
+    schema,
+    identities,
+    context: (headers) => buildContext(deps, headers),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    logger: options.logger,
+    production: options.production === true,
+  });
+  return {
+    app: service,
+    internal,
+    apollo,
+    permissionStore,
+    upgrade: (req, socket, head) => subscriptions.upgrade(req, socket, head),
+    closeUpgrades: () => subscriptions.close(),
+    stop: () => apollo.stop(),
+  };
 }

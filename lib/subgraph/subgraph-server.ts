@@ -1,4 +1,5 @@
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { gql } from 'graphql-tag';
 import type { Express } from 'express';
 import type { IRules } from 'graphql-shield';
@@ -31,6 +32,8 @@ export interface SubgraphServer {
   orm: MikroORM;
   app: RequestListener;
   internal: RequestListener;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  closeUpgrades(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,7 +76,10 @@ export async function createSubgraphServer<TServices>(
     orm,
     app: subgraph.app,
     internal: subgraph.internal,
+    upgrade: subgraph.upgrade,
+    closeUpgrades: subgraph.closeUpgrades,
     async close() {
+      await subgraph.closeUpgrades();
       await subgraph.stop();
       await prepared?.close?.();
       await orm.close();

@@ -241,3 +241,35 @@ describe('permissions fail closed', () => {
     expect(() => applyShield(schema(), { Query: { listed: signedIn, forgotten: signedIn }, Row: signedIn })).toThrow('Query._service, _Service.sdl');
   });
 });
+
+describe('shield on a subscription field', () => {
+  /** A field with both subscribe and resolve: graphql-middleware alone would guard only resolve. */
+  const schemaWith = (rule: ReturnType<typeof accessCheck>) =>
+    applyShield(
+      buildSubgraphSchema([{
+        typeDefs: parse('type Query { ok: Boolean } type Subscription { ticks: Int! }'),
+        resolvers: {
+          Subscription: {
+            ticks: {
+              subscribe: async function* () {
+                yield 1;
+              },
+              resolve: (tick: number) => tick,
+            },
+          },
+        },
+      }]),
+      { Query: { ok: allow, _service: allow }, Subscription: { ticks: rule }, _Service: allow },
+    );
+
+  it('runs the rule at subscribe: refused, no event is ever produced', async () => {
+    const { subscribe } = await import('graphql');
+    const result = await subscribe({ schema: schemaWith(signedIn), document: parse('subscription { ticks }'), contextValue: { caller: null, permissions: new Set() } });
+    expect(Symbol.asyncIterator in result).toBe(false);
+    expect((result as { errors: { extensions: { code: string } }[] }).errors.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('refuses to start with a rule it cannot run at subscribe', () => {
+    expect(() => schemaWith(and(signedIn, allow) as ReturnType<typeof accessCheck>)).toThrow(/subscription field needs a rule/);
+  });
+});

@@ -6,7 +6,7 @@ export const ANALYTICS_PERMISSIONS = ['analytics:view', 'permission:manage'] as 
 
 export const analyticsPermissionAdmin = permissionAdmin('analytics');
 
-const view = can('analytics:view');
+export const view = can('analytics:view');
 
 export const analyticsRules = subgraphRules(analyticsPermissionAdmin, {
   Query: {

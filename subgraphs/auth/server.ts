@@ -1,4 +1,5 @@
 import { logConnectionErrors } from '@popug/lib/connection-errors';
+import { IdentityVerifier, statementAudience } from '@popug/lib/identity';
 import type { Env } from '@popug/lib/env';
 import { loadPrivateKey, loadPublicKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
@@ -58,6 +59,6 @@ export function createAuthServer(env: Env, logger: Logger, options: AuthServerOp
         wanted: { redis: redisServes(redis, env.QUEUE_PREFIX, 'auth') },
       };
     },
-    routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth')),
+    routes: (app, orm) => mountIdentityRoute(app, orm, loadPublicKey(env, 'auth'), new IdentityVerifier(loadPublicKey(env, 'gateway'), statementAudience('auth'))),
   });
 }

@@ -18,7 +18,7 @@ export const TRACKER_PERMISSIONS = [
 export const trackerPermissionAdmin = permissionAdmin('tracker');
 
 /** A role tracker has granted nothing has no access here at all (docs/architecture.md, Permissions). */
-const trackerMember = accessCheck('tracker:member', 'contextual', (_parent, context: SubgraphContext) => {
+export const trackerMember = accessCheck('tracker:member', 'contextual', (_parent, context: SubgraphContext) => {
   if (!context.caller) return unauthenticated();
   return context.permissions.size > 0 ? true : forbidden('You have no access to the tracker: your role holds no tracker permission');
 });

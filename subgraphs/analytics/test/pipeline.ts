@@ -92,7 +92,8 @@ export async function openPipeline(env: Env): Promise<Pipeline> {
         logger,
         requestId: randomUUID(),
         permissionStore: analytics.subgraph.permissionStore,
-        services: { businessTimeZone: env.BUSINESS_TZ },
+        // Queries only run here: no subscription, so no summary feed.
+        services: { businessTimeZone: env.BUSINESS_TZ } as AnalyticsContext['services'],
         caller: { id: randomUUID(), email: `${role}@popug.test`, name: role, role, revision: 1 },
         permissions: await analytics.subgraph.permissionStore.permissionsOf(em, role),
       };

@@ -1,0 +1,64 @@
+import { buildOperationContext } from '@apollo/gateway';
+import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type QueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+
+/** What a subscription runs: the primary fetch subscribed upstream, and per event the plan of that fetch then `rest`. */
+/** Not exported by name from @apollo/gateway: what its public `buildOperationContext` returns. */
+export type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export interface SubscriptionPlan {
+  /** The fetch to the subgraph that owns the root field: subscribed there, answered from each event. */
+  primary: FetchNode;
+  /** `Sequence[primary, rest]` (or the primary alone): run by `executeQueryPlan` for every event. */
+  eventPlan: QueryPlan;
+  operationContext: OperationContext;
+}
+
+/**
+ * Plans subscriptions with `@apollo/query-planner` over the gateway's supergraph and planner
+ * options (the same deterministic plans as ApolloGateway's): a `SubscriptionNode { primary,
+ * rest }`. Plans are kept with their parsed document, which the trusted-documents cache keeps
+ * one of per operation text.
+ */
+export class SubscriptionPlans {
+  /** The API schema clients validate against (graphql-js). */
+  readonly schema: GraphQLSchema;
+  /** The supergraph's own schema, which `executeQueryPlan` reads entity types from. */
+  readonly supergraphSchema: GraphQLSchema;
+  readonly apiSchema: Schema;
+  private readonly planner: QueryPlanner;
+  private readonly plans = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
+
+  constructor(supergraphSdl: string, config: QueryPlannerConfig) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.apiSchema = supergraph.apiSchema();
+    this.schema = this.apiSchema.toGraphQLJSSchema();
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    this.planner = new QueryPlanner(supergraph, config);
+  }
+
+  /** The plan of a validated subscription document. */
+  plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    let byName = this.plans.get(document);
+    if (!byName) {
+      byName = new Map();
+      this.plans.set(document, byName);
+    }
+    const key = operationName ?? '';
+    let plan = byName.get(key);
+    if (!plan) {
+      plan = this.build(document, operationName);
+      byName.set(key, plan);
+    }
+    return plan;
+  }
+
+  private build(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
+    const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
+    const { node } = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    if (node?.kind !== 'Subscription') throw new Error('Not a subscription: its plan has no SubscriptionNode');
+    const { primary, rest } = node;
+    return { primary, operationContext, eventPlan: { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary } };
+  }
+}

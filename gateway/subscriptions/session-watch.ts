@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import { callerSchema, IDENTITY_HEADER, signAnonymousStatement, statementAudience, type Caller } from '@popug/lib/identity';
+import type { Logger } from '@popug/lib/logger';
+import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
+
+/** Why a live subscription ends because of who is asking: the error event's code. */
+export type SessionEnd = 'SESSION_EXPIRED' | 'SESSION_ENDED' | 'ACCOUNT_DEACTIVATED';
+
+/** One live subscription as the watch sees it. */
+export interface Watched {
+  caller: Caller;
+  /** The access token's `exp`, in ms: the stream ends then (SESSION_EXPIRED), without asking anyone. */
+  expiresAtMs: number;
+  ended(code: SessionEnd): void;
+  /** auth holds a newer role or revision of the caller: re-subscribe with a fresh statement. */
+  changed(caller: Caller): void;
+}
+
+type SessionState = { state: 'active'; caller: unknown } | { state: 'ended' } | { state: 'deactivated' };
+
+/**
+ * Authorization that follows the user (docs/architecture.md "Subscriptions"): every
+ * `intervalMs` (≤ 4 s) one batched `POST /identity/sessions` to auth for the sessions of all
+ * live subscriptions of this gateway process (auth answers with one set-based read), and the
+ * tokens' expiry checked locally. Logout, a password change or reset, deactivation and expiry
+ * end streams within 5 s; a role change re-subscribes them. auth unreachable: nothing ends
+ * (the subgraphs still check permissions on every event), and the next tick asks again.
+ */
+export class SessionWatch {
+  private readonly watched = new Set<Watched>();
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(
+    private readonly sessionsUrl: string,
+    private readonly key: KeyObject,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+    private readonly dispatcher?: Dispatcher,
+  ) {}
+
+  /** Watches one subscription until the returned function is called. */
+  add(watched: Watched): () => void {
+    this.watched.add(watched);
+    this.timer ??= setInterval(() => void this.tick(), this.intervalMs).unref();
+    return () => {
+      this.watched.delete(watched);
+      if (this.watched.size === 0 && this.timer) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    };
+  }
+
+  get size(): number {
+    return this.watched.size;
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.watched.clear();
+  }
+
+  /** One check of every watched subscription; a tick still running when the next is due is not doubled. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const now = Date.now();
+      const sessions = new Set<string>();
+      for (const watched of [...this.watched]) {
+        if (watched.expiresAtMs <= now) {
+          this.end(watched, 'SESSION_EXPIRED');
+          continue;
+        }
+        if (watched.caller.sessionId) sessions.add(watched.caller.sessionId);
+      }
+      if (sessions.size === 0) return;
+      const states = await this.ask([...sessions]);
+      if (!states) return;
+      for (const watched of [...this.watched]) {
+        const sessionId = watched.caller.sessionId;
+        const state = sessionId ? states[sessionId] : undefined;
+        if (!state) continue;
+        if (state.state === 'ended') this.end(watched, 'SESSION_ENDED');
+        else if (state.state === 'deactivated') this.end(watched, 'ACCOUNT_DEACTIVATED');
+        else {
+          const caller = callerSchema.safeParse(state.caller);
+          if (caller.success && (caller.data.role !== watched.caller.role || caller.data.revision !== watched.caller.revision)) {
+            watched.caller = caller.data;
+            watched.changed(caller.data);
+          }
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'checking the sessions of live subscriptions failed');
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private end(watched: Watched, code: SessionEnd): void {
+    this.watched.delete(watched);
+    watched.ended(code);
+  }
+
+  private async ask(sessions: string[]): Promise<Record<string, SessionState> | undefined> {
+    const requestId = randomUUID();
+    const statement = signAnonymousStatement(this.key, { audience: statementAudience('auth'), requestId });
+    try {
+      const response = await undiciRequest(this.sessionsUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: statement, [REQUEST_ID_HEADER]: requestId },
+        body: JSON.stringify({ sessions }),
+        signal: AbortSignal.timeout(Math.max(1000, this.intervalMs)),
+        dispatcher: this.dispatcher,
+      });
+      const body = (await response.body.json()) as { sessions?: Record<string, SessionState> };
+      if (response.statusCode !== 200 || !body.sessions) throw new Error(`auth answered ${response.statusCode} to a sessions check`);
+      return body.sessions;
+    } catch (error) {
+      this.logger.warn({ err: error, sessions: sessions.length }, 'auth did not answer the sessions check; streams stay until the next');
+      return undefined;
+    }
+  }
+}

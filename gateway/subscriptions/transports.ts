@@ -1,0 +1,187 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError } from 'graphql';
+import { createHandler, type OperationResult } from 'graphql-sse';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bodyErrorPayload } from '@popug/lib/body-errors';
+import { GRAPHQL_MAX_BODY_BYTES, type GraphQLRefusal, type HTTPGraphQLInput } from '@popug/lib/graphql-endpoint';
+import type { Logger } from '@popug/lib/logger';
+import type { TrustedDocuments } from '../trusted-documents';
+import type { ClientConnection, FederatedSubscriptions, StreamResult } from './federated-subscriptions';
+
+/** Keep-alive: a WebSocket ping (a peer that does not pong by the next is closed); SSE streams get graphql-sse's own comment line every 12 s. */
+export const WS_HEARTBEAT_MS = 15_000;
+/** Bytes a client may leave unread on its socket before it is dropped as a slow consumer. */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
+
+export interface SubscriptionTransports {
+  /** GraphQL over SSE, distinct connections: a request to /graphql with `Accept: text/event-stream`, its body read (lib/graphql-endpoint.ts). */
+  eventStream(req: IncomingMessage, res: ServerResponse, input: HTTPGraphQLInput): Promise<void>;
+  /** GraphQL over WebSocket (graphql-transport-ws) at `path`: the Service's `upgrade` hook. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** SIGTERM: WebSockets close with 1001 "Going away". */
+  close(): Promise<void>;
+}
+
+interface StreamContext extends Record<PropertyKey, unknown> {
+  stream: AsyncGenerator<StreamResult, undefined>;
+}
+
+interface WsConnection extends ClientConnection {
+  authorization?: string;
+  streams: Map<string, AsyncGenerator<StreamResult, undefined>>;
+}
+
+const refusalError = (refusal: GraphQLRefusal) => new GraphQLError(refusal.message, { extensions: { code: refusal.code } });
+const isRefusal = (value: object): value is GraphQLRefusal => 'code' in value && 'status' in value;
+
+/**
+ * The two client transports of subscriptions at the gateway (docs/architecture.md
+ * "Subscriptions"): graphql-sse's handler and graphql-ws's server, each with our admission and
+ * our federated execution in place of their own `execute`/`subscribe`. Trusted documents are
+ * decided here, before anything is parsed: a document id or a manifest text, as for queries.
+ */
+export function subscriptionTransports(subscriptions: FederatedSubscriptions, trusted: TrustedDocuments, path: string, production: boolean, logger: Logger): SubscriptionTransports {
+  const schema = subscriptions.options.plans.schema;
+
+  const sse = createHandler<IncomingMessage, undefined, StreamContext>({
+    // Distinct connections only: no reservations, so no stream lives beyond its request.
+    authenticate: () => null,
+    onSubscribe: async (req, params) => {
+      const admitted = await subscriptions.admit(params, req.raw.headers.authorization);
+      if (isRefusal(admitted)) return refusalResponse(admitted);
+      const stream = subscriptions.start(admitted, { live: 0 });
+      if (isRefusal(stream)) return refusalResponse(stream);
+      return { schema, document: admitted.document, operationName: admitted.operationName, variableValues: admitted.variables, contextValue: { stream } };
+    },
+    // The stream already started in onSubscribe; results are formatted already (masked errors), as graphql-sse prints them.
+    subscribe: (args) => args.contextValue.stream as unknown as OperationResult,
+  });
+
+  const eventStream: SubscriptionTransports['eventStream'] = async (req, res, { method, search, body }) => {
+    const request = method === 'GET' ? fromSearch(search) : body;
+    const document = trusted.documentOf(request);
+    if ('refusal' in document) {
+      sendJson(res, document.refusal.status, bodyErrorPayload(document.refusal.message, document.refusal.code));
+      return;
+    }
+    const params = { ...(request as Record<string, unknown>), query: document.query };
+    const [answer, init] = await sse({
+      // graphql-sse reads the request as a JSON POST: the body is read and its document resolved already.
+      method: 'POST',
+      url: req.url ?? path,
+      headers: { get: (name) => (name === 'content-type' ? 'application/json' : name === 'accept' ? 'text/event-stream' : headerOf(req, name)) },
+      body: params,
+      raw: req,
+      context: undefined,
+    });
+    res.writeHead(init.status, init.statusText, init.headers);
+    if (!answer || typeof answer === 'string') {
+      res.end(answer);
+      return;
+    }
+    res.once('close', () => void answer.return(undefined));
+    for await (const chunk of answer) {
+      if (!res.writable) break;
+      // A client that stops reading is dropped, not buffered for without bound.
+      if (res.writableLength > MAX_UNREAD_BYTES) {
+        res.destroy();
+        break;
+      }
+      res.write(chunk);
+    }
+    res.end();
+  };
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_MAX_BODY_BYTES });
+  const connections = new WeakMap<WebSocket, WsConnection>();
+  const ws = useServer<Record<string, unknown> | undefined>(
+    {
+      // Ours decides, not process.env.NODE_ENV: in production graphql-ws sends no internal error's message.
+      isProd: production,
+      onConnect: (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        connections.set(ctx.extra.socket, { live: 0, streams: new Map(), authorization: typeof authorization === 'string' ? authorization : undefined });
+        return true;
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const connection = connections.get(ctx.extra.socket);
+        if (!connection) return [new GraphQLError('Not connected', { extensions: { code: 'BAD_REQUEST' } })];
+        // graphql-ws requires a `query` string: an empty one with a persisted-query id names a trusted document.
+        const document = trusted.documentOf({ ...payload, query: payload.query === '' ? undefined : payload.query });
+        if ('refusal' in document) return [refusalError(document.refusal)];
+        const admitted = await subscriptions.admit({ ...payload, query: document.query }, connection.authorization);
+        if (isRefusal(admitted)) return [refusalError(admitted)];
+        const stream = subscriptions.start(admitted, connection);
+        if (isRefusal(stream)) return [refusalError(stream)];
+        connection.streams.set(id, stream);
+        return { schema, document: admitted.document, operationName: admitted.operationName, variableValues: admitted.variables, contextValue: { stream } };
+      },
+      subscribe: (args) => (args.contextValue as StreamContext).stream as unknown as ReturnType<NonNullable<Parameters<typeof useServer>[0]['subscribe']>>,
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (ctx.extra.socket.bufferedAmount > MAX_UNREAD_BYTES) ctx.extra.socket.terminate();
+        // Sent as it is: its errors are formatted (and masked) already, where graphql-ws would call each one's toJSON().
+        return result as StreamResult;
+      },
+      onComplete: (ctx, id) => {
+        const connection = connections.get(ctx.extra.socket);
+        const stream = connection?.streams.get(id);
+        connection?.streams.delete(id);
+        void stream?.return(undefined);
+      },
+      onClose: (ctx) => {
+        const connection = connections.get(ctx.extra.socket);
+        for (const stream of connection?.streams.values() ?? []) void stream.return(undefined);
+        connection?.streams.clear();
+      },
+    },
+    wss,
+    WS_HEARTBEAT_MS,
+  );
+
+  return {
+    eventStream,
+    upgrade(req, socket, head) {
+      const url = req.url ?? '/';
+      const pathname = url.split('?', 1)[0];
+      if (pathname !== path && pathname !== `${path}/`) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      socket.on('error', (error) => logger.debug({ err: error }, 'a WebSocket upgrade failed'));
+      wss.handleUpgrade(req, socket, head, (client) => wss.emit('connection', client, req));
+    },
+    close: async () => {
+      await ws.dispose();
+    },
+  };
+}
+
+function refusalResponse(refusal: GraphQLRefusal): [string, { status: number; statusText: string; headers: Record<string, string> }] {
+  return [JSON.stringify(bodyErrorPayload(refusal.message, refusal.code)), { status: refusal.status, statusText: 'Refused', headers: { 'content-type': 'application/json; charset=utf-8' } }];
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** A GET's request as graphql-sse reads it: query, operationName and the variables and extensions JSON (unparsable JSON reads as absent). */
+function fromSearch(search: string): Record<string, unknown> {
+  const params = new URLSearchParams(search);
+  const json = (name: string): unknown => {
+    try {
+      return JSON.parse(params.get(name) ?? 'null') as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  return { query: params.get('query') ?? undefined, operationName: params.get('operationName') ?? undefined, variables: json('variables') ?? undefined, extensions: json('extensions') ?? undefined };
+}
+
+function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

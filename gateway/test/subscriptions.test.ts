@@ -1,0 +1,270 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSchema, GraphQLError, parse } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { IdentityVerifier, statementAudience, type Caller } from '@popug/lib/identity';
+import { loadPublicKey } from '@popug/lib/keys';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { subscribeSse, subscribeWs, wsClient } from '@popug/testing/live';
+import { testbedPeople, type TestbedPeople, type TestUser } from '@popug/testing/people';
+import { dataOf, startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
+import { parseEnv, resetEnvCache } from '@popug/lib/env';
+import { startSystem } from '../../test/system';
+import { createGateway } from '../server';
+import { EventQueue } from '../subscriptions/event-queue';
+
+/**
+ * The gateway's subscriptions (docs/architecture.md "Subscriptions") against a stub tracker:
+ * a real graphql-ws server that records what the gateway subscribes with and sends the events
+ * a test gives it. Everything else is real: auth answers the entity fields (`assignee { active
+ * createdAt }`) and the sessions check, the gateway plans and runs each event.
+ */
+const env = isolateTestFile();
+const PASSWORD = 'subscriptions-pw';
+const TASK_UPDATES = 'subscription { taskUpdated { id title assignee { id name active createdAt } } }';
+
+type Event = Record<string, unknown>;
+
+/** A tracker that speaks graphql-ws and nothing else: each subscription a queue the test fills. */
+class StubTracker {
+  readonly subscribes: { statement: string; requestId: string; query: string }[] = [];
+  readonly streams: EventQueue<Event>[] = [];
+  private server!: Server;
+  private wss!: WebSocketServer;
+  url = '';
+
+  async start(): Promise<void> {
+    this.wss = new WebSocketServer({ noServer: true });
+    const schema = buildSchema('type Query { ok: Boolean } type Subscription { taskUpdated: Boolean }');
+    useServer(
+      {
+        onSubscribe: (_ctx, _id, payload) => {
+          const extensions = payload.extensions as { statement: string; requestId: string };
+          this.subscribes.push({ ...extensions, query: payload.query });
+          return { schema, document: parse(payload.query), variableValues: payload.variables };
+        },
+        subscribe: () => {
+          const stream = new EventQueue<Event>(100, () => ({}), () => undefined);
+          this.streams.push(stream);
+          return stream;
+        },
+      },
+      this.wss,
+    );
+    this.server = createServer((_req, res) => res.end('{}'));
+    this.server.on('upgrade', (req, socket, head) => this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req)));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/graphql`;
+  }
+
+  /** Sends `event` on every open subscription. */
+  emit(event: Event): void {
+    for (const stream of this.streams) if (stream.open) stream.push(event);
+  }
+
+  /** Every socket cut, as a crashed subgraph copy would. */
+  cut(): void {
+    for (const client of this.wss.clients as Set<WebSocket>) client.terminate();
+  }
+
+  async waitForSubscribes(count: number): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (this.subscribes.length < count) {
+      if (Date.now() > deadline) throw new Error(`the stub saw ${this.subscribes.length} subscribes, not ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.wss.clients as Set<WebSocket>) client.terminate();
+    this.wss.close();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+/** A gateway over the system's auth, accounting and analytics, with the stub as its tracker. */
+async function gatewayOverStub(overrides: Record<string, string> = {}): Promise<RunningService> {
+  const { AUTH_URL, ACCOUNTING_URL, ANALYTICS_URL } = system.env;
+  const gatewayEnv = parseEnv({ ...process.env, ...overrides, AUTH_URL, ACCOUNTING_URL, ANALYTICS_URL, TRACKER_URL: stub.url });
+  resetEnvCache();
+  return startOnFreePort(await createGateway(gatewayEnv, testLogger('gateway')));
+}
+
+let system: TestSystem;
+let people: TestbedPeople;
+const stub = new StubTracker();
+let gateway: RunningService;
+let graphqlUrl: string;
+
+const taskFor = (user: { id: string }, title = 'Live task') => ({ data: { taskUpdated: { id: 'task-1', title, assignee: { __typename: 'User', id: user.id, name: 'Stub name' } } } });
+const codeOf = (result: { errors?: { extensions?: { code?: string } }[] } | undefined) => result?.errors?.[0]?.extensions?.code;
+
+beforeAll(async () => {
+  system = await startSystem(env);
+  people = await testbedPeople(system, env, PASSWORD);
+  await stub.start();
+  gateway = await gatewayOverStub({ SUBSCRIPTIONS_PER_USER: '3', SUBSCRIPTIONS_PER_CONNECTION: '2', SUBSCRIPTION_SESSION_CHECK_MS: '1000' });
+  graphqlUrl = `${gateway.url}/graphql`;
+}, 60_000);
+afterAll(async () => {
+  await gateway?.close();
+  await stub.close();
+  await system?.close();
+});
+
+describe('subscriptions through the gateway', () => {
+  it('over SSE: subscribes the tracker with the caller statement, and each event gets the auth-only fields from auth', async () => {
+    const worker = await people.user();
+    const before = stub.subscribes.length;
+    const sse = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+    expect(sse.status).toBe(200);
+    await stub.waitForSubscribes(before + 1);
+    const subscribed = stub.subscribes[before]!;
+    const caller = new IdentityVerifier(loadPublicKey(env, 'gateway'), statementAudience('tracker')).verify(subscribed.statement, subscribed.requestId) as Caller;
+    expect(caller.id).toBe(worker.id);
+    expect(subscribed.query).toBe('subscription{taskUpdated{id title assignee{__typename id name}}}');
+    stub.emit(taskFor(worker));
+    const event = await sse.next();
+    expect(event?.event).toBe('next');
+    const task = (event?.data?.data as { taskUpdated: { assignee: { id: string; active: boolean; createdAt: string } } }).taskUpdated;
+    expect(task.assignee).toMatchObject({ id: worker.id, name: 'Stub name', active: true });
+    expect(Number.isNaN(Date.parse(task.assignee.createdAt))).toBe(false);
+    sse.close();
+  });
+
+  it('over WebSocket: the same, signed in by the connection_init payload', async () => {
+    const worker = await people.user();
+    const client = wsClient(graphqlUrl, worker.token);
+    const before = stub.subscribes.length;
+    const live = subscribeWs(client, { query: TASK_UPDATES });
+    await stub.waitForSubscribes(before + 1);
+    stub.emit(taskFor(worker, 'Over WebSocket'));
+    const result = await live.next();
+    expect(result?.data).toMatchObject({ taskUpdated: { title: 'Over WebSocket', assignee: { id: worker.id, active: true } } });
+    live.unsubscribe();
+    await client.dispose();
+  });
+
+  it('ends the stream with ACCOUNT_DEACTIVATED within 5 s of a deactivation', async () => {
+    const worker = await people.user();
+    const sse = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+    const started = Date.now();
+    dataOf(await system.request('mutation ($id: ID!) { setUserActive(userId: $id, active: false) { id } }', { id: worker.id }, people.admin.token));
+    const ended = await sse.next(6000);
+    expect(codeOf(ended?.data)).toBe('ACCOUNT_DEACTIVATED');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await sse.next())?.event).toBe('complete');
+  });
+
+  it('ends the stream with SESSION_ENDED after a logout, over WebSocket too', async () => {
+    const worker = await people.user();
+    const client = wsClient(graphqlUrl, worker.token);
+    const before = stub.subscribes.length;
+    const live = subscribeWs(client, { query: TASK_UPDATES });
+    await stub.waitForSubscribes(before + 1);
+    dataOf(await system.request('mutation { logout }', {}, worker.token));
+    const endedResult = await live.next(6000);
+    expect(codeOf(endedResult)).toBe('SESSION_ENDED');
+    await client.dispose();
+  });
+
+  it('re-subscribes the tracker with the new role after a role change', async () => {
+    const worker = await people.user();
+    const before = stub.subscribes.length;
+    const sse = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+    await stub.waitForSubscribes(before + 1);
+    dataOf(await system.request('mutation ($id: ID!) { setUserRole(userId: $id, role: "manager") { id } }', { id: worker.id }, people.admin.token));
+    await stub.waitForSubscribes(before + 2);
+    const latest = stub.subscribes.at(-1)!;
+    const caller = new IdentityVerifier(loadPublicKey(env, 'gateway'), statementAudience('tracker')).verify(latest.statement, latest.requestId) as Caller;
+    expect(caller).toMatchObject({ id: worker.id, role: 'manager' });
+    sse.close();
+  });
+
+  it('passes a FORBIDDEN from the subgraph on, and ends the stream', async () => {
+    const worker = await people.user();
+    const before = stub.subscribes.length;
+    const sse = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+    await stub.waitForSubscribes(before + 1);
+    stub.emit({ data: null, errors: [new GraphQLError('You may no longer see these tasks', { extensions: { code: 'FORBIDDEN' } })] });
+    const forbidden = await sse.next();
+    expect(codeOf(forbidden?.data)).toBe('FORBIDDEN');
+    expect((await sse.next())?.event).toBe('complete');
+  });
+
+  it('ends streams with SUBSCRIPTION_INTERRUPTED when the subgraph socket is lost', async () => {
+    const worker = await people.user();
+    const before = stub.subscribes.length;
+    const sse = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+    await stub.waitForSubscribes(before + 1);
+    stub.cut();
+    expect(codeOf((await sse.next())?.data)).toBe('SUBSCRIPTION_INTERRUPTED');
+  });
+
+  it('refuses subscriptions past the per-user and per-connection limits with RATE_LIMITED', async () => {
+    const worker = await people.user();
+    const open = [];
+    for (let index = 0; index < 3; index += 1) {
+      const sse = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+      expect(sse.status).toBe(200);
+      open.push(sse);
+    }
+    const fourth = await subscribeSse(graphqlUrl, { query: TASK_UPDATES }, worker.token);
+    expect(fourth.status).toBe(429);
+    expect(fourth.refusal?.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    for (const sse of open) sse.close();
+
+    const other = await people.user();
+    const client = wsClient(graphqlUrl, other.token);
+    const first = subscribeWs(client, { query: TASK_UPDATES });
+    const second = subscribeWs(client, { query: TASK_UPDATES });
+    const third = subscribeWs(client, { query: TASK_UPDATES });
+    await third.next(5000);
+    expect((third.state.error as { extensions?: { code?: string } }[] | undefined)?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(first.state.done || second.state.done).toBe(false);
+    await client.dispose();
+  });
+
+  it('refuses a subscription without a token (UNAUTHENTICATED) and a query sent as a stream (BAD_REQUEST)', async () => {
+    const anonymous = await subscribeSse(graphqlUrl, { query: TASK_UPDATES });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.refusal?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const worker: TestUser = await people.user();
+    const query = await subscribeSse(graphqlUrl, { query: '{ me { id } }' }, worker.token);
+    expect(query.refusal?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+  });
+
+  it('with the manifest enforced, refuses a document not in it before parsing (PERSISTED_QUERY_NOT_IN_LIST), over SSE and WebSocket', async () => {
+    const enforced = await gatewayOverStub({ ALLOW_ARBITRARY_OPERATIONS: 'false' });
+    try {
+      const worker = await people.user();
+      const sse = await subscribeSse(`${enforced.url}/graphql`, { query: TASK_UPDATES }, worker.token);
+      expect(sse.status).toBe(400);
+      expect(sse.refusal?.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+      const client = wsClient(`${enforced.url}/graphql`, worker.token);
+      const live = subscribeWs(client, { query: TASK_UPDATES });
+      await live.next(5000);
+      expect((live.state.error as { extensions?: { code?: string } }[] | undefined)?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+      await client.dispose();
+    } finally {
+      await enforced.close();
+    }
+  });
+
+  it('on shutdown completes SSE streams and closes WebSockets with 1001', async () => {
+    const another = await gatewayOverStub();
+    const worker = await people.user();
+    const sse = await subscribeSse(`${another.url}/graphql`, { query: TASK_UPDATES }, worker.token);
+    const client = wsClient(`${another.url}/graphql`, worker.token);
+    const before = stub.subscribes.length;
+    const live = subscribeWs(client, { query: TASK_UPDATES });
+    await stub.waitForSubscribes(before + 2);
+    await another.close();
+    expect((await sse.next())?.event).toBe('complete');
+    await live.next(3000);
+    expect((live.state.error as { code?: number } | undefined)?.code).toBe(1001);
+    await client.dispose();
+  });
+});
