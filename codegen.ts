@@ -25,6 +25,7 @@ const mappers: Record<SubgraphName, Record<string, string>> = {
   accounting: {
     Account: '../services/account-book#AccountView',
     Transaction: '../services/account-book#TransactionView',
+    AccountUpdate: '../services/account-reads#AccountMovement',
     Payout: '../services/day-close#PayoutView',
     User: '@popug/lib/replication/user-copies#UserReference',
   },

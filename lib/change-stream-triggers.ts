@@ -8,6 +8,8 @@
 export const OUTBOX_CHANNEL = 'popug_outbox';
 /** A statement changed what analytics' summary reads (daily_earnings, negative_balance_counts). */
 export const ANALYTICS_CHANNEL = 'popug_analytics';
+/** Each committed row of accounting's `transactions` (fee, reward, payout), with its account: myAccountUpdated. */
+export const TRANSACTIONS_CHANNEL = 'popug_transactions';
 
 /**
  * A NOTIFY payload must stay under 8 000 bytes: a row whose message would be longer is
@@ -63,3 +65,24 @@ export const DROP_ANALYTICS_NOTIFY_SQL = [
   ...SUMMARY_TABLES.map((table) => `drop trigger if exists ${table}_notify on ${table};`),
   'drop function if exists analytics_notify();',
 ];
+
+/**
+ * For accounting's migration: each committed row of `transactions` announced with its id and
+ * account, `{ id, userId }`. accounting's outbox holds only payouts and day closes; fees and
+ * rewards are booked by the replicator straight into `transactions`, so the rows themselves
+ * are what myAccountUpdated hears. Statement-level over the transition table, as for the outbox.
+ */
+export function transactionsNotifySql(): string[] {
+  return [
+    `create or replace function transactions_notify() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('${TRANSACTIONS_CHANNEL}', json_build_object('id', i.id::text, 'userId', i.user_id)::text)
+     from (select id, user_id from inserted_transactions order by id) i;
+  return null;
+end $$;`,
+    `create trigger transactions_notify after insert on transactions
+  referencing new table as inserted_transactions for each statement execute function transactions_notify();`,
+  ];
+}
+
+export const DROP_TRANSACTIONS_NOTIFY_SQL = ['drop trigger if exists transactions_notify on transactions;', 'drop function if exists transactions_notify();'];

@@ -2,10 +2,10 @@ import { Client, type Notification } from 'pg';
 import { databaseName, databaseUrl, quoteIdent, type DatabaseName } from './db/database';
 import type { Env } from './env';
 import type { Logger } from './logger';
-import { ANALYTICS_CHANNEL, OUTBOX_CHANNEL } from './change-stream-triggers';
+import { ANALYTICS_CHANNEL, OUTBOX_CHANNEL, TRANSACTIONS_CHANNEL } from './change-stream-triggers';
 
-export { ANALYTICS_CHANNEL, OUTBOX_CHANNEL };
-export type ChangeChannel = typeof OUTBOX_CHANNEL | typeof ANALYTICS_CHANNEL;
+export { ANALYTICS_CHANNEL, OUTBOX_CHANNEL, TRANSACTIONS_CHANNEL };
+export type ChangeChannel = typeof OUTBOX_CHANNEL | typeof ANALYTICS_CHANNEL | typeof TRANSACTIONS_CHANNEL;
 
 /** One committed outbox row as its trigger announced it; `payload` is absent when it did not fit a notification. */
 export interface OutboxChange {
@@ -22,7 +22,12 @@ export interface OutboxChange {
  * the connection was lost and is back, so notifications may have been missed meanwhile
  * (re-read what you follow, or end the stream with a code that says so).
  */
-export type ChangeNotice = { kind: 'outbox'; change: OutboxChange } | { kind: 'analytics' } | { kind: 'gap' };
+export type ChangeNotice =
+  | { kind: 'outbox'; change: OutboxChange }
+  | { kind: 'analytics' }
+  /** A row booked in accounting's `transactions` (its id, as text) on `userId`'s account. */
+  | { kind: 'transaction'; id: string; userId: string }
+  | { kind: 'gap' };
 export type ChangeListener = (notice: ChangeNotice) => void;
 
 export interface ChangeStreamOptions {
@@ -55,6 +60,7 @@ export class ChangeStream {
   private readonly retired = new WeakSet<Client>();
   private closed = false;
   private everListened = false;
+  private started = false;
   private failures = 0;
   private retry: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -72,7 +78,12 @@ export class ChangeStream {
 
   /** Starts listening; resolves once LISTEN is in place (retrying until then), or when closed first. */
   start(): Promise<void> {
-    if (!this.client && !this.retry && !this.closed) void this.connect();
+    // Once: a second call while the first connection is still being opened would open another
+    // (and its listeners would hear a gap that never was). Reconnecting is `lost`'s business.
+    if (!this.started && !this.closed) {
+      this.started = true;
+      void this.connect();
+    }
     return this.firstListen;
   }
 
@@ -159,7 +170,14 @@ export class ChangeStream {
 
   private deliver(message: Notification): void {
     if (message.channel === ANALYTICS_CHANNEL) this.emit({ kind: 'analytics' });
-    else if (message.channel === OUTBOX_CHANNEL) {
+    else if (message.channel === TRANSACTIONS_CHANNEL) {
+      const booked = transactionFrom(message.payload);
+      if (booked) this.emit({ kind: 'transaction', ...booked });
+      else {
+        this.options.logger.warn({ connection: this.options.name, payload: message.payload?.slice(0, 200) }, `${this.options.name}: unreadable notification`);
+        this.emit({ kind: 'gap' });
+      }
+    } else if (message.channel === OUTBOX_CHANNEL) {
       const change = outboxChangeFrom(message.payload);
       if (change) this.emit({ kind: 'outbox', change });
       else {
@@ -194,4 +212,17 @@ export function outboxChangeFrom(text: string | undefined): OutboxChange | undef
   const { id, seq, type, version, payload } = parsed as Record<string, unknown>;
   if (typeof id !== 'string' || typeof seq !== 'string' || typeof type !== 'string' || typeof version !== 'number') return undefined;
   return payload === undefined ? { id, seq, type, version } : { id, seq, type, version, payload };
+}
+
+/** The transactions trigger's message (lib/change-stream-triggers.ts), or undefined when it is not one. */
+export function transactionFrom(text: string | undefined): { id: string; userId: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? '');
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { id, userId } = parsed as Record<string, unknown>;
+  return typeof id === 'string' && typeof userId === 'string' ? { id, userId } : undefined;
 }

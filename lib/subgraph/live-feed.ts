@@ -3,6 +3,7 @@ import { declarationOf, type AccessContext } from '../access/shield';
 import type { ShieldRule } from '../access/rule-tree';
 import { forbidden } from '../errors';
 import type { SubgraphContext } from './context';
+import type { LiveStream } from './live-stream';
 
 /**
  * What the subscription feeds of every subgraph share (tracker's task updates, accounting's
@@ -64,6 +65,27 @@ export async function refreshPermissions(em: EntityManager, contexts: Iterable<S
     context.permissions = await permissions;
   });
   await Promise.all(refreshed);
+}
+
+/** What a feed keeps of one subscriber, as far as re-checking it goes. */
+export interface Subscriber {
+  context: SubgraphContext<unknown>;
+  stream: Pick<LiveStream<unknown>, 'end'>;
+}
+
+/**
+ * Before a delivery: each subscriber's permissions read again (`refreshPermissions`) and its
+ * field's rule run again; those it refuses are ended with its error (FORBIDDEN…). Returns the
+ * subscribers still admitted.
+ */
+export async function stillAdmitted<S extends Subscriber>(em: EntityManager, rule: ShieldRule, subscribers: Iterable<S>): Promise<S[]> {
+  const all = [...subscribers];
+  await refreshPermissions(em, all.map((subscriber) => subscriber.context));
+  return all.filter((subscriber) => {
+    const refusal = refusalOf(rule, subscriber.context);
+    if (refusal) subscriber.stream.end(refusal);
+    return !refusal;
+  });
 }
 
 /**

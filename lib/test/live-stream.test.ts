@@ -18,7 +18,7 @@ describe('LiveStream', () => {
     for (let value = 0; value < 10; value++) stream.push(value);
     const last = await stream.next();
     expect(last.value).toBeInstanceOf(Error);
-    expect((last.value as { extensions: { code: string } }).extensions.code).toBe('SLOW_CONSUMER');
+    expect(last.value).toMatchObject({ extensions: { code: 'SLOW_CONSUMER' } });
     expect(await stream.next()).toEqual({ value: undefined, done: true });
     expect(ended).toBe(1);
     expect(stream.open).toBe(false);

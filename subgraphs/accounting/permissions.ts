@@ -12,13 +12,15 @@ export const ACCOUNTING_PERMISSIONS = [
 
 export const accountingPermissionAdmin = permissionAdmin('accounting');
 
+export const viewOwnAccount = can('account:view_own');
+
 /**
  * Every root field is guarded; the types below are reachable only through them, and none
  * is a resolvable entity, so `_entities` opens nothing of accounting's.
  */
 export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   Query: {
-    myAccount: can('account:view_own'),
+    myAccount: viewOwnAccount,
     account: can('account:view_all'),
     accounts: can('account:view_all'),
     managementEarnings: can('earnings:view'),
@@ -28,7 +30,7 @@ export const accountingRules = subgraphRules(accountingPermissionAdmin, {
     closeDay: can('payout:run'),
   },
   Subscription: {
-    myAccountUpdated: can('account:view_own'),
+    myAccountUpdated: viewOwnAccount,
   },
   User: anyone,
   Account: anyone,

@@ -7,7 +7,9 @@ import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { createSubgraphServer, type SubgraphServer } from '@popug/lib/subgraph/subgraph-server';
 import type { AccountingServices } from './context';
 import { accountingDatabase } from './database';
-import { ACCOUNTING_PERMISSIONS, accountingRules } from './permissions';
+import { ChangeStream, TRANSACTIONS_CHANNEL } from '@popug/lib/change-stream';
+import { ACCOUNTING_PERMISSIONS, accountingRules, viewOwnAccount } from './permissions';
+import { AccountFeed } from './services/account-updates';
 import { resolvers } from './resolvers';
 import { registerCloseMetrics } from './worker/close-metrics';
 import { startPayoutWorker, type PayoutWorker, type PayoutWorkerOptions } from './worker/worker';
@@ -29,14 +31,20 @@ export function createAccountingServer(env: Env, logger: Logger, options: Accoun
     resolvers,
     rules: accountingRules,
     permissionCatalog: ACCOUNTING_PERMISSIONS,
-    async prepare() {
+    async prepare(orm) {
       const redis = createRedis(env, 'producer');
       reportRedisAccess(redis, env.QUEUE_PREFIX, 'accounting', logger);
       const mailQueue = logConnectionErrors(createMailQueue(env, redis), logger, 'accounting mail queue');
       const worker: PayoutWorker | undefined = options.worker ? await startPayoutWorker(env, logger.child({ component: 'payout' }), options.worker) : undefined;
+      // One LISTEN connection per process; it keeps trying while the database is away.
+      const changes = ChangeStream.of(env, 'accounting', [TRANSACTIONS_CHANNEL], logger);
+      void changes.start();
+      const accountFeed = new AccountFeed(orm, changes, { rule: viewOwnAccount, queueLimit: env.SUBSCRIPTION_QUEUE_LIMIT, logger });
       return {
-        services: { mailQueue, businessTimeZone: env.BUSINESS_TZ },
+        services: { mailQueue, businessTimeZone: env.BUSINESS_TZ, accountFeed },
         async close() {
+          accountFeed.close();
+          await changes.close();
           await worker?.close();
           await mailQueue.close();
           redis.disconnect();

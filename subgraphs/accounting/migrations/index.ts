@@ -8,6 +8,7 @@ import { Migration20261206010000 } from './Migration20261206010000';
 import { Migration20261206030000 } from './Migration20261206030000';
 import { Migration20261206010003 } from './Migration20261206010003';
 import { Migration20261206103003 } from './Migration20261206103003';
+import { Migration20261206104800 } from './Migration20261206104800';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -21,4 +22,5 @@ export const migrations = {
   Migration20261206030000,
   Migration20261206010003,
   Migration20261206103003,
+  Migration20261206104800,
 };

@@ -6,11 +6,13 @@ import { Account } from './Account';
 import { Mutation } from './Mutation';
 import { Payout } from './Payout';
 import { Query } from './Query';
+import { Subscription } from './Subscription';
 import { Transaction } from './Transaction';
 
 export const resolvers: Resolvers = {
   Query: { ...accountingPermissionAdmin.resolvers.Query, ...Query },
   Mutation: { ...accountingPermissionAdmin.resolvers.Mutation, ...Mutation },
+  Subscription,
   Account,
   Transaction,
   Payout,

@@ -130,3 +130,21 @@ function transactionFromRow(row: TransactionRow): TransactionView {
     cursor: cursorOf({ createdMicros: row.created_micros, id: row.seq }),
   };
 }
+
+/** One movement of an account, as myAccountUpdated sends it. */
+export interface AccountMovement {
+  /** The account's balance when the movement is read (its row included). */
+  balance: number;
+  transaction: TransactionView;
+}
+
+/** Booked rows by id, oldest first, each with its account's balance: a burst of myAccountUpdated's events in one statement. */
+export async function movementsOf(em: EntityManager, ids: readonly string[]): Promise<AccountMovement[]> {
+  const rows = await executePreparedSql<TransactionRow & { balance: string | null }>(
+    em,
+    `select id, ${TRANSACTION_COLUMNS}, (select a.balance::text from accounts a where a.user_id = t.user_id) as balance
+       from transactions t where id = any(?::bigint[]) order by id`,
+    [ids],
+  );
+  return rows.map((row) => ({ balance: centsFrom(row.balance ?? 0), transaction: transactionFromRow(row) }));
+}

@@ -3,7 +3,7 @@ import type { ShieldRule } from '@popug/lib/access/rule-tree';
 import type { BusinessDay } from '@popug/lib/business-day';
 import type { ChangeNotice, ChangeStream } from '@popug/lib/change-stream';
 import type { Logger } from '@popug/lib/logger';
-import { refreshPermissions, refusalOf } from '@popug/lib/subgraph/live-feed';
+import { stillAdmitted } from '@popug/lib/subgraph/live-feed';
 import { eventsMissed, LiveStream } from '@popug/lib/subgraph/live-stream';
 import type { AnalyticsContext } from '../context';
 import { dayAsked, summaryOf, type Summary } from './dashboard';
@@ -112,13 +112,7 @@ export class SummaryFeed {
     const days = [...new Set(subscribers.map((subscriber) => subscriber.day ?? today))];
     // A few days at most (today, and the odd one a dashboard pins): one primary-key read each.
     const summaries = new Map(await Promise.all(days.map(async (day) => [day, await summaryOf(em, day)] as const)));
-    await refreshPermissions(em, subscribers.map((subscriber) => subscriber.context));
-    for (const subscriber of subscribers) {
-      const refusal = refusalOf(this.options.rule, subscriber.context);
-      if (refusal) {
-        subscriber.stream.end(refusal);
-        continue;
-      }
+    for (const subscriber of await stillAdmitted(em, this.options.rule, subscribers)) {
       const summary = summaries.get(subscriber.day ?? today);
       const json = JSON.stringify(summary);
       if (!summary || json === subscriber.last) continue;

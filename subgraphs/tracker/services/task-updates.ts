@@ -4,7 +4,7 @@ import type { ShieldRule } from '@popug/lib/access/rule-tree';
 import { executePreparedSql } from '@popug/lib/db/sql';
 import { requireCaller, type Caller } from '@popug/lib/identity';
 import type { Logger } from '@popug/lib/logger';
-import { Batcher, refreshPermissions, refusalOf } from '@popug/lib/subgraph/live-feed';
+import { Batcher, stillAdmitted } from '@popug/lib/subgraph/live-feed';
 import { eventsMissed, LiveStream } from '@popug/lib/subgraph/live-stream';
 import type { TrackerContext } from '../context';
 import type { Task } from '../entities/Task';
@@ -92,14 +92,7 @@ export class TaskFeed {
       [taskIds, eventIds],
     );
     if (tasks.length === 0) return;
-    const subscribers = [...this.subscribers];
-    await refreshPermissions(em, subscribers.map((subscriber) => subscriber.context));
-    for (const subscriber of subscribers) {
-      const refusal = refusalOf(this.options.rule, subscriber.context);
-      if (refusal) {
-        subscriber.stream.end(refusal);
-        continue;
-      }
+    for (const subscriber of await stillAdmitted(em, this.options.rule, this.subscribers)) {
       const viewer = viewerOf(subscriber.caller, subscriber.context.permissions);
       for (const task of tasks) offer(subscriber, viewer, task);
     }

@@ -163,8 +163,8 @@ describe('taskUpdated at the tracker', () => {
         // A member with no task of their own: nothing of the shuffle is theirs, nothing waits.
         const calm = second.subscribe(TASK_UPDATES, callerOf(observer));
         await new Promise((resolve) => setTimeout(resolve, 300));
-        await Promise.all(Array.from({ length: 6 }, (_, index) => createTask(`Fill the trough ${index}`)));
-        // A shuffle moves every open task at once: far more than 5 events for the manager.
+        await Promise.all(Array.from({ length: 12 }, (_, index) => createTask(`Fill the trough ${index}`)));
+        // A shuffle moves every open task (12 and more) at once: far more than 5 events for the manager.
         dataOf(await bed.system.request(OPS.shuffleTasks, {}, manager.token));
         await slow.waitForEnd();
         expect(codesOf(slow.events)).toEqual(['SLOW_CONSUMER']);
