@@ -69,7 +69,15 @@ export const envSchema = z.object({
   ADMIN_EMAIL: z.string().email().default('admin@uberpopug.test'),
   ADMIN_PASSWORD: z.string().min(8).default(DOCUMENTED_ADMIN_PASSWORD),
   ADMIN_NAME: z.string().min(1).default('Chief Popug'),
+  /** The fallback period of replication passes: a commit to a source's outbox wakes a pass at once (REPLICATION_WAKE). */
   REPLICATION_INTERVAL_MS: intFromEnv(1000),
+  /** jobs: LISTEN on each source's outbox and run a pass as soon as a row commits; false leaves passes to the interval alone. */
+  REPLICATION_WAKE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  /** jobs: how long a wake waits for more commits before its pass starts, so a burst of commits shares one pass. */
+  REPLICATION_WAKE_DEBOUNCE_MS: z.coerce.number().int().min(0).max(1000).default(5),
   /** Events per transaction when collecting and applying. */
   REPLICATION_BATCH_SIZE: intFromEnv(5000),
   /** Failed passes in a row before a replica's incident is declared and admins are mailed. */

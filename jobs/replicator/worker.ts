@@ -6,6 +6,7 @@ import type { ReplicaDefinition } from '@popug/lib/replication/replica';
 import { createQueueWorker } from '@popug/lib/queue-worker';
 import { Replicator, type PassReport, type SourceDefinition } from './replicator';
 import { REPLICAS, SOURCES } from './topology';
+import { wakeOnSourceCommits, type PassWake } from './wake';
 
 export const REPLICATE = 'replicate';
 const SCHEDULER_ID = 'replicate-every-interval';
@@ -14,12 +15,16 @@ export interface ReplicatorWorker {
   replicator: Replicator;
   /** The BullMQ worker: each completed job's result is a PassReport or 'busy'. */
   worker: Worker<unknown, PassReport | 'busy'>;
+  /** Passes run as soon as a source commits (REPLICATION_WAKE); undefined when it is off. */
+  wake: PassWake | undefined;
+  /** Stops the wake (its LISTEN connections end), lets the pass in flight finish, releases everything; safe to call twice. */
   close(): Promise<void>;
 }
 
 /**
- * A BullMQ job scheduler fires a pass every REPLICATION_INTERVAL_MS; a pass that finds
- * another one running anywhere simply ends as 'busy' (the pass lock, see pass-lock.ts).
+ * A committed outbox row wakes a pass at once (wake.ts, LISTEN on each source); a BullMQ
+ * job scheduler also fires one every REPLICATION_INTERVAL_MS, the fallback. A pass that
+ * finds another one running anywhere simply ends as 'busy' (the pass lock, see pass-lock.ts).
  */
 export async function startReplicator(
   env: Env,
@@ -27,7 +32,8 @@ export async function startReplicator(
   topology: { sources?: readonly SourceDefinition[]; replicas?: readonly ReplicaDefinition[] } = {},
 ): Promise<ReplicatorWorker> {
   const producer = createRedis(env, 'producer');
-  const replicator = new Replicator(env, logger, topology.sources ?? SOURCES, topology.replicas ?? REPLICAS);
+  const sources = topology.sources ?? SOURCES;
+  const replicator = new Replicator(env, logger, sources, topology.replicas ?? REPLICAS);
   const { worker, scheduled, close } = createQueueWorker<unknown, PassReport | 'busy'>(env, logger, {
     queue: QUEUES.replication,
     jobNoun: 'replication pass',
@@ -44,6 +50,18 @@ export async function startReplicator(
       await replicator.close();
     },
   });
-  await scheduled;
-  return { replicator, worker, close };
+  const woken = env.REPLICATION_WAKE ? wakeOnSourceCommits(env, logger, sources, () => replicator.runPass()) : undefined;
+  let closing: Promise<void> | undefined;
+  // The wake stops first, so no pass starts behind the worker's back while it drains.
+  const closeAll = () => (closing ??= (async () => {
+    await woken?.close();
+    await close();
+  })());
+  try {
+    await scheduled;
+  } catch (error) {
+    await woken?.close(); // its connections would keep the process alive
+    throw error;
+  }
+  return { replicator, worker, wake: woken?.wake, close: closeAll };
 }

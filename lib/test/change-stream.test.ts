@@ -3,7 +3,7 @@ import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
 import { trackerDatabase } from '../../subgraphs/tracker/database';
 import { analyticsDatabase } from '../../subgraphs/analytics/database';
-import { ANALYTICS_CHANNEL, CHANGE_STREAM_APPLICATION, ChangeStream, OUTBOX_CHANNEL, type ChangeNotice } from '../change-stream';
+import { ANALYTICS_CHANNEL, CHANGE_STREAM_APPLICATION, ChangeStream, OUTBOX_CHANNEL, type ChangeChannel, type ChangeNotice } from '../change-stream';
 import { databaseName, databaseUrl } from '../db/database';
 import { migrateDatabase } from '../db/orm';
 import { createLogger } from '../logger';
@@ -38,7 +38,7 @@ async function connect(name: 'tracker' | 'analytics'): Promise<Client> {
 }
 
 /** A started stream on `database` and everything it has heard so far. */
-async function listen(database: 'tracker' | 'analytics', channels = [OUTBOX_CHANNEL, ANALYTICS_CHANNEL] as const) {
+async function listen(database: 'tracker' | 'analytics', channels: readonly ChangeChannel[] = [OUTBOX_CHANNEL, ANALYTICS_CHANNEL]) {
   const stream = ChangeStream.of(env, database, channels, logger);
   streams.push(stream);
   const heard: ChangeNotice[] = [];
