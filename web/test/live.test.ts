@@ -1,0 +1,253 @@
+import type { Browser, BrowserContext, Locator, Page, Route } from 'playwright-core';
+import { launchChromium } from '@popug/testing/browser';
+import { isolateTestFile } from '@popug/testing/isolation';
+import { hire, type TestUser } from '@popug/testing/people';
+import { dataOf, testLogger } from '@popug/testing/stack';
+import type { TestSystem } from '@popug/testing/system';
+import { waitFor } from '@popug/testing/wait';
+import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
+import { restartService, stopService } from '../../test/faults/fixtures/restartable';
+import { startSystem } from '../../test/system';
+import { createTrackerServer } from '../../subgraphs/tracker/server';
+import { formatMoney } from '../src/format';
+import { AccountsDocument, CreateTaskDocument, MyTasksDocument, ShuffleTasksDocument, type TypedDocumentString } from '../src/generated/graphql';
+import { signInThroughPage } from './sign-in';
+
+/**
+ * The dashboards live, in Chromium against the whole system (real PostgreSQL and Redis, the
+ * replicator woken by each commit, the gateway's SSE transport): two browser contexts, two
+ * popugs. A manager's shuffle reaches the worker's list within 2 s and without a reload; a
+ * worker's completion moves the accountant's table; a page whose live connection was cut
+ * catches up when it is back.
+ */
+
+const PASSWORD = 'live-dashboards-pw';
+/** The issue's bound: a change made in one browser shows in another within 2 s. */
+const LIVE_WITHIN_MS = 2_000;
+/** web/src/api/catch-up.ts coalesces for 150 ms, then the queries take their time. */
+const CATCH_UP_SETTLE_MS = 600;
+
+const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200', IDENTITY_CACHE_MS: '0', PERMISSION_CACHE_MS: '0' });
+
+let system: TestSystem;
+let replicator: ReplicatorWorker | undefined;
+let browser: Browser | undefined;
+let origin: string;
+let manager: TestUser;
+let worker: TestUser;
+let accountant: TestUser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+async function call<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, token: string): Promise<TResult> {
+  return dataOf(await system.request<TResult>(document.toString(), (variables ?? {}) as Record<string, unknown>, token));
+}
+
+async function newPage(): Promise<{ page: Page; context: BrowserContext }> {
+  if (!browser) throw new Error('browser not started');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.setDefaultTimeout(10_000);
+  return { page, context };
+}
+
+async function openAs(user: TestUser, path: string): Promise<{ page: Page; context: BrowserContext }> {
+  const opened = await newPage();
+  await signInThroughPage(opened.page, origin, user.email, PASSWORD);
+  await opened.page.goto(`${origin}${path}`);
+  await live(opened.page);
+  // Connected, the page catches up once (its queries went out before the stream was up): let that land.
+  await opened.page.waitForTimeout(CATCH_UP_SETTLE_MS);
+  return opened;
+}
+
+/** Waits for the header to say the page follows changes. */
+const live = (page: Page) => page.locator('[data-live="live"]').waitFor();
+
+/** Marks the page: a reload would lose the mark. */
+const mark = (page: Page) => page.evaluate(() => Object.assign(window, { popugMark: true }));
+const stillMarked = (page: Page) => page.evaluate(() => (window as unknown as { popugMark?: boolean }).popugMark === true);
+
+const openTitles = async (token: string): Promise<string[]> =>
+  (await call(MyTasksDocument, { status: 'OPEN' }, token)).myTasks.map((task) => task.title).sort();
+
+/** The open tasks' titles the page's My tasks shows. */
+async function shownOpenTitles(myTasks: Locator): Promise<string[]> {
+  const titles = await myTasks.locator('.task-title').allTextContents();
+  return titles.map((title) => title.trim()).sort();
+}
+
+/** Until the page shows `expected`; how long that took from `since`. */
+async function shownWithin(myTasks: Locator, expected: string[], since: number, timeoutMs: number): Promise<number> {
+  const want = JSON.stringify(expected);
+  await waitFor(async () => (JSON.stringify(await shownOpenTitles(myTasks)) === want ? true : undefined), timeoutMs, `My tasks showing ${want}`, 20);
+  return Date.now() - since;
+}
+
+/** Shuffles as the manager (through the API) until the worker's open tasks change; their titles before and after. */
+async function shuffleUntilWorkerChanges(): Promise<{ before: string[]; after: string[] }> {
+  const before = await openTitles(worker.token);
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    await call(ShuffleTasksDocument, {}, manager.token);
+    const after = await openTitles(worker.token);
+    if (JSON.stringify(after) !== JSON.stringify(before)) return { before, after };
+  }
+  throw new Error('ten shuffles left the worker’s open tasks as they were');
+}
+
+let created = 0;
+
+/**
+ * Tasks go to a random popug who may receive them (workers and accountants), once the
+ * replicator has brought them to the tracker: the manager creates until the worker holds `count` open.
+ */
+async function untilWorkerHolds(count: number): Promise<void> {
+  await waitFor(
+    async () => {
+      if ((await openTitles(worker.token)).length >= count) return true;
+      created += 1;
+      await call(CreateTaskDocument, { title: `Live task ${created}`, description: 'Followed live.', jiraId: null }, manager.token);
+      return undefined;
+    },
+    30_000,
+    `${count} open tasks on the worker`,
+    100,
+  );
+}
+
+beforeAll(async () => {
+  const [started, launched] = await Promise.all([startSystem(env), launchChromium()]);
+  system = started;
+  browser = launched;
+  origin = system.services.gateway.url;
+  replicator = await startReplicator(system.env, testLogger('replicator'));
+  const admin = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  manager = await hire(system, admin, PASSWORD, 'manager', 'live-manager');
+  worker = await hire(system, admin, PASSWORD, 'worker', 'live-worker');
+  accountant = await hire(system, admin, PASSWORD, 'accountant', 'live-accountant');
+  await hire(system, admin, PASSWORD, 'worker', 'live-other');
+  await untilWorkerHolds(3);
+}, 90_000);
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await replicator?.close();
+  await system?.close();
+});
+
+afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
+describe('live dashboards in Chromium', () => {
+  it('a manager shuffles in one browser; the worker’s list changes in the other within 2 s, without a reload', async () => {
+    const { page: workerPage } = await openAs(worker, '/tracker');
+    const myTasks = workerPage.getByRole('region', { name: 'My tasks' });
+    await shownWithin(myTasks, await openTitles(worker.token), Date.now(), 5_000);
+    await mark(workerPage);
+
+    const { page: managerPage } = await openAs(manager, '/tracker');
+    const allTasks = managerPage.getByRole('region', { name: 'All tasks' });
+    let change: { before: string[]; after: string[] } | undefined;
+    for (let attempt = 0; attempt < 10 && !change; attempt += 1) {
+      const before = await openTitles(worker.token);
+      await allTasks.getByRole('button', { name: 'Shuffle tasks' }).click();
+      await managerPage.getByRole('alertdialog', { name: 'Shuffle every open task?' }).getByRole('button', { name: 'Yes, shuffle' }).click();
+      await allTasks.getByText(/^Shuffled: /).waitFor();
+      const shuffledAt = Date.now();
+      const after = await openTitles(worker.token);
+      if (JSON.stringify(after) === JSON.stringify(before)) continue;
+      change = { before, after };
+      const took = await shownWithin(myTasks, after, shuffledAt, LIVE_WITHIN_MS + 3_000);
+      expect(took).toBeLessThanOrEqual(LIVE_WITHIN_MS);
+    }
+    if (!change) throw new Error('ten shuffles left the worker’s open tasks as they were');
+
+    // A task taken away says where it went.
+    const taken = change.before.filter((title) => !change.after.includes(title));
+    if (taken.length > 0) await myTasks.getByText(`“${taken[0]}” was reassigned to`).waitFor();
+    expect(await stillMarked(workerPage)).toBe(true);
+  });
+
+  it('a worker completes a task; the accountant’s table of accounts moves', async () => {
+    const { page: accountantPage } = await openAs(accountant, '/accounting');
+    const accounts = accountantPage.getByRole('region', { name: 'All accounts' });
+    const workerRow = accounts.getByRole('row').filter({ has: accountantPage.getByRole('cell', { name: worker.name, exact: true }) });
+    await workerRow.waitFor();
+    const balanceBefore = (await call(AccountsDocument, {}, accountant.token)).accounts.find((account) => account.user.id === worker.id)?.balance;
+    await workerRow.getByText(formatMoney(balanceBefore ?? 0), { exact: true }).waitFor();
+    await mark(accountantPage);
+
+    await untilWorkerHolds(1);
+    const { page: workerPage } = await openAs(worker, '/tracker');
+    const myTasks = workerPage.getByRole('region', { name: 'My tasks' });
+    const [title] = await openTitles(worker.token);
+    if (!title) throw new Error('the worker has no open task to complete');
+    await myTasks.getByRole('button', { name: `Complete “${title}”` }).click();
+    await workerPage.getByText(`Completed “${title}”`).waitFor();
+
+    const balanceAfter = await waitFor(
+      async () => {
+        const balance = (await call(AccountsDocument, {}, accountant.token)).accounts.find((account) => account.user.id === worker.id)?.balance;
+        return balance !== undefined && balance !== balanceBefore ? balance : undefined;
+      },
+      10_000,
+      'the reward in accounting',
+    );
+    await workerRow.getByText(formatMoney(balanceAfter), { exact: true }).waitFor({ timeout: 10_000 });
+    expect(await stillMarked(accountantPage)).toBe(true);
+  });
+
+  it('a page whose live stream was cut (its subgraph restarted) catches up when it reconnects', async () => {
+    await untilWorkerHolds(2);
+    const { page } = await openAs(worker, '/tracker');
+    const myTasks = page.getByRole('region', { name: 'My tasks' });
+    await shownWithin(myTasks, await openTitles(worker.token), Date.now(), 5_000);
+    await mark(page);
+
+    // No new stream until we say: what changes meanwhile reaches the page only by catching up.
+    const refuseStreams = (route: Route) => (route.request().headers().accept === 'text/event-stream' ? route.abort('internetdisconnected') : route.continue());
+    await page.route('**/graphql', refuseStreams);
+    // The tracker goes away and comes back: the gateway ends its streams (SUBSCRIPTION_INTERRUPTED).
+    await stopService(system.services.tracker);
+    await page.locator('[data-live="reconnecting"]').waitFor();
+    await restartService(system.services.tracker, createTrackerServer, system.env, testLogger('tracker'));
+
+    const { after } = await shuffleUntilWorkerChanges();
+    await page.waitForTimeout(500);
+    expect(await shownOpenTitles(myTasks)).not.toEqual(after);
+
+    await page.unroute('**/graphql', refuseStreams);
+    // The stream's next try comes after its backoff (≤ 8 s after a few refused tries).
+    await shownWithin(myTasks, after, Date.now(), 15_000);
+    await live(page);
+    expect(await stillMarked(page)).toBe(true);
+  });
+
+  it('a page that was offline catches up when the browser is back online', async () => {
+    const { page, context } = await openAs(worker, '/tracker');
+    const myTasks = page.getByRole('region', { name: 'My tasks' });
+    await shownWithin(myTasks, await openTitles(worker.token), Date.now(), 5_000);
+    await mark(page);
+
+    await context.setOffline(true);
+    // Offline, nothing the page asks for leaves it; events could still come on the open stream, so stop those.
+    const refuseStreams = (route: Route) => (route.request().headers().accept === 'text/event-stream' ? route.abort('internetdisconnected') : route.continue());
+    await page.route('**/graphql', refuseStreams);
+    await stopService(system.services.tracker);
+    await page.locator('[data-live="reconnecting"]').waitFor();
+    await restartService(system.services.tracker, createTrackerServer, system.env, testLogger('tracker'));
+    const { after } = await shuffleUntilWorkerChanges();
+
+    const back = Date.now();
+    await context.setOffline(false);
+    // Back online, the queries read again at once, whatever the stream's backoff.
+    await shownWithin(myTasks, after, back, 3_000);
+    await page.unroute('**/graphql', refuseStreams);
+    await live(page);
+    expect(await stillMarked(page)).toBe(true);
+  });
+});
