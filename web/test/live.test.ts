@@ -117,6 +117,31 @@ async function untilWorkerHolds(count: number): Promise<void> {
   );
 }
 
+/** The worker's tracker, live, showing their open tasks, marked. */
+async function workerTrackerShown(): Promise<{ page: Page; context: BrowserContext; myTasks: Locator }> {
+  await untilWorkerHolds(2);
+  const { page, context } = await openAs(worker, '/tracker');
+  const myTasks = page.getByRole('region', { name: 'My tasks' });
+  await shownWithin(myTasks, await openTitles(worker.token), Date.now(), 5_000);
+  await mark(page);
+  return { page, context, myTasks };
+}
+
+/**
+ * Cuts the page's live stream and keeps it from coming back (new streams refused) while the
+ * worker's tasks change: what changes meanwhile reaches the page only by catching up. The
+ * tracker goes away and comes back, so the gateway ends its streams (SUBSCRIPTION_INTERRUPTED).
+ */
+async function changeWhileCut(page: Page): Promise<{ after: string[]; allowStreams(): Promise<void> }> {
+  const refuseStreams = (route: Route) => (route.request().headers().accept === 'text/event-stream' ? route.abort('internetdisconnected') : route.continue());
+  await page.route('**/graphql', refuseStreams);
+  await stopService(system.services.tracker);
+  await page.locator('[data-live="reconnecting"]').waitFor();
+  await restartService(system.services.tracker, createTrackerServer, system.env, testLogger('tracker'));
+  const { after } = await shuffleUntilWorkerChanges();
+  return { after, allowStreams: () => page.unroute('**/graphql', refuseStreams) };
+}
+
 beforeAll(async () => {
   const [started, launched] = await Promise.all([startSystem(env), launchChromium()]);
   system = started;
@@ -202,25 +227,12 @@ describe('live dashboards in Chromium', () => {
   });
 
   it('a page whose live stream was cut (its subgraph restarted) catches up when it reconnects', async () => {
-    await untilWorkerHolds(2);
-    const { page } = await openAs(worker, '/tracker');
-    const myTasks = page.getByRole('region', { name: 'My tasks' });
-    await shownWithin(myTasks, await openTitles(worker.token), Date.now(), 5_000);
-    await mark(page);
-
-    // No new stream until we say: what changes meanwhile reaches the page only by catching up.
-    const refuseStreams = (route: Route) => (route.request().headers().accept === 'text/event-stream' ? route.abort('internetdisconnected') : route.continue());
-    await page.route('**/graphql', refuseStreams);
-    // The tracker goes away and comes back: the gateway ends its streams (SUBSCRIPTION_INTERRUPTED).
-    await stopService(system.services.tracker);
-    await page.locator('[data-live="reconnecting"]').waitFor();
-    await restartService(system.services.tracker, createTrackerServer, system.env, testLogger('tracker'));
-
-    const { after } = await shuffleUntilWorkerChanges();
+    const { page, myTasks } = await workerTrackerShown();
+    const { after, allowStreams } = await changeWhileCut(page);
     await page.waitForTimeout(500);
     expect(await shownOpenTitles(myTasks)).not.toEqual(after);
 
-    await page.unroute('**/graphql', refuseStreams);
+    await allowStreams();
     // The stream's next try comes after its backoff (≤ 8 s after a few refused tries).
     await shownWithin(myTasks, after, Date.now(), 15_000);
     await live(page);
@@ -228,25 +240,15 @@ describe('live dashboards in Chromium', () => {
   });
 
   it('a page that was offline catches up when the browser is back online', async () => {
-    const { page, context } = await openAs(worker, '/tracker');
-    const myTasks = page.getByRole('region', { name: 'My tasks' });
-    await shownWithin(myTasks, await openTitles(worker.token), Date.now(), 5_000);
-    await mark(page);
-
+    const { page, context, myTasks } = await workerTrackerShown();
     await context.setOffline(true);
-    // Offline, nothing the page asks for leaves it; events could still come on the open stream, so stop those.
-    const refuseStreams = (route: Route) => (route.request().headers().accept === 'text/event-stream' ? route.abort('internetdisconnected') : route.continue());
-    await page.route('**/graphql', refuseStreams);
-    await stopService(system.services.tracker);
-    await page.locator('[data-live="reconnecting"]').waitFor();
-    await restartService(system.services.tracker, createTrackerServer, system.env, testLogger('tracker'));
-    const { after } = await shuffleUntilWorkerChanges();
+    const { after, allowStreams } = await changeWhileCut(page);
 
     const back = Date.now();
     await context.setOffline(false);
     // Back online, the queries read again at once, whatever the stream's backoff.
     await shownWithin(myTasks, after, back, 3_000);
-    await page.unroute('**/graphql', refuseStreams);
+    await allowStreams();
     await live(page);
     expect(await stillMarked(page)).toBe(true);
   });
