@@ -10,7 +10,15 @@ import { restartService, stopService } from '../../test/faults/fixtures/restarta
 import { startSystem } from '../../test/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { formatMoney } from '../src/format';
-import { AccountsDocument, CreateTaskDocument, MyTasksDocument, ShuffleTasksDocument, type TypedDocumentString } from '../src/generated/graphql';
+import {
+  AccountsDocument,
+  CompleteTaskDocument,
+  CreateTaskDocument,
+  MyAccountDocument,
+  MyTasksDocument,
+  ShuffleTasksDocument,
+  type TypedDocumentString,
+} from '../src/generated/graphql';
 import { signInThroughPage } from './sign-in';
 
 /**
@@ -224,6 +232,33 @@ describe('live dashboards in Chromium', () => {
     );
     await workerRow.getByText(formatMoney(balanceAfter), { exact: true }).waitFor({ timeout: 10_000 });
     expect(await stillMarked(accountantPage)).toBe(true);
+  });
+
+  it('a worker’s own balance and audit log move as their reward is booked, without a reload', async () => {
+    await untilWorkerHolds(1);
+    const { page } = await openAs(worker, '/accounting');
+    const mine = page.getByRole('region', { name: 'My account' });
+    const before = (await call(MyAccountDocument, {}, worker.token)).myAccount.balance;
+    await mine.locator('.figure').getByText(formatMoney(before), { exact: true }).waitFor();
+    await mark(page);
+
+    const [task] = (await call(MyTasksDocument, { status: 'OPEN' }, worker.token)).myTasks;
+    if (!task) throw new Error('the worker has no open task to complete');
+    await call(CompleteTaskDocument, { id: task.id }, worker.token);
+    // From the moment accounting holds the reward (the replicator's part is not the page's).
+    const booked = await waitFor(
+      async () => {
+        const { balance } = (await call(MyAccountDocument, {}, worker.token)).myAccount;
+        return balance !== before ? { balance, at: Date.now() } : undefined;
+      },
+      10_000,
+      'the reward in accounting',
+      20,
+    );
+    await mine.locator('.figure').getByText(formatMoney(booked.balance), { exact: true }).waitFor({ timeout: LIVE_WITHIN_MS });
+    await mine.getByRole('row').filter({ hasText: task.title }).filter({ hasText: 'Reward' }).waitFor({ timeout: LIVE_WITHIN_MS });
+    expect(Date.now() - booked.at).toBeLessThanOrEqual(LIVE_WITHIN_MS);
+    expect(await stillMarked(page)).toBe(true);
   });
 
   it('a page whose live stream was cut (its subgraph restarted) catches up when it reconnects', async () => {
