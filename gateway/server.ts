@@ -12,7 +12,8 @@ import { mountHealth, mountProbes, runChecks } from '@popug/lib/health';
 import { redisServes, reportRedisAccess } from '@popug/lib/redis-access';
 import { loadPrivateKey } from '@popug/lib/keys';
 import type { Logger } from '@popug/lib/logger';
-import { createServiceMetrics, TrustedOperationNames } from '@popug/lib/metrics';
+import { createServiceMetrics, METRIC_PREFIX, TrustedOperationNames } from '@popug/lib/metrics';
+import { Counter, Gauge } from 'prom-client';
 import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { GATEWAY_QUERY_LIMITS, queryLimitProtection } from '@popug/lib/graphql-limits';
 import { logConnectionErrors } from '@popug/lib/connection-errors';
@@ -127,7 +128,13 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
 
   const gatewayKey = loadPrivateKey(env, 'gateway');
   const signer = new IdentitySigner(gatewayKey);
-  // Subscriptions (docs/architecture.md "Subscriptions"): planned over the same supergraph with the same planner options.
+  const streamEnds = new Counter({
+    name: `${METRIC_PREFIX}subscription_ends_total`,
+    help: 'Subscriptions ended, by how: the code of the last event, complete, or client_left',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
+  // Subscriptions (docs/architecture.md "Subscriptions (gateway side)"): planned over the same supergraph with the same planner options.
   const subscriptions = new FederatedSubscriptions({
     plans: new SubscriptionPlans(readFileSync(SUPERGRAPH_FILE, 'utf8'), queryPlannerConfig),
     sources: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, new SubgraphSource(name, url, callSubgraph)])),
@@ -140,6 +147,15 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     logger: logger.child({ component: 'subscriptions' }),
+    ended: (outcome) => streamEnds.inc({ outcome }),
+  });
+  new Gauge({
+    name: `${METRIC_PREFIX}live_subscriptions`,
+    help: 'Live subscriptions (SSE and WebSocket) this gateway process serves',
+    registers: [metrics.registry],
+    collect() {
+      this.set(subscriptions.size);
+    },
   });
   const streams = subscriptionTransports(subscriptions, trusted, '/graphql', env.NODE_ENV === 'production', logger);
   const app = createExpressApp(env.NODE_ENV);

@@ -200,29 +200,26 @@ export class ChangeStream {
   }
 }
 
-/** The outbox trigger's message (lib/change-stream-triggers.ts), or undefined when it is not one. */
-export function outboxChangeFrom(text: string | undefined): OutboxChange | undefined {
+/** A notification's JSON object, or undefined when it is not one. */
+function objectFrom(text: string | undefined): Record<string, unknown> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text ?? '');
   } catch {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { id, seq, type, version, payload } = parsed as Record<string, unknown>;
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+}
+
+/** The outbox trigger's message (lib/change-stream-triggers.ts), or undefined when it is not one. */
+export function outboxChangeFrom(text: string | undefined): OutboxChange | undefined {
+  const { id, seq, type, version, payload } = objectFrom(text) ?? {};
   if (typeof id !== 'string' || typeof seq !== 'string' || typeof type !== 'string' || typeof version !== 'number') return undefined;
   return payload === undefined ? { id, seq, type, version } : { id, seq, type, version, payload };
 }
 
 /** The transactions trigger's message (lib/change-stream-triggers.ts), or undefined when it is not one. */
 export function transactionFrom(text: string | undefined): { id: string; userId: string } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text ?? '');
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { id, userId } = parsed as Record<string, unknown>;
+  const { id, userId } = objectFrom(text) ?? {};
   return typeof id === 'string' && typeof userId === 'string' ? { id, userId } : undefined;
 }

@@ -83,6 +83,49 @@ describe('live updates through the gateway and the subgraphs', () => {
     }
   });
 
+  it('MyAccountUpdates over SSE: the fee of a task assigned to the worker, with its balance', async () => {
+    const sse = await subscribeSse(graphqlUrl, { extensions: { persistedQuery: { version: 1, sha256Hash: idOf('MyAccountUpdates') } } }, worker.token);
+    expect(sse.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const id = await createTask('A task that costs a fee');
+    type AccountUpdate = { myAccountUpdated: { balance: number; transaction: { kind: string; amount: number; task: { id: string } | null } } };
+    // Fees of the earlier tests' tasks come first: read until this task's, while a replicator books them in accounting.
+    const updates: AccountUpdate['myAccountUpdated'][] = [];
+    const reading = (async () => {
+      for (;;) {
+        const event = await sse.next(20_000);
+        if (!event || event.event !== 'next') return;
+        updates.push((event.data?.data as AccountUpdate).myAccountUpdated);
+        if (updates.at(-1)?.transaction.task?.id === id) return;
+      }
+    })();
+    await replicateUntil(env, () => Promise.resolve(updates.some((update) => update.transaction.task?.id === id)), 'the fee delivered to the subscriber');
+    await reading;
+    const fee = updates.at(-1)!;
+    expect(fee.transaction.amount).toBeLessThan(0);
+    expect(typeof fee.balance).toBe('number');
+    expect(updates.reduce((sum, update) => sum + update.transaction.amount, 0)).toBe(fee.balance);
+    sse.close();
+  });
+
+  it("AnalyticsUpdates over WebSocket: today's summary as the fees move management's earnings", async () => {
+    const client = wsClient(graphqlUrl, admin.token);
+    const live = subscribeWs(client, { query: '', extensions: { persistedQuery: { version: 1, sha256Hash: idOf('AnalyticsUpdates') } } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await createTask('A task that moves the summary');
+    type Summary = { analyticsUpdated: { day: string; managementEarnings: number; negativeBalanceCount: number } };
+    const summaries: Summary['analyticsUpdated'][] = [];
+    const reading = (async () => {
+      const result = await live.next(20_000);
+      if (result?.data) summaries.push((result.data as Summary).analyticsUpdated);
+    })();
+    await replicateUntil(env, () => Promise.resolve(summaries.length > 0), 'a summary delivered to the subscriber');
+    await reading;
+    expect(summaries[0]).toMatchObject({ day: expect.any(String), managementEarnings: expect.any(Number), negativeBalanceCount: expect.any(Number) });
+    live.unsubscribe();
+    await client.dispose();
+  });
+
   it('ends the worker stream with ACCOUNT_DEACTIVATED within 5 s of a deactivation', async () => {
     const email = `leaver-${Date.now()}@popug.test`;
     const leaver = await register(system, email, 'Leaving Worker', PASSWORD);

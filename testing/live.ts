@@ -57,7 +57,9 @@ export async function subscribeSse(graphqlUrl: string, body: Record<string, unkn
       const deadline = Date.now() + timeoutMs;
       while (events.length === 0 && !ended) {
         if (Date.now() > deadline) throw new Error('no SSE event in time');
-        await Promise.race([read(), new Promise((resolve) => setTimeout(resolve, Math.max(1, deadline - Date.now())))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([read(), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(1, deadline - Date.now()))))]);
+        clearTimeout(timer);
       }
       return events.shift();
     },
@@ -104,10 +106,12 @@ export function subscribeWs(client: Client, payload: { query: string; variables?
       const deadline = Date.now() + timeoutMs;
       while (results.length === 0 && !state.done) {
         if (Date.now() > deadline) throw new Error('no WebSocket result in time');
+        let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
-          setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         });
+        clearTimeout(timer);
       }
       return results.shift() as { data?: unknown; errors?: { extensions?: { code?: string } }[] } | undefined;
     },

@@ -18,6 +18,9 @@ export interface Watched {
   changed(caller: Caller): void;
 }
 
+/** The most sessions auth takes in one ask (subgraphs/auth/identity-route.ts SESSIONS_PER_ASK). */
+const SESSIONS_PER_ASK = 20_000;
+
 type SessionState = { state: 'active'; caller: unknown } | { state: 'ended' } | { state: 'deactivated' };
 
 /**
@@ -107,7 +110,18 @@ export class SessionWatch {
     watched.ended(code);
   }
 
+  /** Where each session stands, asked in slices of SESSIONS_PER_ASK; undefined when auth did not answer one of them. */
   private async ask(sessions: string[]): Promise<Record<string, SessionState> | undefined> {
+    const states: Record<string, SessionState> = {};
+    for (let from = 0; from < sessions.length; from += SESSIONS_PER_ASK) {
+      const slice = await this.askOnce(sessions.slice(from, from + SESSIONS_PER_ASK));
+      if (!slice) return undefined;
+      Object.assign(states, slice);
+    }
+    return states;
+  }
+
+  private async askOnce(sessions: string[]): Promise<Record<string, SessionState> | undefined> {
     const requestId = randomUUID();
     const statement = signAnonymousStatement(this.key, { audience: statementAudience('auth'), requestId });
     try {

@@ -8,7 +8,8 @@ import { bodyErrorPayload } from '@popug/lib/body-errors';
 import { GRAPHQL_MAX_BODY_BYTES, type GraphQLRefusal, type HTTPGraphQLInput } from '@popug/lib/graphql-endpoint';
 import type { Logger } from '@popug/lib/logger';
 import type { TrustedDocuments } from '../trusted-documents';
-import type { ClientConnection, FederatedSubscriptions, StreamResult } from './federated-subscriptions';
+import type { ClientConnection, FederatedSubscriptions } from './federated-subscriptions';
+import type { StreamResult } from './live-subscription';
 
 /** Keep-alive: a WebSocket ping (a peer that does not pong by the next is closed); SSE streams get graphql-sse's own comment line every 12 s. */
 export const WS_HEARTBEAT_MS = 15_000;

@@ -32,7 +32,7 @@ const UPSTREAM_PING_MS = 15_000;
  * The gateway's subscriptions to subgraphs: ONE graphql-ws client (subprotocol
  * graphql-transport-ws) per subgraph URL per gateway process, multiplexing every client's
  * subscription to that subgraph (docs/architecture.md "Subscriptions"). The socket opens with
- * the first subscription and closes a while after the last (graphql-ws's lazy mode). Its
+ * the first subscription and closes with the last (graphql-ws's lazy mode). Its
  * `connection_init` carries an anonymous gateway statement for the subgraph; each subscribe
  * carries the caller's own statement and request id in `extensions`. A lost socket is not
  * retried here: each subscription on it ends with SUBSCRIPTION_INTERRUPTED (the client
@@ -89,8 +89,8 @@ export class UpstreamClients {
     client = createClient({
       url: wsUrl,
       webSocketImpl: WebSocket,
+      // Closed as soon as its last subscription ends (graphql-ws's lazy-close timer outlives dispose(), holding a stopping process).
       lazy: true,
-      lazyCloseTimeout: 5_000,
       keepAlive: UPSTREAM_PING_MS,
       retryAttempts: 0,
       connectionParams: () => {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, GraphQLError, parse } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
@@ -8,7 +9,8 @@ import { loadPublicKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { subscribeSse, subscribeWs, wsClient } from '@popug/testing/live';
 import { testbedPeople, type TestbedPeople, type TestUser } from '@popug/testing/people';
-import { dataOf, startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
+import { dataOf, gatewayHeaders, startOnFreePort, testLogger, type RunningService } from '@popug/testing/stack';
+import { decodeJwt } from 'jose';
 import type { TestSystem } from '@popug/testing/system';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { startSystem } from '../../test/system';
@@ -46,7 +48,8 @@ class StubTracker {
           return { schema, document: parse(payload.query), variableValues: payload.variables };
         },
         subscribe: () => {
-          const stream = new EventQueue<Event>(100, () => ({}), () => undefined);
+          // Unbounded in effect: a stub stream ends only when the gateway unsubscribes (or the test cuts it).
+          const stream = new EventQueue<Event>(100_000, () => ({}), () => undefined);
           this.streams.push(stream);
           return stream;
         },
@@ -134,6 +137,17 @@ describe('subscriptions through the gateway', () => {
     sse.close();
   });
 
+  it('over SSE by GET too: the document in the query string', async () => {
+    const worker = await people.user();
+    const before = stub.subscribes.length;
+    const abort = new AbortController();
+    const response = await fetch(`${graphqlUrl}?query=${encodeURIComponent(TASK_UPDATES)}`, { headers: { accept: 'text/event-stream', authorization: `Bearer ${worker.token}` }, signal: abort.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stub.waitForSubscribes(before + 1);
+    abort.abort();
+  });
+
   it('over WebSocket: the same, signed in by the connection_init payload', async () => {
     const worker = await people.user();
     const client = wsClient(graphqlUrl, worker.token);
@@ -156,6 +170,9 @@ describe('subscriptions through the gateway', () => {
     expect(codeOf(ended?.data)).toBe('ACCOUNT_DEACTIVATED');
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await sse.next())?.event).toBe('complete');
+    const metrics = await (await fetch(`${gateway.internalUrl}/metrics`)).text();
+    expect(metrics).toMatch(/popug_subscription_ends_total\{outcome="ACCOUNT_DEACTIVATED"[^}]*\} 1/);
+    expect(metrics).toMatch(/popug_live_subscriptions\{[^}]*\} \d+/);
   });
 
   it('ends the stream with SESSION_ENDED after a logout, over WebSocket too', async () => {
@@ -201,6 +218,30 @@ describe('subscriptions through the gateway', () => {
     await stub.waitForSubscribes(before + 1);
     stub.cut();
     expect(codeOf((await sse.next())?.data)).toBe('SUBSCRIPTION_INTERRUPTED');
+  });
+
+  it('drops an SSE client that stops reading once over 1 MiB waits unread, and unsubscribes upstream', async () => {
+    const worker = await people.user();
+    const body = JSON.stringify({ query: 'subscription { taskUpdated { id title } }' });
+    const { port } = new URL(graphqlUrl);
+    // A client that sends its request and never reads a byte of the answer.
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.pause();
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nauthorization: Bearer ${worker.token}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    const before = stub.subscribes.length;
+    await stub.waitForSubscribes(before + 1);
+    const upstream = stub.streams.at(-1)!;
+    const title = 'x'.repeat(100_000);
+    for (let sent = 0; sent < 400 && upstream.open; sent += 1) {
+      upstream.push({ data: { taskUpdated: { id: `task-${sent}`, title } } });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const deadline = Date.now() + 5000;
+    while (upstream.open && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(upstream.open).toBe(false);
+    socket.destroy();
   });
 
   it('refuses subscriptions past the per-user and per-connection limits with RATE_LIMITED', async () => {
@@ -266,5 +307,27 @@ describe('subscriptions through the gateway', () => {
     await live.next(3000);
     expect((live.state.error as { code?: number } | undefined)?.code).toBe(1001);
     await client.dispose();
+  });
+});
+
+describe("auth's POST /identity/sessions", () => {
+  const ask = (body: unknown, headers: Record<string, string>) =>
+    fetch(system.env.AUTH_URL!.replace(/\/graphql$/, '/identity/sessions'), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('answers the gateway where each session stands, an unknown one as ended', async () => {
+    const worker = await people.user();
+    const sessionId = decodeJwt(worker.token).sid as string;
+    const unknown = '99999999-9999-4999-8999-999999999999';
+    const response = await ask({ sessions: [sessionId, unknown] }, gatewayHeaders(env, 'auth'));
+    expect(response.status).toBe(200);
+    const { sessions } = (await response.json()) as { sessions: Record<string, { state: string; caller?: { id: string; role: string } }> };
+    expect(sessions[sessionId]).toMatchObject({ state: 'active', caller: { id: worker.id, role: 'worker' } });
+    expect(sessions[unknown]).toEqual({ state: 'ended' });
+  });
+
+  it('answers nobody but the gateway (a statement for auth), and only a list of session ids', async () => {
+    expect((await ask({ sessions: [] }, {})).status).toBe(401);
+    expect((await ask({ sessions: [] }, gatewayHeaders(env, 'tracker'))).status).toBe(401);
+    expect((await ask({ sessions: ['not-an-id'] }, gatewayHeaders(env, 'auth'))).status).toBe(400);
   });
 });

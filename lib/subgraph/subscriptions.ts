@@ -15,10 +15,10 @@ import {
   type ParseOptions,
   type ValidationRule,
 } from 'graphql';
-import { CloseCode, handleProtocols, makeServer, type ConnectionInitMessage, type SubscribePayload } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, type ConnectionInitMessage, type Server, type SubscribePayload } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { findBadTextArgument } from '../text-input';
-import { isClientError, maskError } from '../graphql-errors';
+import { INTERNAL_MESSAGE, isClientError, maskError } from '../graphql-errors';
 import { IDENTITY_HEADER, type IdentityVerifier } from '../identity';
 import type { Logger } from '../logger';
 import { REQUEST_ID_HEADER } from '../tracing/request-id';
@@ -83,108 +83,134 @@ function signedBy(source: unknown): { statement: string; requestId: string } | u
 
 const refusal = (code: string, message: string) => new GraphQLError(message, { extensions: { code } });
 
-export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
-  const { schema, identities, logger } = options;
+/** The execution arguments of a verified, admitted subscription, or why not. */
+async function admit(options: SubscriptionServerOptions, rules: readonly ValidationRule[], payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> {
+  const { schema } = options;
+  const signed = signedBy(payload.extensions);
+  if (!signed) return [refusal('UNAUTHENTICATED', 'This service answers only the gateway')];
+  let contextValue: SubgraphContext;
+  try {
+    contextValue = await options.context({ [IDENTITY_HEADER]: signed.statement, [REQUEST_ID_HEADER]: signed.requestId });
+  } catch (error) {
+    if (error instanceof GraphQLError) return [refusal(String(error.extensions.code ?? 'UNAUTHENTICATED'), error.message)];
+    // The permissions could not be read (the database is away): our failure, masked and logged.
+    return [new GraphQLError(INTERNAL_MESSAGE, { originalError: error as Error })];
+  }
+  let document;
+  try {
+    document = parse(payload.query, options.parseOptions);
+  } catch (error) {
+    return [refusal('GRAPHQL_PARSE_FAILED', (error as Error).message)];
+  }
+  const invalid = validate(schema, document, rules);
+  if (invalid.length > 0) return invalid.map((error) => validationFailure(error, options.production));
+  const operation = getOperationAST(document, payload.operationName);
+  if (!operation) return [refusal('BAD_REQUEST', 'No operation of that name in the document')];
+  if (operation.operation !== 'subscription') return [refusal('BAD_REQUEST', `Only subscriptions are taken here; send a ${operation.operation} over HTTP`)];
+  const variableValues = payload.variables ?? {};
+  const badText = findBadTextArgument(schema, document, variableValues);
+  if (badText) return [badText];
+  return { schema, document, variableValues, operationName: payload.operationName, contextValue };
+}
+
+/** A validation error with Apollo's code; in production without graphql's "Did you mean …" (it would show the schema). */
+function validationFailure(error: GraphQLError, production: boolean): GraphQLError {
+  const message = production ? error.message.replace(/ ?Did you mean .+\?$/, '') : error.message;
+  return new GraphQLError(message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+}
+
+/** Masked for the gateway; what was not the client's doing is logged with the request id. */
+function format(logger: Logger, errors: readonly GraphQLError[], requestId: string | undefined): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    const formatted = error.toJSON();
+    if (!isClientError(formatted)) logger.error({ err: error.originalError ?? error, requestId, path: error.path }, error.message);
+    return maskError(formatted);
+  });
+}
+
+/** graphql-ws's server over our statements, rules and error masking. */
+function graphqlWsServer(options: SubscriptionServerOptions): Server<Extra> {
   const rules = [...specifiedRules, ...options.validationRules];
-  const hideSuggestions = (error: GraphQLError) =>
-    options.production ? new GraphQLError(error.message.replace(/ ?Did you mean .+\?$/, ''), { nodes: error.nodes, extensions: error.extensions }) : error;
-
-  /** The execution arguments of a verified, admitted subscription, or why not. */
-  async function admit(payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> {
-    const signed = signedBy(payload.extensions);
-    if (!signed) return [refusal('UNAUTHENTICATED', 'This service answers only the gateway')];
-    let contextValue: SubgraphContext;
-    try {
-      contextValue = await options.context({ [IDENTITY_HEADER]: signed.statement, [REQUEST_ID_HEADER]: signed.requestId });
-    } catch (error) {
-      return [error instanceof GraphQLError ? refusal(String(error.extensions.code ?? 'UNAUTHENTICATED'), error.message) : refusal('UNAUTHENTICATED', 'The forwarded identity is missing, forged or expired')];
-    }
-    let document;
-    try {
-      document = parse(payload.query, options.parseOptions);
-    } catch (error) {
-      return [refusal('GRAPHQL_PARSE_FAILED', (error as Error).message)];
-    }
-    const invalid = validate(schema, document, rules);
-    if (invalid.length > 0) return invalid.map((error) => hideSuggestions(new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
-    const operation = getOperationAST(document, payload.operationName);
-    if (!operation) return [refusal('BAD_REQUEST', 'No operation of that name in the document')];
-    if (operation.operation !== 'subscription') return [refusal('BAD_REQUEST', `Only subscriptions are taken here; send a ${operation.operation} over HTTP`)];
-    const variableValues = payload.variables ?? {};
-    const badText = findBadTextArgument(schema, document, variableValues);
-    if (badText) return [badText];
-    return { schema, document, variableValues, operationName: payload.operationName, contextValue };
-  }
-
-  /** Masked for the gateway; what was not the client's doing is logged with the request id. */
-  function format(errors: readonly GraphQLError[], requestId: string | undefined): GraphQLFormattedError[] {
-    return errors.map((error) => {
-      const formatted = error.toJSON();
-      if (!isClientError(formatted)) logger.error({ err: error.originalError ?? error, requestId, path: error.path }, error.message);
-      return maskError(formatted);
-    });
-  }
-
-  const server = makeServer<ConnectionParams, Extra>({
-    schema,
+  return makeServer<ConnectionParams, Extra>({
+    schema: options.schema,
     onConnect: (ctx) => {
       const signed = signedBy(ctx.connectionParams);
       if (!signed) return false;
       try {
-        identities.verify(signed.statement, signed.requestId);
+        options.identities.verify(signed.statement, signed.requestId);
         return true;
       } catch {
         return false;
       }
     },
-    onSubscribe: (_ctx, _id, payload) => admit(payload),
+    onSubscribe: (_ctx, _id, payload) => admit(options, rules, payload),
     subscribe: (args) => subscribe(args),
     onNext: (_ctx, _id, _payload, args, result: ExecutionResult): FormattedExecutionResult => {
       if (!result.errors) return { data: result.data };
-      return { data: result.data, errors: format(result.errors, (args.contextValue as SubgraphContext).requestId) };
+      return { data: result.data, errors: format(options.logger, result.errors, (args.contextValue as SubgraphContext).requestId) };
     },
-    onError: (_ctx, _id, payload, errors) => format(errors, signedBy(payload.extensions)?.requestId),
+    onError: (_ctx, _id, payload, errors) => format(options.logger, errors, signedBy(payload.extensions)?.requestId),
   });
+}
 
+/** One accepted socket served by graphql-ws: its errors handled, pinged, cut when a ping goes unanswered. */
+function serveSocket(server: Server<Extra>, socket: WebSocket, request: IncomingMessage, logger: Logger, keepAliveMs: number): void {
+  socket.on('error', (error) => {
+    logger.warn({ err: error }, 'subscription socket failed');
+    socket.terminate();
+  });
+  let answered = true;
+  socket.on('pong', () => (answered = true));
+  const keepAlive = setInterval(() => {
+    if (!answered) return socket.terminate();
+    answered = false;
+    if (socket.readyState === socket.OPEN) socket.ping();
+  }, keepAliveMs);
+  const closed = server.opened(
+    {
+      protocol: socket.protocol,
+      // A send to a socket closed meanwhile is no failure: its subscriptions are being ended.
+      send: (data) => new Promise<void>((resolve, reject) => socket.send(data, (error) => (error && socket.readyState === socket.OPEN ? reject(error) : resolve()))),
+      close: (code, reason) => socket.close(code, reason),
+      onMessage: (handle) =>
+        socket.on('message', (data) => {
+          handle(String(data)).catch((error: unknown) => {
+            logger.error({ err: error }, 'subscription message failed');
+            socket.close(CloseCode.InternalServerError, 'Internal server error');
+          });
+        }),
+    },
+    { socket, request },
+  );
+  socket.once('close', (code, reason) => {
+    clearInterval(keepAlive);
+    closed(code, reason.toString()).catch((error: unknown) => logger.error({ err: error }, 'subscription cleanup failed'));
+  });
+}
+
+/** Every open socket closed with 1001; one that does not finish its closing handshake in time is cut. */
+function goingAway(sockets: WebSocketServer): Promise<void[]> {
+  return Promise.all(
+    [...sockets.clients].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          const cut = setTimeout(() => socket.terminate(), CLOSE_WAIT_MS);
+          socket.once('close', () => {
+            clearTimeout(cut);
+            resolve();
+          });
+          socket.close(1001, 'Going away');
+        }),
+    ),
+  );
+}
+
+export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const { logger } = options;
+  const server = graphqlWsServer(options);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, handleProtocols: (protocols) => handleProtocols(protocols) });
   sockets.on('error', (error) => logger.error({ err: error }, 'subscription server error'));
-  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
   let closing = false;
-
-  function opened(socket: WebSocket, request: IncomingMessage): void {
-    socket.on('error', (error) => {
-      logger.warn({ err: error }, 'subscription socket failed');
-      socket.terminate();
-    });
-    let answered = true;
-    socket.on('pong', () => (answered = true));
-    const keepAlive = setInterval(() => {
-      if (!answered) return socket.terminate();
-      answered = false;
-      if (socket.readyState === socket.OPEN) socket.ping();
-    }, keepAliveMs);
-    const closed = server.opened(
-      {
-        protocol: socket.protocol,
-        // A send to a socket closed meanwhile is no failure: its subscriptions are being ended.
-        send: (data) => new Promise<void>((resolve, reject) => socket.send(data, (error) => (error && socket.readyState === socket.OPEN ? reject(error) : resolve()))),
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', (data) => {
-            handle(String(data)).catch((error: unknown) => {
-              logger.error({ err: error }, 'subscription message failed');
-              socket.close(CloseCode.InternalServerError, 'Internal server error');
-            });
-          }),
-      },
-      { socket, request },
-    );
-    socket.once('close', (code, reason) => {
-      clearInterval(keepAlive);
-      closed(code, reason.toString()).catch((error: unknown) => logger.error({ err: error }, 'subscription cleanup failed'));
-    });
-  }
-
   return {
     upgrade(req, socket, head) {
       socket.on('error', (error) => logger.warn({ err: error }, 'subscription upgrade socket failed'));
@@ -193,24 +219,11 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         socket.end(`HTTP/1.1 ${closing ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
         return;
       }
-      sockets.handleUpgrade(req, socket, head, (ws) => opened(ws, req));
+      sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(server, ws, req, logger, options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS));
     },
     async close() {
       closing = true;
-      const open = [...sockets.clients];
-      await Promise.all(
-        open.map(
-          (socket) =>
-            new Promise<void>((resolve) => {
-              const cut = setTimeout(() => socket.terminate(), CLOSE_WAIT_MS);
-              socket.once('close', () => {
-                clearTimeout(cut);
-                resolve();
-              });
-              socket.close(1001, 'Going away');
-            }),
-        ),
-      );
+      await goingAway(sockets);
       await new Promise<void>((resolve) => sockets.close(() => resolve()));
     },
   };

@@ -39,7 +39,7 @@ describe('myAccountUpdated at accounting', () => {
     const [alpha, beta] = workers as [TestUser, TestUser];
     const ofAlpha = live.subscribe(MY_ACCOUNT_UPDATES, callerOf(alpha));
     const ofBeta = live.subscribe(MY_ACCOUNT_UPDATES, callerOf(beta));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 600));
 
     const task = dataOf(await bed.system.request<{ createTask: TaskView }>(OPS.createTask, { title: 'Polish the bell', description: 'Brass' }, manager.token)).createTask;
     const assignee = workerOf(task.assignee.id);
@@ -56,7 +56,7 @@ describe('myAccountUpdated at accounting', () => {
       balance: task.completionReward - task.assignFee,
       transaction: expect.objectContaining({ kind: 'COMPLETION_REWARD', amount: task.completionReward }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     expect({ other: other.id, events: theirs.events }).toEqual({ other: other.id, events: [] });
     expect(codes(mine.events)).toEqual([]);
     ofAlpha.stop();
@@ -80,7 +80,7 @@ describe('myAccountUpdated at accounting', () => {
         bed.admin.token,
       );
     const subscriptions = workers.map((worker) => live.subscribe(MY_ACCOUNT_UPDATES, callerOf(worker)));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     dataOf(await grant(false));
     try {
       const task = dataOf(await bed.system.request<{ createTask: TaskView }>(OPS.createTask, { title: 'Count the bells', description: 'All' }, manager.token)).createTask;

@@ -50,7 +50,7 @@ describe('analyticsUpdated at analytics', () => {
     const day = today(TIME_ZONE);
     const todays = live.subscribe(ANALYTICS_UPDATES, callerOf(admin));
     const pinned = live.subscribe(ANALYTICS_UPDATES, callerOf(admin), { day: '2020-02-02' });
-    await pause(300);
+    await pause(600);
     await book(day, 1000, 0);
     await todays.waitForEvents(1);
     // Five applies within the 200 ms after that read: one more re-read, one event.
@@ -95,7 +95,7 @@ describe('analyticsUpdated at analytics', () => {
       );
     dataOf(await grant(true));
     const managers = live.subscribe(ANALYTICS_UPDATES, callerOf({ ...admin, role: 'manager' }));
-    await pause(300);
+    await pause(600);
     dataOf(await grant(false));
     await book(today(TIME_ZONE), 1, 0);
     await managers.waitForEnd();

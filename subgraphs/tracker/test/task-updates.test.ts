@@ -62,16 +62,28 @@ describe('taskUpdated at the tracker', () => {
     all.stop();
   });
 
+  it('reads a task whose event was too long to travel in its notification from its outbox row', async () => {
+    const all = live.subscribe(TASK_UPDATES, callerOf(manager));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const description = 'Seeds, '.repeat(1_400); // 9 800 characters: the notification comes without its payload
+    const created = dataOf(await bed.system.request<{ createTask: TaskView }>(OPS.createTask, { title: 'The long list', description }, manager.token)).createTask;
+    const [first] = await heard(all, [created.id]);
+    expect(first).toEqual(created);
+    all.stop();
+  });
+
   it('tells a worker of their own tasks and of those a shuffle takes from them, never of anyone else’s', async () => {
-    const tasks = await Promise.all(Array.from({ length: 8 }, (_, index) => createTask(`Count seeds ${index}`)));
-    const openOf = (user: TestUser) => new Set(tasks.filter((task) => task.assignee.id === user.id).map((task) => task.id));
+    await Promise.all(Array.from({ length: 8 }, (_, index) => createTask(`Count seeds ${index}`)));
+    const open = async () => (await bed.tracker.query<{ id: string; assignee_id: string }>(`select id, assignee_id from tasks where status = 'OPEN'`)).rows;
+    const openBefore = await open();
+    const openOf = (user: TestUser) => new Set(openBefore.filter((row) => row.assignee_id === user.id).map((row) => row.id));
     const before = { alpha: openOf(alpha), beta: openOf(beta) };
     const ofAlpha = live.subscribe(TASK_UPDATES, callerOf(alpha));
     const ofBeta = live.subscribe(TASK_UPDATES, callerOf(beta));
     // Subscribed: a change now is theirs to hear (the subscription reads the caller's open tasks first).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 600));
     dataOf(await bed.system.request(OPS.shuffleTasks, {}, manager.token));
-    const { rows } = await bed.tracker.query<{ id: string; assignee_id: string }>(`select id, assignee_id from tasks where status = 'OPEN'`);
+    const rows = await open();
     const after = (user: TestUser) => rows.filter((row) => row.assignee_id === user.id).map((row) => row.id);
     // Every open task was reassigned: each worker hears those now theirs and those that were theirs.
     for (const [subscription, user, had] of [[ofAlpha, alpha, before.alpha], [ofBeta, beta, before.beta]] as const) {
@@ -162,7 +174,7 @@ describe('taskUpdated at the tracker', () => {
         const slow = second.subscribe(TASK_UPDATES, callerOf(manager));
         // A member with no task of their own: nothing of the shuffle is theirs, nothing waits.
         const calm = second.subscribe(TASK_UPDATES, callerOf(observer));
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise((resolve) => setTimeout(resolve, 600));
         await Promise.all(Array.from({ length: 12 }, (_, index) => createTask(`Fill the trough ${index}`)));
         // A shuffle moves every open task (12 and more) at once: far more than 5 events for the manager.
         dataOf(await bed.system.request(OPS.shuffleTasks, {}, manager.token));
