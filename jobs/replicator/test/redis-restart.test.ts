@@ -45,7 +45,8 @@ beforeAll(async () => {
   redis = await privateRedis();
   port = redis.port;
   await startRedis();
-  env = isolateTestFile({ REDIS_URL: `redis://127.0.0.1:${port}`, REPLICATION_INTERVAL_MS: String(INTERVAL_MS) });
+  // The schedule alone: woken passes (wake.ts, REPLICATION_WAKE) need no Redis and would go on through the outage.
+  env = isolateTestFile({ REDIS_URL: `redis://127.0.0.1:${port}`, REPLICATION_INTERVAL_MS: String(INTERVAL_MS), REPLICATION_WAKE: 'false' });
   await prepareDatabases(env);
   system = await startSystem(env);
   replication = await startReplicator(env, createLogger('replicator'));
