@@ -12,6 +12,7 @@ import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { formatMoney } from '../src/format';
 import {
   AccountsDocument,
+  AnalyticsSummaryDocument,
   CompleteTaskDocument,
   CreateTaskDocument,
   MyAccountDocument,
@@ -44,6 +45,7 @@ let origin: string;
 let manager: TestUser;
 let worker: TestUser;
 let accountant: TestUser;
+let adminToken: string;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
 
@@ -61,11 +63,11 @@ async function newPage(): Promise<{ page: Page; context: BrowserContext }> {
   return { page, context };
 }
 
-async function openAs(user: TestUser, path: string): Promise<{ page: Page; context: BrowserContext }> {
+async function openAs(user: TestUser, path: string, password = PASSWORD, { live: followsLive = true } = {}): Promise<{ page: Page; context: BrowserContext }> {
   const opened = await newPage();
-  await signInThroughPage(opened.page, origin, user.email, PASSWORD);
+  await signInThroughPage(opened.page, origin, user.email, password);
   await opened.page.goto(`${origin}${path}`);
-  await live(opened.page);
+  if (followsLive) await live(opened.page);
   // Connected, the page catches up once (its queries went out before the stream was up): let that land.
   await opened.page.waitForTimeout(CATCH_UP_SETTLE_MS);
   return opened;
@@ -156,11 +158,11 @@ beforeAll(async () => {
   browser = launched;
   origin = system.services.gateway.url;
   replicator = await startReplicator(system.env, testLogger('replicator'));
-  const admin = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-  manager = await hire(system, admin, PASSWORD, 'manager', 'live-manager');
-  worker = await hire(system, admin, PASSWORD, 'worker', 'live-worker');
-  accountant = await hire(system, admin, PASSWORD, 'accountant', 'live-accountant');
-  await hire(system, admin, PASSWORD, 'worker', 'live-other');
+  adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+  manager = await hire(system, adminToken, PASSWORD, 'manager', 'live-manager');
+  worker = await hire(system, adminToken, PASSWORD, 'worker', 'live-worker');
+  accountant = await hire(system, adminToken, PASSWORD, 'accountant', 'live-accountant');
+  await hire(system, adminToken, PASSWORD, 'worker', 'live-other');
   await untilWorkerHolds(3);
 }, 90_000);
 
@@ -258,6 +260,47 @@ describe('live dashboards in Chromium', () => {
     await mine.locator('.figure').getByText(formatMoney(booked.balance), { exact: true }).waitFor({ timeout: LIVE_WITHIN_MS });
     await mine.getByRole('row').filter({ hasText: task.title }).filter({ hasText: 'Reward' }).waitFor({ timeout: LIVE_WITHIN_MS });
     expect(Date.now() - booked.at).toBeLessThanOrEqual(LIVE_WITHIN_MS);
+    expect(await stillMarked(page)).toBe(true);
+  });
+
+  it('an admin’s analytics summary follows the day’s money as tasks are created, without a reload', async () => {
+    const adminUser: TestUser = { id: '', email: env.ADMIN_EMAIL, name: 'admin', role: 'admin', token: adminToken };
+    const { page } = await openAs(adminUser, '/analytics', env.ADMIN_PASSWORD);
+    const summary = page.getByRole('region', { name: 'Today' });
+    const earningsOf = async () => (await call(AnalyticsSummaryDocument, {}, adminToken)).analyticsSummary.managementEarnings;
+    const before = await earningsOf();
+    await summary.getByText(formatMoney(before), { exact: true }).waitFor();
+    await mark(page);
+
+    // A new task's assignment fee is the management's: once analytics holds it, the page shows it.
+    created += 1;
+    await call(CreateTaskDocument, { title: `Live task ${created}`, description: 'Followed live.', jiraId: null }, manager.token);
+    const booked = await waitFor(
+      async () => {
+        const earnings = await earningsOf();
+        return earnings !== before ? { earnings, at: Date.now() } : undefined;
+      },
+      10_000,
+      'the fee in analytics',
+      20,
+    );
+    await summary.getByText(formatMoney(booked.earnings), { exact: true }).waitFor({ timeout: LIVE_WITHIN_MS });
+    expect(Date.now() - booked.at).toBeLessThanOrEqual(LIVE_WITHIN_MS);
+    expect(await stillMarked(page)).toBe(true);
+  });
+
+  it('an admin’s users table catches up when the tab comes back to the front', async () => {
+    const adminUser: TestUser = { id: '', email: env.ADMIN_EMAIL, name: 'admin', role: 'admin', token: adminToken };
+    const { page } = await openAs(adminUser, '/admin', env.ADMIN_PASSWORD, { live: false });
+    const users = page.getByRole('region', { name: 'Users' });
+    await users.getByText(worker.email, { exact: true }).waitFor();
+    await mark(page);
+
+    const newcomer = await hire(system, adminToken, PASSWORD, 'worker', 'live-newcomer');
+    await page.waitForTimeout(500);
+    expect(await users.getByText(newcomer.email, { exact: true }).count()).toBe(0);
+    await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+    await users.getByText(newcomer.email, { exact: true }).waitFor({ timeout: 3_000 });
     expect(await stillMarked(page)).toBe(true);
   });
 
