@@ -1,13 +1,9 @@
-import type { Browser, BrowserContext, Locator, Page, Route } from 'playwright-core';
-import { launchChromium } from '@popug/testing/browser';
+import type { BrowserContext, Locator, Page, Route } from 'playwright-core';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { hire, type TestUser } from '@popug/testing/people';
-import { dataOf, testLogger } from '@popug/testing/stack';
-import type { TestSystem } from '@popug/testing/system';
+import { testLogger } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
-import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
 import { restartService, stopService } from '../../test/faults/fixtures/restartable';
-import { startSystem } from '../../test/system';
 import { createTrackerServer } from '../../subgraphs/tracker/server';
 import { formatMoney } from '../src/format';
 import {
@@ -18,16 +14,18 @@ import {
   MyAccountDocument,
   MyTasksDocument,
   ShuffleTasksDocument,
-  type TypedDocumentString,
 } from '../src/generated/graphql';
+import { browserBed } from './browser-bed';
 import { signInThroughPage } from './sign-in';
 
 /**
  * The dashboards live, in Chromium against the whole system (real PostgreSQL and Redis, the
- * replicator woken by each commit, the gateway's SSE transport): two browser contexts, two
- * popugs. A manager's shuffle reaches the worker's list within 2 s and without a reload; a
- * worker's completion moves the accountant's table; a page whose live connection was cut
- * catches up when it is back.
+ * replicator woken by each commit, the gateway's SSE transport), each popug in a browser
+ * context of their own. A manager's shuffle reaches the worker's list within 2 s and without
+ * a reload; a worker's completion moves the accountant's table, and the worker's own balance
+ * and audit log; the admin's analytics summary follows the day's money; a page catches up
+ * when its stream was cut (a subgraph restart), when the browser is back online, and when
+ * the tab comes back to the front.
  */
 
 const PASSWORD = 'live-dashboards-pw';
@@ -37,36 +35,18 @@ const LIVE_WITHIN_MS = 2_000;
 const CATCH_UP_SETTLE_MS = 600;
 
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200', IDENTITY_CACHE_MS: '0', PERMISSION_CACHE_MS: '0' });
+const bed = browserBed(env);
+const { call, newPage } = bed;
 
-let system: TestSystem;
-let replicator: ReplicatorWorker | undefined;
-let browser: Browser | undefined;
-let origin: string;
 let manager: TestUser;
 let worker: TestUser;
 let accountant: TestUser;
 let adminToken: string;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-
-async function call<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, token: string): Promise<TResult> {
-  return dataOf(await system.request<TResult>(document.toString(), (variables ?? {}) as Record<string, unknown>, token));
-}
-
-async function newPage(): Promise<{ page: Page; context: BrowserContext }> {
-  if (!browser) throw new Error('browser not started');
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.setDefaultTimeout(10_000);
-  return { page, context };
-}
 
 async function openAs(user: TestUser, path: string, password = PASSWORD, { live: followsLive = true } = {}): Promise<{ page: Page; context: BrowserContext }> {
   const opened = await newPage();
-  await signInThroughPage(opened.page, origin, user.email, password);
-  await opened.page.goto(`${origin}${path}`);
+  await signInThroughPage(opened.page, bed.origin(), user.email, password);
+  await opened.page.goto(`${bed.origin()}${path}`);
   if (followsLive) await live(opened.page);
   // Connected, the page catches up once (its queries went out before the stream was up): let that land.
   await opened.page.waitForTimeout(CATCH_UP_SETTLE_MS);
@@ -145,19 +125,15 @@ async function workerTrackerShown(): Promise<{ page: Page; context: BrowserConte
 async function changeWhileCut(page: Page): Promise<{ after: string[]; allowStreams(): Promise<void> }> {
   const refuseStreams = (route: Route) => (route.request().headers().accept === 'text/event-stream' ? route.abort('internetdisconnected') : route.continue());
   await page.route('**/graphql', refuseStreams);
-  await stopService(system.services.tracker);
+  await stopService(bed.system().services.tracker);
   await page.locator('[data-live="reconnecting"]').waitFor();
-  await restartService(system.services.tracker, createTrackerServer, system.env, testLogger('tracker'));
+  await restartService(bed.system().services.tracker, createTrackerServer, bed.system().env, testLogger('tracker'));
   const { after } = await shuffleUntilWorkerChanges();
   return { after, allowStreams: () => page.unroute('**/graphql', refuseStreams) };
 }
 
 beforeAll(async () => {
-  const [started, launched] = await Promise.all([startSystem(env), launchChromium()]);
-  system = started;
-  browser = launched;
-  origin = system.services.gateway.url;
-  replicator = await startReplicator(system.env, testLogger('replicator'));
+  const system = bed.system();
   adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   manager = await hire(system, adminToken, PASSWORD, 'manager', 'live-manager');
   worker = await hire(system, adminToken, PASSWORD, 'worker', 'live-worker');
@@ -166,15 +142,8 @@ beforeAll(async () => {
   await untilWorkerHolds(3);
 }, 90_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await replicator?.close();
-  await system?.close();
-});
-
 afterEach(() => {
-  expect(pageErrors).toEqual([]);
+  expect(bed.pageErrors).toEqual([]);
 });
 
 describe('live dashboards in Chromium', () => {
@@ -296,7 +265,7 @@ describe('live dashboards in Chromium', () => {
     await users.getByText(worker.email, { exact: true }).waitFor();
     await mark(page);
 
-    const newcomer = await hire(system, adminToken, PASSWORD, 'worker', 'live-newcomer');
+    const newcomer = await hire(bed.system(), adminToken, PASSWORD, 'worker', 'live-newcomer');
     await page.waitForTimeout(500);
     expect(await users.getByText(newcomer.email, { exact: true }).count()).toBe(0);
     await page.evaluate(() => window.dispatchEvent(new Event('focus')));
