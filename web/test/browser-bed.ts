@@ -7,14 +7,16 @@ import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/wo
 import { startSystem } from '../../test/system';
 import type { TypedDocumentString } from '../src/generated/graphql';
 
+export const DESKTOP = { width: 1280, height: 900 };
+
 export interface BrowserBed {
   system(): TestSystem;
   /** The gateway's address, where the web app is served. */
   origin(): string;
   /** A page in a browser context of its own (its own cookie jar), closed after the file. */
-  newPage(): Promise<{ page: Page; context: BrowserContext }>;
-  /** A contract operation through the gateway, typed by the web app's generated types; throws on any error. */
-  call<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, token: string): Promise<TResult>;
+  newPage(options?: { viewport?: { width: number; height: number } }): Promise<{ page: Page; context: BrowserContext }>;
+  /** A contract operation through the gateway (signed in with `token` when given), typed by the web app's generated types; throws on any error. */
+  call<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, token?: string): Promise<TResult>;
   /** Errors the pages threw, for an afterEach to find none. */
   pageErrors: string[];
 }
@@ -49,9 +51,9 @@ export function browserBed(env: Env): BrowserBed {
   return {
     system: running,
     origin: () => running().services.gateway.url,
-    async newPage() {
+    async newPage({ viewport = DESKTOP } = {}) {
       if (!browser) throw new Error('browser not started');
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const context = await browser.newContext({ viewport });
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
