@@ -29,10 +29,11 @@ export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'stopped';
 /** What one attempt ended with: an error code, or none when the server completed the stream. */
 interface Ending {
   code: string | undefined;
-  /** The attempt was ours to end (a new token, the last listener left, back online). */
+  /** The attempt was ours to end (a new token came, or the last listener left). */
   aborted?: boolean;
 }
 
+/** One subscription of the page, kept open across tokens, interruptions and backoff until stopped or refused for good. */
 class LiveStream<TResult> {
   readonly listeners = new Set<(data: TResult) => void>();
   status: LiveStatus = 'connecting';
@@ -103,6 +104,8 @@ class LiveStream<TResult> {
       await this.sleep(reaction === 'later' ? RATE_LIMITED_RETRY_MS : retryDelay(failures));
       failures += 1;
     }
+    this.stopWatchingTokens();
+    this.stopWatchingNetwork();
     this.setStatus('stopped');
   }
 
@@ -222,17 +225,19 @@ export function subscribeLive<TResult, TVariables>(
   const request = persistedRequest(document.toString(), variables) as RequestParams;
   const key = JSON.stringify(request);
   let stream = streams.get(key) as LiveStream<TResult> | undefined;
-  if (!stream) {
-    stream = new LiveStream<TResult>(request, refreshStatus);
+  // A stream that stopped (FORBIDDEN, say) is asked again by a newcomer: access may have changed since.
+  if (!stream || stream.status === 'stopped') {
+    const fresh: LiveStream<TResult> = new LiveStream<TResult>(request, refreshStatus);
+    for (const waiting of stream?.listeners ?? []) fresh.listeners.add(waiting);
+    stream = fresh;
     streams.set(key, stream);
     refreshStatus();
   }
-  const joined = stream;
-  joined.listeners.add(listener);
+  stream.listeners.add(listener);
   return () => {
-    joined.listeners.delete(listener);
-    if (joined.listeners.size > 0) return;
-    joined.stop();
+    const current = streams.get(key);
+    if (!current?.listeners.delete(listener) || current.listeners.size > 0) return;
+    current.stop();
     streams.delete(key);
     refreshStatus();
   };
