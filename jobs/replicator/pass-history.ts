@@ -1,6 +1,6 @@
 import type { EntityManager } from '@popug/lib/db/orm';
 
-/** Rows of replication_pass kept: for operators and tests the latest passes are plenty (a day at 1 s). */
+/** Rows of replication_pass kept: for operators and tests the latest passes are plenty (a day at the 1 s interval; less while commits wake passes back to back). */
 const KEPT_PASSES = 100_000;
 
 /** Records that `worker` started a pass; returns the pass's id. */

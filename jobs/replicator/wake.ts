@@ -5,8 +5,12 @@ import type { PassReport, SourceDefinition } from './replicator';
 
 export type PassResult = PassReport | 'busy';
 
-/** Waits before trying again after a pass found the lock taken or failed: doubling, so a long rebuild is not polled hard. */
-const RETRY = { firstMs: 20, maxMs: 1_000 };
+/**
+ * Waits before trying again after a pass found the lock taken or failed: growing by a step
+ * each time, so a pass a few tens of ms long is followed closely (a wait past its end is
+ * latency) while a long holder, a rebuild, is polled at most every MAX.
+ */
+const RETRY = { stepMs: 10, maxMs: 200 };
 
 /**
  * Runs a pass soon after it is woken, one at a time in this process: wakes within
@@ -76,7 +80,7 @@ export class PassWake {
     }
     if (this.closed) return;
     if (result === 'busy' || result === 'failed') {
-      this.delayMs = Math.min(RETRY.maxMs, RETRY.firstMs * 2 ** this.retries++);
+      this.delayMs = Math.min(RETRY.maxMs, RETRY.stepMs * ++this.retries);
       // A failed pass waits to be woken again (the interval retries too); a refused one tries again itself.
       if (result === 'busy' || this.again) this.schedule(this.delayMs);
       return;

@@ -4,9 +4,11 @@ import type { DatabaseName } from '@popug/lib/db/database';
 import { openDatabase, type MikroORM, type OrmOptions } from '@popug/lib/db/orm';
 import { sqlStateOf } from '@popug/lib/db/readiness';
 import { createLogger } from '@popug/lib/logger';
+import { ChangeStream, OUTBOX_CHANNEL } from '@popug/lib/change-stream';
 import { appendToOutbox, newEvent, type NewEvent } from '@popug/lib/replication/outbox';
 import { contractOperation } from '@popug/testing/contract';
 import { isolateTestFile } from '@popug/testing/isolation';
+import { waitFor } from '@popug/testing/wait';
 import { dataOf, type Env } from '@popug/testing/stack';
 import { startTestSystem, type TestSystem } from '@popug/testing/system';
 import type { Logger } from '@popug/lib/logger';
@@ -82,6 +84,24 @@ test('each service connects to its own database only; the replicator to those it
     analytics: ['analytics'],
     jobs: ['auth', 'tracker', 'accounting', 'analytics', 'master'],
   });
+});
+
+test('the replicator hears every source commit: LISTEN needs no grant beyond connecting', async () => {
+  const sources = ['auth', 'tracker', 'accounting'] as const;
+  const streams = sources.map((source) => ChangeStream.of(roles.envOf('jobs'), source, [OUTBOX_CHANNEL], createLogger('change-stream')));
+  const heard: string[] = [];
+  streams.forEach((stream, index) => stream.on((notice) => notice.kind === 'outbox' && heard.push(`${sources[index]}:${notice.change.type}`)));
+  try {
+    await Promise.all(streams.map((stream) => stream.start()));
+    // Written by each data role and gone again in the same transaction: heard at COMMIT all the same, and nothing left to replicate.
+    for (const source of sources) {
+      expect(await runAs(role(source), source, "insert into outbox (type, schema_version, payload) values ('test.listen', 1, '{}'); delete from outbox where type = 'test.listen'")).toBe('allowed');
+    }
+    await waitFor(async () => (heard.length === sources.length ? true : undefined), 5_000, 'a notification from every source');
+    expect(heard.sort()).toEqual(sources.map((source) => `${source}:test.listen`).sort());
+  } finally {
+    await Promise.all(streams.map((stream) => stream.close()));
+  }
 });
 
 test('a service reads and writes its tables, but changes no schema and no migration record', async () => {

@@ -45,7 +45,7 @@ beforeAll(async () => {
   redis = await privateRedis();
   port = redis.port;
   await startRedis();
-  // The schedule alone: woken passes (wake.ts, REPLICATION_WAKE) need no Redis and would go on through the outage.
+  // The schedule alone: woken passes (wake.ts, REPLICATION_WAKE) do not go through BullMQ and would replicate during the outage.
   env = isolateTestFile({ REDIS_URL: `redis://127.0.0.1:${port}`, REPLICATION_INTERVAL_MS: String(INTERVAL_MS), REPLICATION_WAKE: 'false' });
   await prepareDatabases(env);
   system = await startSystem(env);
