@@ -1,4 +1,5 @@
 import { withMovement } from '../src/accounting/account-updates';
+import { catchUp, onCatchUp } from '../src/api/catch-up';
 import { reactionTo, retryDelay } from '../src/api/live-policy';
 import type { AccountFieldsFragment, MyAccountUpdatesSubscription, TaskFieldsFragment } from '../src/generated/graphql';
 import { applyToAllTasks, applyToMyTasks } from '../src/tracker/task-updates';
@@ -109,5 +110,25 @@ describe('live stream endings', () => {
     expect(retryDelay(3, () => 1)).toBe(4_000);
     expect(retryDelay(20, () => 1)).toBe(30_000);
     expect(retryDelay(20, () => 0)).toBe(15_000);
+  });
+});
+
+describe('catching up', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('asks once for catch-ups that come together, as of the latest of them', () => {
+    const heard: number[] = [];
+    const stop = onCatchUp((since) => heard.push(since));
+    catchUp(1_000);
+    catchUp(3_000);
+    catchUp(2_000);
+    jest.advanceTimersByTime(200);
+    catchUp(5_000);
+    jest.advanceTimersByTime(200);
+    stop();
+    catchUp(7_000);
+    jest.advanceTimersByTime(200);
+    expect(heard).toEqual([3_000, 5_000]);
   });
 });
