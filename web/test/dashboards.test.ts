@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '@popug/testing/browser';
+import type { Page } from 'playwright-core';
 import { isolateTestFile } from '@popug/testing/isolation';
-import type { TestSystem } from '@popug/testing/system';
-import { testLogger } from '@popug/testing/stack';
 import { waitFor } from '@popug/testing/wait';
-import { startReplicator, type ReplicatorWorker } from '../../jobs/replicator/worker';
-import { startSystem } from '../../test/system';
 import {
   CreateTaskDocument,
   ManagementEarningsDocument,
@@ -16,8 +11,8 @@ import {
   RegisterDocument,
   SetUserRoleDocument,
   TasksDocument,
-  type TypedDocumentString,
 } from '../src/generated/graphql';
+import { browserBed, DESKTOP } from './browser-bed';
 import { signInThroughPage } from './sign-in';
 
 /**
@@ -31,19 +26,16 @@ import { signInThroughPage } from './sign-in';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
 const PASSWORD = 'correct horse battery';
 const RUN = randomBytes(3).toString('hex');
-const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 375, height: 812 };
 
 const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200', IDENTITY_CACHE_MS: '0', PERMISSION_CACHE_MS: '0' });
 
-let system: TestSystem;
-let replicator: ReplicatorWorker | undefined;
-let browser: Browser | undefined;
+const bed = browserBed(env);
+const { call } = bed;
+
 let origin: string;
 let adminToken: string;
-const contexts: BrowserContext[] = [];
 const requested: string[] = [];
-const pageErrors: string[] = [];
 
 interface Popug {
   email: string;
@@ -56,30 +48,14 @@ const manager = popug('Manager');
 const accountant = popug('Accountant');
 const guest = popug('Guest');
 
-/** A contract operation through the gateway, typed by the web app's generated types. */
-async function call<TResult, TVariables>(
-  document: TypedDocumentString<TResult, TVariables>,
-  variables: TVariables,
-  token?: string,
-): Promise<TResult> {
-  const result = await system.request<TResult>(document.toString(), (variables ?? {}) as Record<string, unknown>, token);
-  if (result.errors?.length || !result.data) throw new Error(`operation failed: ${JSON.stringify(result.errors)}`);
-  return result.data;
-}
-
 async function registerWithRole(user: Popug, role: string): Promise<void> {
   const { register } = await call(RegisterDocument, { email: user.email, name: user.name, password: PASSWORD });
   if (role !== 'worker') await call(SetUserRoleDocument, { userId: register.id, role }, adminToken);
 }
 
 async function newPage(viewport = DESKTOP): Promise<Page> {
-  if (!browser) throw new Error('browser not started');
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
+  const { page, context } = await bed.newPage({ viewport });
   context.on('request', (request) => requested.push(request.url()));
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.setDefaultTimeout(10_000);
   return page;
 }
 
@@ -103,19 +79,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const [started, launched] = await Promise.all([startSystem(env), launchChromium()]);
-  system = started;
-  browser = launched;
-  origin = system.services.gateway.url;
-  replicator = await startReplicator(system.env, testLogger('replicator'));
-  adminToken = await system.login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
-}, 60_000);
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await replicator?.close();
-  await system?.close();
+  origin = bed.origin();
+  adminToken = await bed.system().login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 });
 
 describe('web dashboards in Chromium', () => {
@@ -336,6 +301,6 @@ describe('web dashboards in Chromium', () => {
       return !(protocol === 'data:' || protocol === 'blob:' || hostname === '127.0.0.1');
     });
     expect(external).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(bed.pageErrors).toEqual([]);
   });
 });

@@ -339,6 +339,9 @@ describe('sessions in the web app, in Chromium', () => {
   it('keeps a half-typed task when the session ends meanwhile, and creates it once the user signs in again', async () => {
     const popug = await registered('Typist');
     const page = await newPage();
+    // The call is what finds the session ended here: a live stream would find it first and
+    // bring the dialog before the click (web/test/live-sessions.test.ts), so this page has none.
+    await page.route('**/graphql', (route) => (route.request().headers().accept === 'text/event-stream' ? route.abort() : route.continue()));
     await signIn(page, popug.email);
     await page.getByRole('heading', { name: 'New task' }).waitFor();
     const title = `Water the ferns ${RUN}`;

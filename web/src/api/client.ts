@@ -71,7 +71,7 @@ export async function execute<TResult, TVariables>(
     response = await fetch(GRAPHQL_PATH, {
       method: 'POST',
       headers,
-      body: requestBody(document.toString(), variables),
+      body: JSON.stringify(persistedRequest(document.toString(), variables)),
       signal: options.signal,
     });
   } catch (error) {
@@ -87,16 +87,25 @@ export async function execute<TResult, TVariables>(
   return body.data;
 }
 
+/** One GraphQL request as the app sends it. */
+export interface GraphQLRequest {
+  operationName?: string;
+  query?: string;
+  variables?: unknown;
+  extensions?: { persistedQuery: { version: 1; sha256Hash: string } };
+}
+
 /**
  * The operation's id in the gateway's trusted-documents manifest instead of its text (the
  * persisted-query protocol; a production gateway runs only manifest operations). Every
- * generated operation has one; the text is sent only for one that has none.
+ * generated operation has one; the text is sent only for one that has none. Queries and
+ * mutations go as JSON bodies, subscriptions the same way (./live.ts).
  */
-function requestBody(text: string, variables: unknown): string {
+export function persistedRequest(text: string, variables: unknown): GraphQLRequest {
   const name = /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(text)?.[1];
   const id = name === undefined ? undefined : TRUSTED_DOCUMENT_IDS[name];
-  if (id === undefined) return JSON.stringify({ query: text, variables });
-  return JSON.stringify({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: id } } });
+  if (id === undefined) return { query: text, variables };
+  return { operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash: id } } };
 }
 
 async function readBody<TResult>(response: Response): Promise<WireResponse<TResult>> {

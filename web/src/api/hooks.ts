@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { TypedDocumentString } from '../generated/graphql';
 import { authorized } from './authorized';
+import { onCatchUp } from './catch-up';
 import { execute, toApiError, type ApiError } from './client';
+import { subscribeLive } from './live';
 
 export interface QueryState<TResult> {
   /** The last answer; kept while a reload runs so the page does not flicker. */
@@ -9,12 +11,19 @@ export interface QueryState<TResult> {
   error: ApiError | undefined;
   loading: boolean;
   reload(): void;
+  /** Changes the answer on screen, as a live event says it changed (kept until the next reload). */
+  update(change: (current: TResult) => TResult): void;
 }
 
-/** Runs a query as the signed-in user whenever its variables change. */
+/**
+ * Runs a query as the signed-in user whenever its variables change, and again when the page
+ * catches up (./catch-up.ts: a live stream reconnected, the tab came back) unless it was
+ * sent after the moment caught up to.
+ */
 export function useQuery<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
+  { catchUp = true }: { catchUp?: boolean } = {},
 ): QueryState<TResult> {
   const [state, setState] = useState<{ data?: TResult; error?: ApiError; loading: boolean }>({ loading: true });
   const [generation, setGeneration] = useState(0);
@@ -22,8 +31,11 @@ export function useQuery<TResult, TVariables>(
   const variablesRef = useRef(variables);
   variablesRef.current = variables;
 
+  const sentAt = useRef(0);
+
   useEffect(() => {
     const controller = new AbortController();
+    sentAt.current = Date.now();
     setState((current) => ({ ...current, loading: true }));
     authorized(document, variablesRef.current, controller.signal).then(
       (data) => !controller.signal.aborted && setState({ data, loading: false }),
@@ -36,7 +48,67 @@ export function useQuery<TResult, TVariables>(
   }, [document, key, generation]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
-  return { data: state.data, error: state.error, loading: state.loading, reload };
+  const update = useCallback((change: (current: TResult) => TResult) => {
+    setState((current) => (current.data === undefined ? current : { ...current, data: change(current.data) }));
+  }, []);
+
+  useEffect(() => {
+    if (!catchUp) return;
+    return onCatchUp((since) => {
+      if (sentAt.current < since) reload();
+    });
+  }, [catchUp, reload]);
+
+  return { data: state.data, error: state.error, loading: state.loading, reload, update };
+}
+
+/** Reloads `query` each time `version` goes up (0 is the first load's). */
+export function useReloadOn(version: number, { reload }: Pick<QueryState<unknown>, 'reload'>): void {
+  useEffect(() => {
+    if (version > 0) reload();
+  }, [version, reload]);
+}
+
+/**
+ * A version that goes up a moment after `refreshSoon` is called, once however many calls
+ * come meanwhile: for reads that a live event says are stale but cannot patch (a table
+ * that another service computes, a copy that replication brings a little later).
+ */
+export function useRefreshSoon(): { version: number; refreshSoon(delayMs: number): void } {
+  const [version, setVersion] = useState(0);
+  const timer = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const refreshSoon = useCallback((delayMs: number) => {
+    if (timer.current !== undefined) return;
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      setVersion((value) => value + 1);
+    }, delayMs);
+  }, []);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return { version, refreshSoon };
+}
+
+/**
+ * Calls `onEvent` with each event of a subscription while `enabled` (pass false when the
+ * caller may not use it: ../access.tsx knows). The page's queries catch up whenever the
+ * stream (re)connects (./live.ts).
+ */
+export function useLive<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  variables: TVariables,
+  onEvent: (data: TResult) => void,
+  enabled = true,
+): void {
+  const key = JSON.stringify(variables);
+  const variablesRef = useRef(variables);
+  variablesRef.current = variables;
+  const onEventRef = useRef(onEvent);
+  onEventRef.current = onEvent;
+
+  useEffect(() => {
+    if (!enabled) return;
+    return subscribeLive(document, variablesRef.current, (data) => onEventRef.current(data));
+  }, [document, key, enabled]);
 }
 
 export interface MutationState<TResult, TVariables> {

@@ -33,6 +33,8 @@ let renewing: Promise<HeldToken | null> | null = null;
 let starting: Promise<void> | null = null;
 let timer: ReturnType<typeof setTimeout> | undefined;
 const listeners = new Set<() => void>();
+/** Told of every new access token (a renewal, a sign-in): live streams re-subscribe with it (./live.ts). */
+const tokenListeners = new Set<(token: string) => void>();
 /** Calls waiting for the session to start, or to be signed into again. */
 const waiting = new Set<() => void>();
 
@@ -103,6 +105,12 @@ export async function accessToken(): Promise<string> {
   }
 }
 
+/** `listener` hears of each new access token, before the old one expires. */
+export function onNewToken(listener: (token: string) => void): () => void {
+  tokenListeners.add(listener);
+  return () => tokenListeners.delete(listener);
+}
+
 /** The token in hand, as it is: for a call that must not wait or renew (signing out). */
 export const heldToken = (): string | null => held?.token ?? null;
 
@@ -162,6 +170,7 @@ function hold(fresh: AccessToken): HeldToken {
   held = { token: fresh.token, ...tokenTiming(fresh.token, fresh.expiresAt, Date.now()) };
   clearTimeout(timer);
   timer = setTimeout(renewInBackground, renewalDelay(held.validUntil, Date.now()));
+  for (const listener of tokenListeners) listener(held.token);
   return held;
 }
 

@@ -3,6 +3,7 @@ import { DASHBOARDS, useAccess } from '../access';
 import { signOut } from '../api/sign-out';
 import { Link, useLocation } from '../router';
 import { useUser } from '../session-context';
+import { LiveIndicator } from './LiveIndicator';
 
 function Brand() {
   return (
@@ -47,6 +48,7 @@ export function Layout({ children }: { children: ReactNode }) {
               </ul>
             )}
           </nav>
+          <LiveIndicator />
           {user && (
             <div className="whoami">
               <span>

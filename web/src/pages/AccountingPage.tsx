@@ -1,29 +1,48 @@
 import { useState } from 'react';
+import { useCapabilities } from '../access';
 import { AuditLog } from '../accounting/AuditLog';
 import { EarningsChart } from '../accounting/EarningsChart';
-import { useQuery } from '../api/hooks';
+import { withMovement } from '../accounting/account-updates';
+import { useMoneyMoves } from '../accounting/money-moves';
+import { useLive, useQuery, useReloadOn } from '../api/hooks';
 import { DayPicker } from '../components/DayPicker';
 import { Money } from '../components/Money';
 import { Empty, QueryView } from '../components/status';
 import { addDays, formatDay, localToday, plural } from '../format';
-import { AccountDocument, AccountsDocument, EarningsByDayDocument, ManagementEarningsDocument, MyAccountDocument } from '../generated/graphql';
+import {
+  AccountDocument,
+  AccountsDocument,
+  EarningsByDayDocument,
+  ManagementEarningsDocument,
+  MyAccountDocument,
+  MyAccountUpdatesDocument,
+} from '../generated/graphql';
 
 export function AccountingPage() {
   const today = localToday();
+  const can = useCapabilities();
+  // Everyone's accounts and the earnings move as money moves anywhere (./money-moves.ts).
+  const moved = useMoneyMoves(can);
   return (
     <>
       <h1>Accounting</h1>
-      <MyAccount today={today} />
-      <Earnings today={today} />
-      <Accounts today={today} />
+      <MyAccount today={today} live={can.ownAccount} />
+      <Earnings today={today} version={moved} />
+      <Accounts today={today} version={moved} />
     </>
   );
 }
 
-/** Own balance and audit log of a chosen day (account:view_own). */
-function MyAccount({ today }: { today: string }) {
+/** Own balance and audit log of a chosen day (account:view_own); each fee, reward and payout appears as it happens. */
+function MyAccount({ today, live }: { today: string; live: boolean }) {
   const [day, setDay] = useState(today);
   const account = useQuery(MyAccountDocument, { day });
+  useLive(
+    MyAccountUpdatesDocument,
+    {},
+    ({ myAccountUpdated }) => account.update(({ myAccount }) => ({ myAccount: withMovement(myAccount, myAccountUpdated, day) })),
+    live && account.error?.code !== 'FORBIDDEN',
+  );
   if (account.error?.code === 'FORBIDDEN') return null;
   return (
     <section className="panel" aria-labelledby="my-account-title">
@@ -49,9 +68,11 @@ function MyAccount({ today }: { today: string }) {
 }
 
 /** Management earnings today and over the last 30 days (earnings:view). */
-function Earnings({ today }: { today: string }) {
+function Earnings({ today, version }: { today: string; version: number }) {
   const earnings = useQuery(ManagementEarningsDocument, {});
   const byDay = useQuery(EarningsByDayDocument, { from: addDays(today, -29), to: today });
+  useReloadOn(version, earnings);
+  useReloadOn(version, byDay);
   if (earnings.error?.code === 'FORBIDDEN') return null;
   return (
     <section className="panel" aria-labelledby="earnings-title">
@@ -73,9 +94,10 @@ function Earnings({ today }: { today: string }) {
 }
 
 /** Every account (account:view_all); pick one to read its audit log. */
-function Accounts({ today }: { today: string }) {
+function Accounts({ today, version }: { today: string; version: number }) {
   const accounts = useQuery(AccountsDocument, {});
   const [selected, setSelected] = useState<string>();
+  useReloadOn(version, accounts);
   if (accounts.error?.code === 'FORBIDDEN') return null;
   return (
     <section className="panel" aria-labelledby="accounts-title">
@@ -129,14 +151,15 @@ function Accounts({ today }: { today: string }) {
           );
         }}
       </QueryView>
-      {selected && <AccountLog userId={selected} today={today} />}
+      {selected && <AccountLog userId={selected} today={today} version={version} />}
     </section>
   );
 }
 
-function AccountLog({ userId, today }: { userId: string; today: string }) {
+function AccountLog({ userId, today, version }: { userId: string; today: string; version: number }) {
   const [day, setDay] = useState(today);
   const account = useQuery(AccountDocument, { userId, day });
+  useReloadOn(version, account);
   return (
     <div className="subpanel">
       <QueryView query={account} loadingLabel="Loading the audit log…">

@@ -1,11 +1,12 @@
 import { useState } from 'react';
+import { useCapabilities } from '../access';
 import { TasksByCreator } from '../analytics/TasksByCreator';
-import { useQuery } from '../api/hooks';
+import { useLive, useQuery, useRefreshSoon, useReloadOn } from '../api/hooks';
 import { DayPicker } from '../components/DayPicker';
 import { Money } from '../components/Money';
 import { Empty, QueryView } from '../components/status';
 import { formatDateTime, formatDay, localToday } from '../format';
-import { AnalyticsSummaryDocument, MostExpensiveTaskDocument, type Period } from '../generated/graphql';
+import { AnalyticsSummaryDocument, AnalyticsUpdatesDocument, MostExpensiveTaskDocument, type Period } from '../generated/graphql';
 
 const PERIODS: readonly { period: Period; title: string }[] = [
   { period: 'DAY', title: 'Day' },
@@ -13,11 +14,29 @@ const PERIODS: readonly { period: Period; title: string }[] = [
   { period: 'MONTH', title: 'Month' },
 ];
 
-/** Admins' dashboard (analytics:view): a day's earnings, popugs in the red, the priciest tasks, who profits from their own tasks. */
+/** The rest of the page reads again this long after the summary moved, once for a burst. */
+const AFTER_SUMMARY_MS = 1_000;
+
+/**
+ * Admins' dashboard (analytics:view): a day's earnings, popugs in the red, the priciest
+ * tasks, who profits from their own tasks. The summary follows AnalyticsUpdates live; the
+ * other tables read again when it moves.
+ */
 export function AnalyticsPage() {
   const today = localToday();
   const [day, setDay] = useState(today);
   const summary = useQuery(AnalyticsSummaryDocument, { day });
+  const can = useCapabilities();
+  const { version, refreshSoon } = useRefreshSoon();
+  useLive(
+    AnalyticsUpdatesDocument,
+    { day },
+    ({ analyticsUpdated }) => {
+      summary.update(() => ({ analyticsSummary: analyticsUpdated }));
+      refreshSoon(AFTER_SUMMARY_MS);
+    },
+    can.analytics,
+  );
   return (
     <>
       <div className="section-head">
@@ -45,17 +64,18 @@ export function AnalyticsPage() {
         <h2 id="expensive-title">Most expensive task</h2>
         <div className="cards">
           {PERIODS.map(({ period, title }) => (
-            <MostExpensive key={period} period={period} title={title} day={day} />
+            <MostExpensive key={period} period={period} title={title} day={day} version={version} />
           ))}
         </div>
       </section>
-      <TasksByCreator today={today} />
+      <TasksByCreator today={today} version={version} />
     </>
   );
 }
 
-function MostExpensive({ period, title, day }: { period: Period; title: string; day: string }) {
+function MostExpensive({ period, title, day, version }: { period: Period; title: string; day: string; version: number }) {
   const task = useQuery(MostExpensiveTaskDocument, { period, day });
+  useReloadOn(version, task);
   const headingId = `expensive-${period.toLowerCase()}`;
   return (
     <article className="card" aria-labelledby={headingId}>

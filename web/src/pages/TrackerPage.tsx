@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import { useCapabilities } from '../access';
 import { useQuery } from '../api/hooks';
 import { Loading } from '../components/status';
 import { CreateTaskDocument } from '../generated/graphql';
@@ -20,7 +21,8 @@ export function TrackerPage() {
   const [version, setVersion] = useState(0);
   const changed = useCallback(() => setVersion((value) => value + 1), []);
   const viewerId = user?.id ?? '';
-  const createProbe = useQuery(CreateTaskDocument, CREATE_PERMISSION_PROBE);
+  const createProbe = useQuery(CreateTaskDocument, CREATE_PERMISSION_PROBE, { catchUp: false });
+  const can = useCapabilities();
 
   return (
     <>
@@ -34,8 +36,9 @@ export function TrackerPage() {
           </section>
         )
       )}
-      <MyTasks version={version} viewerId={viewerId} onChanged={changed} />
-      <AllTasks version={version} viewerId={viewerId} onChanged={changed} />
+      {/* Both lists follow one TaskUpdates stream (../api/live.ts shares it). */}
+      <MyTasks version={version} viewerId={viewerId} onChanged={changed} live={can.ownTasks || can.allTasks} />
+      <AllTasks version={version} viewerId={viewerId} onChanged={changed} live={can.allTasks} />
     </>
   );
 }

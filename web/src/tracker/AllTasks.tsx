@@ -1,8 +1,9 @@
 import { useEffect, useId, useState } from 'react';
-import { useQuery } from '../api/hooks';
+import { useLive, useQuery, useReloadOn } from '../api/hooks';
 import { Empty, QueryView } from '../components/status';
-import { TasksDocument, type TaskStatus } from '../generated/graphql';
+import { TaskUpdatesDocument, TasksDocument, type TaskStatus } from '../generated/graphql';
 import { ShuffleButton } from './ShuffleButton';
+import { applyToAllTasks } from './task-updates';
 import { TaskList } from './TaskList';
 
 const PAGE = 50;
@@ -13,21 +14,33 @@ interface Assignee {
   name: string;
 }
 
-/** Everyone's tasks (task:view_all), filterable by status and assignee. Hidden when FORBIDDEN. */
-export function AllTasks({ version, viewerId, onChanged }: { version: number; viewerId: string; onChanged(): void }) {
+interface AllTasksProps {
+  version: number;
+  viewerId: string;
+  onChanged(): void;
+  /** Whether the caller may follow every task live (TaskUpdates with task:view_all). */
+  live: boolean;
+}
+
+/** Everyone's tasks (task:view_all), filterable by status and assignee, following changes live. Hidden when FORBIDDEN. */
+export function AllTasks({ version, viewerId, onChanged, live }: AllTasksProps) {
   const [status, setStatus] = useState<TaskStatus | ''>('');
   const [assigneeId, setAssigneeId] = useState('');
   const [limit, setLimit] = useState(PAGE);
-  const tasks = useQuery(TasksDocument, { status: status || null, assigneeId: assigneeId || null, first: limit });
+  const filter = { status: status || null, assigneeId: assigneeId || null, first: limit };
+  const tasks = useQuery(TasksDocument, filter);
+  useLive(
+    TaskUpdatesDocument,
+    {},
+    ({ taskUpdated }) => tasks.update((current) => ({ tasks: applyToAllTasks(current.tasks, taskUpdated, filter) })),
+    live && tasks.error?.code !== 'FORBIDDEN',
+  );
   // The filter offers every assignee seen so far (the directory of all users needs user:manage).
   const [assignees, setAssignees] = useState<Map<string, Assignee>>(new Map());
   const statusId = useId();
   const assigneeSelectId = useId();
-  const { reload } = tasks;
 
-  useEffect(() => {
-    if (version > 0) reload();
-  }, [version, reload]);
+  useReloadOn(version, tasks);
 
   useEffect(() => {
     const seen = tasks.data?.tasks.map((task) => task.assignee) ?? [];

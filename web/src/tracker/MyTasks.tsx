@@ -1,23 +1,53 @@
-import { useEffect, useState } from 'react';
-import { useMutation, useQuery } from '../api/hooks';
+import { useRef, useState } from 'react';
+import { useLive, useMutation, useQuery, useReloadOn } from '../api/hooks';
 import { Empty, ErrorMessage, QueryView } from '../components/status';
-import { CompleteTaskDocument, MyTasksDocument, type TaskFieldsFragment } from '../generated/graphql';
+import { CompleteTaskDocument, MyTasksDocument, TaskUpdatesDocument, type TaskFieldsFragment } from '../generated/graphql';
+import { applyToMyTasks } from './task-updates';
 import { TaskList } from './TaskList';
 
 type Tab = 'OPEN' | 'DONE';
 
-/** The caller's own tasks, open and done, with "Complete" on the open ones. */
-export function MyTasks({ version, viewerId, onChanged }: { version: number; viewerId: string; onChanged(): void }) {
+/** Notices of tasks taken away kept on screen at most. */
+const TAKEN_SHOWN = 3;
+
+interface MyTasksProps {
+  version: number;
+  viewerId: string;
+  onChanged(): void;
+  /** Whether the caller may follow tasks live (TaskUpdates). */
+  live: boolean;
+}
+
+/**
+ * The caller's own tasks, open and done, with "Complete" on the open ones. Live: a task
+ * assigned to the caller appears, and one given to someone else (a shuffle) disappears
+ * with a notice saying where it went.
+ */
+export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
   const tasks = useQuery(MyTasksDocument, {});
   const complete = useMutation(CompleteTaskDocument);
   const [tab, setTab] = useState<Tab>('OPEN');
   const [completing, setCompleting] = useState<string>();
   const [completed, setCompleted] = useState<string>();
-  const { reload } = tasks;
+  const [taken, setTaken] = useState<TaskFieldsFragment[]>([]);
+  const { update } = tasks;
 
-  useEffect(() => {
-    if (version > 0) reload();
-  }, [version, reload]);
+  // The list as last rendered, to tell whether an event takes a task the caller saw.
+  const shown = useRef(tasks.data?.myTasks);
+  shown.current = tasks.data?.myTasks;
+
+  useLive(
+    TaskUpdatesDocument,
+    {},
+    ({ taskUpdated }) => {
+      update(({ myTasks }) => ({ myTasks: applyToMyTasks(myTasks, taskUpdated, viewerId).tasks }));
+      const { taken: gone } = applyToMyTasks(shown.current ?? [], taskUpdated, viewerId);
+      if (gone) setTaken((current) => [gone, ...current.filter((task) => task.id !== gone.id)].slice(0, TAKEN_SHOWN));
+    },
+    live && tasks.error?.code !== 'FORBIDDEN',
+  );
+
+  useReloadOn(version, tasks);
 
   const completeTask = async (task: TaskFieldsFragment) => {
     setCompleting(task.id);
@@ -48,6 +78,20 @@ export function MyTasks({ version, viewerId, onChanged }: { version: number; vie
                   Done ({done.length})
                 </button>
               </div>
+              {taken.length > 0 && (
+                <div className="notice" role="status">
+                  <ul className="plain">
+                    {taken.map((task) => (
+                      <li key={task.id}>
+                        “{task.title}” was reassigned to {task.assignee.name}.
+                      </li>
+                    ))}
+                  </ul>
+                  <button type="button" className="link-button" onClick={() => setTaken([])}>
+                    Dismiss
+                  </button>
+                </div>
+              )}
               {complete.error && <ErrorMessage error={complete.error} />}
               {completed && (
                 <p className="notice success" role="status">
