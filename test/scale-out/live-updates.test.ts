@@ -1,7 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'graphql-ws';
-import { Pool } from 'pg';
-import { databaseName, databaseUrl, type DatabaseName } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
 import { loadPrivateKey } from '@popug/lib/keys';
 import { contractOperation } from '@popug/testing/contract';
@@ -15,6 +13,7 @@ import { waitFor } from '@popug/testing/wait';
 import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
 import { startRoundRobinBalancer, type RoundRobinBalancer } from '../faults/fixtures/round-robin-balancer';
 import { waitForReplication } from '../faults/invariants';
+import { withDatabase } from './fixtures/database';
 
 /**
  * The three subscriptions end to end with real processes (issue 28, "Done when"): two gateways,
@@ -183,14 +182,6 @@ async function startGateway(name: 'A' | 'B', copy: Record<(typeof SUBGRAPHS)[num
   return { name, url, client: graphClient(url) };
 }
 
-async function withDatabase<T>(name: DatabaseName, use: (pool: Pool) => Promise<T>): Promise<T> {
-  const pool = new Pool({ connectionString: databaseUrl(env, databaseName(env, name)), max: 1 });
-  try {
-    return await use(pool);
-  } finally {
-    await pool.end();
-  }
-}
 
 beforeAll(async () => {
   await runOneShotSteps(env);
@@ -246,7 +237,7 @@ interface LogEvent {
 }
 
 async function taskLog(after: bigint, upTo: bigint): Promise<LogEvent[]> {
-  return withDatabase('master', async (master) =>
+  return withDatabase(env, 'master', async (master) =>
     (await master.query<LogEvent>(`select version::text, type, payload from change_log where type like 'task.%' and version > $1 and version <= $2 order by version`, [after.toString(), upTo.toString()])).rows,
   );
 }
@@ -262,6 +253,20 @@ type AccountFollower = Follower<{ myAccountUpdated: { balance: number; transacti
 type AnalyticsFollower = Follower<{ analyticsUpdated: { day: string; managementEarnings: number; negativeBalanceCount: number } }>;
 
 const taskKeys = (follower: TaskFollower, phase: string) => follower.events.filter((entry) => entry.phase === phase).map((entry) => keyOf(entry.event.taskUpdated));
+
+const seatOf = (follower: Follower) => `${follower.gateway.name}/${follower.transport}`;
+
+/**
+ * Each follower got exactly the changes `expected` names for it in `phase`, each as often as the
+ * log has it: waits (≤ 10 s) for as many as expected, then a moment for any doubled one to come.
+ */
+async function expectDeliveredOnce(taskFollowers: TaskFollower[], phase: string, expected: Map<TaskFollower, string[]>): Promise<void> {
+  const enough = () => taskFollowers.every((follower) => taskKeys(follower, phase).length >= expected.get(follower)!.length);
+  await waitFor(async () => (enough() ? true : undefined), 10_000, `every ${phase} task change delivered`, 100).catch(() => undefined);
+  await sleep(500);
+  const seen = taskFollowers.map((follower) => ({ seat: seatOf(follower), changes: tally(taskKeys(follower, phase)) }));
+  expect(seen).toEqual(taskFollowers.map((follower) => ({ seat: seatOf(follower), changes: tally(expected.get(follower)!) })));
+}
 
 /**
  * `count` tasks made by `manager` through the gateways in turn; with `longFirst` the first one's
@@ -354,15 +359,7 @@ async function scenario(): Promise<void> {
     const assignees = new Map<string, string>();
     const expectedLive = new Map(taskFollowers.map((follower) => [follower, changesFor(viewerOf(follower), liveLog, new Map(assignees))]));
     changesFor('', liveLog, assignees); // every task's assignee as the live phase left it
-    await waitFor(
-      async () => (taskFollowers.every((follower) => taskKeys(follower, 'live').length >= expectedLive.get(follower)!.length) ? true : undefined),
-      10_000,
-      'every live task change delivered',
-      100,
-    ).catch(() => undefined);
-    await sleep(500); // a doubled event would come now
-    const liveSeen = taskFollowers.map((follower) => ({ seat: `${follower.gateway.name}/${follower.transport}`, changes: tally(taskKeys(follower, 'live')) }));
-    expect(liveSeen).toEqual(taskFollowers.map((follower) => ({ seat: `${follower.gateway.name}/${follower.transport}`, changes: tally(expectedLive.get(follower)!) })));
+    await expectDeliveredOnce(taskFollowers, 'live', expectedLive);
     for (const follower of taskFollowers.filter((each) => viewerOf(each) === VIEW_ALL)) {
       expect(follower.events.length).toBeGreaterThan(0);
       for (const { event, errors } of follower.events) {
@@ -409,13 +406,13 @@ async function scenario(): Promise<void> {
     expect(exits).toEqual([0, 0]);
     const restartLog = await taskLog(restartStart, restartEnd);
     for (const follower of taskFollowers) {
-      expect({ seat: `${follower.gateway.name}/${follower.transport}`, ends: [...new Set(follower.ends)] }).toEqual({ seat: `${follower.gateway.name}/${follower.transport}`, ends: ['SUBSCRIPTION_INTERRUPTED'] });
+      expect({ seat: seatOf(follower), ends: [...new Set(follower.ends)] }).toEqual({ seat: seatOf(follower), ends: ['SUBSCRIPTION_INTERRUPTED'] });
       const expected = changesFor(viewerOf(follower), restartLog, new Map(assignees));
       const delivered = taskKeys(follower, 'restart');
       const refetched = new Set((follower.refetched as TaskView[][]).flat().map(keyOf));
       const doubled = Object.entries(tally(delivered)).filter(([key, count]) => count > expected.filter((change) => change === key).length);
       const missed = expected.filter((change) => !delivered.includes(change) && !refetched.has(change));
-      expect({ seat: `${follower.gateway.name}/${follower.transport}`, doubled, missed }).toEqual({ seat: `${follower.gateway.name}/${follower.transport}`, doubled: [], missed: [] });
+      expect({ seat: seatOf(follower), doubled, missed }).toEqual({ seat: seatOf(follower), doubled: [], missed: [] });
     }
     changesFor('', restartLog, assignees);
 
@@ -426,17 +423,10 @@ async function scenario(): Promise<void> {
     const afterHead = await waitForReplication(env, 30_000);
     const afterLog = await taskLog(restartEnd, afterHead);
     const expectedAfter = new Map(taskFollowers.map((follower) => [follower, changesFor(viewerOf(follower), afterLog, new Map(assignees))]));
-    await waitFor(
-      async () => (taskFollowers.every((follower) => taskKeys(follower, 'after').length >= expectedAfter.get(follower)!.length) ? true : undefined),
-      10_000,
-      'every task change after the restart delivered',
-      100,
-    ).catch(() => undefined);
-    await sleep(500);
-    expect(taskFollowers.map((follower) => tally(taskKeys(follower, 'after')))).toEqual(taskFollowers.map((follower) => tally(expectedAfter.get(follower)!)));
+    await expectDeliveredOnce(taskFollowers, 'after', expectedAfter);
 
     // Money: every fee and reward of each worker exactly once, on a stream the tracker's restart never touched.
-    const booked = await withDatabase('accounting', async (accounting) =>
+    const booked = await withDatabase(env, 'accounting', async (accounting) =>
       (await accounting.query<{ user_id: string; id: string }>('select user_id::text, id::text from transactions where user_id = any($1::uuid[]) order by id', [workers.map((worker) => worker.id)])).rows,
     );
     await waitFor(
@@ -448,7 +438,7 @@ async function scenario(): Promise<void> {
     for (const follower of accountFollowers) {
       const delivered = follower.events.map(({ event }) => String(event.myAccountUpdated.transaction.id)).sort();
       const expected = booked.filter((row) => row.user_id === follower.user.id).map((row) => row.id).sort();
-      expect({ seat: `${follower.gateway.name}/${follower.transport}`, ends: follower.ends, delivered }).toEqual({ seat: `${follower.gateway.name}/${follower.transport}`, ends: [], delivered: expected });
+      expect({ seat: seatOf(follower), ends: follower.ends, delivered }).toEqual({ seat: seatOf(follower), ends: [], delivered: expected });
       const balances = follower.events.map(({ event }) => event.myAccountUpdated);
       expect(balances.at(-1)?.balance).toBe(balances.reduce((sum, update) => sum + update.transaction.amount, 0));
     }
