@@ -40,6 +40,23 @@ end $$;`,
 
 export const DROP_OUTBOX_NOTIFY_SQL = ['drop trigger if exists outbox_notify on outbox;', 'drop function if exists outbox_notify();'];
 
+/**
+ * outbox_notify as tracker's Migration20261206113000 redefines it (the trigger stays): a row too
+ * long to travel whole is announced with its `subject` — the task it is about, `payload.taskId` —
+ * so taskUpdated never has to read the outbox row, which the replicator, woken by the same commit,
+ * may have collected within milliseconds (then the change was lost: EVENTS_MISSED).
+ */
+export function outboxNotifyWithSubjectSql(): string {
+  return `create or replace function outbox_notify() returns trigger language plpgsql as $$
+begin
+  perform pg_notify('${OUTBOX_CHANNEL}', case when octet_length(m.whole) <= ${NOTIFY_PAYLOAD_LIMIT} then m.whole else m.bare end)
+     from (select json_build_object('id', i.event_id, 'seq', i.seq::text, 'type', i.type, 'version', i.schema_version, 'payload', i.payload)::text as whole,
+                  json_build_object('id', i.event_id, 'seq', i.seq::text, 'type', i.type, 'version', i.schema_version, 'subject', i.payload->>'taskId')::text as bare
+             from inserted_outbox_rows i order by i.seq) m;
+  return null;
+end $$;`;
+}
+
 /** The tables analytics' summary (services/dashboard.ts summaryOf) reads. */
 const SUMMARY_TABLES = ['daily_earnings', 'negative_balance_counts'] as const;
 

@@ -15,6 +15,8 @@ export interface OutboxChange {
   type: string;
   version: number;
   payload?: unknown;
+  /** Without `payload`: what the row is about, where its trigger names it (tracker: the task id). */
+  subject?: string;
 }
 
 /**
@@ -213,9 +215,10 @@ function objectFrom(text: string | undefined): Record<string, unknown> | undefin
 
 /** The outbox trigger's message (lib/change-stream-triggers.ts), or undefined when it is not one. */
 export function outboxChangeFrom(text: string | undefined): OutboxChange | undefined {
-  const { id, seq, type, version, payload } = objectFrom(text) ?? {};
+  const { id, seq, type, version, payload, subject } = objectFrom(text) ?? {};
   if (typeof id !== 'string' || typeof seq !== 'string' || typeof type !== 'string' || typeof version !== 'number') return undefined;
-  return payload === undefined ? { id, seq, type, version } : { id, seq, type, version, payload };
+  if (payload !== undefined) return { id, seq, type, version, payload };
+  return typeof subject === 'string' ? { id, seq, type, version, subject } : { id, seq, type, version };
 }
 
 /** The transactions trigger's message (lib/change-stream-triggers.ts), or undefined when it is not one. */

@@ -1,7 +1,5 @@
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
-import { Pool } from 'pg';
-import { databaseName, databaseUrl, type DatabaseName } from '@popug/lib/db/database';
 import type { Env } from '@popug/lib/env';
 import { loadPrivateKey } from '@popug/lib/keys';
 import { createRedis, QUEUES, queueOptions } from '@popug/lib/queues';
@@ -16,6 +14,7 @@ import { waitFor } from '@popug/testing/wait';
 import { runOneShotSteps } from '@popug/testing/one-shot-steps';
 import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
 import { expectLedgerHolds, waitForReplication } from '../faults/invariants';
+import { withDatabase } from './fixtures/database';
 
 /**
  * Scale-out on one machine: two gateways, two copies of each subgraph and two jobs
@@ -161,14 +160,6 @@ async function waitForMailQueueDrained(): Promise<void> {
   }
 }
 
-async function withDatabase<T>(name: DatabaseName, use: (pool: Pool) => Promise<T>): Promise<T> {
-  const pool = new Pool({ connectionString: databaseUrl(env, databaseName(env, name)), max: 1 });
-  try {
-    return await use(pool);
-  } finally {
-    await pool.end();
-  }
-}
 
 /** What the processes logged at error level, for a failure message. */
 const processErrors = () =>
@@ -214,7 +205,7 @@ async function loadAndCheck(): Promise<void> {
 
   // Every event applied once per replica, each replica against the master log (waitForReplication has seen
   // every replica's watermark at the log's head). The log's own totals: its task money events and their amounts.
-  const log = await withDatabase('master', async (master) =>
+  const log = await withDatabase(env, 'master', async (master) =>
     (await master.query<{ moneyEvents: string; fees: string; rewards: string }>(
       `select count(*) filter (where type in ('task.assigned', 'task.completed'))::text as "moneyEvents",
               coalesce(sum((payload->>'fee')::bigint) filter (where type = 'task.assigned'), 0)::text as fees,
@@ -225,13 +216,13 @@ async function loadAndCheck(): Promise<void> {
   expect(Number(log?.moneyEvents)).toBeGreaterThan(0);
   // The company directory, in every replica as auth has it: every registration and role change, at its latest revision.
   const USERS = 'select id::text, email, name, role, active, revision from users order by id';
-  const directories = await Promise.all((['auth', 'tracker', 'accounting', 'analytics'] as const).map((name) => withDatabase(name, async (db) => (await db.query(USERS)).rows)));
+  const directories = await Promise.all((['auth', 'tracker', 'accounting', 'analytics'] as const).map((name) => withDatabase(env, name, async (db) => (await db.query(USERS)).rows)));
   const [authUsers, ...replicaUsers] = directories;
   expect(authUsers?.length).toBe(WORKERS + 3);
   expect(authUsers).toContainEqual(expect.objectContaining({ id: bystander.id, role: 'manager' }));
   expect({ tracker: replicaUsers[0], accounting: replicaUsers[1], analytics: replicaUsers[2] }).toEqual({ tracker: authUsers, accounting: authUsers, analytics: authUsers });
   // accounting: one transaction per task money event of the log, each event's version once.
-  const ledgerRows = await withDatabase('accounting', async (accounting) =>
+  const ledgerRows = await withDatabase(env, 'accounting', async (accounting) =>
     (await accounting.query<{ n: string; versions: string }>(
       `select count(*)::text as n, count(distinct source_version)::text as versions from transactions where kind <> 'PAYOUT'`,
     )).rows[0],
@@ -239,13 +230,13 @@ async function loadAndCheck(): Promise<void> {
   expect(ledgerRows).toEqual({ n: log?.moneyEvents, versions: log?.moneyEvents });
   // analytics: the days' fees and rewards add up to the log's (an event applied twice would count twice)…
   const [accountingDay, analyticsDay] = await Promise.all([
-    withDatabase('accounting', async (accounting) =>
+    withDatabase(env, 'accounting', async (accounting) =>
       (await accounting.query<{ fees: string; rewards: string }>(
         `select coalesce(-sum(amount) filter (where kind = 'ASSIGN_FEE'), 0)::text as fees,
                 coalesce(sum(amount) filter (where kind = 'COMPLETION_REWARD'), 0)::text as rewards from transactions`,
       )).rows[0],
     ),
-    withDatabase('analytics', async (analytics) =>
+    withDatabase(env, 'analytics', async (analytics) =>
       (await analytics.query<{ fees: string; rewards: string }>(`select coalesce(sum(fees), 0)::text as fees, coalesce(sum(rewards), 0)::text as rewards from daily_earnings`)).rows[0],
     ),
   ]);
@@ -254,7 +245,7 @@ async function loadAndCheck(): Promise<void> {
   expect(analyticsDay).toEqual(accountingDay);
 
   // Both jobs workers ran replication passes: the master's pass history names each by host and pid.
-  const passes = await withDatabase('master', async (master) =>
+  const passes = await withDatabase(env, 'master', async (master) =>
     (await master.query<{ worker: string; passes: string }>(`select worker, count(*) filter (where finished_at is not null)::text as passes from replication_pass group by worker`)).rows,
   );
   const passesOf = (worker: ServiceProcess) => Number(passes.find((row) => row.worker === `${hostname()}:${worker.run.child.pid}`)?.passes ?? 0);
@@ -262,7 +253,7 @@ async function loadAndCheck(): Promise<void> {
 
   // Every mail once: one per registration (to the admin: the manager, the bystander, the workers) and one per payout, no Message-ID twice.
   await waitForMailQueueDrained();
-  const payouts = await withDatabase('accounting', async (accounting) => (await accounting.query<{ n: string }>('select count(*)::text as n from payouts')).rows[0]?.n);
+  const payouts = await withDatabase(env, 'accounting', async (accounting) => (await accounting.query<{ n: string }>('select count(*)::text as n from payouts')).rows[0]?.n);
   const messageIds = smtp.received.map((mail) => mail.messageId);
   expect(new Set(messageIds).size).toBe(messageIds.length);
   expect(smtp.received.filter((mail) => mail.subject?.startsWith('You were paid'))).toHaveLength(Number(payouts));

@@ -5,6 +5,7 @@ import { Migration20261130235902 } from './Migration20261130235902';
 import { Migration20261201025032 } from './Migration20261201025032';
 import { Migration20261206010002 } from './Migration20261206010002';
 import { Migration20261206103002 } from './Migration20261206103002';
+import { Migration20261206113000 } from './Migration20261206113000';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -15,4 +16,5 @@ export const migrations = {
   Migration20261201025032,
   Migration20261206010002,
   Migration20261206103002,
+  Migration20261206113000,
 };

@@ -77,7 +77,8 @@ export class TaskFeed {
   private hear(notice: ChangeNotice): void {
     if (notice.kind === 'gap') return this.endAll();
     if (notice.kind !== 'outbox' || !TASK_EVENTS.has(notice.change.type) || this.subscribers.size === 0) return;
-    const taskId = (notice.change.payload as { taskId?: unknown } | undefined)?.taskId;
+    // Too long to travel whole, the notification still names its task (its subject): no outbox read, which could come too late.
+    const taskId = (notice.change.payload as { taskId?: unknown } | undefined)?.taskId ?? notice.change.subject;
     this.batcher.add(typeof taskId === 'string' ? { taskId } : { eventId: notice.change.id });
   }
 

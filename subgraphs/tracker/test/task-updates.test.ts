@@ -72,6 +72,28 @@ describe('taskUpdated at the tracker', () => {
     all.stop();
   });
 
+  it('tells of a task whose too-long event the replicator collected before the tracker could read it', async () => {
+    const task = await createTask('Recount the seeds');
+    const all = live.subscribe(TASK_UPDATES, callerOf(manager));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // An event over the notification's limit (a description near its 10 000 characters), whose outbox row
+    // is gone by the time the notification is read: inserted and deleted in one transaction, as a
+    // replicator woken by the same commit may collect it within milliseconds.
+    const payload = { taskId: task.id, title: task.title, description: 'Seeds, '.repeat(1_400), reason: 'created' };
+    const client = await bed.tracker.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ seq: string }>(`insert into outbox (type, schema_version, payload) values ('task.assigned', 1, $1::jsonb) returning seq::text`, [JSON.stringify(payload)]);
+      await client.query('delete from outbox where seq = $1', [rows[0]!.seq]);
+      await client.query('commit');
+    } finally {
+      client.release();
+    }
+    const [heardOf] = await heard(all, [task.id]);
+    expect({ task: heardOf, codes: codesOf(all.events) }).toEqual({ task, codes: [] });
+    all.stop();
+  });
+
   it('tells a worker of their own tasks and of those a shuffle takes from them, never of anyone else’s', async () => {
     await Promise.all(Array.from({ length: 8 }, (_, index) => createTask(`Count seeds ${index}`)));
     const open = async () => (await bed.tracker.query<{ id: string; assignee_id: string }>(`select id, assignee_id from tasks where status = 'OPEN'`)).rows;
