@@ -20,8 +20,11 @@ import { REQUEST_ID_HEADER } from '@popug/lib/tracing/request-id';
 const SUBSCRIBERS = Number(process.env.BENCH_LIVE_SUBSCRIBERS ?? 10_000);
 const RATE = 100; // account movements per second
 const SECONDS = 20;
-/** Our gateway first: the popugs' access tokens (at most 15 minutes) are signed for it at the seed. */
-const GATEWAYS: readonly Gateway[] = ['ours', 'hiveJs', 'hiveRust'];
+/**
+ * Our gateway first: the popugs' access tokens (at most 15 minutes) are signed for it at the
+ * seed. BENCH_LIVE_GATEWAYS=ours (comma-separated) measures only those named.
+ */
+const GATEWAYS: readonly Gateway[] = (['ours', 'hiveJs', 'hiveRust'] as const).filter((gateway) => !process.env.BENCH_LIVE_GATEWAYS || process.env.BENCH_LIVE_GATEWAYS.split(',').includes(gateway));
 
 /**
  * Live updates (docs/performance.md "Live updates"): SUBSCRIBERS concurrent MyAccountUpdates
