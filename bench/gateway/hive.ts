@@ -22,18 +22,19 @@ const PROPAGATE_IDENTITY = `propagateHeaders: {
  * `unifiedGraphHandler` (Hive Router's Rust query planner, a native addon). The import is
  * explicit so that a runtime that fails to load fails the bench, where the CLI's
  * `--hive-router-runtime` flag would fall back to the JavaScript planner with a warning.
+ * `extra` is more of the config object's properties, in both (the live section's subscription transport).
  */
-export function writeHiveConfigs(dir: string, urls: Record<SubgraphName, string>): { supergraph: string; js: string; rust: string } {
+export function writeHiveConfigs(dir: string, urls: Record<SubgraphName, string>, extra = ''): { supergraph: string; js: string; rust: string } {
   const supergraph = readFileSync(SUPERGRAPH_FILE, 'utf8').replace(
     /@join__graph\(name: "(\w+)", url: "[^"]*"\)/g,
     (whole, name: string) => (name in urls ? `@join__graph(name: "${name}", url: "${urls[name as SubgraphName]}")` : whole),
   );
   const files = { supergraph: join(dir, 'supergraph.graphql'), js: join(dir, 'hive-js.config.mjs'), rust: join(dir, 'hive-rust.config.mjs') };
   writeFileSync(files.supergraph, supergraph);
-  writeFileSync(files.js, `export const gatewayConfig = {\n  logging: 'warn',\n  graphiql: false,\n  ${PROPAGATE_IDENTITY}\n};\n`);
+  writeFileSync(files.js, `export const gatewayConfig = {\n  logging: 'warn',\n  graphiql: false,\n  ${PROPAGATE_IDENTITY}\n  ${extra}\n};\n`);
   writeFileSync(
     files.rust,
-    `import { unifiedGraphHandler } from '@graphql-hive/router-runtime';\n\nexport const gatewayConfig = {\n  logging: 'warn',\n  graphiql: false,\n  unifiedGraphHandler,\n  ${PROPAGATE_IDENTITY}\n};\n`,
+    `import { unifiedGraphHandler } from '@graphql-hive/router-runtime';\n\nexport const gatewayConfig = {\n  logging: 'warn',\n  graphiql: false,\n  unifiedGraphHandler,\n  ${PROPAGATE_IDENTITY}\n  ${extra}\n};\n`,
   );
   return files;
 }

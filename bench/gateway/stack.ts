@@ -28,9 +28,10 @@ const url = (port: number) => `http://127.0.0.1:${port}/graphql`;
  * The four subgraphs, our gateway and two Hive Gateways (JavaScript and Rust planners), each
  * in its own process, as in production, so the load client's CPU (this process) is charged
  * to no server. Every child is pushed onto `children` as it starts, for the caller to stop.
- * `env` is the bench's own (development) settings, whose keys the services are given.
+ * `env` is the bench's own (development) settings, whose keys the services are given;
+ * `hiveExtra`, more properties of both Hive configs (bench/gateway/hive.ts).
  */
-export async function startStack(children: ChildProcess[], scratch: string, env: Env): Promise<Stack> {
+export async function startStack(children: ChildProcess[], scratch: string, env: Env, hiveExtra = ''): Promise<Stack> {
   await ensureBuild();
   const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()]))) as Record<SubgraphName, number>;
   const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((name) => [name, url(ports[name])])) as Record<SubgraphName, string>;
@@ -50,7 +51,7 @@ export async function startStack(children: ChildProcess[], scratch: string, env:
   await Promise.all(SUBGRAPHS.map((name) => waitForHealth(`http://127.0.0.1:${ports[name]}/ready`, STARTUP_MS)));
 
   const gatewayPorts: Record<Gateway, number> = { ours: await freePort(), hiveJs: await freePort(), hiveRust: await freePort() };
-  const hive = writeHiveConfigs(scratch, subgraphUrls);
+  const hive = writeHiveConfigs(scratch, subgraphUrls, hiveExtra);
   const hiveEnv = { ...process.env, NODE_ENV: 'production' };
   const hiveCommand = (config: string, port: number) => [process.execPath, HIVE_BIN, 'supergraph', hive.supergraph, '--config-path', config, '--host', '127.0.0.1', '--port', String(port), '--fork', '1'];
   const pids = {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import { decodeJwt } from 'jose';
+import { LRUCache } from 'lru-cache';
 import {
   getOperationAST,
   getVariableValues,
@@ -68,6 +69,9 @@ export interface FederatedSubscriptionsOptions {
   ended?: (outcome: string) => void;
 }
 
+/** Distinct subscription documents kept parsed: the manifest's few, or more with ALLOW_ARBITRARY_OPERATIONS. */
+const DOCUMENTS_KEPT = 1_000;
+
 const refusal = (status: number, code: string, message: string): GraphQLRefusal => ({ status, code, message });
 
 /**
@@ -80,6 +84,12 @@ export class FederatedSubscriptions {
   private readonly live = new Set<LiveSubscription>();
   private readonly perUser = new Map<string, number>();
   private closing = false;
+  /**
+   * Valid documents by their text: every subscriber of one operation shares one parsed
+   * document, and so one plan (plans.ts keys plans by document). Parsed per subscriber, each
+   * held its own AST and plan: ~30 KiB and a query-planner run per subscription (docs/performance.md "Live updates").
+   */
+  private readonly documents = new LRUCache<string, DocumentNode>({ max: DOCUMENTS_KEPT });
 
   constructor(readonly options: FederatedSubscriptionsOptions) {}
 
@@ -91,14 +101,17 @@ export class FederatedSubscriptions {
    */
   async admit(params: SubscriptionParams, authorization: string | undefined): Promise<Admitted | GraphQLRefusal> {
     const { plans } = this.options;
-    let document: DocumentNode;
-    try {
-      document = parse(params.query, this.options.parseOptions);
-    } catch (error) {
-      return refusal(400, 'GRAPHQL_PARSE_FAILED', (error as Error).message);
+    let document = this.documents.get(params.query);
+    if (!document) {
+      try {
+        document = parse(params.query, this.options.parseOptions);
+      } catch (error) {
+        return refusal(400, 'GRAPHQL_PARSE_FAILED', (error as Error).message);
+      }
+      const invalid = validate(plans.schema, document, [...specifiedRules, ...this.options.validationRules]);
+      if (invalid.length > 0) return refusal(400, 'GRAPHQL_VALIDATION_FAILED', invalid[0]!.message);
+      this.documents.set(params.query, document);
     }
-    const invalid = validate(plans.schema, document, [...specifiedRules, ...this.options.validationRules]);
-    if (invalid.length > 0) return refusal(400, 'GRAPHQL_VALIDATION_FAILED', invalid[0]!.message);
     const operationName = params.operationName ?? undefined;
     const operation = getOperationAST(document, operationName);
     if (!operation) return refusal(400, 'BAD_REQUEST', 'Name the operation to run');

@@ -18,8 +18,8 @@ export interface SubscriptionPlan {
 /**
  * Plans subscriptions with `@apollo/query-planner` over the gateway's supergraph and planner
  * options (the same deterministic plans as ApolloGateway's): a `SubscriptionNode { primary,
- * rest }`. Plans are kept with their parsed document, which the trusted-documents cache keeps
- * one of per operation text.
+ * rest }`. Plans are kept with their parsed document, which admission keeps one of per
+ * operation text (federated-subscriptions.ts).
  */
 export class SubscriptionPlans {
   /** The API schema clients validate against (graphql-js). */

@@ -1,12 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Caller } from '@popug/lib/identity';
 import { createLogger } from '@popug/lib/logger';
+import { contractOperation } from '@popug/testing/contract';
+import type { IdentityClient } from '../identity-client';
+import { SUPERGRAPH_FILE } from '../server';
 import { EventQueue } from '../subscriptions/event-queue';
+import { FederatedSubscriptions, type Admitted, type FederatedSubscriptionsOptions } from '../subscriptions/federated-subscriptions';
+import { SubscriptionPlans } from '../subscriptions/plans';
 import { SessionWatch, type SessionEnd } from '../subscriptions/session-watch';
 
-/** The pieces of the gateway's subscriptions that decide alone: the bounded queue and the session watch's verdicts. */
+/** The pieces of the gateway's subscriptions that decide alone: the bounded queue, the session watch's verdicts, admission's shared documents. */
 const logger = createLogger('subscription-parts');
 const { privateKey } = generateKeyPairSync('ed25519');
 const caller = (sessionId: string, role = 'worker', revision = 1): Caller => ({ id: '00000000-0000-4000-8000-000000000001', email: 'a@popug.test', name: 'A', role, revision, sessionId });
@@ -91,5 +97,21 @@ describe('SessionWatch', () => {
     await watch.tick();
     expect(ended).toEqual([]);
     watch.close();
+  });
+});
+
+describe('FederatedSubscriptions.admit', () => {
+  it('gives every subscriber of one text the same parsed document, and so the same plan', async () => {
+    const plans = new SubscriptionPlans(readFileSync(SUPERGRAPH_FILE, 'utf8'), {});
+    const identities = { resolve: () => Promise.resolve(caller('00000000-0000-4000-8000-0000000000a1')) } as unknown as IdentityClient;
+    // admit reads only these: the rest of the options serve started streams.
+    const subscriptions = new FederatedSubscriptions({ plans, identities, validationRules: [], parseOptions: {}, logger } as unknown as FederatedSubscriptionsOptions);
+    const query = contractOperation('MyAccountUpdates');
+    // The identity stand-in takes any token; admit reads only its exp.
+    const token = ['{"alg":"EdDSA"}', `{"exp":${Math.floor(Date.now() / 1000) + 60}}`].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.signature';
+    const [first, second] = (await Promise.all([subscriptions.admit({ query }, `Bearer ${token}`), subscriptions.admit({ query }, `Bearer ${token}`)])) as Admitted[];
+    expect(first?.document).toBeDefined();
+    expect(second?.document).toBe(first?.document);
+    expect(plans.plan(second!.document, 'MyAccountUpdates')).toBe(plans.plan(first!.document, 'MyAccountUpdates'));
   });
 });
