@@ -19,6 +19,9 @@ export { codesOf } from '@popug/testing/stack';
  */
 export const PASSWORD = 'correct horse battery';
 
+const REPLICATION_PASSES = 'master.public.replication_pass';
+const REPLICA_STATES = 'master.public.replica_state';
+
 export interface User {
   id: string;
   email: string;
@@ -42,7 +45,8 @@ export interface HostileBed {
   /**
    * Runs `attempt` and fails the test when any row of any table of any database changed under it.
    * `replicating`: a replicator runs beside the bed (the file started the jobs worker), so both
-   * digests wait until it has nothing in hand: earlier requests' events are not the attempt's.
+   * digests wait until it has nothing in hand (earlier requests' events are not the attempt's)
+   * and leave out its own record of passes, which moves with every idle pass.
    */
   expectNothingChanged(attempt: () => Promise<void>, options?: { replicating?: boolean }): Promise<void>;
   /** The gateway and every subgraph healthy, and a normal query answered. */
@@ -139,14 +143,17 @@ export async function startHostileBed(overrides: Record<string, string> = {}, is
     },
     tables: () => tableDigests(env),
     async expectNothingChanged(attempt, options = {}) {
-      const settled = async () => {
-        if (options.replicating) await waitFor(async () => ((await replicationSettled(env)) ? true : undefined), 15_000, 'replication settled');
+      // A running replicator records every pass it makes, busy or idle, in the master's own
+      // bookkeeping: those two tables tell the time, not what a request did.
+      const digests = async () => {
+        if (!options.replicating) return tableDigests(env);
+        await waitFor(async () => ((await replicationSettled(env)) ? true : undefined), 15_000, 'replication settled');
+        const { [REPLICATION_PASSES]: _passes, [REPLICA_STATES]: _states, ...rest } = await tableDigests(env);
+        return rest;
       };
-      await settled();
-      const before = await tableDigests(env);
+      const before = await digests();
       await attempt();
-      await settled();
-      expect(await tableDigests(env)).toEqual(before);
+      expect(await digests()).toEqual(before);
     },
     async expectHealthy() {
       const health = await fetch(`${system.services.gateway.internalUrl}/health`);
