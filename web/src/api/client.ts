@@ -18,7 +18,6 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'RATE_LIMITED'
   | 'TOO_MANY_REQUESTS'
-  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR'
   | 'NETWORK'
   | 'BAD_RESPONSE';
