@@ -1,6 +1,7 @@
 import { operationFromDocument, Supergraph, type Operation, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type QueryPlannerConfig } from '@apollo/query-planner';
 import { Kind, parse, visit, BREAK, type DocumentNode } from 'graphql';
+import { PerOperation } from './per-operation';
 
 /** A plan the subgraph answers alone, exactly as asked: where to send it and the root response names to expect. */
 export interface SingleFetch {
@@ -34,7 +35,7 @@ export class SingleFetchPlans {
   readonly enabled: boolean;
   private planner?: QueryPlanner;
   private apiSchema?: Schema;
-  private readonly verdicts = new WeakMap<DocumentNode, Map<string, SingleFetch | null>>();
+  private readonly verdicts = new PerOperation((document, operationName) => this.singleFetchOf(document, operationName));
 
   constructor(
     private readonly supergraphSdl: string,
@@ -46,18 +47,7 @@ export class SingleFetchPlans {
   /** The single fetch answering this operation, or null: judged on first sight of the document, then remembered with it. */
   judge(document: DocumentNode, operationName: string | undefined): SingleFetch | null {
     if (!this.enabled) return null;
-    let byName = this.verdicts.get(document);
-    if (!byName) {
-      byName = new Map();
-      this.verdicts.set(document, byName);
-    }
-    const key = operationName ?? '';
-    let verdict = byName.get(key);
-    if (verdict === undefined) {
-      verdict = this.singleFetchOf(document, operationName);
-      byName.set(key, verdict);
-    }
-    return verdict;
+    return this.verdicts.get(document, operationName);
   }
 
   private singleFetchOf(document: DocumentNode, operationName: string | undefined): SingleFetch | null {

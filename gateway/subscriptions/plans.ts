@@ -2,6 +2,7 @@ import { buildOperationContext } from '@apollo/gateway';
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type QueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { PerOperation } from '../per-operation';
 
 /** What a subscription runs: the primary fetch subscribed upstream, and per event the plan of that fetch then `rest`. */
 /** Not exported by name from @apollo/gateway: what its public `buildOperationContext` returns. */
@@ -28,7 +29,7 @@ export class SubscriptionPlans {
   readonly supergraphSchema: GraphQLSchema;
   readonly apiSchema: Schema;
   private readonly planner: QueryPlanner;
-  private readonly plans = new WeakMap<DocumentNode, Map<string, SubscriptionPlan>>();
+  private readonly plans = new PerOperation((document, operationName) => this.build(document, operationName));
 
   constructor(supergraphSdl: string, config: QueryPlannerConfig) {
     const supergraph = Supergraph.build(supergraphSdl);
@@ -40,18 +41,7 @@ export class SubscriptionPlans {
 
   /** The plan of a validated subscription document. */
   plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
-    let byName = this.plans.get(document);
-    if (!byName) {
-      byName = new Map();
-      this.plans.set(document, byName);
-    }
-    const key = operationName ?? '';
-    let plan = byName.get(key);
-    if (!plan) {
-      plan = this.build(document, operationName);
-      byName.set(key, plan);
-    }
-    return plan;
+    return this.plans.get(document, operationName);
   }
 
   private build(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
