@@ -69,13 +69,14 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   const callSubgraph = createSubgraphCaller(subgraphAgent);
   // Each fetch carries its parsed document, so a subgraph call knows its operation kind
   // (only queries share a call in flight: subgraph-calls.ts) without reading the JSON text.
+  const supergraphSdl = readFileSync(SUPERGRAPH_FILE, 'utf8');
   const queryPlannerConfig = { exposeDocumentNodeInFetchNode: true };
   // A one-fetch plan that selects what the client asked: the subgraph's data is the answer.
   const gateway = new SingleFetchGateway(
     queryPlannerConfig,
     (wrap) =>
       new ApolloGateway({
-        supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'),
+        supergraphSdl,
         buildService: ({ name }) => wrap(name, new SubgraphSource(name, urls[name as SubgraphName], callSubgraph)),
         // Query plans are cached by operation text: 30 MiB holds thousands of plans (the default, stated).
         experimental_approximateQueryPlanStoreMiB: 30,
@@ -136,7 +137,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   });
   // Subscriptions (docs/architecture.md "Subscriptions (gateway side)"): planned over the same supergraph with the same planner options.
   const subscriptions = new FederatedSubscriptions({
-    plans: new SubscriptionPlans(readFileSync(SUPERGRAPH_FILE, 'utf8'), queryPlannerConfig),
+    plans: new SubscriptionPlans(supergraphSdl, queryPlannerConfig),
     sources: Object.fromEntries(Object.entries(urls).map(([name, url]) => [name, new SubgraphSource(name, url, callSubgraph)])),
     urls,
     identities,

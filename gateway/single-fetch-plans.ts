@@ -1,7 +1,8 @@
-import { operationFromDocument, Supergraph, type Operation, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type QueryPlannerConfig } from '@apollo/query-planner';
+import { operationFromDocument, type Operation } from '@apollo/federation-internals';
+import type { FetchNode, QueryPlannerConfig } from '@apollo/query-planner';
 import { Kind, parse, visit, BREAK, type DocumentNode } from 'graphql';
 import { PerOperation } from './per-operation';
+import { planningOver } from './supergraph-planning';
 
 /** A plan the subgraph answers alone, exactly as asked: where to send it and the root response names to expect. */
 export interface SingleFetch {
@@ -33,8 +34,6 @@ export interface SingleFetch {
  */
 export class SingleFetchPlans {
   readonly enabled: boolean;
-  private planner?: QueryPlanner;
-  private apiSchema?: Schema;
   private readonly verdicts = new PerOperation((document, operationName) => this.singleFetchOf(document, operationName));
 
   constructor(
@@ -52,16 +51,12 @@ export class SingleFetchPlans {
 
   private singleFetchOf(document: DocumentNode, operationName: string | undefined): SingleFetch | null {
     if (hasDirectives(document)) return null;
-    if (!this.planner || !this.apiSchema) {
-      const supergraph = Supergraph.build(this.supergraphSdl);
-      this.apiSchema = supergraph.apiSchema();
-      this.planner = new QueryPlanner(supergraph, this.config);
-    }
+    const { apiSchema, planner } = planningOver(this.supergraphSdl, this.config);
     let asked: Operation;
     let node: unknown;
     try {
-      asked = operationFromDocument(this.apiSchema, document, { operationName });
-      node = this.planner.buildQueryPlan(asked).node;
+      asked = operationFromDocument(apiSchema, document, { operationName });
+      node = planner.buildQueryPlan(asked).node;
     } catch {
       return null; // the gateway reports whatever is wrong with it
     }
@@ -70,7 +65,7 @@ export class SingleFetchPlans {
     if (fetch.requires?.length || fetch.inputRewrites?.length || fetch.outputRewrites?.length || fetch.contextRewrites?.length) return null;
     let fetched: Operation;
     try {
-      fetched = operationFromDocument(this.apiSchema, fetch.operationDocumentNode, { validate: false });
+      fetched = operationFromDocument(apiSchema, fetch.operationDocumentNode, { validate: false });
     } catch {
       return null; // selects something the API schema does not have: not the client's selection
     }

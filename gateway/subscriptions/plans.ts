@@ -1,8 +1,9 @@
 import { buildOperationContext } from '@apollo/gateway';
-import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type QueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
+import { operationFromDocument, type Schema } from '@apollo/federation-internals';
+import type { FetchNode, QueryPlan, QueryPlanner, QueryPlannerConfig } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { PerOperation } from '../per-operation';
+import { planningOver } from '../supergraph-planning';
 
 /** What a subscription runs: the primary fetch subscribed upstream, and per event the plan of that fetch then `rest`. */
 /** Not exported by name from @apollo/gateway: what its public `buildOperationContext` returns. */
@@ -32,11 +33,11 @@ export class SubscriptionPlans {
   private readonly plans = new PerOperation((document, operationName) => this.build(document, operationName));
 
   constructor(supergraphSdl: string, config: QueryPlannerConfig) {
-    const supergraph = Supergraph.build(supergraphSdl);
-    this.apiSchema = supergraph.apiSchema();
-    this.schema = this.apiSchema.toGraphQLJSSchema();
+    const { supergraph, apiSchema, planner } = planningOver(supergraphSdl, config);
+    this.apiSchema = apiSchema;
+    this.schema = apiSchema.toGraphQLJSSchema();
     this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph, config);
+    this.planner = planner;
   }
 
   /** The plan of a validated subscription document. */
