@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { ApolloServer, ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Express, Request, Response } from 'express';
@@ -6,7 +5,7 @@ import { Kind, OperationTypeNode, type FieldNode, type OperationDefinitionNode }
 import type { Logger } from '@popug/lib/logger';
 import type { GatewayContext } from './context';
 import type { IdentityClient } from './identity-client';
-import { MANIFEST_FILE } from './trusted-documents';
+import type { TrustedDocuments } from './trusted-documents';
 
 /**
  * Browser sessions (docs/security.md "Sessions"). A browser keeps its access token in memory
@@ -90,14 +89,6 @@ export function browserSessionPlugin(identities: IdentityClient, refreshTtlSecon
   return { requestDidStart: async () => listener };
 }
 
-/** A manifest operation's exact text: what /session/* run through the gateway, so a production gateway runs them too. */
-function manifestBody(name: string): string {
-  const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as { operations: { name: string; body: string }[] };
-  const body = manifest.operations.find((operation) => operation.name === name)?.body;
-  if (!body) throw new Error(`the trusted-documents manifest has no ${name} operation`);
-  return body;
-}
-
 type ContextFor = (req: Request, token?: string) => Promise<GatewayContext>;
 interface Refreshed {
   token: string;
@@ -112,9 +103,10 @@ interface Refreshed {
  * the cookie is the session's current one) and clears the cookie. Both run manifest
  * operations through Apollo, with the same plugins as any request.
  */
-export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayContext>, contextFor: ContextFor, logger: Logger): void {
-  const refreshDocument = manifestBody('RefreshSession');
-  const logoutDocument = manifestBody('Logout');
+export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayContext>, trusted: Pick<TrustedDocuments, 'bodyNamed'>, contextFor: ContextFor, logger: Logger): void {
+  // Manifest operations, so a production gateway runs them too.
+  const refreshDocument = trusted.bodyNamed('RefreshSession');
+  const logoutDocument = trusted.bodyNamed('Logout');
 
   async function rotate(req: Request): Promise<{ refreshed?: Refreshed; code?: string; retryAfter?: unknown }> {
     const cookie = parseCookie(req.header('cookie') ?? '')[REFRESH_COOKIE];

@@ -190,7 +190,7 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
   };
   mountLandingPage(app, { graphqlPath: '/graphql', playground: env.NODE_ENV !== 'production' });
   // Before the web app, whose pages answer every other path.
-  mountBrowserSessions(app, apollo, (req, token) => contextFor(req, { ...req.headers, authorization: token ? `Bearer ${token}` : undefined }), logger);
+  mountBrowserSessions(app, apollo, trusted, (req, token) => contextFor(req, { ...req.headers, authorization: token ? `Bearer ${token}` : undefined }), logger);
   await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',

@@ -65,6 +65,8 @@ export interface TrustedDocuments {
   enforced: boolean;
   /** The manifest's operation names: the only ones that become metric labels. */
   operationNames: ReadonlySet<string>;
+  /** A manifest operation's exact text, by name (what the gateway itself runs, as /session/* do); throws when the manifest has none. */
+  bodyNamed(name: string): string;
 }
 
 export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRARY_OPERATIONS'>, logger: Logger, file = MANIFEST_FILE): TrustedDocuments {
@@ -90,6 +92,11 @@ export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRAR
     },
   };
   const operationNames = new Set(manifest.operations.map((operation) => operation.name));
+  const bodyNamed = (name: string): string => {
+    const body = manifest.operations.find((operation) => operation.name === name)?.body;
+    if (!body) throw new Error(`the trusted-documents manifest has no ${name} operation`);
+    return body;
+  };
   const known: Known = { bodies, texts: new Set(bodies.values()), enforced };
   const admitOne = (request: unknown) => admission(request, known);
   const admit: GraphQLAdmission = ({ method, search, body }) => {
@@ -110,7 +117,7 @@ export function loadTrustedDocuments(env: Pick<Env, 'NODE_ENV' | 'ALLOW_ARBITRAR
     const text = typeof id === 'string' ? (bodies.get(id) ?? registered.get(id)) : undefined;
     return text === undefined ? { refusal: NOT_FOUND_REFUSAL } : { query: text };
   };
-  return { cache, enforced, operationNames, admit, documentOf, plugin: enforced ? manifestOnly(new Set(bodies.keys())) : undefined };
+  return { cache, enforced, operationNames, bodyNamed, admit, documentOf, plugin: enforced ? manifestOnly(new Set(bodies.keys())) : undefined };
 }
 
 interface Known {
