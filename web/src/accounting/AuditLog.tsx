@@ -15,7 +15,7 @@ export function AuditLog({ transactions, day, caption }: { transactions: Account
   const total = transactions.reduce((sum, row) => sum + row.amount, 0);
   return (
     <div className="table-scroll" role="region" aria-label={caption} tabIndex={0}>
-      <table>
+      <table className="stack">
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
@@ -30,12 +30,14 @@ export function AuditLog({ transactions, day, caption }: { transactions: Account
         <tbody>
           {transactions.map((row) => (
             <tr key={row.id}>
-              <td className="nowrap">{formatDateTime(row.createdAt)}</td>
-              <td>
+              <td className="nowrap" data-label="Time">
+                {formatDateTime(row.createdAt)}
+              </td>
+              <td data-label="What">
                 <span className={`kind kind-${row.kind.toLowerCase()}`}>{KIND_LABELS[row.kind]}</span>
               </td>
-              <td>{row.description}</td>
-              <td className="num">
+              <td data-label="Description">{row.description}</td>
+              <td className="num" data-label="Amount">
                 <Money cents={row.amount} signed />
               </td>
             </tr>

@@ -74,7 +74,7 @@ export function UsersSection({ roles, viewerId }: { roles: string[]; viewerId: s
             <Empty>No users with this role.</Empty>
           ) : (
             <div className="table-scroll" role="region" aria-label="Users" tabIndex={0}>
-              <table className="users">
+              <table className="users stack">
                 <thead>
                   <tr>
                     <th scope="col">User</th>
@@ -98,7 +98,7 @@ export function UsersSection({ roles, viewerId }: { roles: string[]; viewerId: s
                           </span>
                           <span className="muted small block">{user.email}</span>
                         </td>
-                        <td>
+                        <td data-label="Role">
                           <select
                             aria-label={`Role of ${user.name}`}
                             value={user.role}
@@ -115,7 +115,7 @@ export function UsersSection({ roles, viewerId }: { roles: string[]; viewerId: s
                             ))}
                           </select>
                         </td>
-                        <td>
+                        <td data-label="Active">
                           <label className="switch">
                             <input
                               type="checkbox"
@@ -136,7 +136,9 @@ export function UsersSection({ roles, viewerId }: { roles: string[]; viewerId: s
                             <span aria-hidden="true">{user.active ? 'Active' : 'Inactive'}</span>
                           </label>
                         </td>
-                        <td className="nowrap">{formatDateTime(user.createdAt)}</td>
+                        <td className="nowrap" data-label="Joined">
+                          {formatDateTime(user.createdAt)}
+                        </td>
                       </tr>
                     );
                   })}

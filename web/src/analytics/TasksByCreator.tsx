@@ -33,7 +33,7 @@ export function TasksByCreator({ today, version }: { today: string; version: num
             <Empty>No task created in these days.</Empty>
           ) : (
             <div className="table-scroll" role="region" aria-label="Tasks by creator" tabIndex={0}>
-              <table>
+              <table className="stack">
                 <thead>
                   <tr>
                     <th scope="col">Creator</th>
@@ -49,10 +49,16 @@ export function TasksByCreator({ today, version }: { today: string; version: num
                       <td>
                         {row.creator.name} <span className="muted small">{row.creator.email}</span>
                       </td>
-                      <td className="num">{row.tasksCreated}</td>
-                      <td className="num">{row.landedOnCreator}</td>
-                      <td className="num">{row.completedByCreator}</td>
-                      <td className="num">
+                      <td className="num" data-label="Created">
+                        {row.tasksCreated}
+                      </td>
+                      <td className="num" data-label="Landed on them">
+                        {row.landedOnCreator}
+                      </td>
+                      <td className="num" data-label="Completed by them">
+                        {row.completedByCreator}
+                      </td>
+                      <td className="num" data-label="Their rewards">
                         <Money cents={row.rewardsToCreator} />
                       </td>
                     </tr>
