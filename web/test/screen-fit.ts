@@ -17,7 +17,7 @@ export interface ScreenFit {
  * Money component and the chart's money axis); one counts as in sight when its box lies
  * within the viewport's width and within the visible box of every ancestor that clips or
  * scrolls its content (overflow other than visible: a table's scroll box, the chart's svg).
- * Figures that are not rendered (a closed <details>) are not counted.
+ * Figures not rendered (a closed <details>) are not counted.
  */
 export async function measureScreenFit(page: Page): Promise<ScreenFit> {
   return page.evaluate(() => {
@@ -30,7 +30,8 @@ export async function measureScreenFit(page: Page): Promise<ScreenFit> {
       `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.classList.length ? `.${[...element.classList].join('.')}` : ''}`;
 
     for (const figure of document.querySelectorAll('[data-money]')) {
-      if (figure.getClientRects().length === 0) continue;
+      // Not rendered (display: none, inside a closed <details>, visibility: hidden): nothing to see, nothing clipped.
+      if (!figure.checkVisibility({ visibilityProperty: true })) continue;
       figures += 1;
       const box = figure.getBoundingClientRect();
       const label = `“${figure.textContent}”`;
