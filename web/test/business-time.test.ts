@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { addDays, isoWeekOf, today as todayIn } from '@popug/lib/business-day';
 import { isolateTestFile } from '@popug/testing/isolation';
@@ -29,6 +31,7 @@ const env = isolateTestFile({ REPLICATION_INTERVAL_MS: '200', IDENTITY_CACHE_MS:
 const bed = browserBed(env);
 const { call } = bed;
 
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
 const RUN = randomBytes(3).toString('hex');
 const PASSWORD = 'correct horse battery';
 const worker = { name: `Clockwork ${RUN}`, email: `clockwork-${RUN}@popug.test` };
@@ -47,6 +50,7 @@ let completed: { title: string; completedAt: string; reward: number };
 let workerNet: number;
 
 beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
   origin = bed.origin();
   adminToken = await bed.system().login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
   await call(RegisterDocument, { email: worker.email, name: worker.name, password: PASSWORD });
@@ -119,6 +123,7 @@ describe.each(BROWSERS)('a browser in $timezoneId, its date not the business day
     await see(mine, `No money moved on ${formatDay(yesterday())}.`);
     await see(mine, 'Current balance');
     await see(mine, `The balance is today's; the audit log below is of ${formatDay(yesterday())}.`);
+    await page.screenshot({ path: join(ARTIFACTS, `business-time-past-day-${timezoneId.replace('/', '-')}.png`), fullPage: true });
     expect(await pickerText(mine)).toContain(formatDay(yesterday()));
     await mine.getByRole('button', { name: 'Back to today' }).click();
     await see(mine, `Net on ${formatDay(businessToday)}`);
@@ -158,6 +163,7 @@ describe.each(BROWSERS)('a browser in $timezoneId, its date not the business day
     await see(cards.getByRole('heading', { name: /^Week/ }), `${formatShortDay(week.from)} – ${formatDay(week.to)}`);
     const month = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${businessToday}T00:00:00Z`));
     await see(cards.getByRole('heading', { name: /^Month/ }), month);
+    await page.screenshot({ path: join(ARTIFACTS, `business-time-analytics-${timezoneId.replace('/', '-')}.png`), fullPage: true });
 
     await page.getByLabel('Day', { exact: true }).fill(yesterday());
     await page.getByRole('heading', { name: formatDay(yesterday()), exact: true }).waitFor();
