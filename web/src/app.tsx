@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { AccessProvider, DASHBOARDS, useAccess, type Dashboard } from './access';
 import { SignInDialog } from './account/SignInDialog';
+import { BusinessClockGate, BusinessClockProvider } from './business-clock';
 import { Layout, PublicLayout } from './components/Layout';
 import { Loading } from './components/status';
 import { AccountingPage } from './pages/AccountingPage';
@@ -34,7 +35,9 @@ export function App() {
   useStartSession();
   return (
     <AccessProvider>
-      <Routes />
+      <BusinessClockProvider>
+        <Routes />
+      </BusinessClockProvider>
     </AccessProvider>
   );
 }
@@ -80,7 +83,7 @@ function DashboardGate({ id }: { id: Dashboard }) {
   const user = useUser();
   const title = DASHBOARDS.find((dashboard) => dashboard.id === id)?.title ?? id;
   if (access === null) return <Loading label="Checking what you may open…" />;
-  if (access[id]) return <>{PAGES[id]()}</>;
+  if (access[id]) return <BusinessClockGate>{PAGES[id]()}</BusinessClockGate>;
   const open = DASHBOARDS.filter((dashboard) => access[dashboard.id]);
   return (
     <section className="panel" aria-labelledby="no-access">

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useMutation, useQuery } from '../api/hooks';
 import { Empty, ErrorMessage, QueryView } from '../components/status';
-import { formatDateTime } from '../format';
+import { useBusinessClock } from '../business-clock';
 import { SetUserActiveDocument, SetUserRoleDocument, UsersDocument } from '../generated/graphql';
 
 interface UserEdit {
@@ -11,6 +11,7 @@ interface UserEdit {
 
 /** Every user with a role select and an active switch (user:manage). Your own row stays read-only. */
 export function UsersSection({ roles, viewerId }: { roles: string[]; viewerId: string }) {
+  const { formatTime } = useBusinessClock();
   const [roleFilter, setRoleFilter] = useState('');
   const users = useQuery(UsersDocument, { role: roleFilter || null });
   const setRole = useMutation(SetUserRoleDocument);
@@ -136,9 +137,7 @@ export function UsersSection({ roles, viewerId }: { roles: string[]; viewerId: s
                             <span aria-hidden="true">{user.active ? 'Active' : 'Inactive'}</span>
                           </label>
                         </td>
-                        <td className="nowrap" data-label="Joined">
-                          {formatDateTime(user.createdAt)}
-                        </td>
+                        <td className="nowrap" data-label="Joined">{formatTime(user.createdAt)}</td>
                       </tr>
                     );
                   })}

@@ -3,6 +3,7 @@ import { useQuery, useReloadOn } from '../api/hooks';
 import { DayPicker } from '../components/DayPicker';
 import { Money } from '../components/Money';
 import { Empty, QueryView } from '../components/status';
+import { useBusinessClock } from '../business-clock';
 import { addDays } from '../format';
 import { TasksByCreatorDocument } from '../generated/graphql';
 
@@ -12,7 +13,8 @@ import { TasksByCreatorDocument } from '../generated/graphql';
  * tops the table (analytics:view; the answer comes sorted that way). Reads again when
  * `version` goes up (the day's summary moved).
  */
-export function TasksByCreator({ today, version }: { today: string; version: number }) {
+export function TasksByCreator({ version }: { version: number }) {
+  const { today } = useBusinessClock();
   const monthAgo = addDays(today, -29);
   const [from, setFrom] = useState(monthAgo);
   const [to, setTo] = useState(today);
