@@ -36,6 +36,7 @@ const PUBLIC_OPERATIONS: Record<string, string> = {
   RequestPasswordReset: 'mutation($email: String!)',
   ResetPassword: 'mutation($token: String!, $password: String!)',
   Me: 'query()',
+  Access: 'query()',
   Users: 'query($role: String, $active: Boolean)',
   Roles: 'query()',
   CreateRole: 'mutation($name: String!)',

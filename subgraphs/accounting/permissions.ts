@@ -10,6 +10,9 @@ export const ACCOUNTING_PERMISSIONS = [
   'permission:manage',
 ] as const;
 
+/** The root fields `accountingAccess` answers for, each by its own rule below (lib/access/access-answer.ts). */
+export const ACCOUNTING_ACCESS_FIELDS = ['myAccount', 'accounts', 'managementEarnings', 'closeDay', 'accountingPermissions'] as const;
+
 export const accountingPermissionAdmin = permissionAdmin('accounting');
 
 export const viewOwnAccount = can('account:view_own');
@@ -26,6 +29,7 @@ export const accountingRules = subgraphRules(accountingPermissionAdmin, {
     accounts: can('account:view_all'),
     managementEarnings: can('earnings:view'),
     earningsByDay: can('earnings:view'),
+    accountingAccess: signedIn,
   },
   Mutation: {
     closeDay: can('payout:run'),
@@ -34,6 +38,7 @@ export const accountingRules = subgraphRules(accountingPermissionAdmin, {
     myAccountUpdated: viewOwnAccount,
   },
   User: anyone,
+  AccountingAccess: anyone,
   Account: anyone,
   AccountUpdate: anyone,
   Transaction: anyone,

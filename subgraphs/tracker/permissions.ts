@@ -15,6 +15,9 @@ export const TRACKER_PERMISSIONS = [
   'permission:manage',
 ] as const;
 
+/** The root fields `trackerAccess` answers for, each by its own rule below (lib/access/access-answer.ts). */
+export const TRACKER_ACCESS_FIELDS = ['myTasks', 'tasks', 'createTask', 'completeTask', 'shuffleTasks', 'trackerPermissions'] as const;
+
 export const trackerPermissionAdmin = permissionAdmin('tracker');
 
 /** A role tracker has granted nothing has no access here at all (docs/architecture.md, Permissions). */
@@ -34,6 +37,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
     myTasks: trackerMember,
     task: trackerMember,
     tasks: can(VIEW_ALL_PERMISSION),
+    trackerAccess: signedIn,
   },
   Mutation: {
     createTask: can('task:create'),
@@ -46,6 +50,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   },
   User: anyone,
   ShufflePayload: anyone,
+  TrackerAccess: anyone,
   Task: {
     // A task's name: other services show it (audit logs, analytics) to anyone signed in.
     id: signedIn,

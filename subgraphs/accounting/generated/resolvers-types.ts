@@ -65,6 +65,19 @@ export type AccountUpdate = {
 };
 
 /**
+ * What the caller may do in accounting, one answer per root field, each the verdict of that
+ * field's own rule over accounting's permission table (docs/architecture.md, Permissions).
+ */
+export type AccountingAccess = {
+  __typename?: 'AccountingAccess';
+  accountingPermissions: Scalars['Boolean']['output'];
+  accounts: Scalars['Boolean']['output'];
+  closeDay: Scalars['Boolean']['output'];
+  managementEarnings: Scalars['Boolean']['output'];
+  myAccount: Scalars['Boolean']['output'];
+};
+
+/**
  * The business clock: the zone whose calendar days are the business days, and where in it
  * the server is now. Clients take their default day, "today" and shown times from it, not
  * from the device's clock and zone.
@@ -128,6 +141,8 @@ export type Query = {
   __typename?: 'Query';
   /** Anyone's account (account:view_all). */
   account: Account;
+  /** What the caller may do in accounting (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
+  accountingAccess: Maybe<AccountingAccess>;
   /** Every permission accounting knows (permission:manage). */
   accountingPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in accounting (permission:manage). */
@@ -304,13 +319,14 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AccountUpdate: ResolverTypeWrapper<AccountMovement>;
+  AccountingAccess: ResolverTypeWrapper<AccountingAccess>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BusinessClock: ResolverTypeWrapper<BusinessClock>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarningsDay: ResolverTypeWrapper<EarningsDay>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Payout: ResolverTypeWrapper<PayoutView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -328,13 +344,14 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   AccountUpdate: AccountMovement;
+  AccountingAccess: AccountingAccess;
+  Boolean: Scalars['Boolean']['output'];
   BusinessClock: BusinessClock;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   EarningsDay: EarningsDay;
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   Payout: PayoutView;
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
@@ -354,6 +371,14 @@ export type AccountResolvers<ContextType = AccountingContext, ParentType extends
 export type AccountUpdateResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['AccountUpdate'] = ResolversParentTypes['AccountUpdate']> = ResolversObject<{
   balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
+}>;
+
+export type AccountingAccessResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['AccountingAccess'] = ResolversParentTypes['AccountingAccess']> = ResolversObject<{
+  accountingPermissions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  accounts?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  closeDay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  managementEarnings?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  myAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type BusinessClockResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['BusinessClock'] = ResolversParentTypes['BusinessClock']> = ResolversObject<{
@@ -396,6 +421,7 @@ export type PayoutResolvers<ContextType = AccountingContext, ParentType extends 
 
 export type QueryResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<QueryAccountArgs, 'userId'>>;
+  accountingAccess?: Resolver<Maybe<ResolversTypes['AccountingAccess']>, ParentType, ContextType>;
   accountingPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   accountingPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   accounts?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
@@ -442,6 +468,7 @@ export type UserResolvers<ContextType = AccountingContext, ParentType extends Re
 export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   AccountUpdate?: AccountUpdateResolvers<ContextType>;
+  AccountingAccess?: AccountingAccessResolvers<ContextType>;
   BusinessClock?: BusinessClockResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;

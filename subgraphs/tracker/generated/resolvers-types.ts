@@ -64,6 +64,8 @@ export type Query = {
    * id of the last task of the previous page.
    */
   tasks: Array<Task>;
+  /** What the caller may do in tracker (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
+  trackerAccess: Maybe<TrackerAccess>;
   /** Every permission tracker knows (permission:manage). */
   trackerPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in tracker (permission:manage). */
@@ -138,6 +140,21 @@ export type Task = {
 export type TaskStatus =
   | 'DONE'
   | 'OPEN';
+
+/**
+ * What the caller may do in tracker, one answer per root field, each the verdict of that field's
+ * own rule over tracker's permission table (docs/architecture.md, Permissions).
+ */
+export type TrackerAccess = {
+  __typename?: 'TrackerAccess';
+  completeTask: Scalars['Boolean']['output'];
+  createTask: Scalars['Boolean']['output'];
+  /** Whether the caller is a member here (any tracker permission): myTasks, task, TaskUpdates. */
+  myTasks: Scalars['Boolean']['output'];
+  shuffleTasks: Scalars['Boolean']['output'];
+  tasks: Scalars['Boolean']['output'];
+  trackerPermissions: Scalars['Boolean']['output'];
+};
 
 /** A user of auth's directory; auth resolves its fields. */
 export type User = {
@@ -257,6 +274,7 @@ export type ResolversTypes = ResolversObject<{
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Task: ResolverTypeWrapper<TaskEntity>;
   TaskStatus: TaskStatus;
+  TrackerAccess: ResolverTypeWrapper<TrackerAccess>;
   User: ResolverTypeWrapper<UserReference>;
 }>;
 
@@ -275,6 +293,7 @@ export type ResolversParentTypes = ResolversObject<{
   ShufflePayload: ShufflePayload;
   Subscription: Record<PropertyKey, never>;
   Task: TaskEntity;
+  TrackerAccess: TrackerAccess;
   User: UserReference;
 }>;
 
@@ -301,6 +320,7 @@ export type QueryResolvers<ContextType = TrackerContext, ParentType extends Reso
   myTasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryMyTasksArgs>>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
   tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryTasksArgs>>;
+  trackerAccess?: Resolver<Maybe<ResolversTypes['TrackerAccess']>, ParentType, ContextType>;
   trackerPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   trackerPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
 }>;
@@ -332,6 +352,15 @@ export type TaskResolvers<ContextType = TrackerContext, ParentType extends Resol
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type TrackerAccessResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['TrackerAccess'] = ResolversParentTypes['TrackerAccess']> = ResolversObject<{
+  completeTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  myTasks?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  shuffleTasks?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  tasks?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  trackerPermissions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -349,6 +378,7 @@ export type Resolvers<ContextType = TrackerContext> = ResolversObject<{
   ShufflePayload?: ShufflePayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Task?: TaskResolvers<ContextType>;
+  TrackerAccess?: TrackerAccessResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

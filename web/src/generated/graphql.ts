@@ -81,6 +81,13 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MeQuery = { me: { id: string, email: string, name: string, role: string, active: boolean } };
 
+export type AccessQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AccessQuery = { authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
+
+export type CallerAccessFragment = { authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
+
 export type UsersQueryVariables = Exact<{
   role?: string | null | undefined;
   active?: boolean | null | undefined;
@@ -353,6 +360,36 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const CallerAccessFragmentDoc = new TypedDocumentString(`
+    fragment CallerAccess on Query {
+  authAccess {
+    users
+    createRole
+    setUserRole
+    setUserActive
+    authPermissions
+  }
+  trackerAccess {
+    myTasks
+    tasks
+    createTask
+    completeTask
+    shuffleTasks
+    trackerPermissions
+  }
+  accountingAccess {
+    myAccount
+    accounts
+    managementEarnings
+    closeDay
+    accountingPermissions
+  }
+  analyticsAccess {
+    analyticsSummary
+    analyticsPermissions
+  }
+}
+    `, {"fragmentName":"CallerAccess"}) as unknown as TypedDocumentString<CallerAccessFragment, unknown>;
 export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     fragment TaskFields on Task {
   id
@@ -473,6 +510,38 @@ export const MeDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const AccessDocument = new TypedDocumentString(`
+    query Access {
+  ...CallerAccess
+}
+    fragment CallerAccess on Query {
+  authAccess {
+    users
+    createRole
+    setUserRole
+    setUserActive
+    authPermissions
+  }
+  trackerAccess {
+    myTasks
+    tasks
+    createTask
+    completeTask
+    shuffleTasks
+    trackerPermissions
+  }
+  accountingAccess {
+    myAccount
+    accounts
+    managementEarnings
+    closeDay
+    accountingPermissions
+  }
+  analyticsAccess {
+    analyticsSummary
+    analyticsPermissions
+  }
+}`) as unknown as TypedDocumentString<AccessQuery, AccessQueryVariables>;
 export const UsersDocument = new TypedDocumentString(`
     query Users($role: String, $active: Boolean) {
   users(role: $role, active: $active) {

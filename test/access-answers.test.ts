@@ -1,0 +1,115 @@
+import { isolateTestFile } from '@popug/testing/isolation';
+import { contractOperation } from '@popug/testing/contract';
+import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
+import { dataOf } from '@popug/testing/stack';
+import { systemForFile } from './system';
+import type { AccessQuery } from '../web/src/generated/graphql';
+
+/**
+ * `authAccess`, `trackerAccess`, `accountingAccess` and `analyticsAccess` (the contract's
+ * `Access`) against what each subgraph's shield then does: for every built-in role and a
+ * custom role holding one tracker permission, every answer is sent as a real operation
+ * through the gateway, and an answer of true must not be FORBIDDEN, false must be. The
+ * operations change nothing when admitted (bad input, an unknown id, reads; a shuffle of
+ * no open task).
+ */
+const env = isolateTestFile({ PERMISSION_CACHE_MS: '0', IDENTITY_CACHE_MS: '0' });
+const system = systemForFile(env);
+const PASSWORD = 'correct horse battery';
+const NO_SUCH_TASK = '00000000-0000-4000-8000-000000000000';
+
+type Answers = Omit<AccessQuery, '__typename'>;
+type Subgraph = keyof Answers;
+
+/** One operation per answered root field, sent as that field's own check. */
+const PROBES: { [S in Subgraph]: Record<keyof NonNullable<Answers[S]>, string> } = {
+  authAccess: {
+    users: '{ users { id } }',
+    createRole: 'mutation { createRole(name: "Not A Name") }',
+    setUserRole: 'mutation { setUserRole(userId: "not-an-id", role: "worker") { id } }',
+    setUserActive: 'mutation { setUserActive(userId: "not-an-id", active: true) { id } }',
+    authPermissions: '{ authPermissions { role } }',
+  },
+  trackerAccess: {
+    myTasks: '{ myTasks { id } }',
+    tasks: '{ tasks(first: 1) { id } }',
+    createTask: 'mutation { createTask(title: "", description: "", jiraId: null) { id } }',
+    completeTask: `mutation { completeTask(id: "${NO_SUCH_TASK}") { id } }`,
+    shuffleTasks: 'mutation { shuffleTasks { reassigned } }',
+    trackerPermissions: '{ trackerPermissions { role } }',
+  },
+  accountingAccess: {
+    myAccount: '{ myAccount { balance } }',
+    accounts: '{ accounts { balance } }',
+    managementEarnings: '{ managementEarnings }',
+    closeDay: 'mutation { closeDay(day: "not-a-day") { amount } }',
+    accountingPermissions: '{ accountingPermissions { role } }',
+  },
+  analyticsAccess: {
+    analyticsSummary: '{ analyticsSummary { day } }',
+    analyticsPermissions: '{ analyticsPermissions { role } }',
+  },
+};
+
+let admin: TestUser;
+const callers: Record<string, TestUser> = {};
+
+beforeAll(async () => {
+  admin = await signInAdmin(system(), env);
+  callers.admin = admin;
+  for (const role of ['manager', 'accountant', 'worker']) callers[role] = await hire(system(), admin.token, PASSWORD, role);
+  // A role of the admin's making, granted one tracker permission and nothing else anywhere.
+  callers.clerk = await hire(system(), admin.token, PASSWORD, 'clerk');
+  dataOf(
+    await system().request(
+      'mutation { setTrackerPermission(role: "clerk", permission: "task:create", granted: true) { role } }',
+      {},
+      admin.token,
+    ),
+  );
+}, 60_000);
+
+const accessOf = async (caller: TestUser): Promise<Answers> => dataOf(await system().request<AccessQuery>(contractOperation('Access'), {}, caller.token));
+
+/** Each answer beside what the field's own check did: true when it was not FORBIDDEN. */
+async function answersAndVerdicts(caller: TestUser): Promise<{ answered: Record<string, boolean>; admitted: Record<string, boolean> }> {
+  const access = await accessOf(caller);
+  const answered: Record<string, boolean> = {};
+  const admitted: Record<string, boolean> = {};
+  for (const subgraph of Object.keys(PROBES) as Subgraph[]) {
+    const answers: Record<string, boolean> = { ...access[subgraph] };
+    delete answers.__typename;
+    const probes: Record<string, string> = PROBES[subgraph];
+    // Every answer has its probe, and the other way round: a new field needs one here.
+    expect(Object.keys(answers).sort()).toEqual(Object.keys(probes).sort());
+    for (const [field, probe] of Object.entries(probes)) {
+      const result = await system().request(probe, {}, caller.token);
+      const codes = (result.errors ?? []).map((error) => error.extensions?.code);
+      answered[`${subgraph}.${field}`] = answers[field] ?? false;
+      admitted[`${subgraph}.${field}`] = !codes.includes('FORBIDDEN');
+    }
+  }
+  return { answered, admitted };
+}
+
+test.each(['admin', 'manager', 'accountant', 'worker', 'clerk'])('the access answers for %s are what each subgraph’s shield then does', async (role) => {
+  const caller = callers[role];
+  if (!caller) throw new Error(`no ${role}`);
+  const { answered, admitted } = await answersAndVerdicts(caller);
+  expect(answered).toEqual(admitted);
+});
+
+test('a custom role granted one tracker permission is told it may open the tracker and create tasks, and nothing else', async () => {
+  const clerk = callers.clerk;
+  if (!clerk) throw new Error('no clerk');
+  const access = await accessOf(clerk);
+  expect(access.trackerAccess).toMatchObject({ myTasks: true, createTask: true, tasks: false, shuffleTasks: false });
+  expect(Object.values(access.accountingAccess ?? {}).filter((value) => value === true)).toEqual([]);
+  expect(access.analyticsAccess).toMatchObject({ analyticsSummary: false });
+  expect(access.authAccess).toMatchObject({ users: false });
+});
+
+test('an anonymous caller is told to sign in', async () => {
+  const result = await system().request(contractOperation('Access'), {});
+  expect(new Set((result.errors ?? []).map((error) => error.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
+});
