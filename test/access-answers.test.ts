@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { contractOperation } from '@popug/testing/contract';
 import { hire, signInAdmin, type TestUser } from '@popug/testing/people';
+import { SIGN_IN } from '@popug/testing/session-operations';
 import { dataOf } from '@popug/testing/stack';
 import { systemForFile } from './system';
-import type { AccessQuery } from '../web/src/generated/graphql';
+import { MANIFEST_FILE } from '../gateway/trusted-documents';
+import type { AccessQuery, StartQuery } from '../web/src/generated/graphql';
 
 /**
  * `authAccess`, `trackerAccess`, `accountingAccess` and `analyticsAccess` (the contract's
@@ -50,6 +53,14 @@ const PROBES: { [S in Subgraph]: Record<keyof NonNullable<Answers[S]>, string> }
     analyticsPermissions: '{ analyticsPermissions { role } }',
   },
 };
+
+/** A manifest operation's text, as the gateway runs it. */
+function trustedBody(name: string): string {
+  const manifest = JSON.parse(readFileSync(MANIFEST_FILE, 'utf8')) as { operations: { name: string; body: string }[] };
+  const body = manifest.operations.find((operation) => operation.name === name)?.body;
+  if (!body) throw new Error(`no ${name} in the manifest`);
+  return body;
+}
 
 let admin: TestUser;
 const callers: Record<string, TestUser> = {};
@@ -112,4 +123,46 @@ test('a custom role granted one tracker permission is told it may open the track
 test('an anonymous caller is told to sign in', async () => {
   const result = await system().request(contractOperation('Access'), {});
   expect(new Set((result.errors ?? []).map((error) => error.extensions?.code))).toEqual(new Set(['UNAUTHENTICATED']));
+});
+
+describe('the Start document with the session refresh (POST /session/refresh?then=Start)', () => {
+  const sessionHeaders = { 'x-popug-session': 'cookie' };
+
+  async function browserCookie(email: string): Promise<string> {
+    const response = await fetch(system().gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...sessionHeaders },
+      body: JSON.stringify({ query: SIGN_IN, variables: { email, password: PASSWORD } }),
+    });
+    await response.text();
+    return (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  }
+
+  const refresh = (query: string, cookie: string) =>
+    fetch(`${system().gatewayUrl.replace(/\/graphql$/, '')}/session/refresh${query}`, { method: 'POST', headers: { ...sessionHeaders, cookie } });
+
+  it('answers the manifest query beside the new token, run as its owner', async () => {
+    const clerk = callers.clerk;
+    if (!clerk) throw new Error('no clerk');
+    const response = await refresh('?then=Start', await browserCookie(clerk.email));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { token: string; then: { data: StartQuery; errors?: unknown[] } };
+    expect(body.then.errors).toBeUndefined();
+    expect(body.then.data.me.id).toBe(clerk.id);
+    expect(body.then.data.trackerAccess).toMatchObject({ createTask: true, tasks: false });
+    expect(body.then.data).toEqual(dataOf(await system().request<StartQuery>(trustedBody('Start'), {}, body.token)));
+  });
+
+  it('refuses a mutation, an unknown name or a query with variables (400), leaving the cookie as it was', async () => {
+    const manager = callers.manager;
+    if (!manager) throw new Error('no manager');
+    const cookie = await browserCookie(manager.email);
+    for (const then of ['SignIn', 'CreateTask', 'NoSuchOperation', 'MyAccount']) {
+      const refused = await refresh(`?then=${then}`, cookie);
+      expect([then, refused.status]).toEqual([then, 400]);
+      expect(refused.headers.get('set-cookie')).toBeNull();
+      await refused.text();
+    }
+    expect((await refresh('', cookie)).status).toBe(200);
+  });
 });

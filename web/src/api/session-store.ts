@@ -1,7 +1,8 @@
-import { MeDocument, type MeQuery } from '../generated/graphql';
+import { StartDocument, type MeQuery } from '../generated/graphql';
 import { refreshAccessToken, type AccessToken } from './browser-session';
 import { ApiError, execute } from './client';
 import { announce, onNews } from './session-channel';
+import { START_OPERATION, startAnswered, startFrom } from './start';
 import { NEARLY_EXPIRED_MS, renewalDelay, tokenTiming, type TokenTiming } from './token-lifetime';
 
 /**
@@ -147,18 +148,21 @@ function renew(): Promise<HeldToken | null> {
 /** From the cookie to a signed-in state, at load or when another tab signed in. */
 async function resume(): Promise<void> {
   try {
-    const fresh = await refreshAccessToken();
+    // The Start document with the token, in the refresh's own request (./start.ts): the page paints after one round.
+    const fresh = await refreshAccessToken(START_OPERATION);
     if (!fresh) {
       if (state.status === 'starting') setState({ status: 'signed-out' });
       return;
     }
-    const { me } = await execute(MeDocument, {}, { token: fresh.token });
+    const start = startFrom(fresh.then) ?? (await execute(StartDocument, {}, { token: fresh.token, partial: true }));
+    const { me } = start;
     const previous = shownUser();
     if (previous && previous.id !== me.id) {
       window.location.assign('/');
       return;
     }
     hold(fresh);
+    startAnswered(start);
     setState({ status: 'signed-in', user: me });
   } catch {
     // The server could not be reached: the sign-in page says so when the user tries.

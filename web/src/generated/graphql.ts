@@ -342,6 +342,11 @@ export type RefreshSessionMutationVariables = Exact<{
 
 export type RefreshSessionMutation = { refreshSession: { token: string, expiresAt: string, refreshToken: string | null, refreshExpiresAt: string | null, user: { id: string, email: string, name: string, role: string, active: boolean } } };
 
+export type StartQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StartQuery = { me: { id: string, email: string, name: string, role: string, active: boolean }, authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1037,3 +1042,42 @@ export const RefreshSessionDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RefreshSessionMutation, RefreshSessionMutationVariables>;
+export const StartDocument = new TypedDocumentString(`
+    query Start {
+  me {
+    id
+    email
+    name
+    role
+    active
+  }
+  ...CallerAccess
+}
+    fragment CallerAccess on Query {
+  authAccess {
+    users
+    createRole
+    setUserRole
+    setUserActive
+    authPermissions
+  }
+  trackerAccess {
+    myTasks
+    tasks
+    createTask
+    completeTask
+    shuffleTasks
+    trackerPermissions
+  }
+  accountingAccess {
+    myAccount
+    accounts
+    managementEarnings
+    closeDay
+    accountingPermissions
+  }
+  analyticsAccess {
+    analyticsSummary
+    analyticsPermissions
+  }
+}`) as unknown as TypedDocumentString<StartQuery, StartQueryVariables>;
