@@ -343,27 +343,28 @@ describe('sessions in the web app, in Chromium', () => {
     // bring the dialog before the click (web/test/live-sessions.test.ts), so this page has none.
     await page.route('**/graphql', (route) => (route.request().headers().accept === 'text/event-stream' ? route.abort() : route.continue()));
     await signIn(page, popug.email);
-    await page.getByRole('heading', { name: 'New task' }).waitFor();
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const form = page.getByRole('dialog', { name: 'Create task' });
     const title = `Water the ferns ${RUN}`;
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Description').fill('Only the big ones, twice.');
+    await form.getByLabel('Title').fill(title);
+    await form.getByLabel('Description').fill('Only the big ones, twice.');
 
     // Signed out everywhere from another device while the user types.
     const elsewhere = await system.login(popug.email, PASSWORD);
     expect(codesOf(await call(LogoutEverywhereDocument, {}, elsewhere))).toEqual([]);
 
-    await page.getByRole('button', { name: 'Create task' }).click();
+    await form.getByRole('button', { name: 'Create task' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
     await dialog.waitFor();
-    expect(await page.getByLabel('Title').inputValue()).toBe(title);
+    expect(await form.getByLabel('Title').inputValue()).toBe(title);
     expect(await dialog.getByLabel('Email').inputValue()).toBe(popug.email);
     await screenshot(page, 'session-ended-dialog');
 
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.getByText(`Created “${title}”`).waitFor();
-    expect(await page.getByLabel('Title').inputValue()).toBe('');
+    await form.getByText(`Created “${title}”`).waitFor();
+    expect(await form.getByLabel('Title').inputValue()).toBe('');
   });
 
   it('lets two tabs renew one session at the same time without ending it, and signs both out together', async () => {
