@@ -47,7 +47,9 @@ function Routes() {
   const publicPage = PUBLIC_PAGES[path];
   if (publicPage) return <PublicLayout>{publicPage()}</PublicLayout>;
   const dashboard = DASHBOARDS.find((candidate) => candidate.path === path);
-  const page = path === '/password' ? <PasswordPage /> : dashboard ? <DashboardGate id={dashboard.id} /> : <NotFound />;
+  const page = path === '/password' ? <PasswordPage /> : dashboard ? <DashboardGate id={dashboard.id} /> : null;
+  // No such page (the gateway answers it with status 404): said to anyone, signed in or not.
+  if (!page) return <UnknownPage />;
   return (
     <SignedIn>
       <Layout>{page}</Layout>
@@ -107,6 +109,20 @@ function DashboardGate({ id }: { id: Dashboard }) {
         <p>Your role may not open any dashboard yet.</p>
       )}
     </section>
+  );
+}
+
+/** "Page not found" in the frame of whoever is looking: the dashboards' with a session, the public one without. */
+function UnknownPage() {
+  const user = useUser();
+  return user ? (
+    <Layout>
+      <NotFound />
+    </Layout>
+  ) : (
+    <PublicLayout>
+      <NotFound />
+    </PublicLayout>
   );
 }
 

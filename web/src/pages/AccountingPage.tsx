@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useCapabilities } from '../access';
 import { AuditLog } from '../accounting/AuditLog';
 import { EarningsChart } from '../accounting/EarningsChart';
@@ -100,6 +100,8 @@ function Earnings({ version }: { version: number }) {
 function Accounts({ version }: { version: number }) {
   const accounts = useQuery(AccountsDocument, {});
   const [selected, setSelected] = useState<string>();
+  // Each click on "Audit log" brings the log it opens into view (below a long table, it would open unseen).
+  const [reveal, setReveal] = useState(0);
   useReloadOn(version, accounts);
   if (accounts.error?.code === 'FORBIDDEN') return null;
   return (
@@ -140,7 +142,10 @@ function Accounts({ version }: { version: number }) {
                             type="button"
                             className="link-button"
                             aria-label={`Audit log of ${account.user.name}`}
-                            onClick={() => setSelected(account.user.id)}
+                            onClick={() => {
+                              setSelected(account.user.id);
+                              setReveal((value) => value + 1);
+                            }}
                           >
                             Audit log
                           </button>
@@ -154,22 +159,38 @@ function Accounts({ version }: { version: number }) {
           );
         }}
       </QueryView>
-      {selected && <AccountLog userId={selected} version={version} />}
+      {selected && <AccountLog userId={selected} version={version} reveal={reveal} />}
     </section>
   );
 }
 
-function AccountLog({ userId, version }: { userId: string; version: number }) {
+interface AccountLogProps {
+  userId: string;
+  version: number;
+  /** Goes up at each "Audit log" click: the log's heading is scrolled to and focused once it shows this user. */
+  reveal: number;
+}
+
+function AccountLog({ userId, version, reveal }: AccountLogProps) {
   const { day, today, isToday, setDay } = useChosenDay();
   const account = useQuery(AccountDocument, { userId, day });
   useReloadOn(version, account);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const revealed = useRef(0);
+  const shownUserId = account.data?.account.user.id;
+  useEffect(() => {
+    if (reveal === revealed.current || shownUserId !== userId || !heading.current) return;
+    revealed.current = reveal;
+    heading.current.scrollIntoView({ block: 'start' });
+    heading.current.focus({ preventScroll: true });
+  }, [reveal, shownUserId, userId]);
   return (
     <div className="subpanel">
       <QueryView query={account} loadingLabel="Loading the audit log…">
         {({ account: { user, balance, transactions } }) => (
           <>
             <div className="section-head">
-              <h3>
+              <h3 ref={heading} tabIndex={-1}>
                 {user.name}: {!isToday && 'current balance '}
                 <Money cents={balance} />
               </h3>
