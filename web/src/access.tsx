@@ -1,5 +1,6 @@
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { askStart, identityOf, startAnswerFor, type StartAnswer } from './api/start';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { toApiError, type ApiError } from './api/client';
+import { askStart, heldStart, identityOf, onStartAnswered, type HeldStart, type StartAnswer } from './api/start';
 import { useUser } from './session-context';
 
 export type Dashboard = 'tracker' | 'accounting' | 'analytics' | 'admin';
@@ -66,32 +67,55 @@ function accessFrom({ authAccess, trackerAccess, accountingAccess, analyticsAcce
   return { dashboards, can };
 }
 
-const AccessContext = createContext<AccessState>({ access: null });
+interface StartState {
+  /** The Start answer for the signed-in user and role; null while it is asked (or when it failed). */
+  held: HeldStart | null;
+  error: ApiError | undefined;
+  retry(): void;
+}
 
-/** Asks once per signed-in user and role (a role change asks again after `me`); the session's start asked it already. */
-export function AccessProvider({ children }: { children: ReactNode }) {
-  const user = useUser();
-  const identity = user ? identityOf(user) : null;
-  const [state, setState] = useState<{ identity: string | null; access: Access | null }>({ identity: null, access: null });
-  const ready = identity === null ? null : startAnswerFor(identity);
+const AccessContext = createContext<AccessState & { start: StartState }>({
+  access: null,
+  start: { held: null, error: undefined, retry: () => undefined },
+});
+
+/**
+ * The Start answer for the signed-in user and role: the one the session's start brought, or
+ * asked here once per user and role (after a sign-in; a role change asks again after `me`).
+ */
+function useStart(identity: string | null): StartState {
+  const held = useSyncExternalStore(onStartAnswered, () => heldStart(identity));
+  const [failure, setFailure] = useState<{ identity: string; error: ApiError }>();
+  const [attempt, setAttempt] = useState(0);
+  const missing = identity !== null && held === null;
 
   useEffect(() => {
-    if (!identity || ready) return;
+    if (!missing || identity === null) return;
     let current = true;
-    askStart().then(
-      (answer) => current && setState({ identity, access: accessFrom(answer) }),
-      () => current && setState({ identity, access: null }),
-    );
+    askStart().catch((error: unknown) => current && setFailure({ identity, error: toApiError(error) }));
     return () => {
       current = false;
     };
-  }, [identity, ready]);
+  }, [missing, identity, attempt]);
 
-  const value = useMemo(() => {
-    if (ready) return { access: accessFrom(ready) };
-    return { access: state.identity === identity ? state.access : null };
-  }, [ready, state, identity]);
+  const retry = useCallback(() => {
+    setFailure(undefined);
+    setAttempt((value) => value + 1);
+  }, []);
+  const error = failure?.identity === identity && !held ? failure.error : undefined;
+  return useMemo(() => ({ held, error, retry }), [held, error, retry]);
+}
+
+export function AccessProvider({ children }: { children: ReactNode }) {
+  const user = useUser();
+  const start = useStart(user ? identityOf(user) : null);
+  const value = useMemo(() => ({ access: start.held ? accessFrom(start.held.answer) : null, start }), [start]);
   return <AccessContext.Provider value={value}>{children}</AccessContext.Provider>;
+}
+
+/** The Start answer (the business clock reads its part), or why it could not be had. */
+export function useStartAnswer(): StartState {
+  return useContext(AccessContext).start;
 }
 
 export function useAccess(): AccessMap | null {

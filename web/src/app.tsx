@@ -1,9 +1,9 @@
 import { useEffect, type ReactNode } from 'react';
-import { AccessProvider, DASHBOARDS, useAccess, type Dashboard } from './access';
+import { AccessProvider, DASHBOARDS, useAccess, useStartAnswer, type Dashboard } from './access';
 import { SignInDialog } from './account/SignInDialog';
 import { BusinessClockGate, BusinessClockProvider } from './business-clock';
 import { Layout, PublicLayout } from './components/Layout';
-import { Loading } from './components/status';
+import { ErrorMessage, Loading } from './components/status';
 import { AccountingPage } from './pages/AccountingPage';
 import { AdminPage } from './pages/AdminPage';
 import { AnalyticsPage } from './pages/AnalyticsPage';
@@ -82,9 +82,10 @@ function SignedIn({ children }: { children: ReactNode }) {
 
 function DashboardGate({ id }: { id: Dashboard }) {
   const access = useAccess();
+  const start = useStartAnswer();
   const user = useUser();
   const title = DASHBOARDS.find((dashboard) => dashboard.id === id)?.title ?? id;
-  if (access === null) return <Loading label="Checking what you may open…" />;
+  if (access === null) return start.error ? <ErrorMessage error={start.error} onRetry={start.retry} /> : <Loading label="Checking what you may open…" />;
   if (access[id]) return <BusinessClockGate>{PAGES[id]()}</BusinessClockGate>;
   const open = DASHBOARDS.filter((dashboard) => access[dashboard.id]);
   return (

@@ -5,6 +5,7 @@ import { ErrorMessage, Loading } from './components/status';
 import { formatDateTime } from './format';
 import { BusinessClockDocument } from './generated/graphql';
 import { useUser } from './session-context';
+import { useStartAnswer } from './access';
 
 /**
  * The business calendar as the server keeps it: days are dates in BUSINESS_TZ, whatever zone
@@ -59,8 +60,16 @@ export function BusinessClockProvider({ children }: { children: ReactNode }) {
     setAttempt((value) => value + 1);
   }, []);
 
+  // The Start document brings the clock (../api/start.ts); asked alone only when it could not (accounting was down) or on a retry.
+  const started = useStartAnswer().held;
+  const startedClock = started?.answer.me.id === userId ? started?.answer.businessClock : undefined;
+  const startedAt = started?.receivedAt ?? 0;
   useEffect(() => {
-    if (!userId) return;
+    if (!userId || started === null) return;
+    if (startedClock && attempt === 0) {
+      setReading({ userId, reading: { zone: startedClock.zone, offsetMs: Date.parse(startedClock.now) - startedAt } });
+      return;
+    }
     let current = true;
     authorized(BusinessClockDocument, {}).then(
       ({ businessClock }) => {
@@ -71,7 +80,7 @@ export function BusinessClockProvider({ children }: { children: ReactNode }) {
     return () => {
       current = false;
     };
-  }, [userId, attempt]);
+  }, [userId, attempt, started, startedClock, startedAt]);
 
   const mine = reading?.userId === userId ? reading : undefined;
   const today = useToday(mine?.reading);

@@ -3,15 +3,42 @@ import { authorized } from './authorized';
 import { updateUser } from './session-store';
 
 /**
- * The Start document (../graphql/start.graphql): who the caller is and what they may do,
- * asked once as a session starts. The session's start asks it with its first token (one
- * request instead of `me` and then the access); the access provider finds the answer here
- * and asks again only for a user or role it was not asked for (a sign-in, a role change).
+ * The Start document (../graphql/start.graphql): who the caller is, what they may do in each
+ * subgraph and the business clock, asked once as a session starts. A page load asks it with
+ * the session refresh itself (./session-store.ts: one request instead of three); the access
+ * provider (../access.tsx) asks it again only for a user or role it was not asked for (a
+ * sign-in, a role change). Every part of the app that needs it at start reads it here.
  */
 export type StartAnswer = StartQuery;
 
+export interface HeldStart {
+  /** `userId:role` of the caller it answered for. */
+  identity: string;
+  answer: StartAnswer;
+  /** This browser's clock when it came (the business clock's offset is worked out from it). */
+  receivedAt: number;
+}
+
 /** Its name in the trusted-documents manifest, for the refresh that runs it (./browser-session.ts). */
 export const START_OPERATION = 'Start';
+
+let held: HeldStart | null = null;
+const listeners = new Set<() => void>();
+
+export const identityOf = (user: { id: string; role: string }) => `${user.id}:${user.role}`;
+
+export function startAnswered(answer: StartAnswer): void {
+  held = { identity: identityOf(answer.me), answer, receivedAt: Date.now() };
+  for (const listener of listeners) listener();
+}
+
+/** The answer asked for this user and role, if any was. */
+export const heldStart = (identity: string | null): HeldStart | null => (identity !== null && held?.identity === identity ? held : null);
+
+export function onStartAnswered(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
 
 /**
  * The Start answer the refresh brought (`then`), if it is one: data with the caller, and no
@@ -24,23 +51,9 @@ export function startFrom(then: unknown): StartAnswer | null {
   return data as StartAnswer;
 }
 
-let last: { identity: string; answer: StartAnswer } | null = null;
-
-export const identityOf = (user: { id: string; role: string }) => `${user.id}:${user.role}`;
-
-export function startAnswered(answer: StartAnswer): void {
-  last = { identity: identityOf(answer.me), answer };
-}
-
-/** The answer asked for this user and role, if the session's start asked it. */
-export function startAnswerFor(identity: string): StartAnswer | null {
-  return last?.identity === identity ? last.answer : null;
-}
-
-/** Asks the Start document as the signed-in user, and keeps the answer. */
-export async function askStart(): Promise<StartAnswer> {
+/** Asks the Start document as the signed-in user, and holds the answer. */
+export async function askStart(): Promise<void> {
   const answer = await authorized(StartDocument, {}, undefined, { partial: true });
   startAnswered(answer);
   updateUser(answer.me);
-  return answer;
 }

@@ -345,7 +345,7 @@ export type RefreshSessionMutation = { refreshSession: { token: string, expiresA
 export type StartQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type StartQuery = { me: { id: string, email: string, name: string, role: string, active: boolean }, authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
+export type StartQuery = { me: { id: string, email: string, name: string, role: string, active: boolean }, businessClock: { zone: string, today: string, now: string }, authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1052,6 +1052,11 @@ export const StartDocument = new TypedDocumentString(`
     active
   }
   ...CallerAccess
+  businessClock {
+    zone
+    today
+    now
+  }
 }
     fragment CallerAccess on Query {
   authAccess {

@@ -40,7 +40,7 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   SetUserRole: '99df4ff7a9eda974ca18d816e438d7575050d319c314bfac5f6f8f0675bf780b',
   ShuffleTasks: '2e40de992268462a0282d763839495ab0e1e2bc19d1c13a4067c5d1066bb3115',
   SignIn: '8c7af0d927941e64d609430e9a8efd9fede25ee2bca3b5d66311ef8890a6b0da',
-  Start: '2cb08ebccf75eeb7e75b4d315ffe2991700c4ed50fae80529dfb5399d4bd773d',
+  Start: '963c542a617206712b02fcb1bca93785de0bcee0b3aecd3e112b5acba0de9430',
   Task: '9f527ee00dd6291ef3f69deafb7a2e011e267094d4e23ea519955db46fc63cde',
   Tasks: 'd35628a27d5152a90de495a8186acb97aa5e30fd636f4c55a07fa00e64777f2d',
   TasksByCreator: 'f59b4e672057fddc0a60c1b2636dd6ec88fe491bd52da04ffee561171a6817a0',
