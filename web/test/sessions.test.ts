@@ -143,7 +143,7 @@ describe('sessions in the web app, in Chromium', () => {
     expect(tokens.length).toBeGreaterThan(1); // a new access token from the cookie, not a stored one
   });
 
-  it('renews the access token in the background a minute before it ends', async () => {
+  it('renews the access token in the background before it ends', async () => {
     const popug = await registered('Sleeper');
     const page = await newPage();
     const tokens = bearerTokens(page);
