@@ -229,8 +229,10 @@ describe('sessions in the web app, in Chromium', () => {
     await here.waitForURL((url) => url.pathname === '/login');
 
     expect(await meCode(elsewhere)).toBe('UNAUTHENTICATED');
+    // The other browser was signed in there: its page stays, and asks its user back over it.
     await other.reload();
-    await other.waitForURL((url) => url.pathname === '/login');
+    await other.getByRole('dialog', { name: 'Your session has ended' }).waitFor();
+    expect(new URL(other.url()).pathname).toBe('/tracker');
   });
 
   it('changes the password: errors by field, the other sessions end, this one stays, the new password signs in', async () => {
