@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { hire, type TestUser } from '@popug/testing/people';
@@ -30,9 +32,13 @@ async function endSessionsElsewhere(user: Pick<TestUser, 'email'>, password = PA
   await call(LogoutEverywhereDocument, {}, await bed.system().login(user.email, password));
 }
 
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'web');
+const screenshot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+
 const drafts = (page: Page) => page.evaluate(() => JSON.stringify({ ...sessionStorage }));
 
 beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
   adminToken = await bed.system().login(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 });
 
@@ -103,6 +109,7 @@ describe('sessions without lost work, in Chromium', () => {
     await page.clock.fastForward('12:01');
     const notice = page.getByRole('status').filter({ hasText: 'Your session ends in 2 minutes.' });
     await notice.waitFor();
+    await screenshot(page, 'session-ends-soon');
     await page.clock.fastForward('01:00');
     await page.getByRole('status').filter({ hasText: 'Your session ends in 1 minute.' }).waitFor();
 
@@ -125,6 +132,7 @@ describe('sessions without lost work, in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'Your account has been deactivated' });
     await dialog.waitFor();
     expect(await dialog.getByLabel('Password').count()).toBe(0);
+    await screenshot(page, 'account-deactivated');
     expect(await page.getByText('Your session has ended').count()).toBe(0);
 
     await page.reload();

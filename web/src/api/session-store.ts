@@ -150,8 +150,13 @@ export function renewNow(): void {
   renewInBackground();
 }
 
-/** One refresh at a time in this tab (browser-session.ts queues the tabs); null when the session is over. */
+/**
+ * One refresh at a time in this tab (browser-session.ts queues the tabs); null when the session is over.
+ * Once it has ended here, only a sign-in brings it back: a call refused meanwhile must not refresh
+ * again (the cookie is gone) and turn "deactivated" into "ended".
+ */
 function renew(): Promise<HeldToken | null> {
+  if (state.status === 'ended' || state.status === 'signed-out') return Promise.resolve(null);
   renewing ??= refreshAccessToken()
     .then((fresh) => {
       if (typeof fresh === 'string') {
