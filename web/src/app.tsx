@@ -1,5 +1,6 @@
 import { useEffect, type ReactNode } from 'react';
 import { AccessProvider, DASHBOARDS, useAccess, type Dashboard } from './access';
+import { SessionNotice } from './account/SessionNotice';
 import { SignInDialog } from './account/SignInDialog';
 import { BusinessClockGate, BusinessClockProvider } from './business-clock';
 import { Layout, PublicLayout } from './components/Layout';
@@ -57,7 +58,8 @@ function Routes() {
 
 /**
  * Sends a visitor without a session to the login page, which brings them back here. A
- * session that ends while the page is open asks for the sign-in over the page instead.
+ * session that ends while the page is open, or before a reload of it, asks for the sign-in
+ * over the page instead; one that cannot be renewed says so before it runs out.
  */
 function SignedIn({ children }: { children: ReactNode }) {
   const session = useSession();
@@ -72,8 +74,9 @@ function SignedIn({ children }: { children: ReactNode }) {
   if (session.status === 'signed-out') return null;
   return (
     <>
+      {session.status === 'signed-in' && session.unrenewedUntil !== undefined && <SessionNotice until={session.unrenewedUntil} />}
       {children}
-      {session.status === 'ended' && <SignInDialog user={session.user} />}
+      {session.status === 'ended' && <SignInDialog user={session.user} reason={session.reason} />}
     </>
   );
 }
