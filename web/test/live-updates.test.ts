@@ -31,7 +31,7 @@ const newer = task('b', '2026-12-06T10:00:00.000Z');
 describe('My tasks under TaskUpdates', () => {
   it('takes a task given to someone else off the list, and says which', () => {
     const moved = { ...newer, assignee: other };
-    expect(applyToMyTasks([newer, older], moved, me.id)).toEqual({ tasks: [older], taken: moved });
+    expect(applyToMyTasks([newer, older], moved, me.id)).toEqual({ tasks: [older], delta: -1, taken: moved });
   });
 
   it('puts a task assigned to the viewer in its place, newest first, once', () => {
@@ -44,7 +44,7 @@ describe('My tasks under TaskUpdates', () => {
   it('shows a completion in place and ignores tasks of others it never held', () => {
     const done = { ...older, status: 'DONE' as const, completedAt: '2026-12-06T11:00:00.000Z' };
     expect(applyToMyTasks([newer, older], done, me.id).tasks).toEqual([newer, done]);
-    expect(applyToMyTasks([newer], task('x', '2026-12-06T08:00:00.000Z', { assignee: other }), me.id)).toEqual({ tasks: [newer] });
+    expect(applyToMyTasks([newer], task('x', '2026-12-06T08:00:00.000Z', { assignee: other }), me.id)).toEqual({ tasks: [newer], delta: 0 });
   });
 });
 
