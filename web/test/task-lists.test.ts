@@ -49,18 +49,19 @@ beforeAll(async () => {
   const managerId = (await register(manager)).register.id;
   await bed.call(SetUserRoleDocument, { userId: managerId, role: 'manager' }, adminToken);
   const managerToken = await bed.system().login(manager.email, PASSWORD);
-  // The workers reach the tracker's directory through the replicator: then tasks may go to them.
-  const receivers = `{ taskAssignees(search: "${RUN}") { id } }`;
-  await waitFor(
-    async () => {
-      const { data } = await bed.system().request<{ taskAssignees: { id: string }[] }>(receivers, {}, managerToken);
-      return (data?.taskAssignees.length ?? 0) >= 3 ? true : undefined;
-    },
-    20_000,
-    'the popugs in the tracker’s directory',
-  );
   const orm = await openDatabase(env, trackerDatabase);
   try {
+    // The workers reach the tracker's directory through the replicator: then tasks may go to them.
+    await waitFor(
+      async () => {
+        const [row] = await orm.em.fork().execute<{ known: number }[]>('select count(*)::int as known from users where id = any(?::uuid[])', [
+          `{${workerId},${colleagueId}}`,
+        ]);
+        return row?.known === 2 ? true : undefined;
+      },
+      20_000,
+      'the workers in the tracker’s directory',
+    );
     await seedOpenTasks(orm.em.fork(), { count: SEEDED - 100, assigneeIds: [workerId], label: 'Bulk' });
     await seedOpenTasks(orm.em.fork(), { count: 100, assigneeIds: [colleagueId], label: 'Bobs' });
   } finally {

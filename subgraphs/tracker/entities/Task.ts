@@ -52,6 +52,9 @@ export const TaskSchema = new EntitySchema<Task>({
     // Pages of `tasks` and `myTasks`: newest first, (created_at, id) as a stable order.
     { name: 'tasks_created_at_id_index', properties: ['createdAt', 'id'] },
     { name: 'tasks_assignee_created_at_id_index', properties: ['assigneeId', 'createdAt', 'id'] },
+    // The other orders of a task list (services/task-list.ts): a page reads the index in order.
+    { name: 'tasks_title_order_index', expression: 'create index "tasks_title_order_index" on "tasks" (lower("title"), "id")' },
+    { name: 'tasks_status_created_at_id_index', properties: ['status', 'createdAt', 'id'] },
     // Search by title and jira id (services/task-list.ts): `ilike '%…%'` through trigrams.
     { name: 'tasks_title_trgm_index', expression: 'create index "tasks_title_trgm_index" on "tasks" using gin ("title" gin_trgm_ops)' },
     { name: 'tasks_jira_id_trgm_index', expression: 'create index "tasks_jira_id_trgm_index" on "tasks" using gin ("jira_id" gin_trgm_ops)' },

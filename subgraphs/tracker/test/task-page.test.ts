@@ -10,7 +10,8 @@ import { OPS, dataOf, refusal, startTestbed, type TaskView, type Testbed, type T
  * and free again once the task holding it is done.
  */
 
-const TASK_DETAILS = contractOperation('TaskDetails');
+const taskDetails = (id: string, viewer: { token: string }) =>
+  bed.system.request<{ task: Details }>(contractOperation('TaskDetails'), { id }, viewer.token);
 
 interface MoneyMove {
   kind: 'ASSIGN_FEE' | 'COMPLETION_REWARD';
@@ -110,7 +111,7 @@ describe('a task page: the full description and the money history', () => {
     // Accounting books the three rows once the replicator has brought the events over.
     history = await waitFor(
       async () => {
-        const { task: seen } = dataOf(await bed.system.request<{ task: Details }>(TASK_DETAILS, { id: task.id }, bed.admin.token));
+        const { task: seen } = dataOf(await taskDetails(task.id, bed.admin));
         return seen.moneyHistory.length === 3 ? seen.moneyHistory : undefined;
       },
       20_000,
@@ -124,7 +125,7 @@ describe('a task page: the full description and the money history', () => {
     expect(history[0]?.user.id).toBe(task.assignee.id);
     expect(history.every((move) => receivers.has(move.user.id))).toBe(true);
     expect(history.map((move) => move.at)).toEqual([...history.map((move) => move.at)].sort());
-    const details = dataOf(await bed.system.request<{ task: Details }>(TASK_DETAILS, { id: task.id }, bed.admin.token)).task;
+    const details = dataOf(await taskDetails(task.id, bed.admin)).task;
     expect(details.description).toBe('Line one\nline two\nline three\nline four');
     expect(details.status).toBe('DONE');
   });
@@ -132,7 +133,7 @@ describe('a task page: the full description and the money history', () => {
   it('shows each popug only the rows of their own account; the creator without account:view_all none', async () => {
     // The accountant holds account:view_all but not task:view_all: the tracker decides who opens a task.
     for (const viewer of [manager, accountant, ...workers]) {
-      const result = await bed.system.request<{ task: Details }>(TASK_DETAILS, { id: task.id }, viewer.token);
+      const result = await taskDetails(task.id, viewer);
       const own = history.filter((move) => viewer === accountant || move.user.id === viewer.id);
       const mayOpen = viewer === manager || history.some((move) => move.user.id === viewer.id && move.kind === 'COMPLETION_REWARD');
       if (mayOpen) expect(dataOf(result).task.moneyHistory).toEqual(own);
