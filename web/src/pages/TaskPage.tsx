@@ -38,7 +38,7 @@ export function TaskPage({ id }: { id: string }) {
   return (
     <>
       {back}
-      <section className="panel" aria-labelledby="task-title">
+      <section className="panel task-page" aria-labelledby="task-title">
         <div className="task-head">
           <h1 id="task-title">
             {task.jiraId && <span className="jira">{task.jiraId}</span>} {task.title}

@@ -31,10 +31,10 @@ export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, co
             </div>
             {/* Cut at three lines (styles.css); the task's page has all of it and its history. */}
             <p className="task-description">{task.description}</p>
-            <Link className="task-open" to={taskPath(task.id)} aria-label={`Open “${task.title}”: full description and history`}>
-              Full description and history
-            </Link>
             <TaskFacts task={task} showAssignee={showAssignee} />
+            <Link className="task-open" to={taskPath(task.id)} aria-label={`Open “${task.title}”: full description and history`}>
+              Full description and history →
+            </Link>
             {canComplete && (
               <button
                 type="button"
