@@ -169,6 +169,16 @@ describe('All tasks on 500 tasks', () => {
     await page.goBack();
     await allTasks.getByText(`Showing 50 of ${total} tasks, title a–z.`).waitFor();
   });
+
+  it('fits the list and the task page on a 360 px phone', async () => {
+    await page.setViewportSize({ width: 360, height: 780 });
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(ARTIFACTS, 'tracker-500-tasks-360.png') });
+    await page.goto(`${bed.origin()}/tracker/tasks/${longTaskId}`);
+    await page.getByText('Fifth line: the end.').waitFor();
+    expect(await overflow()).toBeLessThanOrEqual(0);
+  });
 });
 
 describe('My tasks on 400 tasks and more', () => {
