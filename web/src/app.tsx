@@ -13,7 +13,9 @@ import { LoginPage } from './pages/LoginPage';
 import { PasswordPage } from './pages/PasswordPage';
 import { RegisterPage } from './pages/RegisterPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
+import { TaskPage } from './pages/TaskPage';
 import { TrackerPage } from './pages/TrackerPage';
+import { taskIdOfPath } from './tracker/task-path';
 import { Link, navigate, useLocation } from './router';
 import { loginPath, useSession, useStartSession, useUser } from './session-context';
 
@@ -48,7 +50,18 @@ function Routes() {
   const publicPage = PUBLIC_PAGES[path];
   if (publicPage) return <PublicLayout>{publicPage()}</PublicLayout>;
   const dashboard = DASHBOARDS.find((candidate) => candidate.path === path);
-  const page = path === '/password' ? <PasswordPage /> : dashboard ? <DashboardGate id={dashboard.id} /> : <NotFound />;
+  const taskId = taskIdOfPath(path);
+  const page =
+    path === '/password' ? (
+      <PasswordPage />
+    ) : dashboard ? (
+      <DashboardGate id={dashboard.id} />
+    ) : taskId ? (
+      // A task's page opens with the tracker's access, keyed so another task starts afresh.
+      <DashboardGate id="tracker" key={taskId} page={<TaskPage id={taskId} />} />
+    ) : (
+      <NotFound />
+    );
   return (
     <SignedIn>
       <Layout>{page}</Layout>
@@ -81,12 +94,13 @@ function SignedIn({ children }: { children: ReactNode }) {
   );
 }
 
-function DashboardGate({ id }: { id: Dashboard }) {
+/** A dashboard (or, with `page`, one of its pages) when the caller may open it, else "No access". */
+function DashboardGate({ id, page }: { id: Dashboard; page?: ReactNode }) {
   const access = useAccess();
   const user = useUser();
   const title = DASHBOARDS.find((dashboard) => dashboard.id === id)?.title ?? id;
   if (access === null) return <Loading label="Checking what you may open…" />;
-  if (access[id]) return <BusinessClockGate>{PAGES[id]()}</BusinessClockGate>;
+  if (access[id]) return <BusinessClockGate>{page ?? PAGES[id]()}</BusinessClockGate>;
   const open = DASHBOARDS.filter((dashboard) => access[dashboard.id]);
   return (
     <section className="panel" aria-labelledby="no-access">
