@@ -18,8 +18,9 @@ export const accountingPermissionAdmin = permissionAdmin('accounting');
 export const viewOwnAccount = can('account:view_own');
 
 /**
- * Every root field is guarded; the types below are reachable only through them, and none
- * is a resolvable entity, so `_entities` opens nothing of accounting's.
+ * Every root field is guarded; the types below are reachable only through them. The one
+ * resolvable entity, Task, opens only its moneyHistory, which shows each caller no more
+ * than their audit logs do (services/task-money.ts).
  */
 export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   Query: {
@@ -44,6 +45,8 @@ export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   Transaction: anyone,
   TransactionTask: anyone,
   Payout: anyone,
+  Task: signedIn,
+  TaskMoneyMove: anyone,
   EarningsDay: anyone,
   BusinessClock: anyone,
 });

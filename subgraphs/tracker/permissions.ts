@@ -35,8 +35,12 @@ const taskDetails = accessCheck('tracker:task-details', 'no_cache', (task: Task,
 export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   Query: {
     myTasks: trackerMember,
+    myTaskCount: trackerMember,
     task: trackerMember,
     tasks: can(VIEW_ALL_PERMISSION),
+    taskCount: can(VIEW_ALL_PERMISSION),
+    // The filter of every task's list: the directory's names, only for who may list every task.
+    taskAssignees: can(VIEW_ALL_PERMISSION),
     trackerAccess: signedIn,
   },
   Mutation: {

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { AccountView, TransactionView } from '../services/account-book';
 import type { AccountMovement } from '../services/account-reads';
 import type { PayoutView } from '../services/day-close';
+import type { TaskMoneyReference, TaskMoneyMoveView } from '../services/task-money';
 import type { UserReference } from '@popug/lib/replication/user-copies';
 import type { AccountingContext } from '../context';
 export type Maybe<T> = T | null;
@@ -191,6 +192,34 @@ export type Subscription = {
   myAccountUpdated: AccountUpdate;
 };
 
+/**
+ * A tracker task, as accounting knows it: the money booked for it. Its name and details are
+ * the tracker's; accounting adds only its history of fees and rewards.
+ */
+export type Task = {
+  __typename?: 'Task';
+  id: Scalars['ID']['output'];
+  /**
+   * Every fee and reward booked for this task, oldest first: one ASSIGN_FEE per assignment
+   * (who paid it, when), one COMPLETION_REWARD on completion. The caller sees the rows of
+   * their own account (account:view_own) or, with account:view_all, every row.
+   */
+  moneyHistory: Array<TaskMoneyMove>;
+};
+
+/** One fee or reward of a task: whose account it moved, by how much, when. */
+export type TaskMoneyMove = {
+  __typename?: 'TaskMoneyMove';
+  /** Signed cents, as in the audit log: a fee negative, a reward positive. */
+  amount: Scalars['Money']['output'];
+  /** When the assignment or completion happened. */
+  at: Scalars['DateTime']['output'];
+  /** The business day the row is booked on. */
+  businessDay: Scalars['Date']['output'];
+  kind: TransactionKind;
+  user: User;
+};
+
 /** One row of an account's audit log. */
 export type Transaction = {
   __typename?: 'Transaction';
@@ -246,6 +275,17 @@ export type ResolversObject<TObject> = WithIndex<TObject>;
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -309,7 +349,17 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = ResolversObject<{
+  Task: Task;
+}>;
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = ResolversObject<{
+  Task:
+    ( { __typename: 'Task' }
+    & GraphQLRecursivePick<FederationTypes['Task'], {"id":true}> );
+}>;
 
 
 
@@ -332,6 +382,8 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Task: ResolverTypeWrapper<TaskMoneyReference>;
+  TaskMoneyMove: ResolverTypeWrapper<TaskMoneyMoveView>;
   Transaction: ResolverTypeWrapper<TransactionView>;
   TransactionKind: TransactionKind;
   TransactionTask: ResolverTypeWrapper<TransactionTask>;
@@ -357,6 +409,8 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   RolePermissions: RolePermissions;
   Subscription: Record<PropertyKey, never>;
+  Task: TaskMoneyReference;
+  TaskMoneyMove: TaskMoneyMoveView;
   Transaction: TransactionView;
   TransactionTask: TransactionTask;
   User: UserReference;
@@ -440,6 +494,20 @@ export type SubscriptionResolvers<ContextType = AccountingContext, ParentType ex
   myAccountUpdated?: SubscriptionResolver<ResolversTypes['AccountUpdate'], "myAccountUpdated", ParentType, ContextType>;
 }>;
 
+export type TaskResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'], FederationReferenceType extends FederationReferenceTypes['Task'] = FederationReferenceTypes['Task']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Task']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moneyHistory?: Resolver<Array<ResolversTypes['TaskMoneyMove']>, ParentType, ContextType>;
+}>;
+
+export type TaskMoneyMoveResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['TaskMoneyMove'] = ResolversParentTypes['TaskMoneyMove']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  businessDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['TransactionKind'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
 export type TransactionResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Transaction'] = ResolversParentTypes['Transaction']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   businessDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
@@ -479,6 +547,8 @@ export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Task?: TaskResolvers<ContextType>;
+  TaskMoneyMove?: TaskMoneyMoveResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
   TransactionTask?: TransactionTaskResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

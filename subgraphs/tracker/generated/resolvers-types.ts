@@ -55,13 +55,29 @@ export type MutationSetTrackerPermissionArgs = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The caller's own tasks, newest first. */
+  /** How many of the caller's own tasks match (the same status and search as myTasks). */
+  myTaskCount: Scalars['Int']['output'];
+  /**
+   * The caller's own tasks, newest first unless `sort` says otherwise. `search` keeps the tasks
+   * whose title or jira id contains it, ignoring case. Without `first` and `after`, every one
+   * of them; with them, one page: `first` is 1..500 (default 50), `after` the id of the last
+   * task of the previous page (in the same order and search).
+   */
   myTasks: Array<Task>;
   /** One task: the caller's own, or anyone's with task:view_all. */
   task: Maybe<Task>;
   /**
-   * Every task, newest first (task:view_all). `first` is 1..500 (default 50); `after` is the
-   * id of the last task of the previous page.
+   * The popugs a task list can be filtered by: everyone in the directory, by name A to Z
+   * (task:view_all). `search` keeps those whose name or email contains it, ignoring case;
+   * `first` is 1..100 (default 20), `after` the id of the last user of the previous page.
+   */
+  taskAssignees: Array<User>;
+  /** How many tasks match (the same filters as tasks; task:view_all). */
+  taskCount: Scalars['Int']['output'];
+  /**
+   * Every task, newest first unless `sort` says otherwise (task:view_all). `first` is 1..500
+   * (default 50); `after` is the id of the last task of the previous page. `search` keeps the
+   * tasks whose title or jira id contains it, ignoring case.
    */
   tasks: Array<Task>;
   /** What the caller may do in tracker (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
@@ -73,7 +89,17 @@ export type Query = {
 };
 
 
+export type QueryMyTaskCountArgs = {
+  search?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<TaskStatus>;
+};
+
+
 export type QueryMyTasksArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<TaskSort>;
   status?: InputMaybe<TaskStatus>;
 };
 
@@ -83,10 +109,26 @@ export type QueryTaskArgs = {
 };
 
 
+export type QueryTaskAssigneesArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryTaskCountArgs = {
+  assigneeId?: InputMaybe<Scalars['ID']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<TaskStatus>;
+};
+
+
 export type QueryTasksArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<TaskSort>;
   status?: InputMaybe<TaskStatus>;
 };
 
@@ -136,6 +178,19 @@ export type Task = {
   status: TaskStatus;
   title: Scalars['String']['output'];
 };
+
+/**
+ * The order of a task list. Every order ends with the task id, so pages (`after`) never skip
+ * or repeat a task.
+ */
+export type TaskSort =
+  /** Newest first (the default). */
+  | 'NEWEST'
+  | 'OLDEST'
+  /** Open tasks before done ones, each newest first. */
+  | 'STATUS'
+  /** By title, A to Z, ignoring case. */
+  | 'TITLE';
 
 export type TaskStatus =
   | 'DONE'
@@ -273,6 +328,7 @@ export type ResolversTypes = ResolversObject<{
   ShufflePayload: ResolverTypeWrapper<ShufflePayload>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Task: ResolverTypeWrapper<TaskEntity>;
+  TaskSort: TaskSort;
   TaskStatus: TaskStatus;
   TrackerAccess: ResolverTypeWrapper<TrackerAccess>;
   User: ResolverTypeWrapper<UserReference>;
@@ -317,8 +373,11 @@ export type MutationResolvers<ContextType = TrackerContext, ParentType extends R
 }>;
 
 export type QueryResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  myTaskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryMyTaskCountArgs>>;
   myTasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryMyTasksArgs>>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
+  taskAssignees?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, Partial<QueryTaskAssigneesArgs>>;
+  taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryTaskCountArgs>>;
   tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryTasksArgs>>;
   trackerAccess?: Resolver<Maybe<ResolversTypes['TrackerAccess']>, ParentType, ContextType>;
   trackerPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;

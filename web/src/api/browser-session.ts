@@ -30,14 +30,24 @@ function exclusively<T>(step: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A new access token from the refresh cookie (rotating it), or null when there is no session
- * to refresh. `then` names a trusted query without variables that the gateway runs with the
- * new token in the same request (a page load's Start: one round instead of two).
+ * Why the cookie gave no token: no session (none, ended, expired) or the account was
+ * deactivated — then the gateway says so, and only to the session's own cookie.
  */
-export function refreshAccessToken(then?: string): Promise<RefreshedToken | null> {
+export type SessionRefusal = 'no-session' | 'deactivated';
+
+/**
+ * A new access token from the refresh cookie (rotating it), or why there is none. Throws when
+ * the server could not answer (network, limits). `then` names a trusted query without
+ * variables that the gateway runs with the new token in the same request (a page load's
+ * Start: one round instead of two).
+ */
+export function refreshAccessToken(then?: string): Promise<RefreshedToken | SessionRefusal> {
   return exclusively(async () => {
     const response = await post(then === undefined ? '/session/refresh' : `/session/refresh?${new URLSearchParams({ then }).toString()}`);
-    if (response.status === 401) return null;
+    if (response.status === 401) {
+      const body = (await response.json().catch(() => ({}))) as { code?: unknown };
+      return body.code === 'ACCOUNT_DEACTIVATED' ? 'deactivated' : 'no-session';
+    }
     if (!response.ok) throw await refusal(response);
     const body = (await response.json()) as Partial<RefreshedToken>;
     if (typeof body.token !== 'string' || typeof body.expiresAt !== 'string') {

@@ -14,6 +14,19 @@ export type Period =
   /** The ISO week (Monday to Sunday) containing the day. */
   | 'WEEK';
 
+/**
+ * The order of a task list. Every order ends with the task id, so pages (`after`) never skip
+ * or repeat a task.
+ */
+export type TaskSort =
+  /** Newest first (the default). */
+  | 'NEWEST'
+  | 'OLDEST'
+  /** Open tasks before done ones, each newest first. */
+  | 'STATUS'
+  /** By title, A to Z, ignoring case. */
+  | 'TITLE';
+
 export type TaskStatus =
   | 'DONE'
   | 'OPEN';
@@ -211,6 +224,45 @@ export type TaskQueryVariables = Exact<{
 
 
 export type TaskQuery = { task: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } } | null };
+
+export type MyTaskListQueryVariables = Exact<{
+  status?: TaskStatus | null | undefined;
+  search?: string | null | undefined;
+  sort?: TaskSort | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MyTaskListQuery = { open: number, done: number, myTasks: Array<{ id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } }> };
+
+export type AllTaskListQueryVariables = Exact<{
+  status?: TaskStatus | null | undefined;
+  assigneeId?: string | null | undefined;
+  search?: string | null | undefined;
+  sort?: TaskSort | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AllTaskListQuery = { taskCount: number, tasks: Array<{ id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } }> };
+
+export type TaskAssigneesQueryVariables = Exact<{
+  search?: string | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type TaskAssigneesQuery = { taskAssignees: Array<{ id: string, name: string, email: string }> };
+
+export type TaskDetailsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TaskDetailsQuery = { task: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, moneyHistory: Array<{ kind: TransactionKind, amount: number, at: string, businessDay: string, user: { id: string, name: string } }>, assignee: { id: string, name: string, email: string, role: string } } | null };
 
 export type TaskUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -759,6 +811,110 @@ export const TaskDocument = new TypedDocumentString(`
     role
   }
 }`) as unknown as TypedDocumentString<TaskQuery, TaskQueryVariables>;
+export const MyTaskListDocument = new TypedDocumentString(`
+    query MyTaskList($status: TaskStatus, $search: String, $sort: TaskSort, $first: Int, $after: ID) {
+  myTasks(
+    status: $status
+    search: $search
+    sort: $sort
+    first: $first
+    after: $after
+  ) {
+    ...TaskFields
+  }
+  open: myTaskCount(status: OPEN, search: $search)
+  done: myTaskCount(status: DONE, search: $search)
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<MyTaskListQuery, MyTaskListQueryVariables>;
+export const AllTaskListDocument = new TypedDocumentString(`
+    query AllTaskList($status: TaskStatus, $assigneeId: ID, $search: String, $sort: TaskSort, $first: Int, $after: ID) {
+  tasks(
+    status: $status
+    assigneeId: $assigneeId
+    search: $search
+    sort: $sort
+    first: $first
+    after: $after
+  ) {
+    ...TaskFields
+  }
+  taskCount(status: $status, assigneeId: $assigneeId, search: $search)
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<AllTaskListQuery, AllTaskListQueryVariables>;
+export const TaskAssigneesDocument = new TypedDocumentString(`
+    query TaskAssignees($search: String, $first: Int, $after: ID) {
+  taskAssignees(search: $search, first: $first, after: $after) {
+    id
+    name
+    email
+  }
+}
+    `) as unknown as TypedDocumentString<TaskAssigneesQuery, TaskAssigneesQueryVariables>;
+export const TaskDetailsDocument = new TypedDocumentString(`
+    query TaskDetails($id: ID!) {
+  task(id: $id) {
+    ...TaskFields
+    moneyHistory {
+      kind
+      amount
+      at
+      businessDay
+      user {
+        id
+        name
+      }
+    }
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<TaskDetailsQuery, TaskDetailsQueryVariables>;
 export const TaskUpdatesDocument = new TypedDocumentString(`
     subscription TaskUpdates {
   taskUpdated {
