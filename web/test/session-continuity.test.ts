@@ -50,13 +50,14 @@ describe('sessions without lost work, in Chromium', () => {
   it('keeps a half-typed task through an ended session and a reload; signed in again, it is created once', async () => {
     const worker = await hire(bed.system(), adminToken, PASSWORD, 'worker', 'typist');
     const page = await signedInPage(worker);
-    await page.getByRole('heading', { name: 'New task' }).waitFor();
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const form = page.getByRole('dialog', { name: 'Create task' });
     const title = `Water the ferns ${worker.id.slice(0, 8)}`;
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Description').fill('Only the big ones, twice.');
+    await form.getByLabel('Title').fill(title);
+    await form.getByLabel('Description').fill('Only the big ones, twice.');
 
     await endSessionsElsewhere(worker);
-    await page.getByRole('button', { name: 'Create task' }).click();
+    await form.getByRole('button', { name: 'Create task' }).click();
     await page.getByRole('dialog', { name: 'Your session has ended' }).waitFor();
 
     // The user reloads instead of signing in: the same page, the same dialog over it.
@@ -69,12 +70,13 @@ describe('sessions without lost work, in Chromium', () => {
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
     await dialog.waitFor({ state: 'detached' });
-    expect(await page.getByLabel('Title').inputValue()).toBe(title);
-    expect(await page.getByLabel('Description').inputValue()).toBe('Only the big ones, twice.');
+    // The draft kept, the page opens with the Create task dialog again.
+    expect(await form.getByLabel('Title').inputValue()).toBe(title);
+    expect(await form.getByLabel('Description').inputValue()).toBe('Only the big ones, twice.');
 
-    await page.getByRole('button', { name: 'Create task' }).click();
-    await page.getByText(`Created “${title}”`).waitFor();
-    expect(await page.getByLabel('Title').inputValue()).toBe('');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    await form.getByText(`Created “${title}”`).waitFor();
+    expect(await form.getByLabel('Title').inputValue()).toBe('');
     const { tasks } = await call(TasksDocument, { first: 500 }, adminToken);
     expect(tasks.filter((task) => task.title === title)).toHaveLength(1);
     expect(await drafts(page)).not.toContain('Water the ferns'); // sent: the draft is gone
@@ -83,7 +85,8 @@ describe('sessions without lost work, in Chromium', () => {
   it('lets nobody else read the draft: another user signing in over the ended session starts clean', async () => {
     const [first, second] = [await hire(bed.system(), adminToken, PASSWORD, 'worker', 'first'), await hire(bed.system(), adminToken, PASSWORD, 'worker', 'second')];
     const page = await signedInPage(first);
-    await page.getByLabel('Title').fill('Secret plans of the first');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.getByRole('dialog', { name: 'Create task' }).getByLabel('Title').fill('Secret plans of the first');
     await endSessionsElsewhere(first);
     await page.reload();
 
@@ -92,8 +95,11 @@ describe('sessions without lost work, in Chromium', () => {
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('banner').getByText(second.name).waitFor();
-    await page.getByRole('heading', { name: 'New task' }).waitFor();
-    expect(await page.getByLabel('Title').inputValue()).toBe('');
+    // No draft of theirs: no dialog opens by itself, and the form opens empty.
+    await page.getByRole('heading', { name: 'My tasks' }).waitFor();
+    expect(await page.getByRole('dialog', { name: 'Create task' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Create task' }).click();
+    expect(await page.getByRole('dialog', { name: 'Create task' }).getByLabel('Title').inputValue()).toBe('');
     expect(await drafts(page)).not.toContain('Secret plans');
   });
 

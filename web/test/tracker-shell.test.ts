@@ -66,7 +66,7 @@ function apiRequests(page: Page): Sent[] {
 async function firstRound(page: Page, sent: Sent[], after: number): Promise<string[]> {
   await page.getByRole('region', { name: 'All tasks' }).getByText(/^Showing|^No tasks match/).waitFor();
   await page.getByRole('region', { name: 'My tasks' }).getByRole('group', { name: 'Show tasks' }).waitFor();
-  const lists = sent.filter(({ at, operation }) => at > after && /(MyTasks|Tasks)$/.test(operation));
+  const lists = sent.filter(({ at, operation }) => at > after && /(MyTaskList|AllTaskList)$/.test(operation));
   const firstAnswer = Math.min(...lists.map(({ answeredAt }) => answeredAt ?? Infinity));
   return sent.filter(({ at, stream }) => !stream && at > after && at < firstAnswer).map(({ operation }) => operation);
 }
@@ -88,14 +88,14 @@ describe('the tracker page', () => {
     if (!signIn) throw new Error(`no sign-in among ${sent.map(({ operation }) => operation).join(', ')}`);
     const afterSignIn = await firstRound(page, sent, signIn.at);
     expect(afterSignIn.length).toBeLessThanOrEqual(3);
-    expect(afterSignIn.sort()).toEqual(['/graphql MyTasks', '/graphql Start', '/graphql Tasks']);
+    expect(afterSignIn.sort()).toEqual(['/graphql AllTaskList', '/graphql MyTaskList', '/graphql Start']);
 
     const reloadedAt = Date.now();
     await page.reload();
     const afterReload = await firstRound(page, sent, reloadedAt);
     expect(afterReload.length).toBeLessThanOrEqual(3);
     // The refresh runs the Start document with the token it mints (?then=Start): one request.
-    expect(afterReload.sort()).toEqual(['/graphql MyTasks', '/graphql Tasks', '/session/refresh']);
+    expect(afterReload.sort()).toEqual(['/graphql AllTaskList', '/graphql MyTaskList', '/session/refresh']);
     expect(mutations(sent)).toEqual([]);
   });
 

@@ -23,7 +23,8 @@ export interface QueryState<TResult> {
 export function useQuery<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
-  { catchUp = true }: { catchUp?: boolean } = {},
+  /** `skip`: not sent (yet), e.g. a read no first paint needs until the user reaches for it. */
+  { catchUp = true, skip = false }: { catchUp?: boolean; skip?: boolean } = {},
 ): QueryState<TResult> {
   const [state, setState] = useState<{ data?: TResult; error?: ApiError; loading: boolean }>({ loading: true });
   const [generation, setGeneration] = useState(0);
@@ -37,6 +38,7 @@ export function useQuery<TResult, TVariables>(
   const staleOnArrival = useRef(false);
 
   useEffect(() => {
+    if (skip) return;
     const controller = new AbortController();
     sentAt.current = Date.now();
     inFlight.current = true;
@@ -54,7 +56,7 @@ export function useQuery<TResult, TVariables>(
       (error: unknown) => arrived({ error: toApiError(error), loading: false }),
     );
     return () => controller.abort();
-  }, [document, key, generation]);
+  }, [document, key, generation, skip]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   const update = useCallback((change: (current: TResult) => TResult) => {

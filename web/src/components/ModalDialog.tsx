@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode, type KeyboardEvent } from 'react';
+import { useEffect, useRef, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -7,6 +7,8 @@ interface ModalDialogProps {
   label: string;
   /** Room for a form (the default suits a few lines). */
   wide?: boolean;
+  /** Where the focus goes on close, when not what had it at the opening (a dialog the page opened by itself). */
+  returnFocusTo?: RefObject<HTMLElement | null>;
   onClose(): void;
   children: ReactNode;
 }
@@ -17,7 +19,7 @@ interface ModalDialogProps {
  * focus goes back to what had it before (the button that opened it), as the ARIA dialog
  * pattern asks. The first field takes the focus when it opens.
  */
-export function ModalDialog({ label, wide = false, onClose, children }: ModalDialogProps) {
+export function ModalDialog({ label, wide = false, returnFocusTo, onClose, children }: ModalDialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
@@ -27,9 +29,9 @@ export function ModalDialog({ label, wide = false, onClose, children }: ModalDia
     (element?.querySelector<HTMLElement>('input, textarea, select') ?? element?.querySelector<HTMLElement>(FOCUSABLE))?.focus();
     return () => {
       element?.close();
-      opener?.focus();
+      (returnFocusTo?.current ?? opener)?.focus();
     };
-  }, []);
+  }, [returnFocusTo]);
 
   const keepFocusInside = (event: KeyboardEvent<HTMLDialogElement>) => {
     if (event.key !== 'Tab' || !dialog.current) return;

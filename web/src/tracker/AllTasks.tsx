@@ -73,7 +73,7 @@ export function AllTasks({ version, viewerId, onChanged, live }: AllTasksProps) 
             <option value="DONE">Done</option>
           </select>
         </div>
-        <AssigneeFilter assigneeId={params.assigneeId} knownName={knownName} onChange={(assigneeId) => setParams({ assigneeId })} />
+        <AssigneeFilter assigneeId={params.assigneeId} knownName={knownName} listShown={tasks.data !== undefined} onChange={(assigneeId) => setParams({ assigneeId })} />
       </div>
       <QueryView query={tasks} loadingLabel="Loading tasks…">
         {({ tasks: list, taskCount }) =>

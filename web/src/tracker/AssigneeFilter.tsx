@@ -10,11 +10,13 @@ interface AssigneeFilterProps {
   assigneeId: string | null;
   /** The chosen popug's name when the list on screen knows it (after a reload the directory page may not hold them). */
   knownName: string | undefined;
+  /** Whether the tasks are on screen: the directory is read after them, not in the first paint's round. */
+  listShown: boolean;
   onChange(assigneeId: string | null): void;
 }
 
 /** Filters All tasks by assignee, offering every popug of the directory (TaskAssignees), searched by name or email. */
-export function AssigneeFilter({ assigneeId, knownName, onChange }: AssigneeFilterProps) {
+export function AssigneeFilter({ assigneeId, knownName, listShown, onChange }: AssigneeFilterProps) {
   const findId = useId();
   const selectId = useId();
   const [draft, setDraft] = useState('');
@@ -23,7 +25,10 @@ export function AssigneeFilter({ assigneeId, knownName, onChange }: AssigneeFilt
     const timer = setTimeout(() => setSearch(draft.trim()), SEARCH_SETTLE_MS);
     return () => clearTimeout(timer);
   }, [draft]);
-  const offered = useQuery(TaskAssigneesDocument, { search: search || null, first: OFFERED });
+  // Read once the list is on screen, or at once when the user reaches for the filter first.
+  const [reached, setReached] = useState(false);
+  const offered = useQuery(TaskAssigneesDocument, { search: search || null, first: OFFERED }, { skip: !(listShown || reached) });
+  const reach = () => setReached(true);
   const popugs = offered.data?.taskAssignees ?? [];
   const chosenMissing = assigneeId !== null && !popugs.some((popug) => popug.id === assigneeId);
 
@@ -31,11 +36,11 @@ export function AssigneeFilter({ assigneeId, knownName, onChange }: AssigneeFilt
     <>
       <div className="field">
         <label htmlFor={findId}>Find a popug</label>
-        <input id={findId} type="search" value={draft} maxLength={200} placeholder="Name or email" onChange={(event) => setDraft(event.target.value)} />
+        <input id={findId} type="search" onFocus={reach} value={draft} maxLength={200} placeholder="Name or email" onChange={(event) => setDraft(event.target.value)} />
       </div>
       <div className="field">
         <label htmlFor={selectId}>Assignee</label>
-        <select id={selectId} value={assigneeId ?? ''} onChange={(event) => onChange(event.target.value || null)}>
+        <select id={selectId} onFocus={reach} value={assigneeId ?? ''} onChange={(event) => onChange(event.target.value || null)}>
           <option value="">Anyone</option>
           {chosenMissing && <option value={assigneeId}>{knownName ?? 'The chosen popug'}</option>}
           {popugs.map((popug) => (

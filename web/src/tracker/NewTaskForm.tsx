@@ -9,6 +9,9 @@ import { DESCRIPTION_MAX, hasErrors, taskFieldOf, toNewTask, validateTask, type 
 
 const EMPTY: TaskDraft = { title: '', jiraId: '', description: '' };
 
+/** The name its draft is kept under (api/drafts.ts). */
+export const NEW_TASK_DRAFT = 'new-task';
+
 /**
  * Create a task: inline errors as the user types (after the first blur or submit), server
  * errors beside them. What is typed is kept as a draft until the task is created, through a
@@ -16,7 +19,7 @@ const EMPTY: TaskDraft = { title: '', jiraId: '', description: '' };
  */
 export function NewTaskForm({ onCreated }: { onCreated(): void }) {
   const createTask = useMutation(CreateTaskDocument);
-  const { value: draft, set: setDraft, clear: clearDraft } = useDraft('new-task', EMPTY);
+  const { value: draft, set: setDraft, clear: clearDraft } = useDraft(NEW_TASK_DRAFT, EMPTY);
   const [touched, setTouched] = useState<Partial<Record<keyof TaskDraft, boolean>>>({});
   const [submitted, setSubmitted] = useState(false);
   const [created, setCreated] = useState<CreateTaskMutation['createTask']>();
