@@ -34,6 +34,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
     myTasks: trackerMember,
     task: trackerMember,
     tasks: can(VIEW_ALL_PERMISSION),
+    deactivationPreview: can(VIEW_ALL_PERMISSION),
   },
   Mutation: {
     createTask: can('task:create'),
@@ -46,6 +47,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   },
   User: anyone,
   ShufflePayload: anyone,
+  DeactivationPreview: anyone,
   Task: {
     // A task's name: other services show it (audit logs, analytics) to anyone signed in.
     id: signedIn,
