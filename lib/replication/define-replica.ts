@@ -14,9 +14,9 @@ export interface OwnReplication<T extends EventType> {
   applyOwn(em: EntityManager, changes: TypedChange<T>[], settings: ReplicaSettings): Promise<void>;
   /**
    * Runs last in a batch that held directory changes, after `applyOwn`, in the same
-   * transaction (tracker: the open tasks of a popug who is now inactive move on).
+   * transaction, with those changes (tracker: the open tasks of a popug who is now inactive move on).
    */
-  afterDirectoryChange?(em: EntityManager): Promise<void>;
+  afterDirectoryChange?(em: EntityManager, userChanges: readonly TypedChange<(typeof USER_EVENT_TYPES)[number]>[]): Promise<void>;
   reset: ReplicaDefinition['reset'];
   /** Queries of the replica's own tables; the directory's is added. */
   ownComparableState: readonly string[];
@@ -38,7 +38,8 @@ export function defineReplica<T extends EventType>(own: OwnReplication<T>): Repl
       const changes = readChanges<EventType>(events, eventTypes);
       await applyUserChanges(em, changes);
       await own.applyOwn(em, changesOfTypes(changes, own.ownEventTypes), settings);
-      if (own.afterDirectoryChange && changesOfTypes(changes, USER_EVENT_TYPES).length > 0) await own.afterDirectoryChange(em);
+      const userChanges = changesOfTypes(changes, USER_EVENT_TYPES);
+      if (own.afterDirectoryChange && userChanges.length > 0) await own.afterDirectoryChange(em, userChanges);
     },
     reset: own.reset,
     comparableState: [USERS_STATE, ...own.ownComparableState],

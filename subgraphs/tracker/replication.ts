@@ -22,8 +22,8 @@ export const trackerReplica = defineReplica({
   // replay rewrites each one from the log (newest revision wins, an equal revision with
   // other content is rewritten), and no row ever goes back to an older revision. Tasks
   // are the tracker's own: a replay of completions only finds them DONE already.
-  async afterDirectoryChange(em) {
-    await reassignTasksOfInactiveUsers(em);
+  async afterDirectoryChange(em, userChanges) {
+    await reassignTasksOfInactiveUsers(em, { deactivations: userChanges.some((change) => !change.payload.active) });
   },
   async reset() {},
   ownComparableState: [],

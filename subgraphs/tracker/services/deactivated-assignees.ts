@@ -30,10 +30,22 @@ const REASSIGN_SQL = reassignAtRandomSql('t.assignee_id in (select gone.id from 
  *   first leaves the row DONE and the UPDATE's re-check skips it (one reward, no fee); a
  *   completion that waited finds another assignee and is refused (one fee, no reward).
  */
-export async function reassignTasksOfInactiveUsers(em: EntityManager): Promise<number> {
+export async function reassignTasksOfInactiveUsers(em: EntityManager, { deactivations }: { deactivations: boolean }): Promise<number> {
+  // Without a deactivation in the batch only tasks left waiting for a receiver can move:
+  // none, almost always, and then the shuffle lock is not waited for. A batch that
+  // deactivates someone always takes it, so a shuffle still drawing the popug is waited out.
+  if (!deactivations && !(await tasksWaitOnInactiveUsers(em))) return 0;
   await executeSql(em, 'select pg_advisory_xact_lock(?)', [SHUFFLE_LOCK]);
   const rows = await executeSql<{ reassigned: number }>(em, REASSIGN_SQL, [new Date().toISOString()]);
   return rows[0]?.reassigned ?? 0;
+}
+
+async function tasksWaitOnInactiveUsers(em: EntityManager): Promise<boolean> {
+  const rows = await executeSql<{ waiting: boolean }>(
+    em,
+    `select exists (select 1 from users u join tasks t on t.assignee_id = u.id and t.status = 'OPEN' where not u.active) as waiting`,
+  );
+  return rows[0]?.waiting ?? false;
 }
 
 /**
