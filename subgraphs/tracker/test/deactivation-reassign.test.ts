@@ -152,6 +152,11 @@ test('deactivation reassigns the open tasks at once with one fee each; a repeat 
   expect(before.every((task) => task.assignee_id === leaver.id)).toBe(true);
   // The confirmation's figures: 30 open tasks, and the five other workers who may receive them.
   expect(await previewOf(leaver)).toEqual({ openTasks: 30, receivers: workers.length - 1 });
+  // Only with task:view_all, and only of a user id.
+  const preview = 'query ($id: ID!) { deactivationPreview(userId: $id) { openTasks receivers } }';
+  expect(refusal(await bed.system.request(preview, { id: leaver.id }, leaver.token), 'deactivationPreview').codes).toEqual(['FORBIDDEN']);
+  const malformed = await bed.system.request(preview, { id: 'not-a-user' }, bed.admin.token);
+  expect(malformed.errors?.map((error) => [error.extensions?.code, error.extensions?.field])).toEqual([['BAD_USER_INPUT', 'userId']]);
 
   await setActive(leaver, false);
   await awaitNoOpenTasks(leaver);
