@@ -143,6 +143,12 @@ export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayC
         res.status(429).json({ code, message: 'Too many session refreshes: try again later', ...(typeof retryAfter === 'number' ? { retryAfter } : {}) });
         return;
       }
+      if (code === 'ACCOUNT_DEACTIVATED') {
+        // The session's own holder is told why, so the app does not ask for a sign-in that cannot succeed.
+        res.setHeader('set-cookie', clearedCookie());
+        res.status(401).json({ code, message: 'This account is deactivated: ask an admin' });
+        return;
+      }
       if (code !== 'UNAUTHENTICATED' && code !== 'BAD_USER_INPUT') {
         res.status(503).json({ code, message: 'The session could not be refreshed now: try again' });
         return;

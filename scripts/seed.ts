@@ -71,6 +71,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`❌ seed failed: ${(error as Error).message}\n   Is the system running (npm start)?\n`);
+  process.stderr.write(
+    `❌ seed failed: ${(error as Error).message}\n` +
+      `   It talked to ${endpoint} as ${env.ADMIN_EMAIL}. Is the system running (npm start), and does\n` +
+      '   this shell have the same environment (PORT, ADMIN_EMAIL, ADMIN_PASSWORD, …) as the one that started it?\n',
+  );
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import { permissionAdmin } from '@popug/lib/access/permission-admin';
-import { anyone, can } from '@popug/lib/access/shield';
+import { anyone, can, signedIn } from '@popug/lib/access/shield';
 import { subgraphRules } from '@popug/lib/access/subgraph-rules';
 
 export const ACCOUNTING_PERMISSIONS = [
@@ -20,6 +20,7 @@ export const viewOwnAccount = can('account:view_own');
  */
 export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   Query: {
+    businessClock: signedIn,
     myAccount: viewOwnAccount,
     account: can('account:view_all'),
     accounts: can('account:view_all'),
@@ -39,4 +40,5 @@ export const accountingRules = subgraphRules(accountingPermissionAdmin, {
   TransactionTask: anyone,
   Payout: anyone,
   EarningsDay: anyone,
+  BusinessClock: anyone,
 });

@@ -1,6 +1,8 @@
 import { useEffect, type ReactNode } from 'react';
 import { AccessProvider, DASHBOARDS, useAccess, type Dashboard } from './access';
+import { SessionNotice } from './account/SessionNotice';
 import { SignInDialog } from './account/SignInDialog';
+import { BusinessClockGate, BusinessClockProvider } from './business-clock';
 import { Layout, PublicLayout } from './components/Layout';
 import { Loading } from './components/status';
 import { AccountingPage } from './pages/AccountingPage';
@@ -34,7 +36,9 @@ export function App() {
   useStartSession();
   return (
     <AccessProvider>
-      <Routes />
+      <BusinessClockProvider>
+        <Routes />
+      </BusinessClockProvider>
     </AccessProvider>
   );
 }
@@ -54,7 +58,8 @@ function Routes() {
 
 /**
  * Sends a visitor without a session to the login page, which brings them back here. A
- * session that ends while the page is open asks for the sign-in over the page instead.
+ * session that ends while the page is open, or before a reload of it, asks for the sign-in
+ * over the page instead; one that cannot be renewed says so before it runs out.
  */
 function SignedIn({ children }: { children: ReactNode }) {
   const session = useSession();
@@ -69,8 +74,9 @@ function SignedIn({ children }: { children: ReactNode }) {
   if (session.status === 'signed-out') return null;
   return (
     <>
+      {session.status === 'signed-in' && session.unrenewedUntil !== undefined && <SessionNotice until={session.unrenewedUntil} />}
       {children}
-      {session.status === 'ended' && <SignInDialog user={session.user} />}
+      {session.status === 'ended' && <SignInDialog user={session.user} reason={session.reason} />}
     </>
   );
 }
@@ -80,7 +86,7 @@ function DashboardGate({ id }: { id: Dashboard }) {
   const user = useUser();
   const title = DASHBOARDS.find((dashboard) => dashboard.id === id)?.title ?? id;
   if (access === null) return <Loading label="Checking what you may open…" />;
-  if (access[id]) return <>{PAGES[id]()}</>;
+  if (access[id]) return <BusinessClockGate>{PAGES[id]()}</BusinessClockGate>;
   const open = DASHBOARDS.filter((dashboard) => access[dashboard.id]);
   return (
     <section className="panel" aria-labelledby="no-access">

@@ -143,7 +143,7 @@ describe('sessions in the web app, in Chromium', () => {
     expect(tokens.length).toBeGreaterThan(1); // a new access token from the cookie, not a stored one
   });
 
-  it('renews the access token in the background a minute before it ends', async () => {
+  it('renews the access token in the background before it ends', async () => {
     const popug = await registered('Sleeper');
     const page = await newPage();
     const tokens = bearerTokens(page);
@@ -175,7 +175,9 @@ describe('sessions in the web app, in Chromium', () => {
     // The next call goes out with a token the API refuses, as after a laptop slept past its end.
     let refused = 0;
     await page.route('**/graphql', async (route) => {
-      if (refused > 0) return route.continue();
+      // The Accounting page's own query: a tracker reload racing the click (its live stream
+      // catching up) would take the refused token and be cancelled by the navigation.
+      if (refused > 0 || !route.request().postData()?.includes('"operationName":"MyAccount"')) return route.continue();
       refused += 1;
       return route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer expired.while.asleep' } });
     });
@@ -229,8 +231,10 @@ describe('sessions in the web app, in Chromium', () => {
     await here.waitForURL((url) => url.pathname === '/login');
 
     expect(await meCode(elsewhere)).toBe('UNAUTHENTICATED');
+    // The other browser was signed in there: its page stays, and asks its user back over it.
     await other.reload();
-    await other.waitForURL((url) => url.pathname === '/login');
+    await other.getByRole('dialog', { name: 'Your session has ended' }).waitFor();
+    expect(new URL(other.url()).pathname).toBe('/tracker');
   });
 
   it('changes the password: errors by field, the other sessions end, this one stays, the new password signs in', async () => {

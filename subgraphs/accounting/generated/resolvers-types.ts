@@ -64,6 +64,21 @@ export type AccountUpdate = {
   transaction: Transaction;
 };
 
+/**
+ * The business clock: the zone whose calendar days are the business days, and where in it
+ * the server is now. Clients take their default day, "today" and shown times from it, not
+ * from the device's clock and zone.
+ */
+export type BusinessClock = {
+  __typename?: 'BusinessClock';
+  /** The server's time as it answered: a client keeps today right past midnight from it. */
+  now: Scalars['DateTime']['output'];
+  /** The business day it is now in that zone. */
+  today: Scalars['Date']['output'];
+  /** BUSINESS_TZ, an IANA time zone such as UTC or Europe/Berlin. */
+  zone: Scalars['String']['output'];
+};
+
 /** One business day's money, as positive sums of cents. */
 export type EarningsDay = {
   __typename?: 'EarningsDay';
@@ -119,6 +134,8 @@ export type Query = {
   accountingPermissions: Array<RolePermissions>;
   /** Every account, with users who have no money yet at 0 (account:view_all). */
   accounts: Array<Account>;
+  /** The business zone and today's business day (any signed-in caller). */
+  businessClock: BusinessClock;
   /** Every day from `from` to `to` (both included, at most 366), days without activity at 0 (earnings:view). */
   earningsByDay: Array<EarningsDay>;
   /** Fees taken minus rewards paid on a business day, default today, in cents (earnings:view). */
@@ -287,6 +304,7 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AccountUpdate: ResolverTypeWrapper<AccountMovement>;
+  BusinessClock: ResolverTypeWrapper<BusinessClock>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarningsDay: ResolverTypeWrapper<EarningsDay>;
@@ -310,6 +328,7 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   AccountUpdate: AccountMovement;
+  BusinessClock: BusinessClock;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   EarningsDay: EarningsDay;
@@ -335,6 +354,12 @@ export type AccountResolvers<ContextType = AccountingContext, ParentType extends
 export type AccountUpdateResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['AccountUpdate'] = ResolversParentTypes['AccountUpdate']> = ResolversObject<{
   balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
+}>;
+
+export type BusinessClockResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['BusinessClock'] = ResolversParentTypes['BusinessClock']> = ResolversObject<{
+  now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  today?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  zone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
@@ -374,6 +399,7 @@ export type QueryResolvers<ContextType = AccountingContext, ParentType extends R
   accountingPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   accountingPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   accounts?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
+  businessClock?: Resolver<ResolversTypes['BusinessClock'], ParentType, ContextType>;
   earningsByDay?: Resolver<Array<ResolversTypes['EarningsDay']>, ParentType, ContextType, RequireFields<QueryEarningsByDayArgs, 'from' | 'to'>>;
   managementEarnings?: Resolver<ResolversTypes['Money'], ParentType, ContextType, Partial<QueryManagementEarningsArgs>>;
   myAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
@@ -416,6 +442,7 @@ export type UserResolvers<ContextType = AccountingContext, ParentType extends Re
 export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   AccountUpdate?: AccountUpdateResolvers<ContextType>;
+  BusinessClock?: BusinessClockResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   EarningsDay?: EarningsDayResolvers<ContextType>;

@@ -3,7 +3,7 @@ import { execute } from '../api/client';
 import { useMutation, useQuery } from '../api/hooks';
 import { heldToken } from '../api/session-store';
 import { Empty, ErrorMessage, QueryView } from '../components/status';
-import { formatDateTime } from '../format';
+import { useBusinessClock } from '../business-clock';
 import { SetUserActiveDocument, SetUserRoleDocument, UsersDocument, type TypedDocumentString } from '../generated/graphql';
 import { useDelayedCommit, type DelayedChange } from './delayed-commit';
 import { roleChangeNeedsConfirmation, type GrantsBySubgraph } from './role-powers';
@@ -47,6 +47,7 @@ function sendLeaving<TResult, TVariables>(document: TypedDocumentString<TResult,
  * ask first, then wait a few seconds, undoable, before they are sent; other changes apply at once.
  */
 export function UsersSection({ roles, viewerId, grants }: { roles: string[]; viewerId: string; grants: GrantsBySubgraph | undefined }) {
+  const { formatTime } = useBusinessClock();
   const [roleFilter, setRoleFilter] = useState('');
   const users = useQuery(UsersDocument, { role: roleFilter || null });
   const setRole = useMutation(SetUserRoleDocument);
@@ -151,7 +152,7 @@ export function UsersSection({ roles, viewerId, grants }: { roles: string[]; vie
             <Empty>No users with this role.</Empty>
           ) : (
             <div className="table-scroll" role="region" aria-label="Users" tabIndex={0}>
-              <table className="users">
+              <table className="users stack">
                 <thead>
                   <tr>
                     <th scope="col">User</th>
@@ -179,7 +180,7 @@ export function UsersSection({ roles, viewerId, grants }: { roles: string[]; vie
                           </span>
                           <span className="muted small block">{user.email}</span>
                         </td>
-                        <td>
+                        <td data-label="Role">
                           <select
                             aria-label={`Role of ${user.name}`}
                             value={user.role}
@@ -202,7 +203,7 @@ export function UsersSection({ roles, viewerId, grants }: { roles: string[]; vie
                             ))}
                           </select>
                         </td>
-                        <td>
+                        <td data-label="Active">
                           <label className="switch">
                             <input
                               type="checkbox"
@@ -219,7 +220,7 @@ export function UsersSection({ roles, viewerId, grants }: { roles: string[]; vie
                             <span aria-hidden="true">{user.active ? 'Active' : 'Inactive'}</span>
                           </label>
                         </td>
-                        <td className="nowrap">{formatDateTime(user.createdAt)}</td>
+                        <td className="nowrap" data-label="Joined">{formatTime(user.createdAt)}</td>
                       </tr>
                     );
                   })}

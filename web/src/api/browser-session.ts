@@ -24,11 +24,20 @@ function exclusively<T>(step: () => Promise<T>): Promise<T> {
   return navigator.locks.request(REFRESH_LOCK, step);
 }
 
-/** A new access token from the refresh cookie (rotating it), or null when there is no session to refresh. */
-export function refreshAccessToken(): Promise<AccessToken | null> {
+/**
+ * Why the cookie gave no token: no session (none, ended, expired) or the account was
+ * deactivated — then the gateway says so, and only to the session's own cookie.
+ */
+export type SessionRefusal = 'no-session' | 'deactivated';
+
+/** A new access token from the refresh cookie (rotating it), or why there is none. Throws when the server could not answer (network, limits). */
+export function refreshAccessToken(): Promise<AccessToken | SessionRefusal> {
   return exclusively(async () => {
     const response = await post('/session/refresh');
-    if (response.status === 401) return null;
+    if (response.status === 401) {
+      const body = (await response.json().catch(() => ({}))) as { code?: unknown };
+      return body.code === 'ACCOUNT_DEACTIVATED' ? 'deactivated' : 'no-session';
+    }
     if (!response.ok) throw await refusal(response);
     const body = (await response.json()) as Partial<AccessToken>;
     if (typeof body.token !== 'string' || typeof body.expiresAt !== 'string') {

@@ -212,6 +212,11 @@ export type TaskUpdatesSubscription = { taskUpdated: { id: string, title: string
 
 export type AccountFieldsFragment = { balance: number, user: { id: string, name: string, email: string }, transactions: Array<{ id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, task: { id: string, title: string, jiraId: string | null } | null }> };
 
+export type BusinessClockQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BusinessClockQuery = { businessClock: { zone: string, today: string, now: string } };
+
 export type MyAccountQueryVariables = Exact<{
   day?: string | null | undefined;
 }>;
@@ -710,6 +715,15 @@ export const TaskUpdatesDocument = new TypedDocumentString(`
     role
   }
 }`) as unknown as TypedDocumentString<TaskUpdatesSubscription, TaskUpdatesSubscriptionVariables>;
+export const BusinessClockDocument = new TypedDocumentString(`
+    query BusinessClock {
+  businessClock {
+    zone
+    today
+    now
+  }
+}
+    `) as unknown as TypedDocumentString<BusinessClockQuery, BusinessClockQueryVariables>;
 export const MyAccountDocument = new TypedDocumentString(`
     query MyAccount($day: Date) {
   myAccount {

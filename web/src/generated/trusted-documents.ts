@@ -8,6 +8,7 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   AllPermissions: 'acecdb0e126fece93a6535ef709a688a39fea5064ed5ad9ebfe6f4b4ad7721e6',
   AnalyticsSummary: '18849d3b3e2e571f6056ca88905f9a7380ff7bfb7c404850a2c47914260c6517',
   AnalyticsUpdates: '4fb233c8c1a910345914418248a01a88b75768db24073b4a410a671db43e33be',
+  BusinessClock: '6453e0bd1c012f76d72469b2ab4a996eb802bf41fe98eed16d1feb28d620d96c',
   ChangePassword: '0552190e0eb80cc7a9e5df8c6a30c273e607a770918628e7bf59e62952738927',
   CloseDay: 'be2fe14f41c746138950c8f393ab928cafaac848a68474019b57cd8d348485b7',
   CompleteTask: '7d7f10ffda4a0eaad40cc51b4926851b462cd1f21f711546f23e4ba61069e1e9',

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Money } from '../components/Money';
-import { formatDateTime } from '../format';
+import { useBusinessClock } from '../business-clock';
 import type { TaskFieldsFragment } from '../generated/graphql';
 
 interface TaskListProps {
@@ -14,6 +14,7 @@ interface TaskListProps {
 }
 
 export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, completingId }: TaskListProps) {
+  const { formatTime } = useBusinessClock();
   return (
     <ul className="tasks">
       {tasks.map((task) => {
@@ -35,7 +36,7 @@ export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, co
               <Meta term="Reward">
                 <Money cents={task.completionReward} />
               </Meta>
-              <Meta term={task.completedAt ? 'Done' : 'Created'}>{formatDateTime(task.completedAt ?? task.createdAt)}</Meta>
+              <Meta term={task.completedAt ? 'Done' : 'Created'}>{formatTime(task.completedAt ?? task.createdAt)}</Meta>
             </dl>
             {canComplete && (
               <button
