@@ -38,6 +38,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
     taskCount: can(VIEW_ALL_PERMISSION),
     // The filter of every task's list: the directory's names, only for who may list every task.
     taskAssignees: can(VIEW_ALL_PERMISSION),
+    deactivationPreview: can(VIEW_ALL_PERMISSION),
   },
   Mutation: {
     createTask: can('task:create'),
@@ -50,6 +51,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   },
   User: anyone,
   ShufflePayload: anyone,
+  DeactivationPreview: anyone,
   Task: {
     // A task's name: other services show it (audit logs, analytics) to anyone signed in.
     id: signedIn,

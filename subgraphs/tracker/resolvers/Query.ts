@@ -1,5 +1,6 @@
 import { requireCaller } from '@popug/lib/identity';
 import type { QueryResolvers } from '../generated/resolvers-types';
+import { previewDeactivation } from '../services/deactivated-assignees';
 import { viewerOf } from '../services/task-access';
 import { listAssignees } from '../services/task-assignees';
 import { countAllTasks, countAssignedTasks, findVisibleTaskOrFail, listAssignedTasks, listTasks } from '../services/task-directory';
@@ -10,5 +11,6 @@ export const Query: QueryResolvers = {
   tasks: (_parent, args, { em }) => listTasks(em, args),
   taskCount: (_parent, args, { em }) => countAllTasks(em, args),
   taskAssignees: (_parent, args, { em }) => listAssignees(em, args),
+  deactivationPreview: (_parent, { userId }, { em }) => previewDeactivation(em, userId),
   task: (_parent, { id }, { em, caller, permissions }) => findVisibleTaskOrFail(em, viewerOf(requireCaller(caller), permissions), id),
 };

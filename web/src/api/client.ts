@@ -52,6 +52,8 @@ export interface ExecuteOptions {
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string | null;
   signal?: AbortSignal;
+  /** The request outlives the page (sent while it is hidden or closing); its answer may never be read. */
+  keepalive?: boolean;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function execute<TResult, TVariables>(
       headers,
       body: JSON.stringify(persistedRequest(document.toString(), variables)),
       signal: options.signal,
+      keepalive: options.keepalive,
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
