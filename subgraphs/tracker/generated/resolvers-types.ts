@@ -40,7 +40,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Closes one of the caller's own open tasks; credits its reward (task:complete). */
   completeTask: Task;
-  /** Creates a task with random prices, assigned at random to an active user holding task:receive (task:create). */
+  /**
+   * Creates a task with random prices, assigned at random to an active user holding task:receive
+   * (task:create). A jiraId already naming an open task is refused (BAD_USER_INPUT on jiraId).
+   */
   createTask: Task;
   setTrackerPermission: RolePermissions;
   /** Reassigns every open task at random among the users holding task:receive (task:shuffle). */
