@@ -42,6 +42,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
     // The filter of every task's list: the directory's names, only for who may list every task.
     taskAssignees: can(VIEW_ALL_PERMISSION),
     trackerAccess: signedIn,
+    deactivationPreview: can(VIEW_ALL_PERMISSION),
   },
   Mutation: {
     createTask: can('task:create'),
@@ -55,6 +56,7 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   User: anyone,
   ShufflePayload: anyone,
   TrackerAccess: anyone,
+  DeactivationPreview: anyone,
   Task: {
     // A task's name: other services show it (audit logs, analytics) to anyone signed in.
     id: signedIn,

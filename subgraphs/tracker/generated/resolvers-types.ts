@@ -23,11 +23,27 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/**
+ * What deactivating a user would do to their tasks: their open tasks go at once to random
+ * active users holding task:receive, each debiting its fee as any assignment does; with no
+ * such user they stay open and theirs until one can receive them.
+ */
+export type DeactivationPreview = {
+  __typename?: 'DeactivationPreview';
+  /** Open tasks assigned to the user. */
+  openTasks: Scalars['Int']['output'];
+  /** Active users other than this one who may receive tasks. */
+  receivers: Scalars['Int']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Closes one of the caller's own open tasks; credits its reward (task:complete). */
   completeTask: Task;
-  /** Creates a task with random prices, assigned at random to an active user holding task:receive (task:create). */
+  /**
+   * Creates a task with random prices, assigned at random to an active user holding task:receive
+   * (task:create). A jiraId already naming an open task is refused (BAD_USER_INPUT on jiraId).
+   */
   createTask: Task;
   setTrackerPermission: RolePermissions;
   /** Reassigns every open task at random among the users holding task:receive (task:shuffle). */
@@ -55,6 +71,8 @@ export type MutationSetTrackerPermissionArgs = {
 
 export type Query = {
   __typename?: 'Query';
+  /** What deactivating the user would do to their open tasks (task:view_all). */
+  deactivationPreview: DeactivationPreview;
   /** How many of the caller's own tasks match (the same status and search as myTasks). */
   myTaskCount: Scalars['Int']['output'];
   /**
@@ -86,6 +104,11 @@ export type Query = {
   trackerPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in tracker (permission:manage). */
   trackerPermissions: Array<RolePermissions>;
+};
+
+
+export type QueryDeactivationPreviewArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -317,13 +340,14 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeactivationPreview: ResolverTypeWrapper<DeactivationPreview>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
   ShufflePayload: ResolverTypeWrapper<ShufflePayload>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -338,13 +362,14 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  DeactivationPreview: DeactivationPreview;
+  Int: Scalars['Int']['output'];
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
   RolePermissions: RolePermissions;
   ShufflePayload: ShufflePayload;
   Subscription: Record<PropertyKey, never>;
@@ -361,6 +386,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type DeactivationPreviewResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['DeactivationPreview'] = ResolversParentTypes['DeactivationPreview']> = ResolversObject<{
+  openTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  receivers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
   name: 'Money';
 }
@@ -373,6 +403,7 @@ export type MutationResolvers<ContextType = TrackerContext, ParentType extends R
 }>;
 
 export type QueryResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  deactivationPreview?: Resolver<ResolversTypes['DeactivationPreview'], ParentType, ContextType, RequireFields<QueryDeactivationPreviewArgs, 'userId'>>;
   myTaskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryMyTaskCountArgs>>;
   myTasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryMyTasksArgs>>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
@@ -430,6 +461,7 @@ export type UserResolvers<ContextType = TrackerContext, ParentType extends Resol
 export type Resolvers<ContextType = TrackerContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  DeactivationPreview?: DeactivationPreviewResolvers<ContextType>;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

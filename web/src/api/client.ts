@@ -57,6 +57,8 @@ export interface ExecuteOptions {
    * one of them down): its nullable fields are null then. A refused token still throws.
    */
   partial?: boolean;
+  /** The request outlives the page (sent while it is hidden or closing); its answer may never be read. */
+  keepalive?: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function execute<TResult, TVariables>(
       headers,
       body: JSON.stringify(persistedRequest(document.toString(), variables)),
       signal: options.signal,
+      keepalive: options.keepalive,
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;

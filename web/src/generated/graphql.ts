@@ -358,6 +358,13 @@ export type PermissionCatalogsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type PermissionCatalogsQuery = { authPermissionCatalog: Array<string>, trackerPermissionCatalog: Array<string>, accountingPermissionCatalog: Array<string>, analyticsPermissionCatalog: Array<string> };
 
+export type DeactivationPreviewQueryVariables = Exact<{
+  userId: string;
+}>;
+
+
+export type DeactivationPreviewQuery = { deactivationPreview: { openTasks: number, receivers: number } };
+
 export type AuditLogPageRowFragment = { id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, cursor: string, task: { id: string, title: string, jiraId: string | null } | null };
 
 export type MyAuditLogPageQueryVariables = Exact<{
@@ -1113,6 +1120,14 @@ export const PermissionCatalogsDocument = new TypedDocumentString(`
   analyticsPermissionCatalog
 }
     `) as unknown as TypedDocumentString<PermissionCatalogsQuery, PermissionCatalogsQueryVariables>;
+export const DeactivationPreviewDocument = new TypedDocumentString(`
+    query DeactivationPreview($userId: ID!) {
+  deactivationPreview(userId: $userId) {
+    openTasks
+    receivers
+  }
+}
+    `) as unknown as TypedDocumentString<DeactivationPreviewQuery, DeactivationPreviewQueryVariables>;
 export const MyAuditLogPageDocument = new TypedDocumentString(`
     query MyAuditLogPage($day: Date, $first: Int, $after: String) {
   myAccount {

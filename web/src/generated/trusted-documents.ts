@@ -16,6 +16,7 @@ export const TRUSTED_DOCUMENT_IDS: Readonly<Record<string, string>> = {
   CompleteTask: '7d7f10ffda4a0eaad40cc51b4926851b462cd1f21f711546f23e4ba61069e1e9',
   CreateRole: '41ce73e2329a95ac0a2c868bd820566a2bba854827bc402306e0e05282a8bd2d',
   CreateTask: '98269bb902cca1b93cd1d12c9d5a9d9963babbcee35a0909e4018b86728786f9',
+  DeactivationPreview: '35fee55055255b4bd72155ae9eece6d3712d24197bd8cc9548b49918b9d9d9e1',
   EarningsByDay: 'f83e3cad6b3a9efcb6c47d5f5128876622c3d0b64076b69f2ab654fc61bed021',
   Login: 'ac63c8157fcb290cc75a2837472f21bca5dfc02a326ba0367ba930fc95223a94',
   Logout: 'ea8eeb3db1c862fffeadc291ff7349a258518dcc4f02276bdf7f3960a9b1719c',
