@@ -366,3 +366,38 @@ test('a missed notification is repaired by the sweep at start and the periodic o
   expect(tasks.every((task) => task.status === 'OPEN' && task.assignee_id !== late.id)).toBe(true);
   await expectMoneyOnce(tasks);
 });
+
+test('shutting down: the sweep in flight commits before close resolves, and no new one starts', async () => {
+  // Inactive with nothing to move; tasks put on them afterwards are heard of by no notification.
+  const leaver = await bed.user('worker', 'closing');
+  await bed.awaitInTracker([leaver]);
+  await setActive(leaver, false);
+  await waitFor(async () => ((await activeInTracker(leaver)) === false ? true : undefined), 15_000, 'deactivation replicated');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await seed(3, leaver, 'closing');
+  const onLeaver = () => openCount(leaver);
+  const lock = await hold('select pg_advisory_xact_lock($1)', [SHUFFLE_LOCK]);
+  const sweep = new InactiveAssigneesSweep(orm, undefined, { intervalMs: 100, logger: createLogger('tracker') });
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  try {
+    sweep.start();
+    await waitersAtLeast(1, 'advisory');
+    closing = sweep.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Still waiting for the lock: close waits with it.
+    expect(closed).toBe(false);
+  } finally {
+    await lock.release();
+  }
+  await closing;
+  // It finished: the three tasks moved, committed.
+  expect(await onLeaver()).toBe(0);
+  // Closed: tasks left on the inactive popug now stay (the bed's own tracker sweeps only when notified, or hourly).
+  await seed(2, leaver, 'after close');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await onLeaver()).toBe(2);
+  expect(await sweepOnce()).toBe(2);
+});
