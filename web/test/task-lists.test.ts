@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Locator, Page, Request } from 'playwright-core';
+import type { Locator, Page, Request, Route } from 'playwright-core';
 import { openDatabase } from '@popug/lib/db/orm';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
@@ -12,7 +12,8 @@ import { browserBed } from './browser-bed';
 import { signInThroughPage } from './sign-in';
 
 /**
- * The tracker's lists on 500 tasks, in Chromium: "Showing 50 of 503", Show more, a search
+ * The tracker's lists on 500 tasks, in Chromium: "Showing 50 of 503", Show more (one read of
+ * the next 50 after the last shown, as far as the list goes: all 503, none twice), a search
  * by title and by jira id kept in the address (reload and Back show it again), every order,
  * the assignee filter over the whole directory, descriptions cut at three lines with a link
  * to the task's page, and that page with the whole description and the money history. The
@@ -248,6 +249,16 @@ describe('My tasks on 400 tasks and more', () => {
     await myTasks.getByText(`Showing 50 of ${aliceOpen} open tasks, newest first.`).waitFor();
     await myTasks.getByRole('button', { name: 'Show 50 more' }).click();
     await myTasks.getByText(`Showing 100 of ${aliceOpen} open tasks, newest first.`).waitFor();
+    // A page that does not come says so and keeps the list; the button asks again.
+    const refuseNextPage = (route: Route) => (route.request().postData()?.includes('"after":"') ? route.abort('internetdisconnected') : route.continue());
+    await page.route('**/graphql', refuseNextPage);
+    await myTasks.getByRole('button', { name: 'Show 50 more' }).click();
+    await myTasks.getByRole('alert').waitFor();
+    expect(await myTasks.locator('.task').count()).toBe(100);
+    await page.unroute('**/graphql', refuseNextPage);
+    await myTasks.getByRole('button', { name: 'Show 50 more' }).click();
+    await myTasks.getByText(`Showing 150 of ${aliceOpen} open tasks, newest first.`).waitFor();
+    expect(await myTasks.getByRole('alert').count()).toBe(0);
     await pageToTheEnd(myTasks, readsOf(page, 'MyTaskList'), aliceOpen, 'open task');
     const ids = await idsIn(myTasks);
     expect(new Set(ids).size).toBe(aliceOpen);

@@ -47,12 +47,16 @@ export function usePagedList<TResult, TView extends object>(
   view: TView,
   shape: ListShape<TResult>,
 ): PagedList<TResult> {
-  /** The view the last whole read was for, and how many tasks are shown now. */
+  /** The view the last whole read was for: the same view again reads as many as are shown. */
   const readFor = useRef<string>(undefined);
+  /** How many tasks the list shows now. */
   const shown = useRef(0);
-  /** While a page is on its way: how many tasks the list asked to show. */
+  /** While a page is on its way: how many tasks the list will show with it. */
   const asked = useRef(0);
-  /** Counts the whole reads: a page asked for before the latest one is dropped, that read holds it. */
+  /**
+   * Whole reads so far. A page asked for before the latest one is dropped: that read replaced
+   * the list it would follow, and read the page too (`asked`), or it is of another view.
+   */
   const wholeReads = useRef(0);
 
   const read = useCallback(
@@ -69,7 +73,8 @@ export function usePagedList<TResult, TView extends object>(
   const list = useRead(read, view);
   shown.current = list.data ? shape.tasksOf(list.data).length : 0;
 
-  const [more, setMore] = useState<{ loading: boolean; error?: ApiError }>({ loading: false });
+  /** `readsBefore`: whole reads when the page was asked for; after another one, its error is old news. */
+  const [more, setMore] = useState<{ loading: boolean; error?: ApiError; readsBefore?: number }>({ loading: false });
   const { data, update } = list;
   const showMore = useCallback(async () => {
     const tasks = data ? shape.tasksOf(data) : [];
@@ -87,10 +92,11 @@ export function usePagedList<TResult, TView extends object>(
     } finally {
       asked.current = 0;
     }
-    setMore({ loading: false, error });
+    setMore({ loading: false, error, readsBefore });
   }, [data, document, shape, update, view]);
 
-  return { ...list, showMore, loadingMore: more.loading, moreError: more.error };
+  const moreError = more.readsBefore === wholeReads.current ? more.error : undefined;
+  return { ...list, showMore, loadingMore: more.loading, moreError };
 }
 
 /**
