@@ -31,18 +31,26 @@ export async function tableDigests(env: Env, databases: readonly DatabaseName[] 
 /** The sources whose `outbox` the replicator drains. */
 const SOURCES: readonly DatabaseName[] = ['auth', 'tracker', 'accounting'];
 
+/** The replicas, each keeping its own watermark beside the tables it applies. */
+const REPLICAS: readonly DatabaseName[] = ['tracker', 'accounting', 'analytics'];
+
 /**
- * Whether replication has nothing in hand: every source's outbox drained and every replica
- * applied up to the head of the master log. Digests compared only then tell what a request
- * did, not what an earlier one's events are still doing.
+ * Whether replication has nothing in hand: every source's outbox drained and every replica's
+ * own watermark at the head of the master log. Digests compared only then tell what a request
+ * did, not what an earlier one's events are still doing. The replicas' own watermarks, not the
+ * master's record of them: a replica the master has not yet recorded is not at the head.
  */
 export async function replicationSettled(env: Env): Promise<boolean> {
   for (const source of SOURCES) {
     const waiting = await withConnection(env, databaseName(env, source), async (client) => (await client.query('select 1 from outbox limit 1')).rowCount);
     if (waiting) return false;
   }
-  return withConnection(env, databaseName(env, 'master'), async (client) => {
-    const behind = await client.query('select 1 from replica_state where watermark < (select coalesce(max(version), 0) from change_log) limit 1');
-    return behind.rowCount === 0;
-  });
+  const head = await withConnection(env, databaseName(env, 'master'), async (client) =>
+    BigInt((await client.query<{ head: string }>('select coalesce(max(version), 0)::text as head from change_log')).rows[0]?.head ?? '0'),
+  );
+  for (const replica of REPLICAS) {
+    const mark = await withConnection(env, databaseName(env, replica), async (client) => (await client.query<{ version: string }>('select version::text as version from replication_watermark where id = 1')).rows[0]?.version);
+    if (mark === undefined || BigInt(mark) < head) return false;
+  }
+  return true;
 }
