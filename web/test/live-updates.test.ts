@@ -2,7 +2,7 @@ import { withMovement } from '../src/accounting/account-updates';
 import { catchUp, onCatchUp } from '../src/api/catch-up';
 import { reactionTo, retryDelay } from '../src/api/live-policy';
 import type { AccountFieldsFragment, MyAccountUpdatesSubscription, TaskFieldsFragment } from '../src/generated/graphql';
-import { applyToAllTasks, applyToMyTasks, applyToPage, matchesView } from '../src/tracker/task-updates';
+import { applyToMyTasks, applyToPage, matchesView } from '../src/tracker/task-updates';
 
 /** What live events do to the lists on screen, and how a live stream answers each way it ends (web/src/api/live.ts). */
 
@@ -45,20 +45,6 @@ describe('My tasks under TaskUpdates', () => {
     const done = { ...older, status: 'DONE' as const, completedAt: '2026-12-06T11:00:00.000Z' };
     expect(applyToMyTasks([newer, older], done, me.id).tasks).toEqual([newer, done]);
     expect(applyToMyTasks([newer], task('x', '2026-12-06T08:00:00.000Z', { assignee: other }), me.id)).toEqual({ tasks: [newer], delta: 0 });
-  });
-});
-
-describe('All tasks under TaskUpdates', () => {
-  const open = { status: 'OPEN' as const, assigneeId: null, first: 2 };
-
-  it('keeps the page size and the order', () => {
-    const newest = task('c', '2026-12-06T11:00:00.000Z');
-    expect(applyToAllTasks([newer, older], newest, open).map((row) => row.id)).toEqual(['c', 'b']);
-  });
-
-  it('drops a task that no longer matches the filters', () => {
-    expect(applyToAllTasks([newer, older], { ...older, status: 'DONE' }, open)).toEqual([newer]);
-    expect(applyToAllTasks([newer, older], { ...older, assignee: other }, { ...open, assigneeId: me.id })).toEqual([newer]);
   });
 });
 

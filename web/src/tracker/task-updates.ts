@@ -72,16 +72,3 @@ export function applyToMyTasks(tasks: readonly Task[], task: Task, viewerId: str
   const held = tasks.some((candidate) => candidate.id === task.id);
   return !mine && held ? { ...change, taken: task } : change;
 }
-
-export interface TaskFilter extends ListView {
-  status: TaskStatus | null;
-  assigneeId: string | null;
-  /** How many the list shows at most (its page size). */
-  first: number;
-}
-
-/** All tasks: a task that matches the filters comes in or changes (the page keeps its size); one that no longer matches leaves. */
-export function applyToAllTasks(tasks: readonly Task[], task: Task, filter: TaskFilter): Task[] {
-  const matches = matchesView(task, filter) && (filter.assigneeId === null || task.assignee.id === filter.assigneeId);
-  return applyToPage(tasks, task, matches, filter, true).tasks.slice(0, filter.first);
-}
