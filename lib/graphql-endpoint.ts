@@ -145,7 +145,11 @@ function readText(req: IncomingMessage, maxBytes: number): Promise<string | unde
       req.resume();
       resolve(undefined);
     };
-    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    // Its listeners go with the body: a request that stays open (an SSE stream) would hold them and its chunks.
+    const onEnd = () => {
+      req.off('data', onData).off('error', reject);
+      resolve(Buffer.concat(chunks.splice(0)).toString('utf8'));
+    };
     req.on('data', onData).once('end', onEnd).once('error', reject);
   });
 }

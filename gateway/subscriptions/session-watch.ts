@@ -44,17 +44,18 @@ export class SessionWatch {
     private readonly dispatcher?: Dispatcher,
   ) {}
 
-  /** Watches one subscription until the returned function is called. */
-  add(watched: Watched): () => void {
+  /** Watches one subscription until `delete(watched)`. */
+  add(watched: Watched): void {
     this.watched.add(watched);
     this.timer ??= setInterval(() => void this.tick(), this.intervalMs).unref();
-    return () => {
-      this.watched.delete(watched);
-      if (this.watched.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-      }
-    };
+  }
+
+  delete(watched: Watched): void {
+    this.watched.delete(watched);
+    if (this.watched.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   get size(): number {
@@ -90,7 +91,8 @@ export class SessionWatch {
         if (!state) continue;
         if (state.state === 'ended') this.end(watched, 'SESSION_ENDED');
         else if (state.state === 'deactivated') this.end(watched, 'ACCOUNT_DEACTIVATED');
-        else {
+        else if (isChanged(state.caller, watched.caller)) {
+          // Parsed only when it differs: validating every active session's caller each tick was most of a tick's garbage.
           const caller = callerSchema.safeParse(state.caller);
           if (caller.success && (caller.data.role !== watched.caller.role || caller.data.revision !== watched.caller.revision)) {
             watched.caller = caller.data;
@@ -140,4 +142,11 @@ export class SessionWatch {
       return undefined;
     }
   }
+}
+
+/** Whether auth's answer names another role or revision than the caller watched (read before anything is parsed). */
+function isChanged(answered: unknown, watched: Caller): boolean {
+  if (typeof answered !== 'object' || answered === null) return true;
+  const { role, revision } = answered as { role?: unknown; revision?: unknown };
+  return role !== watched.role || revision !== watched.revision;
 }

@@ -46,18 +46,18 @@ const isRefusal = (value: object): value is GraphQLRefusal => 'code' in value &&
 export function subscriptionTransports(subscriptions: FederatedSubscriptions, trusted: TrustedDocuments, path: string, production: boolean, logger: Logger): SubscriptionTransports {
   const schema = subscriptions.options.plans.schema;
 
-  const sse = createHandler<IncomingMessage, undefined, StreamContext>({
+  const sse = createHandler<IncomingMessage>({
     // Distinct connections only: no reservations, so no stream lives beyond its request.
     authenticate: () => null,
+    // The stream is the operation's result (graphql-sse's documented OperationResult answer):
+    // admitted and validated by us already, its results formatted (masked errors) as graphql-sse prints them.
     onSubscribe: async (req, params) => {
       const admitted = await subscriptions.admit(params, req.raw.headers.authorization);
       if (isRefusal(admitted)) return refusalResponse(admitted);
       const stream = subscriptions.start(admitted, { live: 0 });
       if (isRefusal(stream)) return refusalResponse(stream);
-      return { schema, document: admitted.document, operationName: admitted.operationName, variableValues: admitted.variables, contextValue: { stream } };
+      return stream as unknown as OperationResult;
     },
-    // The stream already started in onSubscribe; results are formatted already (masked errors), as graphql-sse prints them.
-    subscribe: (args) => args.contextValue.stream as unknown as OperationResult,
   });
 
   const eventStream: SubscriptionTransports['eventStream'] = async (req, res, { method, search, body }) => {
@@ -82,17 +82,7 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
       res.end(answer);
       return;
     }
-    res.once('close', () => void answer.return(undefined));
-    for await (const chunk of answer) {
-      if (!res.writable) break;
-      // A client that stops reading is dropped, not buffered for without bound.
-      if (res.writableLength > MAX_UNREAD_BYTES) {
-        res.destroy();
-        break;
-      }
-      res.write(chunk);
-    }
-    res.end();
+    pipeEventStream(answer, res);
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_MAX_BODY_BYTES });
@@ -157,6 +147,33 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
       await ws.dispose();
     },
   };
+}
+
+/**
+ * Writes graphql-sse's stream to the response, one chunk at a time, and returns at once: an
+ * idle stream holds one pending read, not the suspended frames of an `async` loop and its
+ * callers (docs/performance.md "Live updates"). A client that stops reading is dropped, not
+ * buffered for without bound; one that leaves ends the stream (graphql-sse returns it upstream).
+ */
+function pipeEventStream(answer: AsyncGenerator<string, void>, res: ServerResponse): void {
+  const stop = () => void answer.return(undefined);
+  const write = (result: IteratorResult<string, void>): void => {
+    if (result.done || !res.writable) {
+      res.off('close', stop);
+      if (!result.done) stop();
+      res.end();
+      return;
+    }
+    if (res.writableLength > MAX_UNREAD_BYTES) {
+      res.destroy();
+      return;
+    }
+    res.write(result.value);
+    answer.next().then(write, fail);
+  };
+  const fail = (error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error)));
+  res.once('close', stop);
+  answer.next().then(write, fail);
 }
 
 function refusalResponse(refusal: GraphQLRefusal): [string, { status: number; statusText: string; headers: Record<string, string> }] {
