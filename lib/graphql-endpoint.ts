@@ -103,10 +103,10 @@ async function serveGraphQL<TContext extends BaseContext>(
 }
 
 type BodyStatus = keyof typeof BODY_ERROR_MESSAGES;
-type Body = { parsed: unknown } | { refused: BodyStatus };
+export type Body = { parsed: unknown } | { refused: BodyStatus };
 
 /** Reads a JSON body as body-parser's `json()` would; anything not JSON is left unread (Apollo refuses it). */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Body> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Body> {
   const contentType = req.headers['content-type'];
   if (req.method !== 'POST' || !contentType || !isJsonType(contentType)) return { parsed: undefined };
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();

@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { createHandler, type OperationResult } from 'graphql-sse';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bodyErrorPayload } from '@popug/lib/body-errors';
-import { GRAPHQL_MAX_BODY_BYTES, type GraphQLRefusal, type HTTPGraphQLInput } from '@popug/lib/graphql-endpoint';
+import { BODY_ERROR_MESSAGES, bodyErrorPayload } from '@popug/lib/body-errors';
+import { GRAPHQL_MAX_BODY_BYTES, readBody, type GraphQLRefusal, type HTTPGraphQLInput } from '@popug/lib/graphql-endpoint';
 import type { Logger } from '@popug/lib/logger';
 import type { TrustedDocuments } from '../trusted-documents';
 import type { ClientConnection, FederatedSubscriptions } from './federated-subscriptions';
 import type { StreamResult } from './live-subscription';
+import { endTakenSocket, responseHead } from './stream-takeover';
 
 /** Keep-alive: a WebSocket ping (a peer that does not pong by the next is closed); SSE streams get graphql-sse's own comment line every 12 s. */
 export const WS_HEARTBEAT_MS = 15_000;
@@ -19,11 +20,21 @@ export const MAX_UNREAD_BYTES = 1024 * 1024;
 export interface SubscriptionTransports {
   /** GraphQL over SSE, distinct connections: a request to /graphql with `Accept: text/event-stream`, its body read (lib/graphql-endpoint.ts). */
   eventStream(req: IncomingMessage, res: ServerResponse, input: HTTPGraphQLInput): Promise<void>;
+  /**
+   * The same on a socket Node's HTTP server has handed over (./stream-takeover.ts): the body is
+   * read here, by the same rules, and the response written on the socket, which closes after it.
+   */
+  takenEventStream(req: IncomingMessage, socket: Duplex): Promise<void>;
   /** GraphQL over WebSocket (graphql-transport-ws) at `path`: the Service's `upgrade` hook. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** SIGTERM: WebSockets close with 1001 "Going away". */
   close(): Promise<void>;
 }
+
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
+
+/** What an event-stream request is answered with: a whole body (a refusal), or the stream. */
+type StreamAnswer = { status: number; statusText?: string; headers: Record<string, string> } & ({ body: string } | { stream: AsyncGenerator<string, void> });
 
 interface StreamContext extends Record<PropertyKey, unknown> {
   stream: AsyncGenerator<StreamResult, undefined>;
@@ -60,13 +71,11 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
     },
   });
 
-  const eventStream: SubscriptionTransports['eventStream'] = async (req, res, { method, search, body }) => {
+  /** graphql-sse's answer to an event-stream request whose body is read: a refusal, a body, or the stream. */
+  const answerStream = async (req: IncomingMessage, { method, search, body }: HTTPGraphQLInput): Promise<StreamAnswer> => {
     const request = method === 'GET' ? fromSearch(search) : body;
     const document = trusted.documentOf(request);
-    if ('refusal' in document) {
-      sendJson(res, document.refusal.status, bodyErrorPayload(document.refusal.message, document.refusal.code));
-      return;
-    }
+    if ('refusal' in document) return { status: document.refusal.status, headers: JSON_HEADERS, body: JSON.stringify(bodyErrorPayload(document.refusal.message, document.refusal.code)) };
     const params = { ...(request as Record<string, unknown>), query: document.query };
     const [answer, init] = await sse({
       // graphql-sse reads the request as a JSON POST: the body is read and its document resolved already.
@@ -77,12 +86,46 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
       raw: req,
       context: undefined,
     });
-    res.writeHead(init.status, init.statusText, init.headers);
-    if (!answer || typeof answer === 'string') {
-      res.end(answer);
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    if (!answer || typeof answer === 'string') return { status: init.status ?? 200, statusText: init.statusText, headers, body: answer ?? '' };
+    return { status: init.status ?? 200, statusText: init.statusText, headers, stream: answer };
+  };
+
+  const eventStream: SubscriptionTransports['eventStream'] = async (req, res, input) => {
+    const answer = await answerStream(req, input);
+    if ('stream' in answer) {
+      res.writeHead(answer.status, answer.statusText, answer.headers);
+      pipeEventStream(answer.stream, res);
       return;
     }
-    pipeEventStream(answer, res);
+    res.writeHead(answer.status, answer.statusText, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+    res.end(answer.body);
+  };
+
+  const takenEventStream: SubscriptionTransports['takenEventStream'] = async (req, socket) => {
+    // Node has handed the socket over: its errors and its end are ours now.
+    socket.on('error', (error) => logger.debug({ err: error }, 'an event stream socket failed'));
+    const body = await readBody(req, GRAPHQL_MAX_BODY_BYTES);
+    if ('refused' in body) {
+      endTakenSocket(socket, body.refused, undefined, JSON_HEADERS, JSON.stringify(bodyErrorPayload(BODY_ERROR_MESSAGES[body.refused], 'BAD_REQUEST')));
+      return;
+    }
+    const url = req.url ?? path;
+    const queryAt = url.indexOf('?');
+    const answer = await answerStream(req, { method: req.method ?? 'GET', search: queryAt === -1 ? '' : url.slice(queryAt), body: body.parsed });
+    if (!('stream' in answer)) {
+      endTakenSocket(socket, answer.status, answer.statusText, answer.headers, answer.body);
+      return;
+    }
+    if (!socket.writable) {
+      void answer.stream.return(undefined);
+      return;
+    }
+    socket.write(responseHead(answer.status, answer.statusText, answer.headers));
+    // A client sends nothing more on an event stream: read (and drop) what comes, to see its end at once (Node's server did so for its requests).
+    socket.on('end', () => socket.destroy());
+    socket.resume();
+    pipeEventStream(answer.stream, socket);
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_MAX_BODY_BYTES });
@@ -133,6 +176,7 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
 
   return {
     eventStream,
+    takenEventStream,
     upgrade(req, socket, head) {
       const url = req.url ?? '/';
       const pathname = url.split('?', 1)[0];
@@ -155,7 +199,7 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
  * callers (docs/performance.md "Live updates"). A client that stops reading is dropped, not
  * buffered for without bound; one that leaves ends the stream (graphql-sse returns it upstream).
  */
-function pipeEventStream(answer: AsyncGenerator<string, void>, res: ServerResponse): void {
+function pipeEventStream(answer: AsyncGenerator<string, void>, res: Writable): void {
   const stop = () => void answer.return(undefined);
   const write = (result: IteratorResult<string, void>): void => {
     if (result.done || !res.writable) {
@@ -198,8 +242,3 @@ function fromSearch(search: string): Record<string, unknown> {
   return { query: params.get('query') ?? undefined, operationName: params.get('operationName') ?? undefined, variables: json('variables') ?? undefined, extensions: json('extensions') ?? undefined };
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}

@@ -220,6 +220,36 @@ describe('subscriptions through the gateway', () => {
     expect(codeOf((await sse.next())?.data)).toBe('SUBSCRIPTION_INTERRUPTED');
   });
 
+  it('takes an SSE stream out of the HTTP server: read even when its body comes after the headers, answered with Connection: close, unsubscribed once the client hangs up', async () => {
+    const worker = await people.user();
+    const body = JSON.stringify({ query: TASK_UPDATES });
+    const { port } = new URL(graphqlUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const before = stub.subscribes.length;
+    socket.write(`POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nauthorization: Bearer ${worker.token}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    // The body in a packet of its own, as a browser may send it: Node hands the socket over once it is read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(body);
+    await stub.waitForSubscribes(before + 1);
+    const upstream = stub.streams.at(-1)!;
+    stub.emit(taskFor(worker));
+    const deadline = Date.now() + 5000;
+    while (!received.includes('event: next') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [head = ''] = received.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.toLowerCase()).toContain('content-type: text/event-stream');
+    // Not Node's keep-alive response: the gateway wrote it on the socket Node handed over.
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(received).toContain('event: next');
+    socket.end();
+    const gone = Date.now() + 3000;
+    while (upstream.open && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(upstream.open).toBe(false);
+    socket.destroy();
+  });
+
   it('drops an SSE client that stops reading once over 1 MiB waits unread, and unsubscribes upstream', async () => {
     const worker = await people.user();
     const body = JSON.stringify({ query: 'subscription { taskUpdated { id title } }' });
