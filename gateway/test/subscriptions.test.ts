@@ -355,6 +355,22 @@ describe("auth's POST /identity/sessions", () => {
     expect(sessions[unknown]).toEqual({ state: 'ended' });
   });
 
+  it('leaves out a session still active at the revision the gateway holds, and answers one that moved on in full', async () => {
+    const worker = await people.user();
+    const sessionId = decodeJwt(worker.token).sid as string;
+    const unknown = '99999999-9999-4999-8999-999999999999';
+    const answer = async (revision: number) => {
+      const response = await ask({ sessions: [sessionId, unknown], revisions: [revision, 1] }, gatewayHeaders(env, 'auth'));
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { sessions: Record<string, { state: string; caller?: { revision: number } }> }).sessions;
+    };
+    const current = await answer(-1);
+    const revision = current[sessionId]!.caller!.revision;
+    expect(await answer(revision)).toEqual({ [unknown]: { state: 'ended' } });
+    expect((await answer(revision - 1))[sessionId]).toMatchObject({ state: 'active', caller: { revision } });
+    expect((await ask({ sessions: [sessionId], revisions: [revision, 1] }, gatewayHeaders(env, 'auth'))).status).toBe(400);
+  });
+
   it('answers nobody but the gateway (a statement for auth), and only a list of session ids', async () => {
     expect((await ask({ sessions: [] }, {})).status).toBe(401);
     expect((await ask({ sessions: [] }, gatewayHeaders(env, 'tracker'))).status).toBe(401);
