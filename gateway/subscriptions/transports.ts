@@ -36,6 +36,11 @@ const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'applic
 /** What an event-stream request is answered with: a whole body (a refusal), or the stream. */
 type StreamAnswer = { status: number; statusText?: string; headers: Record<string, string> } & ({ body: string } | { stream: AsyncGenerator<string, void> });
 
+/** What graphql-sse holds of an event-stream request while it streams. */
+interface StreamRequest {
+  authorization?: string;
+}
+
 interface StreamContext extends Record<PropertyKey, unknown> {
   stream: AsyncGenerator<StreamResult, undefined>;
 }
@@ -57,13 +62,13 @@ const isRefusal = (value: object): value is GraphQLRefusal => 'code' in value &&
 export function subscriptionTransports(subscriptions: FederatedSubscriptions, trusted: TrustedDocuments, path: string, production: boolean, logger: Logger): SubscriptionTransports {
   const schema = subscriptions.options.plans.schema;
 
-  const sse = createHandler<IncomingMessage>({
+  const sse = createHandler<StreamRequest>({
     // Distinct connections only: no reservations, so no stream lives beyond its request.
     authenticate: () => null,
     // The stream is the operation's result (graphql-sse's documented OperationResult answer):
     // admitted and validated by us already, its results formatted (masked errors) as graphql-sse prints them.
     onSubscribe: async (req, params) => {
-      const admitted = await subscriptions.admit(params, req.raw.headers.authorization);
+      const admitted = await subscriptions.admit(params, req.raw.authorization);
       if (isRefusal(admitted)) return refusalResponse(admitted);
       const stream = subscriptions.start(admitted, { live: 0 });
       if (isRefusal(stream)) return refusalResponse(stream);
@@ -77,13 +82,15 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
     const document = trusted.documentOf(request);
     if ('refusal' in document) return { status: document.refusal.status, headers: JSON_HEADERS, body: JSON.stringify(bodyErrorPayload(document.refusal.message, document.refusal.code)) };
     const params = { ...(request as Record<string, unknown>), query: document.query };
+    const authorization = headerOf(req, 'authorization');
     const [answer, init] = await sse({
       // graphql-sse reads the request as a JSON POST: the body is read and its document resolved already.
       method: 'POST',
       url: req.url ?? path,
-      headers: { get: (name) => (name === 'content-type' ? 'application/json' : name === 'accept' ? 'text/event-stream' : headerOf(req, name)) },
+      headers: { get: (name) => (name === 'content-type' ? 'application/json' : name === 'accept' ? 'text/event-stream' : name === 'authorization' ? authorization : undefined) },
       body: params,
-      raw: req,
+      // What admission reads of the request, not the request: graphql-sse keeps this for the stream's life.
+      raw: { authorization },
       context: undefined,
     });
     const headers = (init.headers ?? {}) as Record<string, string>;
