@@ -27,6 +27,8 @@ const mappers: Record<SubgraphName, Record<string, string>> = {
     Transaction: '../services/account-book#TransactionView',
     AccountUpdate: '../services/account-reads#AccountMovement',
     Payout: '../services/day-close#PayoutView',
+    Task: '../services/task-money#TaskMoneyReference',
+    TaskMoneyMove: '../services/task-money#TaskMoneyMoveView',
     User: '@popug/lib/replication/user-copies#UserReference',
   },
   analytics: {},

@@ -5,6 +5,7 @@ import { Kind, OperationTypeNode, type FieldNode, type OperationDefinitionNode }
 import type { Logger } from '@popug/lib/logger';
 import type { GatewayContext } from './context';
 import type { IdentityClient } from './identity-client';
+import { followUpQuery, runFollowUp } from './session-follow-up';
 import type { TrustedDocuments } from './trusted-documents';
 
 /**
@@ -103,7 +104,13 @@ interface Refreshed {
  * the cookie is the session's current one) and clears the cookie. Both run manifest
  * operations through Apollo, with the same plugins as any request.
  */
-export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayContext>, trusted: Pick<TrustedDocuments, 'bodyNamed'>, contextFor: ContextFor, logger: Logger): void {
+export function mountBrowserSessions(
+  app: Express,
+  apollo: ApolloServer<GatewayContext>,
+  trusted: Pick<TrustedDocuments, 'bodyNamed' | 'operationNames'>,
+  contextFor: ContextFor,
+  logger: Logger,
+): void {
   // Manifest operations, so a production gateway runs them too.
   const refreshDocument = trusted.bodyNamed('RefreshSession');
   const logoutDocument = trusted.bodyNamed('Logout');
@@ -135,12 +142,25 @@ export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayC
   };
 
   app.post(`${SESSION_PATH}/refresh`, guarded(async (req, res) => {
+    // `?then=<manifest query>`: run with the new token, answered beside it (./session-follow-up.ts).
+    const then = typeof req.query.then === 'string' ? req.query.then : undefined;
+    const followUp = then === undefined ? undefined : followUpQuery(trusted, then);
+    if (followUp === null) {
+      res.status(400).json({ code: 'BAD_REQUEST', message: '"then" names no trusted query without variables' });
+      return;
+    }
     const { refreshed, code, retryAfter } = await rotate(req);
     if (!refreshed?.refreshToken) {
       // Limits (the gateway's per-address refreshSession limit, auth's capacity): the session stays, try later.
       if (code === 'RATE_LIMITED' || code === 'TOO_MANY_REQUESTS') {
         if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
         res.status(429).json({ code, message: 'Too many session refreshes: try again later', ...(typeof retryAfter === 'number' ? { retryAfter } : {}) });
+        return;
+      }
+      if (code === 'ACCOUNT_DEACTIVATED') {
+        // The session's own holder is told why, so the app does not ask for a sign-in that cannot succeed.
+        res.setHeader('set-cookie', clearedCookie());
+        res.status(401).json({ code, message: 'This account is deactivated: ask an admin' });
         return;
       }
       if (code !== 'UNAUTHENTICATED' && code !== 'BAD_USER_INPUT') {
@@ -153,7 +173,8 @@ export function mountBrowserSessions(app: Express, apollo: ApolloServer<GatewayC
     }
     const maxAge = refreshed.refreshExpiresAt ? (Date.parse(refreshed.refreshExpiresAt) - Date.now()) / 1000 : 0;
     res.setHeader('set-cookie', refreshCookie(refreshed.refreshToken, maxAge));
-    res.status(200).json({ token: refreshed.token, expiresAt: refreshed.expiresAt });
+    const answer = followUp === undefined ? undefined : await runFollowUp(apollo, followUp, () => contextFor(req, refreshed.token), logger);
+    res.status(200).json({ token: refreshed.token, expiresAt: refreshed.expiresAt, ...(answer ? { then: answer } : {}) });
   }));
 
   app.post(`${SESSION_PATH}/logout`, guarded(async (req, res) => {

@@ -82,6 +82,23 @@ export async function mountWebApp(app: Express, logger: Logger, source: WebAppSo
   );
   const paths = WEB_APP_ROUTES.flatMap((route) => [route, `${route}/*rest`]);
   app.get(paths, pageHeaders, (_req, res) => sendApp(res, html));
+  // Any other page: the app, which shows its own "Page not found", with the status that says so.
+  const notFound = notFoundPage(html);
+  app.get('*rest', pageHeaders, (req, res, next) => {
+    if (NOT_PAGES.some((prefix) => req.path === prefix || req.path.startsWith(`${prefix}/`))) return next();
+    res.status(404);
+    sendApp(res, notFound);
+  });
+}
+
+/** Paths that are not pages: an unknown one there keeps Express's plain 404, not the app. */
+const NOT_PAGES = ['/graphql', '/session', '/live', '/ready', '/playground', ASSET_PREFIX.replace(/\/$/, '')];
+
+/** The app's page, saying "Page not found" until the script renders the same (and without JavaScript). */
+function notFoundPage(html: string): string {
+  const root = /<div id="root">[\s\S]*?<\/div>/;
+  if (!root.test(html)) throw new Error('web/index.html has no <div id="root">…</div> to put "Page not found" in');
+  return html.replace(root, '<div id="root"><h1>Page not found</h1></div>');
 }
 
 function findPrebuilt(logger: Logger): { dir: string } {

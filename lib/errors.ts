@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'TOO_MANY_REQUESTS'
   | 'SLOW_CONSUMER'
-  | 'EVENTS_MISSED';
+  | 'EVENTS_MISSED'
+  /** A deactivated account's own session, refused at `refreshSession` (told to its holder only, never at sign-in). */
+  | 'ACCOUNT_DEACTIVATED';
 
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
@@ -45,4 +47,5 @@ export const EXPECTED_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'TOO_MANY_REQUESTS',
   'SLOW_CONSUMER',
   'EVENTS_MISSED',
+  'ACCOUNT_DEACTIVATED',
 ]);

@@ -64,13 +64,21 @@ async function main(): Promise<void> {
   // The tracker learns about new workers through the replicator.
   await new Promise((resolve) => setTimeout(resolve, 3 * env.REPLICATION_INTERVAL_MS));
   const manager = await login('ada.manager@uberpopug.test', PASSWORD);
-  for (const task of TASKS) {
+  // A jira id names one open task at most: a second seed leaves the demo's open ones be.
+  const open = await call<{ tasks: { jiraId: string | null }[] }>('{ tasks(status: OPEN, search: "POPUG-", first: 500) { jiraId } }', {}, manager);
+  const openJiraIds = new Set(open.tasks.map((task) => task.jiraId));
+  const fresh = TASKS.filter((candidate) => candidate.jiraId === null || !openJiraIds.has(candidate.jiraId));
+  for (const task of fresh) {
     await call('mutation($t: String!, $d: String!, $j: String) { createTask(title: $t, description: $d, jiraId: $j) { id } }', { t: task.title, d: task.description, j: task.jiraId }, manager);
   }
-  process.stdout.write(`📋 ${TASKS.length} tasks created and assigned\n✅ demo company ready at http://localhost:${env.PORT}/\n`);
+  process.stdout.write(`📋 ${fresh.length} tasks created and assigned\n✅ demo company ready at http://localhost:${env.PORT}/\n`);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`❌ seed failed: ${(error as Error).message}\n   Is the system running (npm start)?\n`);
+  process.stderr.write(
+    `❌ seed failed: ${(error as Error).message}\n` +
+      `   It talked to ${endpoint} as ${env.ADMIN_EMAIL}. Is the system running (npm start), and does\n` +
+      '   this shell have the same environment (PORT, ADMIN_EMAIL, ADMIN_PASSWORD, …) as the one that started it?\n',
+  );
   process.exit(1);
 });

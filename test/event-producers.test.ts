@@ -8,10 +8,12 @@ import { closeBusinessDay } from '../subgraphs/accounting/services/day-close';
 import { trackerDatabase } from '../subgraphs/tracker/database';
 import { ASSIGN_FEE_RANGE, COMPLETION_REWARD_RANGE } from '../subgraphs/tracker/services/task-prices';
 import { seedOpenTasks } from '../subgraphs/tracker/services/task-seeding';
+import { reassignTasksOfInactiveUsers } from '../subgraphs/tracker/services/deactivated-assignees';
 import { shuffleOpenTasks } from '../subgraphs/tracker/services/task-shuffle';
 
 /**
- * Producers that build outbox payloads in SQL (the seeding, a shuffle, a day close) write rows that
+ * Producers that build outbox payloads in SQL (the seeding, a shuffle, a deactivated popug's
+ * tasks handed on, a day close) write rows that
  * their event's schema accepts: every row they write is read back and parsed with the
  * schema in schema/events/ (the one the JSON Schemas are rendered from).
  */
@@ -80,6 +82,18 @@ test('a shuffle writes task.assigned rows its schema accepts, one per open task'
   const [{ open } = { open: 0 }] = await tracker.em.fork().execute<{ open: number }[]>(`select count(*)::int as open from tasks where status = 'OPEN'`);
   expect(open).toBeGreaterThan(0);
   const rows = await outboxAfter(() => tracker.em.fork().transactional((em) => shuffleOpenTasks(em)));
+  expect(rows).toHaveLength(open);
+  expect(new Set(rows.map((row) => row.type))).toEqual(new Set(['task.assigned']));
+  expectEveryRowValid(rows);
+});
+
+test("a deactivated popug's open tasks handed on write task.assigned rows their schema accepts, one per task", async () => {
+  const em = tracker.em.fork();
+  const [leaver] = await em.execute<{ id: string }[]>(`select assignee_id as id from tasks where status = 'OPEN' limit 1`);
+  const [{ open } = { open: 0 }] = await em.execute<{ open: number }[]>(`select count(*)::int as open from tasks where status = 'OPEN' and assignee_id = ?`, [leaver?.id]);
+  expect(open).toBeGreaterThan(0);
+  await em.execute('update users set active = false where id = ?', [leaver?.id]);
+  const rows = await outboxAfter(() => tracker.em.fork().transactional((tx) => reassignTasksOfInactiveUsers(tx, { deactivations: true })));
   expect(rows).toHaveLength(open);
   expect(new Set(rows.map((row) => row.type))).toEqual(new Set(['task.assigned']));
   expectEveryRowValid(rows);

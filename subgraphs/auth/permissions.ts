@@ -12,6 +12,9 @@ import { isOwnRecord } from './own-record';
  */
 export const AUTH_PERMISSIONS = ['user:manage', 'permission:manage', 'queue:view', 'queue:view_data'] as const;
 
+/** The root fields `authAccess` answers for, each by its own rule below (lib/access/access-answer.ts). */
+export const AUTH_ACCESS_FIELDS = ['users', 'createRole', 'setUserRole', 'setUserActive', 'authPermissions'] as const;
+
 export const authPermissionAdmin = permissionAdmin('auth');
 
 /** The signed-in caller's own record, or the one register or login answered with (see own-record.ts). */
@@ -35,6 +38,7 @@ export const authRules = subgraphRules(authPermissionAdmin, {
     user: signedIn,
     users: can('user:manage'),
     roles: can('user:manage'),
+    authAccess: signedIn,
   },
   Mutation: {
     register: anyone,
@@ -51,5 +55,6 @@ export const authRules = subgraphRules(authPermissionAdmin, {
     setUserActive: can('user:manage'),
   },
   AuthPayload: anyone,
+  AuthAccess: anyone,
   User: { id: directory, email: directory, name: directory, role: directory, active: ownOrManaged, createdAt: ownOrManaged },
 });

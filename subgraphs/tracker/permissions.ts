@@ -15,6 +15,9 @@ export const TRACKER_PERMISSIONS = [
   'permission:manage',
 ] as const;
 
+/** The root fields `trackerAccess` answers for, each by its own rule below (lib/access/access-answer.ts). */
+export const TRACKER_ACCESS_FIELDS = ['myTasks', 'tasks', 'createTask', 'completeTask', 'shuffleTasks', 'trackerPermissions'] as const;
+
 export const trackerPermissionAdmin = permissionAdmin('tracker');
 
 /** A role tracker has granted nothing has no access here at all (docs/architecture.md, Permissions). */
@@ -32,8 +35,14 @@ const taskDetails = accessCheck('tracker:task-details', 'no_cache', (task: Task,
 export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   Query: {
     myTasks: trackerMember,
+    myTaskCount: trackerMember,
     task: trackerMember,
     tasks: can(VIEW_ALL_PERMISSION),
+    taskCount: can(VIEW_ALL_PERMISSION),
+    // The filter of every task's list: the directory's names, only for who may list every task.
+    taskAssignees: can(VIEW_ALL_PERMISSION),
+    trackerAccess: signedIn,
+    deactivationPreview: can(VIEW_ALL_PERMISSION),
   },
   Mutation: {
     createTask: can('task:create'),
@@ -46,6 +55,8 @@ export const trackerRules = subgraphRules(trackerPermissionAdmin, {
   },
   User: anyone,
   ShufflePayload: anyone,
+  TrackerAccess: anyone,
+  DeactivationPreview: anyone,
   Task: {
     // A task's name: other services show it (audit logs, analytics) to anyone signed in.
     id: signedIn,

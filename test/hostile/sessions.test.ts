@@ -123,6 +123,22 @@ describe('refresh tokens', () => {
     });
     expect(codesOf(await bed.system.request(ME, {}, grant.token))).toEqual([]);
   });
+
+  it("tells a deactivated account's session holder why (ACCOUNT_DEACTIVATED), and nobody else; after a reactivation the session stays ended", async () => {
+    const user = await bed.register('deactivated-refresh');
+    const first = await signIn(user.email);
+    const current = dataOf(await bed.system.request<{ refreshSession: Grant }>(REFRESH, { refreshToken: first.refreshToken })).refreshSession;
+    expect(codesOf(await asAdmin(SET_USER_ACTIVE, { userId: user.id, active: false }))).toEqual([]);
+    const sessionId = current.refreshToken.split('.')[0];
+    await bed.expectNothingChanged(async () => {
+      expect(codesOf(await bed.system.request(REFRESH, { refreshToken: current.refreshToken }))).toEqual(['ACCOUNT_DEACTIVATED']);
+      // A guessed secret, or the rotated one, learns nothing and ends nothing.
+      expect(codesOf(await bed.system.request(REFRESH, { refreshToken: `${sessionId}.${'A'.repeat(43)}` }))).toEqual(['UNAUTHENTICATED']);
+      expect(codesOf(await bed.system.request(REFRESH, { refreshToken: first.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+    });
+    expect(codesOf(await asAdmin(SET_USER_ACTIVE, { userId: user.id, active: true }))).toEqual([]);
+    expect(codesOf(await bed.system.request(REFRESH, { refreshToken: current.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+  });
 });
 
 describe('logout and password changes end sessions', () => {

@@ -1,16 +1,6 @@
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { authorized } from './api/authorized';
-import { isForbidden } from './api/client';
-import {
-  AccountsDocument,
-  AllPermissionsDocument,
-  AnalyticsSummaryDocument,
-  ManagementEarningsDocument,
-  MyAccountDocument,
-  MyTasksDocument,
-  RolesDocument,
-  TasksDocument,
-} from './generated/graphql';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { toApiError, type ApiError } from './api/client';
+import { askStart, heldStart, identityOf, onStartAnswered, type HeldStart, type StartAnswer } from './api/start';
 import { useUser } from './session-context';
 
 export type Dashboard = 'tracker' | 'accounting' | 'analytics' | 'admin';
@@ -25,10 +15,10 @@ export const DASHBOARDS: readonly { id: Dashboard; path: string; title: string }
 export type AccessMap = Record<Dashboard, boolean>;
 
 /**
- * What the caller may read, one probe each. The dashboards open on them, and the live
- * updates too: a page opens only the subscriptions the caller may use.
+ * What the caller may do, as the subgraphs answer it (the dashboards open on it, and the live
+ * updates too: a page opens only the subscriptions the caller may use).
  */
-export type Capability = 'ownTasks' | 'allTasks' | 'ownAccount' | 'allAccounts' | 'earnings' | 'analytics' | 'roles' | 'permissions';
+export type Capability = 'ownTasks' | 'allTasks' | 'createTask' | 'ownAccount' | 'allAccounts' | 'earnings' | 'analytics' | 'roles' | 'permissions';
 
 export type Capabilities = Record<Capability, boolean>;
 
@@ -38,77 +28,101 @@ interface Access {
 }
 
 interface AccessState {
-  /** null while the probes run. */
+  /** null until the Start document answered. */
   access: Access | null;
 }
 
 /**
  * Which dashboards the caller may open, decided the only way that stays true to each
- * subgraph's own permission table: by asking. A read is allowed when its query is not
- * refused with FORBIDDEN (another error still counts, so the page can show what went
- * wrong); a dashboard is open when any of its reads is. A custom role an admin grants a
- * tracker permission to therefore gets the tracker, with no role names hard-coded here.
+ * subgraph's own permission table: each subgraph says which of its fields its own rules
+ * admit (`trackerAccess`, `accountingAccess`… in the Start document, one request). A custom
+ * role an admin grants a tracker permission to therefore gets the tracker, with no role
+ * names here. A subgraph that could not answer (null) counts as open, so its page can
+ * show what went wrong.
  */
-const PROBES: Record<Capability, () => Promise<unknown>> = {
-  ownTasks: () => authorized(MyTasksDocument, { status: 'OPEN' }),
-  allTasks: () => authorized(TasksDocument, { first: 1 }),
-  ownAccount: () => authorized(MyAccountDocument, {}),
-  allAccounts: () => authorized(AccountsDocument, {}),
-  earnings: () => authorized(ManagementEarningsDocument, {}),
-  analytics: () => authorized(AnalyticsSummaryDocument, {}),
-  roles: () => authorized(RolesDocument, {}),
-  permissions: () => authorized(AllPermissionsDocument, {}),
-};
-
-const DASHBOARD_READS: Record<Dashboard, Capability[]> = {
-  tracker: ['ownTasks', 'allTasks'],
-  accounting: ['ownAccount', 'allAccounts', 'earnings'],
-  analytics: ['analytics'],
-  admin: ['roles', 'permissions'],
-};
-
-async function probeAll(): Promise<Access> {
-  const capabilities = Object.keys(PROBES) as Capability[];
-  const outcomes = await Promise.allSettled(capabilities.map((capability) => PROBES[capability]()));
-  const can = Object.fromEntries(
-    capabilities.map((capability, index) => {
-      const outcome = outcomes[index];
-      return [capability, outcome?.status === 'fulfilled' || !isForbidden(outcome?.reason)];
-    }),
-  ) as Capabilities;
-  const dashboards = Object.fromEntries(DASHBOARDS.map(({ id }) => [id, DASHBOARD_READS[id].some((capability) => can[capability])])) as AccessMap;
+function accessFrom({ authAccess, trackerAccess, accountingAccess, analyticsAccess }: StartAnswer): Access {
+  const answered = (field: boolean | undefined) => field ?? true;
+  const can: Capabilities = {
+    ownTasks: answered(trackerAccess?.myTasks),
+    allTasks: answered(trackerAccess?.tasks),
+    createTask: answered(trackerAccess?.createTask),
+    ownAccount: answered(accountingAccess?.myAccount),
+    allAccounts: answered(accountingAccess?.accounts),
+    earnings: answered(accountingAccess?.managementEarnings),
+    analytics: answered(analyticsAccess?.analyticsSummary),
+    roles: answered(authAccess?.users),
+    permissions: [
+      authAccess?.authPermissions,
+      trackerAccess?.trackerPermissions,
+      accountingAccess?.accountingPermissions,
+      analyticsAccess?.analyticsPermissions,
+    ].some(answered),
+  };
+  const dashboards: AccessMap = {
+    tracker: can.ownTasks || can.allTasks,
+    accounting: can.ownAccount || can.allAccounts || can.earnings,
+    analytics: can.analytics,
+    admin: can.roles || can.permissions,
+  };
   return { dashboards, can };
 }
 
-const AccessContext = createContext<AccessState>({ access: null });
+interface StartState {
+  /** The Start answer for the signed-in user and role; null while it is asked (or when it failed). */
+  held: HeldStart | null;
+  error: ApiError | undefined;
+  retry(): void;
+}
 
-/** Probes once per signed-in user and role (a role change re-probes after `me`). */
-export function AccessProvider({ children }: { children: ReactNode }) {
-  const user = useUser();
-  const identity = user ? `${user.id}:${user.role}` : null;
-  const [state, setState] = useState<{ identity: string | null; access: Access | null }>({ identity: null, access: null });
+const AccessContext = createContext<AccessState & { start: StartState }>({
+  access: null,
+  start: { held: null, error: undefined, retry: () => undefined },
+});
+
+/**
+ * The Start answer for the signed-in user and role: the one the session's start brought, or
+ * asked here once per user and role (after a sign-in; a role change asks again after `me`).
+ */
+function useStart(identity: string | null): StartState {
+  const held = useSyncExternalStore(onStartAnswered, () => heldStart(identity));
+  const [failure, setFailure] = useState<{ identity: string; error: ApiError }>();
+  const [attempt, setAttempt] = useState(0);
+  const missing = identity !== null && held === null;
 
   useEffect(() => {
-    if (!identity) return;
+    if (!missing || identity === null) return;
     let current = true;
-    probeAll().then(
-      (access) => current && setState({ identity, access }),
-      () => current && setState({ identity, access: null }),
-    );
+    askStart().catch((error: unknown) => current && setFailure({ identity, error: toApiError(error) }));
     return () => {
       current = false;
     };
-  }, [identity]);
+  }, [missing, identity, attempt]);
 
-  const value = useMemo(() => ({ access: state.identity === identity ? state.access : null }), [state, identity]);
+  const retry = useCallback(() => {
+    setFailure(undefined);
+    setAttempt((value) => value + 1);
+  }, []);
+  const error = failure?.identity === identity && !held ? failure.error : undefined;
+  return useMemo(() => ({ held, error, retry }), [held, error, retry]);
+}
+
+export function AccessProvider({ children }: { children: ReactNode }) {
+  const user = useUser();
+  const start = useStart(user ? identityOf(user) : null);
+  const value = useMemo(() => ({ access: start.held ? accessFrom(start.held.answer) : null, start }), [start]);
   return <AccessContext.Provider value={value}>{children}</AccessContext.Provider>;
+}
+
+/** The Start answer (the business clock reads its part), or why it could not be had. */
+export function useStartAnswer(): StartState {
+  return useContext(AccessContext).start;
 }
 
 export function useAccess(): AccessMap | null {
   return useContext(AccessContext).access?.dashboards ?? null;
 }
 
-/** What the caller may read (all false while the probes run). */
+/** What the caller may do (all false until the Start document answered). */
 export function useCapabilities(): Capabilities {
   return useContext(AccessContext).access?.can ?? NONE;
 }
@@ -116,6 +130,7 @@ export function useCapabilities(): Capabilities {
 const NONE: Capabilities = {
   ownTasks: false,
   allTasks: false,
+  createTask: false,
   ownAccount: false,
   allAccounts: false,
   earnings: false,

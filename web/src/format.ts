@@ -8,23 +8,39 @@ export function formatMoney(cents: number): string {
   return cents < 0 ? `−${text}` : text;
 }
 
-const dateTime = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 
-export function formatDateTime(iso: string): string {
+const instantFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant as the wall clock of `zone` shows it: "6 Dec 2026, 00:16", or with the zone's
+ * name, "6 Dec 2026, 00:16 UTC", when `labelled` (the reader's own zone is another one).
+ */
+export function formatDateTime(iso: string, zone: string, labelled: boolean): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+  if (Number.isNaN(date.getTime())) return iso;
+  const key = `${zone}\0${labelled}`;
+  let format = instantFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone,
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      ...(labelled ? { timeZoneName: 'short' } : {}),
+    });
+    instantFormats.set(key, format);
+  }
+  return format.format(date);
 }
 
 /** "2026-11-26" → "26 Nov 2026". */
 export function formatDay(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
   return Number.isNaN(date.getTime()) ? day : dayFormat.format(date);
-}
-
-/** Today as YYYY-MM-DD in the browser's time zone (the default of the day pickers). */
-export function localToday(now = new Date()): string {
-  return toDay(new Date(Date.UTC(now.getFullYear(), now.getMonth(), now.getDate())));
 }
 
 /** `day` moved by `days` (negative: back), both YYYY-MM-DD. */
@@ -44,4 +60,18 @@ const shortDayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month:
 export function formatShortDay(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);
   return Number.isNaN(date.getTime()) ? day : shortDayFormat.format(date);
+}
+
+const monthFormat = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+/** "2026-12-06" → "December 2026". */
+export function formatMonth(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) ? day : monthFormat.format(date);
+}
+
+/** Monday of the ISO week (Monday to Sunday) holding `day`, as analytics counts weeks. */
+export function mondayOf(day: string): string {
+  const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 = Sunday
+  return addDays(day, -((weekday + 6) % 7));
 }

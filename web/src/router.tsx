@@ -30,12 +30,13 @@ export function useLocation(): Location {
   return { path: url.pathname.replace(/\/+$/, '') || '/', query: url.searchParams };
 }
 
-export function navigate(to: string, { replace = false }: { replace?: boolean } = {}): void {
+/** `keepScroll`: the same page, another view of it (a list's search or order), stays where the reader is. */
+export function navigate(to: string, { replace = false, keepScroll = false }: { replace?: boolean; keepScroll?: boolean } = {}): void {
   if (to === currentLocation()) return;
   if (replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
   window.dispatchEvent(new Event(NAVIGATED));
-  window.scrollTo(0, 0);
+  if (!keepScroll) window.scrollTo(0, 0);
 }
 
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> & { to: string };

@@ -13,8 +13,11 @@ export interface BrowserBed {
   system(): TestSystem;
   /** The gateway's address, where the web app is served. */
   origin(): string;
-  /** A page in a browser context of its own (its own cookie jar), closed after the file. */
-  newPage(options?: { viewport?: { width: number; height: number } }): Promise<{ page: Page; context: BrowserContext }>;
+  /**
+   * A page in a browser context of its own (its own cookie jar), closed after the file;
+   * `timezoneId` sets the browser's time zone (an IANA name), by default the machine's.
+   */
+  newPage(options?: { viewport?: { width: number; height: number }; timezoneId?: string }): Promise<{ page: Page; context: BrowserContext }>;
   /** A contract operation through the gateway (signed in with `token` when given), typed by the web app's generated types; throws on any error. */
   call<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables: TVariables, token?: string): Promise<TResult>;
   /** Errors the pages threw, for an afterEach to find none. */
@@ -51,9 +54,9 @@ export function browserBed(env: Env): BrowserBed {
   return {
     system: running,
     origin: () => running().services.gateway.url,
-    async newPage({ viewport = DESKTOP } = {}) {
+    async newPage({ viewport = DESKTOP, timezoneId } = {}) {
       if (!browser) throw new Error('browser not started');
-      const context = await browser.newContext({ viewport });
+      const context = await browser.newContext({ viewport, timezoneId });
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));

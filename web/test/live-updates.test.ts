@@ -2,7 +2,7 @@ import { withMovement } from '../src/accounting/account-updates';
 import { catchUp, onCatchUp } from '../src/api/catch-up';
 import { reactionTo, retryDelay } from '../src/api/live-policy';
 import type { AccountFieldsFragment, MyAccountUpdatesSubscription, TaskFieldsFragment } from '../src/generated/graphql';
-import { applyToAllTasks, applyToMyTasks } from '../src/tracker/task-updates';
+import { applyToAllTasks, applyToMyTasks, applyToPage, matchesView } from '../src/tracker/task-updates';
 
 /** What live events do to the lists on screen, and how a live stream answers each way it ends (web/src/api/live.ts). */
 
@@ -31,7 +31,7 @@ const newer = task('b', '2026-12-06T10:00:00.000Z');
 describe('My tasks under TaskUpdates', () => {
   it('takes a task given to someone else off the list, and says which', () => {
     const moved = { ...newer, assignee: other };
-    expect(applyToMyTasks([newer, older], moved, me.id)).toEqual({ tasks: [older], taken: moved });
+    expect(applyToMyTasks([newer, older], moved, me.id)).toEqual({ tasks: [older], delta: -1, taken: moved });
   });
 
   it('puts a task assigned to the viewer in its place, newest first, once', () => {
@@ -44,7 +44,7 @@ describe('My tasks under TaskUpdates', () => {
   it('shows a completion in place and ignores tasks of others it never held', () => {
     const done = { ...older, status: 'DONE' as const, completedAt: '2026-12-06T11:00:00.000Z' };
     expect(applyToMyTasks([newer, older], done, me.id).tasks).toEqual([newer, done]);
-    expect(applyToMyTasks([newer], task('x', '2026-12-06T08:00:00.000Z', { assignee: other }), me.id)).toEqual({ tasks: [newer] });
+    expect(applyToMyTasks([newer], task('x', '2026-12-06T08:00:00.000Z', { assignee: other }), me.id)).toEqual({ tasks: [newer], delta: 0 });
   });
 });
 
@@ -59,6 +59,33 @@ describe('All tasks under TaskUpdates', () => {
   it('drops a task that no longer matches the filters', () => {
     expect(applyToAllTasks([newer, older], { ...older, status: 'DONE' }, open)).toEqual([newer]);
     expect(applyToAllTasks([newer, older], { ...older, assignee: other }, { ...open, assigneeId: me.id })).toEqual([newer]);
+  });
+});
+
+describe('a searched, sorted page of a longer list under TaskUpdates', () => {
+  const apple = task('p1', '2026-12-06T09:00:00.000Z', { title: 'Apple', jiraId: 'ZOO-1' });
+  const cherry = task('p2', '2026-12-06T10:00:00.000Z', { title: 'cherry' });
+  const byTitle = { sort: 'TITLE' as const, search: null };
+
+  it('matches a search in the title or the jira id, ignoring case', () => {
+    expect(matchesView(apple, { search: 'zoo' })).toBe(true);
+    expect(matchesView(cherry, { search: 'ERR' })).toBe(true);
+    expect(matchesView(cherry, { search: 'zoo' })).toBe(false);
+  });
+
+  it('puts a new task where the order puts it and counts it', () => {
+    const banana = task('p3', '2026-12-06T11:00:00.000Z', { title: 'Banana' });
+    expect(applyToPage([apple, cherry], banana, true, byTitle, false)).toEqual({ tasks: [apple, banana, cherry], delta: 1 });
+  });
+
+  it('leaves out a task ordered past the last loaded one while pages are unloaded: it is counted already', () => {
+    const zebra = task('p4', '2026-12-06T08:00:00.000Z', { title: 'Zebra' });
+    expect(applyToPage([apple, cherry], zebra, true, byTitle, false)).toEqual({ tasks: [apple, cherry], delta: 0 });
+    expect(applyToPage([apple, cherry], zebra, true, byTitle, true)).toEqual({ tasks: [apple, cherry, zebra], delta: 1 });
+  });
+
+  it('takes out a task that stops matching and counts it out', () => {
+    expect(applyToPage([apple, cherry], { ...apple, status: 'DONE' }, false, byTitle, false)).toEqual({ tasks: [cherry], delta: -1 });
   });
 });
 

@@ -143,7 +143,7 @@ describe('sessions in the web app, in Chromium', () => {
     expect(tokens.length).toBeGreaterThan(1); // a new access token from the cookie, not a stored one
   });
 
-  it('renews the access token in the background a minute before it ends', async () => {
+  it('renews the access token in the background before it ends', async () => {
     const popug = await registered('Sleeper');
     const page = await newPage();
     const tokens = bearerTokens(page);
@@ -172,10 +172,13 @@ describe('sessions in the web app, in Chromium', () => {
     await signIn(page, popug.email);
     await page.getByRole('heading', { name: 'My tasks' }).waitFor();
 
-    // The next call goes out with a token the API refuses, as after a laptop slept past its end.
+    // The accounting page's call goes out with a token the API refuses, as after a laptop slept
+    // past its end (the tracker's own reads, a live stream's catch-up among them, go as they are).
     let refused = 0;
     await page.route('**/graphql', async (route) => {
-      if (refused > 0) return route.continue();
+      // The Accounting page's own query: a tracker reload racing the click (its live stream
+      // catching up) would take the refused token and be cancelled by the navigation.
+      if (refused > 0 || !route.request().postData()?.includes('"operationName":"MyAccount"')) return route.continue();
       refused += 1;
       return route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer expired.while.asleep' } });
     });
@@ -229,8 +232,10 @@ describe('sessions in the web app, in Chromium', () => {
     await here.waitForURL((url) => url.pathname === '/login');
 
     expect(await meCode(elsewhere)).toBe('UNAUTHENTICATED');
+    // The other browser was signed in there: its page stays, and asks its user back over it.
     await other.reload();
-    await other.waitForURL((url) => url.pathname === '/login');
+    await other.getByRole('dialog', { name: 'Your session has ended' }).waitFor();
+    expect(new URL(other.url()).pathname).toBe('/tracker');
   });
 
   it('changes the password: errors by field, the other sessions end, this one stays, the new password signs in', async () => {
@@ -343,27 +348,28 @@ describe('sessions in the web app, in Chromium', () => {
     // bring the dialog before the click (web/test/live-sessions.test.ts), so this page has none.
     await page.route('**/graphql', (route) => (route.request().headers().accept === 'text/event-stream' ? route.abort() : route.continue()));
     await signIn(page, popug.email);
-    await page.getByRole('heading', { name: 'New task' }).waitFor();
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const form = page.getByRole('dialog', { name: 'Create task' });
     const title = `Water the ferns ${RUN}`;
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Description').fill('Only the big ones, twice.');
+    await form.getByLabel('Title').fill(title);
+    await form.getByLabel('Description').fill('Only the big ones, twice.');
 
     // Signed out everywhere from another device while the user types.
     const elsewhere = await system.login(popug.email, PASSWORD);
     expect(codesOf(await call(LogoutEverywhereDocument, {}, elsewhere))).toEqual([]);
 
-    await page.getByRole('button', { name: 'Create task' }).click();
+    await form.getByRole('button', { name: 'Create task' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your session has ended' });
     await dialog.waitFor();
-    expect(await page.getByLabel('Title').inputValue()).toBe(title);
+    expect(await form.getByLabel('Title').inputValue()).toBe(title);
     expect(await dialog.getByLabel('Email').inputValue()).toBe(popug.email);
     await screenshot(page, 'session-ended-dialog');
 
     await dialog.getByLabel('Password').fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Sign in' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.getByText(`Created “${title}”`).waitFor();
-    expect(await page.getByLabel('Title').inputValue()).toBe('');
+    await form.getByText(`Created “${title}”`).waitFor();
+    expect(await form.getByLabel('Title').inputValue()).toBe('');
   });
 
   it('lets two tabs renew one session at the same time without ending it, and signs both out together', async () => {

@@ -19,8 +19,9 @@ describe('tokenTiming', () => {
 });
 
 describe('renewalDelay', () => {
-  it('renews a 15-minute token a minute before its end, a short one at 80 % of its life', () => {
-    expect(renewalDelay(900_000, 0)).toBe(840_000);
+  it('renews a 15-minute token three minutes before its end, a short one at 80 % of its life', () => {
+    expect(renewalDelay(900_000, 0)).toBe(720_000);
+    expect(renewalDelay(3_600_000, 0)).toBe(3_420_000);
     expect(renewalDelay(20_000, 0)).toBe(16_000);
   });
 

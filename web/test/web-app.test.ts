@@ -124,6 +124,21 @@ describe('the gateway serving the dashboards', () => {
       expect(body).not.toMatch(/https?:\/\/(fonts\.googleapis|unpkg|cdn)/i);
     }
     expect((await fetch(`${origin}/web/app-NOPE.js`)).status).toBe(404);
-    expect((await fetch(`${origin}/nowhere`)).status).toBe(404);
+  });
+
+  it.each(['/nowhere', '/nowhere/at/all', '/tracker-but-not'])('answers the unknown page %s with status 404 and the app, which says “Page not found”', async (path) => {
+    const response = await fetch(`${origin}${path}`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await response.text();
+    expect(html).toContain('<div id="root"><h1>Page not found</h1></div>');
+    expect([...html.matchAll(/"(\/web\/app-[^"]+)"/g)]).toHaveLength(2);
+  });
+
+  it.each(['/graphql/nowhere', '/session/nowhere', '/web/nowhere', '/ready/nowhere'])('leaves %s, not a page, to the plain 404', async (path) => {
+    const response = await fetch(`${origin}${path}`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain('<div id="root">');
   });
 });

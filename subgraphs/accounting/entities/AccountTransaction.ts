@@ -64,6 +64,11 @@ export const AccountTransactionSchema = new EntitySchema<AccountTransaction>({
     },
     // An account's log for a day, newest first.
     { name: 'transactions_user_day_index', properties: ['userId', 'businessDay', 'createdAt'] },
+    // A task's money, for its page's history (services/task-money.ts).
+    {
+      name: 'transactions_task_index',
+      expression: 'create index "transactions_task_index" on "transactions" ("task_id", "created_at", "id") where "task_id" is not null',
+    },
     // Earnings by day read only kind and amount.
     {
       name: 'transactions_day_kind_index',

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { AccountView, TransactionView } from '../services/account-book';
 import type { AccountMovement } from '../services/account-reads';
 import type { PayoutView } from '../services/day-close';
+import type { TaskMoneyReference, TaskMoneyMoveView } from '../services/task-money';
 import type { UserReference } from '@popug/lib/replication/user-copies';
 import type { AccountingContext } from '../context';
 export type Maybe<T> = T | null;
@@ -64,6 +65,34 @@ export type AccountUpdate = {
   transaction: Transaction;
 };
 
+/**
+ * What the caller may do in accounting, one answer per root field, each the verdict of that
+ * field's own rule over accounting's permission table (docs/architecture.md, Permissions).
+ */
+export type AccountingAccess = {
+  __typename?: 'AccountingAccess';
+  accountingPermissions: Scalars['Boolean']['output'];
+  accounts: Scalars['Boolean']['output'];
+  closeDay: Scalars['Boolean']['output'];
+  managementEarnings: Scalars['Boolean']['output'];
+  myAccount: Scalars['Boolean']['output'];
+};
+
+/**
+ * The business clock: the zone whose calendar days are the business days, and where in it
+ * the server is now. Clients take their default day, "today" and shown times from it, not
+ * from the device's clock and zone.
+ */
+export type BusinessClock = {
+  __typename?: 'BusinessClock';
+  /** The server's time as it answered: a client keeps today right past midnight from it. */
+  now: Scalars['DateTime']['output'];
+  /** The business day it is now in that zone. */
+  today: Scalars['Date']['output'];
+  /** BUSINESS_TZ, an IANA time zone such as UTC or Europe/Berlin. */
+  zone: Scalars['String']['output'];
+};
+
 /** One business day's money, as positive sums of cents. */
 export type EarningsDay = {
   __typename?: 'EarningsDay';
@@ -113,12 +142,16 @@ export type Query = {
   __typename?: 'Query';
   /** Anyone's account (account:view_all). */
   account: Account;
+  /** What the caller may do in accounting (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
+  accountingAccess: Maybe<AccountingAccess>;
   /** Every permission accounting knows (permission:manage). */
   accountingPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in accounting (permission:manage). */
   accountingPermissions: Array<RolePermissions>;
   /** Every account, with users who have no money yet at 0 (account:view_all). */
   accounts: Array<Account>;
+  /** The business zone and today's business day (any signed-in caller). */
+  businessClock: BusinessClock;
   /** Every day from `from` to `to` (both included, at most 366), days without activity at 0 (earnings:view). */
   earningsByDay: Array<EarningsDay>;
   /** Fees taken minus rewards paid on a business day, default today, in cents (earnings:view). */
@@ -157,6 +190,34 @@ export type Subscription = {
    * with FORBIDDEN when the caller loses the permission, SLOW_CONSUMER when events pile up unread.
    */
   myAccountUpdated: AccountUpdate;
+};
+
+/**
+ * A tracker task, as accounting knows it: the money booked for it. Its name and details are
+ * the tracker's; accounting adds only its history of fees and rewards.
+ */
+export type Task = {
+  __typename?: 'Task';
+  id: Scalars['ID']['output'];
+  /**
+   * Every fee and reward booked for this task, oldest first: one ASSIGN_FEE per assignment
+   * (who paid it, when), one COMPLETION_REWARD on completion. The caller sees the rows of
+   * their own account (account:view_own) or, with account:view_all, every row.
+   */
+  moneyHistory: Array<TaskMoneyMove>;
+};
+
+/** One fee or reward of a task: whose account it moved, by how much, when. */
+export type TaskMoneyMove = {
+  __typename?: 'TaskMoneyMove';
+  /** Signed cents, as in the audit log: a fee negative, a reward positive. */
+  amount: Scalars['Money']['output'];
+  /** When the assignment or completion happened. */
+  at: Scalars['DateTime']['output'];
+  /** The business day the row is booked on. */
+  businessDay: Scalars['Date']['output'];
+  kind: TransactionKind;
+  user: User;
 };
 
 /** One row of an account's audit log. */
@@ -214,6 +275,17 @@ export type ResolversObject<TObject> = WithIndex<TObject>;
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
+export type ReferenceResolver<TResult, TReference, TContext> = (
+      reference: TReference,
+      context: TContext,
+      info: GraphQLResolveInfo
+    ) => Promise<TResult> | TResult;
+
+      type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
+      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
+      export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
+    
 
 export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
   resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
@@ -277,7 +349,17 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
   info: GraphQLResolveInfo
 ) => TResult | Promise<TResult>;
 
+/** Mapping of federation types */
+export type FederationTypes = ResolversObject<{
+  Task: Task;
+}>;
 
+/** Mapping of federation reference types */
+export type FederationReferenceTypes = ResolversObject<{
+  Task:
+    ( { __typename: 'Task' }
+    & GraphQLRecursivePick<FederationTypes['Task'], {"id":true}> );
+}>;
 
 
 
@@ -287,17 +369,21 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AccountUpdate: ResolverTypeWrapper<AccountMovement>;
+  AccountingAccess: ResolverTypeWrapper<AccountingAccess>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BusinessClock: ResolverTypeWrapper<BusinessClock>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarningsDay: ResolverTypeWrapper<EarningsDay>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Payout: ResolverTypeWrapper<PayoutView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Task: ResolverTypeWrapper<TaskMoneyReference>;
+  TaskMoneyMove: ResolverTypeWrapper<TaskMoneyMoveView>;
   Transaction: ResolverTypeWrapper<TransactionView>;
   TransactionKind: TransactionKind;
   TransactionTask: ResolverTypeWrapper<TransactionTask>;
@@ -310,17 +396,21 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   AccountUpdate: AccountMovement;
+  AccountingAccess: AccountingAccess;
+  Boolean: Scalars['Boolean']['output'];
+  BusinessClock: BusinessClock;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   EarningsDay: EarningsDay;
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   Payout: PayoutView;
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   RolePermissions: RolePermissions;
   Subscription: Record<PropertyKey, never>;
+  Task: TaskMoneyReference;
+  TaskMoneyMove: TaskMoneyMoveView;
   Transaction: TransactionView;
   TransactionTask: TransactionTask;
   User: UserReference;
@@ -335,6 +425,20 @@ export type AccountResolvers<ContextType = AccountingContext, ParentType extends
 export type AccountUpdateResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['AccountUpdate'] = ResolversParentTypes['AccountUpdate']> = ResolversObject<{
   balance?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
+}>;
+
+export type AccountingAccessResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['AccountingAccess'] = ResolversParentTypes['AccountingAccess']> = ResolversObject<{
+  accountingPermissions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  accounts?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  closeDay?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  managementEarnings?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  myAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type BusinessClockResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['BusinessClock'] = ResolversParentTypes['BusinessClock']> = ResolversObject<{
+  now?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  today?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  zone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
@@ -371,9 +475,11 @@ export type PayoutResolvers<ContextType = AccountingContext, ParentType extends 
 
 export type QueryResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   account?: Resolver<ResolversTypes['Account'], ParentType, ContextType, RequireFields<QueryAccountArgs, 'userId'>>;
+  accountingAccess?: Resolver<Maybe<ResolversTypes['AccountingAccess']>, ParentType, ContextType>;
   accountingPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   accountingPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   accounts?: Resolver<Array<ResolversTypes['Account']>, ParentType, ContextType>;
+  businessClock?: Resolver<ResolversTypes['BusinessClock'], ParentType, ContextType>;
   earningsByDay?: Resolver<Array<ResolversTypes['EarningsDay']>, ParentType, ContextType, RequireFields<QueryEarningsByDayArgs, 'from' | 'to'>>;
   managementEarnings?: Resolver<ResolversTypes['Money'], ParentType, ContextType, Partial<QueryManagementEarningsArgs>>;
   myAccount?: Resolver<ResolversTypes['Account'], ParentType, ContextType>;
@@ -386,6 +492,20 @@ export type RolePermissionsResolvers<ContextType = AccountingContext, ParentType
 
 export type SubscriptionResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   myAccountUpdated?: SubscriptionResolver<ResolversTypes['AccountUpdate'], "myAccountUpdated", ParentType, ContextType>;
+}>;
+
+export type TaskResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Task'] = ResolversParentTypes['Task'], FederationReferenceType extends FederationReferenceTypes['Task'] = FederationReferenceTypes['Task']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Task']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  moneyHistory?: Resolver<Array<ResolversTypes['TaskMoneyMove']>, ParentType, ContextType>;
+}>;
+
+export type TaskMoneyMoveResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['TaskMoneyMove'] = ResolversParentTypes['TaskMoneyMove']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  businessDay?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['TransactionKind'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
 export type TransactionResolvers<ContextType = AccountingContext, ParentType extends ResolversParentTypes['Transaction'] = ResolversParentTypes['Transaction']> = ResolversObject<{
@@ -416,6 +536,8 @@ export type UserResolvers<ContextType = AccountingContext, ParentType extends Re
 export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Account?: AccountResolvers<ContextType>;
   AccountUpdate?: AccountUpdateResolvers<ContextType>;
+  AccountingAccess?: AccountingAccessResolvers<ContextType>;
+  BusinessClock?: BusinessClockResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   EarningsDay?: EarningsDayResolvers<ContextType>;
@@ -425,6 +547,8 @@ export type Resolvers<ContextType = AccountingContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   RolePermissions?: RolePermissionsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Task?: TaskResolvers<ContextType>;
+  TaskMoneyMove?: TaskMoneyMoveResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
   TransactionTask?: TransactionTaskResolvers<ContextType>;
   User?: UserResolvers<ContextType>;

@@ -7,6 +7,7 @@ import { Mutation } from './Mutation';
 import { Payout } from './Payout';
 import { Query } from './Query';
 import { Subscription } from './Subscription';
+import { Task } from './Task';
 import { Transaction } from './Transaction';
 
 export const resolvers: Resolvers = {
@@ -16,6 +17,7 @@ export const resolvers: Resolvers = {
   Account,
   Transaction,
   Payout,
+  Task,
   // name, email and role of a user this subgraph hands out (@provides), from its copy of the directory
   User: userCopyFields,
   Money: MoneyScalar,

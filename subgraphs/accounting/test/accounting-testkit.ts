@@ -37,6 +37,7 @@ export const OPS = {
   managementEarnings: contractOperation('ManagementEarnings'),
   earningsByDay: contractOperation('EarningsByDay'),
   closeDay: contractOperation('CloseDay'),
+  businessClock: contractOperation('BusinessClock'),
 };
 
 export interface TaskView {

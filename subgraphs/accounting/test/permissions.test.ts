@@ -1,3 +1,4 @@
+import { today } from '@popug/lib/business-day';
 import type { GraphQLResponse } from '@popug/testing/stack';
 import { OPS, codesOf, dataOf, startTestbed, type Testbed, type TestUser } from './accounting-testkit';
 
@@ -83,4 +84,21 @@ test('a grant in accounting opens that field for a new role, and a revoke closes
   expect(codesOf(await CALLS.myAccount.run(auditor.token))).toEqual(['FORBIDDEN']);
   dataOf(await grant(false));
   expect(codesOf(await CALLS.managementEarnings.run(auditor.token))).toEqual(['FORBIDDEN']);
+});
+
+test('businessClock answers every signed-in caller, a role with no accounting permission too, and refuses nobody with UNAUTHENTICATED', async () => {
+  for (const role of Object.keys(ALLOWED)) {
+    const before = Date.now();
+    const { businessClock } = dataOf(await bed.system.request(OPS.businessClock, {}, users[role]?.token)) as {
+      businessClock: { zone: string; today: string; now: string };
+    };
+    const now = Date.parse(businessClock.now);
+    expect(businessClock.zone).toBe(bed.env.BUSINESS_TZ);
+    expect(now).toBeGreaterThanOrEqual(before - 1_000);
+    expect(now).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect(businessClock.today).toBe(today(businessClock.zone, new Date(now)));
+  }
+  const refused = await bed.system.request(OPS.businessClock, {}, undefined);
+  expect(codesOf(refused)).toEqual(['UNAUTHENTICATED']);
+  expect(refused.data?.businessClock ?? null).toBeNull();
 });

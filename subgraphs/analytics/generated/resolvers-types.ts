@@ -21,6 +21,16 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/**
+ * What the caller may do in analytics, one answer per root field, each the verdict of that
+ * field's own rule over analytics' permission table (docs/architecture.md, Permissions).
+ */
+export type AnalyticsAccess = {
+  __typename?: 'AnalyticsAccess';
+  analyticsPermissions: Scalars['Boolean']['output'];
+  analyticsSummary: Scalars['Boolean']['output'];
+};
+
 /** What management sees for one business day. Money is integer cents. */
 export type AnalyticsSummary = {
   __typename?: 'AnalyticsSummary';
@@ -92,6 +102,8 @@ export type Period =
 
 export type Query = {
   __typename?: 'Query';
+  /** What the caller may do in analytics (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
+  analyticsAccess: Maybe<AnalyticsAccess>;
   /** Every permission analytics knows (permission:manage). */
   analyticsPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in analytics (permission:manage). */
@@ -226,6 +238,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AnalyticsAccess: ResolverTypeWrapper<AnalyticsAccess>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AnalyticsSummary: ResolverTypeWrapper<AnalyticsSummary>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   AnalyticsTask: ResolverTypeWrapper<AnalyticsTask>;
@@ -237,7 +251,6 @@ export type ResolversTypes = ResolversObject<{
   ExpensiveTask: ResolverTypeWrapper<ExpensiveTask>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Period: Period;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
@@ -247,6 +260,8 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AnalyticsAccess: AnalyticsAccess;
+  Boolean: Scalars['Boolean']['output'];
   AnalyticsSummary: AnalyticsSummary;
   Int: Scalars['Int']['output'];
   AnalyticsTask: AnalyticsTask;
@@ -258,11 +273,15 @@ export type ResolversParentTypes = ResolversObject<{
   ExpensiveTask: ExpensiveTask;
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
   RolePermissions: RolePermissions;
   Subscription: Record<PropertyKey, never>;
   User: User;
+}>;
+
+export type AnalyticsAccessResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['AnalyticsAccess'] = ResolversParentTypes['AnalyticsAccess']> = ResolversObject<{
+  analyticsPermissions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  analyticsSummary?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type AnalyticsSummaryResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['AnalyticsSummary'] = ResolversParentTypes['AnalyticsSummary']> = ResolversObject<{
@@ -310,6 +329,7 @@ export type MutationResolvers<ContextType = AnalyticsContext, ParentType extends
 }>;
 
 export type QueryResolvers<ContextType = AnalyticsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  analyticsAccess?: Resolver<Maybe<ResolversTypes['AnalyticsAccess']>, ParentType, ContextType>;
   analyticsPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   analyticsPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   analyticsSummary?: Resolver<ResolversTypes['AnalyticsSummary'], ParentType, ContextType, Partial<QueryAnalyticsSummaryArgs>>;
@@ -331,6 +351,7 @@ export type UserResolvers<ContextType = AnalyticsContext, ParentType extends Res
 }>;
 
 export type Resolvers<ContextType = AnalyticsContext> = ResolversObject<{
+  AnalyticsAccess?: AnalyticsAccessResolvers<ContextType>;
   AnalyticsSummary?: AnalyticsSummaryResolvers<ContextType>;
   AnalyticsTask?: AnalyticsTaskResolvers<ContextType>;
   CreatorTasks?: CreatorTasksResolvers<ContextType>;

@@ -23,6 +23,19 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/**
+ * What the caller may do in auth, one answer per root field, each the verdict of that field's
+ * own rule over auth's permission table (docs/architecture.md, Permissions).
+ */
+export type AuthAccess = {
+  __typename?: 'AuthAccess';
+  authPermissions: Scalars['Boolean']['output'];
+  createRole: Scalars['Boolean']['output'];
+  setUserActive: Scalars['Boolean']['output'];
+  setUserRole: Scalars['Boolean']['output'];
+  users: Scalars['Boolean']['output'];
+};
+
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   expiresAt: Scalars['DateTime']['output'];
@@ -124,6 +137,8 @@ export type MutationSetUserRoleArgs = {
 
 export type Query = {
   __typename?: 'Query';
+  /** What the caller may do in auth (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
+  authAccess: Maybe<AuthAccess>;
   /** Every permission auth knows (permission:manage). */
   authPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in auth (permission:manage). */
@@ -264,13 +279,14 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
+  AuthAccess: ResolverTypeWrapper<AuthAccess>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
@@ -279,17 +295,26 @@ export type ResolversTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
+  AuthAccess: AuthAccess;
+  Boolean: Scalars['Boolean']['output'];
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   String: Scalars['String']['output'];
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
   ID: Scalars['ID']['output'];
   Query: Record<PropertyKey, never>;
   RolePermissions: RolePermissions;
   User: UserEntity;
+}>;
+
+export type AuthAccessResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['AuthAccess'] = ResolversParentTypes['AuthAccess']> = ResolversObject<{
+  authPermissions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createRole?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  setUserActive?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  setUserRole?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  users?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type AuthPayloadResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
@@ -328,6 +353,7 @@ export type MutationResolvers<ContextType = AuthContext, ParentType extends Reso
 }>;
 
 export type QueryResolvers<ContextType = AuthContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  authAccess?: Resolver<Maybe<ResolversTypes['AuthAccess']>, ParentType, ContextType>;
   authPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   authPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -352,6 +378,7 @@ export type UserResolvers<ContextType = AuthContext, ParentType extends Resolver
 }>;
 
 export type Resolvers<ContextType = AuthContext> = ResolversObject<{
+  AuthAccess?: AuthAccessResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;

@@ -1,4 +1,6 @@
+import { accessAnswer } from '@popug/lib/access/access-answer';
 import type { QueryResolvers } from '../generated/resolvers-types';
+import { AUTH_ACCESS_FIELDS, authRules } from '../permissions';
 import { listRoles } from '../services/role-service';
 import { findUserById, findUserByIdOrFail, listUsers } from '../services/user-directory';
 import { parseUserId } from '../services/validation';
@@ -9,4 +11,5 @@ export const Query: QueryResolvers = {
   user: (_parent, { id }, { em }) => findUserById(em, parseUserId(id, 'id')),
   users: (_parent, { role, active }, { em }) => listUsers(em, { role, active }),
   roles: (_parent, _args, { em }) => listRoles(em),
+  authAccess: (_parent, _args, context) => accessAnswer(authRules, AUTH_ACCESS_FIELDS, context),
 };

@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { unauthenticated } from '@popug/lib/errors';
+import { AppError, unauthenticated } from '@popug/lib/errors';
 import { isUuid } from '@popug/lib/ids';
 import type { SessionEndReason } from '../entities/Session';
 import { hashSecret, isSecret, newSecret } from './secrets';
@@ -67,6 +67,9 @@ export async function rotateSession(em: EntityManager, refreshToken: string, ref
         where s.id = ? for update of s`,
       [sessionId.toLowerCase()],
     );
+    // The current secret of a deactivated account's session: its holder (only) is told why, so
+    // the browser says so instead of asking for a sign-in that cannot succeed. Sign-in still tells nobody.
+    if (row && row.active === false && sameHash(row.secret_hash, presented)) return 'deactivated' as const;
     if (!row?.live || !row.active) return 'refused' as const;
     if (sameHash(row.previous_secret_hash, presented)) {
       await endSession(tx, sessionId.toLowerCase(), 'refresh_reuse');
@@ -82,6 +85,7 @@ export async function rotateSession(em: EntityManager, refreshToken: string, ref
     return { userId: row.user_id, sessionId: sessionId.toLowerCase(), refreshToken: `${sessionId.toLowerCase()}.${next}`, refreshExpiresAt: new Date(rotated!.expires_at) };
   });
   if (outcome === 'refused') throw unauthenticated(REFUSED);
+  if (outcome === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', 'This account is deactivated: ask an admin');
   if (outcome === 'reused') throw unauthenticated('This refresh token was used before: the session is ended, sign in again');
   return outcome;
 }

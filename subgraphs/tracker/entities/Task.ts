@@ -1,5 +1,8 @@
 import { EntitySchema, OptionalProps } from '@mikro-orm/postgresql';
 
+/** The partial unique index that keeps a jira id on one open task at most. */
+export const OPEN_JIRA_ID_UNIQUE = 'tasks_open_jira_id_unique';
+
 export const TASK_STATUSES = ['OPEN', 'DONE'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
@@ -49,5 +52,18 @@ export const TaskSchema = new EntitySchema<Task>({
     // Pages of `tasks` and `myTasks`: newest first, (created_at, id) as a stable order.
     { name: 'tasks_created_at_id_index', properties: ['createdAt', 'id'] },
     { name: 'tasks_assignee_created_at_id_index', properties: ['assigneeId', 'createdAt', 'id'] },
+    // The other orders of a task list (services/task-list.ts): a page reads the index in order.
+    { name: 'tasks_title_order_index', expression: 'create index "tasks_title_order_index" on "tasks" (lower("title"), "id")' },
+    { name: 'tasks_status_created_at_id_index', properties: ['status', 'createdAt', 'id'] },
+    // Search by title and jira id (services/task-list.ts): `ilike '%…%'` through trigrams.
+    { name: 'tasks_title_trgm_index', expression: 'create index "tasks_title_trgm_index" on "tasks" using gin ("title" gin_trgm_ops)' },
+    { name: 'tasks_jira_id_trgm_index', expression: 'create index "tasks_jira_id_trgm_index" on "tasks" using gin ("jira_id" gin_trgm_ops)' },
+  ],
+  uniques: [
+    // A jira id names one open task at a time (services/task-creation.ts); done tasks keep theirs.
+    {
+      name: OPEN_JIRA_ID_UNIQUE,
+      expression: `create unique index "${OPEN_JIRA_ID_UNIQUE}" on "tasks" ("jira_id") where "status" = 'OPEN' and "jira_id" is not null`,
+    },
   ],
 });

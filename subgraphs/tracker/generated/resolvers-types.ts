@@ -23,11 +23,27 @@ export type Scalars = {
   _FieldSet: { input: string; output: string; }
 };
 
+/**
+ * What deactivating a user would do to their tasks: their open tasks go at once to random
+ * active users holding task:receive, each debiting its fee as any assignment does; with no
+ * such user they stay open and theirs until one can receive them.
+ */
+export type DeactivationPreview = {
+  __typename?: 'DeactivationPreview';
+  /** Open tasks assigned to the user. */
+  openTasks: Scalars['Int']['output'];
+  /** Active users other than this one who may receive tasks. */
+  receivers: Scalars['Int']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Closes one of the caller's own open tasks; credits its reward (task:complete). */
   completeTask: Task;
-  /** Creates a task with random prices, assigned at random to an active user holding task:receive (task:create). */
+  /**
+   * Creates a task with random prices, assigned at random to an active user holding task:receive
+   * (task:create). A jiraId already naming an open task is refused (BAD_USER_INPUT on jiraId).
+   */
   createTask: Task;
   setTrackerPermission: RolePermissions;
   /** Reassigns every open task at random among the users holding task:receive (task:shuffle). */
@@ -55,15 +71,35 @@ export type MutationSetTrackerPermissionArgs = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The caller's own tasks, newest first. */
+  /** What deactivating the user would do to their open tasks (task:view_all). */
+  deactivationPreview: DeactivationPreview;
+  /** How many of the caller's own tasks match (the same status and search as myTasks). */
+  myTaskCount: Scalars['Int']['output'];
+  /**
+   * The caller's own tasks, newest first unless `sort` says otherwise. `search` keeps the tasks
+   * whose title or jira id contains it, ignoring case. Without `first` and `after`, every one
+   * of them; with them, one page: `first` is 1..500 (default 50), `after` the id of the last
+   * task of the previous page (in the same order and search).
+   */
   myTasks: Array<Task>;
   /** One task: the caller's own, or anyone's with task:view_all. */
   task: Maybe<Task>;
   /**
-   * Every task, newest first (task:view_all). `first` is 1..500 (default 50); `after` is the
-   * id of the last task of the previous page.
+   * The popugs a task list can be filtered by: everyone in the directory, by name A to Z
+   * (task:view_all). `search` keeps those whose name or email contains it, ignoring case;
+   * `first` is 1..100 (default 20), `after` the id of the last user of the previous page.
+   */
+  taskAssignees: Array<User>;
+  /** How many tasks match (the same filters as tasks; task:view_all). */
+  taskCount: Scalars['Int']['output'];
+  /**
+   * Every task, newest first unless `sort` says otherwise (task:view_all). `first` is 1..500
+   * (default 50); `after` is the id of the last task of the previous page. `search` keeps the
+   * tasks whose title or jira id contains it, ignoring case.
    */
   tasks: Array<Task>;
+  /** What the caller may do in tracker (anyone signed in). Nullable: a document asking every subgraph keeps the others' answers when one is down. */
+  trackerAccess: Maybe<TrackerAccess>;
   /** Every permission tracker knows (permission:manage). */
   trackerPermissionCatalog: Array<Scalars['String']['output']>;
   /** Which role holds which permission in tracker (permission:manage). */
@@ -71,7 +107,22 @@ export type Query = {
 };
 
 
+export type QueryDeactivationPreviewArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type QueryMyTaskCountArgs = {
+  search?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<TaskStatus>;
+};
+
+
 export type QueryMyTasksArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<TaskSort>;
   status?: InputMaybe<TaskStatus>;
 };
 
@@ -81,10 +132,26 @@ export type QueryTaskArgs = {
 };
 
 
+export type QueryTaskAssigneesArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryTaskCountArgs = {
+  assigneeId?: InputMaybe<Scalars['ID']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<TaskStatus>;
+};
+
+
 export type QueryTasksArgs = {
   after?: InputMaybe<Scalars['ID']['input']>;
   assigneeId?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<TaskSort>;
   status?: InputMaybe<TaskStatus>;
 };
 
@@ -135,9 +202,37 @@ export type Task = {
   title: Scalars['String']['output'];
 };
 
+/**
+ * The order of a task list. Every order ends with the task id, so pages (`after`) never skip
+ * or repeat a task.
+ */
+export type TaskSort =
+  /** Newest first (the default). */
+  | 'NEWEST'
+  | 'OLDEST'
+  /** Open tasks before done ones, each newest first. */
+  | 'STATUS'
+  /** By title, A to Z, ignoring case. */
+  | 'TITLE';
+
 export type TaskStatus =
   | 'DONE'
   | 'OPEN';
+
+/**
+ * What the caller may do in tracker, one answer per root field, each the verdict of that field's
+ * own rule over tracker's permission table (docs/architecture.md, Permissions).
+ */
+export type TrackerAccess = {
+  __typename?: 'TrackerAccess';
+  completeTask: Scalars['Boolean']['output'];
+  createTask: Scalars['Boolean']['output'];
+  /** Whether the caller is a member here (any tracker permission): myTasks, task, TaskUpdates. */
+  myTasks: Scalars['Boolean']['output'];
+  shuffleTasks: Scalars['Boolean']['output'];
+  tasks: Scalars['Boolean']['output'];
+  trackerPermissions: Scalars['Boolean']['output'];
+};
 
 /** A user of auth's directory; auth resolves its fields. */
 export type User = {
@@ -245,18 +340,21 @@ export type FederationReferenceTypes = ResolversObject<{
 export type ResolversTypes = ResolversObject<{
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeactivationPreview: ResolverTypeWrapper<DeactivationPreview>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   RolePermissions: ResolverTypeWrapper<RolePermissions>;
   ShufflePayload: ResolverTypeWrapper<ShufflePayload>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Task: ResolverTypeWrapper<TaskEntity>;
+  TaskSort: TaskSort;
   TaskStatus: TaskStatus;
+  TrackerAccess: ResolverTypeWrapper<TrackerAccess>;
   User: ResolverTypeWrapper<UserReference>;
 }>;
 
@@ -264,17 +362,19 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
+  DeactivationPreview: DeactivationPreview;
+  Int: Scalars['Int']['output'];
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
-  Int: Scalars['Int']['output'];
   RolePermissions: RolePermissions;
   ShufflePayload: ShufflePayload;
   Subscription: Record<PropertyKey, never>;
   Task: TaskEntity;
+  TrackerAccess: TrackerAccess;
   User: UserReference;
 }>;
 
@@ -285,6 +385,11 @@ export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeactivationPreviewResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['DeactivationPreview'] = ResolversParentTypes['DeactivationPreview']> = ResolversObject<{
+  openTasks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  receivers?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
 
 export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Money'], any> {
   name: 'Money';
@@ -298,9 +403,14 @@ export type MutationResolvers<ContextType = TrackerContext, ParentType extends R
 }>;
 
 export type QueryResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  deactivationPreview?: Resolver<ResolversTypes['DeactivationPreview'], ParentType, ContextType, RequireFields<QueryDeactivationPreviewArgs, 'userId'>>;
+  myTaskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryMyTaskCountArgs>>;
   myTasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryMyTasksArgs>>;
   task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, 'id'>>;
+  taskAssignees?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, Partial<QueryTaskAssigneesArgs>>;
+  taskCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryTaskCountArgs>>;
   tasks?: Resolver<Array<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryTasksArgs>>;
+  trackerAccess?: Resolver<Maybe<ResolversTypes['TrackerAccess']>, ParentType, ContextType>;
   trackerPermissionCatalog?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   trackerPermissions?: Resolver<Array<ResolversTypes['RolePermissions']>, ParentType, ContextType>;
 }>;
@@ -332,6 +442,15 @@ export type TaskResolvers<ContextType = TrackerContext, ParentType extends Resol
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type TrackerAccessResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['TrackerAccess'] = ResolversParentTypes['TrackerAccess']> = ResolversObject<{
+  completeTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createTask?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  myTasks?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  shuffleTasks?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  tasks?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  trackerPermissions?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type UserResolvers<ContextType = TrackerContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -342,6 +461,7 @@ export type UserResolvers<ContextType = TrackerContext, ParentType extends Resol
 export type Resolvers<ContextType = TrackerContext> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  DeactivationPreview?: DeactivationPreviewResolvers<ContextType>;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
@@ -349,6 +469,7 @@ export type Resolvers<ContextType = TrackerContext> = ResolversObject<{
   ShufflePayload?: ShufflePayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Task?: TaskResolvers<ContextType>;
+  TrackerAccess?: TrackerAccessResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

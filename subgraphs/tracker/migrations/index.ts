@@ -6,6 +6,7 @@ import { Migration20261201025032 } from './Migration20261201025032';
 import { Migration20261206010002 } from './Migration20261206010002';
 import { Migration20261206103002 } from './Migration20261206103002';
 import { Migration20261206113000 } from './Migration20261206113000';
+import { Migration20261206124019 } from './Migration20261206124019';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -17,4 +18,5 @@ export const migrations = {
   Migration20261206010002,
   Migration20261206103002,
   Migration20261206113000,
+  Migration20261206124019,
 };

@@ -1,12 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadReference } from '@popug/lib/db/reference-loader';
-import { badInput, notFound } from '@popug/lib/errors';
-import { Task, type TaskStatus } from '../entities/Task';
+import { notFound } from '@popug/lib/errors';
+import { Task } from '../entities/Task';
 import { assertCanSeeTask, type TaskViewer } from './task-access';
-import { parseTaskIdOrFail, parseTaskPage, type TaskPageInput } from './task-input';
-import { selectTasks } from './task-rows';
-
-const NEWEST_FIRST = { createdAt: 'desc', id: 'desc' } as const;
+import { parseTaskFilter, parseTaskIdOrFail, parseTaskPage, type TaskFilterInput, type TaskPageInput } from './task-input';
+import { countTasks, listTaskPage } from './task-list';
 
 export async function findTaskOrFail(em: EntityManager, rawId: string): Promise<Task> {
   const task = await em.findOne(Task, { id: parseTaskIdOrFail(rawId) });
@@ -28,24 +26,20 @@ export function findTaskReference(em: EntityManager, rawId: string): Promise<Tas
   return loadReference(em, Task, rawId);
 }
 
-/** The tasks assigned to `assigneeId`, newest first. */
-export function listAssignedTasks(em: EntityManager, assigneeId: string, status?: TaskStatus | null): Promise<Task[]> {
-  const newestFirst = 'order by created_at desc, id desc';
-  return status
-    ? selectTasks(em, `where assignee_id = ? and status = ? ${newestFirst}`, [assigneeId, status])
-    : selectTasks(em, `where assignee_id = ? ${newestFirst}`, [assigneeId]);
+/** The caller's own tasks: all of them without first and after (as myTasks always was), else one page. */
+export function listAssignedTasks(em: EntityManager, assigneeId: string, input: Omit<TaskPageInput, 'assigneeId'>): Promise<Task[]> {
+  return listTaskPage(em, { ...parseTaskPage(input, { wholeByDefault: true }), assigneeId });
 }
 
-/** A page of every task, newest first; `after` is the last task id of the previous page. */
-export async function listTasks(em: EntityManager, input: TaskPageInput): Promise<Task[]> {
-  const page = parseTaskPage(input);
-  const query = em.createQueryBuilder(Task, 't').select('*').orderBy(NEWEST_FIRST).limit(page.first);
-  if (page.status) query.andWhere({ status: page.status });
-  if (page.assigneeId) query.andWhere({ assigneeId: page.assigneeId });
-  if (page.after) {
-    if (!(await em.count(Task, { id: page.after }))) throw badInput(`after: no task has the id "${page.after}"`, 'after');
-    // Compared in SQL, at the database's precision: (created_at, id) is the page order.
-    query.andWhere('(t.created_at, t.id) < (select c.created_at, c.id from tasks c where c.id = ?)', [page.after]);
-  }
-  return query.getResultList();
+export function countAssignedTasks(em: EntityManager, assigneeId: string, input: Omit<TaskFilterInput, 'assigneeId'>): Promise<number> {
+  return countTasks(em, { ...parseTaskFilter(input), assigneeId });
+}
+
+/** A page of every task (newest first by default); `after` is the last task id of the previous page. */
+export function listTasks(em: EntityManager, input: TaskPageInput): Promise<Task[]> {
+  return listTaskPage(em, parseTaskPage(input));
+}
+
+export function countAllTasks(em: EntityManager, input: TaskFilterInput): Promise<number> {
+  return countTasks(em, parseTaskFilter(input));
 }

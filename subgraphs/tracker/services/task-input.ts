@@ -8,6 +8,9 @@ export const JIRA_ID_MAX = 64;
 export const JIRA_ID_PATTERN = /^[A-Z][A-Z0-9]+-[0-9]+$/;
 export const PAGE_DEFAULT = 50;
 export const PAGE_MAX = 500;
+export const SEARCH_MAX = 200;
+export const TASK_SORTS = ['NEWEST', 'OLDEST', 'TITLE', 'STATUS'] as const;
+export type TaskSort = (typeof TASK_SORTS)[number];
 
 export interface NewTaskInput {
   title: string;
@@ -40,29 +43,62 @@ export function parseTaskIdOrFail(value: string): string {
   return value.toLowerCase();
 }
 
-export interface TaskPageInput {
+/** Which tasks a list or a count keeps. */
+export interface TaskFilterInput {
   status?: TaskStatus | null;
   assigneeId?: string | null;
+  search?: string | null;
+}
+
+export interface TaskFilter {
+  status: TaskStatus | null;
+  assigneeId: string | null;
+  /** Trimmed; null when absent or blank. */
+  search: string | null;
+}
+
+export interface TaskPageInput extends TaskFilterInput {
+  sort?: TaskSort | null;
   first?: number | null;
   after?: string | null;
 }
 
-export interface TaskPage {
-  status: TaskStatus | null;
-  assigneeId: string | null;
-  first: number;
+export interface TaskPage extends TaskFilter {
+  sort: TaskSort;
+  /** null: the whole list (myTasks without first and after). */
+  first: number | null;
   after: string | null;
 }
 
-export function parseTaskPage(input: TaskPageInput): TaskPage {
-  const first = input.first ?? PAGE_DEFAULT;
-  if (!Number.isInteger(first) || first < 1 || first > PAGE_MAX) {
-    throw badInput(`first: between 1 and ${PAGE_MAX}`, 'first');
-  }
+export function parseTaskFilter(input: TaskFilterInput): TaskFilter {
   const status = input.status ?? null;
-  const assigneeId = input.assigneeId ?? null;
-  if (assigneeId !== null && !isUuid(assigneeId)) throw badInput(`assigneeId: no user has the id "${assigneeId.slice(0, 64)}"`, 'assigneeId');
-  const after = input.after ?? null;
-  if (after !== null && !isUuid(after)) throw badInput(`after: no task has the id "${after.slice(0, 64)}"`, 'after');
-  return { status, assigneeId: assigneeId?.toLowerCase() ?? null, first, after: after?.toLowerCase() ?? null };
+  const assigneeId = parseIdOrNull(input.assigneeId, 'assigneeId', 'user');
+  return { status, assigneeId, search: parseSearch(input.search) };
+}
+
+/** A page of tasks; `wholeByDefault`: without first and after, every task (myTasks as it always was). */
+export function parseTaskPage(input: TaskPageInput, { wholeByDefault = false } = {}): TaskPage {
+  const whole = wholeByDefault && input.first == null && input.after == null;
+  const first = whole ? null : parsePageSize(input.first, PAGE_DEFAULT, PAGE_MAX);
+  const after = parseIdOrNull(input.after, 'after', 'task');
+  return { ...parseTaskFilter(input), sort: input.sort ?? 'NEWEST', first, after };
+}
+
+/** A search text: trimmed, blank is none, at most SEARCH_MAX characters. */
+export function parseSearch(value: string | null | undefined): string | null {
+  const search = value?.trim() ?? '';
+  if (search.length > SEARCH_MAX) throw badInput(`search: at most ${SEARCH_MAX} characters`, 'search');
+  return search.length === 0 ? null : search;
+}
+
+export function parsePageSize(value: number | null | undefined, fallback: number, max: number): number {
+  const first = value ?? fallback;
+  if (!Number.isInteger(first) || first < 1 || first > max) throw badInput(`first: between 1 and ${max}`, 'first');
+  return first;
+}
+
+export function parseIdOrNull(value: string | null | undefined, field: string, thing: 'task' | 'user'): string | null {
+  if (value == null) return null;
+  if (!isUuid(value)) throw badInput(`${field}: no ${thing} has the id "${value.slice(0, 64)}"`, field);
+  return value.toLowerCase();
 }

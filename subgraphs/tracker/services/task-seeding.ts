@@ -13,10 +13,12 @@ export async function seedOpenTasks(
   options: { count: number; assigneeIds: readonly string[]; label: string },
 ): Promise<number> {
   const rows = await em.execute<{ seeded: number }[]>(
-    `with p as (select ?::uuid[] as ids, ?::int as n, ?::text as label, date_trunc('milliseconds', clock_timestamp()) as at),
+    `with p as (select ?::uuid[] as ids, ?::int as n, ?::text as label, date_trunc('milliseconds', clock_timestamp()) as at,
+                      -- Jira ids go on from the last seeded one: an open task's is unique (tasks_open_jira_id_unique).
+                      coalesce((select max(substring(jira_id from 6)::bigint) from tasks where jira_id ~ '^SEED-[0-9]+$'), 0) as last),
      made as (
        insert into tasks (id, title, jira_id, description, status, assign_fee, completion_reward, assignee_id, created_by, created_at)
-       select gen_random_uuid(), p.label || ' task ' || g, 'SEED-' || g, 'Seeded: ' || p.label, 'OPEN',
+       select gen_random_uuid(), p.label || ' task ' || g, 'SEED-' || (p.last + g), 'Seeded: ' || p.label, 'OPEN',
               ?::int + floor(random() * ?::int)::int, ?::int + floor(random() * ?::int)::int,
               p.ids[1 + floor(random() * cardinality(p.ids))::int], null,
               p.at - make_interval(secs => (p.n - g) / 1000.0)

@@ -1,9 +1,8 @@
-import type { PoolClient } from 'pg';
 import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
 import { readEvent, type EventPayload } from '@popug/lib/replication/events';
-import { waitFor } from '@popug/testing/wait';
 import { trackerDatabase } from '../database';
 import { seedOpenTasks } from '../services/task-seeding';
+import { holdLocks, lockWaiters } from './lock-holds';
 import { OPS, dataOf, refusal, startTestbed, type OutboxEvent, type Testbed, type TestUser } from './tracker-testkit';
 
 /**
@@ -117,35 +116,10 @@ async function checkMasterLog(): Promise<Map<string, number>> {
 }
 
 /** Holds a task's row lock from outside, so the requests that need it queue up in a known order. */
-async function holdRow(id: string): Promise<{ client: PoolClient; release(): Promise<void> }> {
-  const client = await bed.tracker.connect();
-  await client.query('begin');
-  await client.query('select id from tasks where id = $1 for update', [id]);
-  return {
-    client,
-    async release() {
-      await client.query('rollback');
-      client.release();
-    },
-  };
-}
+const holdRow = (id: string) => holdLocks(bed.tracker, 'select id from tasks where id = $1 for update', [id]);
 
 /** Waits until `count` tracker statements are blocked on a lock (a row lock, or the shuffle lock). */
-async function waitersAtLeast(count: number): Promise<void> {
-  const database = `${bed.env.DB_PREFIX}tracker`;
-  await waitFor(
-    async () => {
-      const { rows } = await bed.tracker.query<{ waiting: number }>(
-        "select count(*)::int as waiting from pg_stat_activity where datname = $1 and wait_event_type = 'Lock'",
-        [database],
-      );
-      return (rows[0]?.waiting ?? 0) >= count ? true : undefined;
-    },
-    10_000,
-    `${count} blocked statements`,
-    10,
-  );
-}
+const waitersAtLeast = async (count: number) => void (await lockWaiters(bed.tracker, `${bed.env.DB_PREFIX}tracker`, count));
 
 const grantReceive = (role: string, granted: boolean) => bed.setPermission(role, 'task:receive', granted);
 

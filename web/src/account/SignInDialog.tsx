@@ -1,15 +1,38 @@
-import { useEffect, useRef } from 'react';
-import type { SessionUser } from '../api/session-store';
+import { useEffect, useRef, type ReactNode } from 'react';
+import type { SessionEnd, SessionUser } from '../api/session-store';
 import { signOut } from '../api/sign-out';
 import { SignInForm } from './SignInForm';
 
 /**
  * Over the page whose session ended (refused refresh: signed out everywhere, password
- * changed elsewhere, deactivated, or idle past the refresh token's life). The page stays
- * mounted underneath, so a half-typed form keeps its text, and the call that found the
- * session ended runs once the user is back (api/authorized.ts).
+ * changed elsewhere, idle past the refresh token's life; or found ended at a reload). The
+ * page stays underneath, its forms' drafts kept (components/use-draft.ts), and the call that
+ * found the session ended runs once the user is back (api/authorized.ts). A deactivated
+ * account is told so, with no sign-in form: signing in cannot succeed.
  */
-export function SignInDialog({ user }: { user: SessionUser }) {
+export function SignInDialog({ user, reason }: { user: SessionUser; reason: SessionEnd }) {
+  return reason === 'deactivated' ? (
+    <SessionDialog title="Your account has been deactivated">
+      <p>An admin deactivated the account {user.email}, so it cannot sign in or act. Ask an admin if you think this is a mistake.</p>
+      <button type="button" className="primary" onClick={() => void signOut()}>
+        Sign out
+      </button>
+    </SessionDialog>
+  ) : (
+    <SessionDialog title="Your session has ended">
+      <p>Sign in again to carry on. What you typed stays on the page, and what you were sending goes once you are back.</p>
+      <SignInForm initialEmail={user.email} />
+      <p className="small">
+        Not {user.name}?{' '}
+        <button type="button" className="link-button" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </p>
+    </SessionDialog>
+  );
+}
+
+function SessionDialog({ title, children }: { title: string; children: ReactNode }) {
   const dialog = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
@@ -23,18 +46,11 @@ export function SignInDialog({ user }: { user: SessionUser }) {
       ref={dialog}
       className="dialog"
       aria-labelledby="session-ended-title"
-      // Escape would leave a page whose every call waits for this sign-in.
+      // Escape would leave a page whose every call waits for this dialog.
       onCancel={(event) => event.preventDefault()}
     >
-      <h2 id="session-ended-title">Your session has ended</h2>
-      <p>Sign in again to carry on. What you typed stays on the page, and what you were sending goes once you are back.</p>
-      <SignInForm initialEmail={user.email} />
-      <p className="small">
-        Not {user.name}?{' '}
-        <button type="button" className="link-button" onClick={() => void signOut()}>
-          Sign out
-        </button>
-      </p>
+      <h2 id="session-ended-title">{title}</h2>
+      {children}
     </dialog>
   );
 }

@@ -1,6 +1,7 @@
 import { Money } from '../components/Money';
 import { Empty } from '../components/status';
-import { formatDateTime, formatDay } from '../format';
+import { useBusinessClock } from '../business-clock';
+import { formatDay } from '../format';
 import type { AccountFieldsFragment, TransactionKind } from '../generated/graphql';
 
 const KIND_LABELS: Record<TransactionKind, string> = {
@@ -11,11 +12,12 @@ const KIND_LABELS: Record<TransactionKind, string> = {
 
 /** One business day of an account's audit log, newest first. */
 export function AuditLog({ transactions, day, caption }: { transactions: AccountFieldsFragment['transactions']; day: string; caption: string }) {
+  const { formatTime } = useBusinessClock();
   if (transactions.length === 0) return <Empty>No money moved on {formatDay(day)}.</Empty>;
   const total = transactions.reduce((sum, row) => sum + row.amount, 0);
   return (
     <div className="table-scroll" role="region" aria-label={caption} tabIndex={0}>
-      <table>
+      <table className="stack">
         <caption className="visually-hidden">{caption}</caption>
         <thead>
           <tr>
@@ -30,12 +32,12 @@ export function AuditLog({ transactions, day, caption }: { transactions: Account
         <tbody>
           {transactions.map((row) => (
             <tr key={row.id}>
-              <td className="nowrap">{formatDateTime(row.createdAt)}</td>
-              <td>
+              <td className="nowrap" data-label="Time">{formatTime(row.createdAt)}</td>
+              <td data-label="What">
                 <span className={`kind kind-${row.kind.toLowerCase()}`}>{KIND_LABELS[row.kind]}</span>
               </td>
-              <td>{row.description}</td>
-              <td className="num">
+              <td data-label="Description">{row.description}</td>
+              <td className="num" data-label="Amount">
                 <Money cents={row.amount} signed />
               </td>
             </tr>

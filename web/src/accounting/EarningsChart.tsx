@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { Money } from '../components/Money';
 import { formatDay, formatMoney, formatShortDay } from '../format';
 import type { EarningsByDayQuery } from '../generated/graphql';
 
@@ -7,6 +8,17 @@ type EarningsDay = EarningsByDayQuery['earningsByDay'][number];
 const DEFAULT_WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { top: 16, right: 8, bottom: 28, left: 64 };
+/** A 12 px axis label's width per character, and the gap between label and axis: wide amounts widen the left margin instead of being cut off. */
+const TICK_CHAR_WIDTH = 7;
+const TICK_GAP = 6;
+
+/** The columns of the figures under the chart, each labelled in the row when rows stack on a phone. */
+const FIGURE_COLUMNS: readonly { title: string; cents(day: EarningsDay): number }[] = [
+  { title: 'Fees', cents: (day) => day.fees },
+  { title: 'Rewards', cents: (day) => day.rewards },
+  { title: 'Payouts', cents: (day) => day.payouts },
+  { title: 'Earnings', cents: (day) => day.managementEarnings },
+];
 
 /** The element's width in CSS pixels, so the chart draws at 1:1 and its labels stay legible on a phone. */
 function useWidth<T extends Element>(fallback: number) {
@@ -36,7 +48,9 @@ export function EarningsChart({ days }: { days: EarningsDay[] }) {
   const max = Math.max(0, ...values);
   const min = Math.min(0, ...values);
   const span = max - min || 1;
-  const plotWidth = width - PAD.left - PAD.right;
+  const axisValues = [max, 0, min].filter((value, index, all) => all.indexOf(value) === index);
+  const left = Math.max(PAD.left, TICK_GAP + 2 + TICK_CHAR_WIDTH * Math.max(...axisValues.map((value) => formatMoney(value).length)));
+  const plotWidth = width - left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const y = (value: number) => PAD.top + ((max - value) / span) * plotHeight;
   const slot = plotWidth / Math.max(days.length, 1);
@@ -56,20 +70,18 @@ export function EarningsChart({ days }: { days: EarningsDay[] }) {
   return (
     <figure className="chart" ref={ref}>
       <svg viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={summary} preserveAspectRatio="xMidYMid meet">
-        {[max, 0, min]
-          .filter((value, index, all) => all.indexOf(value) === index)
-          .map((value) => (
-            <g key={value}>
-              <line x1={PAD.left} x2={width - PAD.right} y1={y(value)} y2={y(value)} className={value === 0 ? 'axis' : 'gridline'} />
-              <text x={PAD.left - 6} y={y(value)} dy="0.32em" textAnchor="end" className="tick">
-                {formatMoney(value)}
-              </text>
-            </g>
-          ))}
+        {axisValues.map((value) => (
+          <g key={value}>
+            <line x1={left} x2={width - PAD.right} y1={y(value)} y2={y(value)} className={value === 0 ? 'axis' : 'gridline'} />
+            <text x={left - TICK_GAP} y={y(value)} dy="0.32em" textAnchor="end" className="tick" data-money="">
+              {formatMoney(value)}
+            </text>
+          </g>
+        ))}
         {days.map((day, index) => {
           const top = y(Math.max(day.managementEarnings, 0));
           const height = Math.abs(y(day.managementEarnings) - y(0));
-          const x = PAD.left + index * slot + (slot - barWidth) / 2;
+          const x = left + index * slot + (slot - barWidth) / 2;
           return (
             <rect
               key={day.day}
@@ -85,7 +97,14 @@ export function EarningsChart({ days }: { days: EarningsDay[] }) {
         })}
         {days.map((day, index) =>
           (days.length - 1 - index) % labelEvery === 0 ? (
-            <text key={day.day} x={PAD.left + index * slot + slot / 2} y={HEIGHT - 8} textAnchor="middle" className="tick">
+            // The last day's label ends at the chart's edge rather than being cut off by it.
+            <text
+              key={day.day}
+              x={index === days.length - 1 ? width - PAD.right : left + index * slot + slot / 2}
+              y={HEIGHT - 8}
+              textAnchor={index === days.length - 1 ? 'end' : 'middle'}
+              className="tick"
+            >
               {formatShortDay(day.day)}
             </text>
           ) : null,
@@ -95,24 +114,28 @@ export function EarningsChart({ days }: { days: EarningsDay[] }) {
       <details>
         <summary>Show the figures</summary>
         <div className="table-scroll" role="region" aria-label="Earnings by day" tabIndex={0}>
-          <table>
+          <table className="stack-inline">
             <thead>
               <tr>
                 <th scope="col">Day</th>
-                <th scope="col" className="num">Fees</th>
-                <th scope="col" className="num">Rewards</th>
-                <th scope="col" className="num">Payouts</th>
-                <th scope="col" className="num">Earnings</th>
+                {FIGURE_COLUMNS.map(({ title }) => (
+                  <th key={title} scope="col" className="num">
+                    {title}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {[...days].reverse().map((day) => (
                 <tr key={day.day}>
-                  <td className="nowrap">{formatDay(day.day)}</td>
-                  <td className="num">{formatMoney(day.fees)}</td>
-                  <td className="num">{formatMoney(day.rewards)}</td>
-                  <td className="num">{formatMoney(day.payouts)}</td>
-                  <td className="num">{formatMoney(day.managementEarnings)}</td>
+                  <th scope="row" className="nowrap">
+                    {formatDay(day.day)}
+                  </th>
+                  {FIGURE_COLUMNS.map(({ title, cents }) => (
+                    <td key={title} className="num" data-label={title}>
+                      <Money cents={cents(day)} />
+                    </td>
+                  ))}
                 </tr>
               ))}
             </tbody>

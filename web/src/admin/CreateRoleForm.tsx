@@ -2,13 +2,17 @@ import { useState, type FormEvent } from 'react';
 import { useMutation } from '../api/hooks';
 import { TextField } from '../components/Field';
 import { ErrorMessage } from '../components/status';
+import { useDraft } from '../components/use-draft';
 import { CreateRoleDocument } from '../generated/graphql';
 import { roleNameError } from './role-name';
 
-/** A new role starts with no permission anywhere; grant some in the matrices below. */
+const EMPTY = { name: '' };
+
+/** A new role starts with no permission anywhere; grant some in the matrices below. The name typed is kept as a draft until created. */
 export function CreateRoleForm({ roles, onCreated }: { roles: string[]; onCreated(role: string): void }) {
   const createRole = useMutation(CreateRoleDocument);
-  const [name, setName] = useState('');
+  const draft = useDraft('create-role', EMPTY);
+  const { name } = draft.value;
   const [submitted, setSubmitted] = useState(false);
   const [created, setCreated] = useState<string>();
 
@@ -24,7 +28,7 @@ export function CreateRoleForm({ roles, onCreated }: { roles: string[]; onCreate
     const result = await createRole.run({ name: trimmed });
     if (!result) return;
     setCreated(result.createRole);
-    setName('');
+    draft.clear();
     setSubmitted(false);
     onCreated(result.createRole);
   };
@@ -40,7 +44,7 @@ export function CreateRoleForm({ roles, onCreated }: { roles: string[]; onCreate
         autoCapitalize="none"
         spellCheck={false}
         onChange={(event) => {
-          setName(event.target.value);
+          draft.set({ name: event.target.value });
           createRole.reset();
         }}
         error={(submitted || trimmed ? localError : undefined) ?? serverError}

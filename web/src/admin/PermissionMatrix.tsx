@@ -32,6 +32,19 @@ function withCell(held: Held, role: string, permission: string, granted: boolean
   return new Map(held).set(role, permissions);
 }
 
+/** "task:view_all" with a line break allowed after the colon, so a matrix of many permissions fits a tablet. */
+function PermissionName({ permission }: { permission: string }) {
+  const colon = permission.indexOf(':');
+  if (colon < 0) return <>{permission}</>;
+  return (
+    <>
+      {permission.slice(0, colon + 1)}
+      <wbr />
+      {permission.slice(colon + 1)}
+    </>
+  );
+}
+
 /** Role × permission checkboxes of one subgraph; a click grants or revokes at once. */
 export function PermissionMatrix({ subgraph, title, roles, catalog, grants, setPermission }: PermissionMatrixProps) {
   const [held, setHeld] = useState(() => heldBy(grants));
@@ -70,13 +83,13 @@ export function PermissionMatrix({ subgraph, title, roles, catalog, grants, setP
         {changed}
       </p>
       <div className="table-scroll" role="region" aria-labelledby={headingId} tabIndex={0}>
-        <table>
+        <table className="stack-inline">
           <thead>
             <tr>
               <th scope="col">Role</th>
               {catalog.map((permission) => (
                 <th key={permission} scope="col" className="permission">
-                  {permission}
+                  <PermissionName permission={permission} />
                 </th>
               ))}
             </tr>
@@ -88,7 +101,7 @@ export function PermissionMatrix({ subgraph, title, roles, catalog, grants, setP
                 {catalog.map((permission) => {
                   const checked = held.get(role)?.has(permission) ?? false;
                   return (
-                    <td key={permission} className="center">
+                    <td key={permission} className="center" data-label={permission}>
                       <input
                         type="checkbox"
                         aria-label={`${permission} for ${role} in ${subgraph}`}

@@ -3,6 +3,7 @@ import { useQuery, useReloadOn } from '../api/hooks';
 import { DayPicker } from '../components/DayPicker';
 import { Money } from '../components/Money';
 import { Empty, QueryView } from '../components/status';
+import { useBusinessClock } from '../business-clock';
 import { addDays } from '../format';
 import { TasksByCreatorDocument } from '../generated/graphql';
 
@@ -12,7 +13,8 @@ import { TasksByCreatorDocument } from '../generated/graphql';
  * tops the table (analytics:view; the answer comes sorted that way). Reads again when
  * `version` goes up (the day's summary moved).
  */
-export function TasksByCreator({ today, version }: { today: string; version: number }) {
+export function TasksByCreator({ version }: { version: number }) {
+  const { today } = useBusinessClock();
   const monthAgo = addDays(today, -29);
   const [from, setFrom] = useState(monthAgo);
   const [to, setTo] = useState(today);
@@ -33,7 +35,7 @@ export function TasksByCreator({ today, version }: { today: string; version: num
             <Empty>No task created in these days.</Empty>
           ) : (
             <div className="table-scroll" role="region" aria-label="Tasks by creator" tabIndex={0}>
-              <table>
+              <table className="stack">
                 <thead>
                   <tr>
                     <th scope="col">Creator</th>
@@ -49,10 +51,16 @@ export function TasksByCreator({ today, version }: { today: string; version: num
                       <td>
                         {row.creator.name} <span className="muted small">{row.creator.email}</span>
                       </td>
-                      <td className="num">{row.tasksCreated}</td>
-                      <td className="num">{row.landedOnCreator}</td>
-                      <td className="num">{row.completedByCreator}</td>
-                      <td className="num">
+                      <td className="num" data-label="Created">
+                        {row.tasksCreated}
+                      </td>
+                      <td className="num" data-label="Landed on them">
+                        {row.landedOnCreator}
+                      </td>
+                      <td className="num" data-label="Completed by them">
+                        {row.completedByCreator}
+                      </td>
+                      <td className="num" data-label="Their rewards">
                         <Money cents={row.rewardsToCreator} />
                       </td>
                     </tr>

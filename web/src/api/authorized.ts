@@ -1,5 +1,5 @@
 import type { TypedDocumentString } from '../generated/graphql';
-import { execute, isUnauthenticated } from './client';
+import { execute, isUnauthenticated, type ExecuteOptions } from './client';
 import { accessToken, endAfterRefusal, renewAfterRefusal } from './session-store';
 
 /**
@@ -13,20 +13,21 @@ export async function authorized<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
   signal?: AbortSignal,
+  { partial }: Pick<ExecuteOptions, 'partial'> = {},
 ): Promise<TResult> {
   const first = await accessToken();
   try {
-    return await execute(document, variables, { token: first, signal });
+    return await execute(document, variables, { token: first, signal, partial });
   } catch (error) {
     if (!isUnauthenticated(error)) throw error;
   }
   await renewAfterRefusal(first);
   const renewed = await accessToken();
   try {
-    return await execute(document, variables, { token: renewed, signal });
+    return await execute(document, variables, { token: renewed, signal, partial });
   } catch (error) {
     if (!isUnauthenticated(error)) throw error;
     endAfterRefusal(renewed);
   }
-  return execute(document, variables, { token: await accessToken(), signal });
+  return execute(document, variables, { token: await accessToken(), signal, partial });
 }

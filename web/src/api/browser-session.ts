@@ -12,6 +12,11 @@ export interface AccessToken {
   expiresAt: string;
 }
 
+/** A refresh's answer, with the result of the query it was asked to run with the new token, if any. */
+export interface RefreshedToken extends AccessToken {
+  then?: unknown;
+}
+
 /**
  * Rotating the refresh cookie is one step for the whole browser: two tabs presenting the
  * same cookie at once would look like a stolen token replayed, and auth would end the
@@ -24,17 +29,31 @@ function exclusively<T>(step: () => Promise<T>): Promise<T> {
   return navigator.locks.request(REFRESH_LOCK, step);
 }
 
-/** A new access token from the refresh cookie (rotating it), or null when there is no session to refresh. */
-export function refreshAccessToken(): Promise<AccessToken | null> {
+/**
+ * Why the cookie gave no token: no session (none, ended, expired) or the account was
+ * deactivated — then the gateway says so, and only to the session's own cookie.
+ */
+export type SessionRefusal = 'no-session' | 'deactivated';
+
+/**
+ * A new access token from the refresh cookie (rotating it), or why there is none. Throws when
+ * the server could not answer (network, limits). `then` names a trusted query without
+ * variables that the gateway runs with the new token in the same request (a page load's
+ * Start: one round instead of two).
+ */
+export function refreshAccessToken(then?: string): Promise<RefreshedToken | SessionRefusal> {
   return exclusively(async () => {
-    const response = await post('/session/refresh');
-    if (response.status === 401) return null;
+    const response = await post(then === undefined ? '/session/refresh' : `/session/refresh?${new URLSearchParams({ then }).toString()}`);
+    if (response.status === 401) {
+      const body = (await response.json().catch(() => ({}))) as { code?: unknown };
+      return body.code === 'ACCOUNT_DEACTIVATED' ? 'deactivated' : 'no-session';
+    }
     if (!response.ok) throw await refusal(response);
-    const body = (await response.json()) as Partial<AccessToken>;
+    const body = (await response.json()) as Partial<RefreshedToken>;
     if (typeof body.token !== 'string' || typeof body.expiresAt !== 'string') {
       throw new ApiError('The server answered the session refresh without a token. Try again in a moment.', 'BAD_RESPONSE');
     }
-    return { token: body.token, expiresAt: body.expiresAt };
+    return { token: body.token, expiresAt: body.expiresAt, then: body.then };
   });
 }
 

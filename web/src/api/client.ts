@@ -52,6 +52,13 @@ export interface ExecuteOptions {
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string | null;
   signal?: AbortSignal;
+  /**
+   * Answer the data even when some fields failed (a document that several subgraphs answer,
+   * one of them down): its nullable fields are null then. A refused token still throws.
+   */
+  partial?: boolean;
+  /** The request outlives the page (sent while it is hidden or closing); its answer may never be read. */
+  keepalive?: boolean;
 }
 
 /**
@@ -72,6 +79,7 @@ export async function execute<TResult, TVariables>(
       headers,
       body: JSON.stringify(persistedRequest(document.toString(), variables)),
       signal: options.signal,
+      keepalive: options.keepalive,
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -79,7 +87,7 @@ export async function execute<TResult, TVariables>(
   }
   const body = await readBody<TResult>(response);
   const failure = firstError(body.errors ?? []);
-  if (failure) throw failure;
+  if (failure && !(options.partial && body.data && failure.code !== 'UNAUTHENTICATED')) throw failure;
   if (body.data === undefined || body.data === null) {
     throw new ApiError(`The server answered ${response.status} without data. Try again in a moment.`, 'BAD_RESPONSE');
   }

@@ -23,7 +23,8 @@ export interface QueryState<TResult> {
 export function useQuery<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
-  { catchUp = true }: { catchUp?: boolean } = {},
+  /** `skip`: not sent (yet), e.g. a read no first paint needs until the user reaches for it. */
+  { catchUp = true, skip = false }: { catchUp?: boolean; skip?: boolean } = {},
 ): QueryState<TResult> {
   const [state, setState] = useState<{ data?: TResult; error?: ApiError; loading: boolean }>({ loading: true });
   const [generation, setGeneration] = useState(0);
@@ -32,20 +33,30 @@ export function useQuery<TResult, TVariables>(
   variablesRef.current = variables;
 
   const sentAt = useRef(0);
+  const inFlight = useRef(false);
+  /** A catch-up came while the answer was on its way: shown first, then read again. */
+  const staleOnArrival = useRef(false);
 
   useEffect(() => {
+    if (skip) return;
     const controller = new AbortController();
     sentAt.current = Date.now();
+    inFlight.current = true;
     setState((current) => ({ ...current, loading: true }));
+    const arrived = (next: { data?: TResult; error?: ApiError; loading: false }) => {
+      if (controller.signal.aborted) return;
+      inFlight.current = false;
+      setState(next);
+      if (!staleOnArrival.current) return;
+      staleOnArrival.current = false;
+      setGeneration((value) => value + 1);
+    };
     authorized(document, variablesRef.current, controller.signal).then(
-      (data) => !controller.signal.aborted && setState({ data, loading: false }),
-      (error: unknown) => {
-        if (controller.signal.aborted) return;
-        setState({ error: toApiError(error), loading: false });
-      },
+      (data) => arrived({ data, loading: false }),
+      (error: unknown) => arrived({ error: toApiError(error), loading: false }),
     );
     return () => controller.abort();
-  }, [document, key, generation]);
+  }, [document, key, generation, skip]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   const update = useCallback((change: (current: TResult) => TResult) => {
@@ -55,7 +66,10 @@ export function useQuery<TResult, TVariables>(
   useEffect(() => {
     if (!catchUp) return;
     return onCatchUp((since) => {
-      if (sentAt.current < since) reload();
+      if (sentAt.current >= since) return;
+      // Not the answer on its way, which the page may be waiting for (a first paint): after it.
+      if (inFlight.current) staleOnArrival.current = true;
+      else reload();
     });
   }, [catchUp, reload]);
 

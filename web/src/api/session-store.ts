@@ -1,27 +1,42 @@
-import { MeDocument, type MeQuery } from '../generated/graphql';
-import { refreshAccessToken, type AccessToken } from './browser-session';
+import { StartDocument, type MeQuery } from '../generated/graphql';
+import { refreshAccessToken, type AccessToken, type SessionRefusal } from './browser-session';
 import { ApiError, execute } from './client';
+import { forgetDrafts } from './drafts';
 import { announce, onNews } from './session-channel';
+import { forgetUser, rememberedUser, rememberUser, type SessionEnd } from './tab-memory';
+import { START_OPERATION, startAnswered, startFrom } from './start';
 import { NEARLY_EXPIRED_MS, renewalDelay, tokenTiming, type TokenTiming } from './token-lifetime';
 
 /**
  * The browser's session, outside React: the access token lives here, in memory only (never
  * in localStorage, where any script on the page could read it); the refresh token lives in
  * the gateway's HttpOnly cookie (./browser-session.ts). A reload starts from the cookie.
+ * The tab remembers who was signed in (./tab-memory.ts), so a reload after the session
+ * ended asks that user back over the page rather than showing a bare sign-in page.
  */
 
 export type SessionUser = MeQuery['me'];
+export type { SessionEnd };
 
 export type SessionState =
   /** The page just loaded: the cookie is being exchanged for an access token. */
   | { status: 'starting' }
   | { status: 'signed-out' }
-  | { status: 'signed-in'; user: SessionUser }
+  | {
+      status: 'signed-in';
+      user: SessionUser;
+      /**
+       * Set while the token could not be renewed (the server unreachable, or its refresh limit
+       * spent): when, by this browser's clock, the token stops working unless a retry succeeds.
+       */
+      unrenewedUntil?: number;
+    }
   /**
-   * The session ended while the page was in use (the refresh was refused): the sign-in
-   * dialog shows over the page, which keeps what the user typed, and calls wait for it.
+   * The session ended while the page was in use, or before a reload of it (the refresh was
+   * refused): a dialog shows over the page, which keeps what the user typed, and calls wait.
+   * `ended`: the user may sign in again; `deactivated`: the account was, and no sign-in helps.
    */
-  | { status: 'ended'; user: SessionUser };
+  | { status: 'ended'; user: SessionUser; reason: SessionEnd };
 
 interface HeldToken extends TokenTiming {
   token: string;
@@ -68,26 +83,31 @@ export function startSession(): Promise<void> {
 
 /** After the sign-in form: the login's answer (the gateway has set the refresh cookie). */
 export function signedIn(login: AccessToken & { user: SessionUser }): void {
-  const previous = shownUser();
+  const previous = shownUser() ?? rememberedUser<SessionUser>()?.user;
   if (previous && previous.id !== login.user.id) {
-    // Someone else signed in over an ended session: what the last user typed is not theirs to send.
-    window.location.assign('/');
+    // Someone else signed in over an ended session: what the last user typed is not theirs to send or read.
+    rememberUser({ user: login.user });
+    switchUser();
     return;
   }
   hold(login);
   setState({ status: 'signed-in', user: login.user });
+  rememberUser({ user: login.user });
   announce('signed-in');
 }
 
 /** `me` answered: the role or name may have changed since the sign-in. */
 export function updateUser(user: SessionUser): void {
   if (state.status !== 'signed-in' || JSON.stringify(state.user) === JSON.stringify(user)) return;
-  setState({ status: 'signed-in', user });
+  setState({ ...state, user });
+  rememberUser({ user });
 }
 
 /** The session is over here (signed out, in this tab or another). */
 export function signedOut({ tellOtherTabs }: { tellOtherTabs: boolean }): void {
   drop();
+  forgetDrafts();
+  forgetUser();
   setState({ status: 'signed-out' });
   if (tellOtherTabs) announce('signed-out');
 }
@@ -122,20 +142,31 @@ export async function renewAfterRefusal(refused: string): Promise<void> {
 
 /** A token fresh from a refresh was refused as well: the user can no longer act (ended elsewhere, deactivated). */
 export function endAfterRefusal(refused: string): void {
-  if (held?.token === refused) end();
+  if (held?.token === refused) end('ended');
 }
 
-/** One refresh at a time in this tab (browser-session.ts queues the tabs); null when the session is over. */
+/** The "Try now" of the notice that renewing failed: one attempt at once, then the usual retries. */
+export function renewNow(): void {
+  clearTimeout(timer);
+  renewInBackground();
+}
+
+/**
+ * One refresh at a time in this tab (browser-session.ts queues the tabs); null when the session is over.
+ * Once it has ended here, only a sign-in brings it back: a call refused meanwhile must not refresh
+ * again (the cookie is gone) and turn "deactivated" into "ended".
+ */
 function renew(): Promise<HeldToken | null> {
+  if (state.status === 'ended' || state.status === 'signed-out') return Promise.resolve(null);
   renewing ??= refreshAccessToken()
     .then((fresh) => {
-      if (!fresh) {
-        end();
+      if (typeof fresh === 'string') {
+        end(endOf(fresh));
         return null;
       }
       const next = hold(fresh);
       // The cookie is the browser's: another tab may have signed in as someone else since.
-      if (next.userId !== undefined && next.userId !== shownUser()?.id) window.location.assign('/');
+      if (next.userId !== undefined && next.userId !== shownUser()?.id) switchUser();
       return next;
     })
     .finally(() => {
@@ -147,45 +178,90 @@ function renew(): Promise<HeldToken | null> {
 /** From the cookie to a signed-in state, at load or when another tab signed in. */
 async function resume(): Promise<void> {
   try {
-    const fresh = await refreshAccessToken();
-    if (!fresh) {
-      if (state.status === 'starting') setState({ status: 'signed-out' });
+    // The Start document with the token, in the refresh's own request (./start.ts): the page paints after one round.
+    const fresh = await refreshAccessToken(START_OPERATION);
+    if (typeof fresh === 'string') {
+      if (state.status === 'starting') endAtStart(fresh);
       return;
     }
-    const { me } = await execute(MeDocument, {}, { token: fresh.token });
+    const start = startFrom(fresh.then) ?? (await execute(StartDocument, {}, { token: fresh.token, partial: true }));
+    const { me } = start;
     const previous = shownUser();
     if (previous && previous.id !== me.id) {
-      window.location.assign('/');
+      switchUser();
       return;
     }
+    // A reload in a tab whose last user was someone else (another tab signed in since): their drafts go.
+    if (rememberedUser<SessionUser>()?.user.id !== me.id) forgetDrafts();
     hold(fresh);
+    startAnswered(start);
     setState({ status: 'signed-in', user: me });
+    rememberUser({ user: me });
   } catch {
     // The server could not be reached: the sign-in page says so when the user tries.
     if (state.status === 'starting') setState({ status: 'signed-out' });
   }
 }
 
+/**
+ * The page loaded without a session. A tab whose user was signed in here keeps the page and
+ * asks that user back over it (or says the account was deactivated); any other gets the sign-in page.
+ */
+function endAtStart(refusal: SessionRefusal): void {
+  const remembered = rememberedUser<SessionUser>();
+  if (!remembered) {
+    setState({ status: 'signed-out' });
+    return;
+  }
+  const reason = refusal === 'deactivated' ? 'deactivated' : (remembered.ended ?? 'ended');
+  rememberUser({ user: remembered.user, ended: reason });
+  setState({ status: 'ended', user: remembered.user, reason });
+}
+
+const endOf = (refusal: SessionRefusal): SessionEnd => (refusal === 'deactivated' ? 'deactivated' : 'ended');
+
+/**
+ * Another user's session is the browser's now: the page loads again as them, where it was,
+ * with nothing of the last user's in memory and their drafts gone.
+ */
+function switchUser(): void {
+  forgetDrafts();
+  window.location.reload();
+}
+
 function hold(fresh: AccessToken): HeldToken {
   held = { token: fresh.token, ...tokenTiming(fresh.token, fresh.expiresAt, Date.now()) };
+  if (state.status === 'signed-in' && state.unrenewedUntil !== undefined) setState({ status: 'signed-in', user: state.user });
   clearTimeout(timer);
   timer = setTimeout(renewInBackground, renewalDelay(held.validUntil, Date.now()));
   for (const listener of tokenListeners) listener(held.token);
   return held;
 }
 
+/**
+ * Renews before the token ends. When the server cannot be reached (or its refresh limit is
+ * spent), the page is told when the token stops working (the notice counts down to it) and
+ * the renewal is tried again every RETRY_MS, past that moment too, until it succeeds or is refused.
+ */
 function renewInBackground(): void {
   if (state.status !== 'signed-in') return;
   renew().catch(() => {
-    if (held && held.validUntil > Date.now()) timer = setTimeout(renewInBackground, RETRY_MS);
+    if (state.status !== 'signed-in' || !held) return;
+    if (state.unrenewedUntil !== held.validUntil) setState({ ...state, unrenewedUntil: held.validUntil });
+    clearTimeout(timer);
+    timer = setTimeout(renewInBackground, RETRY_MS);
   });
 }
 
-function end(): void {
+function end(reason: SessionEnd): void {
   const user = shownUser();
   drop();
-  if (user) setState({ status: 'ended', user });
-  else setState({ status: 'signed-out' });
+  if (!user) {
+    setState({ status: 'signed-out' });
+    return;
+  }
+  setState({ status: 'ended', user, reason });
+  rememberUser({ user, ended: reason });
 }
 
 function drop(): void {

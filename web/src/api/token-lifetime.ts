@@ -11,8 +11,12 @@ export interface TokenTiming {
   validUntil: number;
 }
 
-/** Renew this long before the end at most; a short-lived token (tests) renews at 80 % of its life. */
-const RENEW_AHEAD_MS = 60_000;
+/**
+ * Renew this long before the end at most; a short-lived token (tests) renews at 80 % of its
+ * life. Three minutes leave room for retries, and for the notice that renewing fails
+ * (account/SessionNotice.tsx) to come minutes ahead, not seconds.
+ */
+const RENEW_AHEAD_MS = 180_000;
 /** A token this close to its end is renewed before a call rather than sent to be refused. */
 export const NEARLY_EXPIRED_MS = 5_000;
 

@@ -14,6 +14,19 @@ export type Period =
   /** The ISO week (Monday to Sunday) containing the day. */
   | 'WEEK';
 
+/**
+ * The order of a task list. Every order ends with the task id, so pages (`after`) never skip
+ * or repeat a task.
+ */
+export type TaskSort =
+  /** Newest first (the default). */
+  | 'NEWEST'
+  | 'OLDEST'
+  /** Open tasks before done ones, each newest first. */
+  | 'STATUS'
+  /** By title, A to Z, ignoring case. */
+  | 'TITLE';
+
 export type TaskStatus =
   | 'DONE'
   | 'OPEN';
@@ -80,6 +93,13 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MeQuery = { me: { id: string, email: string, name: string, role: string, active: boolean } };
+
+export type AccessQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AccessQuery = { authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
+
+export type CallerAccessFragment = { authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
 
 export type UsersQueryVariables = Exact<{
   role?: string | null | undefined;
@@ -205,12 +225,56 @@ export type TaskQueryVariables = Exact<{
 
 export type TaskQuery = { task: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } } | null };
 
+export type MyTaskListQueryVariables = Exact<{
+  status?: TaskStatus | null | undefined;
+  search?: string | null | undefined;
+  sort?: TaskSort | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MyTaskListQuery = { open: number, done: number, myTasks: Array<{ id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } }> };
+
+export type AllTaskListQueryVariables = Exact<{
+  status?: TaskStatus | null | undefined;
+  assigneeId?: string | null | undefined;
+  search?: string | null | undefined;
+  sort?: TaskSort | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AllTaskListQuery = { taskCount: number, tasks: Array<{ id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } }> };
+
+export type TaskAssigneesQueryVariables = Exact<{
+  search?: string | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type TaskAssigneesQuery = { taskAssignees: Array<{ id: string, name: string, email: string }> };
+
+export type TaskDetailsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type TaskDetailsQuery = { task: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, moneyHistory: Array<{ kind: TransactionKind, amount: number, at: string, businessDay: string, user: { id: string, name: string } }>, assignee: { id: string, name: string, email: string, role: string } } | null };
+
 export type TaskUpdatesSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
 export type TaskUpdatesSubscription = { taskUpdated: { id: string, title: string, jiraId: string | null, description: string, status: TaskStatus, assignFee: number, completionReward: number, createdAt: string, completedAt: string | null, assignee: { id: string, name: string, email: string, role: string } } };
 
 export type AccountFieldsFragment = { balance: number, user: { id: string, name: string, email: string }, transactions: Array<{ id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, task: { id: string, title: string, jiraId: string | null } | null }> };
+
+export type BusinessClockQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BusinessClockQuery = { businessClock: { zone: string, today: string, now: string } };
 
 export type MyAccountQueryVariables = Exact<{
   day?: string | null | undefined;
@@ -294,6 +358,13 @@ export type PermissionCatalogsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type PermissionCatalogsQuery = { authPermissionCatalog: Array<string>, trackerPermissionCatalog: Array<string>, accountingPermissionCatalog: Array<string>, analyticsPermissionCatalog: Array<string> };
 
+export type DeactivationPreviewQueryVariables = Exact<{
+  userId: string;
+}>;
+
+
+export type DeactivationPreviewQuery = { deactivationPreview: { openTasks: number, receivers: number } };
+
 export type AuditLogPageRowFragment = { id: string, kind: TransactionKind, amount: number, description: string, businessDay: string, createdAt: string, cursor: string, task: { id: string, title: string, jiraId: string | null } | null };
 
 export type MyAuditLogPageQueryVariables = Exact<{
@@ -330,6 +401,11 @@ export type RefreshSessionMutationVariables = Exact<{
 
 export type RefreshSessionMutation = { refreshSession: { token: string, expiresAt: string, refreshToken: string | null, refreshExpiresAt: string | null, user: { id: string, email: string, name: string, role: string, active: boolean } } };
 
+export type StartQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type StartQuery = { me: { id: string, email: string, name: string, role: string, active: boolean }, businessClock: { zone: string, today: string, now: string }, authAccess: { users: boolean, createRole: boolean, setUserRole: boolean, setUserActive: boolean, authPermissions: boolean } | null, trackerAccess: { myTasks: boolean, tasks: boolean, createTask: boolean, completeTask: boolean, shuffleTasks: boolean, trackerPermissions: boolean } | null, accountingAccess: { myAccount: boolean, accounts: boolean, managementEarnings: boolean, closeDay: boolean, accountingPermissions: boolean } | null, analyticsAccess: { analyticsSummary: boolean, analyticsPermissions: boolean } | null };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -348,6 +424,36 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const CallerAccessFragmentDoc = new TypedDocumentString(`
+    fragment CallerAccess on Query {
+  authAccess {
+    users
+    createRole
+    setUserRole
+    setUserActive
+    authPermissions
+  }
+  trackerAccess {
+    myTasks
+    tasks
+    createTask
+    completeTask
+    shuffleTasks
+    trackerPermissions
+  }
+  accountingAccess {
+    myAccount
+    accounts
+    managementEarnings
+    closeDay
+    accountingPermissions
+  }
+  analyticsAccess {
+    analyticsSummary
+    analyticsPermissions
+  }
+}
+    `, {"fragmentName":"CallerAccess"}) as unknown as TypedDocumentString<CallerAccessFragment, unknown>;
 export const TaskFieldsFragmentDoc = new TypedDocumentString(`
     fragment TaskFields on Task {
   id
@@ -468,6 +574,38 @@ export const MeDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const AccessDocument = new TypedDocumentString(`
+    query Access {
+  ...CallerAccess
+}
+    fragment CallerAccess on Query {
+  authAccess {
+    users
+    createRole
+    setUserRole
+    setUserActive
+    authPermissions
+  }
+  trackerAccess {
+    myTasks
+    tasks
+    createTask
+    completeTask
+    shuffleTasks
+    trackerPermissions
+  }
+  accountingAccess {
+    myAccount
+    accounts
+    managementEarnings
+    closeDay
+    accountingPermissions
+  }
+  analyticsAccess {
+    analyticsSummary
+    analyticsPermissions
+  }
+}`) as unknown as TypedDocumentString<AccessQuery, AccessQueryVariables>;
 export const UsersDocument = new TypedDocumentString(`
     query Users($role: String, $active: Boolean) {
   users(role: $role, active: $active) {
@@ -680,6 +818,110 @@ export const TaskDocument = new TypedDocumentString(`
     role
   }
 }`) as unknown as TypedDocumentString<TaskQuery, TaskQueryVariables>;
+export const MyTaskListDocument = new TypedDocumentString(`
+    query MyTaskList($status: TaskStatus, $search: String, $sort: TaskSort, $first: Int, $after: ID) {
+  myTasks(
+    status: $status
+    search: $search
+    sort: $sort
+    first: $first
+    after: $after
+  ) {
+    ...TaskFields
+  }
+  open: myTaskCount(status: OPEN, search: $search)
+  done: myTaskCount(status: DONE, search: $search)
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<MyTaskListQuery, MyTaskListQueryVariables>;
+export const AllTaskListDocument = new TypedDocumentString(`
+    query AllTaskList($status: TaskStatus, $assigneeId: ID, $search: String, $sort: TaskSort, $first: Int, $after: ID) {
+  tasks(
+    status: $status
+    assigneeId: $assigneeId
+    search: $search
+    sort: $sort
+    first: $first
+    after: $after
+  ) {
+    ...TaskFields
+  }
+  taskCount(status: $status, assigneeId: $assigneeId, search: $search)
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<AllTaskListQuery, AllTaskListQueryVariables>;
+export const TaskAssigneesDocument = new TypedDocumentString(`
+    query TaskAssignees($search: String, $first: Int, $after: ID) {
+  taskAssignees(search: $search, first: $first, after: $after) {
+    id
+    name
+    email
+  }
+}
+    `) as unknown as TypedDocumentString<TaskAssigneesQuery, TaskAssigneesQueryVariables>;
+export const TaskDetailsDocument = new TypedDocumentString(`
+    query TaskDetails($id: ID!) {
+  task(id: $id) {
+    ...TaskFields
+    moneyHistory {
+      kind
+      amount
+      at
+      businessDay
+      user {
+        id
+        name
+      }
+    }
+  }
+}
+    fragment TaskFields on Task {
+  id
+  title
+  jiraId
+  description
+  status
+  assignFee
+  completionReward
+  createdAt
+  completedAt
+  assignee {
+    id
+    name
+    email
+    role
+  }
+}`) as unknown as TypedDocumentString<TaskDetailsQuery, TaskDetailsQueryVariables>;
 export const TaskUpdatesDocument = new TypedDocumentString(`
     subscription TaskUpdates {
   taskUpdated {
@@ -703,6 +945,15 @@ export const TaskUpdatesDocument = new TypedDocumentString(`
     role
   }
 }`) as unknown as TypedDocumentString<TaskUpdatesSubscription, TaskUpdatesSubscriptionVariables>;
+export const BusinessClockDocument = new TypedDocumentString(`
+    query BusinessClock {
+  businessClock {
+    zone
+    today
+    now
+  }
+}
+    `) as unknown as TypedDocumentString<BusinessClockQuery, BusinessClockQueryVariables>;
 export const MyAccountDocument = new TypedDocumentString(`
     query MyAccount($day: Date) {
   myAccount {
@@ -869,6 +1120,14 @@ export const PermissionCatalogsDocument = new TypedDocumentString(`
   analyticsPermissionCatalog
 }
     `) as unknown as TypedDocumentString<PermissionCatalogsQuery, PermissionCatalogsQueryVariables>;
+export const DeactivationPreviewDocument = new TypedDocumentString(`
+    query DeactivationPreview($userId: ID!) {
+  deactivationPreview(userId: $userId) {
+    openTasks
+    receivers
+  }
+}
+    `) as unknown as TypedDocumentString<DeactivationPreviewQuery, DeactivationPreviewQueryVariables>;
 export const MyAuditLogPageDocument = new TypedDocumentString(`
     query MyAuditLogPage($day: Date, $first: Int, $after: String) {
   myAccount {
@@ -954,3 +1213,47 @@ export const RefreshSessionDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RefreshSessionMutation, RefreshSessionMutationVariables>;
+export const StartDocument = new TypedDocumentString(`
+    query Start {
+  me {
+    id
+    email
+    name
+    role
+    active
+  }
+  ...CallerAccess
+  businessClock {
+    zone
+    today
+    now
+  }
+}
+    fragment CallerAccess on Query {
+  authAccess {
+    users
+    createRole
+    setUserRole
+    setUserActive
+    authPermissions
+  }
+  trackerAccess {
+    myTasks
+    tasks
+    createTask
+    completeTask
+    shuffleTasks
+    trackerPermissions
+  }
+  accountingAccess {
+    myAccount
+    accounts
+    managementEarnings
+    closeDay
+    accountingPermissions
+  }
+  analyticsAccess {
+    analyticsSummary
+    analyticsPermissions
+  }
+}`) as unknown as TypedDocumentString<StartQuery, StartQueryVariables>;

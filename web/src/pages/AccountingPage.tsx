@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useCapabilities } from '../access';
 import { AuditLog } from '../accounting/AuditLog';
 import { EarningsChart } from '../accounting/EarningsChart';
@@ -8,7 +8,9 @@ import { useLive, useQuery, useReloadOn } from '../api/hooks';
 import { DayPicker } from '../components/DayPicker';
 import { Money } from '../components/Money';
 import { Empty, QueryView } from '../components/status';
-import { addDays, formatDay, localToday, plural } from '../format';
+import { useBusinessClock } from '../business-clock';
+import { useChosenDay } from '../chosen-day';
+import { addDays, formatDay, plural } from '../format';
 import {
   AccountDocument,
   AccountsDocument,
@@ -19,23 +21,22 @@ import {
 } from '../generated/graphql';
 
 export function AccountingPage() {
-  const today = localToday();
   const can = useCapabilities();
   // Everyone's accounts and the earnings move as money moves anywhere (./money-moves.ts).
   const moved = useMoneyMoves(can);
   return (
     <>
       <h1>Accounting</h1>
-      <MyAccount today={today} live={can.ownAccount} />
-      <Earnings today={today} version={moved} />
-      <Accounts today={today} version={moved} />
+      <MyAccount live={can.ownAccount} />
+      <Earnings version={moved} />
+      <Accounts version={moved} />
     </>
   );
 }
 
 /** Own balance and audit log of a chosen day (account:view_own); each fee, reward and payout appears as it happens. */
-function MyAccount({ today, live }: { today: string; live: boolean }) {
-  const [day, setDay] = useState(today);
+function MyAccount({ live }: { live: boolean }) {
+  const { day, today, isToday, setDay } = useChosenDay();
   const account = useQuery(MyAccountDocument, { day });
   useLive(
     MyAccountUpdatesDocument,
@@ -48,15 +49,16 @@ function MyAccount({ today, live }: { today: string; live: boolean }) {
     <section className="panel" aria-labelledby="my-account-title">
       <div className="section-head">
         <h2 id="my-account-title">My account</h2>
-        <DayPicker label="Day" value={day} fallback={today} onChange={setDay} />
+        <DayPicker label="Day" value={day} fallback={today} onChange={setDay} offerToday />
       </div>
       <QueryView query={account} loadingLabel="Loading your account…">
         {({ myAccount }) => (
           <>
             <p className="figure">
-              <span className="figure-label">Balance</span>
+              <span className="figure-label">{isToday ? 'Balance' : 'Current balance'}</span>
               <Money cents={myAccount.balance} />
             </p>
+            {!isToday && <CurrentBalanceNote day={day} />}
             {myAccount.balance < 0 && <p className="muted small">A negative balance carries over to the next day.</p>}
             <h3>Audit log, {formatDay(day)}</h3>
             <AuditLog transactions={myAccount.transactions} day={day} caption={`My audit log on ${formatDay(day)}`} />
@@ -68,7 +70,8 @@ function MyAccount({ today, live }: { today: string; live: boolean }) {
 }
 
 /** Management earnings today and over the last 30 days (earnings:view). */
-function Earnings({ today, version }: { today: string; version: number }) {
+function Earnings({ version }: { version: number }) {
+  const { today } = useBusinessClock();
   const earnings = useQuery(ManagementEarningsDocument, {});
   const byDay = useQuery(EarningsByDayDocument, { from: addDays(today, -29), to: today });
   useReloadOn(version, earnings);
@@ -94,9 +97,11 @@ function Earnings({ today, version }: { today: string; version: number }) {
 }
 
 /** Every account (account:view_all); pick one to read its audit log. */
-function Accounts({ today, version }: { today: string; version: number }) {
+function Accounts({ version }: { version: number }) {
   const accounts = useQuery(AccountsDocument, {});
   const [selected, setSelected] = useState<string>();
+  // Each click on "Audit log" brings the log it opens into view (below a long table, it would open unseen).
+  const [reveal, setReveal] = useState(0);
   useReloadOn(version, accounts);
   if (accounts.error?.code === 'FORBIDDEN') return null;
   return (
@@ -137,7 +142,10 @@ function Accounts({ today, version }: { today: string; version: number }) {
                             type="button"
                             className="link-button"
                             aria-label={`Audit log of ${account.user.name}`}
-                            onClick={() => setSelected(account.user.id)}
+                            onClick={() => {
+                              setSelected(account.user.id);
+                              setReveal((value) => value + 1);
+                            }}
                           >
                             Audit log
                           </button>
@@ -151,30 +159,53 @@ function Accounts({ today, version }: { today: string; version: number }) {
           );
         }}
       </QueryView>
-      {selected && <AccountLog userId={selected} today={today} version={version} />}
+      {selected && <AccountLog userId={selected} version={version} reveal={reveal} />}
     </section>
   );
 }
 
-function AccountLog({ userId, today, version }: { userId: string; today: string; version: number }) {
-  const [day, setDay] = useState(today);
+interface AccountLogProps {
+  userId: string;
+  version: number;
+  /** Goes up at each "Audit log" click: the log's heading is scrolled to and focused once it shows this user. */
+  reveal: number;
+}
+
+function AccountLog({ userId, version, reveal }: AccountLogProps) {
+  const { day, today, isToday, setDay } = useChosenDay();
   const account = useQuery(AccountDocument, { userId, day });
   useReloadOn(version, account);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const revealed = useRef(0);
+  const shownUserId = account.data?.account.user.id;
+  useEffect(() => {
+    if (reveal === revealed.current || shownUserId !== userId || !heading.current) return;
+    revealed.current = reveal;
+    heading.current.scrollIntoView({ block: 'start' });
+    heading.current.focus({ preventScroll: true });
+  }, [reveal, shownUserId, userId]);
   return (
     <div className="subpanel">
       <QueryView query={account} loadingLabel="Loading the audit log…">
         {({ account: { user, balance, transactions } }) => (
           <>
             <div className="section-head">
-              <h3>
-                {user.name}: <Money cents={balance} />
+              <h3 ref={heading} tabIndex={-1}>
+                {user.name}: {!isToday && 'current balance '}
+                <Money cents={balance} />
               </h3>
-              <DayPicker label="Day" value={day} fallback={today} onChange={setDay} />
+              <DayPicker label="Day" value={day} fallback={today} onChange={setDay} offerToday />
             </div>
+            {!isToday && <CurrentBalanceNote day={day} />}
             <AuditLog transactions={transactions} day={day} caption={`Audit log of ${user.name} on ${formatDay(day)}`} />
           </>
         )}
       </QueryView>
     </div>
   );
+}
+
+/** Beside a past (or future) day: the balance is today's, the audit log that day's. */
+function CurrentBalanceNote({ day }: { day: string }) {
+  return <p className="muted small">The balance is today&apos;s; the audit log below is of {formatDay(day)}.</p>;
 }

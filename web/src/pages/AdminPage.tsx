@@ -3,6 +3,7 @@ import { authorized } from '../api/authorized';
 import { useQuery } from '../api/hooks';
 import { CreateRoleForm } from '../admin/CreateRoleForm';
 import { PermissionMatrix, type RolePermissions, type SubgraphName } from '../admin/PermissionMatrix';
+import type { GrantsBySubgraph } from '../admin/role-powers';
 import { UsersSection } from '../admin/UsersSection';
 import { Loading, QueryView } from '../components/status';
 import {
@@ -46,6 +47,12 @@ export function AdminPage() {
   const permissions = useQuery(AllPermissionsDocument, {});
   const catalogs = useQuery(PermissionCatalogsDocument, {});
   const roleList = useMemo(() => roles.data?.roles ?? [], [roles.data]);
+  // Which roles are powerful, for the users table's confirmations (admin/role-powers.ts).
+  const grants = useMemo((): GrantsBySubgraph | undefined => {
+    const all = permissions.data;
+    if (!all) return undefined;
+    return { auth: grantsOf(all, 'auth'), tracker: grantsOf(all, 'tracker'), accounting: grantsOf(all, 'accounting'), analytics: grantsOf(all, 'analytics') };
+  }, [permissions.data]);
 
   const { reload: reloadRoles } = roles;
   const { reload: reloadPermissions } = permissions;
@@ -57,7 +64,7 @@ export function AdminPage() {
   return (
     <>
       <h1>Admin</h1>
-      <UsersSection roles={roleList} viewerId={user?.id ?? ''} />
+      <UsersSection roles={roleList} viewerId={user?.id ?? ''} grants={grants} />
       {roles.error?.code !== 'FORBIDDEN' && (
         <section className="panel" aria-labelledby="roles-title">
           <h2 id="roles-title">Roles</h2>

@@ -1,18 +1,14 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { useLive, useQuery, useReloadOn } from '../api/hooks';
 import { Empty, QueryView } from '../components/status';
-import { TaskUpdatesDocument, TasksDocument, type TaskStatus } from '../generated/graphql';
+import { AllTaskListDocument, TaskUpdatesDocument } from '../generated/graphql';
+import { AssigneeFilter } from './AssigneeFilter';
+import { useListParams } from './list-params';
+import { ListControls } from './ListControls';
 import { ShuffleButton } from './ShuffleButton';
-import { applyToAllTasks } from './task-updates';
+import { ListTotals, PAGE, PAGE_MAX, ShowMore } from './ShowMore';
+import { applyToPage, matchesView } from './task-updates';
 import { TaskList } from './TaskList';
-
-const PAGE = 50;
-const PAGE_MAX = 500;
-
-interface Assignee {
-  id: string;
-  name: string;
-}
 
 interface AllTasksProps {
   version: number;
@@ -22,38 +18,40 @@ interface AllTasksProps {
   live: boolean;
 }
 
-/** Everyone's tasks (task:view_all), filterable by status and assignee, following changes live. Hidden when FORBIDDEN. */
+/**
+ * Everyone's tasks (task:view_all): searched, sorted, filtered by status and by any popug of
+ * the directory, a page at a time with the total, following changes live. The search, order
+ * and filters are in the address. Hidden when FORBIDDEN.
+ */
 export function AllTasks({ version, viewerId, onChanged, live }: AllTasksProps) {
-  const [status, setStatus] = useState<TaskStatus | ''>('');
-  const [assigneeId, setAssigneeId] = useState('');
+  const [params, setParams] = useListParams('');
   const [limit, setLimit] = useState(PAGE);
-  const filter = { status: status || null, assigneeId: assigneeId || null, first: limit };
-  const tasks = useQuery(TasksDocument, filter);
+  const filter = { status: params.status, assigneeId: params.assigneeId, search: params.search || null, sort: params.sort };
+  const filterKey = JSON.stringify(filter);
+  // Another search or filter starts from the first page again.
+  const [limitFor, setLimitFor] = useState(filterKey);
+  if (limitFor !== filterKey) {
+    setLimitFor(filterKey);
+    setLimit(PAGE);
+  }
+  const tasks = useQuery(AllTaskListDocument, { ...filter, first: limit });
   useLive(
     TaskUpdatesDocument,
     {},
-    ({ taskUpdated }) => tasks.update((current) => ({ tasks: applyToAllTasks(current.tasks, taskUpdated, filter) })),
+    ({ taskUpdated }) =>
+      tasks.update((current) => {
+        const matches = matchesView(taskUpdated, filter) && (filter.assigneeId === null || taskUpdated.assignee.id === filter.assigneeId);
+        const change = applyToPage(current.tasks, taskUpdated, matches, filter, current.tasks.length >= current.taskCount);
+        return { tasks: change.tasks, taskCount: current.taskCount + change.delta };
+      }),
     live && tasks.error?.code !== 'FORBIDDEN',
   );
-  // The filter offers every assignee seen so far (the directory of all users needs user:manage).
-  const [assignees, setAssignees] = useState<Map<string, Assignee>>(new Map());
   const statusId = useId();
-  const assigneeSelectId = useId();
 
   useReloadOn(version, tasks);
 
-  useEffect(() => {
-    const seen = tasks.data?.tasks.map((task) => task.assignee) ?? [];
-    setAssignees((current) => {
-      if (seen.every((assignee) => current.has(assignee.id))) return current;
-      const next = new Map(current);
-      for (const { id, name } of seen) next.set(id, { id, name });
-      return next;
-    });
-  }, [tasks.data]);
-
   if (tasks.error?.code === 'FORBIDDEN') return null;
-  const sortedAssignees = [...assignees.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const knownName = tasks.data?.tasks.find((task) => task.assignee.id === params.assigneeId)?.assignee.name;
 
   return (
     <section className="panel" aria-labelledby="all-tasks-title">
@@ -62,55 +60,30 @@ export function AllTasks({ version, viewerId, onChanged, live }: AllTasksProps) 
         <ShuffleButton onShuffled={onChanged} />
       </div>
       <div className="filters">
+        <ListControls params={params} onChange={setParams} listName="all tasks" />
         <div className="field">
           <label htmlFor={statusId}>Status</label>
           <select
             id={statusId}
-            value={status}
-            onChange={(event) => {
-              setStatus(event.target.value === 'OPEN' || event.target.value === 'DONE' ? event.target.value : '');
-              setLimit(PAGE);
-            }}
+            value={params.status ?? ''}
+            onChange={(event) => setParams({ status: event.target.value === 'OPEN' || event.target.value === 'DONE' ? event.target.value : null })}
           >
             <option value="">Any status</option>
             <option value="OPEN">Open</option>
             <option value="DONE">Done</option>
           </select>
         </div>
-        <div className="field">
-          <label htmlFor={assigneeSelectId}>Assignee</label>
-          <select
-            id={assigneeSelectId}
-            value={assigneeId}
-            onChange={(event) => {
-              setAssigneeId(event.target.value);
-              setLimit(PAGE);
-            }}
-          >
-            <option value="">Anyone</option>
-            {sortedAssignees.map((assignee) => (
-              <option key={assignee.id} value={assignee.id}>
-                {assignee.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AssigneeFilter assigneeId={params.assigneeId} knownName={knownName} listShown={tasks.data !== undefined} onChange={(assigneeId) => setParams({ assigneeId })} />
       </div>
       <QueryView query={tasks} loadingLabel="Loading tasks…">
-        {({ tasks: list }) =>
+        {({ tasks: list, taskCount }) =>
           list.length === 0 ? (
             <Empty>No tasks match these filters.</Empty>
           ) : (
             <>
-              <p className="muted small" role="status">
-                Showing {list.length} {list.length === 1 ? 'task' : 'tasks'}, newest first{tasks.loading ? ' (updating…)' : ''}.
-              </p>
+              <ListTotals shown={list.length} total={taskCount} noun="task" sort={params.sort} updating={tasks.loading} />
               <TaskList tasks={list} viewerId={viewerId} showAssignee />
-              {list.length === limit && limit < PAGE_MAX && (
-                <button type="button" className="secondary" onClick={() => setLimit((value) => Math.min(value + PAGE, PAGE_MAX))}>
-                  Show more
-                </button>
-              )}
+              <ShowMore shown={list.length} total={taskCount} loading={tasks.loading} onMore={() => setLimit(Math.min(list.length + PAGE, PAGE_MAX))} />
             </>
           )
         }

@@ -1,11 +1,12 @@
 import { useRef, useState } from 'react';
 import { useLive, useMutation, useQuery, useReloadOn } from '../api/hooks';
 import { Empty, ErrorMessage, QueryView } from '../components/status';
-import { CompleteTaskDocument, MyTasksDocument, TaskUpdatesDocument, type TaskFieldsFragment } from '../generated/graphql';
+import { CompleteTaskDocument, MyTaskListDocument, TaskUpdatesDocument, type TaskFieldsFragment } from '../generated/graphql';
+import { useListParams } from './list-params';
+import { ListControls } from './ListControls';
+import { ListTotals, PAGE, PAGE_MAX, ShowMore } from './ShowMore';
 import { applyToMyTasks } from './task-updates';
 import { TaskList } from './TaskList';
-
-type Tab = 'OPEN' | 'DONE';
 
 /** Notices of tasks taken away kept on screen at most. */
 const TAKEN_SHOWN = 3;
@@ -19,14 +20,25 @@ interface MyTasksProps {
 }
 
 /**
- * The caller's own tasks, open and done, with "Complete" on the open ones. Live: a task
- * assigned to the caller appears, and one given to someone else (a shuffle) disappears
+ * The caller's own tasks, open and done, with "Complete" on the open ones: searched, sorted,
+ * a page at a time with the totals; the tab, search and order are in the address. Live: a
+ * task assigned to the caller appears, and one given to someone else (a shuffle) disappears
  * with a notice saying where it went.
  */
 export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
-  const tasks = useQuery(MyTasksDocument, {});
+  const [params, setParams] = useListParams('my-');
+  const tab = params.status ?? 'OPEN';
+  const view = { status: tab, search: params.search || null, sort: params.sort };
+  const viewKey = JSON.stringify(view);
+  const [limit, setLimit] = useState(PAGE);
+  // Another tab or search starts from the first page again.
+  const [limitFor, setLimitFor] = useState(viewKey);
+  if (limitFor !== viewKey) {
+    setLimitFor(viewKey);
+    setLimit(PAGE);
+  }
+  const tasks = useQuery(MyTaskListDocument, { ...view, first: limit });
   const complete = useMutation(CompleteTaskDocument);
-  const [tab, setTab] = useState<Tab>('OPEN');
   const [completing, setCompleting] = useState<string>();
   const [completed, setCompleted] = useState<string>();
   const [taken, setTaken] = useState<TaskFieldsFragment[]>([]);
@@ -40,8 +52,13 @@ export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
     TaskUpdatesDocument,
     {},
     ({ taskUpdated }) => {
-      update(({ myTasks }) => ({ myTasks: applyToMyTasks(myTasks, taskUpdated, viewerId).tasks }));
-      const { taken: gone } = applyToMyTasks(shown.current ?? [], taskUpdated, viewerId);
+      update((current) => {
+        const allLoaded = current.myTasks.length >= (tab === 'OPEN' ? current.open : current.done);
+        const change = applyToMyTasks(current.myTasks, taskUpdated, viewerId, view, allLoaded);
+        // The other tab's count follows from what the event says of the task now.
+        return { ...current, ...countsAfter(current, taskUpdated, viewerId, change.delta, tab), myTasks: change.tasks };
+      });
+      const { taken: gone } = applyToMyTasks(shown.current ?? [], taskUpdated, viewerId, view);
       if (gone) setTaken((current) => [gone, ...current.filter((task) => task.id !== gone.id)].slice(0, TAKEN_SHOWN));
     },
     live && tasks.error?.code !== 'FORBIDDEN',
@@ -64,19 +81,20 @@ export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
     <section className="panel" aria-labelledby="my-tasks-title">
       <h2 id="my-tasks-title">My tasks</h2>
       <QueryView query={tasks} loadingLabel="Loading your tasks…">
-        {({ myTasks }) => {
-          const open = myTasks.filter((task) => task.status === 'OPEN');
-          const done = myTasks.filter((task) => task.status === 'DONE');
-          const shown = tab === 'OPEN' ? open : done;
+        {({ myTasks: shown, open, done }) => {
+          const total = tab === 'OPEN' ? open : done;
           return (
             <>
               <div className="segmented" role="group" aria-label="Show tasks">
-                <button type="button" aria-pressed={tab === 'OPEN'} onClick={() => setTab('OPEN')}>
-                  Open ({open.length})
+                <button type="button" aria-pressed={tab === 'OPEN'} onClick={() => setParams({ status: null })}>
+                  Open ({open})
                 </button>
-                <button type="button" aria-pressed={tab === 'DONE'} onClick={() => setTab('DONE')}>
-                  Done ({done.length})
+                <button type="button" aria-pressed={tab === 'DONE'} onClick={() => setParams({ status: 'DONE' })}>
+                  Done ({done})
                 </button>
+              </div>
+              <div className="filters">
+                <ListControls params={params} onChange={setParams} listName="my tasks" />
               </div>
               {taken.length > 0 && (
                 <div className="notice" role="status">
@@ -99,9 +117,19 @@ export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
                 </p>
               )}
               {shown.length === 0 ? (
-                <Empty>{tab === 'OPEN' ? 'Nothing open on you right now.' : 'You have not completed any task yet.'}</Empty>
+                <Empty>
+                  {params.search
+                    ? `None of your ${tab === 'OPEN' ? 'open' : 'done'} tasks matches “${params.search}”.`
+                    : tab === 'OPEN'
+                      ? 'Nothing open on you right now.'
+                      : 'You have not completed any task yet.'}
+                </Empty>
               ) : (
-                <TaskList tasks={shown} viewerId={viewerId} onComplete={completeTask} completingId={completing} />
+                <>
+                  <ListTotals shown={shown.length} total={total} noun={tab === 'OPEN' ? 'open task' : 'done task'} sort={params.sort} updating={tasks.loading} />
+                  <TaskList tasks={shown} viewerId={viewerId} onComplete={completeTask} completingId={completing} />
+                  <ShowMore shown={shown.length} total={total} loading={tasks.loading} onMore={() => setLimit(Math.min(shown.length + PAGE, PAGE_MAX))} />
+                </>
               )}
             </>
           );
@@ -109,4 +137,24 @@ export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
       </QueryView>
     </section>
   );
+}
+
+interface MyCounts {
+  myTasks: readonly TaskFieldsFragment[];
+  open: number;
+  done: number;
+}
+
+/**
+ * The tab counts after a live event: the shown tab's moves by the list's delta; the other
+ * tab's gains a shown task of the caller's that changed status (a completion moves one from
+ * Open to Done). Anything else the next reload counts.
+ */
+function countsAfter(current: MyCounts, task: TaskFieldsFragment, viewerId: string, delta: number, tab: 'OPEN' | 'DONE'): Pick<MyCounts, 'open' | 'done'> {
+  const wasShown = current.myTasks.some((candidate) => candidate.id === task.id);
+  const joinsOther = task.assignee.id === viewerId && task.status !== tab && wasShown ? 1 : 0;
+  return {
+    open: current.open + (tab === 'OPEN' ? delta : joinsOther),
+    done: current.done + (tab === 'DONE' ? delta : joinsOther),
+  };
 }

@@ -3,15 +3,23 @@ import { useMutation } from '../api/hooks';
 import { TextArea, TextField } from '../components/Field';
 import { Money } from '../components/Money';
 import { ErrorMessage } from '../components/status';
+import { useDraft } from '../components/use-draft';
 import { CreateTaskDocument, type CreateTaskMutation } from '../generated/graphql';
 import { DESCRIPTION_MAX, hasErrors, taskFieldOf, toNewTask, validateTask, type TaskDraft, type TaskErrors } from './task-validation';
 
 const EMPTY: TaskDraft = { title: '', jiraId: '', description: '' };
 
-/** Create a task: inline errors as the user types (after the first blur or submit), server errors beside them. */
+/** The name its draft is kept under (api/drafts.ts). */
+export const NEW_TASK_DRAFT = 'new-task';
+
+/**
+ * Create a task: inline errors as the user types (after the first blur or submit), server
+ * errors beside them. What is typed is kept as a draft until the task is created, through a
+ * session that ends, a reload and the sign-in after it.
+ */
 export function NewTaskForm({ onCreated }: { onCreated(): void }) {
   const createTask = useMutation(CreateTaskDocument);
-  const [draft, setDraft] = useState<TaskDraft>(EMPTY);
+  const { value: draft, set: setDraft, clear: clearDraft } = useDraft(NEW_TASK_DRAFT, EMPTY);
   const [touched, setTouched] = useState<Partial<Record<keyof TaskDraft, boolean>>>({});
   const [submitted, setSubmitted] = useState(false);
   const [created, setCreated] = useState<CreateTaskMutation['createTask']>();
@@ -38,7 +46,7 @@ export function NewTaskForm({ onCreated }: { onCreated(): void }) {
     const result = await createTask.run(toNewTask(draft));
     if (!result) return;
     setCreated(result.createTask);
-    setDraft(EMPTY);
+    clearDraft();
     setTouched({});
     setSubmitted(false);
     onCreated();

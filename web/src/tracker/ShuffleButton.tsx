@@ -11,15 +11,17 @@ export function ShuffleButton({ onShuffled }: { onShuffled(): void }) {
   const [reassigned, setReassigned] = useState<number>();
   const confirmRef = useRef<HTMLButtonElement>(null);
   const openRef = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
 
+  // Into the dialog when it opens; back to "Shuffle tasks" when it closes, however it closes
+  // (the button is rendered again only then, so it cannot take the focus any earlier).
   useEffect(() => {
     if (confirming) confirmRef.current?.focus();
+    else if (wasConfirming.current) openRef.current?.focus();
+    wasConfirming.current = confirming;
   }, [confirming]);
 
-  const cancel = () => {
-    setConfirming(false);
-    openRef.current?.focus();
-  };
+  const cancel = () => setConfirming(false);
   const confirm = async () => {
     const result = await shuffle.run({});
     setConfirming(false);

@@ -1,7 +1,10 @@
 import type { ReactNode } from 'react';
 import { Money } from '../components/Money';
-import { formatDateTime } from '../format';
+import { useBusinessClock } from '../business-clock';
 import type { TaskFieldsFragment } from '../generated/graphql';
+import { Link } from '../router';
+import { taskPath } from './task-path';
+import './task-list.css';
 
 interface TaskListProps {
   tasks: TaskFieldsFragment[];
@@ -22,21 +25,16 @@ export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, co
           <li key={task.id} className="task">
             <div className="task-head">
               <h3 className="task-title">
-                {task.jiraId && <span className="jira">{task.jiraId}</span>} {task.title}
+                {task.jiraId && <span className="jira">{task.jiraId}</span>} <Link to={taskPath(task.id)}>{task.title}</Link>
               </h3>
-              <span className={`status status-${task.status.toLowerCase()}`}>{task.status === 'OPEN' ? 'Open' : 'Done'}</span>
+              <StatusBadge task={task} />
             </div>
+            {/* Cut at three lines (styles.css); the task's page has all of it and its history. */}
             <p className="task-description">{task.description}</p>
-            <dl className="task-meta">
-              {showAssignee && <Meta term="Assignee">{task.assignee.name}</Meta>}
-              <Meta term="Fee">
-                <Money cents={task.assignFee} />
-              </Meta>
-              <Meta term="Reward">
-                <Money cents={task.completionReward} />
-              </Meta>
-              <Meta term={task.completedAt ? 'Done' : 'Created'}>{formatDateTime(task.completedAt ?? task.createdAt)}</Meta>
-            </dl>
+            <TaskFacts task={task} showAssignee={showAssignee} />
+            <Link className="task-open" to={taskPath(task.id)} aria-label={`Open “${task.title}”: full description and history`}>
+              Full description and history →
+            </Link>
             {canComplete && (
               <button
                 type="button"
@@ -52,6 +50,27 @@ export function TaskList({ tasks, viewerId, showAssignee = false, onComplete, co
         );
       })}
     </ul>
+  );
+}
+
+export function StatusBadge({ task }: { task: Pick<TaskFieldsFragment, 'status'> }) {
+  return <span className={`status status-${task.status.toLowerCase()}`}>{task.status === 'OPEN' ? 'Open' : 'Done'}</span>;
+}
+
+/** A task's assignee (when asked), prices and last date, as its card and its page show them. */
+export function TaskFacts({ task, showAssignee }: { task: TaskFieldsFragment; showAssignee: boolean }) {
+  const { formatTime } = useBusinessClock();
+  return (
+    <dl className="task-meta">
+      {showAssignee && <Meta term="Assignee">{task.assignee.name}</Meta>}
+      <Meta term="Fee">
+        <Money cents={task.assignFee} />
+      </Meta>
+      <Meta term="Reward">
+        <Money cents={task.completionReward} />
+      </Meta>
+      <Meta term={task.completedAt ? 'Done' : 'Created'}>{formatTime(task.completedAt ?? task.createdAt)}</Meta>
+    </dl>
   );
 }
 
