@@ -20,7 +20,9 @@ import type { Duplex } from 'node:stream';
  * writes the response itself: status line, graphql-sse's headers, `Connection: close`, then the
  * stream, ended by closing the connection. Should a later Node stop asking, event streams
  * arrive as requests again and are served through the response as before
- * (`gateway/test/subscriptions.test.ts` says which way they came).
+ * (`gateway/test/subscriptions.test.ts` says which way they came). It is used only on the Node
+ * major it was verified on (`eventStreamPath`); `gateway/test/stream-takeover.test.ts` holds its
+ * answers to the response path's.
  */
 export function eventStreamTakeover(path: string): { serverOptions: ServerOptions; isEventStream(req: IncomingMessage): boolean } {
   const isEventStream = (req: IncomingMessage): boolean => {
@@ -55,6 +57,22 @@ export function eventStreamTakeover(path: string): { serverOptions: ServerOption
   return { serverOptions, isEventStream };
 }
 
+/** The Node major the takeover was verified on (docs/dependency-patches.md): it relies on Node reading `request.upgrade`, which Node's documentation does not promise. */
+export const TAKEOVER_VERIFIED_NODE_MAJOR = 26;
+
+/** How the gateway serves event streams, and why. */
+export interface EventStreamPath {
+  takeover: boolean;
+  reason: string;
+}
+
+/** The takeover on the Node major it was verified on; on any other, event streams go through Node's response as every request does. */
+export function eventStreamPath(nodeVersion: string): EventStreamPath {
+  const major = Number(/^v?(\d+)\./.exec(nodeVersion)?.[1]);
+  if (major === TAKEOVER_VERIFIED_NODE_MAJOR) return { takeover: true, reason: `Node ${nodeVersion} is the major the takeover was verified on` };
+  return { takeover: false, reason: `Node ${nodeVersion} is not Node ${TAKEOVER_VERIFIED_NODE_MAJOR}, the major the takeover was verified on` };
+}
+
 /**
  * The head of a response written on a socket taken from Node's HTTP server: the connection
  * closes after it (an event stream ends that way; a refusal carries its length).
@@ -62,9 +80,12 @@ export function eventStreamTakeover(path: string): { serverOptions: ServerOption
 export function responseHead(status: number, statusText: string | undefined, headers: Readonly<Record<string, string>>, contentLength?: number): string {
   let head = `HTTP/1.1 ${status} ${statusText ?? STATUS_CODES[status] ?? ''}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() === 'connection' || name.toLowerCase() === 'content-length') continue;
+    const lower = name.toLowerCase();
+    if (lower === 'connection' || lower === 'content-length' || lower === 'date') continue;
     head += `${name}: ${value}\r\n`;
   }
+  // Node's response sends the date (RFC 9110: an origin server with a clock does): so does this one.
+  head += `date: ${new Date().toUTCString()}\r\n`;
   if (contentLength !== undefined) head += `content-length: ${contentLength}\r\n`;
   return `${head}connection: close\r\n\r\n`;
 }

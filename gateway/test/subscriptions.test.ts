@@ -1,9 +1,5 @@
-import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { buildSchema, GraphQLError, parse } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { GraphQLError } from 'graphql';
 import { IdentityVerifier, statementAudience, type Caller } from '@popug/lib/identity';
 import { loadPublicKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
@@ -15,7 +11,7 @@ import type { TestSystem } from '@popug/testing/system';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { startSystem } from '../../test/system';
 import { createGateway } from '../server';
-import { EventQueue } from '../subscriptions/event-queue';
+import { StubTracker } from './fixtures/stub-tracker';
 
 /**
  * The gateway's subscriptions (docs/architecture.md "Subscriptions") against a stub tracker:
@@ -26,66 +22,6 @@ import { EventQueue } from '../subscriptions/event-queue';
 const env = isolateTestFile();
 const PASSWORD = 'subscriptions-pw';
 const TASK_UPDATES = 'subscription { taskUpdated { id title assignee { id name active createdAt } } }';
-
-type Event = Record<string, unknown>;
-
-/** A tracker that speaks graphql-ws and nothing else: each subscription a queue the test fills. */
-class StubTracker {
-  readonly subscribes: { statement: string; requestId: string; query: string }[] = [];
-  readonly streams: EventQueue<Event>[] = [];
-  private server!: Server;
-  private wss!: WebSocketServer;
-  url = '';
-
-  async start(): Promise<void> {
-    this.wss = new WebSocketServer({ noServer: true });
-    const schema = buildSchema('type Query { ok: Boolean } type Subscription { taskUpdated: Boolean }');
-    useServer(
-      {
-        onSubscribe: (_ctx, _id, payload) => {
-          const extensions = payload.extensions as { statement: string; requestId: string };
-          this.subscribes.push({ ...extensions, query: payload.query });
-          return { schema, document: parse(payload.query), variableValues: payload.variables };
-        },
-        subscribe: () => {
-          // Unbounded in effect: a stub stream ends only when the gateway unsubscribes (or the test cuts it).
-          const stream = new EventQueue<Event>(100_000, () => ({}), () => undefined);
-          this.streams.push(stream);
-          return stream;
-        },
-      },
-      this.wss,
-    );
-    this.server = createServer((_req, res) => res.end('{}'));
-    this.server.on('upgrade', (req, socket, head) => this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req)));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/graphql`;
-  }
-
-  /** Sends `event` on every open subscription. */
-  emit(event: Event): void {
-    for (const stream of this.streams) if (stream.open) stream.push(event);
-  }
-
-  /** Every socket cut, as a crashed subgraph copy would. */
-  cut(): void {
-    for (const client of this.wss.clients as Set<WebSocket>) client.terminate();
-  }
-
-  async waitForSubscribes(count: number): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (this.subscribes.length < count) {
-      if (Date.now() > deadline) throw new Error(`the stub saw ${this.subscribes.length} subscribes, not ${count}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const client of this.wss.clients as Set<WebSocket>) client.terminate();
-    this.wss.close();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 /** A gateway over the system's auth, accounting and analytics, with the stub as its tracker. */
 async function gatewayOverStub(overrides: Record<string, string> = {}): Promise<RunningService> {
