@@ -10,6 +10,11 @@ export const OUTBOX_CHANNEL = 'popug_outbox';
 export const ANALYTICS_CHANNEL = 'popug_analytics';
 /** Each committed row of accounting's `transactions` (fee, reward, payout), with its account: myAccountUpdated. */
 export const TRANSACTIONS_CHANNEL = 'popug_transactions';
+/**
+ * Tracker's copy of the directory changed whom tasks may sit on or go to (a user inserted, or
+ * one's `active` or `role` changed): the inactive-assignees sweep looks (services/inactive-assignees-sweep.ts).
+ */
+export const DIRECTORY_CHANNEL = 'popug_directory';
 
 /**
  * A NOTIFY payload must stay under 8 000 bytes: a row whose message would be longer is
@@ -103,3 +108,30 @@ end $$;`,
 }
 
 export const DROP_TRANSACTIONS_NOTIFY_SQL = ['drop trigger if exists transactions_notify on transactions;', 'drop function if exists transactions_notify();'];
+
+/** DIRECTORY_CHANNEL's payload when a user went from active to inactive; any other change sends ''. */
+export const DEACTIVATED_NOTICE = 'deactivated';
+
+/**
+ * For tracker's migration: a row of `users` inserted, or updated with another `active` or
+ * `role`, sends a notification on DIRECTORY_CHANNEL — DEACTIVATED_NOTICE when the user went
+ * inactive, '' otherwise (identical ones within a transaction fold into one, so a batch of
+ * thousands of users wakes the sweep once). A replay that rewrites a row with the same
+ * values sends nothing.
+ */
+export function directoryNotifySql(): string[] {
+  return [
+    `create or replace function directory_notify() returns trigger language plpgsql as $$
+begin
+  if tg_op = 'UPDATE' and old.active and not new.active then
+    perform pg_notify('${DIRECTORY_CHANNEL}', '${DEACTIVATED_NOTICE}');
+  elsif tg_op = 'INSERT' or (old.active, old.role) is distinct from (new.active, new.role) then
+    perform pg_notify('${DIRECTORY_CHANNEL}', '');
+  end if;
+  return null;
+end $$;`,
+    `create trigger directory_notify after insert or update on users for each row execute function directory_notify();`,
+  ];
+}
+
+export const DROP_DIRECTORY_NOTIFY_SQL = ['drop trigger if exists directory_notify on users;', 'drop function if exists directory_notify();'];

@@ -2,10 +2,10 @@ import { Client, type Notification } from 'pg';
 import { databaseName, databaseUrl, quoteIdent, type DatabaseName } from './db/database';
 import type { Env } from './env';
 import type { Logger } from './logger';
-import { ANALYTICS_CHANNEL, OUTBOX_CHANNEL, TRANSACTIONS_CHANNEL } from './change-stream-triggers';
+import { ANALYTICS_CHANNEL, DEACTIVATED_NOTICE, DIRECTORY_CHANNEL, OUTBOX_CHANNEL, TRANSACTIONS_CHANNEL } from './change-stream-triggers';
 
-export { ANALYTICS_CHANNEL, OUTBOX_CHANNEL, TRANSACTIONS_CHANNEL };
-export type ChangeChannel = typeof OUTBOX_CHANNEL | typeof ANALYTICS_CHANNEL | typeof TRANSACTIONS_CHANNEL;
+export { ANALYTICS_CHANNEL, DIRECTORY_CHANNEL, OUTBOX_CHANNEL, TRANSACTIONS_CHANNEL };
+export type ChangeChannel = typeof OUTBOX_CHANNEL | typeof ANALYTICS_CHANNEL | typeof TRANSACTIONS_CHANNEL | typeof DIRECTORY_CHANNEL;
 
 /** One committed outbox row as its trigger announced it; `payload` is absent when it did not fit a notification. */
 export interface OutboxChange {
@@ -29,6 +29,8 @@ export type ChangeNotice =
   | { kind: 'analytics' }
   /** A row booked in accounting's `transactions` (its id, as text) on `userId`'s account. */
   | { kind: 'transaction'; id: string; userId: string }
+  /** Tracker's copy of the directory: a user inserted, or one's `active` or `role` changed (`deactivation`: someone went inactive). */
+  | { kind: 'directory'; deactivation: boolean }
   | { kind: 'gap' };
 export type ChangeListener = (notice: ChangeNotice) => void;
 
@@ -172,6 +174,7 @@ export class ChangeStream {
 
   private deliver(message: Notification): void {
     if (message.channel === ANALYTICS_CHANNEL) this.emit({ kind: 'analytics' });
+    else if (message.channel === DIRECTORY_CHANNEL) this.emit({ kind: 'directory', deactivation: message.payload === DEACTIVATED_NOTICE });
     else if (message.channel === TRANSACTIONS_CHANNEL) {
       const booked = transactionFrom(message.payload);
       if (booked) this.emit({ kind: 'transaction', ...booked });

@@ -127,6 +127,12 @@ export const envSchema = z.object({
   /** Live subscriptions (GraphQL over SSE and WebSocket) one user may hold on one gateway process; more are refused RATE_LIMITED. */
   SUBSCRIPTIONS_PER_USER: intFromEnv(20),
   /** Live subscriptions on one WebSocket connection; more are refused RATE_LIMITED. */
+  /**
+   * Tracker: the period of the inactive-assignees sweep, which repairs what a missed
+   * notification or a crash left (open tasks on a deactivated popug); a directory change
+   * wakes it at once (docs/architecture.md "Tracker rules").
+   */
+  INACTIVE_ASSIGNEES_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   SUBSCRIPTIONS_PER_CONNECTION: intFromEnv(10),
   /** How often the gateway re-checks the sessions of live subscriptions with auth (at most 4 s: logout ends a stream within 5 s). */
   SUBSCRIPTION_SESSION_CHECK_MS: z.coerce.number().int().min(100).max(4000).default(3000),

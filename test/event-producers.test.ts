@@ -93,7 +93,7 @@ test("a deactivated popug's open tasks handed on write task.assigned rows their 
   const [{ open } = { open: 0 }] = await em.execute<{ open: number }[]>(`select count(*)::int as open from tasks where status = 'OPEN' and assignee_id = ?`, [leaver?.id]);
   expect(open).toBeGreaterThan(0);
   await em.execute('update users set active = false where id = ?', [leaver?.id]);
-  const rows = await outboxAfter(() => tracker.em.fork().transactional((tx) => reassignTasksOfInactiveUsers(tx, { deactivations: true })));
+  const rows = await outboxAfter(() => tracker.em.fork().transactional((tx) => reassignTasksOfInactiveUsers(tx, { afterDeactivation: true })));
   expect(rows).toHaveLength(open);
   expect(new Set(rows.map((row) => row.type))).toEqual(new Set(['task.assigned']));
   expectEveryRowValid(rows);

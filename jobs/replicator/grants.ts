@@ -30,16 +30,7 @@ const REPLICA: DatabaseGrants = {
 export const REPLICATOR_GRANTS: Readonly<Partial<Record<DatabaseName, DatabaseGrants>>> = {
   auth: OUTBOX,
   // Logged completions close a restored tracker's tasks again (services/logged-completions.ts): three columns, nothing else of a task.
-  // A deactivated popug's open tasks move on with their task.assigned rows (services/deactivated-assignees.ts):
-  // the task fields an event carries, the receiver pool, and tracker's outbox.
-  tracker: {
-    ...OUTBOX,
-    ...REPLICA,
-    'table outbox': 'select, insert, delete',
-    'sequence outbox_seq_seq': 'usage',
-    'table tasks': 'select (id, status, title, jira_id, description, assignee_id, assign_fee), update (status, completed_at, assignee_id)',
-    'table role_permissions': 'select',
-  },
+  tracker: { ...OUTBOX, ...REPLICA, 'table tasks': 'select (id, status), update (status, completed_at, assignee_id)' },
   // Task money and recovered closes (services/task-ledger.ts, payout-recovery.ts), incidents told (duplicate-completions.ts);
   // a rebuild's reset deletes the replicated rows and recomputes the balances (replication.ts).
   accounting: {

@@ -12,11 +12,6 @@ export interface OwnReplication<T extends EventType> {
   ownEventTypes: readonly T[];
   /** Applies a batch's changes of `ownEventTypes`, in log order, after the batch's directory changes. */
   applyOwn(em: EntityManager, changes: TypedChange<T>[], settings: ReplicaSettings): Promise<void>;
-  /**
-   * Runs last in a batch that held directory changes, after `applyOwn`, in the same
-   * transaction, with those changes (tracker: the open tasks of a popug who is now inactive move on).
-   */
-  afterDirectoryChange?(em: EntityManager, userChanges: readonly TypedChange<(typeof USER_EVENT_TYPES)[number]>[]): Promise<void>;
   reset: ReplicaDefinition['reset'];
   /** Queries of the replica's own tables; the directory's is added. */
   ownComparableState: readonly string[];
@@ -38,8 +33,6 @@ export function defineReplica<T extends EventType>(own: OwnReplication<T>): Repl
       const changes = readChanges<EventType>(events, eventTypes);
       await applyUserChanges(em, changes);
       await own.applyOwn(em, changesOfTypes(changes, own.ownEventTypes), settings);
-      const userChanges = changesOfTypes(changes, USER_EVENT_TYPES);
-      if (own.afterDirectoryChange && userChanges.length > 0) await own.afterDirectoryChange(em, userChanges);
     },
     reset: own.reset,
     comparableState: [USERS_STATE, ...own.ownComparableState],

@@ -1,15 +1,11 @@
 import { defineReplica } from '@popug/lib/replication/define-replica';
 import { trackerDatabase } from './database';
-import { reassignTasksOfInactiveUsers } from './services/deactivated-assignees';
 import { applyLoggedCompletions } from './services/logged-completions';
 
 /**
  * What the replicator brings into tracker: the company directory, and the tracker's own
  * task completions from the log, so a tracker restored from a backup knows which tasks
- * are done already (services/logged-completions.ts). A batch that changed the directory
- * then hands the open tasks of deactivated popugs to active receivers, with their fees
- * (services/deactivated-assignees.ts): after the completions, so a task the log says is
- * done is never reassigned.
+ * are done already (services/logged-completions.ts).
  */
 export const trackerReplica = defineReplica({
   name: 'tracker',
@@ -22,9 +18,6 @@ export const trackerReplica = defineReplica({
   // replay rewrites each one from the log (newest revision wins, an equal revision with
   // other content is rewritten), and no row ever goes back to an older revision. Tasks
   // are the tracker's own: a replay of completions only finds them DONE already.
-  async afterDirectoryChange(em, userChanges) {
-    await reassignTasksOfInactiveUsers(em, { deactivations: userChanges.some((change) => !change.payload.active) });
-  },
   async reset() {},
   ownComparableState: [],
 });

@@ -252,7 +252,7 @@ async function runContract(api: TrustedClient, firstAdmin: { email: string; pass
   const task = await waitFor(
     async () => {
       const creator = managers[(attempts += 1) % managers.length] ?? manager;
-      const made = (await api.call<{ createTask: Task }>('CreateTask', { title: 'Parity task', description: 'made through trusted documents', jiraId: 'PARITY-1' }, creator.token)).data?.createTask;
+      const made = (await api.call<{ createTask: Task }>('CreateTask', { title: 'Parity task', description: 'made through trusted documents', jiraId: `PARITY-${attempts}` }, creator.token)).data?.createTask;
       return made?.assignee.id === worker.id ? made : undefined;
     },
     30_000,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, Request, Route } from 'playwright-core';
 import { openDatabase } from '@popug/lib/db/orm';
 import { isolateTestFile } from '@popug/testing/isolation';
 import { waitFor } from '@popug/testing/wait';
@@ -12,7 +12,8 @@ import { browserBed } from './browser-bed';
 import { signInThroughPage } from './sign-in';
 
 /**
- * The tracker's lists on 500 tasks, in Chromium: "Showing 50 of 503", Show more, a search
+ * The tracker's lists on 500 tasks, in Chromium: "Showing 50 of 503", Show more (one read of
+ * the next 50 after the last shown, as far as the list goes: all 503, none twice), a search
  * by title and by jira id kept in the address (reload and Back show it again), every order,
  * the assignee filter over the whole directory, descriptions cut at three lines with a link
  * to the task's page, and that page with the whole description and the money history. The
@@ -93,6 +94,34 @@ async function openTracker(user: { email: string }, path = '/tracker'): Promise<
 }
 
 const titlesIn = (list: Locator) => list.locator('.task-title a').allTextContents();
+/** The ids of the tasks a list shows, in order, from their links (/tracker/tasks/<id>). */
+const idsIn = async (list: Locator) => (await list.locator('.task-title a').evaluateAll((links) => links.map((link) => link.getAttribute('href') ?? ''))).map((href) => href.split('/').pop());
+
+/** The variables of every `operation` the page sends from now on (a list's reads). */
+function readsOf(page: Page, operation: string): Record<string, unknown>[] {
+  const reads: Record<string, unknown>[] = [];
+  page.on('request', (request: Request) => {
+    const body = request.postDataJSON() as { operationName?: string; variables?: Record<string, unknown> } | null;
+    if (body?.operationName === operation) reads.push(body.variables ?? {});
+  });
+  return reads;
+}
+
+/**
+ * Clicks "Show N more" until the list shows all `total`; then each click must have sent one
+ * read of the next page: `first: 50` after the task that was last.
+ */
+async function pageToTheEnd(list: Locator, reads: Record<string, unknown>[], total: number, noun: string) {
+  const lastIds: unknown[] = [];
+  for (let shown = (await idsIn(list)).length; shown < total; shown += 50) {
+    lastIds.push((await idsIn(list)).at(-1));
+    await list.getByRole('button', { name: `Show ${Math.min(50, total - shown)} more` }).click();
+    const next = Math.min(shown + 50, total);
+    await list.getByText(next < total ? `Showing ${next} of ${total} ${noun}s, newest first.` : `Showing ${total} ${noun}s, newest first.`).waitFor();
+  }
+  expect(await list.getByRole('button', { name: /^Show \d+ more$/ }).count()).toBe(0);
+  expect(reads).toEqual(lastIds.map((after) => expect.objectContaining({ first: 50, after })));
+}
 
 describe('All tasks on 500 tasks', () => {
   let page: Page;
@@ -109,6 +138,37 @@ describe('All tasks on 500 tasks', () => {
     await allTasks.getByRole('button', { name: 'Show 50 more' }).click();
     await allTasks.getByText(`Showing 100 of ${total} tasks, newest first.`).waitFor();
     expect(await allTasks.locator('.task').count()).toBe(100);
+  });
+
+  it('asks for the next 50 after the last task shown, not for everything again', async () => {
+    const reads = readsOf(page, 'AllTaskList');
+    const lastId = (await idsIn(allTasks)).at(-1);
+    await allTasks.getByRole('button', { name: 'Show 50 more' }).click();
+    await allTasks.getByText(`Showing 150 of ${total} tasks, newest first.`).waitFor();
+    expect(reads).toEqual([expect.objectContaining({ first: 50, after: lastId })]);
+  });
+
+  it('reaches every one of the 503 tasks, past the server’s page limit of 500, none twice', async () => {
+    await pageToTheEnd(allTasks, readsOf(page, 'AllTaskList'), total, 'task');
+    const ids = await idsIn(allTasks);
+    expect(ids).toHaveLength(total);
+    expect(new Set(ids).size).toBe(total);
+    const titles = await titlesIn(allTasks);
+    expect(new Set(titles).size).toBe(total);
+    // Newest first: the 500 seeded before the three created, the oldest seeded last.
+    expect(titles.slice(0, 3).sort()).toEqual(['Aardvark enclosure plan', 'Feed the parrots', 'Zebra crossing paint']);
+    expect(titles.at(-1)).toBe('Bulk task 1');
+  });
+
+  it('reads what is shown again when the page catches up: the pages from the first, none twice', async () => {
+    const reads = readsOf(page, 'AllTaskList');
+    const ids = await idsIn(allTasks);
+    // What a reconnected live stream or a tab coming back does (../src/api/catch-up.ts).
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(async () => (reads.length === 2 ? true : undefined), 5_000, 'the catch-up’s reads');
+    await allTasks.getByText(`Showing ${total} tasks, newest first.`).waitFor();
+    expect(reads).toEqual([expect.objectContaining({ first: 500, after: null }), expect.objectContaining({ first: 3, after: ids[499] })]);
+    expect(await idsIn(allTasks)).toEqual(ids);
   });
 
   it('searches titles and jira ids, keeping the search in the address through a reload', async () => {
@@ -189,6 +249,20 @@ describe('My tasks on 400 tasks and more', () => {
     await myTasks.getByText(`Showing 50 of ${aliceOpen} open tasks, newest first.`).waitFor();
     await myTasks.getByRole('button', { name: 'Show 50 more' }).click();
     await myTasks.getByText(`Showing 100 of ${aliceOpen} open tasks, newest first.`).waitFor();
+    // A page that does not come says so and keeps the list; the button asks again.
+    const refuseNextPage = (route: Route) => (route.request().postData()?.includes('"after":"') ? route.abort('internetdisconnected') : route.continue());
+    await page.route('**/graphql', refuseNextPage);
+    await myTasks.getByRole('button', { name: 'Show 50 more' }).click();
+    await myTasks.getByRole('alert').waitFor();
+    expect(await myTasks.locator('.task').count()).toBe(100);
+    await page.unroute('**/graphql', refuseNextPage);
+    await myTasks.getByRole('button', { name: 'Show 50 more' }).click();
+    await myTasks.getByText(`Showing 150 of ${aliceOpen} open tasks, newest first.`).waitFor();
+    expect(await myTasks.getByRole('alert').count()).toBe(0);
+    await pageToTheEnd(myTasks, readsOf(page, 'MyTaskList'), aliceOpen, 'open task');
+    const ids = await idsIn(myTasks);
+    expect(new Set(ids).size).toBe(aliceOpen);
+    expect((await titlesIn(myTasks)).filter((title) => title.startsWith('Bulk task'))).toHaveLength(SEEDED - 100);
     await myTasks.getByLabel('Search my tasks').fill('seed-7');
     // SEED-7 and SEED-70..79 (each seeding numbers its jira ids on from the last).
     await myTasks.getByText('Showing 11 open tasks, newest first.').waitFor();

@@ -7,6 +7,7 @@ import { Migration20261206010002 } from './Migration20261206010002';
 import { Migration20261206103002 } from './Migration20261206103002';
 import { Migration20261206113000 } from './Migration20261206113000';
 import { Migration20261206124019 } from './Migration20261206124019';
+import { Migration20261206133000 } from './Migration20261206133000';
 
 /** Every migration of this database, by file name; the migrator runs them in name order. */
 export const migrations = {
@@ -19,4 +20,5 @@ export const migrations = {
   Migration20261206103002,
   Migration20261206113000,
   Migration20261206124019,
+  Migration20261206133000,
 };

@@ -15,26 +15,28 @@ const REASSIGN_SQL = reassignAtRandomSql('t.assignee_id in (select gone.id from 
 /**
  * A deactivated popug's open tasks go at once to random active receivers (docs/architecture.md,
  * Tracker rules): nobody else may complete them, and waiting for the next shuffle would leave
- * the work stuck. Run by the replicator after a batch that changed the directory, inside
- * the transaction that applies the batch and moves tracker's watermark, so the users' new
- * state, the reassignment and its outbox rows commit together or not at all.
+ * the work stuck. One sweep, in the transaction of `em`, run by tracker's own process
+ * (inactive-assignees-sweep.ts) when its copy of the directory changed, at start and
+ * periodically: the reassignment and its outbox rows commit together or not at all.
  *
- * - Repeated: it takes the tasks of whoever is inactive *now*, so a deactivation applied
- *   again (a replay, a rebuild, a second setUserActive) finds none left and charges nothing.
- *   Reactivation moves nothing back. With nobody to receive them the tasks stay, and the
- *   next batch that changes the directory (a popug registered or reactivated) moves them.
- * - Against a shuffle: the shuffle's lock first, so one waits for the other; whichever
- *   comes second sees what the first committed (a shuffle that drew its pool before the
- *   deactivation committed may hand the popug tasks: this statement, after it, moves them).
+ * - Repeated: it takes the tasks of whoever is inactive *now*, so a second sweep, a
+ *   deactivation applied again (a replay, a rebuild, a second setUserActive) finds none left
+ *   and charges nothing. Reactivation moves nothing back. With nobody to receive them the
+ *   tasks stay, and the sweep after a directory change (a popug registered or reactivated),
+ *   or the next periodic one, moves them.
+ * - Against a shuffle and another tracker's sweep: the shuffle's lock first, so one waits for
+ *   the other; whichever comes second sees what the first committed (a shuffle that drew its
+ *   pool before the deactivation committed may hand the popug tasks: this statement, after
+ *   it, moves them).
  * - Against completeTask: the row lock decides, as for a shuffle; a completion committed
  *   first leaves the row DONE and the UPDATE's re-check skips it (one reward, no fee); a
  *   completion that waited finds another assignee and is refused (one fee, no reward).
  */
-export async function reassignTasksOfInactiveUsers(em: EntityManager, { deactivations }: { deactivations: boolean }): Promise<number> {
-  // Without a deactivation in the batch only tasks left waiting for a receiver can move:
-  // none, almost always, and then the shuffle lock is not waited for. A batch that
-  // deactivates someone always takes it, so a shuffle still drawing the popug is waited out.
-  if (!deactivations && !(await tasksWaitOnInactiveUsers(em))) return 0;
+export async function reassignTasksOfInactiveUsers(em: EntityManager, { afterDeactivation }: { afterDeactivation: boolean }): Promise<number> {
+  // Only tasks left on an inactive user can move: none, almost always, and then the shuffle
+  // lock is not taken. A sweep woken by a deactivation always takes it, so a shuffle still
+  // drawing the popug into its pool (it may hand them tasks they do not hold yet) is waited out.
+  if (!afterDeactivation && !(await tasksWaitOnInactiveUsers(em))) return 0;
   await executeSql(em, 'select pg_advisory_xact_lock(?)', [SHUFFLE_LOCK]);
   const rows = await executeSql<{ reassigned: number }>(em, REASSIGN_SQL, [new Date().toISOString()]);
   return rows[0]?.reassigned ?? 0;

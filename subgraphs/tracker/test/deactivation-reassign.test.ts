@@ -3,7 +3,10 @@ import { databaseName, databaseUrl } from '@popug/lib/db/database';
 import { openDatabase, type MikroORM } from '@popug/lib/db/orm';
 import { readEvent } from '@popug/lib/replication/events';
 import { waitFor } from '@popug/testing/wait';
+import { createLogger } from '@popug/lib/logger';
 import { trackerDatabase } from '../database';
+import { reassignTasksOfInactiveUsers } from '../services/deactivated-assignees';
+import { InactiveAssigneesSweep } from '../services/inactive-assignees-sweep';
 import { completeTask } from '../services/task-completion';
 import { seedOpenTasks } from '../services/task-seeding';
 import { SHUFFLE_LOCK } from '../services/random-reassignment';
@@ -12,11 +15,15 @@ import { OPS, dataOf, refusal, startTestbed, type Testbed, type TestUser } from 
 
 /**
  * A deactivated popug's open tasks go at once to active receivers, each with its fee
- * (docs/architecture.md, Tracker rules), done by tracker's replica code when the
- * replicator brings the deactivation in. Repeated, crashed half way, raced with a
- * completion and with a shuffle: every task keeps one assignee, the master log holds one
- * task.assigned per assignment, and accounting books each fee and reward exactly once.
+ * (docs/architecture.md, Tracker rules), done by tracker's own inactive-assignees sweep when
+ * the replicator brings the deactivation into tracker's directory. Repeated, crashed half
+ * way, raced with a completion and with a shuffle: every task keeps one assignee, the master
+ * log holds one task.assigned per assignment, and accounting books each fee and reward
+ * exactly once. The tracker's periodic sweep is set to an hour here, so what moves within
+ * the file's waits was moved by a notification (or a sweep at start, in the last test).
  */
+
+const HOUR_MS = 3_600_000;
 
 let bed: Testbed;
 let orm: MikroORM;
@@ -25,7 +32,7 @@ let manager: TestUser;
 let workers: TestUser[];
 
 beforeAll(async () => {
-  bed = await startTestbed({ replicator: true });
+  bed = await startTestbed({ replicator: true, env: { INACTIVE_ASSIGNEES_SWEEP_MS: String(HOUR_MS) } });
   orm = await openDatabase(bed.env, trackerDatabase);
   accounting = new Pool({ connectionString: databaseUrl(bed.env, databaseName(bed.env, 'accounting')), max: 2 });
   manager = await bed.user('manager');
@@ -58,7 +65,11 @@ const openCount = async (user: TestUser, label = '') =>
 const activeInTracker = async (user: TestUser) =>
   (await bed.tracker.query<{ active: boolean }>('select active from users where id = $1', [user.id])).rows[0]?.active;
 
+/** Within seconds of the deactivation: the replicator applies it (about a second), the notification wakes tracker's sweep. */
 const awaitNoOpenTasks = (user: TestUser) => waitFor(async () => ((await openCount(user)) === 0 ? true : undefined), 15_000, `${user.name}'s open tasks moved on`);
+
+/** One more sweep, as another tracker process or the periodic one would run it. */
+const sweepOnce = () => orm.em.fork().transactional((em) => reassignTasksOfInactiveUsers(em, { afterDeactivation: true }));
 
 interface TaskRow {
   id: string;
@@ -158,8 +169,11 @@ test('deactivation reassigns the open tasks at once with one fee each; a repeat 
   const malformed = await bed.system.request(preview, { id: 'not-a-user' }, bed.admin.token);
   expect(malformed.errors?.map((error) => [error.extensions?.code, error.extensions?.field])).toEqual([['BAD_USER_INPUT', 'userId']]);
 
+  const deactivatedAt = Date.now();
   await setActive(leaver, false);
   await awaitNoOpenTasks(leaver);
+  // At once: the replicator's pass and the sweep's debounce, not the (hour-long) periodic sweep.
+  expect(Date.now() - deactivatedAt).toBeLessThan(5_000);
   const after = await tasksLabelled('leaver');
   const others = new Set(workers.filter((worker) => worker !== leaver).map((worker) => worker.id));
   expect(after.filter((task) => task.status === 'OPEN' && !others.has(task.assignee_id))).toEqual([]);
@@ -167,18 +181,20 @@ test('deactivation reassigns the open tasks at once with one fee each; a repeat 
   expect([...history.values()].map((task) => task.reasons)).toEqual(after.map(() => ['created', 'shuffle']));
   await expectMoneyOnce(after);
 
+  // Swept again: nothing left to move.
+  const outboxEvents = (await bed.masterTaskEvents()).length;
+  expect(await sweepOnce()).toBe(0);
   // Delivered twice: tracker's watermark put back before the deactivation, so the replicator applies it again.
   const { rows } = await bed.master.query<{ version: string }>(
     "select version::text from change_log where type = 'user.changed' and payload->>'id' = $1 order by version desc limit 1",
     [leaver.id],
   );
-  const deactivatedAt = BigInt(rows[0]?.version ?? '0');
-  const outboxEvents = (await bed.masterTaskEvents()).length;
-  await bed.tracker.query('update replication_watermark set version = $1 where id = 1', [String(deactivatedAt - 1n)]);
+  const deactivationVersion = BigInt(rows[0]?.version ?? '0');
+  await bed.tracker.query('update replication_watermark set version = $1 where id = 1', [String(deactivationVersion - 1n)]);
   await waitFor(
     async () => {
       const { rows: marks } = await bed.tracker.query<{ v: string }>('select version::text as v from replication_watermark where id = 1');
-      return BigInt(marks[0]?.v ?? '0') >= deactivatedAt ? true : undefined;
+      return BigInt(marks[0]?.v ?? '0') >= deactivationVersion ? true : undefined;
     },
     15_000,
     'the deactivation applied again',
@@ -197,24 +213,25 @@ test('deactivation reassigns the open tasks at once with one fee each; a repeat 
   await expectMoneyOnce(after);
 });
 
-test('a crash half way (the apply killed between the directory and the reassignment) leaves nothing; the next pass does it all, once', async () => {
+test('a crash half way (the sweep killed while it waits for the shuffle lock) leaves nothing; the next sweep does it all, once', async () => {
   const leaver = workers[1] as TestUser;
   await seed(20, leaver, 'crash');
-  // The shuffle's lock held from outside: the apply stops after writing the directory, before reassigning.
+  // The shuffle's lock held from outside: the sweep stops before reassigning.
   const lock = await hold('select pg_advisory_xact_lock($1)', [SHUFFLE_LOCK]);
   try {
     await setActive(leaver, false);
-    const [applying] = await waitersAtLeast(1, 'advisory');
-    await bed.tracker.query('select pg_terminate_backend($1)', [applying]);
-    // Killed: its directory change is gone with it, no task moved, no event written.
-    expect(await activeInTracker(leaver)).toBe(true);
+    const [sweeping] = await waitersAtLeast(1, 'advisory');
+    // The replicator no longer waits for the lock: the deactivation is in tracker's directory already.
+    expect(await activeInTracker(leaver)).toBe(false);
+    await bed.tracker.query('select pg_terminate_backend($1)', [sweeping]);
+    // Killed: no task moved, no event written.
     expect(await openCount(leaver, 'crash task')).toBe(20);
     expect((await bed.tracker.query("select 1 from outbox where type = 'task.assigned'")).rowCount).toBe(0);
   } finally {
     await lock.release();
   }
+  // The sweep tried again (a second later) and waited for the lock; released, it moves them all.
   await awaitNoOpenTasks(leaver);
-  expect(await activeInTracker(leaver)).toBe(false);
   const tasks = await tasksLabelled('crash');
   const history = await loggedHistory(tasks.map((task) => task.id));
   expect([...history.values()].map((task) => task.reasons)).toEqual(tasks.map(() => ['created', 'shuffle']));
@@ -305,4 +322,82 @@ test('with nobody else to receive them the tasks stay, and move on once someone 
   const tasks = await tasksLabelled('stranded');
   expect(tasks.map((task) => task.assignee_id)).toEqual(tasks.map(() => newcomer.id));
   await expectMoneyOnce(tasks);
+});
+
+test('a missed notification is repaired by the sweep at start and the periodic one', async () => {
+  const late = await bed.user('worker', 'late');
+  await bed.awaitInTracker([late]);
+  await seed(6, late, 'missed');
+  // Tracker hears nothing of the directory (the trigger off, as if the notification was lost or tracker was down).
+  await bed.tracker.query('alter table users disable trigger directory_notify');
+  try {
+    // A sweep the registration woke may still be waiting out its debounce: let it pass first.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await setActive(late, false);
+    await waitFor(async () => ((await activeInTracker(late)) === false ? true : undefined), 15_000, 'deactivation replicated');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await openCount(late)).toBe(6);
+  } finally {
+    await bed.tracker.query('alter table users enable trigger directory_notify');
+  }
+
+  // A tracker started now (no change stream: no notification at all) sweeps at start.
+  const logger = createLogger('tracker');
+  const restarted = new InactiveAssigneesSweep(orm, undefined, { intervalMs: HOUR_MS, logger });
+  try {
+    restarted.start();
+    await awaitNoOpenTasks(late);
+  } finally {
+    await restarted.close();
+  }
+  // And every 300 ms: tasks left on the inactive popug since (createTask drew them from a pool
+  // read before the deactivation committed) move on with no notification and no restart.
+  const periodic = new InactiveAssigneesSweep(orm, undefined, { intervalMs: 300, logger });
+  try {
+    periodic.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await seed(4, late, 'missed later');
+    await awaitNoOpenTasks(late);
+  } finally {
+    await periodic.close();
+  }
+  const tasks = [...(await tasksLabelled('missed')), ...(await tasksLabelled('missed later'))];
+  expect(tasks).toHaveLength(10);
+  expect(tasks.every((task) => task.status === 'OPEN' && task.assignee_id !== late.id)).toBe(true);
+  await expectMoneyOnce(tasks);
+});
+
+test('shutting down: the sweep in flight commits before close resolves, and no new one starts', async () => {
+  // Inactive with nothing to move; tasks put on them afterwards are heard of by no notification.
+  const leaver = await bed.user('worker', 'closing');
+  await bed.awaitInTracker([leaver]);
+  await setActive(leaver, false);
+  await waitFor(async () => ((await activeInTracker(leaver)) === false ? true : undefined), 15_000, 'deactivation replicated');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await seed(3, leaver, 'closing');
+  const onLeaver = () => openCount(leaver);
+  const lock = await hold('select pg_advisory_xact_lock($1)', [SHUFFLE_LOCK]);
+  const sweep = new InactiveAssigneesSweep(orm, undefined, { intervalMs: 100, logger: createLogger('tracker') });
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  try {
+    sweep.start();
+    await waitersAtLeast(1, 'advisory');
+    closing = sweep.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Still waiting for the lock: close waits with it.
+    expect(closed).toBe(false);
+  } finally {
+    await lock.release();
+  }
+  await closing;
+  // It finished: the three tasks moved, committed.
+  expect(await onLeaver()).toBe(0);
+  // Closed: tasks left on the inactive popug now stay (the bed's own tracker sweeps only when notified, or hourly).
+  await seed(2, leaver, 'after close');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await onLeaver()).toBe(2);
+  expect(await sweepOnce()).toBe(2);
 });

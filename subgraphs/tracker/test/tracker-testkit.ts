@@ -78,8 +78,9 @@ export function refusal(result: GraphQLResponse<Record<string, unknown>>, field:
   return { codes: (result.errors ?? []).map((error) => error.extensions?.code), data: result.data?.[field] ?? null };
 }
 
-export async function startTestbed(options: { replicator: boolean }): Promise<Testbed> {
-  const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(REPLICATION_INTERVAL_MS) });
+/** `env`: settings of the file's system besides the testbed's own (e.g. INACTIVE_ASSIGNEES_SWEEP_MS). */
+export async function startTestbed(options: { replicator: boolean; env?: Record<string, string> }): Promise<Testbed> {
+  const env = isolateTestFile({ REPLICATION_INTERVAL_MS: String(REPLICATION_INTERVAL_MS), ...options.env });
   const system = await startSystem(env);
   let replication: ReplicatorWorker | undefined;
   const tracker = new Pool({ connectionString: databaseUrl(env, databaseName(env, 'tracker')), max: 4 });

@@ -15,6 +15,12 @@ export interface QueryState<TResult> {
   update(change: (current: TResult) => TResult): void;
 }
 
+export interface QueryOptions {
+  catchUp?: boolean;
+  /** Not sent (yet), e.g. a read no first paint needs until the user reaches for it. */
+  skip?: boolean;
+}
+
 /**
  * Runs a query as the signed-in user whenever its variables change, and again when the page
  * catches up (./catch-up.ts: a live stream reconnected, the tab came back) unless it was
@@ -23,8 +29,21 @@ export interface QueryState<TResult> {
 export function useQuery<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
-  /** `skip`: not sent (yet), e.g. a read no first paint needs until the user reaches for it. */
-  { catchUp = true, skip = false }: { catchUp?: boolean; skip?: boolean } = {},
+  options: QueryOptions = {},
+): QueryState<TResult> {
+  const read = useCallback((current: TVariables, signal: AbortSignal) => authorized(document, current, signal), [document]);
+  return useRead(read, variables, options);
+}
+
+/**
+ * `useQuery` for an answer made of several requests (../tracker/use-paged-list.ts reads a
+ * list's pages one after the other): `read` runs whenever `variables` change, `read` itself
+ * changes (keep it stable) or the page catches up.
+ */
+export function useRead<TResult, TVariables>(
+  read: (variables: TVariables, signal: AbortSignal) => Promise<TResult>,
+  variables: TVariables,
+  { catchUp = true, skip = false }: QueryOptions = {},
 ): QueryState<TResult> {
   const [state, setState] = useState<{ data?: TResult; error?: ApiError; loading: boolean }>({ loading: true });
   const [generation, setGeneration] = useState(0);
@@ -51,12 +70,12 @@ export function useQuery<TResult, TVariables>(
       staleOnArrival.current = false;
       setGeneration((value) => value + 1);
     };
-    authorized(document, variablesRef.current, controller.signal).then(
+    read(variablesRef.current, controller.signal).then(
       (data) => arrived({ data, loading: false }),
       (error: unknown) => arrived({ error: toApiError(error), loading: false }),
     );
     return () => controller.abort();
-  }, [document, key, generation, skip]);
+  }, [read, key, generation, skip]);
 
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   const update = useCallback((change: (current: TResult) => TResult) => {

@@ -1,14 +1,17 @@
-import { useId, useState } from 'react';
-import { useLive, useQuery, useReloadOn } from '../api/hooks';
+import { useId } from 'react';
+import { useLive, useReloadOn } from '../api/hooks';
 import { Empty, QueryView } from '../components/status';
-import { AllTaskListDocument, TaskUpdatesDocument } from '../generated/graphql';
+import { AllTaskListDocument, TaskUpdatesDocument, type AllTaskListQuery } from '../generated/graphql';
 import { AssigneeFilter } from './AssigneeFilter';
 import { useListParams } from './list-params';
 import { ListControls } from './ListControls';
 import { ShuffleButton } from './ShuffleButton';
-import { ListTotals, PAGE, PAGE_MAX, ShowMore } from './ShowMore';
+import { ListTotals, ShowMore } from './ShowMore';
 import { applyToPage, matchesView } from './task-updates';
 import { TaskList } from './TaskList';
+import { usePagedList, type ListShape } from './use-paged-list';
+
+const ALL_TASKS: ListShape<AllTaskListQuery> = { tasksOf: (answer) => answer.tasks, withTasks: (answer, tasks) => ({ ...answer, tasks }) };
 
 interface AllTasksProps {
   version: number;
@@ -25,16 +28,9 @@ interface AllTasksProps {
  */
 export function AllTasks({ version, viewerId, onChanged, live }: AllTasksProps) {
   const [params, setParams] = useListParams('');
-  const [limit, setLimit] = useState(PAGE);
   const filter = { status: params.status, assigneeId: params.assigneeId, search: params.search || null, sort: params.sort };
-  const filterKey = JSON.stringify(filter);
-  // Another search or filter starts from the first page again.
-  const [limitFor, setLimitFor] = useState(filterKey);
-  if (limitFor !== filterKey) {
-    setLimitFor(filterKey);
-    setLimit(PAGE);
-  }
-  const tasks = useQuery(AllTaskListDocument, { ...filter, first: limit });
+  // Another search, order or filter starts from the first page again.
+  const tasks = usePagedList(AllTaskListDocument, filter, ALL_TASKS);
   useLive(
     TaskUpdatesDocument,
     {},
@@ -83,7 +79,7 @@ export function AllTasks({ version, viewerId, onChanged, live }: AllTasksProps) 
             <>
               <ListTotals shown={list.length} total={taskCount} noun="task" sort={params.sort} updating={tasks.loading} />
               <TaskList tasks={list} viewerId={viewerId} showAssignee />
-              <ShowMore shown={list.length} total={taskCount} loading={tasks.loading} onMore={() => setLimit(Math.min(list.length + PAGE, PAGE_MAX))} />
+              <ShowMore shown={list.length} total={taskCount} loading={tasks.loading || tasks.loadingMore} error={tasks.moreError} onMore={tasks.showMore} />
             </>
           )
         }

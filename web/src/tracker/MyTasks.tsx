@@ -1,12 +1,15 @@
 import { useRef, useState } from 'react';
-import { useLive, useMutation, useQuery, useReloadOn } from '../api/hooks';
+import { useLive, useMutation, useReloadOn } from '../api/hooks';
 import { Empty, ErrorMessage, QueryView } from '../components/status';
-import { CompleteTaskDocument, MyTaskListDocument, TaskUpdatesDocument, type TaskFieldsFragment } from '../generated/graphql';
+import { CompleteTaskDocument, MyTaskListDocument, TaskUpdatesDocument, type MyTaskListQuery, type TaskFieldsFragment } from '../generated/graphql';
 import { useListParams } from './list-params';
 import { ListControls } from './ListControls';
-import { ListTotals, PAGE, PAGE_MAX, ShowMore } from './ShowMore';
+import { ListTotals, ShowMore } from './ShowMore';
 import { applyToMyTasks } from './task-updates';
 import { TaskList } from './TaskList';
+import { usePagedList, type ListShape } from './use-paged-list';
+
+const MY_TASKS: ListShape<MyTaskListQuery> = { tasksOf: (answer) => answer.myTasks, withTasks: (answer, myTasks) => ({ ...answer, myTasks }) };
 
 /** Notices of tasks taken away kept on screen at most. */
 const TAKEN_SHOWN = 3;
@@ -29,15 +32,8 @@ export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
   const [params, setParams] = useListParams('my-');
   const tab = params.status ?? 'OPEN';
   const view = { status: tab, search: params.search || null, sort: params.sort };
-  const viewKey = JSON.stringify(view);
-  const [limit, setLimit] = useState(PAGE);
-  // Another tab or search starts from the first page again.
-  const [limitFor, setLimitFor] = useState(viewKey);
-  if (limitFor !== viewKey) {
-    setLimitFor(viewKey);
-    setLimit(PAGE);
-  }
-  const tasks = useQuery(MyTaskListDocument, { ...view, first: limit });
+  // Another tab, search or order starts from the first page again.
+  const tasks = usePagedList(MyTaskListDocument, view, MY_TASKS);
   const complete = useMutation(CompleteTaskDocument);
   const [completing, setCompleting] = useState<string>();
   const [completed, setCompleted] = useState<string>();
@@ -128,7 +124,7 @@ export function MyTasks({ version, viewerId, onChanged, live }: MyTasksProps) {
                 <>
                   <ListTotals shown={shown.length} total={total} noun={tab === 'OPEN' ? 'open task' : 'done task'} sort={params.sort} updating={tasks.loading} />
                   <TaskList tasks={shown} viewerId={viewerId} onComplete={completeTask} completingId={completing} />
-                  <ShowMore shown={shown.length} total={total} loading={tasks.loading} onMore={() => setLimit(Math.min(shown.length + PAGE, PAGE_MAX))} />
+                  <ShowMore shown={shown.length} total={total} loading={tasks.loading || tasks.loadingMore} error={tasks.moreError} onMore={tasks.showMore} />
                 </>
               )}
             </>

@@ -1,9 +1,8 @@
+import type { ApiError } from '../api/client';
+import { ErrorMessage } from '../components/status';
 import type { TaskSort } from '../generated/graphql';
 import { SORT_LABELS } from './list-params';
-
-export const PAGE = 50;
-/** The most a list loads (the server's page limit): past it, a search or a filter narrows. */
-export const PAGE_MAX = 500;
+import { PAGE } from './use-paged-list';
 
 interface ListTotalsProps {
   shown: number;
@@ -30,15 +29,19 @@ interface ShowMoreProps {
   total: number;
   onMore(): void;
   loading: boolean;
+  /** Why the last "Show more" failed: said above the button, which tries again. */
+  error: ApiError | undefined;
 }
 
-/** The next page of a list, up to PAGE_MAX; past that, a hint to narrow it. */
-export function ShowMore({ shown, total, onMore, loading }: ShowMoreProps) {
+/** The next page of a list (./use-paged-list.ts), as long as there are more. */
+export function ShowMore({ shown, total, onMore, loading, error }: ShowMoreProps) {
   if (shown >= total) return null;
-  if (shown >= PAGE_MAX) return <p className="muted small">Search or filter to see the other {total - shown}.</p>;
   return (
-    <button type="button" className="secondary" onClick={onMore} disabled={loading}>
-      {loading ? 'Loading…' : `Show ${Math.min(PAGE, total - shown)} more`}
-    </button>
+    <>
+      {error && <ErrorMessage error={error} />}
+      <button type="button" className="secondary" onClick={onMore} disabled={loading}>
+        {loading ? 'Loading…' : `Show ${Math.min(PAGE, total - shown)} more`}
+      </button>
+    </>
   );
 }
