@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { GraphQLError } from 'graphql';
 import pino from 'pino';
 import { isolateTestFile } from '@popug/testing/isolation';
-import { subscribeSse, type SseSubscription } from '@popug/testing/live';
+import { subscribeSse, subscribeWs, wsClient, type SseSubscription } from '@popug/testing/live';
 import { testbedPeople, type TestbedPeople, type TestUser } from '@popug/testing/people';
 import { startOnFreePort, type RunningService } from '@popug/testing/stack';
 import type { TestSystem } from '@popug/testing/system';
@@ -180,6 +180,18 @@ describe('event streams taken over answer as Node’s response does', () => {
       expect({ path, connection: connectionOf(head) }).toEqual({ path, connection: path === 'takeover' ? 'close' : 'keep-alive' });
       sse.socket.destroy();
       await sse.closed;
+    }
+  });
+
+  it('upgrades WebSockets either way (without the request class, Node upgrades because the gateway listens for it)', async () => {
+    for (const path of paths) {
+      const before = stub.subscribes.length;
+      const client = wsClient(`http://127.0.0.1:${portOf(path)}/graphql`, worker.token);
+      const live = subscribeWs(client, { query: TASK_UPDATES });
+      await stub.waitForSubscribes(before + 1);
+      stub.emit(taskFor(`Over WebSocket, ${path}`));
+      expect({ path, result: await live.next(5000) }).toEqual({ path, result: { data: { taskUpdated: expect.objectContaining({ title: `Over WebSocket, ${path}` }) as unknown } } });
+      await client.dispose();
     }
   });
 
