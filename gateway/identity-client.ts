@@ -6,6 +6,9 @@ import { callerSchema, type Caller } from '@popug/lib/identity';
 import { staleEntrySweeper } from '@popug/lib/stale-sweep';
 import { withTraceContext } from '@popug/lib/tracing/outgoing';
 
+/** A pass over the cache (up to `maxEntries`) at most this often, however short the entries live. */
+const MIN_SWEEP_MS = 1000;
+
 /**
  * Asks auth who a token belongs to, on every request (docs/architecture.md, Identity), through a
  * short cache: a deactivation or role change is seen within `ttlMs` (kept under 5 s).
@@ -26,7 +29,9 @@ export class IdentityClient {
   ) {
     this.cache = new LRUCache({ max: maxEntries, perf: clock, ttlResolution: 0 });
     // Entries live seconds; without a sweep every token ever seen would stay until the cap pushed it out.
-    this.sweepStale = staleEntrySweeper(this.cache, 60_000, clock);
+    // Swept as often as they expire: after a burst of sign-ins (thousands of live subscribers
+    // opening), a minute's expired tokens were ~0.6 KiB per subscriber (docs/performance.md "Live updates").
+    this.sweepStale = staleEntrySweeper(this.cache, Math.max(ttlMs, MIN_SWEEP_MS), clock);
   }
 
   /** Tokens held in memory. */

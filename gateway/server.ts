@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders, IncomingMessage, RequestListener } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { ApolloGateway } from '@apollo/gateway';
@@ -41,6 +41,7 @@ import { traceParentTrust } from './trace-parents';
 import { FederatedSubscriptions } from './subscriptions/federated-subscriptions';
 import { SubscriptionPlans } from './subscriptions/plans';
 import { SessionWatch } from './subscriptions/session-watch';
+import { eventStreamPath, eventStreamTakeover } from './subscriptions/stream-takeover';
 import { subscriptionTransports } from './subscriptions/transports';
 import { UpstreamClients } from './subscriptions/upstream';
 
@@ -54,15 +55,22 @@ export interface GatewayServer {
   internal: RequestListener;
   /** The edge: only these callers' `traceparent` decides a request's trace (./trace-parents.ts). */
   trustsTraceParent: ParentTrust;
-  /** GraphQL over WebSocket (subscriptions) at /graphql. */
+  /** GraphQL over WebSocket (subscriptions) at /graphql, and the event streams Node hands over (subscriptions/stream-takeover.ts). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Node's options for the public server: which requests reach `upgrade`. */
+  serverOptions: ServerOptions;
   /** SIGTERM, first: subscription streams complete (SSE) or close with 1001 (WebSocket), then the sockets to subgraphs close. */
   closeUpgrades(): Promise<void>;
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  /** The Node version the event-stream takeover is decided on (./subscriptions/stream-takeover.ts): this process's, unless a test says otherwise. */
+  nodeVersion?: string;
+}
+
 /** Builds the gateway over the committed supergraph, without listening. */
-export async function createGateway(env: Env, logger: Logger): Promise<GatewayServer> {
+export async function createGateway(env: Env, logger: Logger, { nodeVersion = process.versions.node }: GatewayOptions = {}): Promise<GatewayServer> {
   const urls = serviceUrls(env);
   // Keep-alive, bounded connections to the subgraphs and auth (docs/performance.md "Performance").
   const subgraphAgent = createSubgraphAgent();
@@ -159,6 +167,11 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     },
   });
   const streams = subscriptionTransports(subscriptions, trusted, '/graphql', env.NODE_ENV === 'production', logger);
+  // Event streams leave Node's HTTP server once their headers are read: an idle one holds a socket, not a request (docs/performance.md "Live updates").
+  // Only on the Node major that was verified (docs/dependency-patches.md); elsewhere they are answered through Node's response.
+  const streamPath = eventStreamPath(nodeVersion);
+  const takeover = streamPath.takeover ? eventStreamTakeover('/graphql') : undefined;
+  logger.info({ eventStreams: takeover ? 'takeover' : 'response', reason: streamPath.reason }, takeover ? 'event streams leave the HTTP server once their headers are read' : 'event streams are answered through the HTTP server');
   const app = createExpressApp(env.NODE_ENV);
   // Ready while it can serve: a subgraph or Redis down costs the requests that need it
   // (partial answers; sign-in throttling fails open), not every gateway pod's place in its Service.
@@ -210,7 +223,17 @@ export async function createGateway(env: Env, logger: Logger): Promise<GatewaySe
     app: service,
     internal,
     trustsTraceParent: traceParentTrust(env.TRACE_TRUSTED_PARENTS, trust),
-    upgrade: streams.upgrade,
+    upgrade(req, socket, head) {
+      if (takeover?.isEventStream(req)) {
+        streams.takenEventStream(req, socket).catch((error: unknown) => {
+          logger.error({ err: error }, 'an event stream failed');
+          socket.destroy();
+        });
+        return;
+      }
+      streams.upgrade(req, socket, head);
+    },
+    serverOptions: takeover?.serverOptions ?? {},
     closeUpgrades: closeStreams,
     async close() {
       await closeStreams();

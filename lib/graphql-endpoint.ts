@@ -103,10 +103,10 @@ async function serveGraphQL<TContext extends BaseContext>(
 }
 
 type BodyStatus = keyof typeof BODY_ERROR_MESSAGES;
-type Body = { parsed: unknown } | { refused: BodyStatus };
+export type Body = { parsed: unknown } | { refused: BodyStatus };
 
 /** Reads a JSON body as body-parser's `json()` would; anything not JSON is left unread (Apollo refuses it). */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Body> {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Body> {
   const contentType = req.headers['content-type'];
   if (req.method !== 'POST' || !contentType || !isJsonType(contentType)) return { parsed: undefined };
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
@@ -145,7 +145,11 @@ function readText(req: IncomingMessage, maxBytes: number): Promise<string | unde
       req.resume();
       resolve(undefined);
     };
-    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    // Its listeners go with the body: a request that stays open (an SSE stream) would hold them and its chunks.
+    const onEnd = () => {
+      req.off('data', onData).off('error', reject);
+      resolve(Buffer.concat(chunks.splice(0)).toString('utf8'));
+    };
     req.on('data', onData).once('end', onEnd).once('error', reject);
   });
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { tracingIsOn } from './tracing/active';
@@ -7,10 +7,11 @@ import { inServerSpan, type ParentTrust } from './tracing/server-span';
 /**
  * Listens and resolves with the bound port (port 0 picks a free one, as tests do); each
  * request in a server span while tracing is on. `trustsParent` marks an edge: there only the
- * callers it trusts decide a request's trace (./tracing/server-span.ts).
+ * callers it trusts decide a request's trace (./tracing/server-span.ts). `options`, Node's
+ * own server options (the gateway's hand its event streams to the `upgrade` event).
  */
-export async function listen(handler: RequestListener, port: number, host = '0.0.0.0', trustsParent?: ParentTrust): Promise<{ server: Server; port: number }> {
-  const server = createServer(tracingIsOn() ? inServerSpan(handler, trustsParent) : handler);
+export async function listen(handler: RequestListener, port: number, host = '0.0.0.0', trustsParent?: ParentTrust, options: ServerOptions = {}): Promise<{ server: Server; port: number }> {
+  const server = createServer(options, tracingIsOn() ? inServerSpan(handler, trustsParent) : handler);
   // Node's default keep-alive (5 s) is shorter than the gateway's agent idle time.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

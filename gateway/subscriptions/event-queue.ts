@@ -7,22 +7,26 @@
 export class EventQueue<T> implements AsyncGenerator<T, undefined> {
   private readonly items: T[] = [];
   private waiting?: (result: IteratorResult<T, undefined>) => void;
-  private ended = false;
-  private returned = false;
+  private done = false;
+  private stopped = false;
 
+  /**
+   * `overflow` and `onReturn` as callbacks, or a subclass's `overflowResult` and `returned`
+   * (a live subscription is its own queue: no closures kept per subscriber).
+   */
   constructor(
     private readonly bound: number,
-    private readonly overflow: () => T,
-    private readonly onReturn: () => void,
+    private readonly overflow?: () => T,
+    private readonly onReturn?: () => void,
   ) {}
 
   /** Whether it still takes results. */
   get open(): boolean {
-    return !this.ended;
+    return !this.done;
   }
 
   push(item: T): void {
-    if (this.ended) return;
+    if (this.done) return;
     if (this.waiting) {
       const waiting = this.waiting;
       this.waiting = undefined;
@@ -31,7 +35,7 @@ export class EventQueue<T> implements AsyncGenerator<T, undefined> {
     }
     if (this.items.length >= this.bound) {
       this.items.length = 0;
-      this.end(this.overflow());
+      this.end(this.overflowResult());
       return;
     }
     this.items.push(item);
@@ -39,9 +43,9 @@ export class EventQueue<T> implements AsyncGenerator<T, undefined> {
 
   /** Ends after what is queued, and `last` when given (an error result). */
   end(last?: T): void {
-    if (this.ended) return;
+    if (this.done) return;
     if (last !== undefined) this.push(last);
-    this.ended = true;
+    this.done = true;
     if (this.waiting && this.items.length === 0) {
       const waiting = this.waiting;
       this.waiting = undefined;
@@ -53,7 +57,7 @@ export class EventQueue<T> implements AsyncGenerator<T, undefined> {
   next(): Promise<IteratorResult<T, undefined>> {
     const item = this.items.shift();
     if (item !== undefined) return Promise.resolve({ value: item, done: false });
-    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
@@ -76,9 +80,20 @@ export class EventQueue<T> implements AsyncGenerator<T, undefined> {
     await this.return();
   }
 
+  /** The last result of a slow consumer's stream. */
+  protected overflowResult(): T {
+    if (!this.overflow) throw new Error('EventQueue: no overflow result');
+    return this.overflow();
+  }
+
+  /** Called once when the queue ends, however it ends. */
+  protected returned(): void {
+    this.onReturn?.();
+  }
+
   private stop(): void {
-    if (this.returned) return;
-    this.returned = true;
-    this.onReturn();
+    if (this.stopped) return;
+    this.stopped = true;
+    this.returned();
   }
 }

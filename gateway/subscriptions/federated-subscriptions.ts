@@ -19,7 +19,7 @@ import type { Logger } from '@popug/lib/logger';
 import { findBadTextArgument } from '@popug/lib/text-input';
 import type { IdentityClient } from '../identity-client';
 import type { IdentitySigner } from '../identity-signer';
-import { END_MESSAGES, LiveSubscription, type StreamResult } from './live-subscription';
+import { END_MESSAGES, LiveSubscription, type StreamResult, type SubscriptionOwner } from './live-subscription';
 import type { SubscriptionPlan, SubscriptionPlans } from './plans';
 import type { SessionWatch } from './session-watch';
 import type { UpstreamClients } from './upstream';
@@ -80,7 +80,7 @@ const refusal = (status: number, code: string, message: string): GraphQLRefusal 
  * the primary fetch subscribed on the owning subgraph, and for each event `executeQueryPlan`
  * over `Sequence[primary, rest]` with a service map whose primary source answers with the event.
  */
-export class FederatedSubscriptions {
+export class FederatedSubscriptions implements SubscriptionOwner {
   private readonly live = new Set<LiveSubscription>();
   private readonly perUser = new Map<string, number>();
   private closing = false;
@@ -151,16 +151,20 @@ export class FederatedSubscriptions {
     }
     this.perUser.set(userId, held + 1);
     connection.live += 1;
-    const subscription = new LiveSubscription(this.options, admitted, plan, () => {
-      this.live.delete(subscription);
-      const left = (this.perUser.get(userId) ?? 1) - 1;
-      if (left > 0) this.perUser.set(userId, left);
-      else this.perUser.delete(userId);
-      connection.live -= 1;
-    });
+    const subscription = new LiveSubscription(this.options, admitted, plan, this, connection);
     this.live.add(subscription);
     subscription.subscribe();
     return subscription.stream;
+  }
+
+  /** SubscriptionOwner: a stream ended, however it ended; the limits it held are free again. */
+  released(subscription: LiveSubscription): void {
+    if (!this.live.delete(subscription)) return;
+    const userId = subscription.caller.id;
+    const left = (this.perUser.get(userId) ?? 1) - 1;
+    if (left > 0) this.perUser.set(userId, left);
+    else this.perUser.delete(userId);
+    subscription.connection.live -= 1;
   }
 
   /** Live subscriptions of this process. */

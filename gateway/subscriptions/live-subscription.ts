@@ -5,9 +5,10 @@ import type { Caller } from '@popug/lib/identity';
 import { isClientError, maskError } from '@popug/lib/graphql-errors';
 import type { GatewayContext } from '../context';
 import { EventQueue } from './event-queue';
-import type { Admitted, FederatedSubscriptionsOptions } from './federated-subscriptions';
+import type { Admitted, ClientConnection, FederatedSubscriptionsOptions } from './federated-subscriptions';
 import type { SubscriptionPlan } from './plans';
-import type { SessionEnd } from './session-watch';
+import type { SessionEnd, Watched } from './session-watch';
+import type { UpstreamSink, UpstreamSubscription } from './upstream';
 
 /** What a stream carries: results as the client reads them (errors formatted and masked). */
 export type StreamResult = FormattedExecutionResult;
@@ -26,13 +27,21 @@ export const END_MESSAGES: Record<StreamEnd, string> = {
 /** Results a client may fall behind by before it is dropped as a slow consumer. */
 export const EVENT_QUEUE_BOUND = 256;
 
-/** One client's subscription: its upstream subscription, its watch entry and its queue of results. */
-export class LiveSubscription {
-  readonly stream: EventQueue<StreamResult>;
-  private caller: Caller;
-  private generation = 0;
-  private unsubscribe?: () => void;
-  private readonly unwatch: () => void;
+/** What a subscription tells its owner when it ends: the limits it held are released. */
+export interface SubscriptionOwner {
+  released(subscription: LiveSubscription): void;
+}
+
+/**
+ * One client's subscription: its upstream subscription, its watch entry and its queue of
+ * results, in one object. It is the stream the transport reads (an EventQueue), the sink of
+ * its upstream subscription and the watch's entry, so an idle subscriber holds no closures of
+ * its own (docs/performance.md "Live updates": ~10 closures and their contexts were ~1 KiB each).
+ */
+export class LiveSubscription extends EventQueue<StreamResult> implements UpstreamSink, Watched {
+  caller: Caller;
+  readonly expiresAtMs: number;
+  private upstreamSubscription?: UpstreamSubscription;
   /** Events run one after another, in the order the subgraph sent them. */
   private chain: Promise<void> = Promise.resolve();
   /** How the stream ended, for the metrics: until something else ends it, the client left. */
@@ -42,39 +51,34 @@ export class LiveSubscription {
     private readonly options: FederatedSubscriptionsOptions,
     private readonly admitted: Admitted,
     private readonly plan: SubscriptionPlan,
-    private readonly released: () => void,
+    private readonly owner: SubscriptionOwner,
+    readonly connection: ClientConnection,
   ) {
+    super(EVENT_QUEUE_BOUND);
     this.caller = admitted.caller;
-    this.stream = new EventQueue<StreamResult>(
-      EVENT_QUEUE_BOUND,
-      () => {
-        this.outcome = 'SLOW_CONSUMER';
-        return endResult('SLOW_CONSUMER');
-      },
-      () => this.release(),
-    );
-    this.unwatch = options.watch.add({
-      caller: admitted.caller,
-      expiresAtMs: admitted.expiresAtMs,
-      ended: (code) => this.finish(endResult(code)),
-      changed: (caller) => {
-        // A new role: the subgraph decides again what this caller may see, from a fresh statement.
-        this.caller = caller;
-        this.subscribe();
-      },
-    });
+    this.expiresAtMs = admitted.expiresAtMs;
+    options.watch.add(this);
   }
 
-  /** (Re)subscribes the primary fetch upstream with the caller's current statement. */
+  /** The stream the transport reads: this subscription itself. */
+  get stream(): EventQueue<StreamResult> {
+    return this;
+  }
+
+  /**
+   * (Re)subscribes the primary fetch upstream with the caller's current statement. The
+   * previous upstream subscription, if any, is unsubscribed first: nothing of it reaches
+   * this stream after (upstream.ts drops what arrives for an unsubscribed one).
+   */
   subscribe(): void {
     const { upstream, signer, urls } = this.options;
     const { primary } = this.plan;
-    const generation = ++this.generation;
-    const current = () => generation === this.generation && this.stream.open;
-    this.unsubscribe?.();
+    this.upstreamSubscription?.stop();
+    this.upstreamSubscription = undefined;
+    if (!this.open) return;
     const url = urls[primary.serviceName];
     if (!url) throw new Error(`No URL for subgraph ${primary.serviceName}`);
-    this.unsubscribe = upstream.subscribe(
+    this.upstreamSubscription = upstream.subscribe(
       {
         subgraph: primary.serviceName,
         url,
@@ -84,32 +88,62 @@ export class LiveSubscription {
         statement: signer.forRequest(this.caller, this.admitted.requestId)(primary.serviceName),
         requestId: this.admitted.requestId,
       },
-      {
-        next: (result) => {
-          if (!current()) return;
-          if (!result.data) {
-            // An error event (FORBIDDEN once the caller may no longer see it, SLOW_CONSUMER): passed on, and the stream ends.
-            this.after(() => this.finish({ errors: clientErrors(result.errors ?? []) } ));
-            return;
-          }
-          const data = result.data;
-          this.after(() => this.runEvent(data));
-        },
-        complete: () => {
-          if (current()) this.after(() => this.finish());
-        },
-        lost: (errors) => {
-          if (!current()) return;
-          this.after(() => this.finish(errors?.length ? ({ errors: clientErrors(errors) } ) : endResult('SUBSCRIPTION_INTERRUPTED')));
-        },
-      },
+      this,
     );
+  }
+
+  /** UpstreamSink: an event from the subgraph. */
+  event(result: FormattedExecutionResult): void {
+    if (!this.open) return;
+    if (!result.data) {
+      // An error event (FORBIDDEN once the caller may no longer see it, SLOW_CONSUMER): passed on, and the stream ends.
+      const errors = result.errors ?? [];
+      this.after(() => this.finish({ errors: clientErrors(errors) }));
+      return;
+    }
+    const data = result.data;
+    this.after(() => this.runEvent(data));
+  }
+
+  /** UpstreamSink: the subgraph completed the subscription. */
+  complete(): void {
+    if (this.open) this.after(() => this.finish());
+  }
+
+  /** UpstreamSink: the subgraph refused the subscription, or the socket to it was lost. */
+  lost(errors?: readonly GraphQLFormattedError[]): void {
+    if (!this.open) return;
+    this.after(() => this.finish(errors?.length ? { errors: clientErrors(errors) } : endResult('SUBSCRIPTION_INTERRUPTED')));
+  }
+
+  /** Watched: the session ended, the account was deactivated or the token expired. */
+  ended(code: SessionEnd): void {
+    this.finish(endResult(code));
+  }
+
+  /** Watched: a new role; the subgraph decides again what this caller may see, from a fresh statement. */
+  changed(caller: Caller): void {
+    this.caller = caller;
+    this.subscribe();
   }
 
   /** Ends the client's stream after what is queued, with `last` (an error event) when given. */
   finish(last?: StreamResult): void {
-    if (this.stream.open) this.outcome = String(last?.errors?.[0]?.extensions?.code ?? 'complete');
-    this.stream.end(last);
+    if (this.open) this.outcome = String(last?.errors?.[0]?.extensions?.code ?? 'complete');
+    this.end(last);
+  }
+
+  protected override overflowResult(): StreamResult {
+    this.outcome = 'SLOW_CONSUMER';
+    return endResult('SLOW_CONSUMER');
+  }
+
+  protected override returned(): void {
+    this.upstreamSubscription?.stop();
+    this.upstreamSubscription = undefined;
+    this.options.watch.delete(this);
+    this.owner.released(this);
+    this.options.ended?.(this.outcome);
   }
 
   private after(step: () => Promise<void> | void): void {
@@ -121,7 +155,7 @@ export class LiveSubscription {
 
   /** The event through the plan's entity fetches: `executeQueryPlan` with the primary answered from the event. */
   private async runEvent(data: Record<string, unknown>): Promise<void> {
-    if (!this.stream.open) return;
+    if (!this.open) return;
     const { plans, sources, signer, logger } = this.options;
     const { primary, eventPlan, operationContext } = this.plan;
     const context: GatewayContext = { requestId: this.admitted.requestId, caller: this.caller, statementFor: signer.forRequest(this.caller, this.admitted.requestId) };
@@ -146,15 +180,7 @@ export class LiveSubscription {
       if (!isClientError(formatted)) logger.error({ err: error, requestId: this.admitted.requestId }, 'a subscription event met an error');
       return maskError(formatted);
     });
-    this.stream.push(errors?.length ? { data: result.data, errors } : { data: result.data });
-  }
-
-  private release(): void {
-    this.generation += 1;
-    this.unsubscribe?.();
-    this.unwatch();
-    this.released();
-    this.options.ended?.(this.outcome);
+    this.push(errors?.length ? { data: result.data, errors } : { data: result.data });
   }
 }
 

@@ -18,6 +18,9 @@ export interface Watched {
   changed(caller: Caller): void;
 }
 
+/** A revision no user has: its session is answered in full. */
+const UNKNOWN_REVISION = -1;
+
 /** The most sessions auth takes in one ask (subgraphs/auth/identity-route.ts SESSIONS_PER_ASK). */
 const SESSIONS_PER_ASK = 20_000;
 
@@ -44,17 +47,18 @@ export class SessionWatch {
     private readonly dispatcher?: Dispatcher,
   ) {}
 
-  /** Watches one subscription until the returned function is called. */
-  add(watched: Watched): () => void {
+  /** Watches one subscription until `delete(watched)`. */
+  add(watched: Watched): void {
     this.watched.add(watched);
     this.timer ??= setInterval(() => void this.tick(), this.intervalMs).unref();
-    return () => {
-      this.watched.delete(watched);
-      if (this.watched.size === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = undefined;
-      }
-    };
+  }
+
+  delete(watched: Watched): void {
+    this.watched.delete(watched);
+    if (this.watched.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   get size(): number {
@@ -73,16 +77,21 @@ export class SessionWatch {
     this.ticking = true;
     try {
       const now = Date.now();
-      const sessions = new Set<string>();
+      // Each session with the revision its streams hold: auth answers only the sessions that moved on.
+      const sessions = new Map<string, number>();
       for (const watched of [...this.watched]) {
         if (watched.expiresAtMs <= now) {
           this.end(watched, 'SESSION_EXPIRED');
           continue;
         }
-        if (watched.caller.sessionId) sessions.add(watched.caller.sessionId);
+        const { sessionId, revision } = watched.caller;
+        if (!sessionId) continue;
+        const known = sessions.get(sessionId);
+        // Streams of one session at two revisions (one re-subscribed already): ask for it in full.
+        sessions.set(sessionId, known === undefined || known === revision ? revision : UNKNOWN_REVISION);
       }
       if (sessions.size === 0) return;
-      const states = await this.ask([...sessions]);
+      const states = await this.ask([...sessions.keys()], [...sessions.values()]);
       if (!states) return;
       for (const watched of [...this.watched]) {
         const sessionId = watched.caller.sessionId;
@@ -90,7 +99,8 @@ export class SessionWatch {
         if (!state) continue;
         if (state.state === 'ended') this.end(watched, 'SESSION_ENDED');
         else if (state.state === 'deactivated') this.end(watched, 'ACCOUNT_DEACTIVATED');
-        else {
+        else if (isChanged(state.caller, watched.caller)) {
+          // Parsed only when it differs: validating every active session's caller each tick was most of a tick's garbage.
           const caller = callerSchema.safeParse(state.caller);
           if (caller.success && (caller.data.role !== watched.caller.role || caller.data.revision !== watched.caller.revision)) {
             watched.caller = caller.data;
@@ -111,24 +121,24 @@ export class SessionWatch {
   }
 
   /** Where each session stands, asked in slices of SESSIONS_PER_ASK; undefined when auth did not answer one of them. */
-  private async ask(sessions: string[]): Promise<Record<string, SessionState> | undefined> {
+  private async ask(sessions: string[], revisions: number[]): Promise<Record<string, SessionState> | undefined> {
     const states: Record<string, SessionState> = {};
     for (let from = 0; from < sessions.length; from += SESSIONS_PER_ASK) {
-      const slice = await this.askOnce(sessions.slice(from, from + SESSIONS_PER_ASK));
+      const slice = await this.askOnce(sessions.slice(from, from + SESSIONS_PER_ASK), revisions.slice(from, from + SESSIONS_PER_ASK));
       if (!slice) return undefined;
       Object.assign(states, slice);
     }
     return states;
   }
 
-  private async askOnce(sessions: string[]): Promise<Record<string, SessionState> | undefined> {
+  private async askOnce(sessions: string[], revisions: number[]): Promise<Record<string, SessionState> | undefined> {
     const requestId = randomUUID();
     const statement = signAnonymousStatement(this.key, { audience: statementAudience('auth'), requestId });
     try {
       const response = await undiciRequest(this.sessionsUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', [IDENTITY_HEADER]: statement, [REQUEST_ID_HEADER]: requestId },
-        body: JSON.stringify({ sessions }),
+        body: JSON.stringify({ sessions, revisions }),
         signal: AbortSignal.timeout(Math.max(1000, this.intervalMs)),
         dispatcher: this.dispatcher,
       });
@@ -140,4 +150,11 @@ export class SessionWatch {
       return undefined;
     }
   }
+}
+
+/** Whether auth's answer names another role or revision than the caller watched (read before anything is parsed). */
+function isChanged(answered: unknown, watched: Caller): boolean {
+  if (typeof answered !== 'object' || answered === null) return true;
+  const { role, revision } = answered as { role?: unknown; revision?: unknown };
+  return role !== watched.role || revision !== watched.revision;
 }

@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import { createHandler, type OperationResult } from 'graphql-sse';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { bodyErrorPayload } from '@popug/lib/body-errors';
-import { GRAPHQL_MAX_BODY_BYTES, type GraphQLRefusal, type HTTPGraphQLInput } from '@popug/lib/graphql-endpoint';
+import { BODY_ERROR_MESSAGES, bodyErrorPayload } from '@popug/lib/body-errors';
+import { GRAPHQL_MAX_BODY_BYTES, readBody, type GraphQLRefusal, type HTTPGraphQLInput } from '@popug/lib/graphql-endpoint';
 import type { Logger } from '@popug/lib/logger';
 import type { TrustedDocuments } from '../trusted-documents';
 import type { ClientConnection, FederatedSubscriptions } from './federated-subscriptions';
 import type { StreamResult } from './live-subscription';
+import { endTakenSocket, responseHead } from './stream-takeover';
 
 /** Keep-alive: a WebSocket ping (a peer that does not pong by the next is closed); SSE streams get graphql-sse's own comment line every 12 s. */
 export const WS_HEARTBEAT_MS = 15_000;
@@ -19,10 +20,25 @@ export const MAX_UNREAD_BYTES = 1024 * 1024;
 export interface SubscriptionTransports {
   /** GraphQL over SSE, distinct connections: a request to /graphql with `Accept: text/event-stream`, its body read (lib/graphql-endpoint.ts). */
   eventStream(req: IncomingMessage, res: ServerResponse, input: HTTPGraphQLInput): Promise<void>;
+  /**
+   * The same on a socket Node's HTTP server has handed over (./stream-takeover.ts): the body is
+   * read here, by the same rules, and the response written on the socket, which closes after it.
+   */
+  takenEventStream(req: IncomingMessage, socket: Duplex): Promise<void>;
   /** GraphQL over WebSocket (graphql-transport-ws) at `path`: the Service's `upgrade` hook. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** SIGTERM: WebSockets close with 1001 "Going away". */
   close(): Promise<void>;
+}
+
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
+
+/** What an event-stream request is answered with: a whole body (a refusal), or the stream. */
+type StreamAnswer = { status: number; statusText?: string; headers: Record<string, string> } & ({ body: string } | { stream: AsyncGenerator<string, void> });
+
+/** What graphql-sse holds of an event-stream request while it streams. */
+interface StreamRequest {
+  authorization?: string;
 }
 
 interface StreamContext extends Record<PropertyKey, unknown> {
@@ -46,53 +62,77 @@ const isRefusal = (value: object): value is GraphQLRefusal => 'code' in value &&
 export function subscriptionTransports(subscriptions: FederatedSubscriptions, trusted: TrustedDocuments, path: string, production: boolean, logger: Logger): SubscriptionTransports {
   const schema = subscriptions.options.plans.schema;
 
-  const sse = createHandler<IncomingMessage, undefined, StreamContext>({
+  const sse = createHandler<StreamRequest>({
     // Distinct connections only: no reservations, so no stream lives beyond its request.
     authenticate: () => null,
+    // The stream is the operation's result (graphql-sse's documented OperationResult answer):
+    // admitted and validated by us already, its results formatted (masked errors) as graphql-sse prints them.
     onSubscribe: async (req, params) => {
-      const admitted = await subscriptions.admit(params, req.raw.headers.authorization);
+      const admitted = await subscriptions.admit(params, req.raw.authorization);
       if (isRefusal(admitted)) return refusalResponse(admitted);
       const stream = subscriptions.start(admitted, { live: 0 });
       if (isRefusal(stream)) return refusalResponse(stream);
-      return { schema, document: admitted.document, operationName: admitted.operationName, variableValues: admitted.variables, contextValue: { stream } };
+      return stream as unknown as OperationResult;
     },
-    // The stream already started in onSubscribe; results are formatted already (masked errors), as graphql-sse prints them.
-    subscribe: (args) => args.contextValue.stream as unknown as OperationResult,
   });
 
-  const eventStream: SubscriptionTransports['eventStream'] = async (req, res, { method, search, body }) => {
+  /** graphql-sse's answer to an event-stream request whose body is read: a refusal, a body, or the stream. */
+  const answerStream = async (req: IncomingMessage, { method, search, body }: HTTPGraphQLInput): Promise<StreamAnswer> => {
     const request = method === 'GET' ? fromSearch(search) : body;
     const document = trusted.documentOf(request);
-    if ('refusal' in document) {
-      sendJson(res, document.refusal.status, bodyErrorPayload(document.refusal.message, document.refusal.code));
-      return;
-    }
+    if ('refusal' in document) return { status: document.refusal.status, headers: JSON_HEADERS, body: JSON.stringify(bodyErrorPayload(document.refusal.message, document.refusal.code)) };
     const params = { ...(request as Record<string, unknown>), query: document.query };
+    const authorization = headerOf(req, 'authorization');
     const [answer, init] = await sse({
       // graphql-sse reads the request as a JSON POST: the body is read and its document resolved already.
       method: 'POST',
       url: req.url ?? path,
-      headers: { get: (name) => (name === 'content-type' ? 'application/json' : name === 'accept' ? 'text/event-stream' : headerOf(req, name)) },
+      headers: { get: (name) => (name === 'content-type' ? 'application/json' : name === 'accept' ? 'text/event-stream' : name === 'authorization' ? authorization : undefined) },
       body: params,
-      raw: req,
+      // What admission reads of the request, not the request: graphql-sse keeps this for the stream's life.
+      raw: { authorization },
       context: undefined,
     });
-    res.writeHead(init.status, init.statusText, init.headers);
-    if (!answer || typeof answer === 'string') {
-      res.end(answer);
+    const headers = (init.headers ?? {}) as Record<string, string>;
+    if (!answer || typeof answer === 'string') return { status: init.status ?? 200, statusText: init.statusText, headers, body: answer ?? '' };
+    return { status: init.status ?? 200, statusText: init.statusText, headers, stream: answer };
+  };
+
+  const eventStream: SubscriptionTransports['eventStream'] = async (req, res, input) => {
+    const answer = await answerStream(req, input);
+    if ('stream' in answer) {
+      res.writeHead(answer.status, answer.statusText, answer.headers);
+      pipeEventStream(answer.stream, res);
       return;
     }
-    res.once('close', () => void answer.return(undefined));
-    for await (const chunk of answer) {
-      if (!res.writable) break;
-      // A client that stops reading is dropped, not buffered for without bound.
-      if (res.writableLength > MAX_UNREAD_BYTES) {
-        res.destroy();
-        break;
-      }
-      res.write(chunk);
+    res.writeHead(answer.status, answer.statusText, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+    res.end(answer.body);
+  };
+
+  const takenEventStream: SubscriptionTransports['takenEventStream'] = async (req, socket) => {
+    // Node has handed the socket over: its errors and its end are ours now.
+    socket.on('error', (error) => logger.debug({ err: error }, 'an event stream socket failed'));
+    const body = await readBody(req, GRAPHQL_MAX_BODY_BYTES);
+    if ('refused' in body) {
+      endTakenSocket(socket, body.refused, undefined, JSON_HEADERS, JSON.stringify(bodyErrorPayload(BODY_ERROR_MESSAGES[body.refused], 'BAD_REQUEST')));
+      return;
     }
-    res.end();
+    const url = req.url ?? path;
+    const queryAt = url.indexOf('?');
+    const answer = await answerStream(req, { method: req.method ?? 'GET', search: queryAt === -1 ? '' : url.slice(queryAt), body: body.parsed });
+    if (!('stream' in answer)) {
+      endTakenSocket(socket, answer.status, answer.statusText, answer.headers, answer.body);
+      return;
+    }
+    if (!socket.writable) {
+      void answer.stream.return(undefined);
+      return;
+    }
+    socket.write(responseHead(answer.status, answer.statusText, answer.headers));
+    // A client sends nothing more on an event stream: read (and drop) what comes, to see its end at once (Node's server did so for its requests).
+    socket.on('end', () => socket.destroy());
+    socket.resume();
+    pipeEventStream(answer.stream, socket);
   };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_MAX_BODY_BYTES });
@@ -143,6 +183,7 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
 
   return {
     eventStream,
+    takenEventStream,
     upgrade(req, socket, head) {
       const url = req.url ?? '/';
       const pathname = url.split('?', 1)[0];
@@ -157,6 +198,33 @@ export function subscriptionTransports(subscriptions: FederatedSubscriptions, tr
       await ws.dispose();
     },
   };
+}
+
+/**
+ * Writes graphql-sse's stream to the response, one chunk at a time, and returns at once: an
+ * idle stream holds one pending read, not the suspended frames of an `async` loop and its
+ * callers (docs/performance.md "Live updates"). A client that stops reading is dropped, not
+ * buffered for without bound; one that leaves ends the stream (graphql-sse returns it upstream).
+ */
+function pipeEventStream(answer: AsyncGenerator<string, void>, res: Writable): void {
+  const stop = () => void answer.return(undefined);
+  const write = (result: IteratorResult<string, void>): void => {
+    if (result.done || !res.writable) {
+      res.off('close', stop);
+      if (!result.done) stop();
+      res.end();
+      return;
+    }
+    if (res.writableLength > MAX_UNREAD_BYTES) {
+      res.destroy();
+      return;
+    }
+    res.write(result.value);
+    answer.next().then(write, fail);
+  };
+  const fail = (error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error)));
+  res.once('close', stop);
+  answer.next().then(write, fail);
 }
 
 function refusalResponse(refusal: GraphQLRefusal): [string, { status: number; statusText: string; headers: Record<string, string> }] {
@@ -181,8 +249,3 @@ function fromSearch(search: string): Record<string, unknown> {
   return { query: params.get('query') ?? undefined, operationName: params.get('operationName') ?? undefined, variables: json('variables') ?? undefined, extensions: json('extensions') ?? undefined };
 }
 
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}

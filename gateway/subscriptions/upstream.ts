@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import { createClient, type Client, type FormattedExecutionResult, type Sink } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signAnonymousStatement, statementAudience, STATEMENT_MAX_SECONDS } from '@popug/lib/identity';
 import type { Logger } from '@popug/lib/logger';
 
 /** What one upstream subscription reports: events, then an end (the subgraph's complete) or a loss. */
 export interface UpstreamSink {
-  next(result: FormattedExecutionResult): void;
+  event(result: FormattedExecutionResult): void;
   /** The subgraph completed the subscription (after its last event, an error event perhaps). */
   complete(): void;
   /** The subgraph refused the subscription (`errors`), or the socket to it was lost (none). */
   lost(errors?: readonly { message: string; extensions?: Record<string, unknown> }[]): void;
+}
+
+/** One upstream subscription, as its subscriber holds it. */
+export interface UpstreamSubscription {
+  /** Unsubscribes: nothing reaches the sink after. */
+  stop(): void;
 }
 
 export interface UpstreamRequest {
@@ -46,34 +52,15 @@ export class UpstreamClients {
     private readonly logger: Logger,
   ) {}
 
-  /** Subscribes; the returned function unsubscribes (graphql-ws sends `complete` upstream). */
-  subscribe(request: UpstreamRequest, sink: UpstreamSink): () => void {
+  /** Subscribes; `stop()` on the answer unsubscribes (graphql-ws sends `complete` upstream). */
+  subscribe(request: UpstreamRequest, sink: UpstreamSink): UpstreamSubscription {
     const client = this.clientFor(request.subgraph, request.url);
-    let finished = false;
-    const unsubscribe = client.subscribe<Record<string, unknown>, Record<string, unknown>>(
+    const relay = new UpstreamRelay(sink, request.subgraph, this.logger);
+    relay.unsubscribe = client.subscribe<Record<string, unknown>, Record<string, unknown>>(
       { query: request.query, operationName: request.operationName, variables: request.variables, extensions: { statement: request.statement, requestId: request.requestId } },
-      {
-        next: (result) => {
-          if (!finished) sink.next(result);
-        },
-        complete: () => {
-          if (finished) return;
-          finished = true;
-          sink.complete();
-        },
-        error: (error: unknown) => {
-          if (finished) return;
-          finished = true;
-          if (!Array.isArray(error)) this.logger.warn({ err: error instanceof Error ? error : undefined, code: (error as { code?: number } | undefined)?.code, subgraph: request.subgraph }, 'a subscription to a subgraph was lost');
-          // graphql-ws hands a subscription's `error` message as the GraphQL errors, a socket's end as its CloseEvent or an Error.
-          sink.lost(Array.isArray(error) ? (error as { message: string; extensions?: Record<string, unknown> }[]) : undefined);
-        },
-      },
+      relay,
     );
-    return () => {
-      finished = true;
-      unsubscribe();
-    };
+    return relay;
   }
 
   async close(): Promise<void> {
@@ -106,5 +93,44 @@ export class UpstreamClients {
     });
     this.clients.set(wsUrl, client);
     return client;
+  }
+}
+
+/**
+ * graphql-ws's sink for one upstream subscription (its methods are called on it), relaying to
+ * ours until it ends or is unsubscribed: nothing reaches the sink after either. One object
+ * per subscription rather than a closure per callback.
+ */
+class UpstreamRelay implements UpstreamSubscription, Sink<FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>> {
+  unsubscribe?: () => void;
+  private finished = false;
+
+  constructor(
+    private readonly sink: UpstreamSink,
+    private readonly subgraph: string,
+    private readonly logger: Logger,
+  ) {}
+
+  stop(): void {
+    this.finished = true;
+    this.unsubscribe?.();
+  }
+
+  next(result: FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>): void {
+    if (!this.finished) this.sink.event(result);
+  }
+
+  complete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.sink.complete();
+  }
+
+  error(error: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (!Array.isArray(error)) this.logger.warn({ err: error instanceof Error ? error : undefined, code: (error as { code?: number } | undefined)?.code, subgraph: this.subgraph }, 'a subscription to a subgraph was lost');
+    // graphql-ws hands a subscription's `error` message as the GraphQL errors, a socket's end as its CloseEvent or an Error.
+    this.sink.lost(Array.isArray(error) ? (error as { message: string; extensions?: Record<string, unknown> }[]) : undefined);
   }
 }

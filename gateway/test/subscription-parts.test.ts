@@ -82,6 +82,9 @@ describe('SessionWatch', () => {
     expect(changes).toEqual([expect.objectContaining({ role: 'manager', revision: 2 })]);
     expect(auth.asked).toHaveLength(1);
     expect((auth.asked[0] as { body: { sessions: string[] } }).body.sessions.sort()).toEqual([sessionA, sessionB, sessionC]);
+    // With the revision each stream holds, in the same order: auth leaves out the sessions that did not move on.
+    const { sessions, revisions } = (auth.asked[0] as { body: { sessions: string[]; revisions: number[] } }).body;
+    expect(revisions).toEqual(sessions.map(() => caller(sessionA).revision));
     expect(watch.size).toBe(1);
     // The promoted one is current now: the next tick changes nothing.
     await watch.tick();

@@ -1,9 +1,5 @@
-import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { buildSchema, GraphQLError, parse } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { GraphQLError } from 'graphql';
 import { IdentityVerifier, statementAudience, type Caller } from '@popug/lib/identity';
 import { loadPublicKey } from '@popug/lib/keys';
 import { isolateTestFile } from '@popug/testing/isolation';
@@ -15,7 +11,7 @@ import type { TestSystem } from '@popug/testing/system';
 import { parseEnv, resetEnvCache } from '@popug/lib/env';
 import { startSystem } from '../../test/system';
 import { createGateway } from '../server';
-import { EventQueue } from '../subscriptions/event-queue';
+import { StubTracker } from './fixtures/stub-tracker';
 
 /**
  * The gateway's subscriptions (docs/architecture.md "Subscriptions") against a stub tracker:
@@ -26,66 +22,6 @@ import { EventQueue } from '../subscriptions/event-queue';
 const env = isolateTestFile();
 const PASSWORD = 'subscriptions-pw';
 const TASK_UPDATES = 'subscription { taskUpdated { id title assignee { id name active createdAt } } }';
-
-type Event = Record<string, unknown>;
-
-/** A tracker that speaks graphql-ws and nothing else: each subscription a queue the test fills. */
-class StubTracker {
-  readonly subscribes: { statement: string; requestId: string; query: string }[] = [];
-  readonly streams: EventQueue<Event>[] = [];
-  private server!: Server;
-  private wss!: WebSocketServer;
-  url = '';
-
-  async start(): Promise<void> {
-    this.wss = new WebSocketServer({ noServer: true });
-    const schema = buildSchema('type Query { ok: Boolean } type Subscription { taskUpdated: Boolean }');
-    useServer(
-      {
-        onSubscribe: (_ctx, _id, payload) => {
-          const extensions = payload.extensions as { statement: string; requestId: string };
-          this.subscribes.push({ ...extensions, query: payload.query });
-          return { schema, document: parse(payload.query), variableValues: payload.variables };
-        },
-        subscribe: () => {
-          // Unbounded in effect: a stub stream ends only when the gateway unsubscribes (or the test cuts it).
-          const stream = new EventQueue<Event>(100_000, () => ({}), () => undefined);
-          this.streams.push(stream);
-          return stream;
-        },
-      },
-      this.wss,
-    );
-    this.server = createServer((_req, res) => res.end('{}'));
-    this.server.on('upgrade', (req, socket, head) => this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req)));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/graphql`;
-  }
-
-  /** Sends `event` on every open subscription. */
-  emit(event: Event): void {
-    for (const stream of this.streams) if (stream.open) stream.push(event);
-  }
-
-  /** Every socket cut, as a crashed subgraph copy would. */
-  cut(): void {
-    for (const client of this.wss.clients as Set<WebSocket>) client.terminate();
-  }
-
-  async waitForSubscribes(count: number): Promise<void> {
-    const deadline = Date.now() + 5000;
-    while (this.subscribes.length < count) {
-      if (Date.now() > deadline) throw new Error(`the stub saw ${this.subscribes.length} subscribes, not ${count}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const client of this.wss.clients as Set<WebSocket>) client.terminate();
-    this.wss.close();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 /** A gateway over the system's auth, accounting and analytics, with the stub as its tracker. */
 async function gatewayOverStub(overrides: Record<string, string> = {}): Promise<RunningService> {
@@ -220,6 +156,36 @@ describe('subscriptions through the gateway', () => {
     expect(codeOf((await sse.next())?.data)).toBe('SUBSCRIPTION_INTERRUPTED');
   });
 
+  it('takes an SSE stream out of the HTTP server: read even when its body comes after the headers, answered with Connection: close, unsubscribed once the client hangs up', async () => {
+    const worker = await people.user();
+    const body = JSON.stringify({ query: TASK_UPDATES });
+    const { port } = new URL(graphqlUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk));
+    const before = stub.subscribes.length;
+    socket.write(`POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nauthorization: Bearer ${worker.token}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`);
+    // The body in a packet of its own, as a browser may send it: Node hands the socket over once it is read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(body);
+    await stub.waitForSubscribes(before + 1);
+    const upstream = stub.streams.at(-1)!;
+    stub.emit(taskFor(worker));
+    const deadline = Date.now() + 5000;
+    while (!received.includes('event: next') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const [head = ''] = received.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.toLowerCase()).toContain('content-type: text/event-stream');
+    // Not Node's keep-alive response: the gateway wrote it on the socket Node handed over.
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(received).toContain('event: next');
+    socket.end();
+    const gone = Date.now() + 3000;
+    while (upstream.open && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(upstream.open).toBe(false);
+    socket.destroy();
+  });
+
   it('drops an SSE client that stops reading once over 1 MiB waits unread, and unsubscribes upstream', async () => {
     const worker = await people.user();
     const body = JSON.stringify({ query: 'subscription { taskUpdated { id title } }' });
@@ -323,6 +289,22 @@ describe("auth's POST /identity/sessions", () => {
     const { sessions } = (await response.json()) as { sessions: Record<string, { state: string; caller?: { id: string; role: string } }> };
     expect(sessions[sessionId]).toMatchObject({ state: 'active', caller: { id: worker.id, role: 'worker' } });
     expect(sessions[unknown]).toEqual({ state: 'ended' });
+  });
+
+  it('leaves out a session still active at the revision the gateway holds, and answers one that moved on in full', async () => {
+    const worker = await people.user();
+    const sessionId = decodeJwt(worker.token).sid as string;
+    const unknown = '99999999-9999-4999-8999-999999999999';
+    const answer = async (revision: number) => {
+      const response = await ask({ sessions: [sessionId, unknown], revisions: [revision, 1] }, gatewayHeaders(env, 'auth'));
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { sessions: Record<string, { state: string; caller?: { revision: number } }> }).sessions;
+    };
+    const current = await answer(-1);
+    const revision = current[sessionId]!.caller!.revision;
+    expect(await answer(revision)).toEqual({ [unknown]: { state: 'ended' } });
+    expect((await answer(revision - 1))[sessionId]).toMatchObject({ state: 'active', caller: { revision } });
+    expect((await ask({ sessions: [sessionId], revisions: [revision, 1] }, gatewayHeaders(env, 'auth'))).status).toBe(400);
   });
 
   it('answers nobody but the gateway (a statement for auth), and only a list of session ids', async () => {

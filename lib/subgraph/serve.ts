@@ -3,7 +3,7 @@ import { Lifecycle } from '../lifecycle';
 import { createLogger, type Logger } from '../logger';
 import { loadEnv, type Env } from '../env';
 import type { ServiceName } from '../service-secrets';
-import type { IncomingMessage, RequestListener, Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ParentTrust } from '../tracing/server-span';
 
@@ -22,6 +22,8 @@ export interface Service {
    * the gateway). Absent, an upgrade request is refused (Node destroys the socket).
    */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Node's options for the public server (the gateway: which requests go to `upgrade`). */
+  serverOptions?: ServerOptions;
   /**
    * Ends every upgraded socket (close 1001 "going away") and takes no new one. Runs before the
    * public server drains: an open WebSocket would hold `server.close()` until the drain's cut.
@@ -40,7 +42,7 @@ export interface PublicServer {
 
 /** Listens on the service's public port with its WebSocket upgrades, if it takes any. */
 export async function listenPublic(service: Service, port: number, host: string): Promise<PublicServer> {
-  const listening = await listen(service.app, port, host, service.trustsTraceParent);
+  const listening = await listen(service.app, port, host, service.trustsTraceParent, service.serverOptions);
   if (service.upgrade) listening.server.on('upgrade', service.upgrade);
   return {
     ...listening,

@@ -64,8 +64,10 @@ export function mountIdentityRoute(app: Express, orm: MikroORM, tokenKey: KeyObj
   });
 
   // Only the gateway asks: a statement of its own for auth (any, anonymous too) with the request id beside it.
+  // `{ sessions: [<id>, …], revisions?: [<the user's revision it holds>, …] }` (same order): with revisions,
+  // a session still active at its revision is left out of the answer (services/session-states.ts).
   // 200 `{ sessions: { <id>: SessionState } }`, 400 for a malformed body, 401 without the gateway's statement.
-  app.post(SESSIONS_PATH, express.json({ limit: '1mb' }), async (req, res) => {
+  app.post(SESSIONS_PATH, express.json({ limit: '2mb' }), async (req, res) => {
     const statement = req.header(IDENTITY_HEADER);
     try {
       if (!statement) throw unauthenticated();
@@ -74,13 +76,14 @@ export function mountIdentityRoute(app: Express, orm: MikroORM, tokenKey: KeyObj
       res.status(401).json({ code: 'UNAUTHENTICATED', message: 'Only the gateway asks where sessions stand' });
       return;
     }
-    const sessions: unknown = (req.body as { sessions?: unknown } | undefined)?.sessions;
-    if (!Array.isArray(sessions) || sessions.length > SESSIONS_PER_ASK || !sessions.every((id) => typeof id === 'string' && isUuid(id))) {
-      res.status(400).json({ code: 'BAD_USER_INPUT', message: `Give {"sessions": [<session id>, …]}, at most ${SESSIONS_PER_ASK}` });
+    const { sessions, revisions } = (req.body ?? {}) as { sessions?: unknown; revisions?: unknown };
+    const badRevisions = revisions !== undefined && (!Array.isArray(revisions) || !Array.isArray(sessions) || revisions.length !== sessions.length || !revisions.every((revision) => Number.isInteger(revision)));
+    if (!Array.isArray(sessions) || sessions.length > SESSIONS_PER_ASK || !sessions.every((id) => typeof id === 'string' && isUuid(id)) || badRevisions) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: `Give {"sessions": [<session id>, …], "revisions"?: [<revision>, …]}, at most ${SESSIONS_PER_ASK}` });
       return;
     }
     try {
-      res.json({ sessions: await sessionStates(orm.em.fork(), sessions as string[]) });
+      res.json({ sessions: await sessionStates(orm.em.fork(), sessions as string[], revisions as number[] | undefined) });
     } catch {
       res.status(500).json({ code: 'INTERNAL_SERVER_ERROR', message: 'Session lookup failed' });
     }

@@ -20,8 +20,13 @@ interface SessionRow {
   active: boolean;
 }
 
-/** One set-based read for every asked session, however many: a gateway asks once per tick for all its streams. */
-export async function sessionStates(em: EntityManager, sessionIds: readonly string[]): Promise<Record<string, SessionState>> {
+/**
+ * One set-based read for every asked session, however many: a gateway asks once per tick for all its streams.
+ * `knownRevisions` (the user's revision the gateway holds for each session, in the same order):
+ * a session still active at that revision is left out of the answer, so a tick over thousands
+ * of unchanged streams answers with almost nothing (every change of a user bumps the revision).
+ */
+export async function sessionStates(em: EntityManager, sessionIds: readonly string[], knownRevisions?: readonly number[]): Promise<Record<string, SessionState>> {
   const rows = await executePreparedSql<SessionRow>(
     em,
     `select s.id as session_id, s.ended_at is not null as ended, u.id, u.email, u.name, u.role, u.revision, u.active
@@ -32,7 +37,12 @@ export async function sessionStates(em: EntityManager, sessionIds: readonly stri
   );
   const states: Record<string, SessionState> = Object.create(null) as Record<string, SessionState>;
   for (const id of sessionIds) states[id] = { state: 'ended' };
+  const known = new Map(knownRevisions ? sessionIds.map((id, index) => [id, knownRevisions[index]]) : []);
   for (const row of rows) {
+    if (row.active && !row.ended && known.get(row.session_id) === row.revision) {
+      delete states[row.session_id];
+      continue;
+    }
     states[row.session_id] = !row.active
       ? { state: 'deactivated' }
       : row.ended
