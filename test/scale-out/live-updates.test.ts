@@ -29,10 +29,15 @@ import { withDatabase } from './fixtures/database';
  * (with `assignee { active createdAt }`, fields only auth resolves) and MyAccountUpdates:
  * - while nothing restarts, every task change each may see arrives exactly once per subscriber,
  *   compared with the master log; every fee and reward arrives exactly once (accounting's rows);
- * - a deactivated subscriber's streams end with ACCOUNT_DEACTIVATED within 5 s;
+ * - a deactivated subscriber's streams end with ACCOUNT_DEACTIVATED within 5 s; tracker's
+ *   inactive-assignees sweep hands each of their open tasks on once, and each of those changes
+ *   reaches every subscriber once, all before the restart begins (a phase of its own: the sweep
+ *   writes after replication brought tracker the deactivation, so it is waited for);
  * - across a rolling restart of both trackers, with tasks made all along, every TaskUpdates
  *   stream is ended with SUBSCRIPTION_INTERRUPTED; the client subscribes again and refetches
  *   MyTasks (the contract's query), and events + refetches cover every change, none doubled.
+ *   A creation may fail only as docs/operations.md allows a rolling restart: unread, the
+ *   draining tracker having closed the gateway's connection under it, and no task made.
  *
  * "Doubled": one change of a task (its creation, a reassignment, a completion, each a row of the
  * master log) delivered more than once to one subscriber, over all the streams it opened in turn.
