@@ -12,6 +12,7 @@ import { graphClient, type GraphClient } from '@popug/testing/system';
 import { waitFor } from '@popug/testing/wait';
 import { startGatewayProcess, startJobsProcess, startSubgraphProcess, type ServiceProcess } from '../faults/fixtures/jobs-process';
 import { startRoundRobinBalancer, type RoundRobinBalancer } from '../faults/fixtures/round-robin-balancer';
+import { loggedCodes, type QueryFailure } from '../faults/fixtures/gateway-log';
 import { waitForReplication } from '../faults/invariants';
 import { withDatabase } from './fixtures/database';
 
@@ -28,10 +29,15 @@ import { withDatabase } from './fixtures/database';
  * (with `assignee { active createdAt }`, fields only auth resolves) and MyAccountUpdates:
  * - while nothing restarts, every task change each may see arrives exactly once per subscriber,
  *   compared with the master log; every fee and reward arrives exactly once (accounting's rows);
- * - a deactivated subscriber's streams end with ACCOUNT_DEACTIVATED within 5 s;
+ * - a deactivated subscriber's streams end with ACCOUNT_DEACTIVATED within 5 s; tracker's
+ *   inactive-assignees sweep hands each of their open tasks on once, and each of those changes
+ *   reaches every subscriber once, all before the restart begins (a phase of its own: the sweep
+ *   writes after replication brought tracker the deactivation, so it is waited for);
  * - across a rolling restart of both trackers, with tasks made all along, every TaskUpdates
  *   stream is ended with SUBSCRIPTION_INTERRUPTED; the client subscribes again and refetches
  *   MyTasks (the contract's query), and events + refetches cover every change, none doubled.
+ *   A creation may fail only as docs/operations.md allows a rolling restart: unread, the
+ *   draining tracker having closed the gateway's connection under it, and no task made.
  *
  * "Doubled": one change of a task (its creation, a reassignment, a completion, each a row of the
  * master log) delivered more than once to one subscriber, over all the streams it opened in turn.
@@ -69,6 +75,7 @@ interface Gateway {
   name: 'A' | 'B';
   url: string;
   client: GraphClient;
+  process: ServiceProcess;
 }
 interface TaskView {
   id: string;
@@ -179,7 +186,7 @@ async function startGateway(name: 'A' | 'B', copy: Record<(typeof SUBGRAPHS)[num
   const gateway = await startGatewayProcess({ ...process.env, ...urls });
   processes.push(gateway);
   const url = `${gateway.origin}/graphql`;
-  return { name, url, client: graphClient(url) };
+  return { name, url, client: graphClient(url), process: gateway };
 }
 
 
@@ -242,6 +249,18 @@ async function taskLog(after: bigint, upTo: bigint): Promise<LogEvent[]> {
   );
 }
 
+/** The titles among `titles` that name a task in tracker's database. */
+async function tasksTitled(titles: string[]): Promise<string[]> {
+  return withDatabase(env, 'tracker', async (tracker) => (await tracker.query<{ title: string }>('select title from tasks where title = any($1::text[])', [titles])).rows.map((row) => row.title));
+}
+
+/** The OPEN tasks tracker's own database has on `userId`: their ids. */
+async function openTasksOf(userId: string): Promise<string[]> {
+  return withDatabase(env, 'tracker', async (tracker) =>
+    (await tracker.query<{ id: string }>(`select id::text from tasks where assignee_id = $1 and status = 'OPEN'`, [userId])).rows.map((row) => row.id),
+  );
+}
+
 const tally = (keys: readonly string[]) => {
   const counts = new Map<string, number>();
   for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
@@ -277,6 +296,31 @@ async function createTasks(manager: TestUser, count: number, label: string, long
     const gateway = gateways[index % 2]!;
     const description = longFirst && index === 0 ? 'Seeds, '.repeat(1_400) : `made through gateway ${gateway.name}`;
     dataOf(await gateway.client.request(OPS.createTask, { title: `${label} ${index}`, description }, manager.token));
+  }
+}
+
+/**
+ * Undici's codes for a connection a draining tracker closed under a call (gateway/subgraph-calls.ts
+ * CLOSED_CODES): a mutation sent on it in that instant fails unread, and is never sent twice
+ * (docs/operations.md "A rolling restart fails no query").
+ */
+const CLOSED_UNDER_CALL = ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED'];
+
+/** A CreateTask during the restart that was refused: the gateway whose log says why, and the task's title. */
+type UnreadCreation = QueryFailure & { gateway: Gateway; title: string };
+
+/**
+ * createTasks while trackers restart: a creation may fail only as the rolling restart allows
+ * (INTERNAL_SERVER_ERROR, the connection closed under it); it is kept in `unread`, to be checked.
+ */
+async function createTasksDuringRestart(manager: TestUser, count: number, label: string, unread: UnreadCreation[]): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    const gateway = gateways[index % 2]!;
+    const title = `${label} ${index}`;
+    const result = await gateway.client.request<unknown>(OPS.createTask, { title, description: `made through gateway ${gateway.name}` }, manager.token);
+    const error = result.errors?.[0] as { extensions?: { code?: string; requestId?: string } } | undefined;
+    if (error?.extensions?.code === 'INTERNAL_SERVER_ERROR' && result.errors?.length === 1) unread.push({ gateway, title, requestId: error.extensions.requestId, detail: JSON.stringify(result.errors) });
+    else dataOf(result);
   }
 }
 
@@ -367,21 +411,42 @@ async function scenario(): Promise<void> {
       }
     }
 
-    // 2. Deactivation ends both of the leaver's streams (SSE at B, WebSocket at A) within 5 s.
+    // 2. Deactivation ends both of the leaver's streams (SSE at B, WebSocket at A) within 5 s, and tracker
+    //    hands the leaver's open tasks on (the inactive-assignees sweep, once tracker's directory has the
+    //    deactivation): those reassignments are this phase's changes, each delivered once, before the restart.
+    Follower.phase = 'deactivation';
+    const leaverHeld = await openTasksOf(leaver.id);
     const deactivatedAt = Date.now();
     dataOf(await gatewayA.client.request(OPS.setUserActive, { userId: leaver.id, active: false }, admin.token));
     await waitFor(async () => (leaverFollowers.every((follower) => follower.ends.length > 0) ? true : undefined), 6_000, 'the leaver’s streams to end', 50);
     expect(Date.now() - deactivatedAt).toBeLessThan(5_000);
     expect(leaverFollowers.map((follower) => follower.ends)).toEqual([['ACCOUNT_DEACTIVATED'], ['ACCOUNT_DEACTIVATED']]);
+    // The sweep writes its task.assigned rows after replication brought tracker the deactivation, so a
+    // settled log alone may not hold them yet: first the leaver holds no open task, then the log settles.
+    await waitFor(
+      async () => ((await openTasksOf(leaver.id)).length === 0 ? true : undefined),
+      30_000,
+      'the leaver’s open tasks handed on',
+      100,
+    );
+    const deactivationHead = await waitForReplication(env, 30_000);
+    const deactivationLog = await taskLog(liveHead, deactivationHead);
+    // Each of the leaver's tasks moved once (two trackers heard the deactivation; one sweep moved them), to someone active.
+    expect(deactivationLog.map(({ type, payload }) => `${type}|${payload.taskId}|${payload.reason}`).sort()).toEqual(leaverHeld.map((id) => `task.assigned|${id}|shuffle`).sort());
+    expect(deactivationLog.filter(({ payload }) => payload.assigneeId === leaver.id)).toEqual([]);
+    const expectedDeactivation = new Map(taskFollowers.map((follower) => [follower, changesFor(viewerOf(follower), deactivationLog, new Map(assignees))]));
+    changesFor('', deactivationLog, assignees);
+    await expectDeliveredOnce(taskFollowers, 'deactivation', expectedDeactivation);
 
     // 3. Both trackers replaced one after the other (a new copy in, the old out of the rotation, SIGTERM)
     //    while the manager keeps making tasks through both gateways.
     Follower.phase = 'restart';
-    const restartStart = await waitForReplication(env, 30_000);
+    const restartStart = deactivationHead;
     let making = true;
+    const unread: UnreadCreation[] = [];
     const maker = (async () => {
       for (let index = 0; making; index++) {
-        await createTasks(manager, 2, `Restart task ${index}`);
+        await createTasksDuringRestart(manager, 2, `Restart task ${index}`, unread);
         await sleep(100);
       }
     })();
@@ -404,6 +469,13 @@ async function scenario(): Promise<void> {
     const restartEnd = await waitForReplication(env, 30_000);
     await sleep(1_000);
     expect(exits).toEqual([0, 0]);
+    // A creation refused during the restart met a connection the draining tracker closed, and made no task.
+    for (const gateway of gateways) {
+      const refused = unread.filter((creation) => creation.gateway === gateway);
+      const codes = await loggedCodes(gateway.process.run, refused);
+      expect({ gateway: gateway.name, otherwise: codes.filter((code) => !CLOSED_UNDER_CALL.includes(code)) }).toEqual({ gateway: gateway.name, otherwise: [] });
+    }
+    expect(await tasksTitled(unread.map((creation) => creation.title))).toEqual([]);
     const restartLog = await taskLog(restartStart, restartEnd);
     for (const follower of taskFollowers) {
       expect({ seat: seatOf(follower), ends: [...new Set(follower.ends)] }).toEqual({ seat: seatOf(follower), ends: ['SUBSCRIPTION_INTERRUPTED'] });
@@ -458,7 +530,7 @@ async function scenario(): Promise<void> {
     const count = (list: Follower[], of: (follower: Follower) => number) => list.reduce((sum, follower) => sum + of(follower), 0);
     console.info(
       `live updates: ${count(taskFollowers, (follower) => follower.events.length)} task events on ${count(taskFollowers, (follower) => follower.streamsOpened)} TaskUpdates streams ` +
-        `(${count(taskFollowers, (follower) => follower.ends.length)} interrupted and caught up), ${count(accountFollowers, (follower) => follower.events.length)} account movements, ` +
+        `(${count(taskFollowers, (follower) => follower.ends.length)} interrupted and caught up), ${leaverHeld.length} of the leaver's tasks handed on, ${unread.length} creations refused unread in the restart, ${count(accountFollowers, (follower) => follower.events.length)} account movements, ` +
         `${count(analyticsFollowers, (follower) => follower.events.length)} summaries`,
     );
   }
