@@ -207,6 +207,7 @@ export async function createGateway(env: Env, logger: Logger, { nodeVersion = pr
   await mountWebApp(app, logger, env.NODE_ENV === 'production' ? 'prebuilt' : 'on-demand');
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
+    logger,
     // Trusted documents: an unknown one is refused before it is parsed, and before any identity work.
     admit: (request) => {
       const refusal = trusted.admit(request);

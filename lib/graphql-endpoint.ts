@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLRequest } from '@apollo/server';
 import { BODY_ERROR_MESSAGES, bodyErrorPayload } from './body-errors';
+import type { Logger } from './logger';
 
 /** The largest GraphQL request body read (the contract's operations are a few kB). */
 export const GRAPHQL_MAX_BODY_BYTES = 1024 * 1024;
@@ -20,6 +21,8 @@ export type GraphQLAdmission = (request: HTTPGraphQLInput) => GraphQLRefusal | u
 export interface GraphQLEndpointOptions<TContext extends BaseContext> {
   /** The path GraphQL is served on; every other request goes to `otherwise`. */
   path: string;
+  /** Where a failure that escaped Apollo is told. */
+  logger: Logger;
   /** Largest JSON body read (default GRAPHQL_MAX_BODY_BYTES); a larger one is refused with 413 before it is parsed. */
   maxBodyBytes?: number;
   context: (req: IncomingMessage) => Promise<TContext>;
@@ -57,6 +60,9 @@ export function graphqlEndpoint<TContext extends BaseContext>(apollo: ApolloServ
       return;
     }
     serveGraphQL(apollo, options, req, res, queryAt === -1 ? '' : url.slice(queryAt)).catch((error: unknown) => {
+      // Apollo answers every failure it meets itself: one that reaches here escaped it, and is
+      // the only trace of a 500 that carries no request id.
+      options.logger.error({ err: error, method: req.method }, 'a GraphQL request failed outside the GraphQL server');
       if (!res.headersSent) sendJson(res, 500, bodyErrorPayload('Internal server error', 'INTERNAL_SERVER_ERROR'));
       else res.destroy(error instanceof Error ? error : undefined);
     });

@@ -141,6 +141,7 @@ export async function createSubgraph(options: SubgraphOptions): Promise<Subgraph
   app.use(bodyErrorHandler());
   const service = graphqlEndpoint(apollo, {
     path: '/graphql',
+    logger: options.logger,
     context: (req) => buildContext(deps, req.headers),
     otherwise: app,
   });

@@ -5,6 +5,7 @@ import express from 'express';
 import { Pool } from 'undici';
 import { graphqlEndpoint } from '../graphql-endpoint';
 import { closeServer, listen } from '../http';
+import { testLogger } from '@popug/testing/stack';
 
 /**
  * GraphQL served straight from Node's HTTP server: the body rules body-parser had, the
@@ -33,6 +34,7 @@ beforeAll(async () => {
     graphqlEndpoint(apollo, {
       path: '/graphql',
       maxBodyBytes: LIMIT,
+      logger: testLogger('graphql-endpoint'),
       admit: ({ method, search, body }) => {
         const query = method === 'GET' ? new URLSearchParams(search).get('query') : (body as { query?: unknown } | undefined)?.query;
         return query === REFUSED ? { status: 400, code: 'NOT_ADMITTED', message: 'not admitted' } : undefined;

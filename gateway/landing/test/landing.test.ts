@@ -9,6 +9,7 @@ import { graphqlEndpoint } from '@popug/lib/graphql-endpoint';
 import { launchChromium } from '@popug/testing/browser';
 import { closeServer, listen } from '@popug/lib/http';
 import { mountLandingPage } from '../landing-page';
+import { testLogger } from '@popug/testing/stack';
 
 /**
  * The landing page and the playground, driven in Debian's Chromium against a real
@@ -50,6 +51,7 @@ async function startGateway(playground: boolean): Promise<Stack> {
   const service = graphqlEndpoint(apollo, {
     path: GRAPHQL_PATH,
     maxBodyBytes: 64 * 1024,
+    logger: testLogger('graphql-endpoint'),
     context: async (req) => ({ authorization: req.headers.authorization }),
     otherwise: app,
   });
