@@ -60,13 +60,25 @@ export function usePagedList<TResult, TView extends object>(
   const wholeReads = useRef(0);
 
   const read = useCallback(
-    (current: TView, signal: AbortSignal) => {
+    async (current: TView, signal: AbortSignal) => {
       wholeReads.current += 1;
       const key = JSON.stringify(current);
       const again = readFor.current === key;
       readFor.current = key;
-      const count = again ? Math.max(PAGE, shown.current, asked.current) : PAGE;
-      return readPages(document, current, count, null, shape, signal);
+      if (!again) asked.current = 0;
+      let count = again ? Math.max(PAGE, shown.current, asked.current) : PAGE;
+      let answer: TResult = await readPages(document, current, count, null, shape, signal);
+      // A page shown while this read was on its way (asked for after it started) would vanish
+      // under its answer: read on until the answer covers what the list shows by now.
+      for (;;) {
+        const tasks = shape.tasksOf(answer);
+        const last = tasks.at(-1);
+        const want = Math.max(shown.current, asked.current);
+        if (!again || !last || tasks.length < count || tasks.length >= want) return answer;
+        const rest = await readPages(document, current, want - tasks.length, last.id, shape, signal);
+        answer = shape.withTasks(rest, appendNew(tasks, shape.tasksOf(rest)));
+        count = want;
+      }
     },
     [document, shape],
   );
@@ -84,13 +96,19 @@ export function usePagedList<TResult, TView extends object>(
     asked.current = tasks.length + PAGE;
     setMore({ loading: true });
     let error: ApiError | undefined;
+    // `asked` stays once the page is shown: a whole read on its way reads on to cover it.
     try {
       const page = await authorized(document, { ...view, first: PAGE, after: last.id });
-      if (wholeReads.current === readsBefore) update((current) => shape.withTasks(current, appendNew(shape.tasksOf(current), shape.tasksOf(page))));
+      if (wholeReads.current === readsBefore) {
+        update((current) => {
+          const tasks = appendNew(shape.tasksOf(current), shape.tasksOf(page));
+          asked.current = tasks.length;
+          return shape.withTasks(current, tasks);
+        });
+      } else asked.current = 0;
     } catch (caught) {
-      if (wholeReads.current === readsBefore) error = toApiError(caught);
-    } finally {
       asked.current = 0;
+      if (wholeReads.current === readsBefore) error = toApiError(caught);
     }
     setMore({ loading: false, error, readsBefore });
   }, [data, document, shape, update, view]);
